@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the build and test dependencies of rootless-setup from Debian's archive.
+# Idempotent: only packages that are missing are installed. Needs root (or prints
+# the apt-get line to run when not root).
+set -eu
+
+PKGS="build-essential pkg-config libmount-dev libblkid-dev libselinux1-dev libjansson-dev
+libcmocka-dev scdoc clang libclang-rt-14-dev uidmap acl busybox-static containerd runc
+podman slirp4netns fuse-overlayfs rootlesskit hyperfine valgrind util-linux passwd
+iproute2 procps libacl1-dev jq xxd"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "rootless-setup deps: missing packages:$missing" >&2
+	echo "rootless-setup deps: run as root: apt-get install -y$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "checks/internal.h"
+
+static const char *mode_text(int m)
+{
+	return m == RS_CGROUP_V2 ? "cgroup v2" : m == RS_CGROUP_HYBRID ? "hybrid cgroup v1/v2"
+								       : "cgroup v1";
+}
+
+static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
+		     struct rs_error **err _unused_)
+{
+	_cleanup_free_ char *ctl = NULL;
+	size_t len;
+
+	rs_cgroup_detect(ctx);
+	if (ctx->cgroup_mode == RS_CGROUP_V2) {
+		if (rs_host_read(ctx->host, "sys/fs/cgroup/cgroup.controllers", 4096, &ctl, &len,
+				 NULL) == 0)
+			rs_finding_set(out, RS_STATUS_PASS, "cgroup v2, controllers: %s",
+				       rs_strstrip(ctl));
+		else
+			rs_finding_set(out, RS_STATUS_PASS, "cgroup v2");
+		return 0;
+	}
+	/* iSulad's rootless mode and Kata's rootless VMM need the unified
+	 * hierarchy (seed 000 "Host enabled cgroup V2"); others run without limits */
+	bool hard = e == RS_ENGINE_ISULAD || e == RS_ENGINE_KATA;
+	rs_finding_set(out, hard ? RS_STATUS_FAIL : RS_STATUS_WARN, "%s: %s",
+		       mode_text(ctx->cgroup_mode),
+		       hard ? "this engine needs pure cgroup v2"
+			    : "rootless containers get no resource limits");
+	rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "cgroup.v2",
+					       "boot with systemd.unified_cgroup_hierarchy=1 (and "
+					       "no cgroup_no_v1/legacy options), then reboot"));
+	return 0;
+}
+
+const struct rs_rule rs_rule_cgroup_v2 = {
+	.id = "cgroup.v2",
+	.summary = "the host runs pure cgroup v2",
+	.explain = "Rootless resource limits need cgroup v2 with delegation; on cgroup v1 or a "
+		   "hybrid layout containers run without limits. iSulad's rootless mode and Kata "
+		   "require v2 outright. Reads proc/self/mountinfo (cgroup2 at /sys/fs/cgroup) and "
+		   "sys/fs/cgroup/cgroup.controllers.",
+	.engines = RS_ENGINES_ALL,
+	.per_engine = true,
+	.run = cgroup_v2,
+};
+
+static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
+			     struct rs_finding *out, struct rs_error **err _unused_)
+{
+	static const char *const want[] = {"cpu", "memory", "pids", "io", NULL};
+	_cleanup_free_ char *rel = NULL, *buf = NULL, *missing = rs_xstrdup("");
+	size_t len;
+	unsigned uid = (unsigned)ctx->user.uid;
+
+	rs_cgroup_detect(ctx);
+	if (ctx->cgroup_mode != RS_CGROUP_V2) {
+		rs_finding_set(out, RS_STATUS_SKIP, "no cgroup v2");
+		return 0;
+	}
+	if (!ctx->systemd_init) {
+		rs_finding_set(out, RS_STATUS_WARN, "systemd is not the init system: no cgroup is "
+			       "delegated to users, containers get no resource limits");
+		return 0;
+	}
+	rel = rs_xasprintf("sys/fs/cgroup/user.slice/user-%u.slice/user@%u.service/"
+			   "cgroup.controllers", uid, uid);
+	if (rs_host_read(ctx->host, rel, 4096, &buf, &len, NULL) < 0) {
+		rs_finding_set(out, RS_STATUS_WARN, "no systemd user manager runs for '%s' "
+			       "(not logged in, lingering off)", ctx->user.name);
+		rs_finding_hint(out, "loginctl enable-linger %s", ctx->user.name);
+		return 0;
+	}
+	char *ctl = rs_strstrip(buf);
+	for (const char *const *w = want; *w; w++) {
+		_cleanup_free_ char *pad = rs_xasprintf(" %s ", ctl);
+		_cleanup_free_ char *needle = rs_xasprintf(" %s ", *w);
+		if (!strstr(pad, needle)) {
+			char *m = rs_xasprintf("%s%s%s", missing, *missing ? " " : "", *w);
+			free(missing);
+			missing = m;
+		}
+	}
+	if (*missing) {
+		rs_finding_set(out, RS_STATUS_WARN, "not delegated to '%s': %s (delegated: %s)",
+			       ctx->user.name, missing, *ctl ? ctl : "none");
+		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "cgroup.delegation",
+						       "add /etc/systemd/system/user@.service.d/"
+						       "rootless-setup.conf with [Service] "
+						       "Delegate=cpu cpuset io memory pids, then "
+						       "systemctl daemon-reload and log in again"));
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_PASS, "delegated to '%s': %s", ctx->user.name, ctl);
+	return 0;
+}
+
+const struct rs_rule rs_rule_cgroup_delegation = {
+	.id = "cgroup.delegation",
+	.summary = "cpu, memory, pids and io are delegated to the user's systemd manager",
+	.explain = "systemd delegates only memory and pids to user@UID.service by default on many "
+		   "distros (RHEL 9); a drop-in with Delegate=cpu cpuset io memory pids adds the "
+		   "rest. The file exists only while the user's manager runs (login or lingering).",
+	.engines = RS_ENGINES_ALL,
+	.needs_user = true,
+	.has_fixer = true,
+	.run = cgroup_delegation,
+};

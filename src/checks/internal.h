@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared by the rule families in src/checks/ only. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "core/rule.h"
+#include "host/access.h"
+#include "lib/xalloc.h"
+
+#define ENG(x) RS_ENGINE_BIT(RS_ENGINE_##x)
+
+enum rs_selinux { RS_SELINUX_UNKNOWN = -1, RS_SELINUX_DISABLED, RS_SELINUX_PERMISSIVE,
+		  RS_SELINUX_ENFORCING };
+/* Live: libselinux; under --root: sys/fs/selinux/enforce. */
+enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx);
+/* Fills ctx->cgroup_mode and ctx->systemd_init (idempotent). */
+void rs_cgroup_detect(struct rs_ctx *ctx);
+/* Threshold from distro data as a kernel version; false when absent. */
+bool rs_threshold(const struct rs_ctx *ctx, const char *key, struct rs_kver *out);
+/* "5.11" back as text for messages. */
+const char *rs_threshold_str(const struct rs_ctx *ctx, const char *key);
+/* First of the root-relative paths that exists, or NULL. */
+const char *rs_first_existing(const struct rs_ctx *ctx, const char *const *paths);
+/* The mount holding path (a canonical in-host path), by mountinfo alone. */
+struct libmnt_fs *rs_mount_for(struct libmnt_table *tb, const char *path);
+
+extern const struct rs_rule rs_rule_kernel_version, rs_rule_kernel_overlay_userns,
+	rs_rule_kernel_fuse_overlayfs, rs_rule_userns_max, rs_rule_userns_clone,
+	rs_rule_userns_apparmor, rs_rule_subid_ranges, rs_rule_subid_helpers, rs_rule_cgroup_v2,
+	rs_rule_cgroup_delegation, rs_rule_selinux_state, rs_rule_kvm_device, rs_rule_kvm_group,
+	rs_rule_isulad_permissions, rs_rule_isulad_stale_state, rs_rule_kata_config,
+	rs_rule_kata_image, rs_rule_runtime_dir, rs_rule_storage_fs, rs_rule_network_tun,
+	rs_rule_network_slirp4netns, rs_rule_podman_config, rs_rule_userns_probe,
+	rs_rule_env_container;

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "checks/internal.h"
+
+/* Runs "/usr/bin/podman --version" (root-owned, not writable by others:
+ * never exec a user-writable binary as root, CVE-2019-5736) with an empty
+ * environment and a 5 s limit. Returns "4.3.1" or NULL. */
+static char *podman_version(void)
+{
+	struct stat st;
+	int p[2];
+	pid_t pid;
+	char buf[256] = "";
+	size_t n = 0;
+	char *const argv[] = {"podman", "--version", NULL};
+	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	posix_spawn_file_actions_t fa;
+
+	if (stat("/usr/bin/podman", &st) < 0 || st.st_uid != 0 || (st.st_mode & 0022))
+		return NULL;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	int r = posix_spawn(&pid, "/usr/bin/podman", &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		return NULL;
+	}
+	struct pollfd pf = {.fd = p[0], .events = POLLIN};
+	while (n < sizeof(buf) - 1 && poll(&pf, 1, 5000) > 0) {
+		ssize_t k = read(p[0], buf + n, sizeof(buf) - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	close(p[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	buf[n] = '\0';
+	char *v = strstr(buf, "version ");
+	if (!v)
+		return NULL;
+	v += 8;
+	return rs_xstrndup(v, strcspn(v, " \n"));
+}
+
+static int podman_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+			 struct rs_error **err _unused_)
+{
+	_cleanup_free_ char *ver = NULL;
+	struct rs_kver kv;
+	const char *conf;
+
+	if (ctx->host->live && rs_host_exists(ctx->host, "usr/bin/podman"))
+		ver = podman_version();
+	if (ver && rs_kver_parse(ver, &kv) == 0)
+		conf = kv.major < 2 ? "libpod.conf" : "containers.conf";
+	else
+		conf = rs_host_exists(ctx->host, "etc/containers/libpod.conf") &&
+				       !rs_host_exists(ctx->host, "usr/share/containers/containers.conf")
+			       ? "libpod.conf" : "containers.conf";
+	if (!rs_host_exists(ctx->host, "etc/containers/registries.conf")) {
+		rs_finding_set(out, RS_STATUS_WARN, "podman %s (%s): '/etc/containers/registries.conf'"
+			       " is missing, short image names will not resolve",
+			       ver ? ver : "version unknown", conf);
+		rs_finding_hint(out, "install containers-common, or write unqualified-search-"
+				"registries = [\"docker.io\"] to ~/.config/containers/registries.conf");
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_PASS, "podman %s uses %s; registries.conf present",
+		       ver ? ver : "(version unknown)", conf);
+	return 0;
+}
+
+const struct rs_rule rs_rule_podman_config = {
+	.id = "podman.config",
+	.summary = "Podman's registries.conf exists; which config file Podman reads",
+	.explain = "Podman before 2.0 reads libpod.conf, later ones containers.conf; generate "
+		   "writes the right one. Without /etc/containers/registries.conf, short image "
+		   "names ('fedora') do not resolve. The version is asked of /usr/bin/podman on "
+		   "live hosts only.",
+	.engines = ENG(PODMAN) | ENG(KATA),
+	.run = podman_config,
+};

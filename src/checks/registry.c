@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <selinux/selinux.h>
+#include <stdlib.h>
+#include "checks/internal.h"
+
+/* SPEC §6 order. Rules may read the results of rules listed before them. */
+const struct rs_rule *const rs_rules[] = {
+	&rs_rule_kernel_version,
+	&rs_rule_kernel_overlay_userns,
+	&rs_rule_kernel_fuse_overlayfs,
+	&rs_rule_userns_max,
+	&rs_rule_userns_clone,
+	&rs_rule_userns_apparmor,
+	&rs_rule_subid_ranges,
+	&rs_rule_subid_helpers,
+	&rs_rule_cgroup_v2,
+	&rs_rule_cgroup_delegation,
+	&rs_rule_selinux_state,
+	&rs_rule_kvm_device,
+	&rs_rule_kvm_group,
+	&rs_rule_isulad_permissions,
+	&rs_rule_isulad_stale_state,
+	&rs_rule_kata_config,
+	&rs_rule_kata_image,
+	&rs_rule_runtime_dir,
+	&rs_rule_storage_fs,
+	&rs_rule_network_tun,
+	&rs_rule_network_slirp4netns,
+	&rs_rule_podman_config,
+	&rs_rule_userns_probe,
+	&rs_rule_env_container,
+	NULL,
+};
+const size_t rs_rules_count = ARRAY_SIZE(rs_rules) - 1;
+
+enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	uint64_t v;
+
+	if (ctx->host->live) {
+		if (is_selinux_enabled() <= 0)
+			return RS_SELINUX_DISABLED;
+		int e = security_getenforce();
+		return e < 0 ? RS_SELINUX_UNKNOWN : e ? RS_SELINUX_ENFORCING : RS_SELINUX_PERMISSIVE;
+	}
+	int r = rs_host_read(ctx->host, "sys/fs/selinux/enforce", 64, &buf, &len, NULL);
+	if (r == -ENOENT)
+		return RS_SELINUX_DISABLED;
+	if (r < 0 || rs_sysctl_parse_u64(buf, len, &v) < 0)
+		return RS_SELINUX_UNKNOWN;
+	return v ? RS_SELINUX_ENFORCING : RS_SELINUX_PERMISSIVE;
+}
+
+void rs_cgroup_detect(struct rs_ctx *ctx)
+{
+	struct libmnt_table *tb;
+	struct libmnt_fs *fs;
+
+	if (ctx->cgroup_mode != RS_CGROUP_UNKNOWN)
+		return;
+	ctx->systemd_init = rs_host_exists(ctx->host, "run/systemd/system");
+	tb = rs_ctx_mounts(ctx);
+	if (!tb) {
+		/* no mountinfo: fall back to the unified hierarchy's marker file */
+		ctx->cgroup_mode = rs_host_exists(ctx->host, "sys/fs/cgroup/cgroup.controllers")
+					   ? RS_CGROUP_V2 : RS_CGROUP_V1;
+		return;
+	}
+	fs = mnt_table_find_target(tb, "/sys/fs/cgroup", MNT_ITER_BACKWARD);
+	if (fs && rs_streq(mnt_fs_get_fstype(fs), "cgroup2")) {
+		ctx->cgroup_mode = RS_CGROUP_V2;
+		return;
+	}
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	bool v1 = false, v2 = false;
+	while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *t = mnt_fs_get_target(fs), *type = mnt_fs_get_fstype(fs);
+		if (!t || !rs_startswith(t, "/sys/fs/cgroup/"))
+			continue;
+		v1 |= rs_streq(type, "cgroup");
+		v2 |= rs_streq(type, "cgroup2");
+	}
+	mnt_free_iter(it);
+	ctx->cgroup_mode = v1 && v2 ? RS_CGROUP_HYBRID : v1 ? RS_CGROUP_V1 : v2 ? RS_CGROUP_HYBRID
+									    : RS_CGROUP_V1;
+}
+
+const char *rs_threshold_str(const struct rs_ctx *ctx, const char *key)
+{
+	_cleanup_free_ char *path = rs_xasprintf("thresholds.%s", key);
+	return rs_distro_str(&ctx->distro, path);
+}
+
+bool rs_threshold(const struct rs_ctx *ctx, const char *key, struct rs_kver *out)
+{
+	const char *s = rs_threshold_str(ctx, key);
+	return s && rs_kver_parse(s, out) == 0;
+}
+
+const char *rs_first_existing(const struct rs_ctx *ctx, const char *const *paths)
+{
+	for (; *paths; paths++)
+		if (rs_host_exists(ctx->host, *paths))
+			return *paths;
+	return NULL;
+}
+
+struct libmnt_fs *rs_mount_for(struct libmnt_table *tb, const char *path)
+{
+	/* mnt_table_find_mountpoint() stat()s the path on this machine, which
+	 * is wrong under --root: walk up the string instead */
+	_cleanup_free_ char *p = rs_xstrdup(path);
+	for (;;) {
+		struct libmnt_fs *fs = mnt_table_find_target(tb, *p ? p : "/", MNT_ITER_BACKWARD);
+		if (fs)
+			return fs;
+		char *slash = strrchr(p, '/');
+		if (!slash || !*p)
+			return NULL;
+		if (slash == p && p[1] == '\0')
+			return NULL;
+		if (slash == p)
+			p[1] = '\0';
+		else
+			*slash = '\0';
+	}
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The front end: only main.c and the cmd-*.c verb files print, exit, read
+ * the environment or see argv. */
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include "lib/macro.h"
+
+enum { RS_EXIT_OK = 0, RS_EXIT_FAIL = 1, RS_EXIT_USAGE = 2, RS_EXIT_HOST = 3 };
+
+enum rs_format { RS_FORMAT_TEXT, RS_FORMAT_JSON };
+enum rs_color { RS_COLOR_AUTO, RS_COLOR_ALWAYS, RS_COLOR_NEVER };
+
+/* Global options, accepted before or after the command (SPEC §3). */
+struct rs_cli {
+	const char *root;
+	const char *user;
+	const char *distro;
+	unsigned engines;
+	bool engines_given;
+	enum rs_format format;
+	enum rs_color color;
+	int verbosity; /* -1 quiet, 0, 1 verbose */
+};
+
+enum {
+	OPT_ROOT = 0x100,
+	OPT_USER,
+	OPT_ENGINE,
+	OPT_DISTRO,
+	OPT_FORMAT,
+	OPT_COLOR,
+	OPT_VERSION,
+	OPT_VERB_BASE = 0x200, /* verbs number their long-only options from here */
+};
+
+#define RS_GLOBAL_LONGOPTS                                          \
+	{"root", required_argument, NULL, OPT_ROOT},                \
+	{"user", required_argument, NULL, OPT_USER},                \
+	{"engine", required_argument, NULL, OPT_ENGINE},            \
+	{"distro", required_argument, NULL, OPT_DISTRO},            \
+	{"format", required_argument, NULL, OPT_FORMAT},            \
+	{"color", required_argument, NULL, OPT_COLOR},              \
+	{"quiet", no_argument, NULL, 'q'},                          \
+	{"verbose", no_argument, NULL, 'v'},                        \
+	{"help", no_argument, NULL, 'h'},                           \
+	{"version", no_argument, NULL, OPT_VERSION}
+#define RS_GLOBAL_SHORTOPTS "qvh"
+
+struct rs_cmd {
+	const char *name;
+	const char *summary;
+	int (*run)(struct rs_cli *cli, int argc, char **argv);
+};
+
+/* Handles a global option code from getopt_long. Returns 1 when handled,
+ * 0 when c is not global; exits 2 on a bad value. 'h' calls help(). */
+int rs_cli_global(struct rs_cli *cli, int c, const char *arg, void (*help)(void));
+_noreturn_ void rs_cli_usage_error(const char *fmt, ...) _printf_(1, 2);
+void rs_cli_msg(const char *fmt, ...) _printf_(1, 2);
+bool rs_cli_use_color(const struct rs_cli *cli, FILE *f);
+/* Flushes stdout; a closed pipe (| head -1) is not an error. Returns code. */
+int rs_cli_finish(int code);
+
+extern const struct rs_cmd rs_cmd_check, rs_cmd_rules, rs_cmd_explain, rs_cmd_fix,
+	rs_cmd_generate, rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter,
+	rs_cmd_oci;

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "core/distro.h"
+#include "core/rule.h"
+#include "lib/xalloc.h"
+
+static char *engines_text(unsigned mask)
+{
+	if (mask == RS_ENGINES_ALL)
+		return rs_xstrdup("all");
+	_cleanup_free_ char *s = rs_xstrdup("");
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
+		if (!(mask & RS_ENGINE_BIT(e)))
+			continue;
+		char *n = rs_xasprintf("%s%s%s", s, *s ? "," : "", rs_engine_name(e));
+		free(s);
+		s = n;
+	}
+	return TAKE_PTR(s);
+}
+
+static void rules_help(void)
+{
+	printf("Usage:\n rootless-setup rules [--format text|json]\n\n"
+	       "List every rule id with its engines and a one-line description.\n\n"
+	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
+	exit(RS_EXIT_OK);
+}
+
+static void parse_noargs(struct rs_cli *cli, int argc, char **argv, void (*help)(void))
+{
+	static const struct option longopts[] = {RS_GLOBAL_LONGOPTS, {NULL, 0, NULL, 0}};
+	int c;
+	while ((c = getopt_long(argc, argv, RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
+		rs_cli_global(cli, c, optarg, help);
+}
+
+static int cmd_rules(struct rs_cli *cli, int argc, char **argv)
+{
+	parse_noargs(cli, argc, argv, rules_help);
+	if (optind < argc)
+		rs_cli_usage_error("rules takes no arguments: '%s'", argv[optind]);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < rs_rules_count; i++) {
+		const struct rs_rule *r = rs_rules[i];
+		_cleanup_free_ char *eng = engines_text(r->engines);
+		if (cli->format == RS_FORMAT_JSON)
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "id", r->id,
+							     "summary", r->summary, "engines", eng,
+							     "fixer", r->has_fixer));
+		else
+			printf("%-22s %-30s %s\n", r->id, eng, r->summary);
+	}
+	if (cli->format == RS_FORMAT_JSON) {
+		json_dumpf(arr, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+	}
+	json_decref(arr);
+	return RS_EXIT_OK;
+}
+
+const struct rs_cmd rs_cmd_rules = {
+	.name = "rules",
+	.summary = "list every rule id",
+	.run = cmd_rules,
+};
+
+static void explain_help(void)
+{
+	printf("Usage:\n rootless-setup explain <rule-id>\n\n"
+	       "Explain a rule: what it checks, why, per-distro hints and its fixer.\n\n"
+	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
+	exit(RS_EXIT_OK);
+}
+
+static void print_distro_hints(const char *id)
+{
+	bool header = false;
+	for (const struct rs_distro_blob *b = rs_distro_blobs; b->id; b++) {
+		json_t *doc = json_loadb(b->json, b->len, 0, NULL);
+		const char *h = json_string_value(json_object_get(json_object_get(doc, "hints"), id));
+		if (h) {
+			if (!header)
+				printf("\nPer-distro hints:\n");
+			header = true;
+			printf("  %s: %s\n", b->id, h);
+		}
+		json_decref(doc);
+	}
+}
+
+static int cmd_explain(struct rs_cli *cli, int argc, char **argv)
+{
+	parse_noargs(cli, argc, argv, explain_help);
+	if (optind + 1 != argc)
+		rs_cli_usage_error("explain takes one rule id");
+	const struct rs_rule *r = rs_rule_find(argv[optind]);
+	if (!r)
+		rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')", argv[optind]);
+	_cleanup_free_ char *eng = engines_text(r->engines);
+	printf("%s: %s\n\nEngines: %s\n\n%s\n", r->id, r->summary, eng, r->explain);
+	print_distro_hints(r->id);
+	printf("\nFixer: %s\n", r->has_fixer ? "rootless-setup fix --rule ID (see 'fix --dry-run')"
+					     : "none; the report says what to do by hand");
+	return RS_EXIT_OK;
+}
+
+const struct rs_cmd rs_cmd_explain = {
+	.name = "explain",
+	.summary = "explain one rule",
+	.run = cmd_explain,
+};

@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include "core/check.h"
+#include "lib/xalloc.h"
+
+static void load_os(struct rs_ctx *ctx, struct rs_report *rep)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	/* os-release(5): /etc first, /usr/lib only when /etc has none; never both */
+	int r = rs_host_read(ctx->host, "etc/os-release", 1u << 20, &buf, &len, NULL);
+
+	if (r == -ENOENT)
+		r = rs_host_read(ctx->host, "usr/lib/os-release", 1u << 20, &buf, &len, NULL);
+	if (r < 0) {
+		if (r != -ENOENT)
+			rs_strv_take(&rep->notes, rs_xasprintf("cannot read os-release: %s; "
+							       "using generic distro data",
+							       strerror(-r)));
+		memset(&ctx->os, 0, sizeof(ctx->os));
+		return;
+	}
+	rs_osrelease_parse(buf, len, &ctx->os);
+}
+
+static void load_kernel(struct rs_ctx *ctx)
+{
+	struct utsname u;
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+
+	if (ctx->host->live && uname(&u) == 0) {
+		ctx->kernel_release = rs_xstrdup(u.release);
+	} else if (rs_host_read(ctx->host, "proc/sys/kernel/osrelease", 4096, &buf, &len, NULL) == 0) {
+		ctx->kernel_release = rs_xstrdup(rs_strstrip(buf));
+	}
+	ctx->kver_ok = ctx->kernel_release && rs_kver_parse(ctx->kernel_release, &ctx->kver) == 0;
+}
+
+static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struct rs_report *rep,
+			struct rs_error **err)
+{
+	const char *spec = o->user;
+	bool implicit_root = false;
+	_cleanup_free_ char *self = NULL;
+
+	if (!spec) {
+		uid_t caller = ctx->host->live ? getuid() : 0;
+		if (caller == 0 && o->sudo_user && *o->sudo_user)
+			spec = o->sudo_user;
+		else if (caller == 0 && o->pkexec_uid && *o->pkexec_uid)
+			spec = o->pkexec_uid;
+		else {
+			spec = self = rs_xasprintf("%u", (unsigned)caller);
+			implicit_root = caller == 0;
+		}
+	}
+	if (implicit_root && o->postinstall) {
+		ctx->has_user = false;
+		return 0;
+	}
+	int r = rs_user_resolve(ctx->host, spec, &ctx->user, err);
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : (r == -EINVAL ? -EINVAL : r);
+	ctx->has_user = true;
+	ctx->user_is_caller = ctx->host->live && getuid() == ctx->user.uid;
+	if (ctx->user.uid == 0)
+		rs_strv_push(&rep->notes, "warning: checking for root: rootless mode is for "
+					  "non-root users (use --user NAME)");
+	return 0;
+}
+
+static unsigned detect_engines(const struct rs_host *h)
+{
+	unsigned mask = 0;
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++)
+		for (const char *const *b = rs_engine_info(e)->binaries; *b; b++)
+			if (rs_host_exists(h, *b))
+				mask |= RS_ENGINE_BIT(e);
+	return mask;
+}
+
+static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct rs_error **err)
+{
+	struct rs_ctx *ctx = &rep->ctx;
+	int r = rs_host_open(o->root, &ctx->host, err);
+
+	if (r < 0)
+		return -EIO;
+	load_os(ctx, rep);
+	r = rs_distro_load(&ctx->os, o->distro, &ctx->distro, err);
+	if (r < 0)
+		return r == -ENOENT ? -ENOENT : -EIO;
+	load_kernel(ctx);
+	r = resolve_user(ctx, o, rep, err);
+	if (r < 0)
+		return r;
+	ctx->xdg_runtime_dir = o->xdg_runtime_dir;
+	ctx->xdg_data_home = o->xdg_data_home;
+	ctx->postinstall = o->postinstall;
+	ctx->engines = o->engines_given ? o->engines : detect_engines(ctx->host);
+	return 0;
+}
+
+static unsigned engines_for(const struct rs_ctx *ctx, const struct rs_rule *rule)
+{
+	unsigned sel = rule->engines & ctx->engines;
+	if (!rule->per_engine)
+		return 0;
+	return sel;
+}
+
+static char *engine_list(unsigned mask)
+{
+	_cleanup_free_ char *s = rs_xstrdup("");
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
+		if (!(mask & RS_ENGINE_BIT(e)))
+			continue;
+		char *n = rs_xasprintf("%s%s%s", s, *s ? ", " : "", rs_engine_name(e));
+		free(s);
+		s = n;
+	}
+	return TAKE_PTR(s);
+}
+
+static void run_one(struct rs_ctx *ctx, const struct rs_rule *rule, enum rs_engine e,
+		    struct rs_finding *out)
+{
+	struct rs_error *err = NULL;
+	memset(out, 0, sizeof(*out));
+	int r = rule->run(ctx, e, out, &err);
+	if (r < 0) {
+		rs_finding_set(out, RS_STATUS_WARN, "cannot check: %s",
+			       err ? err->msg : strerror(-r));
+		free(out->hint);
+		out->hint = NULL;
+	}
+	rs_error_free(err);
+}
+
+static void run_rule(struct rs_ctx *ctx, const struct rs_rule *rule, struct rs_result *res)
+{
+	unsigned per = engines_for(ctx, rule);
+	unsigned n = 0;
+
+	res->rule = rule;
+	res->engine = RS_ENGINE_NONE;
+	if (rule->engines != RS_ENGINES_ALL && !(rule->engines & ctx->engines)) {
+		_cleanup_free_ char *l = engine_list(rule->engines);
+		rs_finding_set(&res->f, RS_STATUS_SKIP, "only for %s (not checked)", l);
+		return;
+	}
+	if (rule->needs_user && !ctx->has_user) {
+		rs_finding_set(&res->f, RS_STATUS_SKIP, "no target user");
+		return;
+	}
+	if (!per) {
+		run_one(ctx, rule, RS_ENGINE_NONE, &res->f);
+		return;
+	}
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
+		struct rs_finding f;
+		if (!(per & RS_ENGINE_BIT(e)))
+			continue;
+		run_one(ctx, rule, e, &f);
+		if (n++ == 0 || f.status > res->f.status) {
+			rs_finding_clear(&res->f);
+			res->f = f;
+			res->engine = e;
+		} else {
+			rs_finding_clear(&f);
+		}
+	}
+	if (n > 1) {
+		char *m = rs_xasprintf("%s: %s", rs_engine_name(res->engine), res->f.message);
+		free(res->f.message);
+		res->f.message = m;
+	}
+}
+
+static struct rs_result *result_mut(struct rs_ctx *ctx, const char *id)
+{
+	return (struct rs_result *)rs_ctx_result(ctx, id);
+}
+
+/* The live probe outranks what static rules inferred (SPEC §6 userns.probe). */
+static void reconcile_probe(struct rs_ctx *ctx)
+{
+	struct rs_result *ov = result_mut(ctx, "kernel.overlay-userns");
+	const struct rs_probe *p = &ctx->probe;
+
+	if (!p->overlay_tried || !ov || ov->f.status == RS_STATUS_SKIP)
+		return;
+	if (p->overlay_ok && ov->f.status != RS_STATUS_PASS) {
+		char *m = rs_xasprintf("%s; but the live probe mounted overlayfs (userxattr) in "
+				       "'%s': the probe wins", ov->f.message, p->scratch);
+		rs_finding_set(&ov->f, RS_STATUS_PASS, "%s", m);
+		free(m);
+		free(ov->f.hint);
+		ov->f.hint = NULL;
+	} else if (!p->overlay_ok && ov->f.status == RS_STATUS_PASS) {
+		char *m = rs_xasprintf("%s; but the live probe's overlay mount in '%s' failed "
+				       "(%s): the probe wins", ov->f.message, p->scratch,
+				       strerror(p->overlay_err));
+		rs_finding_set(&ov->f, RS_STATUS_WARN, "%s", m);
+		free(m);
+		rs_finding_hint(&ov->f, "containers will use fuse-overlayfs or native snapshots; "
+					"see 'rootless-setup explain kernel.overlay-userns'");
+	}
+}
+
+static bool rule_passes(const struct rs_ctx *ctx, const char *id)
+{
+	const struct rs_result *r = rs_ctx_result(ctx, id);
+	return r && r->f.status == RS_STATUS_PASS;
+}
+
+static void decide(struct rs_report *rep)
+{
+	struct rs_ctx *ctx = &rep->ctx;
+
+	if (ctx->probe.overlay_tried ? ctx->probe.overlay_ok
+				     : rule_passes(ctx, "kernel.overlay-userns"))
+		rep->snapshotter = "overlayfs";
+	else if (rule_passes(ctx, "kernel.fuse-overlayfs"))
+		rep->snapshotter = "fuse-overlayfs";
+	else
+		rep->snapshotter = "native";
+	rep->network = rule_passes(ctx, "network.slirp4netns") && rule_passes(ctx, "network.tun")
+			       ? "slirp4netns" : "host";
+	if (ctx->cgroup_mode != RS_CGROUP_V2)
+		rep->cgroup_manager = "none";
+	else
+		rep->cgroup_manager = ctx->systemd_init ? "systemd" : "cgroupfs";
+}
+
+static bool is_selected(const struct rs_check_opts *o, const char *id)
+{
+	if (!o->only || !o->only[0])
+		return true;
+	for (const char *const *p = o->only; *p; p++)
+		if (strcmp(*p, id) == 0)
+			return true;
+	return false;
+}
+
+int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct rs_error **err)
+{
+	struct rs_report *rep = rs_xcalloc(1, sizeof(*rep));
+	struct rs_ctx *ctx = &rep->ctx;
+	int r = ctx_init(rep, o, err);
+
+	if (r < 0) {
+		rs_report_free(rep);
+		return r;
+	}
+	ctx->results = rs_xcalloc(rs_rules_count, sizeof(struct rs_result));
+	for (size_t i = 0; i < rs_rules_count; i++) {
+		run_rule(ctx, rs_rules[i], &ctx->results[i]);
+		ctx->results[i].selected = is_selected(o, rs_rules[i]->id);
+	}
+	reconcile_probe(ctx);
+	decide(rep);
+	for (size_t i = 0; i < rs_rules_count; i++)
+		if (ctx->results[i].selected)
+			rep->counts[ctx->results[i].f.status]++;
+	*out = rep;
+	return 0;
+}
+
+void rs_report_free(struct rs_report *rep)
+{
+	if (!rep)
+		return;
+	struct rs_ctx *ctx = &rep->ctx;
+	if (ctx->results)
+		for (size_t i = 0; i < rs_rules_count; i++)
+			rs_finding_clear(&ctx->results[i].f);
+	free(ctx->results);
+	free(ctx->probe.detail);
+	free(ctx->probe.scratch);
+	if (ctx->mounts)
+		mnt_unref_table(ctx->mounts);
+	rs_user_clear(&ctx->user);
+	free(ctx->kernel_release);
+	rs_distro_clear(&ctx->distro);
+	rs_osrelease_clear(&ctx->os);
+	rs_host_free(ctx->host);
+	rs_strv_free(&rep->notes);
+	free(rep);
+}

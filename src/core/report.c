@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <string.h>
+#include "core/check.h"
+#include "lib/xalloc.h"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* json_string() refuses invalid UTF-8 (a hostile os-release); such values
+ * are reported with the bad bytes replaced, never dropped silently */
+static json_t *jstr(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	_cleanup_free_ char *c = rs_xstrdup(s);
+	for (char *p = c; *p; p++)
+		if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+			*p = '?';
+	return json_string(c);
+}
+
+static json_t *engines_json(unsigned mask)
+{
+	json_t *a = json_array();
+	if (mask == RS_ENGINES_ALL) {
+		json_array_append_new(a, json_string("*"));
+		return a;
+	}
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++)
+		if (mask & RS_ENGINE_BIT(e))
+			json_array_append_new(a, json_string(rs_engine_name(e)));
+	return a;
+}
+
+static json_t *host_json(const struct rs_report *rep)
+{
+	const struct rs_ctx *ctx = &rep->ctx;
+	json_t *user = json_null();
+
+	if (ctx->has_user)
+		user = json_pack("{s:o, s:I, s:I}", "name", jstr(ctx->user.name), "uid",
+				 (json_int_t)ctx->user.uid, "gid", (json_int_t)ctx->user.gid);
+	return json_pack("{s:s, s:{s:o, s:o, s:s}, s:o, s:o}", "root",
+			 ctx->host->live ? "/" : ctx->host->root, "distro", "id", jstr(ctx->os.id),
+			 "version_id", jstr(ctx->os.version_id), "profile", ctx->distro.id, "kernel",
+			 jstr(ctx->kernel_release), "user", user);
+}
+
+static json_t *result_json(const struct rs_result *res)
+{
+	_cleanup_free_ char *fixer = NULL;
+	bool show = res->f.status == RS_STATUS_WARN || res->f.status == RS_STATUS_FAIL;
+
+	if (show && res->rule->has_fixer)
+		fixer = rs_xasprintf("rootless-setup fix --rule %s", res->rule->id);
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", res->rule->id, "status",
+			 rs_status_name(res->f.status), "message", jstr(res->f.message), "hint",
+			 show ? jstr(res->f.hint) : json_null(), "fixer", str_or_null(fixer),
+			 "engines", engines_json(res->rule->engines));
+}
+
+json_t *rs_report_json(const struct rs_report *rep)
+{
+	const struct rs_ctx *ctx = &rep->ctx;
+	json_t *results = json_array();
+
+	for (size_t i = 0; i < rs_rules_count; i++)
+		if (ctx->results[i].selected)
+			json_array_append_new(results, result_json(&ctx->results[i]));
+	json_t *engines = json_array();
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++)
+		if (ctx->engines & RS_ENGINE_BIT(e))
+			json_array_append_new(engines, json_string(rs_engine_name(e)));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s, s:s}, s:{s:I, s:I, s:I, s:I}}",
+			 "schema", "rootless-setup/report/v1", "version", RS_VERSION, "host",
+			 host_json(rep), "engines", engines, "results", results, "decisions",
+			 "snapshotter", rep->snapshotter, "network", rep->network, "cgroup_manager",
+			 rep->cgroup_manager, "summary", "pass",
+			 (json_int_t)rep->counts[RS_STATUS_PASS], "warn",
+			 (json_int_t)rep->counts[RS_STATUS_WARN], "fail",
+			 (json_int_t)rep->counts[RS_STATUS_FAIL], "skip",
+			 (json_int_t)rep->counts[RS_STATUS_SKIP]);
+}

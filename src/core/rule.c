@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include "core/rule.h"
+#include "lib/xalloc.h"
+
+void rs_finding_set(struct rs_finding *f, enum rs_status st, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(f->message);
+	f->message = rs_xvasprintf(fmt, ap);
+	va_end(ap);
+	f->status = st;
+}
+
+void rs_finding_hint(struct rs_finding *f, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	free(f->hint);
+	f->hint = rs_xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+void rs_finding_clear(struct rs_finding *f)
+{
+	free(f->message);
+	free(f->hint);
+	memset(f, 0, sizeof(*f));
+}
+
+const char *rs_status_name(enum rs_status st)
+{
+	switch (st) {
+	case RS_STATUS_PASS:
+		return "pass";
+	case RS_STATUS_WARN:
+		return "warn";
+	case RS_STATUS_FAIL:
+		return "fail";
+	case RS_STATUS_SKIP:
+		break;
+	}
+	return "skip";
+}
+
+const struct rs_rule *rs_rule_find(const char *id)
+{
+	for (size_t i = 0; i < rs_rules_count; i++)
+		if (strcmp(rs_rules[i]->id, id) == 0)
+			return rs_rules[i];
+	return NULL;
+}
+
+const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id)
+{
+	for (size_t i = 0; i < rs_rules_count; i++)
+		if (ctx->results && ctx->results[i].rule && strcmp(rs_rules[i]->id, id) == 0)
+			return &ctx->results[i];
+	return NULL;
+}
+
+struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx)
+{
+	if (ctx->mounts_loaded)
+		return ctx->mounts;
+	ctx->mounts_loaded = true;
+	_cleanup_free_ char *path = rs_host_path(ctx->host, "proc/self/mountinfo");
+	struct libmnt_table *tb = mnt_new_table();
+	if (!tb)
+		return NULL;
+	if (mnt_table_parse_file(tb, path) < 0 || mnt_table_get_nents(tb) == 0) {
+		mnt_unref_table(tb);
+		return NULL;
+	}
+	ctx->mounts = tb;
+	return tb;
+}
+
+char *rs_ctx_data_dir(const struct rs_ctx *ctx, enum rs_engine e)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+	const char *sub = ei && ei->data_dir ? ei->data_dir : ".local/share";
+
+	/* XDG_DATA_HOME only for the caller's own run: as root for another user
+	 * the environment belongs to root (SPEC --user) */
+	if (ctx->user_is_caller && ctx->xdg_data_home && ctx->xdg_data_home[0] == '/' &&
+	    rs_startswith(sub, ".local/share"))
+		return rs_xasprintf("%s%s", ctx->xdg_data_home, sub + strlen(".local/share"));
+	return rs_xasprintf("%s/%s", strcmp(ctx->user.home, "/") ? ctx->user.home : "", sub);
+}
+
+char *rs_ctx_runtime_dir(const struct rs_ctx *ctx)
+{
+	if (ctx->user_is_caller && ctx->xdg_runtime_dir && ctx->xdg_runtime_dir[0] == '/')
+		return rs_xstrdup(ctx->xdg_runtime_dir);
+	return rs_xasprintf("/run/user/%u", (unsigned)ctx->user.uid);
+}
+
+int rs_ctx_sysctl(struct rs_ctx *ctx, const char *rel, uint64_t *out)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = rs_host_read(ctx->host, rel, 4096, &buf, &len, NULL);
+	if (r < 0)
+		return r;
+	return rs_sysctl_parse_u64(buf, len, out);
+}
+
+const char *rs_ctx_hint(const struct rs_ctx *ctx, const char *rule_id, const char *def)
+{
+	const char *h = rs_distro_hint(&ctx->distro, rule_id);
+	return h ? h : def;
+}
+
+char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key)
+{
+	_cleanup_free_ char *key = rs_xasprintf("packages.%s", pkg_key);
+	const char *pkg = rs_distro_str(&ctx->distro, key);
+	const char *cmd = rs_distro_str(&ctx->distro, "install_cmd");
+	if (!pkg || !cmd)
+		return NULL;
+	return rs_xasprintf("%s %s", cmd, pkg);
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <libmount.h>
+#include <stdbool.h>
+#include "core/distro.h"
+#include "core/engine.h"
+#include "host/host.h"
+#include "host/parse.h"
+#include "host/user.h"
+#include "lib/error.h"
+
+/* Severity order: a merged result keeps the most severe (SPEC §5). */
+enum rs_status {
+	RS_STATUS_SKIP,
+	RS_STATUS_PASS,
+	RS_STATUS_WARN,
+	RS_STATUS_FAIL,
+};
+
+/* A failed check is a finding, not an error: rules fill one of these. */
+struct rs_finding {
+	enum rs_status status;
+	char *message;
+	char *hint;
+};
+
+struct rs_ctx;
+
+struct rs_rule {
+	const char *id;      /* stable, SPEC §6; never renumbered or reused */
+	const char *summary; /* one line, for `rules` */
+	const char *explain; /* what, why, how to fix: for `explain` */
+	unsigned engines;    /* served engines; RS_ENGINES_ALL for common rules */
+	bool per_engine;     /* verdict depends on the engine: run once per engine */
+	bool needs_user;     /* skip "no target user" without one */
+	bool has_fixer;      /* `rootless-setup fix --rule ID` repairs it */
+	/* Return 0 with *out filled, or <0 when the rule could not decide. */
+	int (*run)(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
+		   struct rs_error **err);
+};
+
+struct rs_probe {
+	bool ran;
+	bool userns_ok;
+	int err;           /* errno of the failing step */
+	const char *stage; /* the failing step: "fork", "unshare(CLONE_NEWUSER)", "newuidmap" ... */
+	char *detail;      /* helper output or mapping summary */
+	bool full_map;     /* mapped with the subordinate ranges, not a single id */
+	bool tmpfs_ok;
+	bool overlay_tried, overlay_ok;
+	int overlay_err;
+	char *scratch; /* canonical dir the overlay was tried in */
+};
+
+struct rs_ctx {
+	struct rs_host *host;
+	struct rs_osrelease os;
+	struct rs_distro distro;
+	char *kernel_release;
+	struct rs_kver kver;
+	bool kver_ok;
+	struct rs_user user;
+	bool has_user;
+	bool user_is_caller; /* the caller's own XDG_* may be trusted */
+	const char *xdg_runtime_dir;
+	const char *xdg_data_home;
+	unsigned engines; /* 0: the common rules only */
+	bool postinstall;
+	struct libmnt_table *mounts; /* lazily loaded; NULL when unreadable */
+	bool mounts_loaded;
+	struct rs_probe probe;
+	enum { RS_CGROUP_UNKNOWN, RS_CGROUP_V1, RS_CGROUP_HYBRID, RS_CGROUP_V2 } cgroup_mode;
+	bool systemd_init; /* run/systemd/system exists: systemd is PID 1 */
+	struct rs_result *results; /* one per rule, in rs_rules order */
+};
+
+struct rs_result {
+	const struct rs_rule *rule;
+	struct rs_finding f;
+	enum rs_engine engine; /* the engine whose verdict is reported */
+	bool selected;         /* named by --rule (or no --rule given) */
+};
+
+/* Every rule of SPEC §6, in report order. */
+extern const struct rs_rule *const rs_rules[];
+extern const size_t rs_rules_count;
+const struct rs_rule *rs_rule_find(const char *id);
+
+void rs_finding_set(struct rs_finding *f, enum rs_status st, const char *fmt, ...) _printf_(3, 4);
+void rs_finding_hint(struct rs_finding *f, const char *fmt, ...) _printf_(2, 3);
+void rs_finding_clear(struct rs_finding *f);
+const char *rs_status_name(enum rs_status st);
+
+/* The result of an earlier rule (rules run in rs_rules order). */
+const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id);
+/* The parsed proc/self/mountinfo (libmount), or NULL. */
+struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx);
+/* The user's data dir for engine e (root-relative path, caller frees). */
+char *rs_ctx_data_dir(const struct rs_ctx *ctx, enum rs_engine e);
+/* The user's runtime dir: XDG_RUNTIME_DIR when trusted, else run/user/UID. */
+char *rs_ctx_runtime_dir(const struct rs_ctx *ctx);
+/* Reads an integer /proc/sys knob. Return: 0, -ENOENT (absent), or <0. */
+int rs_ctx_sysctl(struct rs_ctx *ctx, const char *rel, uint64_t *out);
+/* A distro hint for rule, else def (may be NULL). */
+const char *rs_ctx_hint(const struct rs_ctx *ctx, const char *rule_id, const char *def);
+/* "apt-get install -y uidmap" for a package key, or NULL. */
+char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key);

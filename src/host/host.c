@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/openat2.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "host/host.h"
+#include "lib/xalloc.h"
+
+const char *rs_host_rel(const char *abs)
+{
+	while (*abs == '/')
+		abs++;
+	return *abs ? abs : ".";
+}
+
+int rs_host_open(const char *root, struct rs_host **out, struct rs_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	char *real;
+
+	if (!root || !*root)
+		root = "/";
+	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return rs_error_set(err, errno, "cannot open root '%s'", root);
+	if (fstat(fd, &st) < 0)
+		return rs_error_set(err, errno, "cannot stat root '%s'", root);
+	real = realpath(root, NULL);
+	if (!real)
+		return rs_error_set(err, errno, "cannot resolve root '%s'", root);
+
+	struct rs_host *h = rs_xcalloc(1, sizeof(*h));
+	h->live = strcmp(real, "/") == 0;
+	if (h->live)
+		real[0] = '\0';
+	h->root = real;
+	h->root_fd = TAKE_FD(fd);
+	*out = h;
+	return 0;
+}
+
+void rs_host_free(struct rs_host *h)
+{
+	if (!h)
+		return;
+	if (h->root_fd >= 0)
+		close(h->root_fd);
+	free(h->root);
+	free(h);
+}
+
+static int host_openat_raw(const struct rs_host *h, const char *rel, int flags)
+{
+	static bool no_openat2;
+	int fd;
+
+	rel = rs_host_rel(rel);
+	if (h->live || no_openat2)
+		return openat(h->root_fd, rel, flags | O_CLOEXEC, 0);
+	struct open_how how = {
+		.flags = (unsigned long long)(flags | O_CLOEXEC),
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	fd = (int)syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
+	if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
+		/* Linux < 5.6, or a seccomp filter that hides openat2 */
+		no_openat2 = true;
+		return openat(h->root_fd, rel, flags | O_CLOEXEC, 0);
+	}
+	return fd;
+}
+
+int rs_host_openat(const struct rs_host *h, const char *rel, int flags, struct rs_error **err)
+{
+	int fd = host_openat_raw(h, rel, flags);
+	if (fd < 0)
+		return rs_error_set(err, errno, "cannot open '/%s'", rs_host_rel(rel));
+	return fd;
+}
+
+static int read_fd(int fd, size_t max, char **buf, size_t *len)
+{
+	size_t cap = 4096, n = 0;
+	_cleanup_free_ char *b = rs_xmalloc(cap + 1);
+
+	for (;;) {
+		if (n == cap) {
+			if (cap >= max)
+				return -EFBIG;
+			cap = cap * 2 > max ? max : cap * 2;
+			b = rs_xrealloc(b, cap + 1);
+		}
+		ssize_t r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	b[n] = '\0';
+	*buf = TAKE_PTR(b);
+	*len = n;
+	return 0;
+}
+
+int rs_host_read(const struct rs_host *h, const char *rel, size_t max, char **buf, size_t *len,
+		 struct rs_error **err)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+	int r;
+
+	fd = host_openat_raw(h, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return rs_error_set(err, errno, "cannot open '/%s'", rs_host_rel(rel));
+	if (fstat(fd, &st) < 0)
+		return rs_error_set(err, errno, "cannot stat '/%s'", rs_host_rel(rel));
+	if (S_ISDIR(st.st_mode))
+		return rs_error_set(err, EISDIR, "cannot read '/%s'", rs_host_rel(rel));
+	if (!S_ISREG(st.st_mode))
+		return rs_error_setx(err, EINVAL, "cannot read '/%s': not a regular file",
+				     rs_host_rel(rel));
+	r = read_fd(fd, max, buf, len);
+	if (r == -EFBIG)
+		return rs_error_setx(err, EFBIG, "cannot read '/%s': larger than %zu bytes",
+				     rs_host_rel(rel), max);
+	if (r < 0)
+		return rs_error_set(err, -r, "cannot read '/%s'", rs_host_rel(rel));
+	return 0;
+}
+
+int rs_host_stat(const struct rs_host *h, const char *rel, struct stat *st, bool nofollow)
+{
+	_cleanup_close_ int fd = -1;
+
+	fd = host_openat_raw(h, rel, O_PATH | (nofollow ? O_NOFOLLOW : 0));
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st) < 0)
+		return -errno;
+	return 0;
+}
+
+bool rs_host_exists(const struct rs_host *h, const char *rel)
+{
+	struct stat st;
+	return rs_host_stat(h, rel, &st, true) == 0;
+}
+
+char *rs_host_path(const struct rs_host *h, const char *rel)
+{
+	return rs_xasprintf("%s/%s", h->root, strcmp(rs_host_rel(rel), ".") ? rs_host_rel(rel) : "");
+}
+
+int rs_host_canonical(const struct rs_host *h, const char *rel, char **out)
+{
+	_cleanup_free_ char *path = rs_xstrdup(rs_host_rel(rel));
+	_cleanup_free_ char *rest = rs_xstrdup("");
+	char link[64], real[PATH_MAX];
+
+	for (;;) {
+		_cleanup_close_ int fd = host_openat_raw(h, path, O_PATH);
+		if (fd >= 0) {
+			snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+			ssize_t n = readlink(link, real, sizeof(real) - 1);
+			if (n < 0)
+				return -errno;
+			real[n] = '\0';
+			size_t rl = strlen(h->root);
+			const char *in = real;
+			if (rl && strncmp(real, h->root, rl) == 0 && (real[rl] == '/' || !real[rl]))
+				in = real + rl;
+			*out = rs_xasprintf("%s%s%s", *in ? in : "/",
+					    (*rest && *in && strcmp(in, "/")) ? "/" : "", rest);
+			return 0;
+		}
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		if (strcmp(path, ".") == 0)
+			return -ENOENT;
+		char *slash = strrchr(path, '/');
+		char *tail = slash ? slash + 1 : path;
+		char *nrest = *rest ? rs_xasprintf("%s/%s", tail, rest) : rs_xstrdup(tail);
+		free(rest);
+		rest = nrest;
+		if (!slash) {
+			free(path);
+			path = rs_xstrdup(".");
+		} else {
+			*slash = '\0';
+		}
+	}
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rs_host_listdir(const struct rs_host *h, const char *rel, struct rs_strv *out,
+		    struct rs_error **err)
+{
+	int fd = host_openat_raw(h, rel, O_RDONLY | O_DIRECTORY | O_NONBLOCK);
+	if (fd < 0)
+		return rs_error_set(err, errno, "cannot open '/%s'", rs_host_rel(rel));
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return rs_error_set(err, errno, "cannot read '/%s'", rs_host_rel(rel));
+	}
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		rs_strv_push(out, de->d_name);
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof(char *), cmp_str);
+	return 0;
+}

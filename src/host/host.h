@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include "lib/error.h"
+#include "lib/strutil.h"
+
+/*
+ * Every host read goes through one root-relative handle: "/" in production,
+ * `--root DIR` for fixture trees and fleet checks (host / at /host). Paths
+ * given to these functions are relative to the root ("etc/subuid"); under
+ * --root, absolute symlinks inside the tree resolve inside the tree
+ * (openat2 RESOLVE_IN_ROOT, Linux 5.6).
+ */
+struct rs_host {
+	int root_fd;
+	char *root; /* absolute, no trailing slash; "" for "/" */
+	bool live;  /* the running system: uname, libselinux and credentials are real */
+};
+
+/* Caps for files read whole; /proc and /etc files are far smaller. */
+#define RS_HOST_READ_MAX (4u << 20)
+
+int rs_host_open(const char *root, struct rs_host **out, struct rs_error **err);
+void rs_host_free(struct rs_host *h);
+
+/* Opens rel below the root; flags as openat(2). Return: fd or -errno. */
+int rs_host_openat(const struct rs_host *h, const char *rel, int flags, struct rs_error **err);
+/* Reads a regular file whole (NUL-terminated, *len excludes the NUL). A
+ * FIFO, socket, device or directory is refused with -EINVAL / -EISDIR and
+ * never blocks (O_NONBLOCK). Return: 0, -ENOENT when absent, or -errno. */
+int rs_host_read(const struct rs_host *h, const char *rel, size_t max, char **buf, size_t *len,
+		 struct rs_error **err);
+/* fstatat below the root; nofollow applies to the last component only. */
+int rs_host_stat(const struct rs_host *h, const char *rel, struct stat *st, bool nofollow);
+bool rs_host_exists(const struct rs_host *h, const char *rel);
+/* Absolute path of rel on this machine (root prefix + "/" + rel); caller frees. */
+char *rs_host_path(const struct rs_host *h, const char *rel);
+/* The canonical root-relative path of rel ("/home/alice/x"): symlinks of the
+ * deepest existing ancestor resolved inside the root, missing components
+ * appended. Caller frees. Return: 0 or -errno. */
+int rs_host_canonical(const struct rs_host *h, const char *rel, char **out);
+/* Names in directory rel, sorted, without "." and "..". */
+int rs_host_listdir(const struct rs_host *h, const char *rel, struct rs_strv *out,
+		    struct rs_error **err);
+/* Strips the leading slashes of an absolute in-host path. */
+const char *rs_host_rel(const char *abs);

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "host/idmap.h"
+#include "host/parse.h"
+#include "lib/xalloc.h"
+
+struct span {
+	uint64_t start, count;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+static bool owner_matches(const struct rs_user *u, const char *owner)
+{
+	uint64_t n;
+	return strcmp(owner, u->name) == 0 ||
+	       (rs_parse_u64(owner, UINT32_MAX, &n) == 0 && n == u->uid);
+}
+
+/* Sorted, merged, own id cut out. Returns the number of spans. */
+static size_t collect(const struct rs_subid_file *f, const struct rs_user *u, uint64_t own,
+		      struct span **out)
+{
+	struct span *s = rs_xcalloc(f->n * 2 + 1, sizeof(*s));
+	size_t n = 0, m = 0;
+
+	for (size_t i = 0; i < f->n; i++) {
+		const struct rs_subid_range *r = &f->r[i];
+		if (!owner_matches(u, r->owner))
+			continue;
+		if (own >= r->start && own < r->start + r->count) {
+			if (own > r->start)
+				s[n++] = (struct span){r->start, own - r->start};
+			if (own + 1 < r->start + r->count)
+				s[n++] = (struct span){own + 1, r->start + r->count - own - 1};
+		} else {
+			s[n++] = (struct span){r->start, r->count};
+		}
+	}
+	if (n)
+		qsort(s, n, sizeof(*s), cmp_span);
+	for (size_t i = 0; i < n; i++) {
+		if (m && s[i].start <= s[m - 1].start + s[m - 1].count) {
+			uint64_t end = s[i].start + s[i].count;
+			if (end > s[m - 1].start + s[m - 1].count)
+				s[m - 1].count = end - s[m - 1].start;
+		} else {
+			s[m++] = s[i];
+		}
+	}
+	*out = s;
+	return m;
+}
+
+void rs_idmap_single(struct rs_idmap *m, uint64_t id)
+{
+	memset(m, 0, sizeof(*m));
+	m->e[0] = (struct rs_idmap_extent){0, id, 1};
+	m->n = 1;
+}
+
+int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, struct rs_idmap *out,
+		   struct rs_error **err)
+{
+	const char *rel = gid ? "etc/subgid" : "etc/subuid";
+	uint64_t own = gid ? u->gid : u->uid;
+	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ struct span *s = NULL;
+	struct rs_subid_file f;
+	size_t len;
+	int r = rs_host_read(h, rel, 64u << 20, &buf, &len, err);
+
+	rs_idmap_single(out, own);
+	if (r == -ENOENT) {
+		if (err) {
+			rs_error_free(*err);
+			*err = NULL;
+		}
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	rs_subid_parse(buf, len, &f);
+	size_t n = collect(&f, u, own, &s);
+	rs_subid_clear(&f);
+	uint64_t next = 1;
+	for (size_t i = 0; i < n && out->n < RS_IDMAP_MAX; i++) {
+		/* ids inside stay below 2^32 - 1 (the kernel's "no id") */
+		if (next + s[i].count > UINT32_MAX)
+			break;
+		out->e[out->n++] = (struct rs_idmap_extent){next, s[i].start, s[i].count};
+		out->subordinate += s[i].count;
+		next += s[i].count;
+	}
+	return 0;
+}
+
+static int write_proc(pid_t pid, const char *file, const char *text)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t w = write(fd, text, strlen(text));
+	int e = errno;
+	close(fd);
+	return w == (ssize_t)strlen(text) ? 0 : -(w < 0 ? e : EIO);
+}
+
+static int apply_single(pid_t pid, bool gid, const struct rs_idmap *m, struct rs_error **err)
+{
+	char line[64];
+	int r;
+
+	if (gid) {
+		r = write_proc(pid, "setgroups", "deny");
+		if (r < 0 && r != -ENOENT)
+			return rs_error_set(err, -r, "cannot write '/proc/%d/setgroups'", (int)pid);
+	}
+	snprintf(line, sizeof(line), "0 %llu 1\n", (unsigned long long)m->e[0].outside);
+	r = write_proc(pid, gid ? "gid_map" : "uid_map", line);
+	if (r < 0)
+		return rs_error_set(err, -r, "cannot write '/proc/%d/%s'", (int)pid,
+				    gid ? "gid_map" : "uid_map");
+	return 0;
+}
+
+static int helper_trusted(const struct rs_host *h, const char *rel, struct rs_error **err)
+{
+	struct stat st;
+	if (rs_host_stat(h, rel, &st, true) < 0)
+		return rs_error_setx(err, ENOENT, "'/%s' is missing", rel);
+	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022))
+		return rs_error_setx(err, EPERM, "'/%s' is not a root-owned file writable only by "
+				     "root: refusing to run it", rel);
+	return 0;
+}
+
+static char **helper_argv(const char *name, pid_t pid, const struct rs_idmap *m)
+{
+	char **argv = rs_xcalloc(3 + 3 * m->n + 1, sizeof(char *));
+	size_t k = 0;
+	argv[k++] = rs_xstrdup(name);
+	argv[k++] = rs_xasprintf("%d", (int)pid);
+	for (size_t i = 0; i < m->n; i++) {
+		argv[k++] = rs_xasprintf("%llu", (unsigned long long)m->e[i].inside);
+		argv[k++] = rs_xasprintf("%llu", (unsigned long long)m->e[i].outside);
+		argv[k++] = rs_xasprintf("%llu", (unsigned long long)m->e[i].count);
+	}
+	return argv;
+}
+
+static void argv_free(char **argv)
+{
+	for (char **a = argv; *a; a++)
+		free(*a);
+	free(argv);
+}
+
+/* Runs the helper with stderr captured; Return: its exit status or -errno. */
+static int run_helper(const char *path, char **argv, char *msg, size_t msglen)
+{
+	int p[2];
+	pid_t child;
+	posix_spawn_file_actions_t fa;
+	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	size_t n = 0;
+	int status;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+	int r = posix_spawn(&child, path, &fa, NULL, argv, envp);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[1]);
+	if (r != 0) {
+		close(p[0]);
+		return -r;
+	}
+	struct pollfd pf = {.fd = p[0], .events = POLLIN};
+	while (n + 1 < msglen && poll(&pf, 1, 10000) > 0) {
+		ssize_t k = read(p[0], msg + n, msglen - 1 - n);
+		if (k <= 0)
+			break;
+		n += (size_t)k;
+	}
+	msg[n] = '\0';
+	close(p[0]);
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	for (char *c = msg; *c; c++)
+		if (*c == '\n')
+			*c = (c[1] ? ' ' : '\0');
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+int rs_idmap_apply(const struct rs_host *h, pid_t pid, bool gid, const struct rs_idmap *m,
+		   struct rs_error **err)
+{
+	const char *rel = gid ? "usr/bin/newgidmap" : "usr/bin/newuidmap";
+	char msg[1024];
+
+	if (m->subordinate == 0)
+		return apply_single(pid, gid, m, err);
+	int r = helper_trusted(h, rel, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *path = rs_host_path(h, rel);
+	char **argv = helper_argv(gid ? "newgidmap" : "newuidmap", pid, m);
+	r = run_helper(path, argv, msg, sizeof(msg));
+	argv_free(argv);
+	if (r < 0)
+		return rs_error_set(err, -r, "cannot run '/%s'", rel);
+	if (r != 0)
+		return rs_error_setx(err, EPERM, "'/%s' failed (exit %d): %s", rel, r,
+				     *msg ? msg : "no message");
+	return 0;
+}

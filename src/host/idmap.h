@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdint.h>
+#include <sys/types.h>
+#include "host/host.h"
+#include "host/user.h"
+
+/* The kernel accepts 340 extents per map since 4.15 (5 before). */
+#define RS_IDMAP_MAX 340
+
+struct rs_idmap_extent {
+	uint64_t inside, outside, count;
+};
+
+struct rs_idmap {
+	struct rs_idmap_extent e[RS_IDMAP_MAX];
+	size_t n;
+	uint64_t subordinate; /* ids mapped from subuid/subgid (0: single-id map) */
+};
+
+/*
+ * The map a launcher writes for the user: own id -> 0, then the user's
+ * subordinate ranges (by name or uid) sorted, merged, with the user's own id
+ * cut out of any range that holds it (RootlessKit#476), -> 1..N.
+ * Return: 0 (with subordinate == 0 when the user has no ranges) or -errno.
+ */
+int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, struct rs_idmap *out,
+		   struct rs_error **err);
+/*
+ * Writes the map of process pid through newuidmap/newgidmap run by absolute
+ * path, after checking the helper is root-owned and not writable by others.
+ * A single-id map of the caller's own id is written directly instead
+ * (gid maps after "deny" in setgroups, CVE-2014-8989).
+ * Return: 0 or -errno with *err carrying the helper's own message.
+ */
+int rs_idmap_apply(const struct rs_host *h, pid_t pid, bool gid, const struct rs_idmap *m,
+		   struct rs_error **err);
+/* A single-id map of id -> 0. */
+void rs_idmap_single(struct rs_idmap *m, uint64_t id);

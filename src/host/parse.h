@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Hand-written parsers, for formats no library reads: os-release(5),
+ * subuid(5)/subgid(5), login.defs(5) and /proc/sys values. They work on a
+ * buffer, never touch the host, never fail on content (bad lines are
+ * recorded, not fatal), and each has a libFuzzer target in tests/fuzz/.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/strutil.h"
+
+struct rs_osrelease {
+	char *id, *id_like, *version_id, *name, *pretty_name, *variant_id;
+};
+/* Return: 0; unknown keys and malformed lines are ignored (os-release(5)). */
+int rs_osrelease_parse(const char *buf, size_t len, struct rs_osrelease *out);
+void rs_osrelease_clear(struct rs_osrelease *o);
+
+struct rs_subid_range {
+	char *owner;
+	uint64_t start, count;
+	unsigned line;
+};
+struct rs_subid_file {
+	struct rs_subid_range *r;
+	size_t n;
+	/* lines shadow's subordinate_parse rejects: newuidmap ignores them, so
+	 * their ids are invisible to it and to useradd's allocator */
+	unsigned *bad_lines;
+	size_t nbad;
+};
+int rs_subid_parse(const char *buf, size_t len, struct rs_subid_file *out);
+void rs_subid_clear(struct rs_subid_file *f);
+
+struct rs_logindefs {
+	uint64_t uid_min, uid_max;
+	uint64_t sub_uid_min, sub_uid_max, sub_uid_count;
+	uint64_t sub_gid_min, sub_gid_max, sub_gid_count;
+	bool invalid; /* a value did not parse, or MIN > MAX: shadow's defaults apply */
+};
+/* Fills shadow's defaults first (100000 / 600100000 / 65536; UID_MIN 1000). */
+int rs_logindefs_parse(const char *buf, size_t len, struct rs_logindefs *out);
+
+/* A /proc/sys integer: "1\n", " 1 " are 1; "abc", "-1", overflow are -EINVAL
+ * or -ERANGE (the caller reports "cannot parse", never guesses). */
+int rs_sysctl_parse_u64(const char *buf, size_t len, uint64_t *out);
+
+/* A TOML key scan (not a TOML parser): the value of key in [section] (""
+ * for the top level) as text, quotes removed; NULL when absent. Enough to
+ * read Kata's configuration.toml. Caller frees. */
+char *rs_toml_get(const char *buf, size_t len, const char *section, const char *key);

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <string.h>
+#include "host/user.h"
+#include "lib/xalloc.h"
+
+static FILE *host_fopen(const struct rs_host *h, const char *rel)
+{
+	int fd = rs_host_openat(h, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, NULL);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "re");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+static bool name_is_valid(const char *s)
+{
+	size_t n = strlen(s);
+	/* useradd's limit is 32; ':' and newlines cannot be stored in passwd */
+	if (n == 0 || n > 32)
+		return false;
+	return strpbrk(s, ":\n/\\") == NULL;
+}
+
+static void user_fill(struct rs_user *u, const struct passwd *pw)
+{
+	u->name = rs_xstrdup(pw->pw_name);
+	u->uid = pw->pw_uid;
+	u->gid = pw->pw_gid;
+	u->home = rs_xstrdup(pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
+}
+
+static int passwd_find(const struct rs_host *h, const char *name, bool by_uid, uid_t uid,
+		       struct rs_user *out)
+{
+	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
+	char buf[4096];
+	struct passwd pw, *res;
+
+	if (!f)
+		return -errno;
+	while (fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0) {
+		if (by_uid ? pw.pw_uid == uid : strcmp(pw.pw_name, name) == 0) {
+			user_fill(out, &pw);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static void user_add_group(struct rs_user *u, gid_t g)
+{
+	for (size_t i = 0; i < u->ngroups; i++)
+		if (u->groups[i] == g)
+			return;
+	u->groups = rs_xrealloc(u->groups, (u->ngroups + 1) * sizeof(gid_t));
+	u->groups[u->ngroups++] = g;
+}
+
+static void user_load_groups(const struct rs_host *h, struct rs_user *u)
+{
+	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
+	char buf[16384];
+	struct group gr, *res;
+
+	user_add_group(u, u->gid);
+	if (!f)
+		return;
+	while (fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0) {
+		for (char **m = gr.gr_mem; m && *m; m++)
+			if (strcmp(*m, u->name) == 0)
+				user_add_group(u, gr.gr_gid);
+	}
+}
+
+int rs_user_resolve(const struct rs_host *h, const char *spec, struct rs_user *out,
+		    struct rs_error **err)
+{
+	uint64_t n;
+	bool by_uid = rs_parse_u64(spec, UINT32_MAX - 1, &n) == 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (!by_uid && !name_is_valid(spec))
+		return rs_error_setx(err, EINVAL, "invalid user name '%s'", spec);
+	r = passwd_find(h, spec, by_uid, (uid_t)n, out);
+	if (r == -ENOENT && h->live) {
+		struct passwd *pw = by_uid ? getpwuid((uid_t)n) : getpwnam(spec);
+		if (pw) {
+			user_fill(out, pw);
+			r = 0;
+		}
+	}
+	if (r == -ENOENT)
+		return rs_error_setx(err, ENOENT, "no user '%s' in '/etc/passwd'", spec);
+	if (r < 0)
+		return rs_error_set(err, -r, "cannot read '/etc/passwd'");
+	user_load_groups(h, out);
+	return 0;
+}
+
+void rs_user_clear(struct rs_user *u)
+{
+	free(u->name);
+	free(u->home);
+	free(u->groups);
+	memset(u, 0, sizeof(*u));
+}
+
+bool rs_user_in_group(const struct rs_user *u, gid_t gid)
+{
+	for (size_t i = 0; i < u->ngroups; i++)
+		if (u->groups[i] == gid)
+			return true;
+	return false;
+}
+
+int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out)
+{
+	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
+	char buf[16384];
+	struct group gr, *res;
+
+	if (!f)
+		return -ENOENT;
+	while (fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0) {
+		if (strcmp(gr.gr_name, name) == 0) {
+			*out = gr.gr_gid;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+char *rs_user_name_of(const struct rs_host *h, uid_t uid)
+{
+	struct rs_user u = {0};
+	if (passwd_find(h, NULL, true, uid, &u) < 0)
+		return NULL;
+	free(u.home);
+	return u.name;
+}
+
+char *rs_group_name_of(const struct rs_host *h, gid_t gid)
+{
+	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
+	char buf[16384];
+	struct group gr, *res;
+
+	if (!f)
+		return NULL;
+	while (fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0)
+		if (gr.gr_gid == gid)
+			return rs_xstrdup(gr.gr_name);
+	return NULL;
+}

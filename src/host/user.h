@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "host/host.h"
+
+/* The user being prepared, resolved through the host's etc/passwd and
+ * etc/group (never from HOME, USER or XDG_* of the caller: CVE-2021-4034). */
+struct rs_user {
+	char *name;
+	uid_t uid;
+	gid_t gid;
+	char *home;
+	gid_t *groups; /* primary first, then every etc/group membership */
+	size_t ngroups;
+};
+
+/* spec is a name or a decimal uid. Live hosts fall back to NSS (LDAP, SSSD)
+ * when etc/passwd has no entry. Return: 0, -ENOENT (no such user), -EINVAL
+ * (a name no passwd file can hold), or -errno. */
+int rs_user_resolve(const struct rs_host *h, const char *spec, struct rs_user *out,
+		    struct rs_error **err);
+void rs_user_clear(struct rs_user *u);
+bool rs_user_in_group(const struct rs_user *u, gid_t gid);
+/* gid of a group by name from etc/group. Return: 0 or -ENOENT. */
+int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out);
+/* Name of a uid in etc/passwd, or NULL; caller frees. */
+char *rs_user_name_of(const struct rs_host *h, uid_t uid);
+/* Name of a gid in etc/group, or NULL; caller frees. */
+char *rs_group_name_of(const struct rs_host *h, gid_t gid);

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+#include <strings.h>
+#include "lib/strutil.h"
+#include "lib/xalloc.h"
+
+int rs_parse_u64n(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || n == 0)
+		return -EINVAL;
+	/* "0x10000" and "010" are rejected: shadow's own parser reads decimal. */
+	if (n > 1 && s[0] == '0')
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		unsigned d = (unsigned)(s[i] - '0');
+		if (v > (max - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+int rs_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	if (!s)
+		return -EINVAL;
+	return rs_parse_u64n(s, strlen(s), max, out);
+}
+
+char *rs_strstrip(char *s)
+{
+	size_t lead = 0, n;
+
+	while (s[lead] && isspace((unsigned char)s[lead]))
+		lead++;
+	if (lead)
+		memmove(s, s + lead, strlen(s + lead) + 1);
+	n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+bool rs_streq(const char *a, const char *b)
+{
+	return a && b && strcmp(a, b) == 0;
+}
+
+bool rs_strcaseeq(const char *a, const char *b)
+{
+	return a && b && strcasecmp(a, b) == 0;
+}
+
+bool rs_startswith(const char *s, const char *prefix)
+{
+	return s && strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static int kver_num(const char **p, unsigned *out)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+	size_t n = 0;
+
+	while (s[n] >= '0' && s[n] <= '9')
+		n++;
+	if (n == 0 || n > 6)
+		return -EINVAL;
+	/* leading zeros are fine in a release ("5.04"), so parse by hand */
+	for (size_t i = 0; i < n; i++)
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	*out = (unsigned)v;
+	*p = s + n;
+	return 0;
+}
+
+int rs_kver_parse(const char *s, struct rs_kver *out)
+{
+	struct rs_kver k = {0, 0, 0};
+
+	if (!s || kver_num(&s, &k.major) < 0 || *s++ != '.' || kver_num(&s, &k.minor) < 0)
+		return -EINVAL;
+	if (*s == '.') {
+		const char *t = s + 1;
+		if (kver_num(&t, &k.patch) < 0)
+			k.patch = 0;
+	}
+	*out = k;
+	return 0;
+}
+
+int rs_kver_cmp(const struct rs_kver *a, const struct rs_kver *b)
+{
+	if (a->major != b->major)
+		return a->major < b->major ? -1 : 1;
+	if (a->minor != b->minor)
+		return a->minor < b->minor ? -1 : 1;
+	if (a->patch != b->patch)
+		return a->patch < b->patch ? -1 : 1;
+	return 0;
+}
+
+void rs_strv_take(struct rs_strv *sv, char *s)
+{
+	if (sv->n + 2 > sv->cap) {
+		sv->cap = sv->cap ? sv->cap * 2 : 8;
+		sv->v = rs_xrealloc(sv->v, sv->cap * sizeof(char *));
+	}
+	sv->v[sv->n++] = s;
+	sv->v[sv->n] = NULL;
+}
+
+void rs_strv_push(struct rs_strv *sv, const char *s)
+{
+	rs_strv_take(sv, rs_xstrdup(s));
+}
+
+bool rs_strv_contains(const struct rs_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void rs_strv_free(struct rs_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Strict decimal parse of a whole string: no sign, no spaces, no hex or octal
+ * prefixes, no overflow past max (CVE-2016-6252 is what lax id parsing costs).
+ * Return: 0, or -EINVAL / -ERANGE; *out is written only on success. */
+int rs_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/* Same as rs_parse_u64 for the first n bytes of s. */
+int rs_parse_u64n(const char *s, size_t n, uint64_t max, uint64_t *out);
+
+/* Strips leading and trailing ASCII white space in place; returns s. */
+char *rs_strstrip(char *s);
+bool rs_streq(const char *a, const char *b);
+bool rs_strcaseeq(const char *a, const char *b);
+bool rs_startswith(const char *s, const char *prefix);
+
+/* A kernel release reduced to numbers: "5.10.0-60.18.0.50.oe2203" -> 5.10.0. */
+struct rs_kver {
+	unsigned major, minor, patch;
+};
+/* Parses "X.Y[.Z]..." from a release string or a threshold ("5.11").
+ * Return: 0 or -EINVAL. */
+int rs_kver_parse(const char *s, struct rs_kver *out);
+/* <0, 0, >0 like strcmp. */
+int rs_kver_cmp(const struct rs_kver *a, const struct rs_kver *b);
+
+/* Growable NULL-terminated string vector. */
+struct rs_strv {
+	char **v;
+	size_t n, cap;
+};
+void rs_strv_push(struct rs_strv *sv, const char *s);
+void rs_strv_take(struct rs_strv *sv, char *s);
+bool rs_strv_contains(const struct rs_strv *sv, const char *s);
+void rs_strv_free(struct rs_strv *sv);

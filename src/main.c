@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "core/engine.h"
+
+static const struct rs_cmd *const commands[] = {
+	&rs_cmd_check, &rs_cmd_fix, &rs_cmd_generate, &rs_cmd_install, &rs_cmd_uninstall,
+	&rs_cmd_launch, &rs_cmd_nsenter, &rs_cmd_oci, &rs_cmd_rules, &rs_cmd_explain, NULL,
+};
+
+void rs_cli_msg(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("rootless-setup: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void rs_cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("rootless-setup: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'rootless-setup --help'.\n", stderr);
+	exit(RS_EXIT_USAGE);
+}
+
+static void main_help(void)
+{
+	printf("Usage:\n rootless-setup [options] <command> [command options]\n\n"
+	       "Prepare a host and a user to run container engines without root.\n\n"
+	       "Commands:\n");
+	for (const struct rs_cmd *const *c = commands; *c; c++)
+		printf(" %-10s %s\n", (*c)->name, (*c)->summary);
+	printf("\nGlobal options (before or after the command):\n"
+	       "     --root <dir>        inspect the host mounted at <dir> instead of /\n"
+	       "     --user <name|uid>   the user to prepare (default: the caller, or SUDO_USER)\n"
+	       "     --engine <engine>   isulad, containerd, buildkit (devkit), podman, kata, oci\n"
+	       "                         or all; repeatable\n"
+	       "     --distro <id>       use this distro profile instead of detecting it\n"
+	       "     --format <fmt>      text or json\n"
+	       "     --color <when>      auto, always or never\n"
+	       " -q, --quiet             less output\n"
+	       " -v, --verbose           more output\n\n"
+	       " -h, --help              display this help\n"
+	       "     --version           display version\n\n"
+	       "See rootless-setup(8).\n");
+	exit(RS_EXIT_OK);
+}
+
+int rs_cli_global(struct rs_cli *cli, int c, const char *arg, void (*help)(void))
+{
+	unsigned mask;
+
+	switch (c) {
+	case OPT_ROOT:
+		cli->root = arg;
+		return 1;
+	case OPT_USER:
+		cli->user = arg;
+		return 1;
+	case OPT_DISTRO:
+		cli->distro = arg;
+		return 1;
+	case OPT_ENGINE:
+		if (rs_engine_parse(arg, &mask) < 0)
+			rs_cli_usage_error("unknown engine '%s'", arg);
+		cli->engines |= mask;
+		cli->engines_given = true;
+		return 1;
+	case OPT_FORMAT:
+		if (strcmp(arg, "text") == 0)
+			cli->format = RS_FORMAT_TEXT;
+		else if (strcmp(arg, "json") == 0)
+			cli->format = RS_FORMAT_JSON;
+		else
+			rs_cli_usage_error("unknown format '%s'", arg);
+		return 1;
+	case OPT_COLOR:
+		if (strcmp(arg, "auto") == 0)
+			cli->color = RS_COLOR_AUTO;
+		else if (strcmp(arg, "always") == 0)
+			cli->color = RS_COLOR_ALWAYS;
+		else if (strcmp(arg, "never") == 0)
+			cli->color = RS_COLOR_NEVER;
+		else
+			rs_cli_usage_error("unknown color mode '%s'", arg);
+		return 1;
+	case 'q':
+		cli->verbosity = -1;
+		return 1;
+	case 'v':
+		cli->verbosity = 1;
+		return 1;
+	case 'h':
+		help();
+		return 1;
+	case OPT_VERSION:
+		printf("rootless-setup %s\n", RS_VERSION);
+		exit(RS_EXIT_OK);
+	case '?':
+		/* getopt_long has said what was wrong */
+		fputs("Try 'rootless-setup --help'.\n", stderr);
+		exit(RS_EXIT_USAGE);
+	default:
+		return 0;
+	}
+}
+
+bool rs_cli_use_color(const struct rs_cli *cli, FILE *f)
+{
+	if (cli->color == RS_COLOR_ALWAYS)
+		return true;
+	if (cli->color == RS_COLOR_NEVER)
+		return false;
+	const char *nc = getenv("NO_COLOR");
+	return !(nc && *nc) && isatty(fileno(f));
+}
+
+int rs_cli_finish(int code)
+{
+	if (fflush(stdout) != 0 && errno != EPIPE) {
+		rs_cli_msg("cannot write output: %s", strerror(errno));
+		return code ? code : RS_EXIT_HOST;
+	}
+	return code;
+}
+
+/* A package script may start us with fd 0-2 closed; a later open() must
+ * not become "stdout". */
+static void ensure_std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF)
+			if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) < 0)
+				abort();
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {RS_GLOBAL_LONGOPTS, {NULL, 0, NULL, 0}};
+	struct rs_cli cli = {0};
+	int c;
+
+	/* CVE-2021-4034: an empty argv must not shift the environment in */
+	if (argc < 1 || !argv[0])
+		return RS_EXIT_USAGE;
+	ensure_std_fds();
+	signal(SIGPIPE, SIG_IGN);
+	while ((c = getopt_long(argc, argv, "+" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
+		if (!rs_cli_global(&cli, c, optarg, main_help))
+			rs_cli_usage_error("bad option");
+	if (optind >= argc)
+		rs_cli_usage_error("no command given");
+	for (const struct rs_cmd *const *cmd = commands; *cmd; cmd++) {
+		if (strcmp((*cmd)->name, argv[optind]) == 0) {
+			int vargc = argc - optind;
+			char **vargv = argv + optind;
+			optind = 0; /* a fresh getopt scan for the verb */
+			return rs_cli_finish((*cmd)->run(&cli, vargc, vargv));
+		}
+	}
+	rs_cli_usage_error("unknown command '%s'", argv[optind]);
+}
