@@ -62,10 +62,12 @@ $(BUILD)/gen/distro-data.o: $(GEN_DISTRO)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBCORE): $(CORE_OBJS)
-	rm -f $@ && ar rcs $@ $^
+	@echo "  AR      $@"
+	@rm -f $@ && ar rcs $@ $^
 
 $(BIN): $(CLI_OBJS) $(LIBCORE)
-	$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBCORE) $(PKG_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(ALL_LDFLAGS) -o $@ $(CLI_OBJS) $(LIBCORE) $(PKG_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCORE)
 	@mkdir -p $(dir $@)

@@ -287,3 +287,51 @@ char *rs_toml_get(const char *buf, size_t len, const char *section, const char *
 	free(t.cur);
 	return t.value;
 }
+
+/* ---- dpkg status (deb822 stanzas) ---- */
+
+struct dpkg_scan {
+	const char *pkg;
+	bool in_pkg, installed;
+	char *version;
+	bool done;
+};
+
+static void dpkg_line(char *line, bool nul, unsigned no _unused_, void *ud)
+{
+	struct dpkg_scan *d = ud;
+
+	if (d->done || nul)
+		return;
+	if (*line == '\0') {
+		/* end of a stanza */
+		if (d->in_pkg)
+			d->done = true;
+		return;
+	}
+	if (rs_startswith(line, "Package: ")) {
+		d->in_pkg = strcmp(rs_strstrip(line + 9), d->pkg) == 0;
+		return;
+	}
+	if (!d->in_pkg)
+		return;
+	if (rs_startswith(line, "Status: "))
+		d->installed = strcmp(rs_strstrip(line + 8), "install ok installed") == 0;
+	else if (rs_startswith(line, "Version: ") && !d->version) {
+		char *v = rs_strstrip(line + 9), *colon = strchr(v, ':');
+		if (colon)
+			v = colon + 1;
+		d->version = rs_xstrndup(v, strcspn(v, "+-~ "));
+	}
+}
+
+char *rs_dpkg_version(const char *buf, size_t len, const char *pkg)
+{
+	struct dpkg_scan d = {.pkg = pkg};
+	for_each_line(buf, len, dpkg_line, &d);
+	if (!d.installed || !d.version || !*d.version) {
+		free(d.version);
+		return NULL;
+	}
+	return d.version;
+}

@@ -52,3 +52,8 @@ int rs_sysctl_parse_u64(const char *buf, size_t len, uint64_t *out);
  * for the top level) as text, quotes removed; NULL when absent. Enough to
  * read Kata's configuration.toml. Caller frees. */
 char *rs_toml_get(const char *buf, size_t len, const char *section, const char *key);
+
+/* The upstream version of an installed package in dpkg's status database
+ * ("4.3.1" of "Version: 4.3.1+ds1-8"; epoch dropped), or NULL when the
+ * package is absent or not "install ok installed". Caller frees. */
+char *rs_dpkg_version(const char *buf, size_t len, const char *pkg);
