@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "core/engine.h"
+#include "launch/launch.h"
+#include "lib/xalloc.h"
+
+enum { OPT_STATE_DIR = OPT_VERB_BASE };
+
+static void nsenter_help(void)
+{
+	printf("Usage:\n rootless-setup nsenter [--state-dir <dir> | --engine <engine>] -- <command>\n\n"
+	       "Run a command inside the namespaces of a running launch, keeping the caller's\n"
+	       "credentials (like nsenter -U --preserve-credentials -m -n -t PID).\n\n"
+	       "Options:\n"
+	       "     --state-dir <dir>   the launch's state dir\n"
+	       "     --engine <engine>   that engine's launch ($XDG_RUNTIME_DIR/rootless-setup/ENGINE)\n"
+	       "                         and its client environment (CONTAINERD_ADDRESS, ...)\n\n"
+	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
+	exit(RS_EXIT_OK);
+}
+
+/* The client environment of SPEC §7's sockets; values already set win. */
+static void engine_env(enum rs_engine e, const char *run, const char *state)
+{
+	_cleanup_free_ char *v = NULL;
+
+	switch (e) {
+	case RS_ENGINE_CONTAINERD:
+		v = rs_xasprintf("%s/containerd/containerd.sock", run);
+		setenv("CONTAINERD_ADDRESS", v, 0);
+		break;
+	case RS_ENGINE_ISULAD:
+		v = rs_xasprintf("unix://%s/isulad/isulad.sock", run);
+		setenv("ISULAD_HOST", v, 0);
+		break;
+	case RS_ENGINE_BUILDKIT:
+		v = rs_xasprintf("unix://%s/buildkit/buildkitd.sock", run);
+		setenv("BUILDKIT_HOST", v, 0);
+		break;
+	case RS_ENGINE_PODMAN:
+	case RS_ENGINE_KATA:
+	case RS_ENGINE_OCI:
+	case RS_ENGINE_COUNT:
+		break;
+	}
+	/* the snapshotter install chose, when it left one (SPEC §7) */
+	_cleanup_free_ char *snap = rs_xasprintf("%s/snapshotter", state);
+	FILE *f = fopen(snap, "re");
+	char buf[64];
+	if (f && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		setenv("CONTAINERD_SNAPSHOTTER", buf, 0);
+	}
+	if (f)
+		fclose(f);
+}
+
+static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
+		RS_GLOBAL_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL;
+	_cleanup_free_ char *engine_dir = NULL;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "+" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+		if (rs_cli_global(cli, c, optarg, nsenter_help))
+			continue;
+		dir = optarg;
+	}
+	if (optind >= argc)
+		rs_cli_usage_error("nsenter needs a command: rootless-setup nsenter [options] -- CMD");
+	if (!dir && !cli->engines_given)
+		rs_cli_usage_error("nsenter needs --state-dir or --engine");
+	if (!dir) {
+		unsigned m = cli->engines;
+		enum rs_engine e = RS_ENGINE_COUNT;
+		for (unsigned i = 0; i < RS_ENGINE_COUNT; i++)
+			if (m == RS_ENGINE_BIT(i))
+				e = i;
+		if (e == RS_ENGINE_COUNT)
+			rs_cli_usage_error("nsenter takes exactly one --engine");
+		const char *xdg = getenv("XDG_RUNTIME_DIR");
+		_cleanup_free_ char *run = xdg && *xdg == '/' ? rs_xstrdup(xdg)
+							      : rs_xasprintf("/run/user/%u", (unsigned)getuid());
+		dir = engine_dir = rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
+		engine_env(e, run, dir);
+	}
+	struct rs_error *err = NULL;
+	int r = rs_nsenter_run(dir, argv + optind, &err);
+	if (err) {
+		rs_cli_msg("%s", err->msg);
+		rs_error_free(err);
+	}
+	return r;
+}
+
+const struct rs_cmd rs_cmd_nsenter = {
+	.name = "nsenter",
+	.summary = "run a command inside a running launch",
+	.run = cmd_nsenter,
+};

@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "launch/internal.h"
+#include "lib/xalloc.h"
+
+/* The new mount API (Linux 5.2 / 5.12); glibc 2.36's wrappers clash with
+ * <linux/mount.h>, so raw syscalls with their stable numbers. */
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define RS_OPEN_TREE_CLONE 1
+#define RS_AT_RECURSIVE 0x8000
+#define RS_MOVE_MOUNT_F_EMPTY_PATH 0x4
+#define RS_MOUNT_ATTR_RDONLY 0x1
+struct rs_mount_attr {
+	unsigned long long attr_set, attr_clr, propagation, userns_fd;
+};
+
+#define RO_NAME ".rootless-setup-ro"
+
+static int report_fd = -1;
+
+_noreturn_ _printf_(3, 4) static void child_fail(int code, int err, const char *fmt, ...)
+{
+	struct rs_child_msg m = {.code = code, .err = err};
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(m.msg, sizeof(m.msg), fmt, ap);
+	va_end(ap);
+	if (err && n > 0 && (size_t)n < sizeof(m.msg))
+		snprintf(m.msg + n, sizeof(m.msg) - (size_t)n, ": %s", strerror(err));
+	rs_write_full(report_fd, &m, sizeof(m));
+	_exit(code);
+}
+
+/* Entries of src as entries of dst: a symlink is copied as it is, so a
+ * relative target resolves from the same depth as on the host
+ * (RootlessKit#225); anything else becomes a link into the read-only view. */
+static void link_entries(const char *src, const char *dst)
+{
+	DIR *d = opendir(src);
+	struct dirent *de;
+	char s[4096], t[4096], target[4096];
+
+	if (!d)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot list '%s'", src);
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, RO_NAME))
+			continue;
+		snprintf(s, sizeof(s), "%s/%s", src, de->d_name);
+		snprintf(t, sizeof(t), "%s/%s", dst, de->d_name);
+		ssize_t n = readlink(s, target, sizeof(target) - 1);
+		if (n >= 0)
+			target[n] = '\0';
+		if (symlink(n >= 0 ? target : s, t) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", t);
+	}
+	closedir(d);
+}
+
+/* The read-only view: one clone of the whole tree, taken before the first
+ * tmpfs covers anything, and attached under the first copied-up dir. With a
+ * clone of "/", "../.." inside it means what it means on the host. */
+static char *ro_base;
+static int ro_tree = -1;
+
+static void copy_up_one(const char *dir)
+{
+	struct stat st;
+	char opts[64], ro[4096], src[4096], tmp[] = "/tmp/.rootless-setup-XXXXXX";
+	bool fallback = false;
+
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno ? errno : ENOTDIR, "cannot copy up '%s'", dir);
+	if (!ro_base && ro_tree < 0) {
+		ro_tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/",
+				       RS_OPEN_TREE_CLONE | RS_AT_RECURSIVE | O_CLOEXEC);
+		/* before Linux 5.2: RootlessKit's way, a bind of dir moved under it */
+		if (ro_tree < 0 && (errno == ENOSYS || errno == EPERM)) {
+			fallback = true;
+			if (!mkdtemp(tmp) || mount(dir, tmp, NULL, MS_BIND | MS_REC, NULL) < 0)
+				child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bind '%s'", dir);
+		} else if (ro_tree < 0) {
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot clone the mount tree");
+		}
+	}
+	snprintf(opts, sizeof(opts), "mode=%o", st.st_mode & 07777);
+	if (mount("tmpfs", dir, "tmpfs", 0, opts) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount a tmpfs on '%s'", dir);
+	if (!ro_base) {
+		snprintf(ro, sizeof(ro), "%s/%s", strcmp(dir, "/") ? dir : "", RO_NAME);
+		if (mkdir(ro, 0755) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", ro);
+		if (fallback) {
+			if (mount(tmp, ro, NULL, MS_MOVE, NULL) < 0)
+				child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot move '%s'", tmp);
+			rmdir(tmp);
+			link_entries(ro, dir);
+			return;
+		}
+		if (syscall(SYS_move_mount, ro_tree, "", AT_FDCWD, ro, RS_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot attach the read-only view");
+		close(ro_tree);
+		ro_tree = -1;
+		struct rs_mount_attr attr = {.attr_set = RS_MOUNT_ATTR_RDONLY};
+		/* only the top: submounts such as /run/user/UID stay as they are */
+		syscall(SYS_mount_setattr, AT_FDCWD, ro, 0, &attr, sizeof(attr));
+		ro_base = rs_xstrdup(ro);
+	}
+	snprintf(src, sizeof(src), "%s%s", ro_base, dir);
+	link_entries(src, dir);
+}
+
+/* Path of dir's original in the read-only view when p is one of our
+ * copy-up links, else NULL. */
+static bool is_view_link(const char *p, char *orig, size_t n)
+{
+	ssize_t k;
+	if (!ro_base || (k = readlink(p, orig, n - 1)) < 0)
+		return false;
+	orig[k] = '\0';
+	return strncmp(orig, ro_base, strlen(ro_base)) == 0;
+}
+
+/* Makes every directory above dst real (expanding copy-up links), then
+ * binds src on dst. */
+static void overlay_file(const char *spec)
+{
+	_cleanup_free_ char *s = rs_xstrdup(spec);
+	char *colon = strchr(s, ':'), orig[4096];
+	const char *src = s, *dst = colon + 1;
+
+	*colon = '\0';
+	for (char *p = (char *)dst + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		struct stat st;
+		if (is_view_link(dst, orig, sizeof(orig))) {
+			if (unlink(dst) < 0 || mkdir(dst, 0755) < 0)
+				child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot copy up '%s'", dst);
+			link_entries(orig, dst);
+		} else if (lstat(dst, &st) < 0 && mkdir(dst, 0755) < 0) {
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s' (copy up its "
+				   "parent)", dst);
+		}
+		*p = '/';
+	}
+	if (is_view_link(dst, orig, sizeof(orig)))
+		unlink(dst);
+	int fd = open(dst, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 && errno != EISDIR)
+		fd = open(dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s' for --overlay-file", dst);
+	close(fd);
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot place '%s' at '%s'", src, dst);
+}
+
+static void loopback_up(void)
+{
+	struct ifreq ifr = {0};
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot read the flags of 'lo'");
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bring 'lo' up");
+	close(s);
+}
+
+static void write_resolv(const unsigned char dns[4])
+{
+	char buf[64];
+	unlink("/etc/resolv.conf");
+	int fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot write '/etc/resolv.conf'");
+	int n = snprintf(buf, sizeof(buf), "nameserver %u.%u.%u.%u\n", dns[0], dns[1], dns[2], dns[3]);
+	rs_write_full(fd, buf, (size_t)n);
+	close(fd);
+}
+
+static void setup_mounts(const struct rs_child_args *a)
+{
+	const struct rs_launch_opts *o = a->o;
+	bool etc_up = false;
+
+	if (mount(NULL, "/", NULL, o->propagation ? o->propagation : MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot set the propagation of '/'");
+	for (size_t i = 0; i < o->copy_up.n; i++) {
+		copy_up_one(o->copy_up.v[i]);
+		etc_up |= strcmp(o->copy_up.v[i], "/etc") == 0;
+	}
+	for (size_t i = 0; i < o->overlay_files.n; i++)
+		overlay_file(o->overlay_files.v[i]);
+	if (o->pidns && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount a new /proc for --pidns");
+	if (o->net != RS_NET_HOST)
+		loopback_up();
+	if (o->net == RS_NET_SLIRP4NETNS && etc_up)
+		write_resolv(a->dns);
+}
+
+static const int fwd_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+static void set_env(const struct rs_child_args *a)
+{
+	char buf[32];
+	/* socket activation: LISTEN_PID must name the process that gets the fds */
+	if (getenv("LISTEN_FDS")) {
+		snprintf(buf, sizeof(buf), "%d", (int)getpid());
+		setenv("LISTEN_PID", buf, 1);
+	}
+	setenv("ROOTLESS_SETUP_STATE_DIR", a->state_dir, 1);
+	/* the names the guides' scripts test for (containerd-rootless.sh) */
+	setenv("ROOTLESSKIT_STATE_DIR", a->state_dir, 1);
+}
+
+_noreturn_ static void exec_command(const struct rs_child_args *a)
+{
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	set_env(a);
+	execvp(a->o->argv[0], a->o->argv);
+	int e = errno;
+	child_fail(e == ENOENT ? RS_LAUNCH_EXIT_NOTFOUND : RS_LAUNCH_EXIT_NOEXEC, e,
+		   "cannot run '%s'", a->o->argv[0]);
+}
+
+static int status_code(int st)
+{
+	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
+}
+
+/* PID 1 of --pidns: forwards signals to the command, reaps every orphan,
+ * and leaves with the command's status; its death kills the namespace. */
+_noreturn_ static void pid1(const struct rs_child_args *a)
+{
+	sigset_t set;
+	struct signalfd_siginfo si;
+	pid_t cmd;
+	int sfd;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd_signals); i++)
+		sigaddset(&set, fwd_signals[i]);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	cmd = fork();
+	if (cmd < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot fork the command");
+	if (cmd == 0) {
+		close(sfd);
+		exec_command(a);
+	}
+	/* the parent learns of a clean exec from EOF: drop our copy */
+	close(a->to_parent);
+	for (;;) {
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo != SIGCHLD) {
+			/* a tty's ^C already reached the command's process group */
+			if (si.ssi_code != SI_KERNEL)
+				kill(cmd, (int)si.ssi_signo);
+			continue;
+		}
+		int st;
+		pid_t p;
+		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			if (p == cmd)
+				_exit(status_code(st));
+	}
+}
+
+void rs_launch_child(const struct rs_child_args *a)
+{
+	char c;
+
+	report_fd = a->to_parent;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* EOF here means the parent died before mapping us */
+	if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'm')
+		_exit(RS_LAUNCH_EXIT_SETUP);
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot become root in the user namespace");
+	/* a credential change clears the parent-death signal: arm it again */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setup_mounts(a);
+	c = 'r';
+	rs_write_full(a->to_parent, &c, 1);
+	if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'g')
+		_exit(RS_LAUNCH_EXIT_SETUP);
+	close(a->from_parent);
+	if (a->o->pidns)
+		pid1(a);
+	exec_command(a);
+}

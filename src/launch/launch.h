@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The in-tree namespace launcher (SPEC §8): what RootlessKit does for the
+ * guides, as one parent and one child, no re-exec. The parent maps the
+ * child's ids with newuidmap/newgidmap, forwards signals and waits; the
+ * child sets up mounts (propagation, copy-up, overlay files), the network,
+ * and execs the command (or, with --pidns, runs it as PID 1's child).
+ */
+#include <stdbool.h>
+#include <sys/types.h>
+#include "host/host.h"
+#include "host/user.h"
+#include "lib/error.h"
+#include "lib/strutil.h"
+
+/* Launcher failures get their own exit codes, apart from the command's:
+ * 125 setup failed, 126 the command cannot run, 127 it was not found. */
+enum { RS_LAUNCH_EXIT_SETUP = 125, RS_LAUNCH_EXIT_NOEXEC = 126, RS_LAUNCH_EXIT_NOTFOUND = 127 };
+
+enum rs_net { RS_NET_HOST, RS_NET_NONE, RS_NET_SLIRP4NETNS };
+
+struct rs_launch_opts {
+	const char *state_dir; /* NULL: $XDG_RUNTIME_DIR/rootless-setup/launch-PID */
+	bool state_dir_given;
+	struct rs_strv copy_up;
+	struct rs_strv overlay_files; /* "SRC:DST" */
+	enum rs_net net;
+	unsigned mtu;        /* 0: 65520 for slirp4netns */
+	const char *cidr;    /* NULL: 10.0.2.0/24 */
+	bool disable_host_loopback;
+	bool cgroupns, pidns, ipcns, utsns;
+	unsigned long propagation; /* MS_PRIVATE|MS_REC etc.; 0: rprivate */
+	char **argv;               /* the command */
+	const char *xdg_runtime_dir;
+};
+
+/* Emits one-line warnings (single-id fallback...) through this callback, so
+ * the core never prints. */
+typedef void (*rs_launch_warn_fn)(const char *msg);
+
+/* Runs the command in new namespaces. Return: the command's exit status
+ * (128+signal when killed), or a RS_LAUNCH_EXIT_* code with *err set. */
+int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct rs_error **err);
+
+/* Parses "rslave", "rprivate", ... Return: 0 or -EINVAL. */
+int rs_launch_parse_propagation(const char *s, unsigned long *out);
+/* Validates "10.0.2.0/24": a network address. Return: 0 or -EINVAL. */
+int rs_launch_parse_cidr(const char *s, unsigned char net[4], unsigned *prefix);
+
+/* ---- state dir (state.c) ---- */
+struct rs_state {
+	char *dir;
+	int dir_fd;
+	int lock_fd;
+	bool created; /* we made the directory: remove it at the end */
+};
+/* Creates (0700) or reuses dir and takes its lock. A lock held by a live
+ * launch is -EBUSY; a stale child_pid is removed. */
+int rs_state_open(const char *dir, bool given, struct rs_state *st, struct rs_error **err);
+/* Writes child_pid ("PID\n") and child_start (the process start time,
+ * /proc/PID/stat field 22) atomically. */
+int rs_state_publish(struct rs_state *st, pid_t pid, struct rs_error **err);
+/* Removes our files (and the directory when we created it). */
+void rs_state_close(struct rs_state *st);
+/* For nsenter: the pid of a live launch, verified by its start time.
+ * Return: pid, -ESRCH (stale), -ENOENT (no launch), or -errno. */
+int rs_state_child_pid(const char *dir, struct rs_error **err);
+/* Start time of pid (clock ticks since boot), or 0. */
+unsigned long long rs_proc_starttime(pid_t pid);
+
+/* ---- nsenter (nsenter.c) ---- */
+/* Joins the namespaces of the launch in dir that differ from ours and runs
+ * argv there with the caller's credentials. Return: like rs_launch_run. */
+int rs_nsenter_run(const char *dir, char **argv, struct rs_error **err);

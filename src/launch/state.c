@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "launch/launch.h"
+#include "lib/xalloc.h"
+
+unsigned long long rs_proc_starttime(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* comm may hold spaces and ')': fields restart after the last ')' */
+	char *p = strrchr(buf, ')');
+	if (!p)
+		return 0;
+	p++;
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+static int mkdir_parents(const char *dir, mode_t mode)
+{
+	_cleanup_free_ char *p = rs_xstrdup(dir);
+	for (char *s = p + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*s = '/';
+	}
+	return 0;
+}
+
+static int write_atomic(int dfd, const char *name, const char *text)
+{
+	char tmp[64];
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444);
+	if (fd < 0)
+		return -errno;
+	size_t n = strlen(text);
+	if (write(fd, text, n) != (ssize_t)n || fsync(fd) < 0) {
+		int e = errno ? errno : EIO;
+		close(fd);
+		unlinkat(dfd, tmp, 0);
+		return -e;
+	}
+	close(fd);
+	if (renameat(dfd, tmp, dfd, name) < 0) {
+		int e = errno;
+		unlinkat(dfd, tmp, 0);
+		return -e;
+	}
+	return 0;
+}
+
+static void lock_owner(int dfd, char *buf, size_t n)
+{
+	buf[0] = '\0';
+	int fd = openat(dfd, "lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	ssize_t r = read(fd, buf, n - 1);
+	close(fd);
+	buf[r > 0 ? r : 0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+}
+
+int rs_state_open(const char *dir, bool given, struct rs_state *st, struct rs_error **err)
+{
+	struct stat s;
+	char pid[32];
+
+	memset(st, 0, sizeof(*st));
+	st->dir_fd = st->lock_fd = -1;
+	if (mkdir_parents(dir, 0700) < 0)
+		return rs_error_set(err, errno, "cannot create the parents of state dir '%s'", dir);
+	if (mkdir(dir, 0700) == 0)
+		st->created = !given; /* a directory the user named is kept */
+	else if (errno != EEXIST)
+		return rs_error_set(err, errno, "cannot create state dir '%s'", dir);
+	st->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (st->dir_fd < 0)
+		return rs_error_set(err, errno, "cannot open state dir '%s'", dir);
+	if (fstat(st->dir_fd, &s) < 0 || s.st_uid != geteuid()) {
+		rs_state_close(st);
+		return rs_error_setx(err, EPERM, "state dir '%s' is not owned by uid %u", dir,
+				     (unsigned)geteuid());
+	}
+	if ((s.st_mode & 07777) != 0700)
+		fchmod(st->dir_fd, 0700);
+	st->dir = rs_xstrdup(dir);
+	st->lock_fd = openat(st->dir_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (st->lock_fd < 0) {
+		int e = errno;
+		rs_state_close(st);
+		return rs_error_set(err, e, "cannot open '%s/lock'", dir);
+	}
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		lock_owner(st->dir_fd, pid, sizeof(pid));
+		close(st->lock_fd);
+		st->lock_fd = -1;
+		st->created = false; /* not ours to remove */
+		rs_state_close(st);
+		return rs_error_setx(err, EBUSY, "state dir '%s' is in use by another launch%s%s%s",
+				     dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
+	}
+	/* the lock is ours: whatever a killed launcher left is stale */
+	unlinkat(st->dir_fd, "child_pid", 0);
+	unlinkat(st->dir_fd, "child_start", 0);
+	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+	if (ftruncate(st->lock_fd, 0) == 0)
+		(void)!pwrite(st->lock_fd, pid, strlen(pid), 0);
+	return 0;
+}
+
+int rs_state_publish(struct rs_state *st, pid_t pid, struct rs_error **err)
+{
+	char buf[64];
+	int r;
+
+	snprintf(buf, sizeof(buf), "%llu\n", rs_proc_starttime(pid));
+	r = write_atomic(st->dir_fd, "child_start", buf);
+	if (r == 0) {
+		snprintf(buf, sizeof(buf), "%d\n", (int)pid);
+		r = write_atomic(st->dir_fd, "child_pid", buf);
+	}
+	if (r < 0)
+		return rs_error_set(err, -r, "cannot write '%s/child_pid'", st->dir);
+	return 0;
+}
+
+void rs_state_close(struct rs_state *st)
+{
+	if (st->dir_fd >= 0 && st->lock_fd >= 0) {
+		unlinkat(st->dir_fd, "child_pid", 0);
+		unlinkat(st->dir_fd, "child_start", 0);
+		unlinkat(st->dir_fd, "lock", 0);
+	}
+	if (st->lock_fd >= 0)
+		close(st->lock_fd);
+	if (st->dir_fd >= 0)
+		close(st->dir_fd);
+	/* a directory the user named is kept; ours goes, if nothing else is in it */
+	if (st->created && st->dir)
+		rmdir(st->dir);
+	free(st->dir);
+	memset(st, 0, sizeof(*st));
+	st->dir_fd = st->lock_fd = -1;
+}
+
+static int read_num(int dfd, const char *name, unsigned long long *out)
+{
+	char buf[64];
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EINVAL;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	uint64_t v;
+	if (rs_parse_u64(buf, UINT64_MAX, &v) < 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int rs_state_child_pid(const char *dir, struct rs_error **err)
+{
+	unsigned long long pid, start;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return rs_error_set(err, errno, "cannot open state dir '%s'", dir);
+	int r = read_num(dfd, "child_pid", &pid);
+	int r2 = r == 0 ? read_num(dfd, "child_start", &start) : r;
+	close(dfd);
+	if (r == -ENOENT)
+		return rs_error_setx(err, ENOENT, "no launch is running in '%s' (no child_pid)", dir);
+	if (r < 0 || r2 < 0 || pid == 0 || pid > 4194304)
+		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'", dir);
+	/* pids are reused: the start time tells our process from a newcomer */
+	if (rs_proc_starttime((pid_t)pid) != start)
+		return rs_error_setx(err, ESRCH, "'%s/child_pid' names pid %llu, which is no longer "
+				     "the launch's process (stale state)", dir, pid);
+	return (int)pid;
+}
