@@ -13,7 +13,7 @@ static void nsenter_help(void)
 {
 	printf("Usage:\n rootless-setup nsenter [--state-dir <dir> | --engine <engine>] -- <command>\n\n"
 	       "Run a command inside the namespaces of a running launch, keeping the caller's\n"
-	       "credentials (like nsenter -U --preserve-credentials -m -n -t PID).\n\n"
+	       "credentials (what util-linux nsenter -U -m -n -t PID does when it keeps them).\n\n"
 	       "Options:\n"
 	       "     --state-dir <dir>   the launch's state dir\n"
 	       "     --engine <engine>   that engine's launch ($XDG_RUNTIME_DIR/rootless-setup/ENGINE)\n"
