@@ -62,9 +62,15 @@ static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struc
 		ctx->has_user = false;
 		return 0;
 	}
-	int r = rs_user_resolve(ctx->host, spec, &ctx->user, err);
+	int r = rs_user_resolve(ctx->host, spec, &ctx->user, implicit_root ? NULL : err);
+	if (r < 0 && implicit_root) {
+		/* a tree without etc/passwd still has a root */
+		ctx->user = (struct rs_user){.name = rs_xstrdup("root"), .home = rs_xstrdup("/root"),
+					     .groups = rs_xcalloc(1, sizeof(gid_t)), .ngroups = 1};
+		r = 0;
+	}
 	if (r < 0)
-		return r == -ENOENT ? -ENOENT : (r == -EINVAL ? -EINVAL : r);
+		return r;
 	ctx->has_user = true;
 	ctx->user_is_caller = ctx->host->live && getuid() == ctx->user.uid;
 	if (ctx->user.uid == 0)

@@ -45,8 +45,8 @@ static json_t *host_json(const struct rs_report *rep)
 	if (ctx->has_user)
 		user = json_pack("{s:o, s:I, s:I}", "name", jstr(ctx->user.name), "uid",
 				 (json_int_t)ctx->user.uid, "gid", (json_int_t)ctx->user.gid);
-	return json_pack("{s:s, s:{s:o, s:o, s:s}, s:o, s:o}", "root",
-			 ctx->host->live ? "/" : ctx->host->root, "distro", "id", jstr(ctx->os.id),
+	return json_pack("{s:o, s:{s:o, s:o, s:s}, s:o, s:o}", "root",
+			 jstr(ctx->host->live ? "/" : ctx->host->root), "distro", "id", jstr(ctx->os.id),
 			 "version_id", jstr(ctx->os.version_id), "profile", ctx->distro.id, "kernel",
 			 jstr(ctx->kernel_release), "user", user);
 }
