@@ -23,6 +23,17 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 			rs_finding_set(out, RS_STATUS_PASS, "cgroup v2");
 		return 0;
 	}
+	/* crun refuses a hybrid layout whose v2 part holds controllers, whatever
+	 * the spec says; runc runs there */
+	if (e == RS_ENGINE_OCI && ctx->cgroup_mode == RS_CGROUP_HYBRID &&
+	    rs_host_read(ctx->host, "sys/fs/cgroup/unified/cgroup.controllers", 4096, &ctl, &len,
+			 NULL) == 0 && *rs_strstrip(ctl)) {
+		rs_finding_set(out, RS_STATUS_WARN, "hybrid cgroup v1/v2 with controllers in the v2 "
+			       "part (%s): crun refuses to run here, runc works without resource "
+			       "limits", ctl);
+		rs_finding_hint(out, "use runc, or boot with systemd.unified_cgroup_hierarchy=1");
+		return 0;
+	}
 	/* iSulad's rootless mode and Kata's rootless VMM need the unified
 	 * hierarchy (seed 000 "Host enabled cgroup V2"); others run without limits */
 	bool hard = e == RS_ENGINE_ISULAD || e == RS_ENGINE_KATA;
@@ -41,8 +52,9 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 	.summary = "the host runs pure cgroup v2",
 	.explain = "Rootless resource limits need cgroup v2 with delegation; on cgroup v1 or a "
 		   "hybrid layout containers run without limits. iSulad's rootless mode and Kata "
-		   "require v2 outright. Reads proc/self/mountinfo (cgroup2 at /sys/fs/cgroup) and "
-		   "sys/fs/cgroup/cgroup.controllers.",
+		   "require v2 outright. crun refuses a hybrid layout whose v2 part "
+		   "(/sys/fs/cgroup/unified) has controllers. Reads proc/self/mountinfo (cgroup2 at "
+		   "/sys/fs/cgroup) and sys/fs/cgroup/cgroup.controllers.",
 	.engines = RS_ENGINES_ALL,
 	.per_engine = true,
 	.run = cgroup_v2,
