@@ -28,7 +28,7 @@ ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DRS_VERSION='"$(VERSION)"' -Isrc -I$(BUI
 	$(WARNINGS) $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 
-CORE_SRCS := $(sort $(wildcard src/lib/*.c src/host/*.c src/core/*.c src/checks/*.c src/launch/*.c \
+CORE_SRCS := $(sort $(wildcard src/lib/*.c src/host/*.c src/core/*.c src/checks/*.c src/launch/*.c src/oci/*.c \
 	src/fixers/*.c src/templates/*.c))
 CLI_SRCS := $(sort $(wildcard src/main.c src/cmd-*.c))
 DISTRO_JSON := $(sort $(wildcard distro/*.json))

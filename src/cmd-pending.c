@@ -13,4 +13,3 @@ const struct rs_cmd rs_cmd_fix = {"fix", "repair what check found", pending};
 const struct rs_cmd rs_cmd_generate = {"generate", "write engine configuration files", pending};
 const struct rs_cmd rs_cmd_install = {"install", "check, generate and start an engine", pending};
 const struct rs_cmd rs_cmd_uninstall = {"uninstall", "remove what install created", pending};
-const struct rs_cmd rs_cmd_oci = {"oci", "convert an OCI config.json to rootless", pending};

@@ -87,6 +87,8 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
 		return 0;
 	}
 	char *ctl = rs_strstrip(buf);
+	free(ctx->delegated);
+	ctx->delegated = rs_xstrdup(ctl);
 	for (const char *const *w = want; *w; w++) {
 		_cleanup_free_ char *pad = rs_xasprintf(" %s ", ctl);
 		_cleanup_free_ char *needle = rs_xasprintf(" %s ", *w);

@@ -310,6 +310,10 @@ static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 		rs_finding_set(out, RS_STATUS_SKIP, "live only: skipped under --root");
 		return 0;
 	}
+	if (ctx->no_probe) {
+		rs_finding_set(out, RS_STATUS_SKIP, "not run (static facts only)");
+		return 0;
+	}
 	probe_collect(ctx, &msg);
 	p->ran = true;
 	p->userns_ok = msg.stage == ST_OK;

@@ -107,6 +107,7 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 	ctx->xdg_runtime_dir = o->xdg_runtime_dir;
 	ctx->xdg_data_home = o->xdg_data_home;
 	ctx->postinstall = o->postinstall;
+	ctx->no_probe = o->no_probe;
 	ctx->engines = o->engines_given ? o->engines : detect_engines(ctx->host);
 	return 0;
 }
@@ -288,6 +289,7 @@ void rs_report_free(struct rs_report *rep)
 	free(ctx->results);
 	free(ctx->probe.detail);
 	free(ctx->probe.scratch);
+	free(ctx->delegated);
 	if (ctx->mounts)
 		mnt_unref_table(ctx->mounts);
 	rs_user_clear(&ctx->user);

@@ -72,6 +72,8 @@ struct rs_ctx {
 	struct rs_probe probe;
 	enum { RS_CGROUP_UNKNOWN, RS_CGROUP_V1, RS_CGROUP_HYBRID, RS_CGROUP_V2 } cgroup_mode;
 	bool systemd_init; /* run/systemd/system exists: systemd is PID 1 */
+	char *delegated;   /* controllers delegated to the user's manager, when known */
+	bool no_probe;     /* callers that need static facts only (oci rootless) */
 	struct rs_result *results; /* one per rule, in rs_rules order */
 };
 

@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "cli.h"
+#include "core/check.h"
+#include "lib/xalloc.h"
+#include "oci/oci.h"
+
+enum { OPT_SUBIDS = OPT_VERB_BASE, OPT_HOST_NET, OPT_PROOT };
+
+#define OCI_MAX_INPUT (16u << 20)
+
+static void oci_help(void)
+{
+	printf("Usage:\n rootless-setup oci rootless [-i <file>] [-o <file>] [--subids] [--host-net]\n"
+	       "                             [--proot <path>]\n\n"
+	       "Convert an OCI runtime config.json into one that runc or crun run as the\n"
+	       "calling user (like 'runc spec --rootless').\n\n"
+	       "Options:\n"
+	       " -i, --input <file>      read this file (default: standard input)\n"
+	       " -o, --output <file>     write this file, atomically (default: standard output)\n"
+	       "     --subids            map the user's subordinate ranges, not just one id\n"
+	       "     --host-net          drop the network namespace (runc's choice)\n"
+	       "     --proot <path>      put PRoot (fake root) in front of process.args\n\n"
+	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
+	exit(RS_EXIT_OK);
+}
+
+/* The cgroup facts check has for this host: are limits possible at all,
+ * and which controllers the user's manager holds. */
+static void cgroup_facts(struct rs_cli *cli, struct rs_oci_opts *o, char **delegated)
+{
+	static const char *const only[] = {"cgroup.v2", "cgroup.delegation", NULL};
+	struct rs_check_opts co = {.root = cli->root, .user = cli->user, .engines =
+				   RS_ENGINE_BIT(RS_ENGINE_OCI), .engines_given = true,
+				   .no_probe = true, .only = only};
+	struct rs_report *rep = NULL;
+	struct rs_error *err = NULL;
+
+	if (rs_check_run(&co, &rep, &err) < 0) {
+		rs_cli_msg("warning: cannot inspect cgroups (%s); dropping resource limits",
+			   err ? err->msg : "unknown error");
+		rs_error_free(err);
+		return;
+	}
+	o->limits_ok = rep->ctx.cgroup_mode == RS_CGROUP_V2 && rep->ctx.delegated;
+	*delegated = rep->ctx.delegated ? rs_xstrdup(rep->ctx.delegated) : NULL;
+	o->delegated = *delegated;
+	rs_report_free(rep);
+}
+
+static json_t *read_spec(const char *in)
+{
+	json_error_t jerr;
+	FILE *f = in ? fopen(in, "re") : stdin;
+	if (!f) {
+		rs_cli_msg("cannot open '%s': %s", in, strerror(errno));
+		return NULL;
+	}
+	_cleanup_free_ char *buf = rs_xmalloc(OCI_MAX_INPUT + 1);
+	size_t n = fread(buf, 1, OCI_MAX_INPUT + 1, f);
+	if (in)
+		fclose(f);
+	if (n > OCI_MAX_INPUT) {
+		rs_cli_msg("'%s' is larger than %u MiB", in ? in : "(stdin)", OCI_MAX_INPUT >> 20);
+		return NULL;
+	}
+	json_t *spec = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!spec)
+		rs_cli_msg("invalid config.json '%s': line %d: %s", in ? in : "(stdin)", jerr.line,
+			   jerr.text);
+	return spec;
+}
+
+/* Temp file in the same directory, fsync, rename, fsync the directory:
+ * never a half-written config.json. */
+static int write_atomic(const char *path, const char *data, size_t len)
+{
+	_cleanup_free_ char *dir = rs_xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	const char *base = slash ? slash + 1 : path;
+	if (slash)
+		*slash = '\0';
+	_cleanup_free_ char *tmp = rs_xasprintf("%s/.%s.XXXXXX", slash ? (*dir ? dir : "/") : ".", base);
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		rs_cli_msg("refusing to write '%s': not a regular file", path);
+		return -1;
+	}
+	int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rs_cli_msg("cannot create a temporary file for '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	bool ok = fchmod(fd, 0644) == 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
+	int e = errno;
+	ok = (close(fd) == 0) && ok;
+	if (!ok || rename(tmp, path) < 0) {
+		e = ok ? errno : e;
+		unlink(tmp);
+		rs_cli_msg("cannot write '%s': %s", path, strerror(e));
+		return -1;
+	}
+	int dfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+static int build_maps(struct rs_cli *cli, bool subids, struct rs_idmap *um, struct rs_idmap *gm)
+{
+	struct rs_host *h = NULL;
+	struct rs_user u;
+	struct rs_error *err = NULL;
+	char uid[16];
+
+	rs_idmap_single(um, geteuid());
+	rs_idmap_single(gm, getegid());
+	if (!subids)
+		return 0;
+	snprintf(uid, sizeof(uid), "%u", (unsigned)geteuid());
+	if (rs_host_open(cli->root, &h, &err) < 0 || rs_user_resolve(h, cli->user ? cli->user : uid,
+								      &u, &err) < 0) {
+		rs_cli_msg("%s", err ? err->msg : "cannot resolve the user");
+		rs_error_free(err);
+		rs_host_free(h);
+		return -1;
+	}
+	int r = rs_idmap_build(h, &u, false, um, &err);
+	if (r == 0)
+		r = rs_idmap_build(h, &u, true, gm, &err);
+	if (r == 0 && (!um->subordinate || !gm->subordinate))
+		rs_cli_msg("warning: '%s' has no subordinate ids: single-id map", u.name);
+	if (r < 0)
+		rs_cli_msg("%s", err->msg);
+	rs_error_free(err);
+	rs_user_clear(&u);
+	rs_host_free(h);
+	return r < 0 ? -1 : 0;
+}
+
+static int emit(const json_t *spec, const char *out)
+{
+	_cleanup_free_ char *text = json_dumps(spec, JSON_INDENT(2));
+	_cleanup_free_ char *line = rs_xasprintf("%s\n", text);
+	if (out)
+		return write_atomic(out, line, strlen(line)) < 0 ? RS_EXIT_FAIL : RS_EXIT_OK;
+	return fputs(line, stdout) < 0 ? RS_EXIT_FAIL : RS_EXIT_OK;
+}
+
+static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"input", required_argument, NULL, 'i'},
+		{"output", required_argument, NULL, 'o'},
+		{"subids", no_argument, NULL, OPT_SUBIDS},
+		{"host-net", no_argument, NULL, OPT_HOST_NET},
+		{"proot", required_argument, NULL, OPT_PROOT},
+		RS_GLOBAL_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	const char *in = NULL, *out = NULL;
+	bool subids = false;
+	struct rs_oci_opts o = {0};
+	struct rs_idmap *um = rs_xcalloc(1, sizeof(*um)), *gm = rs_xcalloc(1, sizeof(*gm));
+	_cleanup_free_ char *delegated = NULL;
+	int c, code = RS_EXIT_FAIL;
+
+	if (argc < 2 || strcmp(argv[1], "rootless") != 0) {
+		if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+			oci_help();
+		rs_cli_usage_error("oci: the only subcommand is 'rootless'");
+	}
+	argc--, argv++;
+	while ((c = getopt_long(argc, argv, "i:o:" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+		if (rs_cli_global(cli, c, optarg, oci_help))
+			continue;
+		if (c == 'i')
+			in = optarg;
+		else if (c == 'o')
+			out = optarg;
+		else if (c == OPT_SUBIDS)
+			subids = true;
+		else if (c == OPT_HOST_NET)
+			o.host_net = true;
+		else if (c == OPT_PROOT)
+			o.proot = optarg;
+	}
+	if (optind < argc)
+		rs_cli_usage_error("oci rootless takes no arguments: '%s'", argv[optind]);
+	json_t *spec = read_spec(in);
+	if (!spec || build_maps(cli, subids, um, gm) < 0)
+		goto out;
+	o.uidmap = um;
+	o.gidmap = gm;
+	cgroup_facts(cli, &o, &delegated);
+	struct rs_error *err = NULL;
+	if (rs_oci_rootless(spec, &o, &err) < 0) {
+		rs_cli_msg("%s", err->msg);
+		rs_error_free(err);
+		goto out;
+	}
+	code = emit(spec, out);
+out:
+	json_decref(spec);
+	free(um);
+	free(gm);
+	return code;
+}
+
+const struct rs_cmd rs_cmd_oci = {
+	.name = "oci",
+	.summary = "make an OCI config.json run without root",
+	.run = cmd_oci,
+};
