@@ -19,7 +19,7 @@ static void oci_help(void)
 	printf("Usage:\n rootless-setup oci rootless [-i <file>] [-o <file>] [--subids] [--host-net]\n"
 	       "                             [--proot <path>]\n\n"
 	       "Convert an OCI runtime config.json into one that runc or crun run as the\n"
-	       "calling user (like 'runc spec --rootless').\n\n"
+	       "calling user (what 'runc spec' does with its rootless flag).\n\n"
 	       "Options:\n"
 	       " -i, --input <file>      read this file (default: standard input)\n"
 	       " -o, --output <file>     write this file, atomically (default: standard output)\n"
