@@ -45,6 +45,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
+	check-launch check-oci \
 	deps fuzz bench install clean man
 
 all: $(BIN)
@@ -102,12 +103,18 @@ check-cli: $(BIN)
 check-live: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/live/run.sh
 
+check-launch: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/run.sh
+
+check-oci: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/oci/run.sh
+
 check-man: $(BIN)
 	RS_BIN=$(abspath $(BIN)) sh tests/man/run.sh
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-fuzz check-man check-cli check-live
+	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci
 
 check-san:
 	$(MAKE) SAN=1 check
