@@ -14,10 +14,6 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 		return 0;
 	}
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
-	if (!ctx->has_user) {
-		rs_finding_set(out, RS_STATUS_PASS, "'/dev/net/tun' (%s)", d);
-		return 0;
-	}
 	if (rs_access_user(ctx->host, &ctx->user, "dev/net/tun", R_OK | W_OK) != 1) {
 		rs_finding_set(out, RS_STATUS_WARN, "'/dev/net/tun' (%s) cannot be opened by '%s': "
 			       "slirp4netns cannot run, containers use the host network", d,
@@ -38,6 +34,7 @@ const struct rs_rule rs_rule_network_tun = {
 		   "through a tap device from /dev/net/tun; without access the network decision is "
 		   "host networking.",
 	.engines = RS_ENGINES_STORAGE,
+	.needs_user = true,
 	.has_fixer = true,
 	.run = network_tun,
 };

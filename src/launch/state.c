@@ -155,8 +155,16 @@ void rs_state_close(struct rs_state *st)
 	if (st->dir_fd >= 0)
 		close(st->dir_fd);
 	/* a directory the user named is kept; ours goes, if nothing else is in it */
-	if (st->created && st->dir)
+	if (st->created && st->dir) {
 		rmdir(st->dir);
+		/* and $XDG_RUNTIME_DIR/rootless-setup, when no other launch uses it */
+		_cleanup_free_ char *parent = rs_xstrdup(st->dir);
+		char *slash = strrchr(parent, '/');
+		if (slash && slash != parent) {
+			*slash = '\0';
+			rmdir(parent);
+		}
+	}
 	free(st->dir);
 	memset(st, 0, sizeof(*st));
 	st->dir_fd = st->lock_fd = -1;
