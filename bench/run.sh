@@ -1,0 +1,288 @@
+#!/bin/bash
+# Benchmarks of rootless-setup (`make bench`). See bench/README.md.
+#
+#   RS_BIN=build/rootless-setup bash bench/run.sh
+#
+# Environment:
+#   RS_BENCH_RUNS=30        hyperfine runs per command (after 3 warm-up runs)
+#   RS_BENCH_RSS_RUNS=5     /usr/bin/time runs per command for the peak RSS
+#   RS_BENCH_OUT=DIR        where the hyperfine JSON and the tables go (build/bench)
+#   RS_BENCH_DOCKER_DEB=F   a docker.io .deb to use instead of `apt-get download`
+#   RS_BENCH_ENFORCE=0      report a missed target without failing (default 1)
+set -u
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+: "${RS_BIN:=$TOP/build/rootless-setup}"
+RUNS=${RS_BENCH_RUNS:-30}
+RSS_RUNS=${RS_BENCH_RSS_RUNS:-5}
+OUT=${RS_BENCH_OUT:-$TOP/build/bench}
+ENFORCE=${RS_BENCH_ENFORCE:-1}
+CHECK_TARGET=3 # issue: check at most 3x the unshare floor
+
+# shellcheck source=tests/lib/testuser.sh
+. "$TOP/tests/lib/testuser.sh"
+
+say() { echo "bench: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ -x "$RS_BIN" ] || die "$RS_BIN is not built (make)"
+RS_BIN=$(cd "$(dirname "$RS_BIN")" && pwd)/$(basename "$RS_BIN")
+for t in hyperfine jq unshare; do
+	command -v "$t" >/dev/null || die "$t is missing (make deps)"
+done
+if [ ! -x /usr/bin/time ]; then
+	if [ "$(id -u)" = 0 ]; then
+		say "installing GNU time (/usr/bin/time) for the peak RSS"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends time >&2 ||
+			die "apt-get install time failed"
+	else
+		die "/usr/bin/time is missing: apt-get install time (or make deps)"
+	fi
+fi
+
+tu_setup || die "cannot set up the benchmark user"
+W=$(mktemp -d "${TMPDIR:-/tmp}/rs-bench.XXXXXX") || exit 1
+tu_on_exit rm -rf "$W"
+chmod 0755 "$W"
+mkdir -p "$W/out" "$OUT"
+[ "$TU_UID" != "$(id -u)" ] && chown "$TU_UID:$TU_GID" "$W/out"
+
+UNSHARE=$(command -v unshare)
+BASE_PATH=/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin
+
+# ---------------------------------------------------------------- Docker's check
+
+# dockerd-rootless-setuptool.sh from Debian's docker.io, downloaded and unpacked,
+# never installed. Prints the contrib directory, or nothing when unavailable.
+docker_contrib() {
+	local deb=${RS_BENCH_DOCKER_DEB:-}
+	if [ -z "$deb" ]; then
+		(cd "$W" && apt-get download docker.io >"$W/apt.log" 2>&1) || {
+			say "apt-get download docker.io failed: $(tail -1 "$W/apt.log")"
+			return 0
+		}
+		local debs=("$W"/docker.io_*.deb)
+		deb=${debs[0]}
+	fi
+	[ -f "$deb" ] || { say "no docker.io package"; return 0; }
+	dpkg -x "$deb" "$W/docker" || { say "dpkg -x $deb failed"; return 0; }
+	dpkg-deb -f "$deb" Version >"$W/docker.version" 2>/dev/null
+	rm -f "$W"/docker.io_*.deb
+	local c=$W/docker/usr/share/docker.io/contrib
+	[ -x "$c/dockerd-rootless-setuptool.sh" ] && echo "$c"
+}
+
+# ---------------------------------------------------------------- helpers
+
+# as the benchmark user, with extra PATH entries in front
+urun() {
+	local path=$1
+	shift
+	tu_run env PATH="$path:$BASE_PATH" "$@"
+}
+
+# words → one hyperfine command line (hyperfine -N splits it like a shell)
+cmdline() {
+	local out="" w
+	for w in "$@"; do out="$out${out:+ }$(printf '%q' "$w")"; done
+	printf '%s' "$out"
+}
+
+# peak_rss PATHPREFIX CMD...: the largest max RSS (KiB) of RSS_RUNS runs
+peak_rss() {
+	local path=$1 i m peak=0
+	shift
+	for ((i = 0; i < RSS_RUNS; i++)); do
+		urun "$path" /usr/bin/time -f %M -o "$W/out/rss" "$@" >/dev/null 2>&1
+		m=$(tail -1 "$W/out/rss" 2>/dev/null)
+		case $m in '' | *[!0-9]*) continue ;; esac
+		[ "$m" -gt "$peak" ] && peak=$m
+	done
+	echo "$peak"
+}
+
+# hyperfine NAME PATHPREFIX CMDLINE...: as the user, JSON to OUT/NAME.json
+run_hyperfine() {
+	local name=$1 path=$2
+	shift 2
+	urun "$path" hyperfine -N -i --style basic --warmup 3 --runs "$RUNS" \
+		--export-json "$W/out/$name.json" "$@" >&2 || return 1
+	cp "$W/out/$name.json" "$OUT/$name.json"
+}
+
+# table NAME LABEL... : markdown rows "label | median | ratio | rss" from the
+# hyperfine JSON (same order as the commands); the last command is the floor
+# RSS values come from the array RSS (same order)
+table() {
+	local name=$1 i n floor med ratio
+	shift
+	local labels=("$@")
+	n=${#labels[@]}
+	floor=$(jq -r ".results[$((n - 1))].median" "$OUT/$name.json")
+	echo "| command | median ms | × floor | peak RSS KiB |"
+	echo "|---|---:|---:|---:|"
+	for ((i = 0; i < n; i++)); do
+		med=$(jq -r ".results[$i].median" "$OUT/$name.json")
+		ratio=$(awk -v a="$med" -v b="$floor" 'BEGIN { printf "%.2f", a / b }')
+		printf '| %s | %.2f | %s | %s |\n' "${labels[$i]}" \
+			"$(awk -v a="$med" 'BEGIN { print a * 1000 }')" "$ratio" "${RSS[$i]}"
+	done
+}
+
+# exits_ok NAME MAX0: every timed run exited 0, the first command up to MAX0
+# (check exits 1 when a rule fails, e.g. isulad on a host without pure cgroup v2)
+exits_ok() {
+	jq -e --argjson m "$2" '[.results | to_entries[] | .key as $k | .value.exit_codes[]?
+		| select(. > (if $k == 0 then $m else 0 end))] | length == 0' "$OUT/$1.json" >/dev/null
+}
+
+median_ratio() {
+	jq -r --argjson i "$2" --argjson f "$3" '.results[$i].median / .results[$f].median' "$OUT/$1.json"
+}
+
+STATUS=0
+
+# ---------------------------------------------------------------- 1. check
+
+bench_check() {
+	local contrib rc cmds=() labels=() dpath=""
+	local check_cmd=("$RS_BIN" check --engine all)
+	local floor_cmd=("$UNSHARE" --map-auto --map-root-user --mount true)
+
+	# sanity: each command does what it should before it is timed
+	urun "" "${check_cmd[@]}" --format json >"$W/check.json" 2>"$W/check.err"
+	rc=$?
+	if [ "$rc" -gt 1 ] || [ "$(jq -r '.results[] | select(.id == "userns.probe") | .status' "$W/check.json" 2>/dev/null)" != pass ]; then
+		say "rootless-setup check does not work as $TU_NAME (exit $rc): $(head -c 300 "$W/check.err")"
+		say "userns.probe: $(jq -r '.results[] | select(.id == "userns.probe") | .message' "$W/check.json" 2>/dev/null)"
+		return 1
+	fi
+	urun "" "${floor_cmd[@]}" 2>"$W/floor.err" || {
+		say "the floor does not work as $TU_NAME: $(cat "$W/floor.err")"
+		return 1
+	}
+
+	contrib=$(docker_contrib)
+	if [ -n "$contrib" ]; then
+		# it looks dockerd-rootless.sh up in PATH; --skip-iptables: without the
+		# ip_tables module loaded its check fails (README)
+		if urun "$contrib" "$contrib/dockerd-rootless-setuptool.sh" check >"$W/docker.out" 2>&1; then
+			DOCKER_ARGS=(check)
+		elif urun "$contrib" "$contrib/dockerd-rootless-setuptool.sh" check --skip-iptables >"$W/docker.out" 2>&1; then
+			DOCKER_ARGS=(check --skip-iptables)
+		else
+			say "dockerd-rootless-setuptool.sh check fails here even with --skip-iptables:"
+			sed 's/^/bench:   /' "$W/docker.out" >&2
+			contrib=""
+		fi
+	fi
+
+	cmds+=("$(cmdline "${check_cmd[@]}")")
+	labels+=("\`rootless-setup check --engine all\`")
+	if [ -n "$contrib" ]; then
+		dpath=$contrib
+		cmds+=("$(cmdline "$contrib/dockerd-rootless-setuptool.sh" "${DOCKER_ARGS[@]}")")
+		labels+=("\`dockerd-rootless-setuptool.sh ${DOCKER_ARGS[*]}\` (docker.io $(cat "$W/docker.version" 2>/dev/null))")
+	fi
+	cmds+=("$(cmdline "${floor_cmd[@]}")")
+	labels+=("\`unshare --map-auto --map-root-user --mount true\` (floor)")
+
+	say "check: $RUNS runs of each, as $TU_NAME"
+	run_hyperfine check "$dpath" "${cmds[@]}" || { say "hyperfine failed"; return 1; }
+	exits_ok check 1 || { say "a timed run failed: $(jq -c '[.results[].exit_codes | unique]' "$OUT/check.json")"; return 1; }
+
+	RSS=("$(peak_rss "" "${check_cmd[@]}")")
+	[ -n "$contrib" ] && RSS+=("$(peak_rss "$contrib" "$contrib/dockerd-rootless-setuptool.sh" "${DOCKER_ARGS[@]}")")
+	RSS+=("$(peak_rss "" "${floor_cmd[@]}")")
+
+	{
+		echo "## check"
+		echo
+		echo "As \`$TU_NAME\` (uid $TU_UID), $RUNS runs after 3 warm-ups, kernel $(uname -r)."
+		[ -z "$contrib" ] && echo "Docker's check: not available (see stderr)."
+		echo
+		table check "${labels[@]}"
+		echo
+	} | tee "$OUT/check.md"
+
+	local r
+	r=$(median_ratio check 0 $((${#labels[@]} - 1)))
+	if awk -v r="$r" -v t="$CHECK_TARGET" 'BEGIN { exit !(r <= t) }'; then
+		printf 'target: check is %.2f× the floor (at most %s×): met\n\n' "$r" "$CHECK_TARGET" | tee -a "$OUT/check.md"
+	else
+		printf 'target: check is %.2f× the floor (at most %s×): MISSED\n\n' "$r" "$CHECK_TARGET" | tee -a "$OUT/check.md"
+		[ "$ENFORCE" = 1 ] && STATUS=1
+	fi
+	return 0
+}
+
+# ---------------------------------------------------------------- 2. launch
+# ===== issue 3: the launcher. Skipped while `rootless-setup launch` answers
+# ===== "not implemented yet" (exit 2).
+
+bench_launch() {
+	local rc before after
+	local launch_cmd=("$RS_BIN" launch --copy-up=/etc --copy-up=/run -- true)
+	local rk_cmd=(rootlesskit --copy-up=/etc --copy-up=/run true)
+	local floor_cmd=("$UNSHARE" --map-auto --map-root-user --mount true)
+	local labels=("\`rootless-setup launch --copy-up=/etc --copy-up=/run -- true\`")
+	local cmds=("$(cmdline "${launch_cmd[@]}")")
+
+	before=$(find "$TU_XDG" -mindepth 1 2>/dev/null | sort)
+	urun "" "${launch_cmd[@]}" >"$W/launch.out" 2>"$W/launch.err"
+	rc=$?
+	if [ "$rc" = 2 ] && grep -qi "not implemented" "$W/launch.err"; then
+		echo "## launch"
+		echo
+		echo "skipped: \`rootless-setup launch\` is not implemented yet (exit 2)."
+		echo
+		return 0
+	fi
+	if [ "$rc" != 0 ]; then
+		say "rootless-setup launch ... -- true exits $rc as $TU_NAME: $(head -c 300 "$W/launch.err")"
+		return 1
+	fi
+	if command -v rootlesskit >/dev/null && urun "" "${rk_cmd[@]}" >/dev/null 2>"$W/rk.err"; then
+		rk_cmd[0]=$(command -v rootlesskit)
+		cmds+=("$(cmdline "${rk_cmd[@]}")")
+		labels+=("\`rootlesskit --copy-up=/etc --copy-up=/run true\` ($(rootlesskit --version 2>/dev/null | awk '{print $NF}'))")
+	else
+		say "rootlesskit is missing or does not run as $TU_NAME: $(head -c 300 "$W/rk.err" 2>/dev/null)"
+		rk_cmd=()
+	fi
+	cmds+=("$(cmdline "${floor_cmd[@]}")")
+	labels+=("\`unshare --map-auto --map-root-user --mount true\` (floor)")
+
+	say "launch: $RUNS runs of each, as $TU_NAME"
+	run_hyperfine launch "" "${cmds[@]}" || { say "hyperfine failed"; return 1; }
+	exits_ok launch 0 || { say "a timed run failed: $(jq -c '[.results[].exit_codes | unique]' "$OUT/launch.json")"; return 1; }
+	RSS=("$(peak_rss "" "${launch_cmd[@]}")")
+	[ "${#rk_cmd[@]}" -gt 0 ] && RSS+=("$(peak_rss "" "${rk_cmd[@]}")")
+	RSS+=("$(peak_rss "" "${floor_cmd[@]}")")
+
+	{
+		echo "## launch"
+		echo
+		echo "As \`$TU_NAME\`, $RUNS runs after 3 warm-ups."
+		echo
+		table launch "${labels[@]}"
+		echo
+	} | tee "$OUT/launch.md"
+
+	after=$(find "$TU_XDG" -mindepth 1 2>/dev/null | sort)
+	if [ "$before" != "$after" ]; then
+		echo "note: left in XDG_RUNTIME_DIR after the launch runs:"
+		comm -13 <(echo "$before") <(echo "$after") | sed 's/^/    /'
+		echo
+	fi | tee -a "$OUT/launch.md"
+	return 0
+}
+
+start=$(date +%s)
+echo "# rootless-setup benchmarks ($("$RS_BIN" --version))"
+echo
+bench_check || STATUS=1
+bench_launch || STATUS=1
+say "done in $(($(date +%s) - start)) s; JSON and tables in $OUT"
+exit "$STATUS"
