@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/check.h"
+#include "host/safewrite.h"
 #include "lib/xalloc.h"
 #include "oci/oci.h"
 
@@ -76,41 +77,27 @@ static json_t *read_spec(const char *in)
 	return spec;
 }
 
-/* Temp file in the same directory, fsync, rename, fsync the directory:
- * never a half-written config.json. */
+/* Through the safe-write module, with the output's directory as the root:
+ * never a half-written config.json, never through a symlink. */
 static int write_atomic(const char *path, const char *data, size_t len)
 {
 	_cleanup_free_ char *dir = rs_xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	const char *base = slash ? slash + 1 : path;
+	struct rs_host *h = NULL;
+	struct rs_error *err = NULL;
+	struct rs_write_opts wo = {.mode = 0644, .uid = (uid_t)-1, .gid = (gid_t)-1};
+
 	if (slash)
 		*slash = '\0';
-	_cleanup_free_ char *tmp = rs_xasprintf("%s/.%s.XXXXXX", slash ? (*dir ? dir : "/") : ".", base);
-	struct stat st;
-	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		rs_cli_msg("refusing to write '%s': not a regular file", path);
-		return -1;
-	}
-	int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rs_cli_msg("cannot create a temporary file for '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	bool ok = fchmod(fd, 0644) == 0 && write(fd, data, len) == (ssize_t)len && fsync(fd) == 0;
-	int e = errno;
-	ok = (close(fd) == 0) && ok;
-	if (!ok || rename(tmp, path) < 0) {
-		e = ok ? errno : e;
-		unlink(tmp);
-		rs_cli_msg("cannot write '%s': %s", path, strerror(e));
-		return -1;
-	}
-	int dfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	int r = rs_host_open(slash ? (*dir ? dir : "/") : ".", &h, &err);
+	if (r == 0)
+		r = rs_safe_write(h, base, data, len, &wo, &err);
+	if (r < 0)
+		rs_cli_msg("%s", err ? err->msg : strerror(-r));
+	rs_error_free(err);
+	rs_host_free(h);
+	return r < 0 ? -1 : 0;
 }
 
 static int build_maps(struct rs_cli *cli, bool subids, struct rs_idmap *um, struct rs_idmap *gm)

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <selinux/label.h>
+#include <selinux/selinux.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "host/safewrite.h"
+#include "lib/xalloc.h"
+
+#define OLD_MAX (16u << 20)
+
+/* The directory of rel, opened below the root without following any
+ * symlink (openat2, Linux 5.6; a component walk with O_NOFOLLOW before). */
+static int open_parent(const struct rs_host *h, const char *rel, char **name)
+{
+	_cleanup_free_ char *dir = rs_xstrdup(rs_host_rel(rel));
+	char *slash = strrchr(dir, '/');
+	int fd;
+
+	*name = rs_xstrdup(slash ? slash + 1 : dir);
+	if (!slash)
+		return fcntl(h->root_fd, F_DUPFD_CLOEXEC, 3);
+	*slash = '\0';
+	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+	fd = (int)syscall(SYS_openat2, h->root_fd, dir, &how, sizeof(how));
+	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
+		return fd < 0 ? -errno : fd;
+	int cur = fcntl(h->root_fd, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL;
+	for (char *c = strtok_r(dir, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "..")) {
+			close(cur);
+			return -EXDEV;
+		}
+		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int e = errno;
+		close(cur);
+		if (next < 0)
+			return -e;
+		cur = next;
+	}
+	return cur;
+}
+
+/* moby atomicwriter's list plus hard links (CVE-2017-18078 class). */
+static int plain_file(const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return -EINVAL;
+	if (st->st_mode & (S_ISUID | S_ISGID | S_ISVTX))
+		return -EPERM;
+	if (st->st_nlink > 1)
+		return -EMLINK;
+	return 0;
+}
+
+static const char *refusal(int r)
+{
+	return r == -EINVAL ? "not a regular file (symlink, FIFO, device or directory)"
+	       : r == -EPERM ? "a setuid, setgid or sticky file"
+	       : r == -EMLINK ? "hard-linked elsewhere" : strerror(-r);
+}
+
+static int read_old(int dfd, const char *name, const struct stat *st, size_t max, char **buf,
+		    size_t *len)
+{
+	struct stat fst;
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* the file we checked is the file we read */
+	if (fstat(fd, &fst) < 0 || fst.st_dev != st->st_dev || fst.st_ino != st->st_ino) {
+		close(fd);
+		return -ESTALE;
+	}
+	if ((size_t)fst.st_size > max) {
+		close(fd);
+		return -EFBIG;
+	}
+	char *b = rs_xmalloc((size_t)fst.st_size + 1);
+	size_t n = 0;
+	for (;;) {
+		ssize_t r = read(fd, b + n, (size_t)fst.st_size + 1 - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0 || n + (size_t)r > (size_t)fst.st_size) {
+			int e = r < 0 ? errno : (r == 0 ? 0 : EAGAIN);
+			if (e) {
+				free(b);
+				close(fd);
+				return -e;
+			}
+			break;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **buf, size_t *len,
+		 struct rs_error **err)
+{
+	_cleanup_free_ char *name = NULL;
+	struct stat st;
+	int dfd = open_parent(h, rel, &name), r;
+
+	*buf = NULL;
+	*len = 0;
+	if (dfd < 0)
+		return dfd == -ENOENT ? 0 : rs_error_set(err, -dfd, "cannot open the directory of '/%s'",
+							 rs_host_rel(rel));
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+		r = errno == ENOENT ? 0 : rs_error_set(err, errno, "cannot stat '/%s'", rs_host_rel(rel));
+		close(dfd);
+		return r;
+	}
+	r = plain_file(&st);
+	if (r == 0)
+		r = read_old(dfd, name, &st, max ? max : OLD_MAX, buf, len);
+	close(dfd);
+	if (r < 0)
+		return rs_error_setx(err, -r, "refusing '/%s': %s", rs_host_rel(rel), refusal(r));
+	return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	while (len) {
+		ssize_t r = write(fd, p, len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return -EIO;
+		p += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+/* The replaced file keeps its SELinux context (shadow's commonio does the
+ * same); a new one gets the policy's default for its path. */
+static void copy_label(const struct rs_host *h, int dfd, const char *name, bool exists, int tmpfd,
+		       const char *abs)
+{
+	char *con = NULL;
+	char path[64];
+
+	/* the live policy says nothing about a tree under --root */
+	if (!h->live || is_selinux_enabled() <= 0)
+		return;
+	if (exists) {
+		int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return;
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (getfilecon(path, &con) < 0)
+			con = NULL;
+		close(fd);
+	} else {
+		struct selabel_handle *hnd = selabel_open(SELABEL_CTX_FILE, NULL, 0);
+		if (!hnd || selabel_lookup(hnd, &con, abs, S_IFREG) < 0)
+			con = NULL;
+		if (hnd)
+			selabel_close(hnd);
+	}
+	if (con)
+		fsetfilecon(tmpfd, con);
+	freecon(con);
+}
+
+static int make_temp(int dfd, const char *name, char **tmpname)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+	unsigned seed = (unsigned)getpid() ^ (unsigned)(uintptr_t)&seed;
+
+	for (int tries = 0; tries < 100; tries++) {
+		char sfx[7];
+		for (int i = 0; i < 6; i++) {
+			seed = seed * 1103515245u + 12345u + (unsigned)tries;
+			sfx[i] = chars[(seed >> 16) % (sizeof(chars) - 1)];
+		}
+		sfx[6] = '\0';
+		char *t = rs_xasprintf(".%s.rs-%s", name, sfx);
+		int fd = openat(dfd, t, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*tmpname = t;
+			return fd;
+		}
+		free(t);
+		if (errno != EEXIST)
+			return -errno;
+	}
+	return -EEXIST;
+}
+
+struct target {
+	bool exists;
+	struct stat st;
+	char *old;
+	size_t oldlen;
+};
+
+static int write_new(const struct rs_host *h, int dfd, const char *name, const struct target *t, const void *data,
+		     size_t len, const struct rs_write_opts *o, const char *abs, const char **step)
+{
+	_cleanup_free_ char *tmp = NULL;
+	int fd = make_temp(dfd, name, &tmp), r;
+
+	*step = "create a temporary file beside";
+	if (fd < 0)
+		return fd;
+	copy_label(h, dfd, name, t->exists, fd, abs);
+	uid_t uid = t->exists ? t->st.st_uid : o->uid;
+	gid_t gid = t->exists ? t->st.st_gid : o->gid;
+	mode_t mode = t->exists ? (t->st.st_mode & 07777) : o->mode;
+	*step = "set owner and mode of the temporary file for";
+	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0 && errno != EPERM)
+		goto fail;
+	if (fchmod(fd, mode) < 0)
+		goto fail;
+	*step = "write";
+	if ((r = write_all(fd, data, len)) < 0) {
+		errno = -r;
+		goto fail;
+	}
+	*step = "sync";
+	if (fsync(fd) < 0)
+		goto fail;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	*step = "replace";
+	if (renameat(dfd, tmp, dfd, name) < 0)
+		goto fail;
+	/* rename is atomic, not durable without this */
+	fsync(dfd);
+	return 1;
+fail:
+	r = -errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dfd, tmp, 0);
+	return r;
+}
+
+int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, size_t len,
+		  const struct rs_write_opts *o, struct rs_error **err)
+{
+	_cleanup_free_ char *name = NULL, *inhost = rs_xasprintf("/%s", rs_host_rel(rel));
+	struct target t = {0};
+	const char *step = "open the directory of";
+	int dfd = open_parent(h, rel, &name), r;
+
+	if (dfd < 0)
+		return rs_error_set(err, -dfd, "cannot %s '/%s'", step, rs_host_rel(rel));
+	if (fstatat(dfd, name, &t.st, AT_SYMLINK_NOFOLLOW) == 0) {
+		t.exists = true;
+		r = plain_file(&t.st);
+		if (r == 0)
+			r = read_old(dfd, name, &t.st, o->max_old ? o->max_old : OLD_MAX, &t.old, &t.oldlen);
+		if (r < 0) {
+			close(dfd);
+			return rs_error_setx(err, -r, "refusing to write '/%s': %s", rs_host_rel(rel),
+					     refusal(r));
+		}
+	} else if (errno != ENOENT) {
+		r = rs_error_set(err, errno, "cannot stat '/%s'", rs_host_rel(rel));
+		close(dfd);
+		return r;
+	}
+	if (t.exists && t.oldlen == len && memcmp(t.old, data, len) == 0)
+		r = 0; /* identical bytes: no write, no new mtime */
+	else if (o->dry_run)
+		r = 1;
+	else
+		r = write_new(h, dfd, name, &t, data, len, o, inhost, &step);
+	free(t.old);
+	close(dfd);
+	if (r < 0)
+		return rs_error_set(err, -r, "cannot %s '/%s'", step, rs_host_rel(rel));
+	return r;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The one way rootless-setup writes a file (anchors-reliability §B.1):
+ * the parent directory is reached without following symlinks out of the
+ * root, the target must be absent or a plain regular file (no symlink,
+ * FIFO, device, directory, setuid/setgid/sticky file, nor a hard link),
+ * identical bytes mean no write at all, and a change goes to a temporary
+ * file in the same directory, with explicit mode and owner (whatever the
+ * umask) and the old file's SELinux label, then fsync, rename, fsync of the
+ * directory. On any error the original is untouched and the temporary
+ * file is gone.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "host/host.h"
+
+struct rs_write_opts {
+	mode_t mode;     /* for a new file; an existing file keeps its own */
+	uid_t uid;       /* owner of a new file; (uid_t)-1: the caller */
+	gid_t gid;
+	bool dry_run;    /* compute the answer, change nothing */
+	size_t max_old;  /* cap on the existing file's size; 0: 16 MiB */
+};
+
+/* Return: 1 written (or would be, in a dry run), 0 unchanged, <0 -errno
+ * with *err naming the file and the step. */
+int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, size_t len,
+		  const struct rs_write_opts *o, struct rs_error **err);
+/* The current content of rel when it is a plain regular file, read the same
+ * careful way (NULL with 0 when absent). Return: 0, or -errno. */
+int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **buf, size_t *len,
+		 struct rs_error **err);
