@@ -162,11 +162,9 @@ static void map_child(struct rs_ctx *ctx, pid_t q, struct probe_msg *msg)
 	struct rs_error *e = NULL;
 
 	if (rs_idmap_build(ctx->host, &ctx->user, false, &um, &e) < 0 ||
-	    rs_idmap_apply(ctx->host, q, false, &um, &e) < 0) {
-		msg->stage = ST_UIDMAP;
-	} else if (rs_idmap_build(ctx->host, &ctx->user, true, &gm, &e) < 0 ||
-		   rs_idmap_apply(ctx->host, q, true, &gm, &e) < 0) {
-		msg->stage = ST_GIDMAP;
+	    rs_idmap_build(ctx->host, &ctx->user, true, &gm, &e) < 0 ||
+	    rs_idmap_apply_pair(ctx->host, q, &um, &gm, &e) < 0) {
+		msg->stage = e && strstr(e->msg, "gidmap") ? ST_GIDMAP : ST_UIDMAP;
 	} else {
 		msg->full_map = um.subordinate && gm.subordinate;
 		msg->uids = um.subordinate + 1;

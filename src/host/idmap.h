@@ -28,13 +28,14 @@ struct rs_idmap {
 int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, struct rs_idmap *out,
 		   struct rs_error **err);
 /*
- * Writes the map of process pid through newuidmap/newgidmap run by absolute
- * path, after checking the helper is root-owned and not writable by others.
- * A single-id map of the caller's own id is written directly instead
- * (gid maps after "deny" in setgroups, CVE-2014-8989).
+ * Writes the uid and gid maps of process pid: maps with subordinate ids
+ * through newuidmap/newgidmap (run at the same time, by absolute path,
+ * after checking each is root-owned and not writable by others), a
+ * single-id map of the caller's own id directly (the gid map after "deny"
+ * in setgroups, CVE-2014-8989).
  * Return: 0 or -errno with *err carrying the helper's own message.
  */
-int rs_idmap_apply(const struct rs_host *h, pid_t pid, bool gid, const struct rs_idmap *m,
-		   struct rs_error **err);
+int rs_idmap_apply_pair(const struct rs_host *h, pid_t pid, const struct rs_idmap *um,
+			const struct rs_idmap *gm, struct rs_error **err);
 /* A single-id map of id -> 0. */
 void rs_idmap_single(struct rs_idmap *m, uint64_t id);

@@ -72,7 +72,10 @@ static void link_entries(const char *src, const char *dst)
 			continue;
 		snprintf(s, sizeof(s), "%s/%s", src, de->d_name);
 		snprintf(t, sizeof(t), "%s/%s", dst, de->d_name);
-		ssize_t n = readlink(s, target, sizeof(target) - 1);
+		/* readdir's d_type spares a readlink per entry */
+		ssize_t n = -1;
+		if (de->d_type == DT_LNK || de->d_type == DT_UNKNOWN)
+			n = readlink(s, target, sizeof(target) - 1);
 		if (n >= 0)
 			target[n] = '\0';
 		if (symlink(n >= 0 ? target : s, t) < 0)
@@ -87,40 +90,64 @@ static void link_entries(const char *src, const char *dst)
 static char *ro_base;
 static int ro_tree = -1;
 
-static void copy_up_one(const char *dir)
+/* Before the ids are mapped (the mounts need only the capabilities the
+ * new user namespace already gives): the clone of the tree and the tmpfs
+ * on each copied-up directory. This runs while newuidmap works. */
+static void copy_up_mount(const char *dir, bool *fallback)
 {
 	struct stat st;
-	char opts[64], ro[4096], src[4096], tmp[] = "/tmp/.rootless-setup-XXXXXX";
-	bool fallback = false;
+	char opts[64];
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno ? errno : ENOTDIR, "cannot copy up '%s'", dir);
-	if (!ro_base && ro_tree < 0) {
+	if (!ro_base && ro_tree < 0 && !*fallback) {
 		ro_tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/",
 				       RS_OPEN_TREE_CLONE | RS_AT_RECURSIVE | O_CLOEXEC);
 		/* before Linux 5.2: RootlessKit's way, a bind of dir moved under it */
 		if (ro_tree < 0 && (errno == ENOSYS || errno == EPERM)) {
-			fallback = true;
-			if (!mkdtemp(tmp) || mount(dir, tmp, NULL, MS_BIND | MS_REC, NULL) < 0)
-				child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bind '%s'", dir);
-		} else if (ro_tree < 0) {
-			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot clone the mount tree");
+			*fallback = true;
+			return;
 		}
+		if (ro_tree < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot clone the mount tree");
 	}
+	if (*fallback)
+		return;
 	snprintf(opts, sizeof(opts), "mode=%o", st.st_mode & 07777);
 	if (mount("tmpfs", dir, "tmpfs", 0, opts) < 0)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount a tmpfs on '%s'", dir);
+}
+
+static void copy_up_fallback(const char *dir)
+{
+	struct stat st;
+	char opts[64], ro[4096], tmp[] = "/tmp/.rootless-setup-XXXXXX";
+
+	if (stat(dir, &st) < 0 || !mkdtemp(tmp) || mount(dir, tmp, NULL, MS_BIND | MS_REC, NULL) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bind '%s'", dir);
+	snprintf(opts, sizeof(opts), "mode=%o", st.st_mode & 07777);
+	snprintf(ro, sizeof(ro), "%s/%s", strcmp(dir, "/") ? dir : "", RO_NAME);
+	if (mount("tmpfs", dir, "tmpfs", 0, opts) < 0 || mkdir(ro, 0755) < 0 ||
+	    mount(tmp, ro, NULL, MS_MOVE, NULL) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot copy up '%s'", dir);
+	rmdir(tmp);
+	link_entries(ro, dir);
+}
+
+/* After the map: attach the read-only view in the first copied-up
+ * directory, then fill each tmpfs with links. */
+static void copy_up_link(const char *dir, bool fallback)
+{
+	char ro[4096], src[4096];
+
+	if (fallback) {
+		copy_up_fallback(dir);
+		return;
+	}
 	if (!ro_base) {
 		snprintf(ro, sizeof(ro), "%s/%s", strcmp(dir, "/") ? dir : "", RO_NAME);
 		if (mkdir(ro, 0755) < 0)
 			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", ro);
-		if (fallback) {
-			if (mount(tmp, ro, NULL, MS_MOVE, NULL) < 0)
-				child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot move '%s'", tmp);
-			rmdir(tmp);
-			link_entries(ro, dir);
-			return;
-		}
 		if (syscall(SYS_move_mount, ro_tree, "", AT_FDCWD, ro, RS_MOVE_MOUNT_F_EMPTY_PATH) < 0)
 			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot attach the read-only view");
 		close(ro_tree);
@@ -204,15 +231,25 @@ static void write_resolv(const unsigned char dns[4])
 	close(fd);
 }
 
+static bool copy_up_fallback_mode;
+
+static void setup_mounts_early(const struct rs_child_args *a)
+{
+	const struct rs_launch_opts *o = a->o;
+
+	if (mount(NULL, "/", NULL, o->propagation ? o->propagation : MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot set the propagation of '/'");
+	for (size_t i = 0; i < o->copy_up.n; i++)
+		copy_up_mount(o->copy_up.v[i], &copy_up_fallback_mode);
+}
+
 static void setup_mounts(const struct rs_child_args *a)
 {
 	const struct rs_launch_opts *o = a->o;
 	bool etc_up = false;
 
-	if (mount(NULL, "/", NULL, o->propagation ? o->propagation : MS_REC | MS_PRIVATE, NULL) < 0)
-		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot set the propagation of '/'");
 	for (size_t i = 0; i < o->copy_up.n; i++) {
-		copy_up_one(o->copy_up.v[i]);
+		copy_up_link(o->copy_up.v[i], copy_up_fallback_mode);
 		etc_up |= strcmp(o->copy_up.v[i], "/etc") == 0;
 	}
 	for (size_t i = 0; i < o->overlay_files.n; i++)
@@ -304,6 +341,7 @@ void rs_launch_child(const struct rs_child_args *a)
 
 	report_fd = a->to_parent;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	setup_mounts_early(a);
 	/* EOF here means the parent died before mapping us */
 	if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'm')
 		_exit(RS_LAUNCH_EXIT_SETUP);

@@ -358,8 +358,7 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	close(r->p2c[0]);
 	close(r->c2p[1]);
 	r->p2c[0] = r->c2p[1] = -1;
-	if (rs_idmap_apply(r->host, r->child, false, &um, err) < 0 ||
-	    rs_idmap_apply(r->host, r->child, true, &gm, err) < 0) {
+	if (rs_idmap_apply_pair(r->host, r->child, &um, &gm, err) < 0) {
 		rs_error_wrap(err, "cannot map ids (AppArmor, an LSM or a seccomp filter may forbid "
 			      "newuidmap)");
 		return RS_LAUNCH_EXIT_SETUP;

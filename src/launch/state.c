@@ -52,7 +52,9 @@ static int write_atomic(int dfd, const char *name, const char *text)
 	if (fd < 0)
 		return -errno;
 	size_t n = strlen(text);
-	if (write(fd, text, n) != (ssize_t)n || fsync(fd) < 0) {
+	/* no fsync: the state lives as long as the launch, on a runtime tmpfs,
+	 * and rename alone makes it atomic for readers */
+	if (write(fd, text, n) != (ssize_t)n) {
 		int e = errno ? errno : EIO;
 		close(fd);
 		unlinkat(dfd, tmp, 0);
