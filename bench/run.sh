@@ -102,6 +102,30 @@ peak_rss() {
 	echo "$peak"
 }
 
+# resident_rss LAUNCHER [OPTS...]: KiB resident in the launcher's own
+# processes while `sleep` runs under it: the process that wrote
+# STATE/child_pid when it is not the command itself (RootlessKit's child),
+# plus that process's parent (the launcher proper).
+resident_rss() {
+	local state="$TU_XDG/bench-rss-state" pid child ppid kib=0 p r
+	rm -rf "$state"
+	tu_run "$@" --state-dir="$state" sleep 3 >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do [ -s "$state/child_pid" ] && break; sleep 0.05; done
+	sleep 0.3
+	child=$(cat "$state/child_pid" 2>/dev/null)
+	[ -n "$child" ] || { kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; echo 0; return; }
+	ppid=$(awk '/^PPid:/ {print $2}' "/proc/$child/status")
+	for p in "$ppid" "$child"; do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && continue
+		r=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
+		kib=$((kib + ${r:-0}))
+	done
+	wait "$pid" 2>/dev/null
+	rm -rf "$state"
+	echo "$kib"
+}
+
 # hyperfine NAME PATHPREFIX CMDLINE...: as the user, JSON to OUT/NAME.json
 run_hyperfine() {
 	local name=$1 path=$2
@@ -261,12 +285,27 @@ bench_launch() {
 	[ "${#rk_cmd[@]}" -gt 0 ] && RSS+=("$(peak_rss "" "${rk_cmd[@]}")")
 	RSS+=("$(peak_rss "" "${floor_cmd[@]}")")
 
+	local res_ours res_rk=0
+	res_ours=$(resident_rss "$RS_BIN" launch --copy-up=/etc --copy-up=/run)
+	[ "${#rk_cmd[@]}" -gt 0 ] && res_rk=$(resident_rss "${rk_cmd[0]}" --copy-up=/etc --copy-up=/run)
 	{
 		echo "## launch"
 		echo
 		echo "As \`$TU_NAME\`, $RUNS runs after 3 warm-ups."
 		echo
 		table launch "${labels[@]}"
+		echo
+		echo "Resident while the command (\`sleep\`) runs, the launcher's own processes:"
+		echo "rootless-setup launch ${res_ours} KiB, rootlesskit ${res_rk} KiB."
+		echo
+		# issue targets, reported (launch timings are too noisy to gate on)
+		local nf=$(( ${#cmds[@]} - 1 ))
+		printf 'target: launch is %.2f× the floor (at most 1.3×)\n' "$(median_ratio launch 0 "$nf")"
+		if [ "${#rk_cmd[@]}" -gt 0 ]; then
+			printf 'target: launch is %.2f× faster than rootlesskit (at least 5×)\n' \
+				"$(median_ratio launch 1 0)"
+			awk -v a="$res_ours" -v b="$res_rk" 'BEGIN { if (b > 0) printf "target: resident memory is %.2f of rootlesskit'"'"'s (at most 0.25)\n", a / b }'
+		fi
 		echo
 	} | tee "$OUT/launch.md"
 
