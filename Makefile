@@ -60,7 +60,8 @@ $(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-distro.sh
 	sh scripts/embed-distro.sh $(DISTRO_JSON) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/distro-data.o: $(GEN_DISTRO)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(LIBCORE): $(CORE_OBJS)
 	@echo "  AR      $@"
@@ -72,7 +73,8 @@ $(BIN): $(CLI_OBJS) $(LIBCORE)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBCORE) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBCORE) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # Fuzz targets: without libFuzzer they link a main() that replays the corpus,
 # so every input ever found (crashes included) is a regression test.
