@@ -106,6 +106,7 @@ check-live: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/live/run.sh
 
 check-launch: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/activation.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/run.sh
 
 check-oci: $(BIN)
