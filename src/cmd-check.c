@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/check.h"
+#include "fixers/fixer.h"
 #include "lib/xalloc.h"
 
 enum { OPT_STRICT = OPT_VERB_BASE, OPT_POSTINSTALL, OPT_RULE };
@@ -60,7 +61,7 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep)
 		       r->f.message);
 		if (bad && r->f.hint)
 			printf("      hint: %s\n", r->f.hint);
-		if (bad && r->rule->has_fixer)
+		if (bad && rs_fixer_exists(r->rule->id))
 			printf("      fix:  rootless-setup fix --rule %s\n", r->rule->id);
 		if (cli->verbosity > 0)
 			printf("      (%s)\n", r->rule->summary);

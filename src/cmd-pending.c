@@ -9,7 +9,6 @@ static int pending(struct rs_cli *cli _unused_, int argc _unused_, char **argv)
 	return RS_EXIT_USAGE;
 }
 
-const struct rs_cmd rs_cmd_fix = {"fix", "repair what check found", pending};
 const struct rs_cmd rs_cmd_generate = {"generate", "write engine configuration files", pending};
 const struct rs_cmd rs_cmd_install = {"install", "check, generate and start an engine", pending};
 const struct rs_cmd rs_cmd_uninstall = {"uninstall", "remove what install created", pending};

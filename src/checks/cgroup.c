@@ -120,6 +120,5 @@ const struct rs_rule rs_rule_cgroup_delegation = {
 		   "rest. The file exists only while the user's manager runs (login or lingering).",
 	.engines = RS_ENGINES_ALL,
 	.needs_user = true,
-	.has_fixer = true,
 	.run = cgroup_delegation,
 };

@@ -58,7 +58,6 @@ const struct rs_rule rs_rule_isulad_permissions = {
 		   "mount namespace.",
 	.engines = ENG(ISULAD),
 	.needs_user = true,
-	.has_fixer = true,
 	.run = isulad_permissions,
 };
 

@@ -57,7 +57,6 @@ const struct rs_rule rs_rule_kata_config = {
 		   "/dev/vhost-net, so [hypervisor.qemu] disable_vhost_net must be true.",
 	.engines = ENG(KATA),
 	.needs_user = true,
-	.has_fixer = true,
 	.run = kata_config,
 };
 

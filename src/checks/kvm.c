@@ -53,7 +53,6 @@ const struct rs_rule rs_rule_kvm_device = {
 		   "from owner, group, mode and ACLs (uaccess) for the target user.",
 	.engines = ENG(KATA),
 	.needs_user = true,
-	.has_fixer = true,
 	.run = kvm_device,
 };
 
@@ -85,6 +84,5 @@ const struct rs_rule rs_rule_kvm_group = {
 		   "(membership takes effect at the next login).",
 	.engines = ENG(KATA),
 	.needs_user = true,
-	.has_fixer = true,
 	.run = kvm_group,
 };

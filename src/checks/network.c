@@ -35,7 +35,6 @@ const struct rs_rule rs_rule_network_tun = {
 		   "host networking.",
 	.engines = RS_ENGINES_STORAGE,
 	.needs_user = true,
-	.has_fixer = true,
 	.run = network_tun,
 };
 

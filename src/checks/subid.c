@@ -167,7 +167,6 @@ const struct rs_rule rs_rule_subid_ranges = {
 		   "enter the other's containers; they are reported, never repaired automatically.",
 	.engines = RS_ENGINES_ALL,
 	.needs_user = true,
-	.has_fixer = true,
 	.run = subid_ranges,
 };
 
@@ -215,6 +214,5 @@ const struct rs_rule rs_rule_subid_helpers = {
 		   "(Debian: uidmap, Fedora/RHEL: shadow-utils) do it for the ranges in "
 		   "/etc/subuid. Without them, only a single-id map is possible.",
 	.engines = RS_ENGINES_ALL,
-	.has_fixer = true,
 	.run = subid_helpers,
 };

@@ -60,7 +60,6 @@ const struct rs_rule rs_rule_userns_max = {
 		   "forbids every user namespace. The fix is a sysctl.d drop-in (RHEL 7: 28633), "
 		   "or Bottlerocket's settings API, since its /etc does not persist.",
 	.engines = RS_ENGINES_ALL,
-	.has_fixer = true,
 	.run = userns_max,
 };
 
@@ -98,7 +97,6 @@ const struct rs_rule rs_rule_userns_clone = {
 		   "kernel.unprivileged_userns_clone; Debian 10 defaults it to 0, Debian 11 and "
 		   "later to 1. Absent means the kernel has no such restriction.",
 	.engines = RS_ENGINES_ALL,
-	.has_fixer = true,
 	.run = userns_clone,
 };
 
@@ -182,6 +180,5 @@ const struct rs_rule rs_rule_userns_apparmor = {
 		   "covers them. The safe fix is such a profile for rootless-setup's path, not "
 		   "turning the sysctl off.",
 	.engines = RS_ENGINES_ALL,
-	.has_fixer = true,
 	.run = userns_apparmor,
 };

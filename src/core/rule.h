@@ -34,7 +34,6 @@ struct rs_rule {
 	unsigned engines;    /* served engines; RS_ENGINES_ALL for common rules */
 	bool per_engine;     /* verdict depends on the engine: run once per engine */
 	bool needs_user;     /* skip "no target user" without one */
-	bool has_fixer;      /* `rootless-setup fix --rule ID` repairs it */
 	/* Return 0 with *out filled, or <0 when the rule could not decide. */
 	int (*run)(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
 		   struct rs_error **err);

@@ -335,3 +335,35 @@ char *rs_dpkg_version(const char *buf, size_t len, const char *pkg)
 	}
 	return d.version;
 }
+
+/* ---- sysctl.d(5) ---- */
+
+struct sysctl_scan {
+	const char *key;
+	char *value;
+};
+
+static void sysctl_line(char *line, bool nul, unsigned no _unused_, void *ud)
+{
+	struct sysctl_scan *s = ud;
+	char *l = rs_strstrip(line), *eq;
+
+	if (nul || *l == '#' || *l == ';' || *l == '\0' || !(eq = strchr(l, '=')))
+		return;
+	*eq = '\0';
+	char *k = rs_strstrip(l + (*l == '-')); /* "-key": errors ignored, same key */
+	for (char *c = k; *c; c++)
+		if (*c == '/')
+			*c = '.';
+	if (strcmp(k, s->key) != 0)
+		return;
+	free(s->value);
+	s->value = rs_xstrdup(rs_strstrip(eq + 1));
+}
+
+char *rs_sysctl_conf_get(const char *buf, size_t len, const char *key)
+{
+	struct sysctl_scan s = {.key = key};
+	for_each_line(buf, len, sysctl_line, &s);
+	return s.value;
+}

@@ -57,3 +57,7 @@ char *rs_toml_get(const char *buf, size_t len, const char *section, const char *
  * ("4.3.1" of "Version: 4.3.1+ds1-8"; epoch dropped), or NULL when the
  * package is absent or not "install ok installed". Caller frees. */
 char *rs_dpkg_version(const char *buf, size_t len, const char *pkg);
+
+/* sysctl.d(5): the value a file gives key ("kernel.x" or "kernel/x"), the
+ * last assignment winning; NULL when the file does not set it. Caller frees. */
+char *rs_sysctl_conf_get(const char *buf, size_t len, const char *key);

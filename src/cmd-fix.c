@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "fixers/fixer.h"
+#include "lib/xalloc.h"
+
+enum { OPT_DRY_RUN = OPT_VERB_BASE, OPT_RULE, OPT_YES, OPT_FORCE };
+
+static void fix_help(void)
+{
+	printf("Usage:\n rootless-setup fix [--dry-run] [--rule <id>]... [--yes] [--force]\n\n"
+	       "Apply the fixers of the rules that fail or warn.\n\n"
+	       "Options:\n"
+	       "     --dry-run           print what would change, change nothing\n"
+	       "     --rule <id>         only this rule's fixer (repeatable)\n"
+	       "     --yes               do not ask (needed when standard input is no terminal)\n"
+	       "     --force             also override an administrator's restrictive setting\n\n"
+	       " -h, --help              display this help\n\n"
+	       "Exit status: 0 everything applied (or nothing to do), 1 something could not be\n"
+	       "applied, 2 usage error, 3 the host could not be inspected.\n\nSee rootless-setup(8).\n");
+	exit(RS_EXIT_OK);
+}
+
+static void print_actions(const struct rs_fix_report *r, bool dry)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rs_action *a = &r->a[i];
+		const char *state = a->failed ? "FAILED" : !a->changed ? "unchanged"
+						 : dry ? "would change" : "changed";
+		printf("%-12s %-20s %-7s %s%s%s\n", state, a->rule, a->kind, a->path ? a->path : "",
+		       a->path ? ": " : "", a->detail);
+	}
+	printf("summary: %u %s, %u failed, %zu actions\n", r->changed, dry ? "to change" : "changed",
+	       r->failed, r->n);
+}
+
+/* A person at a terminal confirms; a script says --yes (never a prompt
+ * without a tty: Debian Policy 6.3). */
+static bool confirmed(bool yes)
+{
+	char buf[16];
+	if (yes)
+		return true;
+	if (!isatty(STDIN_FILENO))
+		rs_cli_usage_error("fix changes the system: pass --yes when standard input is no "
+				   "terminal, or --dry-run");
+	fprintf(stderr, "rootless-setup: apply these changes? [y/N] ");
+	return fgets(buf, sizeof(buf), stdin) && (buf[0] == 'y' || buf[0] == 'Y');
+}
+
+static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"rule", required_argument, NULL, OPT_RULE},
+		{"yes", no_argument, NULL, OPT_YES},
+		{"force", no_argument, NULL, OPT_FORCE},
+		RS_GLOBAL_LONGOPTS,
+		{NULL, 0, NULL, 0},
+	};
+	struct rs_fix_opts o = {0};
+	struct rs_strv only = {0};
+	bool yes = false;
+	int c;
+
+	while ((c = getopt_long(argc, argv, RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+		if (rs_cli_global(cli, c, optarg, fix_help))
+			continue;
+		if (c == OPT_DRY_RUN)
+			o.dry_run = true;
+		else if (c == OPT_YES)
+			yes = true;
+		else if (c == OPT_FORCE)
+			o.force = true;
+		else if (c == OPT_RULE && rs_rule_find(optarg))
+			rs_strv_push(&only, optarg);
+		else if (c == OPT_RULE)
+			rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')", optarg);
+	}
+	if (optind < argc)
+		rs_cli_usage_error("fix takes no arguments: '%s'", argv[optind]);
+	o.check = (struct rs_check_opts){
+		.root = cli->root, .user = cli->user, .engines = cli->engines,
+		.engines_given = cli->engines_given, .distro = cli->distro,
+		.sudo_user = getenv("SUDO_USER"), .pkexec_uid = getenv("PKEXEC_UID"),
+		.only = (const char *const *)only.v,
+	};
+	/* plan first (a dry run), then apply what the person agreed to */
+	struct rs_fix_opts plan = o;
+	plan.dry_run = true;
+	struct rs_fix_report *r = NULL;
+	struct rs_error *err = NULL;
+	int ret = rs_fix_run(&plan, &r, &err);
+	if (ret == 0 && !o.dry_run && r->changed) {
+		if (cli->format == RS_FORMAT_TEXT)
+			print_actions(r, true);
+		if (!confirmed(yes)) {
+			rs_fix_report_free(r);
+			rs_strv_free(&only);
+			rs_cli_msg("nothing changed");
+			return RS_EXIT_FAIL;
+		}
+		rs_fix_report_free(r);
+		r = NULL;
+		ret = rs_fix_run(&o, &r, &err);
+	}
+	rs_strv_free(&only);
+	if (ret < 0) {
+		rs_cli_msg("%s", err ? err->msg : strerror(-ret));
+		rs_error_free(err);
+		return (ret == -ENOENT || ret == -EINVAL) ? RS_EXIT_USAGE : RS_EXIT_HOST;
+	}
+	if (cli->format == RS_FORMAT_JSON) {
+		json_t *doc = rs_fix_report_json(r);
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		print_actions(r, o.dry_run);
+	}
+	int code = r->failed ? RS_EXIT_FAIL : RS_EXIT_OK;
+	rs_fix_report_free(r);
+	return code;
+}
+
+const struct rs_cmd rs_cmd_fix = {
+	.name = "fix",
+	.summary = "repair what check found",
+	.run = cmd_fix,
+};

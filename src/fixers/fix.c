@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include "fixers/fixer.h"
+#include "lib/xalloc.h"
+
+static const struct rs_fixer *const fixers[] = {
+	&rs_fixer_userns_clone,
+	&rs_fixer_userns_max,
+	NULL,
+};
+
+bool rs_fixer_exists(const char *rule)
+{
+	for (const struct rs_fixer *const *f = fixers; *f; f++)
+		if (strcmp((*f)->rule, rule) == 0)
+			return true;
+	return false;
+}
+
+struct rs_action *rs_fix_action(struct rs_fix_ctx *f, const char *rule, const char *kind,
+				const char *path, const char *fmt, ...)
+{
+	va_list ap;
+	f->a = rs_xrealloc(f->a, (f->n + 1) * sizeof(*f->a));
+	struct rs_action *a = &f->a[f->n++];
+	memset(a, 0, sizeof(*a));
+	a->rule = rule;
+	a->kind = rs_xstrdup(kind);
+	a->path = path ? rs_xstrdup(path) : NULL;
+	va_start(ap, fmt);
+	a->detail = rs_xvasprintf(fmt, ap);
+	va_end(ap);
+	return a;
+}
+
+int rs_fix_run(const struct rs_fix_opts *o, struct rs_fix_report **out, struct rs_error **err)
+{
+	struct rs_check_opts co = o->check;
+	struct rs_report *rep = NULL;
+
+	co.no_probe = true;
+	int r = rs_check_run(&co, &rep, err);
+	if (r < 0)
+		return r;
+	struct rs_fix_ctx f = {.o = o, .ctx = &rep->ctx};
+	for (size_t i = 0; i < rs_rules_count; i++) {
+		const struct rs_result *res = &rep->ctx.results[i];
+		if (!res->selected || res->f.status < RS_STATUS_WARN)
+			continue;
+		for (const struct rs_fixer *const *fx = fixers; *fx; fx++)
+			if (strcmp((*fx)->rule, res->rule->id) == 0 && (*fx)->run(&f, res) < 0)
+				rs_fix_action(&f, res->rule->id, "note", NULL, "could not plan a fix")
+					->failed = true;
+	}
+	struct rs_fix_report *fr = rs_xcalloc(1, sizeof(*fr));
+	fr->check = rep;
+	fr->a = f.a;
+	fr->n = f.n;
+	for (size_t i = 0; i < f.n; i++) {
+		fr->changed += f.a[i].changed;
+		fr->failed += f.a[i].failed;
+	}
+	*out = fr;
+	return 0;
+}
+
+void rs_fix_report_free(struct rs_fix_report *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->a[i].kind);
+		free(r->a[i].path);
+		free(r->a[i].detail);
+	}
+	free(r->a);
+	rs_report_free(r->check);
+	free(r);
+}
+
+json_t *rs_fix_report_json(const struct rs_fix_report *r)
+{
+	json_t *arr = json_array();
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rs_action *a = &r->a[i];
+		json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:b, s:s}", "rule", a->rule,
+						     "kind", a->kind, "path",
+						     a->path ? json_string(a->path) : json_null(),
+						     "changed", a->changed, "failed", a->failed,
+						     "detail", a->detail));
+	}
+	return json_pack("{s:s, s:s, s:o, s:{s:I, s:I}}", "schema", "rootless-setup/actions/v1",
+			 "version", RS_VERSION, "actions", arr, "summary", "changed",
+			 (json_int_t)r->changed, "failed", (json_int_t)r->failed);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * `fix`: fixers for the rules check found failing or warning. Each fixer
+ * plans its change, and applies it unless this is a dry run; every step is
+ * an action (SPEC §5 actions/v1). Writes go through the safe-write module.
+ */
+#include <jansson.h>
+#include "core/check.h"
+
+struct rs_action {
+	const char *rule;
+	char *kind;   /* write, exec, sysctl, note */
+	char *path;   /* file, or command line for exec */
+	char *detail; /* old -> new, what and why */
+	bool changed; /* would change (dry run) or changed */
+	bool failed;
+};
+
+struct rs_fix_opts {
+	struct rs_check_opts check;
+	bool dry_run;
+	bool force; /* override an admin's restrictive setting */
+};
+
+struct rs_fix_ctx {
+	const struct rs_fix_opts *o;
+	struct rs_ctx *ctx;
+	struct rs_action *a;
+	size_t n;
+};
+
+struct rs_fixer {
+	const char *rule;
+	/* Appends actions; returns <0 only when it could not even plan. */
+	int (*run)(struct rs_fix_ctx *f, const struct rs_result *res);
+};
+
+struct rs_fix_report {
+	struct rs_report *check;
+	struct rs_action *a;
+	size_t n;
+	unsigned changed, failed;
+};
+
+/* Runs check (no probe), then the fixer of every selected rule that warns
+ * or fails. Return: 0, or <0 as rs_check_run. */
+int rs_fix_run(const struct rs_fix_opts *o, struct rs_fix_report **out, struct rs_error **err);
+void rs_fix_report_free(struct rs_fix_report *r);
+json_t *rs_fix_report_json(const struct rs_fix_report *r);
+/* Whether a rule has a fixer in this version. */
+bool rs_fixer_exists(const char *rule);
+
+/* For the fixers: one more action (printf-style detail). */
+struct rs_action *rs_fix_action(struct rs_fix_ctx *f, const char *rule, const char *kind,
+				const char *path, const char *fmt, ...) _printf_(5, 6);
+
+extern const struct rs_fixer rs_fixer_userns_clone, rs_fixer_userns_max;
