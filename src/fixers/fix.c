@@ -8,6 +8,7 @@
 static const struct rs_fixer *const fixers[] = {
 	&rs_fixer_userns_clone,
 	&rs_fixer_userns_max,
+	&rs_fixer_subid_ranges,
 	NULL,
 };
 

@@ -56,4 +56,4 @@ bool rs_fixer_exists(const char *rule);
 struct rs_action *rs_fix_action(struct rs_fix_ctx *f, const char *rule, const char *kind,
 				const char *path, const char *fmt, ...) _printf_(5, 6);
 
-extern const struct rs_fixer rs_fixer_userns_clone, rs_fixer_userns_max;
+extern const struct rs_fixer rs_fixer_userns_clone, rs_fixer_userns_max, rs_fixer_subid_ranges;

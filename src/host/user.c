@@ -166,3 +166,23 @@ char *rs_group_name_of(const struct rs_host *h, gid_t gid)
 			return rs_xstrdup(gr.gr_name);
 	return NULL;
 }
+
+size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out)
+{
+	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
+	char buf[4096];
+	struct passwd pw, *res;
+	size_t n = 0, cap = 0;
+
+	*out = NULL;
+	if (!f)
+		return 0;
+	while (fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			*out = rs_xrealloc(*out, cap * sizeof(uint32_t));
+		}
+		(*out)[n++] = pw.pw_uid;
+	}
+	return n;
+}

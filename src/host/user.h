@@ -2,6 +2,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "host/host.h"
 
@@ -29,3 +30,5 @@ int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out);
 char *rs_user_name_of(const struct rs_host *h, uid_t uid);
 /* Name of a gid in etc/group, or NULL; caller frees. */
 char *rs_group_name_of(const struct rs_host *h, gid_t gid);
+/* Every uid in etc/passwd; caller frees *out. Return: the count. */
+size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out);

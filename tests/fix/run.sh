@@ -20,6 +20,8 @@ mkroot() { # DIR ID VERSION
 }
 digest() { (cd "$1" && find . -printf '%p %m %u %g %s\n' | sort && find . -type f -exec sha256sum {} + | sort); }
 rs() { "$RS_BIN" --root "$R" "$@"; }
+# jq_is FILE FILTER VALUE: FILE is non-empty JSON and FILTER gives VALUE
+jq_is() { [ -s "$1" ] && [ "$(jq -r "$2" "$1")" = "$3" ]; }
 
 R="$T/deb10"; mkroot "$R" debian 10
 before=$(digest "$R")
@@ -76,4 +78,80 @@ rs fix --rule userns.clone < /dev/null > /dev/null 2> "$T/err7"
 check "without a terminal, fix needs --yes (exit 2)" [ $? -eq 2 ]
 check "and says so" grep -q -- "--yes" "$T/err7"
 check "unknown rule is a usage error" sh -c "'$RS_BIN' --root '$R' fix --rule nope --yes 2>/dev/null; [ \$? -eq 2 ]"
+
+# ---- subid.ranges ----
+mksub() { # DIR: alice without ranges, bob with one, a real uid inside the free space
+	mkdir -p "$1/etc" "$1/proc/sys/kernel"
+	printf 'ID=debian\nVERSION_ID="12"\n' > "$1/etc/os-release"
+	printf 'root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\nbob:x:1001:1001::/home/bob:/bin/sh\nsvc:x:170000:170000::/:/bin/sh\n' > "$1/etc/passwd"
+	printf 'root:x:0:\nalice:x:1000:\n' > "$1/etc/group"
+	printf 'bob:100000:65536\n' > "$1/etc/subuid"
+	printf 'bob:100000:65536\n' > "$1/etc/subgid"
+}
+R="$T/sub"; mksub "$R"
+before=$(digest "$R")
+out=$(rs --user alice fix --dry-run --rule subid.ranges)
+check "subid dry run: tree byte-identical" [ "$before" = "$(digest "$R")" ]
+rs --user alice fix --yes --rule subid.ranges > "$T/s1"
+check "subid: fix exits 0" [ $? -eq 0 ]
+line=$(grep '^alice:' "$R/etc/subuid")
+check "subid: the dry run announced what the real run wrote ($line)" grep -q "append $line" <<<"$out"
+start=${line#alice:}; start=${start%%:*}
+check "subid: the range avoids bob's range and uid 170000" [ "$start" -ge 170001 ]
+check "subid: subgid got the same range" grep -qx "$line" "$R/etc/subgid"
+check "subid: bob's line kept first" [ "$(head -1 "$R/etc/subuid")" = "bob:100000:65536" ]
+check "subid: no lock or temporary file left" [ -z "$(find "$R/etc" -name '*.lock' -o -name '.sub*')" ]
+rs --user alice check --rule subid.ranges --format json > "$T/s1.json"
+check "subid: check passes afterwards" jq_is "$T/s1.json" '.results[0].status' pass
+after=$(digest "$R")
+rs --user alice fix --yes --rule subid.ranges > /dev/null
+check "subid: a second run changes nothing" [ "$after" = "$(digest "$R")" ]
+
+R="$T/overlap"; mksub "$R"; echo 'alice:150000:65536' >> "$R/etc/subuid"; echo 'alice:150000:65536' >> "$R/etc/subgid"
+before=$(digest "$R")
+rs --user alice fix --yes --rule subid.ranges > "$T/s2"
+check "subid: an overlap with another user is left to an admin (exit 1)" [ $? -eq 1 ]
+check "subid: overlap: nothing changed" [ "$before" = "$(digest "$R")" ]
+
+R="$T/malformed"; mksub "$R"; printf 'carol:200000:65536\r\n' >> "$R/etc/subuid"
+before=$(digest "$R")
+rs --user alice fix --yes --rule subid.ranges > "$T/s3"
+check "subid: a file with a malformed line is never rewritten (exit 1)" [ $? -eq 1 ]
+check "subid: malformed: the line is named" grep -q "line 2" "$T/s3"
+check "subid: malformed: nothing changed" [ "$before" = "$(digest "$R")" ]
+
+R="$T/locked"; mksub "$R"; echo 999999 > "$R/etc/subuid.lock"
+before=$(digest "$R")
+rs --user alice fix --yes --rule subid.ranges > "$T/s4"
+check "subid: a stale lock is not broken without --force (exit 1)" [ $? -eq 1 ]
+check "subid: stale lock: nothing changed" [ "$before" = "$(digest "$R")" ]
+rs --user alice fix --yes --force --rule subid.ranges > /dev/null
+check "subid: --force breaks the stale lock and allocates" grep -q '^alice:' "$R/etc/subuid"
+
+R="$T/big"; mksub "$R"
+awk 'BEGIN { for (i = 0; i < 50000; i++) printf "u%d:%d:65536\n", i, 1000000 + i * 65536 }' >> "$R/etc/subuid"
+cp "$R/etc/subuid" "$R/etc/subgid"
+awk 'BEGIN { for (i = 0; i < 100000; i++) printf "p%d:x:%d:%d::/:/bin/sh\n", i, 2000 + i, 2000 + i }' >> "$R/etc/passwd"
+t0=$(date +%s%N)
+rs --user alice fix --yes --rule subid.ranges > /dev/null
+t1=$(date +%s%N)
+diag "allocation with 50,000 subuid entries and 100,000 users: $(( (t1 - t0) / 1000000 )) ms"
+check "subid: 50,000 entries: allocated" grep -q '^alice:' "$R/etc/subuid"
+
+# live: a throwaway user without ranges, fixed through usermod
+if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/usermod ]; then
+	RS_TEST_USER=rsfix
+	. "$(dirname "$0")/../lib/testuser.sh"
+	tu_setup >/dev/null 2>&1
+	sed -i "/^rsfix:/d" /etc/subuid /etc/subgid
+	"$RS_BIN" --user rsfix check --rule subid.ranges --format json > "$T/live0.json"
+	check "live: the throwaway user starts without ranges" jq_is "$T/live0.json" '.results[0].status' fail
+	"$RS_BIN" --user rsfix fix --yes --rule subid.ranges > "$T/live"
+	check "live: fix runs usermod" grep -q "changed.*exec.*usermod" "$T/live"
+	"$RS_BIN" --user rsfix check --format json > "$T/live.json"
+	check "live: subid.ranges passes" jq_is "$T/live.json" '.results[] | select(.id == "subid.ranges") | .status' pass
+	check "live: the probe maps the new range" jq_is "$T/live.json" '.results[] | select(.id == "userns.probe") | .status' pass
+else
+	skip "live subid fix" "needs root and usermod"
+fi
 done_testing
