@@ -2,7 +2,12 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include "fixers/fixer.h"
+#include "host/safewrite.h"
 #include "lib/xalloc.h"
 
 static const struct rs_fixer *const fixers[] = {
@@ -95,4 +100,83 @@ json_t *rs_fix_report_json(const struct rs_fix_report *r)
 	return json_pack("{s:s, s:s, s:o, s:{s:I, s:I}}", "schema", "rootless-setup/actions/v1",
 			 "version", RS_VERSION, "actions", arr, "summary", "changed",
 			 (json_int_t)r->changed, "failed", (json_int_t)r->failed);
+}
+
+int rs_fix_write(struct rs_fix_ctx *f, const char *rule, const char *rel, const char *text,
+		 mode_t mode, const char *detail)
+{
+	struct rs_write_opts wo = {.mode = mode, .uid = 0, .gid = 0, .dry_run = f->o->dry_run};
+	struct rs_error *e = NULL;
+	_cleanup_free_ char *dir = rs_xstrdup(rel), *abs = rs_xasprintf("/%s", rs_host_rel(rel));
+	char *slash = strrchr(dir, '/');
+	int r = 0;
+
+	if (slash) {
+		*slash = '\0';
+		r = rs_safe_mkdirs(f->ctx->host, dir, 0755, 0, 0, f->o->dry_run, &e);
+	}
+	/* in a dry run a missing directory means the file is new too */
+	if (r >= 0 && !(r == 1 && f->o->dry_run))
+		r = rs_safe_write(f->ctx->host, rel, text, strlen(text), &wo, &e);
+	struct rs_action *a = rs_fix_action(f, rule, "write", abs, "%s", detail);
+	a->changed = r > 0;
+	if (r < 0) {
+		a->failed = true;
+		free(a->detail);
+		a->detail = rs_xstrdup(e ? e->msg : strerror(-r));
+	}
+	rs_error_free(e);
+	return r;
+}
+
+bool rs_fix_live(struct rs_fix_ctx *f, const char **why)
+{
+	const struct rs_result *env = rs_ctx_result(f->ctx, "env.container");
+	if (!f->ctx->host->live)
+		*why = "not applied to the running system under --root";
+	else if (env && env->f.status == RS_STATUS_WARN)
+		*why = "not applied to the running system: inside a container";
+	else
+		return true;
+	return false;
+}
+
+int rs_fix_exec(struct rs_fix_ctx *f, const char *rule, char *const argv[])
+{
+	_cleanup_free_ char *line = rs_xstrdup(argv[0]);
+	struct stat st;
+	pid_t pid;
+	int status = 0;
+
+	for (char *const *a = argv + 1; *a; a++) {
+		char *n = rs_xasprintf("%s %s", line, *a);
+		free(line);
+		line = n;
+	}
+	struct rs_action *a = rs_fix_action(f, rule, "exec", argv[0], "%s", line);
+	a->changed = true;
+	if (f->o->dry_run)
+		return 0;
+	/* never a helper a user could have replaced (CVE-2019-5736 lesson) */
+	if (stat(argv[0], &st) < 0 || st.st_uid != 0 || (st.st_mode & 022)) {
+		a->failed = true;
+		free(a->detail);
+		a->detail = rs_xasprintf("'%s' is missing or not a root-owned, root-writable file",
+					 argv[0]);
+		return -EPERM;
+	}
+	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, envp) != 0) {
+		a->failed = true;
+		return -errno;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		a->failed = true;
+		free(a->detail);
+		a->detail = rs_xasprintf("%s: failed (status %d)", line, WEXITSTATUS(status));
+		return -EIO;
+	}
+	return 0;
 }

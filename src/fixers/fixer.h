@@ -56,4 +56,16 @@ bool rs_fixer_exists(const char *rule);
 struct rs_action *rs_fix_action(struct rs_fix_ctx *f, const char *rule, const char *kind,
 				const char *path, const char *fmt, ...) _printf_(5, 6);
 
+/* Writes rel (root:root, mode for a new file) through the safe-write
+ * module, creating missing parent directories (0755), and records the
+ * action. Return: 1 changed, 0 unchanged, <0 failed (recorded). */
+int rs_fix_write(struct rs_fix_ctx *f, const char *rule, const char *rel, const char *text,
+		 mode_t mode, const char *detail);
+/* Runs a root-owned helper (absolute path, clean environment) on a live
+ * host, recorded as an exec action; planned only in a dry run. */
+int rs_fix_exec(struct rs_fix_ctx *f, const char *rule, char *const argv[]);
+/* Whether live kernel and system state may be changed here: a live host,
+ * not inside a container; *why says why not. */
+bool rs_fix_live(struct rs_fix_ctx *f, const char **why);
+
 extern const struct rs_fixer rs_fixer_userns_clone, rs_fixer_userns_max, rs_fixer_subid_ranges;

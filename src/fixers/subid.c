@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,37 +172,6 @@ static bool nss_subid(const struct rs_host *h, char **src)
 	return false;
 }
 
-static int run_usermod(const struct rs_host *h, const char *user, uint64_t start, uint64_t count,
-		       bool uids, bool gids, char **why)
-{
-	struct stat st;
-	char range[64];
-	pid_t pid;
-	int status;
-
-	if (rs_host_stat(h, "usr/sbin/usermod", &st, true) < 0 || st.st_uid != 0 || (st.st_mode & 022))
-		return *why = rs_xstrdup("no trusted /usr/sbin/usermod"), -ENOENT;
-	snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)start,
-		 (unsigned long long)(start + count - 1));
-	char *argv[8];
-	int n = 0;
-	argv[n++] = "usermod";
-	if (uids)
-		argv[n++] = "--add-subuids", argv[n++] = range;
-	if (gids)
-		argv[n++] = "--add-subgids", argv[n++] = range;
-	argv[n++] = (char *)user;
-	argv[n] = NULL;
-	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	if (posix_spawn(&pid, "/usr/sbin/usermod", NULL, NULL, argv, envp) != 0)
-		return *why = rs_xasprintf("cannot run usermod: %s", strerror(errno)), -errno;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return *why = rs_xasprintf("usermod failed (status %d)", status), -EIO;
-	return 0;
-}
-
 static int append_range(struct rs_fix_ctx *f, struct subfile *sf, uint64_t start, uint64_t count)
 {
 	const struct rs_user *u = &f->ctx->user;
@@ -211,20 +179,9 @@ static int append_range(struct rs_fix_ctx *f, struct subfile *sf, uint64_t start
 	_cleanup_free_ char *text = rs_xasprintf("%.*s%s%s:%llu:%llu\n", (int)sf->len,
 						 sf->buf ? sf->buf : "", nl, u->name,
 						 (unsigned long long)start, (unsigned long long)count);
-	struct rs_write_opts wo = {.mode = 0644, .uid = 0, .gid = 0, .dry_run = f->o->dry_run};
-	struct rs_error *e = NULL;
-	_cleanup_free_ char *abs = rs_xasprintf("/%s", sf->rel);
-	int r = rs_safe_write(f->ctx->host, sf->rel, text, strlen(text), &wo, &e);
-	struct rs_action *a = rs_fix_action(f, "subid.ranges", "write", abs, "append %s:%llu:%llu",
-					    u->name, (unsigned long long)start, (unsigned long long)count);
-	a->changed = r > 0;
-	if (r < 0) {
-		a->failed = true;
-		free(a->detail);
-		a->detail = rs_xstrdup(e ? e->msg : strerror(-r));
-	}
-	rs_error_free(e);
-	return r;
+	_cleanup_free_ char *detail = rs_xasprintf("append %s:%llu:%llu", u->name,
+						   (unsigned long long)start, (unsigned long long)count);
+	return rs_fix_write(f, "subid.ranges", sf->rel, text, 0644, detail);
 }
 
 static void allocate(struct rs_fix_ctx *f, struct subfile sf[2], uint64_t need, bool usermod)
@@ -252,22 +209,20 @@ static void allocate(struct rs_fix_ctx *f, struct subfile sf[2], uint64_t need, 
 			      (unsigned long long)max)->failed = true;
 		return;
 	}
-	bool uids = sf[0].mine < need, gids = sf[1].mine < need;
-	char *why = NULL;
 	if (usermod) {
 		/* shadow's own tool on a live host; it takes its own locks */
-		int r = f->o->dry_run ? 0 : run_usermod(ctx->host, ctx->user.name, start, count, uids,
-							 gids, &why);
-		struct rs_action *a = rs_fix_action(f, "subid.ranges", "exec", "/usr/sbin/usermod",
-						    "--add-subuids/--add-subgids %llu-%llu %s",
-						    (unsigned long long)start,
-						    (unsigned long long)(start + count - 1), ctx->user.name);
-		a->changed = r == 0;
-		a->failed = r < 0;
-		if (r < 0) {
-			free(a->detail);
-			a->detail = why;
-		}
+		char range[64], *argv[8];
+		int n = 0;
+		snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)start,
+			 (unsigned long long)(start + count - 1));
+		argv[n++] = "/usr/sbin/usermod";
+		if (sf[0].mine < need)
+			argv[n++] = "--add-subuids", argv[n++] = range;
+		if (sf[1].mine < need)
+			argv[n++] = "--add-subgids", argv[n++] = range;
+		argv[n++] = ctx->user.name;
+		argv[n] = NULL;
+		rs_fix_exec(f, "subid.ranges", argv);
 		return;
 	}
 	for (int i = 0; i < 2; i++)

@@ -91,18 +91,6 @@ static int write_proc_sys(const char *proc, const char *value)
 	return n == (ssize_t)strlen(value) ? 0 : -(n < 0 ? e : EIO);
 }
 
-static bool live_host_writable(struct rs_fix_ctx *f, const char **why)
-{
-	const struct rs_result *env = rs_ctx_result(f->ctx, "env.container");
-	if (!f->ctx->host->live)
-		*why = "not applied to the running kernel under --root";
-	else if (env && env->f.status == RS_STATUS_WARN)
-		*why = "not applied to the running kernel: inside a container";
-	else
-		return true;
-	return false;
-}
-
 static int fix_knob(struct rs_fix_ctx *f, const struct knob *k, const char *want)
 {
 	struct rs_ctx *ctx = f->ctx;
@@ -134,29 +122,19 @@ static int fix_knob(struct rs_fix_ctx *f, const struct knob *k, const char *want
 	if (later || (who && rs_streq(strrchr(who, '/') + 1, k->force_file)))
 		file = k->force_file;
 	_cleanup_free_ char *rel = rs_xasprintf("etc/sysctl.d/%s", file);
-	_cleanup_free_ char *abs = rs_xasprintf("/%s", rel);
 	_cleanup_free_ char *text = rs_xasprintf("# rootless-setup fix --rule %s\n%s = %s\n", k->rule,
 						 k->key, want);
-	struct rs_write_opts wo = {.mode = 0644, .uid = 0, .gid = 0, .dry_run = f->o->dry_run};
-	struct rs_error *e = NULL;
-	int r = rs_safe_write(ctx->host, rel, text, strlen(text), &wo, &e);
-	struct rs_action *a = rs_fix_action(f, k->rule, "write", abs, "%s = %s", k->key, want);
-	a->changed = r > 0;
-	if (r < 0) {
-		a->failed = true;
-		free(a->detail);
-		a->detail = rs_xstrdup(e ? e->msg : strerror(-r));
-	}
-	rs_error_free(e);
-	if (r < 0)
+	_cleanup_free_ char *detail = rs_xasprintf("%s = %s", k->key, want);
+	if (rs_fix_write(f, k->rule, rel, text, 0644, detail) < 0)
 		return 0;
 	const char *why = NULL;
-	if (!live_host_writable(f, &why)) {
+	int r;
+	if (!rs_fix_live(f, &why)) {
 		rs_fix_action(f, k->rule, "note", NULL, "%s", why);
 		return 0;
 	}
 	_cleanup_free_ char *proc = rs_xasprintf("/%s", k->proc);
-	a = rs_fix_action(f, k->rule, "sysctl", proc, "%s = %s", k->key, want);
+	struct rs_action *a = rs_fix_action(f, k->rule, "sysctl", proc, "%s = %s", k->key, want);
 	a->changed = true;
 	if (!f->o->dry_run && (r = write_proc_sys(proc, want)) < 0) {
 		a->failed = true;

@@ -296,3 +296,44 @@ int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, si
 		return rs_error_set(err, -r, "cannot %s '/%s'", step, rs_host_rel(rel));
 	return r;
 }
+
+int rs_safe_mkdirs(const struct rs_host *h, const char *rel, mode_t mode, uid_t uid, gid_t gid,
+		   bool dry_run, struct rs_error **err)
+{
+	_cleanup_free_ char *path = rs_xstrdup(rs_host_rel(rel));
+	int cur = fcntl(h->root_fd, F_DUPFD_CLOEXEC, 3), made = 0;
+	char *save = NULL;
+
+	for (char *c = strtok_r(path, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(c, "..") || !strcmp(c, ".")) {
+			close(cur);
+			return rs_error_setx(err, EINVAL, "refusing the path '/%s'", rs_host_rel(rel));
+		}
+		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT) {
+			made = 1;
+			if (dry_run) {
+				close(cur);
+				return 1;
+			}
+			if (mkdirat(cur, c, mode) < 0 && errno != EEXIST)
+				goto fail;
+			next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (next >= 0 && (fchown(next, uid, gid) < 0 || fchmod(next, mode) < 0)) {
+				close(next);
+				goto fail;
+			}
+		}
+		if (next < 0)
+			goto fail;
+		close(cur);
+		cur = next;
+	}
+	if (cur >= 0)
+		close(cur);
+	return made;
+fail:;
+	int e = errno;
+	close(cur);
+	return rs_error_set(err, e, "cannot create '/%s'", rs_host_rel(rel));
+}

@@ -33,3 +33,9 @@ int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, si
  * careful way (NULL with 0 when absent). Return: 0, or -errno. */
 int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **buf, size_t *len,
 		 struct rs_error **err);
+
+/* Creates the missing directories of rel (root-relative), each with mode
+ * and owner uid:gid, never following a symlink. Return: 1 created, 0 all
+ * there, <0 -errno. Nothing is created in a dry run (1 is still said). */
+int rs_safe_mkdirs(const struct rs_host *h, const char *rel, mode_t mode, uid_t uid, gid_t gid,
+		   bool dry_run, struct rs_error **err);

@@ -37,7 +37,7 @@ check "the clone drop-in sets the knob" grep -qx 'kernel.unprivileged_userns_clo
 check "the max drop-in uses Debian's recommended value" grep -qx 'user.max_user_namespaces = 63359' "$R/etc/sysctl.d/51-rootless-setup-userns-max.conf"
 check "drop-ins are 0644" [ "$(stat -c %a "$R/etc/sysctl.d/50-rootless-setup-userns-clone.conf")" = 644 ]
 check "the admin's file is untouched" grep -qx 'net.ipv4.ip_forward = 1' "$R/etc/sysctl.d/10-admin.conf"
-check "under --root the live kernel is not touched" grep -q "not applied to the running kernel under --root" "$T/out1"
+check "under --root the live kernel is not touched" grep -q "not applied to the running system under --root" "$T/out1"
 check "the fixture's /proc value stays as it was" [ "$(cat "$R/proc/sys/kernel/unprivileged_userns_clone")" = 0 ]
 after1=$(digest "$R")
 rs fix --yes > "$T/out2"
