@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "checks/internal.h"
 #include "host/idmap.h"
+#include "host/safewrite.h"
 
 /* What the prober process reports back over a pipe. */
 struct probe_msg {
@@ -90,26 +91,6 @@ _noreturn_ static void ns_child(int to_parent, int from_parent, const char *scra
 	_exit(0);
 }
 
-static void remove_tree(int dfd, const char *name, int depth)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0 && depth > 0) {
-		DIR *d = fdopendir(fd);
-		struct dirent *de;
-		while (d && (de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				remove_tree(fd, de->d_name, depth - 1);
-		if (d)
-			closedir(d);
-		else
-			close(fd);
-	} else if (fd >= 0) {
-		close(fd);
-	}
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0)
-		unlinkat(dfd, name, 0);
-}
-
 static bool make_scratch(const char *base, struct probe_msg *msg)
 {
 	static const char *const sub[] = {"l", "u", "w", "m", "t"};
@@ -139,7 +120,7 @@ static void drop_scratch(const char *scratch)
 	int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return;
-	remove_tree(dfd, slash + 1, 3);
+	rs_remove_tree(dfd, slash + 1, 3);
 	close(dfd);
 }
 

@@ -14,6 +14,13 @@ static const struct rs_fixer *const fixers[] = {
 	&rs_fixer_userns_clone,
 	&rs_fixer_userns_max,
 	&rs_fixer_subid_ranges,
+	&rs_fixer_userns_apparmor,
+	&rs_fixer_cgroup_delegation,
+	&rs_fixer_kvm_group, /* before kvm.device: it creates the group */
+	&rs_fixer_kvm_device,
+	&rs_fixer_kata_config,
+	&rs_fixer_isulad_permissions,
+	&rs_fixer_isulad_stale_state,
 	NULL,
 };
 
@@ -51,14 +58,13 @@ int rs_fix_run(const struct rs_fix_opts *o, struct rs_fix_report **out, struct r
 	if (r < 0)
 		return r;
 	struct rs_fix_ctx f = {.o = o, .ctx = &rep->ctx};
-	for (size_t i = 0; i < rs_rules_count; i++) {
-		const struct rs_result *res = &rep->ctx.results[i];
-		if (!res->selected || res->f.status < RS_STATUS_WARN)
+	/* in the fixers' order, which puts what others need first */
+	for (const struct rs_fixer *const *fx = fixers; *fx; fx++) {
+		const struct rs_result *res = rs_ctx_result(&rep->ctx, (*fx)->rule);
+		if (!res || !res->selected || res->f.status < RS_STATUS_WARN)
 			continue;
-		for (const struct rs_fixer *const *fx = fixers; *fx; fx++)
-			if (strcmp((*fx)->rule, res->rule->id) == 0 && (*fx)->run(&f, res) < 0)
-				rs_fix_action(&f, res->rule->id, "note", NULL, "could not plan a fix")
-					->failed = true;
+		if ((*fx)->run(&f, res) < 0)
+			rs_fix_action(&f, res->rule->id, "note", NULL, "could not plan a fix")->failed = true;
 	}
 	struct rs_fix_report *fr = rs_xcalloc(1, sizeof(*fr));
 	fr->check = rep;

@@ -68,4 +68,11 @@ int rs_fix_exec(struct rs_fix_ctx *f, const char *rule, char *const argv[]);
  * not inside a container; *why says why not. */
 bool rs_fix_live(struct rs_fix_ctx *f, const char **why);
 
-extern const struct rs_fixer rs_fixer_userns_clone, rs_fixer_userns_max, rs_fixer_subid_ranges;
+/* Adds the user to group (created when missing). Return: 0 or <0. */
+int rs_fix_group_member(struct rs_fix_ctx *f, const char *rule, const char *group);
+/* kernel.apparmor_restrict_unprivileged_userns = 0, for fix --force only. */
+int rs_fix_apparmor_knob(struct rs_fix_ctx *f);
+
+extern const struct rs_fixer rs_fixer_userns_clone, rs_fixer_userns_max, rs_fixer_subid_ranges,
+	rs_fixer_userns_apparmor, rs_fixer_cgroup_delegation, rs_fixer_kvm_group, rs_fixer_kvm_device,
+	rs_fixer_kata_config, rs_fixer_isulad_permissions, rs_fixer_isulad_stale_state;

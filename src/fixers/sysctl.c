@@ -166,5 +166,21 @@ static int fix_max(struct rs_fix_ctx *f, const struct rs_result *res _unused_)
 	return fix_knob(f, &max_knob, want);
 }
 
+static bool is_one(const char *v)
+{
+	return v && strcmp(v, "1") == 0;
+}
+
+static const struct knob apparmor_knob = {"userns.apparmor",
+					  "kernel.apparmor_restrict_unprivileged_userns",
+					  "proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+					  "zz-rootless-setup-apparmor-userns.conf",
+					  "zz-rootless-setup-apparmor-userns.conf", is_one};
+
+int rs_fix_apparmor_knob(struct rs_fix_ctx *f)
+{
+	return fix_knob(f, &apparmor_knob, "0");
+}
+
 const struct rs_fixer rs_fixer_userns_clone = {"userns.clone", fix_clone};
 const struct rs_fixer rs_fixer_userns_max = {"userns.max", fix_max};

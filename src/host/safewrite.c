@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
@@ -182,8 +184,36 @@ static void copy_label(const struct rs_host *h, int dfd, const char *name, bool 
 	freecon(con);
 }
 
+/* A run killed between write and rename leaves ".NAME.rs-XXXXXX": the next
+ * run removes such files of its own (same owner, older than a second, so a
+ * concurrent writer's live one is not touched), and nothing else. */
+static void clean_stale_temps(int dfd, const char *name)
+{
+	_cleanup_free_ char *prefix = rs_xasprintf(".%s.rs-", name);
+	int fd = dup(dfd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	struct stat st;
+	time_t now = time(NULL);
+
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) != strlen(prefix) + 6)
+			continue;
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_uid == geteuid() && st.st_mtime < now - 1)
+			unlinkat(dfd, de->d_name, 0);
+	}
+	closedir(d);
+}
+
 static int make_temp(int dfd, const char *name, char **tmpname)
 {
+	clean_stale_temps(dfd, name);
 	static const char chars[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 	unsigned seed = (unsigned)getpid() ^ (unsigned)(uintptr_t)&seed;
 
@@ -336,4 +366,27 @@ fail:;
 	int e = errno;
 	close(cur);
 	return rs_error_set(err, e, "cannot create '/%s'", rs_host_rel(rel));
+}
+
+int rs_remove_tree(int dirfd, const char *name, int depth)
+{
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && depth > 0) {
+		DIR *d = fdopendir(fd);
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				rs_remove_tree(fd, de->d_name, depth - 1);
+		if (d)
+			closedir(d);
+		else
+			close(fd);
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0)
+		return 0;
+	if (errno == ENOTDIR && unlinkat(dirfd, name, 0) == 0)
+		return 0;
+	return -errno;
 }

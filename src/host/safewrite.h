@@ -39,3 +39,8 @@ int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **bu
  * there, <0 -errno. Nothing is created in a dry run (1 is still said). */
 int rs_safe_mkdirs(const struct rs_host *h, const char *rel, mode_t mode, uid_t uid, gid_t gid,
 		   bool dry_run, struct rs_error **err);
+
+/* Removes directory rel and everything below it without following a
+ * symlink (entries are unlinked, never traversed through a link), at most
+ * depth levels down. Return: 0 or -errno. */
+int rs_remove_tree(int dirfd, const char *name, int depth);

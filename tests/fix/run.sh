@@ -7,6 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 T=$(mktemp -d /tmp/rs-fix.XXXXXX)
+REF="$(cd "$(dirname "$0")/../../../shared/reference" 2>/dev/null && pwd)"
 trap 'rm -rf "$T"' EXIT
 
 mkroot() { # DIR ID VERSION
@@ -153,5 +154,126 @@ if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/usermod ]; then
 	check "live: the probe maps the new range" jq_is "$T/live.json" '.results[] | select(.id == "userns.probe") | .status' pass
 else
 	skip "live subid fix" "needs root and usermod"
+fi
+
+# ---- kvm.group, kvm.device ----
+mkuser() { # DIR ID
+	mkdir -p "$1/etc" "$1/dev" "$1/proc/sys/kernel" "$1/home/alice"
+	printf 'ID=%s\nVERSION_ID="40"\n' "$2" > "$1/etc/os-release"
+	echo 6.8.0 > "$1/proc/sys/kernel/osrelease"
+	printf 'root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n' > "$1/etc/passwd"
+	printf 'root:x:0:\nalice:x:1000:\n' > "$1/etc/group"
+}
+if [ "$(id -u)" = 0 ]; then
+	R="$T/kvm"; mkuser "$R" fedora
+	mknod "$R/dev/kvm" c 10 232; chmod 0600 "$R/dev/kvm"
+	before=$(digest "$R")
+	rs --user alice --engine kata fix --dry-run --rule kvm.device --rule kvm.group > /dev/null
+	check "kvm dry run: tree byte-identical" [ "$before" = "$(digest "$R")" ]
+	rs --user alice --engine kata fix --yes --rule kvm.device --rule kvm.group > "$T/k1"
+	check "kvm: fix exits 0" [ $? -eq 0 ]
+	check "kvm: group kvm created with alice in it" grep -q '^kvm:x:[0-9]*:alice$' "$R/etc/group"
+	check "kvm: /dev/kvm is 0660" [ "$(stat -c %a "$R/dev/kvm")" = 660 ]
+	gid=$(awk -F: '$1 == "kvm" {print $3}' "$R/etc/group")
+	check "kvm: /dev/kvm belongs to root:kvm" [ "$(stat -c %u:%g "$R/dev/kvm")" = "0:$gid" ]
+	check "kvm: a udev rule keeps it" grep -q 'KERNEL=="kvm", GROUP="kvm", MODE="0660"' "$R/etc/udev/rules.d/99-rootless-setup-kvm.rules"
+	rs --user alice --engine kata check --rule kvm.device --rule kvm.group --format json > "$T/k.json"
+	check "kvm: both rules pass afterwards" [ "$(jq '[.results[] | select(.status == "pass")] | length' "$T/k.json")" = 2 ]
+	after=$(digest "$R")
+	rs --user alice --engine kata fix --yes --rule kvm.device --rule kvm.group > /dev/null
+	check "kvm: a second run changes nothing" [ "$after" = "$(digest "$R")" ]
+	R="$T/kvmlink"; mkuser "$R" fedora
+	mknod "$R/dev/realkvm" c 10 232; chmod 0600 "$R/dev/realkvm"; ln -s realkvm "$R/dev/kvm"
+	rs --user alice --engine kata fix --yes --rule kvm.device --rule kvm.group > "$T/k2"
+	check "kvm: a symlinked /dev/kvm is never chmod'ed (exit 1)" [ $? -eq 1 ]
+	check "kvm: its target keeps 0600" [ "$(stat -c %a "$R/dev/realkvm")" = 600 ]
+else
+	skip "kvm fixers" "needs root for mknod"
+fi
+
+# ---- kata.config, both upstream templates ----
+for v in 2025 2026; do
+	R="$T/kata$v"; mkuser "$R" fedora
+	mkdir -p "$R/usr/share/defaults/kata-containers"
+	sed 's/@[A-Z_]*@/x/g' "$REF/kata/configuration-qemu.toml.in-$v" > "$R/usr/share/defaults/kata-containers/configuration.toml"
+	rs --user alice --engine kata fix --yes --rule kata.config > /dev/null
+	check "kata $v: fix exits 0" [ $? -eq 0 ]
+	d=$(diff "$R/usr/share/defaults/kata-containers/configuration.toml" "$R/etc/kata-containers/configuration.toml" | grep -c '^[<>]')
+	check "kata $v: exactly one line changed ($d diff lines)" [ "$d" = 2 ]
+	check "kata $v: disable_vhost_net = true" grep -qx 'disable_vhost_net = true' "$R/etc/kata-containers/configuration.toml"
+	check "kata $v: readable by all" [ "$(stat -c %a "$R/etc/kata-containers/configuration.toml")" = 644 ]
+	after=$(digest "$R")
+	rs --user alice --engine kata fix --yes --rule kata.config > /dev/null
+	check "kata $v: a second run changes nothing" [ "$after" = "$(digest "$R")" ]
+done
+
+# ---- isulad.permissions, isulad.stale-state ----
+R="$T/isulad"; mkuser "$R" openEuler
+mkdir -p "$R/etc/isulad" "$R/etc/default/isulad/hooks" "$R/var/run/isulad/x" "$R/var/run/lxc"
+cp "$REF/isulad/daemon.json" "$R/etc/isulad/"; cp "$REF/isulad/hooks-default.json" "$R/etc/default/isulad/hooks/default.json"
+chmod 0600 "$R/etc/isulad/daemon.json" "$R/etc/default/isulad/hooks/default.json"; chmod 0700 "$R/etc/isulad"
+echo precious > "$T/outside"; ln -s "$T/outside" "$R/var/run/isulad/x/link"
+sum=$(sha256sum < "$REF/isulad/daemon.json")
+rs --user alice --engine isulad fix --yes --rule isulad.permissions --rule isulad.stale-state > "$T/i1"
+check "isulad: fix exits 0" [ $? -eq 0 ]
+check "isulad: daemon.json readable by group isula, not by others" [ "$(stat -c %a "$R/etc/isulad/daemon.json")" = 640 ]
+check "isulad: contents byte-identical" [ "$(sha256sum < "$R/etc/isulad/daemon.json")" = "$sum" ]
+check "isulad: alice is in isula" grep -q '^isula:x:[0-9]*:alice$' "$R/etc/group"
+check "isulad: stale state removed" [ ! -e "$R/var/run/isulad" -a ! -e "$R/var/run/lxc" ]
+check "isulad: a symlink inside was removed, not followed" [ "$(cat "$T/outside")" = precious ]
+rs --user alice --engine isulad check --format json > "$T/i.json"
+check "isulad: both rules pass afterwards" [ "$(jq '[.results[] | select((.id | startswith("isulad.")) and .status == "pass")] | length' "$T/i.json")" = 2 ]
+mkdir -p "$R/var/run/isulad"; echo 4242 > "$R/var/run/isulad.pid"
+rs --user alice --engine isulad fix --yes --rule isulad.stale-state > "$T/i2"
+check "isulad: a pid file means a daemon may run: nothing removed (exit 1)" [ $? -eq 1 -a -d "$R/var/run/isulad" ]
+
+# ---- cgroup.delegation ----
+mkcg() { mkuser "$1" debian; mkdir -p "$1/run/systemd/system" "$1/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service"
+	echo "cpuset cpu io memory pids" > "$1/sys/fs/cgroup/cgroup.controllers"
+	echo "memory pids" > "$1/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers"
+	mkdir -p "$1/proc/self"; echo "29 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw" > "$1/proc/self/mountinfo"; }
+R="$T/cg"; mkcg "$R"; mkdir -p "$R/etc/systemd/system/user@.service.d"
+printf '[Service]\nDelegate=memory pids\n' > "$R/etc/systemd/system/user@.service.d/delegate.conf"
+rs --user alice fix --yes --rule cgroup.delegation > "$T/c1"
+check "delegation: fix exits 0" [ $? -eq 0 ]
+check "delegation: our drop-in delegates cpu cpuset io memory pids" grep -qx 'Delegate=cpu cpuset io memory pids' "$R/etc/systemd/system/user@.service.d/rootless-setup.conf"
+check "delegation: the admin's drop-in is untouched" [ "$(cat "$R/etc/systemd/system/user@.service.d/delegate.conf")" = "$(printf '[Service]\nDelegate=memory pids')" ]
+check "delegation: says a re-login is needed" grep -q "new login" "$T/c1"
+R="$T/cglink"; mkcg "$R"; mkdir -p "$T/elsewhere"; ln -s "$T/elsewhere" "$R/etc/systemd/system/user@.service.d" 2>/dev/null || { mkdir -p "$R/etc/systemd/system"; ln -s "$T/elsewhere" "$R/etc/systemd/system/user@.service.d"; }
+rs --user alice fix --yes --rule cgroup.delegation > /dev/null
+check "delegation: a symlinked drop-in directory is refused (exit 1)" [ $? -eq 1 ]
+check "delegation: nothing written through the link" [ -z "$(ls -A "$T/elsewhere")" ]
+
+# ---- userns.apparmor ----
+R="$T/aa"; mkuser "$R" ubuntu; echo 1 > "$R/proc/sys/kernel/apparmor_restrict_unprivileged_userns"
+mkdir -p "$R/usr/bin"; : > "$R/usr/bin/runc"
+rs --user alice fix --yes --rule userns.apparmor > "$T/a1"
+check "apparmor: a profile allows userns for the launcher" grep -q 'profile rootless-setup-launcher .* flags=(unconfined)' "$R/etc/apparmor.d/rootless-setup"
+check "apparmor: and for runc, which the engines run" grep -q 'profile rootless-setup-runc /usr/bin/runc' "$R/etc/apparmor.d/rootless-setup"
+check "apparmor: the global knob is left alone without --force" [ ! -e "$R/etc/sysctl.d/zz-rootless-setup-apparmor-userns.conf" ]
+rs --user alice check --rule userns.apparmor --format json > "$T/a.json"
+check "apparmor: check passes with the profile" jq_is "$T/a.json" '.results[0].status' pass
+
+# ---- faults: the original stays byte-identical, no temporary file stays ----
+if command -v strace >/dev/null; then
+	for fault in "write:error=ENOSPC:when=2+" "fsync:error=EIO" "rename,renameat,renameat2:error=EXDEV" "rename,renameat,renameat2:error=EBUSY"; do
+		R="$T/fault"; rm -rf "$R"; mksub "$R"
+		before=$(digest "$R")
+		strace -f -o /dev/null -e "inject=$fault" "$RS_BIN" --root "$R" --user alice fix --yes --rule subid.ranges > "$T/f.out" 2>&1
+		rc=$?
+		check "fault $fault: exit 1 ($rc)" [ $rc -eq 1 ]
+		check "fault $fault: files byte-identical, no temporary file" [ "$before" = "$(digest "$R")" ]
+	done
+	R="$T/kill"; rm -rf "$R"; mksub "$R"; before=$(digest "$R")
+	strace -f -o /dev/null -e inject=rename,renameat,renameat2:signal=SIGKILL "$RS_BIN" --root "$R" --user alice fix --yes --rule subid.ranges > /dev/null 2>&1
+	check "SIGKILL before rename: the original is byte-identical" [ "$(cat "$R/etc/subuid")" = "bob:100000:65536" ]
+	check "SIGKILL before rename: the temporary file is there" [ -n "$(find "$R/etc" -name '.sub*.rs-*')" ]
+	sleep 1.2
+	rm -f "$R/etc/subuid.lock" "$R/etc/subgid.lock"   # the killed run's locks, as an admin would after checking
+	rs --user alice fix --yes --rule subid.ranges > /dev/null
+	check "the next run completes" grep -q '^alice:' "$R/etc/subuid"
+	check "and removes the killed run's temporary file" [ -z "$(find "$R/etc" -name '.sub*.rs-*')" ]
+else
+	skip "fault injection" "strace is not installed"
 fi
 done_testing
