@@ -194,7 +194,8 @@ static void clean_stale_temps(int dfd, const char *name)
 	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
 	struct dirent *de;
 	struct stat st;
-	time_t now = time(NULL);
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
 
 	if (!d) {
 		if (fd >= 0)
@@ -205,7 +206,9 @@ static void clean_stale_temps(int dfd, const char *name)
 		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) != strlen(prefix) + 6)
 			continue;
 		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_uid == geteuid() && st.st_mtime < now - 1)
+		    st.st_uid == geteuid() &&
+		    (double)(now.tv_sec - st.st_mtim.tv_sec) +
+				    (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9 > 1.0)
 			unlinkat(dfd, de->d_name, 0);
 	}
 	closedir(d);
