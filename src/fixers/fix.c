@@ -117,6 +117,16 @@ int rs_fix_write(struct rs_fix_ctx *f, const char *rule, const char *rel, const 
 	char *slash = strrchr(dir, '/');
 	int r = 0;
 
+	/* Container-Optimized OS and Bottlerocket rebuild /etc at boot: a write
+	 * there would claim a fix that is gone tomorrow (§G.14) */
+	if (rs_startswith(rs_host_rel(rel), "etc/") &&
+	    !rs_distro_bool(&f->ctx->distro, "etc_persistent", true)) {
+		const char *hint = rs_ctx_hint(f->ctx, rule, NULL);
+		rs_fix_action(f, rule, "note", abs, "/etc does not persist on this system%s%s",
+			      hint ? ": " : "; use its provisioning (cloud-init, settings API)",
+			      hint ? hint : "")->failed = true;
+		return -EROFS;
+	}
 	if (slash) {
 		*slash = '\0';
 		r = rs_safe_mkdirs(f->ctx->host, dir, 0755, 0, 0, f->o->dry_run, &e);

@@ -182,6 +182,12 @@ if [ "$(id -u)" = 0 ]; then
 	after=$(digest "$R")
 	rs --user alice --engine kata fix --yes --rule kvm.device --rule kvm.group > /dev/null
 	check "kvm: a second run changes nothing" [ "$after" = "$(digest "$R")" ]
+	R="$T/kvm666"; mkuser "$R" fedora; echo 'kvm:x:36:alice' >> "$R/etc/group"
+	mknod "$R/dev/kvm" c 10 232; chown 0:36 "$R/dev/kvm"; chmod 0666 "$R/dev/kvm"
+	rs --user alice --engine kata check --rule kvm.device --format json > "$T/k666.json"
+	check "kvm 0666: check warns" jq_is "$T/k666.json" '.results[0].status' warn
+	rs --user alice --engine kata fix --yes --rule kvm.device > /dev/null
+	check "kvm 0666: fixed to 0660, never left world-writable" [ "$(stat -c %a:%g "$R/dev/kvm")" = 660:36 ]
 	R="$T/kvmlink"; mkuser "$R" fedora
 	mknod "$R/dev/realkvm" c 10 232; chmod 0600 "$R/dev/realkvm"; ln -s realkvm "$R/dev/kvm"
 	rs --user alice --engine kata fix --yes --rule kvm.device --rule kvm.group > "$T/k2"
@@ -275,5 +281,35 @@ if command -v strace >/dev/null; then
 	check "and removes the killed run's temporary file" [ -z "$(find "$R/etc" -name '.sub*.rs-*')" ]
 else
 	skip "fault injection" "strace is not installed"
+fi
+
+# ---- §H1: /etc/subuid a symlink; §H9: COS; §H24: two runs at once; §H30: dry-run purity ----
+R="$T/symlink"; mksub "$R"; mv "$R/etc/subuid" "$R/etc/subuid.real"; ln -s subuid.real "$R/etc/subuid"
+before=$(digest "$R")
+rs --user alice fix --yes --rule subid.ranges > "$T/h1"
+check "H1: a symlinked /etc/subuid is refused (exit 1)" [ $? -eq 1 ]
+check "H1: nothing changed" [ "$before" = "$(digest "$R")" ]
+R="$T/cos"; mksub "$R"; printf 'ID=cos\nVERSION_ID="105"\n' > "$R/etc/os-release"
+before=$(digest "$R")
+rs --user alice fix --yes --rule subid.ranges > "$T/h9"
+check "H9: Container-Optimized OS: no write to a non-persistent /etc (exit 1)" [ $? -eq 1 ]
+check "H9: cloud-init is named" grep -q cloud-init "$T/h9"
+check "H9: nothing changed" [ "$before" = "$(digest "$R")" ]
+R="$T/concurrent"; mksub "$R"
+rs --user alice fix --yes --rule subid.ranges > /dev/null & p1=$!
+rs --user alice fix --yes --rule subid.ranges > /dev/null & p2=$!
+wait $p1; wait $p2
+check "H24: two runs at once give one range" [ "$(grep -c '^alice:' "$R/etc/subuid")" = 1 -a "$(grep -c '^alice:' "$R/etc/subgid")" = 1 ]
+if command -v strace >/dev/null; then
+	R="$T/pure"; mksub "$R"; mkdir -p "$R/etc/sysctl.d" "$R/proc/sys/kernel" "$R/proc/sys/user"
+	echo 0 > "$R/proc/sys/kernel/unprivileged_userns_clone"; echo 0 > "$R/proc/sys/user/max_user_namespaces"
+	strace -f -qq -o "$T/pure.log" -e trace=write,pwrite64,rename,renameat,renameat2,unlink,unlinkat,mkdir,mkdirat,chmod,fchmod,fchmodat,chown,fchown,fchownat,link,linkat,symlink,symlinkat,truncate,ftruncate \
+		"$RS_BIN" --root "$R" --user alice fix --dry-run > /dev/null
+	# writes to stdout (fd 1) are the report, not a change
+	n=$(grep -v -E '^[0-9]+ +write\(1,' "$T/pure.log" | grep -c -E '^[0-9]+ +[a-z]')
+	check "H30: a dry run makes no mutating system call ($n)" [ "$n" = 0 ]
+	[ "$n" = 0 ] || grep -v -E 'write\(1,' "$T/pure.log" | head -5 | sed 's/^/# /'
+else
+	skip "H30 dry-run purity" "strace is not installed"
 fi
 done_testing
