@@ -182,11 +182,12 @@ if [ "$(id -u)" = 0 ]; then
 	after=$(digest "$R")
 	rs --user alice --engine kata fix --yes --rule kvm.device --rule kvm.group > /dev/null
 	check "kvm: a second run changes nothing" [ "$after" = "$(digest "$R")" ]
-	R="$T/kvm666"; mkuser "$R" fedora; echo 'kvm:x:36:alice' >> "$R/etc/group"
+	R="$T/kvm666"; mkuser "$R" fedora; echo 'kvm:x:36:' >> "$R/etc/group"
 	mknod "$R/dev/kvm" c 10 232; chown 0:36 "$R/dev/kvm"; chmod 0666 "$R/dev/kvm"
 	rs --user alice --engine kata check --rule kvm.device --format json > "$T/k666.json"
 	check "kvm 0666: check warns" jq_is "$T/k666.json" '.results[0].status' warn
-	rs --user alice --engine kata fix --yes --rule kvm.device > /dev/null
+	rs --user alice --engine kata fix --yes --rule kvm.device --rule kvm.group > /dev/null
+	check "kvm 0666: alice joins kvm" grep -qx 'kvm:x:36:alice' "$R/etc/group"
 	check "kvm 0666: fixed to 0660, never left world-writable" [ "$(stat -c %a:%g "$R/dev/kvm")" = 660:36 ]
 	R="$T/kvmlink"; mkuser "$R" fedora
 	mknod "$R/dev/realkvm" c 10 232; chmod 0600 "$R/dev/realkvm"; ln -s realkvm "$R/dev/kvm"
