@@ -80,7 +80,8 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBCORE)
 # so every input ever found (crashes included) is a regression test.
 $(BUILD)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(LIBCORE)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBCORE) $(ALL_LDFLAGS) $(PKG_LIBS)
+	@echo "  CCLD    $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBCORE) $(ALL_LDFLAGS) $(PKG_LIBS)
 
 fuzz:
 	$(MAKE) BUILD=build-fuzz CC=clang SAN=0 \
