@@ -199,9 +199,13 @@ static int slirp_start(const struct rs_launch_opts *o, pid_t child, struct slirp
 		/* the two fds slirp4netns must keep */
 		fcntl(ready[1], F_SETFD, 0);
 		fcntl(ex[0], F_SETFD, 0);
+		/* it chats on both ("sent tapfd=5 for tap0"); failures are
+		 * reported by the ready-fd timeout */
 		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0)
+		if (devnull >= 0) {
 			dup2(devnull, 1);
+			dup2(devnull, 2);
+		}
 		execvp(argv[0], argv);
 		_exit(127);
 	}
