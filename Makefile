@@ -107,8 +107,9 @@ check-live: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/live/run.sh
 
 check-launch: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/launch.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/activation.sh
-	RS_BIN=$(abspath $(BIN)) bash tests/launch/run.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/containerd.sh
 
 check-fix: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/fix/run.sh

@@ -28,16 +28,9 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
 #define RS_OPEN_TREE_CLONE 1
 #define RS_AT_RECURSIVE 0x8000
 #define RS_MOVE_MOUNT_F_EMPTY_PATH 0x4
-#define RS_MOUNT_ATTR_RDONLY 0x1
-struct rs_mount_attr {
-	unsigned long long attr_set, attr_clr, propagation, userns_fd;
-};
 
 #define RO_NAME ".rootless-setup-ro"
 
@@ -152,9 +145,9 @@ static void copy_up_link(const char *dir, bool fallback)
 			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot attach the read-only view");
 		close(ro_tree);
 		ro_tree = -1;
-		struct rs_mount_attr attr = {.attr_set = RS_MOUNT_ATTR_RDONLY};
-		/* only the top: submounts such as /run/user/UID stay as they are */
-		syscall(SYS_mount_setattr, AT_FDCWD, ro, 0, &attr, sizeof(attr));
+		/* not remounted read-only: $XDG_RUNTIME_DIR often lies below a
+		 * copied-up /run on the same filesystem, and must stay writable;
+		 * the user's own permissions guard the rest, as with RootlessKit */
 		ro_base = rs_xstrdup(ro);
 	}
 	snprintf(src, sizeof(src), "%s%s", ro_base, dir);

@@ -1,0 +1,64 @@
+#!/bin/bash
+# End to end, seed 002 with RootlessKit replaced: real containerd under
+# `rootless-setup launch`, `ctr` through `rootless-setup nsenter`, a
+# busybox container run by ctr with an OCI spec made by `runc spec
+# --rootless` inside, and TERM to the launcher stopping everything.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/testuser.sh"
+
+for b in containerd ctr runc busybox; do
+	command -v $b >/dev/null || { skip "containerd end to end" "$b is not installed"; done_testing; exit; }
+done
+tu_setup || { skip "containerd end to end" "no test user"; done_testing; exit; }
+W=$(mktemp -d /tmp/rs-ctrd.XXXXXX)
+chmod 755 "$W"
+cp "$RS_BIN" "$W/rootless-setup"; chmod 755 "$W/rootless-setup"
+tu_on_exit rm -rf "$W"
+RS="$W/rootless-setup"
+S="$TU_XDG/rootless-setup/containerd"
+SOCK="$TU_XDG/containerd/containerd.sock"
+mkdir -p "$W/cfg"
+cat > "$W/cfg/config.toml" <<TOML
+version = 2
+root = "$TU_HOME/.local/share/containerd"
+state = "$TU_XDG/containerd"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+
+[grpc]
+  address = "$SOCK"
+TOML
+chown -R "$TU_UID" "$W/cfg"
+
+tu_run "$RS" launch --copy-up=/etc --copy-up=/run --state-dir="$S" \
+	sh -c "rm -f /run/containerd; exec containerd -c $W/cfg/config.toml" > "$W/containerd.log" 2>&1 &
+lp=$!
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+check "containerd is up under the launcher" [ -S "$SOCK" ]
+[ -S "$SOCK" ] || grep -i -E 'error|fatal' "$W/containerd.log" | head -5 | sed 's/^/# /'
+NS() { tu_run "$RS" nsenter --state-dir="$S" -- "$@"; }
+out=$(NS ctr --address "$SOCK" version 2>&1)
+check "ctr version answers through nsenter" grep -q "Server:" <<<"$out"
+[ -n "$(grep Server: <<<"$out")" ] || echo "$out" | head -5 | sed 's/^/# /'
+
+# a busybox bundle; the spec is made inside the namespace, rootless
+B="$W/bundle"
+mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/dev" "$B/rootfs/sys" "$B/rootfs/tmp"
+cp "$(command -v busybox)" "$B/rootfs/bin/busybox"
+chown -R "$TU_UID" "$B"
+NS sh -c "cd '$B' && runc spec --rootless"
+jq '.process.terminal = false | .process.args = ["/bin/busybox", "echo", "hello-from-busybox"] | .root.path = "'"$B/rootfs"'"' \
+	"$B/config.json" > "$B/c.json" && mv "$B/c.json" "$B/config.json"; chown "$TU_UID" "$B/config.json"
+out=$(NS ctr --address "$SOCK" run --rm --config "$B/config.json" --cgroup "" bb1 2>&1)
+check "a busybox container run by ctr prints its line" grep -qx hello-from-busybox <<<"$out"
+[ -n "$(grep -x hello-from-busybox <<<"$out")" ] || echo "$out" | tail -5 | sed 's/^/# /'
+
+launcher=$(pgrep -u "$TU_UID" -f "rootless-setup launch --copy-up=/etc --copy-up=/run --state-dir=$S" | head -1)
+kill -TERM "$launcher"
+wait "$lp"
+sleep 0.5
+left=$(pgrep -u "$TU_UID" -f 'containerd' | while read -r p; do
+	s=$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null); [ "$s" != Z ] && echo "$p"; done)
+check "TERM to the launcher stops containerd and everything under it" [ -z "$left" ]
+check "the launch's state files are gone" [ ! -e "$S/child_pid" ]
+done_testing
