@@ -101,7 +101,7 @@ check-fuzz: $(FUZZ_REPLAY)
 	@sh tests/fuzz/run-replay.sh $(BUILD)/fuzz
 
 check-cli: $(BIN)
-	RS_BIN=$(abspath $(BIN)) sh tests/cli/run.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/cli/hosts.sh
 
 check-live: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/live/run.sh
