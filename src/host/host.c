@@ -85,7 +85,7 @@ int rs_host_openat(const struct rs_host *h, const char *rel, int flags, struct r
 
 static int read_fd(int fd, size_t max, char **buf, size_t *len)
 {
-	size_t cap = 4096, n = 0;
+	size_t cap = max < 4096 ? max : 4096, n = 0;
 	_cleanup_free_ char *b = rs_xmalloc(cap + 1);
 
 	for (;;) {
