@@ -396,11 +396,14 @@ if [ "$AS_ROOT" = 1 ]; then
 			'grep -q "setresgid($2, $2, $2) *= 0" "$1" && grep -q "setresuid($3, $3, $3) *= 0" "$1"' \
 			_ "$W/strace" "$TU_GID" "$TU_UID"
 		if [ "$EXP_PROBE" = pass ]; then
-			upid=$(awk '/execve\("\/usr\/bin\/newuidmap"/ && / = 0$/ { print $1; exit }' "$W/strace")
-			gpid=$(awk '/execve\("\/usr\/bin\/newgidmap"/ && / = 0$/ { print $1; exit }' "$W/strace")
+			# newuidmap and newgidmap run at the same time, so their lines
+			# interleave ("<unfinished ...>"): match each helper's pid by
+			# its execve and look at that pid's own getuid lines
+			upid=$(awk '/execve\("\/usr\/bin\/newuidmap"/ { print $1; exit }' "$W/strace")
+			gpid=$(awk '/execve\("\/usr\/bin\/newgidmap"/ { print $1; exit }' "$W/strace")
 			if [ -n "$upid" ] && [ -n "$gpid" ] &&
-				grep -Eq "^$upid getuid\(\) += $TU_UID$" "$W/strace" &&
-				grep -Eq "^$gpid getuid\(\) += $TU_UID$" "$W/strace"; then
+				grep -Eq "^$upid (getuid\(\)|<\.\.\. getuid resumed>\)) += $TU_UID$" "$W/strace" &&
+				grep -Eq "^$gpid (getuid\(\)|<\.\.\. getuid resumed>\)) += $TU_UID$" "$W/strace"; then
 				ok "root --user: newuidmap and newgidmap run with real uid $TU_UID"
 			else
 				not_ok "root --user: newuidmap and newgidmap run with real uid $TU_UID"
