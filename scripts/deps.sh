@@ -7,7 +7,8 @@ set -eu
 PKGS="build-essential pkg-config libmount-dev libblkid-dev libselinux1-dev libjansson-dev
 libcmocka-dev scdoc clang libclang-rt-14-dev uidmap acl busybox-static containerd runc
 podman slirp4netns fuse-overlayfs rootlesskit hyperfine valgrind util-linux passwd
-iproute2 procps libacl1-dev jq xxd proot crun time"
+iproute2 procps libacl1-dev jq xxd proot crun time
+strace systemd python3 bsdutils"
 
 missing=""
 for p in $PKGS; do
