@@ -91,8 +91,11 @@ static int lock_take(const struct rs_host *h, const char *rel, bool force, char 
 
 	for (int tries = 0; tries < 50; tries++) {
 		int fd = openat(h->root_fd, rs_host_rel(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return *why = rs_xasprintf("cannot create '/%s': %s", tmp, strerror(errno)), -errno;
+		if (fd < 0) {
+			int e = errno;
+			*why = rs_xasprintf("cannot create '/%s': %s", tmp, strerror(e));
+			return -e;
+		}
 		bool ok = write(fd, pid, (size_t)n) == n;
 		close(fd);
 		struct stat st;
@@ -103,8 +106,10 @@ static int lock_take(const struct rs_host *h, const char *rel, bool force, char 
 		unlinkat(h->root_fd, rs_host_rel(tmp), 0);
 		if (ok)
 			return 0;
-		if (r == 0 || e != EEXIST)
-			return *why = rs_xasprintf("cannot lock '/%s': %s", rel, strerror(e)), -e;
+		if (r == 0 || e != EEXIST) {
+			*why = rs_xasprintf("cannot lock '/%s': %s", rel, strerror(e));
+			return -(e ? e : EIO);
+		}
 		_cleanup_free_ char *held = NULL;
 		size_t len;
 		uint64_t owner = 0;
@@ -115,13 +120,15 @@ static int lock_take(const struct rs_host *h, const char *rel, bool force, char 
 			unlinkat(h->root_fd, rs_host_rel(lock), 0);
 			continue;
 		}
-		if (!alive)
-			return *why = rs_xasprintf("'/%s' is held by a process that is gone (pid %s); "
-						   "rerun with --force to break it", lock,
-						   held ? held : "?"), -EBUSY;
+		if (!alive) {
+			*why = rs_xasprintf("'/%s' is held by a process that is gone (pid %s); rerun "
+					    "with --force to break it", lock, held ? held : "?");
+			return -EBUSY;
+		}
 		usleep(100000); /* a live useradd: wait, a bounded time */
 	}
-	return *why = rs_xasprintf("'/%s' stays locked by a running process", lock), -EBUSY;
+	*why = rs_xasprintf("'/%s' stays locked by a running process", lock);
+	return -EBUSY;
 }
 
 static void lock_release(const struct rs_host *h, const char *rel)
