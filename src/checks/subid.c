@@ -114,6 +114,7 @@ static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 {
 	struct subid_view v[2] = {{.file = "subuid"}, {.file = "subgid"}};
 	uint64_t min = (uint64_t)rs_distro_int(&ctx->distro, "subid_min_count", 65536);
+	_cleanup_free_ char *nss = NULL;
 	int ret = 0;
 
 	for (int i = 0; i < 2; i++) {
@@ -122,7 +123,18 @@ static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 			goto out;
 		}
 	}
+	nss = rs_nss_subid_source(ctx->host);
 	for (int i = 0; i < 2; i++) {
+		/* SSSD/FreeIPA serve ranges through libsubid: an empty /etc/subuid
+		 * proves nothing then (rootlesskit docs/subid.md) */
+		if ((v[i].mine == 0 || v[i].total < min) && nss) {
+			rs_finding_set(out, RS_STATUS_WARN, "subordinate ids come from NSS ('subid: %s'): "
+				       "/etc/%s has %llu for '%s'; 'getsubids %s' tells", nss, v[i].file,
+				       (unsigned long long)v[i].total, ctx->user.name, ctx->user.name);
+			rs_finding_hint(out, "newuidmap asks that service; the launcher reads /etc/subuid "
+					"and would fall back to a single-id map");
+			goto out;
+		}
 		if (v[i].mine == 0 || v[i].total < min) {
 			rs_finding_set(out, RS_STATUS_FAIL, "'%s' has %llu ids in /etc/%s (%zu ranges), "
 				       "needs at least %llu", ctx->user.name,

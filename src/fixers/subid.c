@@ -160,24 +160,6 @@ static int load(const struct rs_host *h, const struct rs_user *u, struct subfile
 	return 0;
 }
 
-static bool nss_subid(const struct rs_host *h, char **src)
-{
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	if (rs_host_read(h, "etc/nsswitch.conf", 1u << 20, &buf, &len, NULL) < 0)
-		return false;
-	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-		line = rs_strstrip(line);
-		if (!rs_startswith(line, "subid:"))
-			continue;
-		char *v = rs_strstrip(line + 6);
-		if (*v && strcmp(v, "files") != 0) {
-			*src = rs_xstrdup(v);
-			return true;
-		}
-	}
-	return false;
-}
 
 static int append_range(struct rs_fix_ctx *f, struct subfile *sf, uint64_t start, uint64_t count)
 {
@@ -252,7 +234,7 @@ static int fix_subid(struct rs_fix_ctx *f, const struct rs_result *res)
 			      "the user with --user");
 		return 0;
 	}
-	if (nss_subid(ctx->host, &src)) {
+	if ((src = rs_nss_subid_source(ctx->host))) {
 		rs_fix_action(f, res->rule->id, "note", "/etc/nsswitch.conf", "subordinate ids come "
 			      "from '%s', not /etc/subuid: grant them there", src)->failed = true;
 		free(src);

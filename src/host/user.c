@@ -186,3 +186,21 @@ size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out)
 	}
 	return n;
 }
+
+char *rs_nss_subid_source(const struct rs_host *h)
+{
+	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/nsswitch.conf");
+	char line[1024];
+
+	while (f && fgets(line, sizeof(line), f)) {
+		char *l = rs_strstrip(line);
+		if (!rs_startswith(l, "subid:"))
+			continue;
+		char *v = rs_strstrip(l + 6);
+		v[strcspn(v, "#")] = '\0';
+		v = rs_strstrip(v);
+		if (*v && strcmp(v, "files") != 0)
+			return rs_xstrdup(v);
+	}
+	return NULL;
+}

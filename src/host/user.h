@@ -32,3 +32,6 @@ char *rs_user_name_of(const struct rs_host *h, uid_t uid);
 char *rs_group_name_of(const struct rs_host *h, gid_t gid);
 /* Every uid in etc/passwd; caller frees *out. Return: the count. */
 size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out);
+/* The NSS source of subordinate ids ("sss") when nsswitch.conf names one
+ * other than "files", else NULL; caller frees. */
+char *rs_nss_subid_source(const struct rs_host *h);

@@ -92,6 +92,9 @@ check "Bottlerocket: the hint names the settings API" grep -q apiclient <<<"$(ms
 
 run home-nfs containerd; is "home on NFS: storage.fs fails" storage.fs fail
 run subuid-missing containerd; is "subuid missing: fails" subid.ranges fail
+echo "subid: sss" > "$T/subuid-missing/etc/nsswitch.conf"
+run subuid-missing containerd; is "subuid from SSSD (nsswitch): a warning, not a false failure" subid.ranges warn
+rm "$T/subuid-missing/etc/nsswitch.conf"
 run subuid-overlap containerd; is "subuid overlapping bob: warns" subid.ranges warn
 check "subuid overlap: both owners named" grep -q bob <<<"$(msg subid.ranges)"
 run subuid-small containerd; is "subuid of 1000 ids: fails" subid.ranges fail
