@@ -41,6 +41,9 @@ out=$(NS ctr --address "$SOCK" version 2>&1)
 check "ctr version answers through nsenter" grep -q "Server:" <<<"$out"
 [ -n "$(grep Server: <<<"$out")" ] || echo "$out" | head -5 | sed 's/^/# /'
 
+out=$(tu_run "$RS" --engine containerd nsenter -- sh -c 'echo "$CONTAINERD_ADDRESS"; ctr version >/dev/null && echo ok')
+check "nsenter --engine containerd finds the launch and sets CONTAINERD_ADDRESS" [ "$out" = "$(printf '%s\nok' "$SOCK")" ]
+
 # a busybox bundle; the spec is made inside the namespace, rootless
 B="$W/bundle"
 mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/dev" "$B/rootfs/sys" "$B/rootfs/tmp"
