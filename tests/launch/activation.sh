@@ -8,12 +8,9 @@ set -u
 . "$(dirname "$0")/../lib/testuser.sh"
 
 tu_setup || { skip "launcher activation tests" "no test user"; done_testing; exit; }
-W=$(mktemp -d /tmp/rs-act.XXXXXX)
-chmod 755 "$W"
-cp "$RS_BIN" "$W/rootless-setup"
-chmod 755 "$W/rootless-setup"
-tu_on_exit rm -rf "$W"
-RS="$W/rootless-setup"
+tu_bin || { skip "scratch copy of the binary" "cannot copy it"; done_testing; exit; }
+W=$TU_WORK
+RS=$TU_BIN
 
 if command -v systemd-socket-activate >/dev/null; then
 	# systemd-socket-activate listens, then runs the launcher with fd 3 on

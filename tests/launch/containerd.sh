@@ -11,11 +11,9 @@ for b in containerd ctr runc busybox; do
 	command -v $b >/dev/null || { skip "containerd end to end" "$b is not installed"; done_testing; exit; }
 done
 tu_setup || { skip "containerd end to end" "no test user"; done_testing; exit; }
-W=$(mktemp -d /tmp/rs-ctrd.XXXXXX)
-chmod 755 "$W"
-cp "$RS_BIN" "$W/rootless-setup"; chmod 755 "$W/rootless-setup"
-tu_on_exit rm -rf "$W"
-RS="$W/rootless-setup"
+tu_bin || { skip "scratch copy of the binary" "cannot copy it"; done_testing; exit; }
+W=$TU_WORK
+RS=$TU_BIN
 S="$TU_XDG/rootless-setup/containerd"
 SOCK="$TU_XDG/containerd/containerd.sock"
 mkdir -p "$W/cfg"

@@ -7,11 +7,9 @@ set -u
 . "$(dirname "$0")/../lib/testuser.sh"
 
 tu_setup || { skip "launcher tests" "no test user"; done_testing; exit; }
-W=$(mktemp -d /tmp/rs-launch.XXXXXX)
-chmod 755 "$W"
-cp "$RS_BIN" "$W/rootless-setup"; chmod 755 "$W/rootless-setup"
-tu_on_exit rm -rf "$W"
-RS="$W/rootless-setup"
+tu_bin || { skip "scratch copy of the binary" "cannot copy it"; done_testing; exit; }
+W=$TU_WORK
+RS=$TU_BIN
 L() { tu_run "$RS" launch "$@"; }
 state() { echo "$TU_XDG/rs-test-$1"; }
 dead() { # PID: gone, or a zombie (this machine's PID 1 does not reap)

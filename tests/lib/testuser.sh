@@ -202,3 +202,14 @@ tu_run() {
 		(cd "$TU_HOME" && exec env -i "${envv[@]}" "$@")
 	fi
 }
+
+# tu_bin: a copy of $RS_BIN the test user can run (the work tree may not be
+# traversable for it) in TU_WORK, a 0755 scratch directory removed at exit.
+# Sets TU_BIN and TU_WORK.
+tu_bin() {
+	TU_WORK=$(mktemp -d /tmp/rs-test.XXXXXX) || return 1
+	chmod 755 "$TU_WORK"
+	cp "$RS_BIN" "$TU_WORK/rootless-setup" && chmod 755 "$TU_WORK/rootless-setup" || return 1
+	TU_BIN="$TU_WORK/rootless-setup"
+	tu_on_exit rm -rf "$TU_WORK"
+}
