@@ -94,6 +94,15 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 	struct rs_fix_report *r = NULL;
 	struct rs_error *err = NULL;
 	int ret = rs_fix_run(&plan, &r, &err);
+	if (ret == 0 && !o.dry_run && r->changed && !cli->root && geteuid() != 0) {
+		/* what fix changes belongs to root: say so before trying */
+		if (cli->format == RS_FORMAT_TEXT)
+			print_actions(r, true);
+		rs_cli_msg("fix changes the system and needs root: rerun with sudo (nothing changed)");
+		rs_fix_report_free(r);
+		rs_strv_free(&only);
+		return RS_EXIT_FAIL;
+	}
 	if (ret == 0 && !o.dry_run && r->changed) {
 		if (cli->format == RS_FORMAT_TEXT)
 			print_actions(r, true);
