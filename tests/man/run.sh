@@ -15,7 +15,14 @@ for o in $opts; do
 	check "man documents option $o" grep -q -- "\*$o\*" "$MAN"
 done
 if command -v scdoc >/dev/null 2>&1; then
-	check "man page builds with scdoc" sh -c "scdoc < '$MAN' > /dev/null"
+	out=$(mktemp)
+	check "man page builds with scdoc" sh -c "scdoc < '$MAN' > '$out'"
+	if command -v groff >/dev/null 2>&1; then
+		check "groff finds nothing to warn about" sh -c "[ -z \"\$(groff -man -ww -z '$out' 2>&1)\" ]"
+	else
+		skip "man page lint" "groff not installed"
+	fi
+	rm -f "$out"
 else
 	skip "man page builds with scdoc" "scdoc not installed"
 fi
