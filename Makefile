@@ -118,7 +118,7 @@ check-oci: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/oci/run.sh
 
 check-man: $(BIN)
-	RS_BIN=$(abspath $(BIN)) sh tests/man/run.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/man/run.sh
 
 check: deps
 	$(MAKE) all
@@ -139,6 +139,8 @@ $(BUILD)/rootless-setup.8: man/rootless-setup.8.scd
 install: $(BIN) man
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rootless-setup
 	install -D -m 0644 $(BUILD)/rootless-setup.8 $(DESTDIR)$(PREFIX)/share/man/man8/rootless-setup.8
+	install -D -m 0644 completions/rootless-setup.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/rootless-setup
 
 clean:
 	rm -rf build build-san build-fuzz

@@ -26,4 +26,25 @@ if command -v scdoc >/dev/null 2>&1; then
 else
 	skip "man page builds with scdoc" "scdoc not installed"
 fi
+# bash completion offers every command, every long option the help texts
+# name, and every rule id
+COMP="$(dirname "$0")/../../completions/rootless-setup.bash"
+if command -v bash >/dev/null 2>&1; then
+	words=$(PATH="$(dirname "$RS_BIN"):$PATH" bash -c '. "$1"; all=""
+		for line in "rootless-setup " "rootless-setup check " "rootless-setup fix " \
+			"rootless-setup launch " "rootless-setup nsenter " "rootless-setup oci " \
+			"rootless-setup explain " "rootless-setup rules "; do
+			read -r -a COMP_WORDS <<<"$line"; COMP_WORDS+=(""); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+			_rootless_setup; all="$all ${COMPREPLY[*]}"
+		done; echo "$all"' _ "$COMP" | tr ' ' '\n' | sort -u)
+	for v in check fix generate install uninstall launch nsenter oci rules explain; do
+		check "completion offers the command $v" grep -qx "$v" <<<"$words"
+	done
+	for o in $opts; do
+		check "completion offers $o" grep -qx -- "$o" <<<"$words"
+	done
+	for id in $("$RS_BIN" rules --format json | jq -r '.[].id'); do
+		check "completion offers rule $id" grep -qx "$id" <<<"$words"
+	done
+fi
 done_testing

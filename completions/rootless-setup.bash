@@ -1,0 +1,46 @@
+# bash completion for rootless-setup(8)
+_rootless_setup()
+{
+	local cur prev words cword
+	_init_completion 2>/dev/null || {
+		cur=${COMP_WORDS[COMP_CWORD]}
+		prev=${COMP_WORDS[COMP_CWORD - 1]}
+		words=("${COMP_WORDS[@]}")
+		cword=$COMP_CWORD
+	}
+	local verbs="check fix generate install uninstall launch nsenter oci rules explain"
+	local global="--root --user --engine --distro --format --color --quiet --verbose --help --version"
+	local engines="isulad containerd buildkit devkit podman kata oci all"
+
+	case $prev in
+	--engine) COMPREPLY=($(compgen -W "$engines" -- "$cur")); return ;;
+	--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+	--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+	--net) COMPREPLY=($(compgen -W "host slirp4netns none" -- "$cur")); return ;;
+	--propagation) COMPREPLY=($(compgen -W "rprivate private rslave slave rshared shared" -- "$cur")); return ;;
+	--distro) COMPREPLY=($(compgen -W "generic debian ubuntu rhel centos fedora openeuler opensuse arch alpine cos bottlerocket" -- "$cur")); return ;;
+	--rule) COMPREPLY=($(compgen -W "$(rootless-setup rules 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
+	--user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
+	--root | --state-dir | --copy-up | -i | --input | -o | --output | --proot)
+		COMPREPLY=($(compgen -f -- "$cur")); return ;;
+	esac
+
+	local verb="" w
+	for w in "${words[@]:1:cword-1}"; do
+		case " $verbs " in *" $w "*) verb=$w; break ;; esac
+	done
+	local opts=""
+	case $verb in
+	"") COMPREPLY=($(compgen -W "$verbs $global" -- "$cur")); return ;;
+	check) opts="--strict --postinstall --rule" ;;
+	fix) opts="--dry-run --rule --yes --force" ;;
+	launch) opts="--state-dir --copy-up --overlay-file --net --mtu --cidr --disable-host-loopback --cgroupns --pidns --ipcns --utsns --propagation" ;;
+	nsenter) opts="--state-dir" ;;
+	oci) opts="rootless --input --output --subids --host-net --proot" ;;
+	explain)
+		COMPREPLY=($(compgen -W "$(rootless-setup rules 2>/dev/null | awk '{print $1}')" -- "$cur"))
+		return ;;
+	esac
+	COMPREPLY=($(compgen -W "$opts $global" -- "$cur"))
+}
+complete -F _rootless_setup rootless-setup
