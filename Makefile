@@ -45,7 +45,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
-	check-launch check-oci check-fix \
+	check-launch check-oci check-fix check-generate \
 	deps fuzz bench install clean man
 
 all: $(BIN)
@@ -111,6 +111,9 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/activation.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/containerd.sh
 
+check-generate: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
+
 check-fix: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/fix/run.sh
 
@@ -122,7 +125,7 @@ check-man: $(BIN)
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix
+	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix check-generate
 
 check-san:
 	$(MAKE) SAN=1 check

@@ -36,6 +36,9 @@ _rootless_setup()
 	fix) opts="--dry-run --rule --yes --force" ;;
 	launch) opts="--state-dir --copy-up --overlay-file --net --mtu --cidr --disable-host-loopback --cgroupns --pidns --ipcns --utsns --propagation" ;;
 	nsenter) opts="--state-dir" ;;
+	generate) opts="--output --force" ;;
+	install) opts="--dry-run --fix --no-start --force" ;;
+	uninstall) opts="--dry-run --purge --yes" ;;
 	oci) opts="rootless --input --output --subids --host-net --proot" ;;
 	explain)
 		COMPREPLY=($(compgen -W "$(rootless-setup rules 2>/dev/null | awk '{print $1}')" -- "$cur"))

@@ -64,6 +64,12 @@ bool rs_cli_use_color(const struct rs_cli *cli, FILE *f);
 /* Flushes stdout; a closed pipe (| head -1) is not an error. Returns code. */
 int rs_cli_finish(int code);
 
+struct rs_fix_report;
+/* Prints actions (text) or the actions/v1 document; frees r; returns the
+ * exit code (1 when an action failed). */
+int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_fix_report *r, bool dry);
+void rs_cli_print_actions(const struct rs_fix_report *r, bool dry);
+
 extern const struct rs_cmd rs_cmd_check, rs_cmd_rules, rs_cmd_explain, rs_cmd_fix,
 	rs_cmd_generate, rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter,
 	rs_cmd_oci;

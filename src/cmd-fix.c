@@ -24,7 +24,7 @@ static void fix_help(void)
 	exit(RS_EXIT_OK);
 }
 
-static void print_actions(const struct rs_fix_report *r, bool dry)
+void rs_cli_print_actions(const struct rs_fix_report *r, bool dry)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rs_action *a = &r->a[i];
@@ -35,6 +35,21 @@ static void print_actions(const struct rs_fix_report *r, bool dry)
 	}
 	printf("summary: %u %s, %u failed, %zu actions\n", r->changed, dry ? "to change" : "changed",
 	       r->failed, r->n);
+}
+
+int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_fix_report *r, bool dry)
+{
+	if (cli->format == RS_FORMAT_JSON) {
+		json_t *doc = rs_fix_report_json(r);
+		json_dumpf(doc, stdout, JSON_INDENT(2));
+		fputc('\n', stdout);
+		json_decref(doc);
+	} else {
+		rs_cli_print_actions(r, dry);
+	}
+	int code = r->failed ? RS_EXIT_FAIL : RS_EXIT_OK;
+	rs_fix_report_free(r);
+	return code;
 }
 
 /* A person at a terminal confirms; a script says --yes (never a prompt
@@ -97,7 +112,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 	if (ret == 0 && !o.dry_run && r->changed && !cli->root && geteuid() != 0) {
 		/* what fix changes belongs to root: say so before trying */
 		if (cli->format == RS_FORMAT_TEXT)
-			print_actions(r, true);
+			rs_cli_print_actions(r, true);
 		rs_cli_msg("fix changes the system and needs root: rerun with sudo (nothing changed)");
 		rs_fix_report_free(r);
 		rs_strv_free(&only);
@@ -105,7 +120,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 	}
 	if (ret == 0 && !o.dry_run && r->changed) {
 		if (cli->format == RS_FORMAT_TEXT)
-			print_actions(r, true);
+			rs_cli_print_actions(r, true);
 		if (!confirmed(yes)) {
 			rs_fix_report_free(r);
 			rs_strv_free(&only);
@@ -122,17 +137,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		rs_error_free(err);
 		return (ret == -ENOENT || ret == -EINVAL) ? RS_EXIT_USAGE : RS_EXIT_HOST;
 	}
-	if (cli->format == RS_FORMAT_JSON) {
-		json_t *doc = rs_fix_report_json(r);
-		json_dumpf(doc, stdout, JSON_INDENT(2));
-		fputc('\n', stdout);
-		json_decref(doc);
-	} else {
-		print_actions(r, o.dry_run);
-	}
-	int code = r->failed ? RS_EXIT_FAIL : RS_EXIT_OK;
-	rs_fix_report_free(r);
-	return code;
+	return rs_cli_emit_actions(cli, r, o.dry_run);
 }
 
 const struct rs_cmd rs_cmd_fix = {

@@ -106,6 +106,7 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 		return r;
 	ctx->xdg_runtime_dir = o->xdg_runtime_dir;
 	ctx->xdg_data_home = o->xdg_data_home;
+	ctx->xdg_config_home = o->xdg_config_home;
 	ctx->postinstall = o->postinstall;
 	ctx->no_probe = o->no_probe;
 	ctx->engines = o->engines_given ? o->engines : detect_engines(ctx->host);

@@ -64,6 +64,7 @@ struct rs_ctx {
 	bool user_is_caller; /* the caller's own XDG_* may be trusted */
 	const char *xdg_runtime_dir;
 	const char *xdg_data_home;
+	const char *xdg_config_home;
 	unsigned engines; /* 0: the common rules only */
 	bool postinstall;
 	struct libmnt_table *mounts; /* lazily loaded; NULL when unreadable */

@@ -393,3 +393,21 @@ int rs_remove_tree(int dirfd, const char *name, int depth)
 		return 0;
 	return -errno;
 }
+
+int rs_safe_unlink(const struct rs_host *h, const char *rel, bool dry_run)
+{
+	_cleanup_free_ char *name = NULL;
+	struct stat st;
+	int dfd = open_parent(h, rel, &name), r = 0;
+
+	if (dfd < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		r = errno == ENOENT ? 0 : -errno;
+	else if (!S_ISREG(st.st_mode))
+		r = -EINVAL;
+	else
+		r = dry_run || unlinkat(dfd, name, 0) == 0 ? 1 : -errno;
+	close(dfd);
+	return r;
+}

@@ -44,3 +44,7 @@ int rs_safe_mkdirs(const struct rs_host *h, const char *rel, mode_t mode, uid_t 
  * symlink (entries are unlinked, never traversed through a link), at most
  * depth levels down. Return: 0 or -errno. */
 int rs_remove_tree(int dirfd, const char *name, int depth);
+
+/* Removes the regular file rel (never through a symlink). Return: 1
+ * removed, 0 absent, <0 -errno. Nothing is removed in a dry run. */
+int rs_safe_unlink(const struct rs_host *h, const char *rel, bool dry_run);

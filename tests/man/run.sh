@@ -9,7 +9,7 @@ for id in $("$RS_BIN" rules --format json | jq -r '.[].id'); do
 	check "man documents rule $id" grep -q "\*$id\*" "$MAN"
 done
 [ "$("$RS_BIN" rules --format json | jq length)" -ge 24 ]; check "rules lists 24 rules" [ $? -eq 0 ]
-opts=$( { "$RS_BIN" --help; for v in check rules explain launch nsenter oci fix; do "$RS_BIN" "$v" --help; done; } |
+opts=$( { "$RS_BIN" --help; for v in check rules explain launch nsenter oci fix generate; do "$RS_BIN" "$v" --help; done; } |
 	grep -o -- '--[a-z][a-z-]*' | sort -u)
 for o in $opts; do
 	check "man documents option $o" grep -q -- "\*$o\*" "$MAN"
@@ -33,7 +33,8 @@ if command -v bash >/dev/null 2>&1; then
 	words=$(PATH="$(dirname "$RS_BIN"):$PATH" bash -c '. "$1"; all=""
 		for line in "rootless-setup " "rootless-setup check " "rootless-setup fix " \
 			"rootless-setup launch " "rootless-setup nsenter " "rootless-setup oci " \
-			"rootless-setup explain " "rootless-setup rules "; do
+			"rootless-setup explain " "rootless-setup rules " "rootless-setup generate " \
+			"rootless-setup install " "rootless-setup uninstall "; do
 			read -r -a COMP_WORDS <<<"$line"; COMP_WORDS+=(""); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 			_rootless_setup; all="$all ${COMPREPLY[*]}"
 		done; echo "$all"' _ "$COMP" | tr ' ' '\n' | sort -u)

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+#include "fixers/fixer.h"
+#include "templates/templates.h"
+
+struct rs_install_opts {
+	struct rs_check_opts check;
+	enum rs_engine engine;
+	const char *self;   /* the rootless-setup binary the unit runs */
+	const char *output; /* generate --output DIR */
+	bool dry_run, force, no_start, purge;
+};
+
+int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+		    struct rs_error **err);
+int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+		   struct rs_error **err);
+int rs_uninstall_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+		     struct rs_error **err);

@@ -1,0 +1,334 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <string.h>
+#include "lib/xalloc.h"
+#include "templates/templates.h"
+
+/* A TOML basic string: quotes and backslashes escaped, no control bytes. */
+static char *toml_str(const char *s)
+{
+	size_t n = strlen(s);
+	char *out = rs_xmalloc(n * 2 + 3), *o = out;
+	*o++ = '"';
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			*o++ = '\\';
+		if ((unsigned char)*s >= 0x20)
+			*o++ = *s;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+struct paths {
+	const char *home, *run;
+	char *config, *data, *state_dir;
+};
+
+static void add(struct rs_gen *g, char *path, char *text, bool json, bool unit)
+{
+	g->f = rs_xrealloc(g->f, (g->n + 1) * sizeof(*g->f));
+	g->f[g->n++] = (struct rs_gen_file){.path = path, .text = text, .json = json, .unit = unit};
+}
+
+/* systemd quoting for one ExecStart word */
+static char *unit_word(const char *w)
+{
+	if (!strpbrk(w, " \t\"'\\$%;"))
+		return rs_xstrdup(w);
+	size_t n = strlen(w);
+	char *out = rs_xmalloc(n * 2 + 3), *o = out;
+	*o++ = '"';
+	for (; *w; w++) {
+		if (*w == '"' || *w == '\\')
+			*o++ = '\\';
+		if (*w == '%' || *w == '$')
+			*o++ = *w; /* %% and $$ are literal in unit files */
+		*o++ = *w;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return out;
+}
+
+/* POSIX shell quoting for the printed command */
+static char *shell_word(const char *w)
+{
+	if (*w && !strpbrk(w, " \t\n\"'\\$`;&|<>()*?[]#~{}!"))
+		return rs_xstrdup(w);
+	char *out = rs_xstrdup("'");
+	for (; *w; w++) {
+		char *n = *w == '\'' ? rs_xasprintf("%s'\\''", out) : rs_xasprintf("%s%c", out, *w);
+		free(out);
+		out = n;
+	}
+	char *n = rs_xasprintf("%s'", out);
+	free(out);
+	return n;
+}
+
+static char *join_with(char *const *argv, char *(*quote)(const char *))
+{
+	char *s = rs_xstrdup("");
+	for (char *const *a = argv; *a; a++) {
+		_cleanup_free_ char *w = quote(*a);
+		char *n = rs_xasprintf("%s%s%s", s, *s ? " " : "", w);
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+static char *unit_text(const char *engine, const char *exec)
+{
+	/* Docker's and nerdctl's units, less what a launcher in C makes moot */
+	return rs_xasprintf(
+		"# rootless-setup generate --engine %s\n"
+		"[Unit]\n"
+		"Description=%s, rootless (rootless-setup)\n"
+		"Documentation=man:rootless-setup(8)\n\n"
+		"[Service]\n"
+		"Environment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
+		"ExecStart=%s\n"
+		"Delegate=yes\n"
+		"KillMode=mixed\n"
+		"Restart=always\n"
+		"RestartSec=2\n"
+		"StartLimitBurst=3\n"
+		"TimeoutSec=0\n"
+		"LimitNOFILE=infinity\n"
+		"LimitNPROC=infinity\n"
+		"TasksMax=infinity\n\n"
+		"[Install]\n"
+		"WantedBy=default.target\n",
+		engine, engine, exec);
+}
+
+static const char *snapshotter(const struct rs_report *rep)
+{
+	return rep->snapshotter;
+}
+
+static bool slirp(const struct rs_report *rep)
+{
+	return strcmp(rep->network, "slirp4netns") == 0;
+}
+
+/* The launch command, quoted for the unit (*unit) and for a shell (return). */
+static char *launch_cmd(const char *self, const struct paths *p, const char *const *opts,
+			char *const *cmd, char **unit)
+{
+	char *argv[32];
+	size_t n = 0;
+	_cleanup_free_ char *sd = rs_xasprintf("--state-dir=%s", p->state_dir);
+	argv[n++] = (char *)self;
+	argv[n++] = "launch";
+	argv[n++] = sd;
+	for (const char *const *o = opts; *o && n < 24; o++)
+		argv[n++] = (char *)*o;
+	argv[n++] = "--";
+	for (char *const *c = cmd; *c && n < 31; c++)
+		argv[n++] = *c;
+	argv[n] = NULL;
+	*unit = join_with(argv, unit_word);
+	return join_with(argv, shell_word);
+}
+
+static void render_containerd(const struct rs_report *rep, const struct paths *p, const char *self,
+			      struct rs_gen *g)
+{
+	_cleanup_free_ char *root = rs_xasprintf("%s/.local/share/containerd", p->home);
+	_cleanup_free_ char *state = rs_xasprintf("%s/containerd", p->run);
+	_cleanup_free_ char *sock = rs_xasprintf("%s/containerd/containerd.sock", p->run);
+	_cleanup_free_ char *qr = toml_str(root), *qs = toml_str(state), *qa = toml_str(sock);
+	char *cfg = rs_xasprintf("%s/containerd/config.toml", p->config);
+	/* containerd 1.6 has no built-in fuse-overlayfs: native then */
+	const char *snap = strcmp(snapshotter(rep), "overlayfs") ? "native" : "overlayfs";
+	add(g, cfg, rs_xasprintf("# rootless-setup generate --engine containerd (seed 002)\n"
+				 "version = 2\nroot = %s\nstate = %s\n"
+				 "# the CRI plugin needs root-only paths; kubelet users enable it\n"
+				 "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\n"
+				 "[grpc]\n  address = %s\n",
+				 qr, qs, qa),
+	    false, false);
+	_cleanup_free_ char *sh = rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
+					       "rm -f /run/containerd; exec containerd -c %s",
+					       snap, cfg);
+	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
+					       "--copy-up=/etc", "--copy-up=/run", NULL};
+	static const char *const host_opts[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
+	char *const cmd[] = {"/bin/sh", "-c", sh, NULL};
+	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
+}
+
+static char *isulad_json(const struct rs_report *rep, const struct paths *p)
+{
+	_cleanup_free_ char *graph = rs_xasprintf("%s/.local/share/isulad", p->home);
+	_cleanup_free_ char *state = rs_xasprintf("%s/isulad", p->run);
+	_cleanup_free_ char *pid = rs_xasprintf("%s/isulad/isulad.pid", p->run);
+	_cleanup_free_ char *logs = rs_xasprintf("%s/.local/share/isulad/logs", p->home);
+	bool overlay = strcmp(snapshotter(rep), "overlayfs") == 0;
+	/* only keys of iSulad's own daemon.json (src/contrib/config/daemon.json) */
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:o}",
+			      "graph", graph, "state", state, "pidfile", pid,
+			      "default-runtime", "lcr", "log-level", "ERROR", "log-opts",
+			      "log-file-mode", "0600", "log-path", logs, "max-file", "1", "max-size",
+			      "30KB", "log-driver", "file", "storage-driver",
+			      overlay ? "overlay2" : "vfs", "storage-opts",
+			      overlay ? json_pack("[s]", "overlay2.override_kernel_check=true")
+				      : json_array());
+	char *text = json_dumps(j, JSON_INDENT(4));
+	json_decref(j);
+	char *out = rs_xasprintf("%s\n", text);
+	free(text);
+	return out;
+}
+
+static void render_isulad(const struct rs_report *rep, const struct paths *p, const char *self,
+			  struct rs_gen *g)
+{
+	char *cfg = rs_xasprintf("%s/isulad/daemon.json", p->config);
+	add(g, cfg, isulad_json(rep, p), true, false);
+	/* seed 000's RootlessKit line, and the per-user daemon.json shown as the
+	 * system one inside the namespace: the host's file is never edited */
+	_cleanup_free_ char *ovl = rs_xasprintf("--overlay-file=%s:/etc/isulad/daemon.json", cfg);
+	_cleanup_free_ char *host = rs_xasprintf("unix://%s/isulad/isulad.sock", p->run);
+	const char *opts[] = {"--cgroupns", "--copy-up=/run", "--copy-up=/usr/local", "--copy-up=/etc",
+			      ovl, NULL};
+	char *const cmd[] = {"isulad", "-H", host, NULL};
+	g->launch_cmd = launch_cmd(self, p, opts, cmd, &g->unit_exec);
+}
+
+static void render_buildkit(const struct rs_report *rep, const struct paths *p, const char *self,
+			    struct rs_gen *g)
+{
+	_cleanup_free_ char *root = rs_xasprintf("%s/.local/share/buildkit", p->home);
+	_cleanup_free_ char *addr = rs_xasprintf("unix://%s/buildkit/buildkitd.sock", p->run);
+	_cleanup_free_ char *qr = toml_str(root), *qa = toml_str(addr), *qs = toml_str(snapshotter(rep));
+	const struct rs_result *env = rs_ctx_result(&rep->ctx, "env.container");
+	bool in_container = env && env->f.status == RS_STATUS_WARN;
+	char *cfg = rs_xasprintf("%s/buildkit/buildkitd.toml", p->config);
+	add(g, cfg, rs_xasprintf("# rootless-setup generate --engine buildkit (seed 001)\n"
+				 "root = %s\n\n[grpc]\n  address = [%s]\n\n[worker.oci]\n"
+				 "  enabled = true\n  rootless = true\n  snapshotter = %s\n%s\n"
+				 "[worker.containerd]\n  enabled = false\n",
+				 qr, qa, qs, in_container ? "  noProcessSandbox = true\n" : ""),
+	    false, false);
+	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
+					       "--copy-up=/etc", NULL};
+	static const char *const host_opts[] = {"--copy-up=/etc", NULL};
+	char *const cmd[] = {"buildkitd", "--config", cfg, NULL};
+	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
+}
+
+static void render_podman(const struct rs_report *rep, const struct paths *p, bool kata,
+			  struct rs_gen *g)
+{
+	_cleanup_free_ char *tmp = rs_xasprintf("%s/libpod/tmp", p->run);
+	_cleanup_free_ char *qt = toml_str(tmp);
+	const struct rs_result *pc = rs_ctx_result(&rep->ctx, "podman.config");
+	/* Podman before 2.0 reads libpod.conf (seed 004) */
+	bool legacy = pc && strstr(pc->f.message, "libpod.conf");
+	const char *kata_rt = "[\"/usr/bin/kata-runtime\", \"/usr/local/bin/kata-runtime\", "
+			      "\"/opt/kata/bin/kata-runtime\"]";
+	if (legacy)
+		add(g, rs_xasprintf("%s/containers/libpod.conf", p->config),
+		    rs_xasprintf("# rootless-setup generate (Podman < 2.0, seed 004)\ntmp_dir = %s\n%s%s",
+				 qt, kata ? "\n[runtimes]\nkata = " : "", kata ? kata_rt : ""),
+		    false, false);
+	else
+		add(g, rs_xasprintf("%s/containers/containers.conf", p->config),
+		    rs_xasprintf("# rootless-setup generate --engine %s\n[engine]\ntmp_dir = %s\n%s%s%s",
+				 kata ? "kata" : "podman", qt,
+				 kata ? "\n[engine.runtimes]\nkata = " : "", kata ? kata_rt : "",
+				 kata ? "\n" : ""),
+		    false, false);
+}
+
+int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self, struct rs_gen *out)
+{
+	const struct rs_ctx *ctx = &rep->ctx;
+	const char *home = strcmp(ctx->user.home, "/") ? ctx->user.home : "";
+	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
+	struct paths p = {.home = home, .run = run};
+
+	memset(out, 0, sizeof(*out));
+	p.config = ctx->user_is_caller && ctx->xdg_config_home && ctx->xdg_config_home[0] == '/'
+			   ? rs_xstrdup(ctx->xdg_config_home) : rs_xasprintf("%s/.config", home);
+	p.state_dir = rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
+	switch (e) {
+	case RS_ENGINE_CONTAINERD:
+		render_containerd(rep, &p, self, out);
+		break;
+	case RS_ENGINE_ISULAD:
+		render_isulad(rep, &p, self, out);
+		break;
+	case RS_ENGINE_BUILDKIT:
+		render_buildkit(rep, &p, self, out);
+		break;
+	case RS_ENGINE_PODMAN:
+	case RS_ENGINE_KATA:
+		render_podman(rep, &p, e == RS_ENGINE_KATA, out);
+		break;
+	case RS_ENGINE_OCI:
+	case RS_ENGINE_COUNT:
+		break;
+	}
+	if (out->launch_cmd)
+		add(out, rs_xasprintf("%s/systemd/user/rootless-setup-%s.service", p.config,
+				      rs_engine_name(e)),
+		    unit_text(rs_engine_name(e), out->unit_exec), false, true);
+	free(p.config);
+	free(p.state_dir);
+	return out->n ? 0 : -ENOTSUP;
+}
+
+void rs_gen_clear(struct rs_gen *g)
+{
+	for (size_t i = 0; i < g->n; i++) {
+		free(g->f[i].path);
+		free(g->f[i].text);
+	}
+	free(g->f);
+	free(g->launch_cmd);
+	free(g->unit_exec);
+	memset(g, 0, sizeof(*g));
+}
+
+char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts)
+{
+	json_error_t e;
+	json_t *o = json_loads(old, JSON_REJECT_DUPLICATES, &e);
+	json_t *n = json_loads(ours, 0, &e);
+	const char *k;
+	json_t *v;
+	char *list = rs_xstrdup("");
+
+	if (!json_is_object(o) || !n) {
+		json_decref(o);
+		json_decref(n);
+		free(list);
+		return NULL;
+	}
+	json_object_foreach(n, k, v) {
+		json_t *have = json_object_get(o, k);
+		if (have && !json_equal(have, v)) {
+			char *l = rs_xasprintf("%s%s%s", list, *list ? ", " : "", k);
+			free(list);
+			list = l;
+		}
+	}
+	/* keys we need are added; the user's values and unknown keys stay, in
+	 * their order (anchors-reliability §B.2) */
+	json_object_update_missing(o, n);
+	char *text = json_dumps(o, JSON_INDENT(4));
+	char *out = rs_xasprintf("%s\n", text);
+	free(text);
+	json_decref(o);
+	json_decref(n);
+	*conflicts = list;
+	return out;
+}

@@ -1,0 +1,116 @@
+#!/bin/bash
+# generate / install / uninstall: golden files per engine and decision,
+# merging into hostile and conflicting user files, real engines accepting
+# what is written, and install → launch → nsenter → uninstall end to end.
+set -u
+. "$(dirname "$0")/../lib/tap.sh"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+MK="$HERE/../fixtures/mkhosts.sh"
+REF="$(cd "$HERE/../../../shared/reference" 2>/dev/null && pwd)"
+T=$(mktemp -d /tmp/rs-gen.XXXXXX)
+chmod 755 "$T"
+trap 'rm -rf "$T"' EXIT
+[ "$(id -u)" = 0 ] || { skip "generate tests" "fixture trees need root"; done_testing; exit; }
+
+# ---- goldens: each engine under three decisions, paths normalised ----
+for s in debian12-healthy debian10 centos7; do
+	mkdir -p "$T/$s"; bash "$MK" "$s" "$T/$s"
+	for e in containerd isulad buildkit podman kata; do
+		out="$T/out/$s/$e"
+		"$RS_BIN" --root "$T/$s" --user alice --engine "$e" generate --output "$out" > /dev/null
+		for f in "$out"/*; do sed -i "s|$RS_BIN|@RS_BIN@|g" "$f"; done
+		if [ "${RS_UPDATE_GOLDEN:-0}" = 1 ]; then
+			mkdir -p "$HERE/expected/$s/$e"; cp "$out"/* "$HERE/expected/$s/$e/"
+		fi
+		check "golden $s/$e" diff -r "$HERE/expected/$s/$e" "$out"
+	done
+done
+check "overlayfs host: containerd launches with slirp4netns" grep -q -- "--net=slirp4netns" "$T/out/debian12-healthy/containerd/rootless-setup-containerd.service"
+check "native decision: containerd told native" grep -q "echo native" "$T/out/centos7/containerd/rootless-setup-containerd.service"
+check "iSulad: overlay2 where overlay works" jq -e '."storage-driver" == "overlay2"' "$T/out/debian12-healthy/isulad/daemon.json"
+check "iSulad: vfs where it does not" jq -e '."storage-driver" == "vfs"' "$T/out/centos7/isulad/daemon.json"
+keys_ok=$(jq -r --slurpfile ref "$REF/isulad/daemon.json" '[keys[] | select(. as $k | $ref[0] | has($k) | not)] | length' "$T/out/debian12-healthy/isulad/daemon.json")
+check "iSulad: only keys of iSulad's own daemon.json ($keys_ok unknown)" [ "$keys_ok" = 0 ]
+if python3 -c 'import tomllib' 2>/dev/null; then
+	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/*/containers.conf; do
+		check "TOML parses: ${f#$T/out/}" python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$f"
+	done
+else
+	skip "TOML parse" "python3 has no tomllib"
+fi
+
+# ---- merging (anchors-reliability H 10, 11) ----
+R="$T/debian12-healthy"; CFG="$R/home/alice/.config/isulad/daemon.json"
+mkdir -p "$(dirname "$CFG")"
+printf '{\n    "graph": "/srv/mine",\n    "x-unknown": [1, 2],\n    "log-level": "DEBUG"\n}\n' > "$CFG"
+"$RS_BIN" --root "$R" --user alice --engine isulad generate > "$T/m1"
+check "merge: the user's graph is kept" jq -e '.graph == "/srv/mine"' "$CFG"
+check "merge: unknown keys kept" jq -e '."x-unknown" == [1, 2]' "$CFG"
+check "merge: our missing keys added" jq -e '."default-runtime" == "lcr"' "$CFG"
+check "merge: the user's key order kept" [ "$(jq -r 'keys_unsorted[0:3] | join(",")' "$CFG")" = "graph,x-unknown,log-level" ]
+check "merge: the conflict is reported" grep -q "kept for: graph, log-level" "$T/m1"
+sum=$(sha256sum < "$CFG")
+"$RS_BIN" --root "$R" --user alice --engine isulad generate > /dev/null
+check "merge: a second run changes nothing" [ "$sum" = "$(sha256sum < "$CFG")" ]
+for bad in '{"a": 1,}' '{"a": 1, "a": 2}' '[1]' '// c
+{}'; do
+	printf '%s' "$bad" > "$CFG"; before=$(sha256sum < "$CFG")
+	"$RS_BIN" --root "$R" --user alice --engine isulad generate > /dev/null
+	rc=$?
+	check "hostile daemon.json left untouched, exit 1: $(echo "$bad" | head -1)" [ $rc -eq 1 -a "$before" = "$(sha256sum < "$CFG")" ]
+done
+TOML="$R/home/alice/.config/containerd/config.toml"; mkdir -p "$(dirname "$TOML")"; echo 'version = 2 # mine' > "$TOML"; chown 1000:1000 "$TOML"
+"$RS_BIN" --root "$R" --user alice --engine containerd generate > /dev/null
+check "a differing TOML file is left alone without --force (exit 1)" [ $? -eq 1 -a "$(cat "$TOML")" = 'version = 2 # mine' ]
+"$RS_BIN" --root "$R" --user alice --engine containerd generate --force > /dev/null
+check "--force replaces it" grep -q '^root = ' "$TOML"
+"$RS_BIN" --root "$R" --user alice --engine buildkit generate > /dev/null
+check "new files are the user's" [ "$(stat -c %u:%g "$R/home/alice/.config/buildkit/buildkitd.toml")" = 1000:1000 ]
+check "new directories are the user's, 0700" [ "$(stat -c %u:%a "$R/home/alice/.config/buildkit")" = 1000:700 ]
+
+# ---- on this machine, as a throwaway user ----
+. "$HERE/../lib/testuser.sh"
+tu_setup || { done_testing; exit; }
+tu_bin || { done_testing; exit; }
+RS=$TU_BIN
+# content and names (a directory's own mtime moves with the probe's scratch dir)
+snap() { (cd "$1" && find . -type f -printf '%p %s %T@\n' -o -printf '%p\n' | sort); }
+before=$(snap "$TU_HOME"; snap "$TU_XDG")
+tu_run "$RS" --engine containerd install --dry-run > "$T/dry"
+after=$(snap "$TU_HOME"; snap "$TU_XDG")
+check "install --dry-run changes nothing" [ "$before" = "$after" ]
+check "install --dry-run names every file" [ "$(grep -c 'would change.*write' "$T/dry")" = 3 ]
+tu_run "$RS" --engine containerd install --no-start > "$T/inst"
+check "install --no-start exits 0" [ $? -eq 0 ]
+CONF="$TU_HOME/.config/containerd/config.toml"
+UNIT="$TU_HOME/.config/systemd/user/rootless-setup-containerd.service"
+dump=$(tu_run containerd --config "$CONF" config dump 2>/dev/null)
+check "containerd accepts the config: root" grep -q "root = \"$TU_HOME/.local/share/containerd\"" <<<"$dump"
+check "containerd accepts the config: socket" grep -q "$TU_XDG/containerd/containerd.sock" <<<"$dump"
+if command -v systemd-analyze >/dev/null; then
+	out=$(tu_run systemd-analyze verify --man=no --user "$UNIT" 2>&1 | grep -v -E 'Failed to connect|bus|XDG_RUNTIME_DIR' )
+	check "systemd-analyze verify --user accepts the unit" [ -z "$out" ]
+	[ -z "$out" ] || echo "$out" | head -3 | sed 's/^/# /'
+fi
+mkdir -p "$T/podc"; chown "$TU_UID" "$T/podc"
+tu_run "$RS" --engine podman generate --output "$T/podc" > /dev/null
+check "podman info accepts containers.conf" sh -c "runuser -u '$TU_NAME' -- env -i PATH=/usr/bin:/bin HOME='$TU_HOME' XDG_RUNTIME_DIR='$TU_XDG' CONTAINERS_CONF='$T/podc/containers.conf' podman info > /dev/null 2>&1"
+cmd=$(sed -n 's/.*start it with: //p' "$T/inst")
+check "install prints the launch command" [ -n "$cmd" ]
+tu_run sh -c "$cmd" > "$T/ctrd.log" 2>&1 &
+lp=$!
+for _ in $(seq 100); do [ -S "$TU_XDG/containerd/containerd.sock" ] && break; sleep 0.1; done
+out=$(tu_run "$RS" --engine containerd nsenter -- sh -c 'ctr version > /dev/null && echo ok; echo "$CONTAINERD_SNAPSHOTTER"')
+check "the printed command brings containerd up; nsenter --engine answers" [ "$(echo "$out" | head -1)" = ok ]
+check "nsenter --engine sets CONTAINERD_SNAPSHOTTER from the launch" [ "$(echo "$out" | sed -n 2p)" = overlayfs ]
+pkill -TERM -u "$TU_UID" -f "rootless-setup launch --state-dir=$TU_XDG/rootless-setup/containerd"
+wait "$lp" 2>/dev/null
+echo '# mine' >> "$UNIT"
+tu_run "$RS" --engine containerd uninstall > "$T/un"
+check "uninstall removes what install wrote" [ ! -e "$CONF" ]
+check "uninstall keeps a file the user changed" [ -e "$UNIT" ]
+check "uninstall removes its record" [ ! -e "$TU_HOME/.local/state/rootless-setup/containerd.json" ]
+check "uninstall leaves the data" [ -d "$TU_HOME/.local/share/containerd" ]
+tu_run "$RS" --engine containerd uninstall --purge --yes > /dev/null
+check "uninstall --purge removes the data" [ ! -e "$TU_HOME/.local/share/containerd" ]
+done_testing
