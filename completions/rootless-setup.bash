@@ -36,8 +36,8 @@ _rootless_setup()
 	fix) opts="--dry-run --rule --yes --force" ;;
 	launch) opts="--state-dir --copy-up --overlay-file --net --mtu --cidr --disable-host-loopback --cgroupns --pidns --ipcns --utsns --propagation" ;;
 	nsenter) opts="--state-dir" ;;
-	generate) opts="--output --force" ;;
-	install) opts="--dry-run --fix --no-start --force" ;;
+	generate) opts="--output --force --default-runtime" ;;
+	install) opts="--dry-run --fix --no-start --force --default-runtime" ;;
 	uninstall) opts="--dry-run --purge --yes" ;;
 	oci) opts="rootless --input --output --subids --host-net --proot" ;;
 	explain)

@@ -8,7 +8,16 @@
 #include "lib/xalloc.h"
 #include "templates/install.h"
 
-enum { OPT_OUTPUT = OPT_VERB_BASE, OPT_FORCE, OPT_DRY_RUN, OPT_NO_START, OPT_FIX, OPT_PURGE, OPT_YES };
+enum {
+	OPT_OUTPUT = OPT_VERB_BASE,
+	OPT_FORCE,
+	OPT_DRY_RUN,
+	OPT_NO_START,
+	OPT_FIX,
+	OPT_PURGE,
+	OPT_YES,
+	OPT_DEFAULT_RUNTIME,
+};
 
 static void gen_help(void)
 {
@@ -24,6 +33,7 @@ static void gen_help(void)
 	       "     --dry-run           print what would be written or run, change nothing\n"
 	       "     --fix               install: run fix first (needs root)\n"
 	       "     --no-start          install: do not start, print the command\n"
+	       "     --default-runtime   kata: make Kata Podman's default runtime\n"
 	       "     --purge             uninstall: also remove the engine's data directory\n"
 	       "     --yes               uninstall --purge without asking\n\n"
 	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
@@ -47,6 +57,7 @@ static int run_verb(struct rs_cli *cli, int argc, char **argv, int which)
 		{"fix", no_argument, NULL, OPT_FIX},
 		{"purge", no_argument, NULL, OPT_PURGE},
 		{"yes", no_argument, NULL, OPT_YES},
+		{"default-runtime", no_argument, NULL, OPT_DEFAULT_RUNTIME},
 		RS_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -71,6 +82,8 @@ static int run_verb(struct rs_cli *cli, int argc, char **argv, int which)
 			o.purge = true;
 		else if (c == OPT_YES && which == 2)
 			yes = true;
+		else if (c == OPT_DEFAULT_RUNTIME && which < 2)
+			o.default_runtime = true;
 		else
 			rs_cli_usage_error("option not for '%s'", argv[0]);
 	}

@@ -82,7 +82,7 @@ int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 		return r;
 	struct rs_fix_opts fo = {.dry_run = o->dry_run, .force = o->force};
 	struct rs_fix_ctx f = {.o = &fo, .ctx = &rep->ctx};
-	if (rs_gen_render(rep, o->engine, o->self, &g) < 0) {
+	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_fix_action(&f, "generate", "note", NULL, "nothing to generate for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
 		return finish(&f, rep, out);
@@ -137,7 +137,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 			      "(--fix repairs what it can, --force goes on)")->failed = true;
 		return finish(&f, rep, out);
 	}
-	if (rs_gen_render(rep, o->engine, o->self, &g) < 0) {
+	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_fix_action(&f, "install", "note", NULL, "nothing to install for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
 		return finish(&f, rep, out);

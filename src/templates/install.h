@@ -10,6 +10,7 @@ struct rs_install_opts {
 	const char *self;   /* the rootless-setup binary the unit runs */
 	const char *output; /* generate --output DIR */
 	bool dry_run, force, no_start, purge;
+	bool default_runtime; /* kata: Podman's default runtime */
 };
 
 int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,

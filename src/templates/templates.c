@@ -225,7 +225,7 @@ static void render_buildkit(const struct rs_report *rep, const struct paths *p, 
 }
 
 static void render_podman(const struct rs_report *rep, const struct paths *p, bool kata,
-			  struct rs_gen *g)
+			  bool def, struct rs_gen *g)
 {
 	_cleanup_free_ char *tmp = rs_xasprintf("%s/libpod/tmp", p->run);
 	_cleanup_free_ char *qt = toml_str(tmp);
@@ -241,14 +241,15 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 		    false, false);
 	else
 		add(g, rs_xasprintf("%s/containers/containers.conf", p->config),
-		    rs_xasprintf("# rootless-setup generate --engine %s\n[engine]\ntmp_dir = %s\n%s%s%s",
-				 kata ? "kata" : "podman", qt,
+		    rs_xasprintf("# rootless-setup generate --engine %s\n[engine]\ntmp_dir = %s\n%s%s%s%s",
+				 kata ? "kata" : "podman", qt, kata && def ? "runtime = \"kata\"\n" : "",
 				 kata ? "\n[engine.runtimes]\nkata = " : "", kata ? kata_rt : "",
 				 kata ? "\n" : ""),
 		    false, false);
 }
 
-int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self, struct rs_gen *out)
+int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self,
+		  bool default_runtime, struct rs_gen *out)
 {
 	const struct rs_ctx *ctx = &rep->ctx;
 	const char *home = strcmp(ctx->user.home, "/") ? ctx->user.home : "";
@@ -271,7 +272,7 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 		break;
 	case RS_ENGINE_PODMAN:
 	case RS_ENGINE_KATA:
-		render_podman(rep, &p, e == RS_ENGINE_KATA, out);
+		render_podman(rep, &p, e == RS_ENGINE_KATA, default_runtime, out);
 		break;
 	case RS_ENGINE_OCI:
 	case RS_ENGINE_COUNT:

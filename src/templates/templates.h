@@ -28,10 +28,11 @@ struct rs_gen {
 };
 
 /* Renders the files of engine e for the report's user and decisions.
- * self is the path of the rootless-setup binary the unit runs.
+ * self is the path of the rootless-setup binary the unit runs; with
+ * default_runtime, Kata becomes Podman's default runtime.
  * Return: 0, or -ENOTSUP for an engine with nothing to generate. */
 int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self,
-		  struct rs_gen *out);
+		  bool default_runtime, struct rs_gen *out);
 void rs_gen_clear(struct rs_gen *g);
 /* Merges generated JSON into existing text: keys we need are added, the
  * user's values and unknown keys stay in their order; *conflicts lists keys

@@ -13,7 +13,7 @@ trap 'rm -rf "$T"' EXIT
 [ "$(id -u)" = 0 ] || { skip "generate tests" "fixture trees need root"; done_testing; exit; }
 
 # ---- goldens: each engine under three decisions, paths normalised ----
-for s in debian12-healthy debian10 centos7; do
+for s in debian12-healthy debian10 centos7 no-slirp; do
 	mkdir -p "$T/$s"; bash "$MK" "$s" "$T/$s"
 	for e in containerd isulad buildkit podman kata; do
 		out="$T/out/$s/$e"
@@ -26,6 +26,11 @@ for s in debian12-healthy debian10 centos7; do
 	done
 done
 check "overlayfs host: containerd launches with slirp4netns" grep -q -- "--net=slirp4netns" "$T/out/debian12-healthy/containerd/rootless-setup-containerd.service"
+check "host network decision: no --net" sh -c "! grep -q -- --net= '$T/out/no-slirp/containerd/rootless-setup-containerd.service'"
+check "fuse-overlayfs decision: buildkit uses it" grep -q 'snapshotter = "fuse-overlayfs"' "$T/out/debian10/buildkit/buildkitd.toml"
+"$RS_BIN" --root "$T/debian12-healthy" --user alice --engine kata generate --default-runtime --output "$T/kdef" > /dev/null
+check "--default-runtime makes kata Podman's default" grep -qx 'runtime = "kata"' "$T/kdef/containers.conf"
+check "without it, no default runtime" sh -c "! grep -q '^runtime' '$T/out/debian12-healthy/kata/containers.conf'"
 check "native decision: containerd told native" grep -q "echo native" "$T/out/centos7/containerd/rootless-setup-containerd.service"
 check "iSulad: overlay2 where overlay works" jq -e '."storage-driver" == "overlay2"' "$T/out/debian12-healthy/isulad/daemon.json"
 check "iSulad: vfs where it does not" jq -e '."storage-driver" == "vfs"' "$T/out/centos7/isulad/daemon.json"
