@@ -45,8 +45,8 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
-	check-launch check-oci check-fix check-generate \
-	deps fuzz bench install clean man
+	check-launch check-oci check-fix check-generate check-package \
+	deps fuzz bench install clean man deb
 
 all: $(BIN)
 
@@ -114,6 +114,9 @@ check-launch: $(BIN)
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
 
+check-package:
+	bash tests/package/run.sh
+
 check-fix: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/fix/run.sh
 
@@ -125,7 +128,7 @@ check-man: $(BIN)
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix check-generate
+	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix check-generate check-package
 
 check-san:
 	$(MAKE) SAN=1 check
@@ -144,6 +147,14 @@ install: $(BIN) man
 	install -D -m 0644 $(BUILD)/rootless-setup.8 $(DESTDIR)$(PREFIX)/share/man/man8/rootless-setup.8
 	install -D -m 0644 completions/rootless-setup.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/rootless-setup
+
+# A .deb with the Debian toolchain, from a copy of the tracked tree.
+deb:
+	rm -rf $(BUILD)/deb-src && mkdir -p $(BUILD)/deb-src/rootless-setup-$(VERSION)
+	git ls-files -z | xargs -0 cp --parents -t $(BUILD)/deb-src/rootless-setup-$(VERSION)
+	cd $(BUILD)/deb-src/rootless-setup-$(VERSION) && dpkg-buildpackage -b -us -uc >/dev/null
+	mv $(BUILD)/deb-src/rootless-setup_$(VERSION)_*.deb $(BUILD)/
+	@ls $(BUILD)/rootless-setup_$(VERSION)_*.deb
 
 clean:
 	rm -rf build build-san build-fuzz
