@@ -45,7 +45,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
-	check-launch check-oci check-fix check-generate check-package \
+	check-launch check-oci check-fix check-generate check-package check-deploy \
 	deps fuzz bench install clean man deb
 
 all: $(BIN)
@@ -114,6 +114,9 @@ check-launch: $(BIN)
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
 
+check-deploy: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/deploy.sh
+
 check-package:
 	bash tests/package/run.sh
 
@@ -128,7 +131,7 @@ check-man: $(BIN)
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix check-generate check-package
+	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix check-generate check-package check-deploy
 
 check-san:
 	$(MAKE) SAN=1 check
