@@ -24,7 +24,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Werror=missing-prototypes -Werror=implicit-function-declaration \
 	-Werror=format=2 -Werror=format-security -Werror=return-type \
 	-Wno-missing-field-initializers -Wswitch-enum
-ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE -DRS_VERSION='"$(VERSION)"' -Isrc -I$(BUILD)/gen \
+ALL_CFLAGS := $(CPPFLAGS) -std=gnu11 -D_GNU_SOURCE -DRS_VERSION='"$(VERSION)"' -Isrc -I$(BUILD)/gen \
 	$(WARNINGS) $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 

@@ -9,7 +9,7 @@ libcmocka-dev scdoc clang libclang-rt-14-dev uidmap acl busybox-static container
 podman slirp4netns fuse-overlayfs rootlesskit hyperfine valgrind util-linux passwd
 iproute2 procps libacl1-dev jq xxd proot crun time
 strace systemd python3 bsdutils groff-base
-debhelper dpkg-dev fakeroot rpm python3-yaml"
+debhelper dpkg-dev fakeroot rpm python3-yaml lintian"
 
 missing=""
 for p in $PKGS; do

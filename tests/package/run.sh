@@ -21,6 +21,13 @@ fi
 make -C "$TOP" deb BUILD="$T/build" > "$T/deb.log" 2>&1
 check "make deb builds a .deb" ls "$T"/build/rootless-setup_*_*.deb
 DEB=$(ls "$T"/build/rootless-setup_*_*.deb | head -1)
+if command -v lintian >/dev/null; then
+	out=$(lintian --allow-root -I "$DEB" 2>&1)
+	check "lintian finds nothing, not even at info level" [ -z "$out" ]
+	[ -z "$out" ] || echo "$out" | head -5 | sed 's/^/# /'
+else
+	skip "lintian" "not installed"
+fi
 mkdir -p "$T/host"; bash "$MK" debian10 "$T/host"
 ROOTLESS_SETUP_ROOT="$T/host" dpkg -i "$DEB" > "$T/i1.log" 2>&1
 check "dpkg -i succeeds although the preflight finds a failing rule" [ $? -eq 0 ]
