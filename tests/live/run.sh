@@ -402,8 +402,8 @@ if [ "$AS_ROOT" = 1 ]; then
 			upid=$(awk '/execve\("\/usr\/bin\/newuidmap"/ { print $1; exit }' "$W/strace")
 			gpid=$(awk '/execve\("\/usr\/bin\/newgidmap"/ { print $1; exit }' "$W/strace")
 			if [ -n "$upid" ] && [ -n "$gpid" ] &&
-				grep -Eq "^$upid (getuid\(\)|<\.\.\. getuid resumed>\)) += $TU_UID$" "$W/strace" &&
-				grep -Eq "^$gpid (getuid\(\)|<\.\.\. getuid resumed>\)) += $TU_UID$" "$W/strace"; then
+				grep -Eq "^$upid +(getuid\(\)|<\.\.\. getuid resumed>\)) += $TU_UID$" "$W/strace" &&
+				grep -Eq "^$gpid +(getuid\(\)|<\.\.\. getuid resumed>\)) += $TU_UID$" "$W/strace"; then
 				ok "root --user: newuidmap and newgidmap run with real uid $TU_UID"
 			else
 				not_ok "root --user: newuidmap and newgidmap run with real uid $TU_UID"
