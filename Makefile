@@ -2,6 +2,7 @@
 # `make check` runs every test; `make SAN=1 check` runs them under ASan+UBSan.
 VERSION := 0.1.0
 PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 DESTDIR ?=
 CC ?= cc
 PKG_CONFIG ?= pkg-config
@@ -139,17 +140,30 @@ check-san:
 bench: deps $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash bench/run.sh
 
-man: $(BUILD)/rootless-setup.8
+man: $(BUILD)/rootless-setup.8 $(BUILD)/rootless-setup-rules.7
 
 $(BUILD)/rootless-setup.8: man/rootless-setup.8.scd
 	@mkdir -p $(BUILD)
 	scdoc < $< > $@
 
+# rules(7) is written from the program's own rule table and explanations
+$(BUILD)/rootless-setup-rules.7: $(BIN) man/mkrules.sh
+	sh man/mkrules.sh $(BIN) | scdoc > $@
+
 install: $(BIN) man
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/rootless-setup
 	install -D -m 0644 $(BUILD)/rootless-setup.8 $(DESTDIR)$(PREFIX)/share/man/man8/rootless-setup.8
+	install -D -m 0644 $(BUILD)/rootless-setup-rules.7 \
+		$(DESTDIR)$(PREFIX)/share/man/man7/rootless-setup-rules.7
 	install -D -m 0644 completions/rootless-setup.bash \
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/rootless-setup
+	# distro data (also compiled in) and the fixers' templates, for reference
+	install -d $(DESTDIR)$(PREFIX)/share/rootless-setup/distro
+	install -m 0644 $(DISTRO_JSON) $(DESTDIR)$(PREFIX)/share/rootless-setup/distro/
+	install -D -m 0644 data/99-rootless-setup-kvm.rules \
+		$(DESTDIR)$(PREFIX)/share/rootless-setup/udev/99-rootless-setup-kvm.rules
+	install -D -m 0644 data/apparmor-rootless-setup \
+		$(DESTDIR)$(PREFIX)/share/rootless-setup/apparmor/rootless-setup
 
 # A .deb with the Debian toolchain, from a copy of the tracked tree.
 deb:

@@ -26,6 +26,16 @@ if command -v scdoc >/dev/null 2>&1; then
 else
 	skip "man page builds with scdoc" "scdoc not installed"
 fi
+# rules(7), written from the rule table, builds and lints clean
+if command -v scdoc >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
+	r7=$(mktemp)
+	check "rootless-setup-rules(7) builds" sh -c "sh '$(dirname "$0")/../../man/mkrules.sh' '$RS_BIN' | scdoc > '$r7'"
+	check "rootless-setup-rules(7) lints clean" sh -c "[ -z \"\$(groff -man -ww -z '$r7' 2>&1)\" ]"
+	n=$(grep -c '^\.SS' "$r7")
+	check "rootless-setup-rules(7) has one section per rule ($n)" [ "$n" = "$("$RS_BIN" rules --format json | jq length)" ]
+	rm -f "$r7"
+fi
+
 # bash completion offers every command, every long option the help texts
 # name, and every rule id
 COMP="$(dirname "$0")/../../completions/rootless-setup.bash"

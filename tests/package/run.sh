@@ -37,6 +37,8 @@ check "the report shows the failure" jq -e '.summary.fail > 0' /var/lib/rootless
 check "/usr/bin/rootless-setup --version" /usr/bin/rootless-setup --version
 check "man rootless-setup opens" sh -c 'man -P cat rootless-setup 2>/dev/null | grep -q "rootless-setup - prepare a host"'
 check "bash completion installed" [ -f /usr/share/bash-completion/completions/rootless-setup ]
+check "man rootless-setup-rules opens" sh -c 'man -P cat rootless-setup-rules 2>/dev/null | grep -q "userns.probe"'
+check "the udev and AppArmor templates are installed" [ -f /usr/share/rootless-setup/udev/99-rootless-setup-kvm.rules -a -f /usr/share/rootless-setup/apparmor/rootless-setup ]
 dpkg -i "$DEB" > "$T/i2.log" 2>&1
 check "reinstalling works" [ $? -eq 0 ]
 dpkg -r rootless-setup > /dev/null 2>&1
