@@ -26,6 +26,10 @@ if command -v scdoc >/dev/null 2>&1; then
 else
 	skip "man page builds with scdoc" "scdoc not installed"
 fi
+for v in check fix generate install uninstall launch nsenter oci rules explain; do
+	check "man documents the command $v" grep -qE "^\*$v( rootless)?\*" "$MAN"
+done
+
 # rules(7), written from the rule table, builds and lints clean
 if command -v scdoc >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
 	r7=$(mktemp)
