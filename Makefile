@@ -84,13 +84,31 @@ $(BUILD)/fuzz/%-replay: tests/fuzz/%.c tests/fuzz/replay.c $(LIBCORE)
 	@echo "  CCLD    $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $< tests/fuzz/replay.c $(LIBCORE) $(ALL_LDFLAGS) $(PKG_LIBS)
 
+# libFuzzer build (clang): the library with coverage and ASan+UBSan (UB is
+# fatal, so the fuzzer sees it), each target linked with -fsanitize=fuzzer.
+# `make fuzz FUZZ_TIME=60` then runs each for that many seconds: new inputs
+# go to build-fuzz/corpus/<target>/, crashes to build-fuzz/artifacts/<target>/.
+FUZZ_SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_TIME ?=
+FUZZ_MAXLEN ?= 65536
 fuzz:
-	$(MAKE) BUILD=build-fuzz CC=clang SAN=0 \
-		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/librs.a
 	@mkdir -p build-fuzz/fuzz
+	@echo '$(FUZZ_SANFLAGS)' | cmp -s - build-fuzz/.flags || \
+		{ rm -rf build-fuzz/src build-fuzz/gen build-fuzz/librs.a; echo '$(FUZZ_SANFLAGS)' > build-fuzz/.flags; }
+	$(MAKE) BUILD=build-fuzz CC=clang SAN=0 \
+		SANFLAGS="-fsanitize=fuzzer-no-link $(FUZZ_SANFLAGS)" build-fuzz/librs.a
 	for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
-		clang -std=gnu11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer,address,undefined \
+		clang -std=gnu11 -D_GNU_SOURCE -Isrc -g -O1 -fsanitize=fuzzer $(FUZZ_SANFLAGS) \
 		$(PKG_CFLAGS) -o build-fuzz/fuzz/$$n $$f build-fuzz/librs.a $(PKG_LIBS) || exit 1; done
+	@if [ -n "$(FUZZ_TIME)" ]; then for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
+		mkdir -p build-fuzz/corpus/$$n build-fuzz/artifacts/$$n; \
+		echo "  FUZZ    $$n ($(FUZZ_TIME) s)"; \
+		build-fuzz/fuzz/$$n -max_total_time=$(FUZZ_TIME) -max_len=$(FUZZ_MAXLEN) \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix=build-fuzz/artifacts/$$n/ \
+			build-fuzz/corpus/$$n tests/fuzz/corpus/$$n > build-fuzz/$$n.log 2>&1 \
+			|| { tail -40 build-fuzz/$$n.log; exit 1; }; \
+		grep -E '^stat::number_of_executed_units|^Done' build-fuzz/$$n.log; done; fi
 
 deps:
 	sh scripts/deps.sh

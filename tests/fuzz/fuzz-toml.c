@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The TOML key scan for the keys the Kata check reads, and the dpkg status
+ * reader (same line splitter). */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "host/parse.h"
+
+#define FUZZ_MAX (1u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -9,12 +14,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char *const keys[][2] = {{"hypervisor.qemu", "disable_vhost_net"},
 					      {"hypervisor.qemu", "image"},
 					      {"hypervisor.qemu", "initrd"},
+					      {"runtime", "sandbox_cgroup_only"},
 					      {"", "version"}};
-	if (size > (4u << 20))
+	if (size > FUZZ_MAX)
 		return 0;
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		free(rs_toml_get((const char *)data, size, keys[i][0], keys[i][1]));
-	/* the package database shares the line splitter */
-	free(rs_dpkg_version((const char *)data, size, "podman"));
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		char *v = rs_toml_get((const char *)data, size, keys[i][0], keys[i][1]);
+		if (v && (strchr(v, '\n') || strlen(v) > size))
+			abort();
+		free(v);
+	}
+	char *v = rs_dpkg_version((const char *)data, size, "podman");
+	if (v && (!*v || strchr(v, '\n')))
+		abort();
+	free(v);
 	return 0;
 }
