@@ -121,6 +121,7 @@ check-fuzz: $(FUZZ_REPLAY)
 
 check-cli: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/cli/hosts.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/cli/run.sh
 
 check-live: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/live/run.sh

@@ -76,6 +76,8 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
 	if (!ctx->systemd_init) {
 		rs_finding_set(out, RS_STATUS_WARN, "systemd is not the init system: no cgroup is "
 			       "delegated to users, containers get no resource limits");
+		rs_finding_hint(out, "resource limits for rootless containers need systemd's "
+				"delegation (OpenRC cannot delegate: OpenRC#452)");
 		return 0;
 	}
 	rel = rs_xasprintf("sys/fs/cgroup/user.slice/user-%u.slice/user@%u.service/"

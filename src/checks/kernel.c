@@ -74,6 +74,7 @@ static int overlay_userns(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 
 	if (!ctx->kver_ok || !rs_threshold(ctx, "overlay_userns", &min)) {
 		rs_finding_set(out, RS_STATUS_WARN, "cannot tell: kernel release unknown");
+		rs_finding_hint(out, "check proc/sys/kernel/osrelease");
 		return 0;
 	}
 	if (rs_kver_cmp(&ctx->kver, &min) >= 0) {
@@ -138,6 +139,8 @@ static int fuse_overlayfs(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 		rs_finding_set(out, RS_STATUS_WARN, "kernel %s is older than %s: no FUSE in a user "
 			       "namespace; snapshots will be native copies", ctx->kernel_release,
 			       rs_threshold_str(ctx, "fuse_overlayfs"));
+		rs_finding_hint(out, "native copies work but use more disk and time; a kernel of "
+				"%s or later allows fuse-overlayfs", rs_threshold_str(ctx, "fuse_overlayfs"));
 		return 0;
 	}
 	if (rs_host_stat(ctx->host, "dev/fuse", &st, false) < 0 || !S_ISCHR(st.st_mode)) {

@@ -16,6 +16,8 @@ static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 	/* never trust (or later chmod) a symlink: qemu-system-common's postinst rule */
 	if (S_ISLNK(lst.st_mode) || !S_ISCHR(lst.st_mode)) {
 		rs_finding_set(out, RS_STATUS_FAIL, "'/dev/kvm' is not a character device");
+		rs_finding_hint(out, "something replaced the device node: remove it and reload the "
+				"kvm module (modprobe -r kvm_intel kvm; modprobe kvm_intel)");
 		return 0;
 	}
 	st = lst;

@@ -28,7 +28,10 @@ static int selinux_state(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding
 		rs_finding_hint(out, "set SELINUX=disabled in /etc/selinux/config and reboot");
 		return 0;
 	}
+	/* Fedora's kernels before 5.13 (the guide's case); elsewhere overlay in a
+	 * user namespace is already ruled out by the kernel or not SELinux's */
 	if (m == RS_SELINUX_ENFORCING && (RS_ENGINE_BIT(e) & RS_ENGINES_STORAGE) && ctx->kver_ok &&
+	    rs_distro_bool(&ctx->distro, "selinux_overlay_warn", false) &&
 	    rs_threshold(ctx, "selinux_overlay", &min) && rs_kver_cmp(&ctx->kver, &min) < 0) {
 		rs_finding_set(out, RS_STATUS_WARN, "SELinux is enforcing on kernel %s: rootless "
 			       "overlayfs with SELinux labels needs %s", ctx->kernel_release,

@@ -10,10 +10,13 @@ static bool knob_unreadable(struct rs_finding *out, const char *rel, int r)
 {
 	if (r == -EINVAL || r == -ERANGE) {
 		rs_finding_set(out, RS_STATUS_WARN, "cannot parse '/%s'", rel);
+		rs_finding_hint(out, "the kernel writes a decimal number there: look at 'cat /%s'",
+				rel);
 		return true;
 	}
 	if (r < 0) {
 		rs_finding_set(out, RS_STATUS_WARN, "cannot read '/%s': %s", rel, strerror(-r));
+		rs_finding_hint(out, "inside a container /proc/sys may be hidden: check on the host");
 		return true;
 	}
 	return false;

@@ -30,6 +30,7 @@ static const struct key_schema top_keys[] = {
 	{"init", V_STR, ENUMS("systemd", "openrc", "none")},
 	{"mac", V_STR, ENUMS("apparmor", "selinux", "none")},
 	{"eol", V_BOOL, NULL},
+	{"selinux_overlay_warn", V_BOOL, NULL},
 	{"hints", V_STRMAP, NULL},
 	{"versions", V_VERSIONS, NULL},
 	{NULL, V_STR, NULL},

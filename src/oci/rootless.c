@@ -131,7 +131,9 @@ static void userns_and_maps(json_t *linux_, const struct rs_oci_opts *o)
 	}
 	/* runc's ToRootless: the host network, since a user cannot own one the
 	 * runtime joins; kept by default (SPEC §9), dropped with --host-net */
-	if (o->host_net && ns_find(ns, "network", &idx))
+	/* every entry: a spec may list one twice, and a second run must not
+	 * find one left (the fuzzer's idempotence check) */
+	while (o->host_net && ns_find(ns, "network", &idx))
 		json_array_remove(ns, idx);
 	if (!ns_find(ns, "user", NULL))
 		json_array_append_new(ns, json_pack("{s:s}", "type", "user"));

@@ -1,0 +1,560 @@
+#!/bin/bash
+# The built binary against fixture host trees (tests/fixtures/mkhost.sh), as
+# SPEC.md promises it: rule verdicts and decisions per distro and fault
+# (§6), the JSON report (§5), exit codes and --postinstall (§4), the command
+# line (§3), and the bad-input cases of anchors-reliability.md §H (2, 3, 14,
+# 16, 17, 18, 22, 23, 25, 28): never a crash, never a hang, always exactly
+# one JSON document. Run as root (the trees need owners and device nodes):
+#   RS_BIN=build/rootless-setup bash tests/cli/run.sh
+#   RS_BIN=build-san/rootless-setup bash tests/cli/run.sh    # no sanitizer report allowed
+# Where SPEC fixes no wording, only statuses and exit codes are asserted.
+set -u
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=../lib/tap.sh
+. "$HERE/../lib/tap.sh"
+MK=$HERE/../fixtures/mkhost.sh
+
+if [ "$(id -u)" != 0 ]; then
+	skip "fixture hosts" "building trees with owners, setuid files and device nodes needs root"
+	done_testing; exit
+fi
+if [ ! -x "$RS_BIN" ]; then
+	not_ok "the binary '$RS_BIN' exists (run make first)"
+	done_testing; exit
+fi
+for tool in jq timeout script setsid; do
+	command -v "$tool" > /dev/null || { not_ok "'$tool' is installed (tests/cli needs it)"; done_testing; exit; }
+done
+
+T=$(mktemp -d /tmp/rs-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM HUP
+mkdir -p "$T/h" "$T/o"
+SAN_RE='ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:|UndefinedBehaviorSanitizer|SUMMARY: .*Sanitizer'
+
+# Every rule id of SPEC §6, in its order.
+SPEC_IDS=(kernel.version kernel.overlay-userns kernel.fuse-overlayfs userns.max userns.clone userns.apparmor
+	subid.ranges subid.helpers cgroup.v2 cgroup.delegation selinux.state kvm.device kvm.group isulad.permissions
+	isulad.stale-state kata.config kata.image runtime.dir storage.fs network.tun network.slirp4netns podman.config
+	userns.probe env.container)
+SPEC_IDS_JSON=$(printf '%s\n' "${SPEC_IDS[@]}" | jq -R . | jq -sc .)
+
+# ---- the trees: all built at once, in parallel ---------------------------
+mapfile -t SCENARIOS < <(bash "$MK" --list)
+# shellcheck disable=SC2016 # $1.. belong to the inner sh
+printf '%s\n' "${SCENARIOS[@]}" | xargs -P "$(nproc 2>/dev/null || echo 4)" -I{} \
+	sh -c 'bash "$1" "$2" "$3/h/$2" > "$3/h/$2.log" 2>&1 || touch "$3/h/$2.failed"' sh "$MK" {} "$T"
+nbad=0
+for s in "${SCENARIOS[@]}"; do
+	if [ -e "$T/h/$s.failed" ]; then
+		nbad=$((nbad + 1)); diag "mkhost $s: $(tr '\n' ' ' < "$T/h/$s.log")"
+	fi
+done
+case " ${SCENARIOS[*]} " in
+*" debian12-healthy "*" h23-garbage "*) ok "mkhost.sh lists ${#SCENARIOS[@]} scenarios" ;;
+*) not_ok "mkhost.sh --list names the scenarios (got: ${SCENARIOS[*]})" ;;
+esac
+# the ACL and file-capability trees need filesystem support: skipped, not failed, without it
+for s in kata-kvm-acl helpers-fcaps; do
+	[ -e "$T/h/$s.failed" ] && nbad=$((nbad - 1))
+done
+check "every scenario builds ($nbad failed)" [ "$nbad" -eq 0 ]
+have() { [ -d "$T/h/$1" ] && [ ! -e "$T/h/$1.failed" ]; }
+# shape DIR: names, types, modes, owners and contents of a tree (not times)
+shape() {
+	(cd "$1" && find . -printf '%p %y %m %U %G %s %l\n' | LC_ALL=C sort && find . -type f -exec md5sum {} + | LC_ALL=C sort) | md5sum
+}
+bash "$MK" kata-good-kvm "$T/again" > /dev/null 2>&1 && bash "$MK" kata-good-kvm "$T/again" > /dev/null 2>&1
+check "mkhost.sh is idempotent: a rebuild in place gives the same tree" [ "$(shape "$T/again")" = "$(shape "$T/h/kata-good-kvm")" ]
+mkdir "$T/notatree"; : > "$T/notatree/precious"
+bash "$MK" debian10 "$T/notatree" > /dev/null 2>&1; rc=$?
+kept() { [ "$rc" -ne 0 ] && [ -f "$T/notatree/precious" ]; }
+check "mkhost.sh leaves a non-empty directory it did not build alone (exit $rc)" kept
+bash "$MK" no-such-scenario "$T/x" > /dev/null 2>&1; rc=$?
+check "mkhost.sh: an unknown scenario is an error (exit $rc)" [ $rc -eq 2 ]
+
+# ---- running the binary ---------------------------------------------------
+K=0 J='' E='' RC=0
+# rs SCENARIO ARG...: RS_BIN --root TREE ARG..., stdout in $J, stderr in $E, status in $RC
+rs() {
+	local s=$1; shift
+	K=$((K + 1)); J=$T/o/$K.out; E=$T/o/$K.err
+	timeout -k 5 "${RS_TIMEOUT:-20}" "$RS_BIN" --root "$T/h/$s" "$@" > "$J" 2> "$E" < /dev/null
+	RC=$?
+}
+# chk SCENARIO ENGINES [ARG...]: check --format json as alice for ENGINES ("" = default)
+chk() {
+	local s=$1 e args=(); shift
+	for e in $1; do args+=(--engine "$e"); done; shift
+	rs "$s" --user alice check --format json "${args[@]}" "$@"
+}
+
+one_doc() { [ "$(jq -s length < "$1" 2>/dev/null)" = 1 ]; }
+no_san() { ! grep -qE "$SAN_RE" "$@"; }
+not() { ! "$@"; }
+# survived RC ERRFILE: no signal, no hang, no sanitizer report
+survived() { [ "$1" -lt 124 ] && no_san "$2"; }
+no_esc() { ! grep -q $'\033' "$@"; }
+has_csi() { grep -q $'\033\\[' "$@"; }
+# rc_text RC FILE: exit RC and FILE is not empty
+rc_text() { [ "$1" -eq 0 ] && [ -s "$2" ]; }
+lines_le() { [ "$(wc -l < "$1")" -le "$2" ]; }
+contains() { case $1 in *"$2"*) true ;; *) false ;; esac; }
+
+# The report's own contract, checked on every run: exactly one JSON
+# document, the schema, every rule of `rules` exactly once, statuses from
+# the four, summary counts that match, a message on every result, userns.probe
+# skipped (--root), an exit code that matches the verdicts ($mode: normal,
+# strict, postinstall); and, as a test of its own, a hint on every warn and
+# fail (§5: text shows "for warn/fail an indented hint").
+# Its output also gives the facts the tests look at, as KEY=VALUE lines:
+# rule id=status, decisions.X, profile, distro.id, version_id, kernel,
+# user (name:uid:gid), engines (a,b), root, warn, fail.
+# shellcheck disable=SC2016 # jq variables
+ANALYSE_JQ='
+def n(s): [.results[] | select(.status == s)] | length;
+def verdict:
+	([.results[]? | select((.message | type) != "string" or .message == "") | .id]) as $nomsg |
+	if .schema != "rootless-setup/report/v1" then "schema is \(.schema)"
+	elif (.results | type) != "array" then "no results array"
+	elif ([.results[].id] | sort) != ($ids | sort) then
+		"rule ids differ from `rules`: extra \([.results[].id] - $ids), missing \($ids - [.results[].id]), \(.results | length) results for \($ids | length) rules"
+	elif ([.results[].status] - ["pass", "warn", "fail", "skip"]) != [] then "unknown status \([.results[].status] - ["pass", "warn", "fail", "skip"])"
+	elif .summary != {pass: n("pass"), warn: n("warn"), fail: n("fail"), skip: n("skip")} then "summary \(.summary | tojson) does not count the results"
+	elif $nomsg != [] then "no message: \($nomsg)"
+	elif ($mode == "postinstall" and $rc != 0) then "--postinstall exit \($rc)"
+	elif ($mode == "normal" and $rc != (if n("fail") > 0 then 1 else 0 end)) then "exit \($rc) with \(n("fail")) failing rules"
+	elif ($mode == "strict" and $rc != (if n("fail") + n("warn") > 0 then 1 else 0 end)) then "--strict: exit \($rc) with \(n("fail")) fail, \(n("warn")) warn"
+	elif ([.results[] | select(.id == "userns.probe" and .status != "skip")] != []) then "userns.probe is not skip under --root"
+	else "OK" end;
+def hints:
+	[.results[]? | select(.status == "warn" or .status == "fail") | select((.hint | type) != "string" or .hint == "") | .id];
+def facts:
+	(.results[]? | "\(.id)=\(.status)"),
+	((.decisions // {}) | to_entries[] | "decisions.\(.key)=\(.value)"),
+	"profile=\(.host.distro.profile)", "distro.id=\(.host.distro.id)", "version_id=\(.host.distro.version_id)",
+	"kernel=\(.host.kernel)", "user=\(.host.user.name):\(.host.user.uid):\(.host.user.gid)",
+	"engines=\(.engines | join(","))", "root=\(.host.root)", "warn=\(.summary.warn)", "fail=\(.summary.fail)";
+if length != 1 then "__valid=stdout holds \(length) JSON documents, not one"
+else .[0] | ("__valid=" + (try verdict catch "malformed report: \(.)")), "__nohint=\(try hints catch [] | join(" "))",
+	(try facts catch empty) end'
+RULE_IDS=$("$RS_BIN" rules --format json 2> /dev/null | jq -c '[.[].id]' 2> /dev/null)
+[ -n "$RULE_IDS" ] || RULE_IDS=$SPEC_IDS_JSON
+
+declare -A F
+# analyse [MODE]: F[...] from the run in $J/$RC
+analyse() {
+	local k v
+	F=()
+	while IFS='=' read -r k v; do F[$k]=$v; done < <(jq -rs --argjson ids "$RULE_IDS" --argjson rc "$RC" \
+		--arg mode "${1:-normal}" "$ANALYSE_JQ" "$J" 2> /dev/null)
+}
+facts() { analyse; }
+# valid LABEL [MODE]: the run of $J/$E/$RC is a well-formed report (and F is set)
+valid() {
+	local why
+	analyse "${2:-normal}"
+	if [ "$RC" -ge 128 ]; then why="killed by signal $((RC - 128))"
+	elif [ "$RC" -eq 124 ]; then why="timed out (hang)"
+	elif ! no_san "$E"; then why="sanitizer report: $(grep -m1 -E "$SAN_RE" "$E")"
+	elif [ -z "${F[__valid]-}" ]; then why="stdout is not JSON (exit $RC, $(wc -c < "$J") bytes; stderr: $(head -c 200 "$E"))"
+	elif [ "${F[__valid]-}" != OK ]; then why=${F[__valid]-}
+	else why=
+	fi
+	if [ -z "$why" ]; then ok "$1: well-formed report"; else not_ok "$1: $why"; fi
+	if [ -n "${F[__valid]-}" ]; then
+		if [ -z "${F[__nohint]-}" ]; then ok "$1: a hint on every warn and fail"; else not_ok "$1: warn/fail without a hint: ${F[__nohint]-}"; fi
+	fi
+}
+# want LABEL KEY=V1|V2 or KEY!=V1|V2 (KEY rc is the exit code)
+want() {
+	local k v neg=0 got
+	case $2 in *'!='*) k=${2%%!=*}; v=${2#*!=}; neg=1 ;; *) k=${2%%=*}; v=${2#*=} ;; esac
+	if [ "$k" = rc ]; then got=$RC; else got=${F[$k]-<absent>}; fi
+	if [[ "|$v|" == *"|$got|"* ]]; then
+		if [ $neg = 0 ]; then ok "$1: $k = $got"; else not_ok "$1: $k is not $v (got $got)"; fi
+	else
+		if [ $neg = 1 ]; then ok "$1: $k = $got (not $v)"; else not_ok "$1: $k is $v (got $got)"; fi
+	fi
+}
+# expect SCENARIO ENGINES TOKEN...: check as alice, a well-formed report, then each TOKEN
+expect() {
+	local s=$1 e=$2 tok; shift 2
+	if ! have "$s"; then skip "$s [$e]" "the tree could not be built here"; return; fi
+	chk "$s" "$e"; valid "$s [$e]"
+	for tok in "$@"; do want "$s [$e]" "$tok"; done
+}
+# field JQ-FILTER: one value from $J
+field() { jq -r "$1" "$J" 2> /dev/null; }
+rule_text() { jq -r --arg id "$1" '.results[] | select(.id == $id) | "\(.message) \(.hint // "") \(.fixer // "")"' "$J" 2> /dev/null; }
+# fingerprint DIR: names, modes, owners, sizes, times and contents of every file
+fingerprint() {
+	(cd "$1" && find . -printf '%p %y %m %U %G %s %T@\n' | LC_ALL=C sort && find . -type f -exec md5sum {} + | LC_ALL=C sort) | md5sum
+}
+
+# ---- the command line (§3, §4) -------------------------------------------
+out=$("$RS_BIN" rules 2> /dev/null | awk '{print $1}' | tr '\n' ' ')
+check "rules lists exactly SPEC §6's rule ids, in order" [ "$out" = "${SPEC_IDS[*]} " ]
+check "rules --format json gives the same ids" [ "$RULE_IDS" = "$SPEC_IDS_JSON" ]
+"$RS_BIN" --help > "$T/help" 2>&1; rc=$?
+check "--help exits 0 with text" rc_text "$rc" "$T/help"
+"$RS_BIN" check --help > "$T/help" 2>&1; rc=$?
+check "check --help exits 0 with text" rc_text "$rc" "$T/help"
+version=$("$RS_BIN" --version 2> /dev/null)
+check "--version exits 0" [ -n "$version" ]
+
+D=$T/h/debian12-healthy
+usage() { # LABEL ARG...: exit 2 and something on stderr
+	"$RS_BIN" "${@:2}" > "$T/u.out" 2> "$T/u.err" < /dev/null; local rc=$?
+	if [ $rc -eq 2 ] && [ -s "$T/u.err" ]; then ok "usage error: $1 (exit 2)"; else not_ok "usage error: $1: exit 2 and a message on stderr (got exit $rc)"; fi
+}
+usage "unknown engine" --root "$D" --user alice check --engine nope
+usage "unknown rule" --root "$D" --user alice check --rule no.such-rule
+usage "unknown option" --root "$D" --user alice check --no-such-option
+usage "unknown command" --root "$D" --user alice frobnicate
+usage "--format yaml" --root "$D" --user alice check --format yaml
+usage "--color sometimes" --root "$D" --user alice check --color sometimes
+usage "--root without its argument" check --root
+usage "--engine without its argument" --root "$D" --user alice check --engine
+usage "--rule without its argument" --root "$D" --user alice check --rule
+usage "unknown distro id" --root "$D" --user alice --distro no-such-distro check
+usage "unknown user" --root "$D" --user ghost check
+usage "--postinstall with an unknown engine" --root "$D" --user alice check --postinstall --engine nope
+
+for args in "--root $T/no-such-dir" "--root $T/h/debian12-healthy.log"; do
+	# shellcheck disable=SC2086 # two words on purpose
+	"$RS_BIN" $args --user alice check --format json > "$T/x.out" 2> "$T/x.err" < /dev/null; rc=$?
+	check "host not inspectable ($args): exit 3" [ $rc -eq 3 ]
+	check "host not inspectable: a message on stderr" [ -s "$T/x.err" ]
+	check "host not inspectable: no sanitizer report" no_san "$T/x.err"
+done
+mkdir "$T/empty"
+"$RS_BIN" --root "$T/empty" check --format json > "$T/x.out" 2> "$T/x.err" < /dev/null; rc=$?
+empty_ok() { case $rc in 0|1) one_doc "$T/x.out" ;; 3) true ;; *) false ;; esac && no_san "$T/x.err"; }
+check "an empty --root: exit 0, 1 or 3 (got $rc), and a report unless 3" empty_ok
+
+# ---- healthy Debian 12 ----------------------------------------------------
+expect debian12-healthy all userns.probe=skip
+check "debian12 [all]: the engines are every engine" [ "$(field '.engines | sort | join(",")')" = buildkit,containerd,isulad,kata,oci,podman ]
+check "debian12 [all]: version is --version's" contains "$version" "$(field .version)"
+for e in containerd isulad buildkit podman oci; do
+	expect debian12-healthy $e rc=0 userns.probe=skip kernel.version=pass userns.max=pass subid.ranges=pass \
+		subid.helpers=pass cgroup.v2=pass runtime.dir=pass
+done
+expect debian12-healthy containerd warn=0 \
+	decisions.snapshotter=overlayfs decisions.network=slirp4netns decisions.cgroup_manager=systemd \
+	kernel.overlay-userns=pass kernel.fuse-overlayfs=skip userns.clone=pass userns.apparmor=skip \
+	cgroup.delegation=pass selinux.state=pass storage.fs=pass network.tun=pass network.slirp4netns=pass env.container=pass \
+	kvm.device=skip kvm.group=skip isulad.permissions=skip isulad.stale-state=skip kata.config=skip kata.image=skip podman.config=skip \
+	profile=debian distro.id=debian version_id=12 kernel=6.1.0-18-amd64 user=alice:1000:1000 engines=containerd root="$D"
+check "debian12: summary counts 0 warn, 0 fail" [ "$(field '"\(.summary.warn) \(.summary.fail)"')" = "0 0" ]
+check "debian12: each result names its engines" [ "$(field '[.results[] | select((.engines | type) != "array")] | length')" = 0 ]
+check "debian12: hint and fixer are null on passing rules" [ "$(field '[.results[] | select(.status == "pass" and (.hint != null or .fixer != null))] | length')" = 0 ]
+expect debian12-healthy "" userns.probe=skip
+check "debian12: default engines include containerd (its daemon is installed)" grep -qw containerd <<< "${F[engines]-}"
+check "debian12: default engines leave out what is not installed (${F[engines]-})" not grep -qwE "isulad|kata|podman|buildkit" <<< "${F[engines]-}"
+"$RS_BIN" check --root "$D" --engine containerd --user alice --format json < /dev/null > "$T/after.json" 2> /dev/null
+chk debian12-healthy containerd
+check "global options after the command give the same report" [ "$(jq -S . "$T/after.json")" = "$(jq -S . "$J")" ]
+(cd "$T/h" && "$RS_BIN" --root debian12-healthy --user alice check --engine containerd --format json < /dev/null > "$T/rel.json" 2> /dev/null)
+check "a relative --root reads the same tree" [ "$(jq -S 'del(.host.root)' "$T/rel.json")" = "$(jq -S 'del(.host.root)' "$J")" ]
+expect debian12-healthy devkit rc=0 storage.fs=pass
+chk debian12-healthy containerd --strict; valid "debian12 --strict" strict
+check "debian12 --strict: no warning, exit 0" [ "$RC" -eq 0 ]
+rs debian10 --user alice check --rule userns.clone --format json; facts
+want "check --rule userns.clone on debian10: exit 1" rc=1
+want "check --rule userns.clone on debian10" userns.clone=fail
+rs debian10 --user alice check --rule kernel.version --rule userns.max --format json; facts
+want "check --rule kernel.version --rule userns.max on debian10: the failing rule is not run, exit 0" rc=0
+want "check --rule kernel.version --rule userns.max on debian10" kernel.version=pass
+want "check --rule kernel.version --rule userns.max on debian10" userns.max=pass
+check "check --rule kernel.version --rule userns.max: userns.clone is not failed" [ "${F[userns.clone]-absent}" != fail ]
+rs debian12-healthy --user 1000 check --engine containerd --format json; facts
+want "--user 1000" user=alice:1000:1000
+rs debian12-healthy --distro fedora --user alice check --engine containerd --format json; facts
+want "--distro fedora overrides detection" profile=fedora
+
+# ---- distros --------------------------------------------------------------
+expect debian10 containerd rc=1 userns.clone=fail kernel.overlay-userns=warn kernel.fuse-overlayfs=pass \
+	decisions.snapshotter=fuse-overlayfs cgroup.v2=warn kernel=4.19.0-21-amd64 profile=debian version_id=10
+expect debian10 isulad cgroup.v2=fail userns.clone=fail
+expect debian10-permit containerd kernel.overlay-userns=pass decisions.snapshotter=overlayfs kernel.fuse-overlayfs=skip userns.clone=pass
+expect centos7 containerd rc=1 userns.max=fail userns.clone=skip userns.apparmor=skip cgroup.v2=warn cgroup.delegation=skip \
+	kernel.overlay-userns=warn kernel.fuse-overlayfs=warn "decisions.snapshotter=native|vfs" decisions.cgroup_manager!=systemd \
+	selinux.state=pass profile=centos kernel=3.10.0-1160.el7.x86_64
+expect centos7 isulad cgroup.v2=fail userns.max=fail
+expect centos7 kata kernel.version=fail selinux.state=fail cgroup.v2=fail userns.max=fail
+expect centos7 "isulad containerd" cgroup.v2=fail
+check "centos7 [isulad containerd]: cgroup.v2's message names isulad, the engine that failed it" grep -q isulad <<< "$(field '.results[] | select(.id == "cgroup.v2") | .message')"
+check "centos7 [isulad containerd]: engines are both" [ "$(field '.engines | sort | join(",")')" = containerd,isulad ]
+expect ubuntu2004 containerd kernel.overlay-userns=pass decisions.snapshotter=overlayfs kernel.fuse-overlayfs=skip cgroup.v2=warn profile=ubuntu
+expect ubuntu2404 containerd rc=1 userns.apparmor=fail userns.clone=pass kernel.overlay-userns=pass profile=ubuntu version_id=24.04 kernel=6.8.0-31-generic
+expect ubuntu2404-profile containerd userns.apparmor=pass
+expect fedora-5.10-selinux containerd selinux.state=warn kernel.overlay-userns=warn decisions.snapshotter=fuse-overlayfs userns.clone=skip profile=fedora
+expect fedora-5.10-selinux kata selinux.state=fail
+expect openeuler2203 isulad rc=1 profile=openeuler isulad.permissions=fail isulad.stale-state=fail \
+	kernel.overlay-userns=warn decisions.snapshotter=fuse-overlayfs cgroup.v2=fail version_id=22.03
+expect openeuler2203 "" isulad.permissions=fail
+check "openeuler2203: isulad is a default engine (its daemon is installed)" grep -qw isulad <<< "${F[engines]-}"
+expect openeuler2203-fixed isulad isulad.permissions=pass isulad.stale-state=pass
+expect openeuler2203-isula-group isulad isulad.permissions=pass isulad.stale-state=pass
+expect debian12-isulad-stale isulad rc=1 isulad.stale-state=fail isulad.permissions=pass
+expect debian12-isulad-stale containerd isulad.stale-state=skip isulad.permissions=skip
+expect cos containerd rc=1 storage.fs=fail profile=cos kernel=5.15.133+
+expect cos buildkit storage.fs=fail
+expect bottlerocket containerd rc=1 userns.max=fail selinux.state=pass profile=bottlerocket
+check "bottlerocket: userns.max's hint points to the settings API" grep -qiE 'settings|apiclient' <<< "$(field '.results[] | select(.id == "userns.max") | .hint')"
+expect home-nfs containerd rc=1 storage.fs=fail
+expect home-nfs oci storage.fs=skip
+expect no-slirp containerd network.slirp4netns=warn decisions.network=host
+expect no-tun containerd network.tun=warn decisions.network!=slirp4netns
+expect subuid-missing containerd rc=1 subid.ranges=fail
+expect subuid-overlap containerd rc=0 subid.ranges=warn
+chk subuid-overlap containerd --strict; valid "subuid-overlap --strict" strict
+check "subuid-overlap --strict: the warning fails (exit 1)" [ "$RC" -eq 1 ]
+expect subuid-small containerd rc=1 subid.ranges=fail
+expect subuid-by-uid containerd subid.ranges=pass
+expect subuid-split containerd subid.ranges=pass
+expect subgid-missing containerd rc=1 subid.ranges=fail
+expect no-newuidmap containerd rc=1 subid.helpers=fail
+expect no-newuidmap kata subid.helpers=fail
+expect helpers-nosuid containerd rc=1 subid.helpers=fail
+expect helpers-fcaps containerd subid.helpers=pass
+expect runtime-dir-missing containerd rc=1 runtime.dir=fail
+expect runtime-dir-bad containerd rc=1 runtime.dir=fail
+expect in-container containerd env.container=warn
+expect kata-bad-kvm kata rc=1 kvm.device=fail kvm.group=fail kata.config=warn kata.image=warn podman.config=warn
+expect kata-good-kvm kata rc=0 kvm.device=pass kvm.group=pass kata.config=pass kata.image=pass podman.config=pass \
+	selinux.state=pass kernel.version=pass storage.fs=skip network.tun=skip
+expect kata-good-kvm containerd kvm.device=skip kvm.group=skip kata.config=skip kata.image=skip
+expect kata-good-kvm "" kvm.device=pass
+check "kata-good-kvm: kata is a default engine (its runtime is installed)" grep -qw kata <<< "${F[engines]-}"
+toml_ok() { python3 -c 'import sys, tomllib; [tomllib.load(open(f, "rb")) for f in sys.argv[1:]]' "$@" 2> /dev/null; }
+if python3 -c 'import tomllib' 2> /dev/null; then
+	check "the fixtures' Kata configuration.toml files are valid TOML" toml_ok "$T"/h/kata-*/usr/share/defaults/kata-containers/configuration.toml
+else
+	skip "the fixtures' Kata configuration.toml files are valid TOML" "python3 without tomllib"
+fi
+expect kata-kvm-0666 kata kvm.device=warn kvm.group=fail
+expect kata-kvm-acl kata kvm.device=pass kvm.group=fail
+expect kata-kvm-notchar kata kvm.device=fail
+expect kata-etc-override kata kata.config=warn
+expect kata-no-config kata rc=1 kata.config=fail
+expect kata-config-unreadable kata rc=1 kata.config=fail
+
+# ---- text output and colour (§3, §5) ---------------------------------------
+TX=$T/text
+"$RS_BIN" --root "$T/h/debian10" --user alice check --engine containerd > "$TX" 2> "$TX.err" < /dev/null; rc=$?
+check "text: exit 1 as with JSON" [ $rc -eq 1 ]
+nl=0
+for id in "${SPEC_IDS[@]}"; do
+	[ "$(grep -cE "^(PASS|WARN|FAIL|SKIP) +${id//./\\.}( |$)" "$TX")" = 1 ] || { nl=$((nl + 1)); diag "no single line for $id"; }
+done
+check "text: one PASS/WARN/FAIL/SKIP line per rule" [ $nl -eq 0 ]
+check "text: FAIL userns.clone" grep -qE '^FAIL +userns\.clone' "$TX"
+for w in PASS SKIP WARN; do check "text: $w lines too" grep -q "^$w " "$TX"; done
+check "text: an indented hint under the FAIL line" grep -qE "^[[:space:]]+[^[:space:]]" <<< "$(grep -A1 -E "^FAIL +userns\.clone" "$TX" | tail -n1)"
+check "text: the decisions are printed" grep -q "snapshotter.*fuse-overlayfs" "$TX"
+check "text: no colour when stdout is not a terminal" no_esc "$TX"
+"$RS_BIN" --root "$T/h/debian10" --user alice check --engine containerd --color always > "$TX.always" 2> /dev/null < /dev/null
+check "text: --color always colours a pipe" has_csi "$TX.always"
+"$RS_BIN" --root "$T/h/debian10" --user alice check --engine containerd -q > "$TX.q" 2> /dev/null < /dev/null
+"$RS_BIN" --root "$T/h/debian10" --user alice check --engine containerd -v > "$TX.v" 2> /dev/null < /dev/null
+check "text: -q prints no more lines than the default" lines_le "$TX.q" "$(wc -l < "$TX")"
+check "text: -v prints no fewer lines than the default" lines_le "$TX" "$(wc -l < "$TX.v")"
+check "text: -q still prints the FAIL line" grep -qE '^FAIL +userns\.clone' "$TX.q"
+pty() { # run a command line on a terminal (script(1)); output in $T/pty
+	TERM=xterm script -qec "$1" /dev/null > "$T/pty" 2>&1 < /dev/null
+}
+RSQ=$(printf '%q' "$RS_BIN")
+pty "env -u NO_COLOR $RSQ --root $T/h/debian10 --user alice check --engine containerd"
+check "text on a terminal: colour (auto)" has_csi "$T/pty"
+pty "NO_COLOR=1 $RSQ --root $T/h/debian10 --user alice check --engine containerd"
+check "text on a terminal with NO_COLOR: the report" grep -q userns.clone "$T/pty"
+check "text on a terminal with NO_COLOR: no colour" not has_csi "$T/pty"
+pty "env -u NO_COLOR $RSQ --root $T/h/debian10 --user alice check --engine containerd --postinstall"
+check "--postinstall on a terminal: no colour" not has_csi "$T/pty"
+pty "env -u NO_COLOR $RSQ --root $T/h/debian10 --user alice check --engine containerd --format json"
+check "JSON on a terminal: no colour codes" no_esc "$T/pty"
+
+# ---- --postinstall (§4) ------------------------------------------------------
+rs debian10 --user alice check --postinstall
+check "--postinstall: exit 0 although userns.clone fails" [ "$RC" -eq 0 ]
+check "--postinstall: a summary on stderr" [ -s "$E" ]
+check "--postinstall: a short one (at most 20 lines)" lines_le "$E" 20
+check "--postinstall: no sanitizer report" no_san "$E"
+rs debian10 --user alice check --postinstall --format json; valid "--postinstall --format json" postinstall
+want "--postinstall --format json" userns.clone=fail
+rs centos7 --user alice check --postinstall --engine all --format json; valid "--postinstall on centos7, all engines" postinstall
+env -u SUDO_USER -u PKEXEC_UID "$RS_BIN" --root "$T/h/debian10" check --postinstall --format json > "$T/pi.json" 2> "$T/pi.err" < /dev/null; RC=$?; J=$T/pi.json; E=$T/pi.err
+valid "--postinstall as root without a target user" postinstall
+want "--postinstall without a user: host rules still run" userns.clone=fail
+for id in subid.ranges runtime.dir; do
+	want "--postinstall without a user" "$id=skip"
+	check "--postinstall without a user: $id says \"no target user\"" grep -q "no target user" <<< "$(rule_text "$id")"
+done
+rs runtime-dir-missing --user alice check --postinstall --engine containerd --format json; valid "runtime-dir-missing --postinstall" postinstall
+want "runtime-dir-missing --postinstall (the user may not be logged in)" runtime.dir=warn
+mkfifo "$T/stdin"; exec 7<> "$T/stdin"
+timeout -k 2 10 "$RS_BIN" --root "$T/h/debian10" --user alice check --postinstall > /dev/null 2>&1 <&7; rc=$?
+exec 7>&-
+check "--postinstall never waits for stdin (an open, empty pipe): exit 0 (got $rc)" [ $rc -eq 0 ]
+"$RS_BIN" --root "$T/no-such-dir" --user alice check --postinstall > /dev/null 2> "$T/pi.err" < /dev/null; rc=$?
+check "--postinstall on an uninspectable host: exit 0, only usage errors give non-zero (got $rc)" [ $rc -eq 0 ]
+
+# ---- bad input: §H 2, 3, 14 ---------------------------------------------------
+RS_TIMEOUT=10
+expect h2-subuid-fifo containerd rc=1 subid.ranges=fail
+expect h2-subuid-dir containerd rc=1 subid.ranges=fail
+expect h2-subuid-socket containerd rc=1 subid.ranges=fail
+RS_TIMEOUT=20
+expect h3-subuid-malformed containerd
+expect h3-subuid-malformed all
+expect h3-subuid-mixed containerd "subid.ranges=pass|warn"
+expect h14-newline containerd "userns.max=pass|warn" userns.clone=pass userns.apparmor=fail
+expect h14-spaces containerd "userns.max=pass|warn" userns.clone=pass userns.apparmor=fail
+expect h14-abc containerd userns.max!=pass userns.clone!=pass userns.apparmor!=pass
+expect h14-negative containerd
+expect h14-overflow containerd userns.max!=fail
+expect h14-absent containerd userns.clone=skip userns.apparmor=skip
+
+# ---- §H 16: os-release ----------------------------------------------------------
+expect h16-usrlib-only containerd distro.id=arch profile=arch
+expect h16-none containerd profile=generic
+expect h16-id-like containerd distro.id=rocky profile=rhel
+expect h16-no-version containerd profile=debian
+expect h16-escaped containerd distro.id=fedora profile=fedora version_id=39
+expect h16-crlf containerd distro.id=fedora profile=fedora version_id=40
+expect h16-huge containerd "profile=debian|generic"
+expect h16-dangling containerd "profile=alpine|generic"
+expect h16-abs-symlink containerd profile=alpine
+expect openeuler2203 containerd profile=openeuler
+
+# ---- §H 17: mountinfo -----------------------------------------------------------
+expect h17-escapes containerd rc=1 storage.fs=fail
+expect h17-deleted containerd "storage.fs=pass|warn"
+start=$(date +%s%N)
+expect h17-many containerd rc=1 storage.fs=fail
+ms=$((($(date +%s%N) - start) / 1000000))
+check "h17-many: 10,000 mounts take under 5 s (${ms} ms)" [ "$ms" -lt 5000 ]
+expect h17-longline containerd rc=1 storage.fs=fail
+expect h17-fuse containerd rc=1 storage.fs=fail
+expect h17-noexec containerd rc=1 storage.fs=fail
+
+# ---- §H 18: cgroup layouts ---------------------------------------------------------
+expect h18-v1 containerd cgroup.v2=warn cgroup.delegation=skip
+expect h18-v1 isulad cgroup.v2=fail
+expect h18-v1 kata cgroup.v2=fail
+expect h18-hybrid containerd cgroup.v2=warn
+expect h18-hybrid isulad cgroup.v2=fail
+expect h18-no-user-manager containerd cgroup.v2=pass cgroup.delegation=warn
+expect h18-memory-pids containerd cgroup.v2=pass cgroup.delegation=warn
+expect h18-no-systemd containerd decisions.cgroup_manager!=systemd profile=alpine
+
+# ---- §H 22: who the user is ---------------------------------------------------------
+rs h22-identities --user svc check --engine containerd --format json; valid "a system user (uid 999)"
+want "a system user (uid 999)" user=svc:999:999
+want "a system user (uid 999): no subordinate ids" subid.ranges=fail
+for u in 'EXAMPLE\dave' aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd; do
+	rs h22-identities --user "$u" check --engine containerd --format json
+	if [ "$RC" -eq 2 ]; then
+		check "user '$u': rejected as a usage error with a message" [ -s "$E" ]
+	else
+		valid "user '$u'"
+		want "user '$u' is handled" "user=$u:$(grep -F "$u:x:" "$T/h/h22-identities/etc/passwd" | cut -d: -f3,4)"
+		want "user '$u' is handled: its range is found" subid.ranges=pass
+	fi
+done
+for u in 'alice:x' 'alice:x:1000' ghost ''; do
+	rs h22-identities --user "$u" check --format json
+	check "user '$u' does not exist: exit 2 (got $RC)" [ "$RC" -eq 2 ]
+done
+rs h22-identities --user root check --engine containerd --format json; valid "--user root"
+want "--user root" user=root:0:0
+env -u SUDO_USER -u PKEXEC_UID "$RS_BIN" --root "$T/h/debian12-healthy" check --engine containerd --format json > "$T/r.json" 2> "$T/r.err" < /dev/null
+RC=$?; J=$T/r.json; E=$T/r.err; valid "root, no --user, no SUDO_USER"
+want "root, no --user, no SUDO_USER: the user is root" user=root:0:0
+check "root, no --user: a warning on stderr (rootless mode is for non-root users)" [ -s "$E" ]
+SUDO_USER=alice "$RS_BIN" --root "$T/h/debian12-healthy" check --engine containerd --format json > "$T/r.json" 2> /dev/null < /dev/null; J=$T/r.json; facts
+want "root with SUDO_USER=alice" user=alice:1000:1000
+env -u SUDO_USER PKEXEC_UID=1001 "$RS_BIN" --root "$T/h/debian12-healthy" check --engine containerd --format json > "$T/r.json" 2> /dev/null < /dev/null; J=$T/r.json; facts
+want "root with PKEXEC_UID=1001" user=bob:1001:1001
+
+# ---- §H 23: login.defs (check, and the subid fixer's dry run) ------------------------
+for s in h23-missing h23-min-gt-max h23-count0 h23-hex-octal h23-garbage; do
+	expect $s containerd "subid.ranges=pass|warn"
+	have $s || continue
+	before=$(fingerprint "$T/h/$s")
+	rs $s --user carol fix --dry-run --rule subid.ranges --format json
+	check "$s: fix --dry-run for carol: exit 0 or 1 (got $RC)" [ "$RC" -le 1 ]
+	check "$s: fix --dry-run: no sanitizer report" no_san "$E"
+	check "$s: fix --dry-run: one actions/v1 document" [ "$(jq -s -r 'if length == 1 then .[0].schema else "" end' "$J" 2> /dev/null)" = rootless-setup/actions/v1 ]
+	check "$s: fix --dry-run changes nothing" [ "$(fingerprint "$T/h/$s")" = "$before" ]
+	range=$(grep -oE 'carol:[0-9]+:[0-9]+' "$J" | head -n1)
+	if [ -n "$range" ]; then
+		IFS=: read -r _ st cn <<< "$range"
+		range_ok() { [ "$cn" -gt 0 ] && [ "$st" -gt 0 ] && { [ "$st" -ge 231072 ] || [ $((st + cn)) -le 100000 ]; } && [ $((st + cn)) -le 4294967296 ]; }
+		check "$s: the proposed range $st+$cn is not empty, overlaps alice's and bob's (100000-231071) not, ends below 2^32" range_ok
+	fi
+done
+
+# ---- fixers that must not act where they cannot (anchors §G 2, §H 18, 21) ----------
+nofix() { # LABEL SCENARIO RULE JQ-SELECT-OF-A-FORBIDDEN-ACTION
+	local before
+	have "$2" || { skip "$1" "no tree"; return; }
+	before=$(fingerprint "$T/h/$2")
+	rs "$2" --user alice fix --dry-run --rule "$3" --format json
+	check "$1: fix --dry-run --rule $3 says it cannot: exit 1 (got $RC)" [ "$RC" -eq 1 ]
+	check "$1: one actions/v1 document" [ "$(jq -s -r 'if length == 1 then .[0].schema else "" end' "$J" 2> /dev/null)" = rootless-setup/actions/v1 ]
+	check "$1: no such action is planned" [ "$(jq "[.actions[] | select(.changed and ($4))] | length" "$J" 2> /dev/null)" = 0 ]
+	check "$1: the dry run changes nothing" [ "$(fingerprint "$T/h/$2")" = "$before" ]
+}
+nofix "no systemd: no user@.service delegation drop-in" h18-no-systemd cgroup.delegation '(.path // "") | test("user@")'
+nofix "/dev/kvm not a char device: never chmod/chown it" kata-kvm-notchar kvm.device '.path == "/dev/kvm"'
+
+# ---- §H 25: a package manager's environment -----------------------------------------
+D10=$T/h/debian10
+before=$(fingerprint "$D10")
+"$RS_BIN" --root "$D10" --user alice check --engine containerd --format json > "$T/base.json" 2> /dev/null < /dev/null; base_rc=$?
+env25() { # LABEL CMD...: same exit code and report as a plain run
+	local label=$1 rc; shift
+	"$@" > "$T/e.json" 2> "$T/e.err"; rc=$?
+	if [ $rc -eq $base_rc ] && one_doc "$T/e.json" && [ "$(jq -S . "$T/e.json")" = "$(jq -S . "$T/base.json")" ] && no_san "$T/e.err"; then
+		ok "$label: same exit code and report"
+	else
+		not_ok "$label: exit $rc (want $base_rc), report $(one_doc "$T/e.json" && echo differs || echo 'not one JSON document'); stderr: $(head -c 200 "$T/e.err")"
+	fi
+}
+RSC=("$RS_BIN" --root "$D10" --user alice check --engine containerd --format json)
+env25 "stdin closed" "${RSC[@]}" <&-
+env25 "no TTY (setsid), TERM unset" env -u TERM setsid -w "${RSC[@]}" < /dev/null
+env25 "empty environment, minimal PATH" env -i PATH=/usr/bin:/bin "${RSC[@]}" < /dev/null
+env25 "PATH of a directory that does not exist" env -i PATH=/nonexistent "${RSC[@]}" < /dev/null
+env25 "LANG=C" env LANG=C LC_ALL=C "${RSC[@]}" < /dev/null
+env25 "an invalid locale" env LANG=xx_XX.UTF-8 LC_ALL=xx_XX.UTF-8 LANGUAGE=xx "${RSC[@]}" < /dev/null
+env25 "umask 000" sh -c 'umask 000; exec "$@"' sh "${RSC[@]}" < /dev/null
+env25 "umask 077" sh -c 'umask 077; exec "$@"' sh "${RSC[@]}" < /dev/null
+env -i PATH=/usr/bin:/bin LANG=xx_XX.UTF-8 sh -c 'umask 000; exec "$@"' sh "$RS_BIN" --root "$D10" --user alice check --postinstall <&- > "$T/e.out" 2> "$T/e.err"; rc=$?
+check "--postinstall with stdin closed, no TERM, a bad locale and umask 000: exit 0 (got $rc)" [ $rc -eq 0 ]
+check "text with TERM unset and no terminal: no colour" no_esc "$T/e.out" "$T/e.err"
+check "check wrote nothing into the host tree (all the runs above)" [ "$(fingerprint "$D10")" = "$before" ]
+
+# ---- §H 28: output errors (on a host where check exits 0) ----------------------------
+D10=$D
+for fmt in text json; do
+	"$RS_BIN" --root "$D10" --user alice check --engine containerd --format $fmt 2> "$T/p.err" < /dev/null | head -n1 > /dev/null
+	rc=${PIPESTATUS[0]}
+	check "$fmt | head -1: no crash (exit $rc), no sanitizer report" survived "$rc" "$T/p.err"
+	{ sleep 0.3; exec "$RS_BIN" --root "$D10" --user alice check --engine containerd --format $fmt 2> "$T/p.err" < /dev/null; } | true
+	rc=${PIPESTATUS[0]}
+	check "$fmt into a pipe already closed: no crash (exit $rc), no sanitizer report" survived "$rc" "$T/p.err"
+	"$RS_BIN" --root "$D10" --user alice check --engine containerd --format $fmt >&- 2> "$T/p.err" < /dev/null; rc=$?
+	check "$fmt with stdout closed: no crash (exit $rc), no sanitizer report" survived "$rc" "$T/p.err"
+	if [ -w /dev/full ]; then
+		"$RS_BIN" --root "$D10" --user alice check --engine containerd --format $fmt > /dev/full 2> "$T/p.err" < /dev/null; rc=$?
+		check "$fmt into a full disk (/dev/full): no crash (exit $rc), no sanitizer report" survived "$rc" "$T/p.err"
+		check "$fmt into a full disk: the lost report is an error, not exit 0 (§4: 3 for an internal error)" [ "$rc" -ne 0 ]
+	fi
+done
+
+done_testing
