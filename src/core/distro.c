@@ -5,7 +5,7 @@
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 
-enum vtype { V_STR, V_INT, V_BOOL, V_STRMAP, V_STRLIST, V_OBJ, V_KVER, V_VERSIONS };
+enum vtype { V_KVERMAP, V_STR, V_INT, V_BOOL, V_STRMAP, V_STRLIST, V_OBJ, V_KVER, V_VERSIONS };
 
 struct key_schema {
 	const char *key;
@@ -43,7 +43,7 @@ static const struct key_schema match_keys[] = {
 };
 
 static const struct key_schema threshold_keys[] = {
-	{"kernel_min", V_STRMAP, NULL},
+	{"kernel_min", V_KVERMAP, NULL},
 	{"overlay_userns", V_KVER, NULL},
 	{"fuse_overlayfs", V_KVER, NULL},
 	{"selinux_overlay", V_KVER, NULL},
@@ -91,6 +91,15 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 			if (!json_is_string(x) && !(json_is_null(x)))
 				return rs_error_setx(err, EINVAL, "%s.%s.%s: not a string", where,
 						     k->key, key);
+		}
+		return 0;
+	case V_KVERMAP:
+		if (!json_is_object(v))
+			break;
+		json_object_foreach((json_t *)v, key, x) {
+			if (!json_is_string(x) || rs_kver_parse(json_string_value(x), &kv) < 0)
+				return rs_error_setx(err, EINVAL, "%s.%s.%s: not a kernel version",
+						     where, k->key, key);
 		}
 		return 0;
 	case V_STRLIST:

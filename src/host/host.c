@@ -90,8 +90,17 @@ static int read_fd(int fd, size_t max, char **buf, size_t *len)
 
 	for (;;) {
 		if (n == cap) {
-			if (cap >= max)
-				return -EFBIG;
+			if (cap >= max) {
+				char c;
+				ssize_t x;
+				while ((x = read(fd, &c, 1)) < 0 && errno == EINTR)
+					;
+				if (x < 0)
+					return -errno;
+				if (x > 0)
+					return -EFBIG;
+				break;
+			}
 			cap = cap * 2 > max ? max : cap * 2;
 			b = rs_xrealloc(b, cap + 1);
 		}
@@ -118,6 +127,9 @@ int rs_host_read(const struct rs_host *h, const char *rel, size_t max, char **bu
 	int r;
 
 	fd = host_openat_raw(h, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0 && errno == ENXIO)
+		return rs_error_setx(err, EINVAL, "cannot read '/%s': not a regular file",
+				     rs_host_rel(rel));
 	if (fd < 0)
 		return rs_error_set(err, errno, "cannot open '/%s'", rs_host_rel(rel));
 	if (fstat(fd, &st) < 0)

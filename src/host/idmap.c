@@ -99,11 +99,17 @@ int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, s
 	uint64_t next = 1;
 	for (size_t i = 0; i < n && out->n < RS_IDMAP_MAX; i++) {
 		/* ids inside stay below 2^32 - 1 (the kernel's "no id") */
-		if (next + s[i].count > UINT32_MAX)
+		uint64_t count = s[i].count;
+		/* outside ids stop below (u32)-1 too: the kernel refuses the map */
+		if (s[i].start >= UINT32_MAX)
 			break;
-		out->e[out->n++] = (struct rs_idmap_extent){next, s[i].start, s[i].count};
-		out->subordinate += s[i].count;
-		next += s[i].count;
+		if (s[i].start + count > UINT32_MAX)
+			count = UINT32_MAX - s[i].start;
+		if (next + count > UINT32_MAX)
+			break;
+		out->e[out->n++] = (struct rs_idmap_extent){next, s[i].start, count};
+		out->subordinate += count;
+		next += count;
 	}
 	return 0;
 }

@@ -259,8 +259,14 @@ static void toml_line(char *line, bool nul, unsigned no _unused_, void *ud)
 		return;
 	if (*s == '[') {
 		char *end = strchr(s, ']');
-		if (!end || s[1] == '[')
+		if (!end)
 			return;
+		if (s[1] == '[') {
+			/* an array of tables: no [section] key lives there */
+			free(t->cur);
+			t->cur = rs_xstrdup("[[");
+			return;
+		}
 		*end = '\0';
 		free(t->cur);
 		t->cur = rs_xstrdup(rs_strstrip(s + 1));

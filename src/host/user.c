@@ -25,6 +25,33 @@ static FILE *host_fopen(const struct rs_host *h, const char *rel)
 	return f;
 }
 
+
+/* fgetpwent_r/fgetgrent_r with a buffer that grows on ERANGE (glibc puts the
+ * stream back at the start of the line), so one long line hides nothing. */
+static int next_pw(FILE *f, struct passwd *pw, char **buf, size_t *cap)
+{
+	struct passwd *res;
+	for (;;) {
+		int r = fgetpwent_r(f, pw, *buf, *cap, &res);
+		if (r != ERANGE || *cap >= (1u << 24))
+			return r;
+		*cap *= 2;
+		*buf = rs_xrealloc(*buf, *cap);
+	}
+}
+
+static int next_gr(FILE *f, struct group *gr, char **buf, size_t *cap)
+{
+	struct group *res;
+	for (;;) {
+		int r = fgetgrent_r(f, gr, *buf, *cap, &res);
+		if (r != ERANGE || *cap >= (1u << 24))
+			return r;
+		*cap *= 2;
+		*buf = rs_xrealloc(*buf, *cap);
+	}
+}
+
 static bool name_is_valid(const char *s)
 {
 	size_t n = strlen(s);
@@ -46,12 +73,13 @@ static int passwd_find(const struct rs_host *h, const char *name, bool by_uid, u
 		       struct rs_user *out)
 {
 	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
-	char buf[4096];
-	struct passwd pw, *res;
+	size_t cap = 4096;
+	_cleanup_free_ char *buf = rs_xmalloc(cap);
+	struct passwd pw;
 
 	if (!f)
 		return -errno;
-	while (fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0) {
+	while (next_pw(f, &pw, &buf, &cap) == 0) {
 		if (by_uid ? pw.pw_uid == uid : strcmp(pw.pw_name, name) == 0) {
 			user_fill(out, &pw);
 			return 0;
@@ -72,13 +100,14 @@ static void user_add_group(struct rs_user *u, gid_t g)
 static void user_load_groups(const struct rs_host *h, struct rs_user *u)
 {
 	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
-	char buf[16384];
-	struct group gr, *res;
+	size_t cap = 16384;
+	_cleanup_free_ char *buf = rs_xmalloc(cap);
+	struct group gr;
 
 	user_add_group(u, u->gid);
 	if (!f)
 		return;
-	while (fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0) {
+	while (next_gr(f, &gr, &buf, &cap) == 0) {
 		for (char **m = gr.gr_mem; m && *m; m++)
 			if (strcmp(*m, u->name) == 0)
 				user_add_group(u, gr.gr_gid);
@@ -130,12 +159,13 @@ bool rs_user_in_group(const struct rs_user *u, gid_t gid)
 int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out)
 {
 	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
-	char buf[16384];
-	struct group gr, *res;
+	size_t cap = 16384;
+	_cleanup_free_ char *buf = rs_xmalloc(cap);
+	struct group gr;
 
 	if (!f)
 		return -ENOENT;
-	while (fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0) {
+	while (next_gr(f, &gr, &buf, &cap) == 0) {
 		if (strcmp(gr.gr_name, name) == 0) {
 			*out = gr.gr_gid;
 			return 0;
@@ -156,12 +186,13 @@ char *rs_user_name_of(const struct rs_host *h, uid_t uid)
 char *rs_group_name_of(const struct rs_host *h, gid_t gid)
 {
 	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
-	char buf[16384];
-	struct group gr, *res;
+	size_t cap = 16384;
+	_cleanup_free_ char *buf = rs_xmalloc(cap);
+	struct group gr;
 
 	if (!f)
 		return NULL;
-	while (fgetgrent_r(f, &gr, buf, sizeof(buf), &res) == 0)
+	while (next_gr(f, &gr, &buf, &cap) == 0)
 		if (gr.gr_gid == gid)
 			return rs_xstrdup(gr.gr_name);
 	return NULL;
@@ -170,14 +201,15 @@ char *rs_group_name_of(const struct rs_host *h, gid_t gid)
 size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out)
 {
 	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
-	char buf[4096];
-	struct passwd pw, *res;
+	size_t bcap = 4096;
+	_cleanup_free_ char *buf = rs_xmalloc(bcap);
+	struct passwd pw;
 	size_t n = 0, cap = 0;
 
 	*out = NULL;
 	if (!f)
 		return 0;
-	while (fgetpwent_r(f, &pw, buf, sizeof(buf), &res) == 0) {
+	while (next_pw(f, &pw, &buf, &bcap) == 0) {
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			*out = rs_xrealloc(*out, cap * sizeof(uint32_t));

@@ -22,7 +22,8 @@ static const struct {
 	{"mnt", CLONE_NEWNS},
 };
 
-/* fd of /proc/pid/ns/name when it differs from ours, else -1. */
+/* fd of /proc/pid/ns/name when it differs from ours, -1 when it is ours,
+ * -2 when it cannot be opened (the process is going away). */
 static int ns_fd_if_other(pid_t pid, const char *name)
 {
 	char path[64];
@@ -31,7 +32,7 @@ static int ns_fd_if_other(pid_t pid, const char *name)
 	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return -1;
+		return -2;
 	snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
 	if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
 		close(fd);
@@ -73,8 +74,18 @@ int rs_nsenter_run(const char *dir, char **argv, struct rs_error **err)
 	int pid = rs_state_child_pid(dir, err);
 	if (pid < 0)
 		return RS_LAUNCH_EXIT_SETUP;
-	for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
 		fds[i] = ns_fd_if_other(pid, ns_order[i].name);
+		/* never run half-joined: every namespace is ours or joinable */
+		if (fds[i] == -2) {
+			for (size_t j = 0; j < i; j++)
+				if (fds[j] >= 0)
+					close(fds[j]);
+			rs_error_setx(err, ESRCH, "the %s namespace of pid %d cannot be opened: the "
+				      "launch is gone (stale state)", ns_order[i].name, pid);
+			return RS_LAUNCH_EXIT_SETUP;
+		}
+	}
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "/");
 	for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {

@@ -10,6 +10,23 @@
 #include "launch/launch.h"
 #include "lib/xalloc.h"
 
+/* The state letter of /proc/PID/stat ('Z' for a zombie), or 0. */
+static char proc_state(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	char *p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 unsigned long long rs_proc_starttime(pid_t pid)
 {
 	char path[64], buf[1024];
@@ -205,7 +222,9 @@ int rs_state_child_pid(const char *dir, struct rs_error **err)
 	if (r < 0 || r2 < 0 || pid == 0 || pid > 4194304)
 		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'", dir);
 	/* pids are reused: the start time tells our process from a newcomer */
-	if (rs_proc_starttime((pid_t)pid) != start)
+	/* a zombie keeps its start time but has no namespaces left to join
+	 * (a killed launcher's command, unreaped where PID 1 does not reap) */
+	if (rs_proc_starttime((pid_t)pid) != start || proc_state((pid_t)pid) == 'Z')
 		return rs_error_setx(err, ESRCH, "'%s/child_pid' names pid %llu, which is no longer "
 				     "the launch's process (stale state)", dir, pid);
 	return (int)pid;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The host layer: root-relative reads, users and groups, access, id maps. */
+/* src/host/host.c: every read is relative to a root, never escapes it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,195 +7,452 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
 #include <unistd.h>
-#include "host/access.h"
 #include "host/host.h"
-#include "host/idmap.h"
-#include "host/user.h"
 
-static char root[64];
-static struct rs_host *h;
+struct fx {
+	char root[64];
+	struct rs_host *h;
+};
 
-static void put(const char *rel, const char *text)
+static const char *at(struct fx *f, const char *rel)
 {
-	char p[256];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	static char p[4][512];
+	static int k;
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", f->root, rel);
+	return p[k];
 }
 
-static char *at(const char *rel)
+static void mkdirs(struct fx *f, const char *rel, mode_t mode)
 {
-	static char p[256];
-	snprintf(p, sizeof(p), "%s/%s", root, rel);
-	return p;
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", f->root, rel);
+	for (char *s = p + strlen(f->root) + 1; (s = strchr(s, '/')); s++) {
+		*s = '\0';
+		mkdir(p, 0755);
+		*s = '/';
+	}
+	if (mkdir(p, mode) < 0 && errno != EEXIST)
+		fail_msg("mkdir %s: %s", p, strerror(errno));
+	chmod(p, mode);
+}
+
+static void put(struct fx *f, const char *rel, const char *text)
+{
+	FILE *fp = fopen(at(f, rel), "w");
+	if (!fp)
+		fail_msg("cannot create %s: %s", at(f, rel), strerror(errno));
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(p) : unlink(p);
 }
 
 static int setup(void **state)
 {
-	(void)state;
-	snprintf(root, sizeof(root), "/tmp/rs-host.XXXXXX");
-	if (!mkdtemp(root))
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->root, sizeof(f->root), "/tmp/rs-host.XXXXXX");
+	if (!mkdtemp(f->root))
 		return -1;
-	mkdir(at("etc"), 0755);
-	mkdir(at("home"), 0755);
-	mkdir(at("home/alice"), 0700);
-	put("etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
-			  "bob:x:1001:1001::/home/bob:/bin/sh\n");
-	put("etc/group", "root:x:0:\nalice:x:1000:\nkvm:x:36:alice,bob\nstaff:x:50:bob\n");
-	put("etc/subuid", "bob:100000:65536\nalice:300000:65536\n1000:200000:65536\n"
-			  "alice:1000:1\nalice:365536:10\n");
-	put("etc/subgid", "alice:300000:65536\n");
-	chown(at("home/alice"), 1000, 1000);
-	return rs_host_open(root, &h, NULL);
+	mkdirs(f, "etc", 0755);
+	mkdirs(f, "usr/lib", 0755);
+	mkdirs(f, "home/alice", 0700);
+	put(f, "etc/passwd", "root:x:0:0::/root:/bin/sh\nfixture:x:4242:4242::/:/bin/sh\n");
+	put(f, "usr/lib/os-release", "ID=fixture\n");
+	if (rs_host_open(f->root, &f->h, NULL) < 0)
+		return -1;
+	*state = f;
+	return 0;
 }
 
 static int teardown(void **state)
 {
-	(void)state;
-	char cmd[128];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	struct fx *f = *state;
+	rs_host_free(f->h);
+	int r = nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return r;
+}
+
+/* Reads rel whole; returns the status and (on success) the text in *out. */
+static int rd(struct fx *f, const char *rel, size_t max, char **out)
+{
+	size_t len = 12345;
+	*out = NULL;
+	struct rs_error *e = NULL;
+	int r = rs_host_read(f->h, rel, max, out, &len, &e);
+	if (r == 0) {
+		assert_null(e);
+		assert_int_equal(len, strlen(*out));
+	} else {
+		assert_null(*out);
+		assert_non_null(e); /* every failure carries one line of context */
+		assert_non_null(e->msg);
+		assert_int_equal(e->code, -r);
+		rs_error_free(e);
+	}
+	return r;
+}
+
+static void test_host_open_fixture_root_not_live(void **state)
+{
+	struct fx *f = *state;
+	assert_false(f->h->live);
+	assert_true(f->h->root[0] == '/');
+	assert_non_null(strstr(f->h->root, "rs-host."));
+	assert_true(f->h->root[strlen(f->h->root) - 1] != '/');
+	struct rs_host *h = NULL;
+	assert_int_equal(rs_host_open("/", &h, NULL), 0);
+	assert_true(h->live);
+	assert_string_equal(h->root, "");
 	rs_host_free(h);
-	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void test_host_read_regular_and_refusals(void **state)
+static void test_host_open_missing_root_enoent_with_error(void **state)
 {
-	(void)state;
-	char *buf = NULL;
-	size_t len;
-	assert_int_equal(rs_host_read(h, "etc/group", 1 << 20, &buf, &len, NULL), 0);
-	assert_non_null(strstr(buf, "kvm"));
-	free(buf);
-	assert_int_equal(rs_host_read(h, "etc/none", 1 << 20, &buf, &len, NULL), -ENOENT);
-	assert_int_equal(rs_host_read(h, "etc", 1 << 20, &buf, &len, NULL), -EISDIR);
-	assert_int_equal(mkfifo(at("etc/fifo"), 0644), 0);
-	assert_int_equal(rs_host_read(h, "etc/fifo", 1 << 20, &buf, &len, NULL), -EINVAL);
-	assert_int_equal(rs_host_read(h, "etc/passwd", 16, &buf, &len, NULL), -EFBIG);
+	struct fx *f = *state;
+	struct rs_host *h = NULL;
+	struct rs_error *e = NULL;
+	assert_int_equal(rs_host_open(at(f, "nope"), &h, &e), -ENOENT);
+	assert_null(h);
+	assert_non_null(e);
+	assert_non_null(strstr(e->msg, "nope"));
+	rs_error_free(e);
+	assert_int_equal(rs_host_open(at(f, "etc/passwd"), &h, NULL), -ENOTDIR);
 }
 
-static void test_host_absolute_symlink_stays_in_root(void **state)
+static void test_host_read_regular_file_whole_nul_terminated(void **state)
 {
-	(void)state;
-	char *buf = NULL;
-	size_t len;
-	/* /etc/os-release -> /usr/lib/os-release must mean the tree's, never the machine's */
-	mkdir(at("usr"), 0755);
-	mkdir(at("usr/lib"), 0755);
-	put("usr/lib/os-release", "ID=fixture\n");
-	assert_int_equal(symlink("/usr/lib/os-release", at("etc/os-release")), 0);
-	assert_int_equal(rs_host_read(h, "etc/os-release", 1 << 20, &buf, &len, NULL), 0);
-	assert_string_equal(buf, "ID=fixture\n");
-	free(buf);
-	assert_int_equal(symlink("/etc/hostname", at("etc/escape")), 0);
-	assert_int_equal(rs_host_read(h, "etc/escape", 1 << 20, &buf, &len, NULL), -ENOENT);
+	struct fx *f = *state;
+	char *b;
+	assert_int_equal(rd(f, "etc/passwd", RS_HOST_READ_MAX, &b), 0);
+	assert_string_equal(b, "root:x:0:0::/root:/bin/sh\nfixture:x:4242:4242::/:/bin/sh\n");
+	free(b);
+	/* leading slashes are ignored: paths are root-relative */
+	assert_int_equal(rd(f, "///etc/passwd", RS_HOST_READ_MAX, &b), 0);
+	assert_non_null(strstr(b, "fixture"));
+	free(b);
+	put(f, "etc/empty", "");
+	assert_int_equal(rd(f, "etc/empty", RS_HOST_READ_MAX, &b), 0);
+	assert_string_equal(b, "");
+	free(b);
 }
 
-static void test_host_canonical_and_listdir(void **state)
+static void test_host_read_larger_than_first_chunk_complete(void **state)
 {
-	(void)state;
+	struct fx *f = *state;
+	char *big = malloc(100001);
+	for (int i = 0; i < 100000; i++)
+		big[i] = (char)('a' + i % 26);
+	big[100000] = '\0';
+	put(f, "etc/big", big);
+	char *b;
+	assert_int_equal(rd(f, "etc/big", RS_HOST_READ_MAX, &b), 0);
+	assert_int_equal(strlen(b), 100000);
+	assert_memory_equal(b, big, 100000);
+	free(b);
+	free(big);
+}
+
+static void test_host_read_missing_enoent(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	assert_int_equal(rd(f, "etc/none", RS_HOST_READ_MAX, &b), -ENOENT);
+	assert_int_equal(rd(f, "nodir/none", RS_HOST_READ_MAX, &b), -ENOENT);
+}
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+	static const char m[] = "rs_host_read blocked on a FIFO\n";
+	if (write(2, m, sizeof(m) - 1) < 0)
+		_exit(3);
+	_exit(2);
+}
+
+static void test_host_read_fifo_refused_without_blocking(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	assert_int_equal(mkfifo(at(f, "etc/fifo"), 0644), 0);
+	signal(SIGALRM, on_alarm);
+	alarm(3);
+	int r = rd(f, "etc/fifo", RS_HOST_READ_MAX, &b);
+	alarm(0);
+	signal(SIGALRM, SIG_DFL);
+	assert_int_equal(r, -EINVAL);
+}
+
+static void test_host_read_char_device_refused_einval(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	if (mknod(at(f, "etc/zero"), S_IFCHR | 0666, makedev(1, 5)) < 0)
+		skip(); /* not root, or nodev */
+	assert_int_equal(rd(f, "etc/zero", RS_HOST_READ_MAX, &b), -EINVAL);
+}
+
+/* host.h: "A FIFO, socket, device or directory is refused with -EINVAL / -EISDIR" */
+static void test_host_read_socket_refused_einval(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct sockaddr_un a = {.sun_family = AF_UNIX};
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", at(f, "etc/sock"));
+	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
+	int r = rd(f, "etc/sock", RS_HOST_READ_MAX, &b);
+	close(s);
+	assert_int_equal(r, -EINVAL);
+}
+
+static void test_host_read_directory_eisdir(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	assert_int_equal(rd(f, "etc", RS_HOST_READ_MAX, &b), -EISDIR);
+	assert_int_equal(rd(f, "", RS_HOST_READ_MAX, &b), -EISDIR);
+}
+
+static void test_host_read_too_large_efbig(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	put(f, "etc/17", "0123456789abcdef\n");
+	assert_int_equal(rd(f, "etc/17", 16, &b), -EFBIG);
+	assert_int_equal(rd(f, "etc/17", 1, &b), -EFBIG);
+	char *big = malloc(10001);
+	memset(big, 'x', 10000);
+	big[10000] = '\0';
+	put(f, "etc/10000", big);
+	free(big);
+	assert_int_equal(rd(f, "etc/10000", 9999, &b), -EFBIG);
+	assert_int_equal(rd(f, "etc/10000", 10001, &b), 0);
+	free(b);
+}
+
+/* the message says "larger than MAX bytes": a file of exactly MAX is not */
+static void test_host_read_exactly_max_bytes_accepted(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	put(f, "etc/16", "0123456789abcdef");
+	assert_int_equal(rd(f, "etc/16", 16, &b), 0);
+	assert_string_equal(b, "0123456789abcdef");
+	free(b);
+}
+
+static void test_host_absolute_symlink_resolves_inside_root(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	assert_int_equal(symlink("/usr/lib/os-release", at(f, "etc/os-release")), 0);
+	assert_int_equal(rd(f, "etc/os-release", RS_HOST_READ_MAX, &b), 0);
+	assert_string_equal(b, "ID=fixture\n");
+	free(b);
+	/* a link to /etc/passwd is the tree's passwd, never the machine's */
+	assert_int_equal(symlink("/etc/passwd", at(f, "usr/lib/pw")), 0);
+	assert_int_equal(rd(f, "usr/lib/pw", RS_HOST_READ_MAX, &b), 0);
+	assert_non_null(strstr(b, "fixture:x:4242"));
+	free(b);
+}
+
+static void test_host_absolute_symlink_never_reaches_real_etc(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	/* present on this machine, absent in the tree */
+	assert_int_equal(access("/bin/sh", F_OK), 0);
+	assert_int_equal(symlink("/bin/sh", at(f, "etc/escape")), 0);
+	assert_int_equal(rd(f, "etc/escape", RS_HOST_READ_MAX, &b), -ENOENT);
+	assert_false(rs_host_exists(f->h, "etc/escape/."));
+	/* a directory link to /etc stays in the tree's etc */
+	assert_int_equal(symlink("/etc", at(f, "usr/etc")), 0);
+	assert_int_equal(rd(f, "usr/etc/passwd", RS_HOST_READ_MAX, &b), 0);
+	assert_non_null(strstr(b, "fixture"));
+	free(b);
+	assert_int_equal(rd(f, "usr/etc/hostname", RS_HOST_READ_MAX, &b), -ENOENT);
+}
+
+static void test_host_dotdot_symlink_clamped_at_root(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	assert_int_equal(symlink("../../../../../../../../etc/passwd", at(f, "usr/lib/up")), 0);
+	assert_int_equal(rd(f, "usr/lib/up", RS_HOST_READ_MAX, &b), 0);
+	assert_non_null(strstr(b, "fixture"));
+	free(b);
+	assert_int_equal(rd(f, "../../../etc/passwd", RS_HOST_READ_MAX, &b), 0);
+	assert_non_null(strstr(b, "fixture"));
+	free(b);
+}
+
+static void test_host_stat_nofollow_sees_link(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+	assert_int_equal(symlink("/usr/lib/os-release", at(f, "etc/l")), 0);
+	assert_int_equal(rs_host_stat(f->h, "etc/l", &st, true), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(rs_host_stat(f->h, "etc/l", &st, false), 0);
+	assert_true(S_ISREG(st.st_mode));
+	assert_int_equal(rs_host_stat(f->h, "etc/nope", &st, false), -ENOENT);
+	assert_true(rs_host_exists(f->h, "etc/l"));
+	assert_false(rs_host_exists(f->h, "etc/nope"));
+}
+
+static void test_host_path_rel_joined_under_root(void **state)
+{
+	struct fx *f = *state;
+	char *p = rs_host_path(f->h, "/etc/passwd");
+	assert_string_equal(p, at(f, "etc/passwd"));
+	free(p);
+	assert_string_equal(rs_host_rel("///etc/x"), "etc/x");
+	assert_string_equal(rs_host_rel("/"), ".");
+	assert_string_equal(rs_host_rel("etc"), "etc");
+}
+
+static void canon_expect(struct fx *f, const char *rel, const char *want)
+{
 	char *c = NULL;
-	assert_int_equal(rs_host_canonical(h, "home/alice/.local/share/containerd", &c), 0);
-	assert_string_equal(c, "/home/alice/.local/share/containerd");
+	int r = rs_host_canonical(f->h, rel, &c);
+	if (r < 0)
+		fail_msg("canonical('%s'): %s", rel, strerror(-r));
+	if (strcmp(c, want) != 0) {
+		char m[512];
+		snprintf(m, sizeof(m), "canonical('%s') = '%s', want '%s'", rel, c, want);
+		free(c);
+		fail_msg("%s", m);
+	}
 	free(c);
-	assert_int_equal(symlink("/home", at("var")), 0);
-	assert_int_equal(rs_host_canonical(h, "var/alice/x", &c), 0);
-	assert_string_equal(c, "/home/alice/x");
-	free(c);
+}
+
+static void test_host_canonical_existing_path(void **state)
+{
+	struct fx *f = *state;
+	canon_expect(f, "etc/passwd", "/etc/passwd");
+	canon_expect(f, "/etc/passwd", "/etc/passwd");
+	canon_expect(f, "etc", "/etc");
+	canon_expect(f, "", "/");
+	canon_expect(f, "/", "/");
+}
+
+static void test_host_canonical_missing_tail_appended(void **state)
+{
+	struct fx *f = *state;
+	canon_expect(f, "home/alice/.local/share/containerd", "/home/alice/.local/share/containerd");
+	canon_expect(f, "nope", "/nope");
+	canon_expect(f, "nope/a/b", "/nope/a/b");
+}
+
+static void test_host_canonical_symlinked_ancestor_resolved_in_root(void **state)
+{
+	struct fx *f = *state;
+	assert_int_equal(symlink("/home", at(f, "var")), 0);
+	canon_expect(f, "var/alice/x/y", "/home/alice/x/y");
+	canon_expect(f, "var", "/home");
+	assert_int_equal(symlink("alice", at(f, "home/al")), 0);
+	canon_expect(f, "home/al/.local", "/home/alice/.local");
+	/* an absolute link to "/" is the root itself, not the machine's / */
+	assert_int_equal(symlink("/", at(f, "usr/root")), 0);
+	canon_expect(f, "usr/root/etc/passwd", "/etc/passwd");
+}
+
+static void test_host_listdir_sorted_without_dots(void **state)
+{
+	struct fx *f = *state;
+	mkdirs(f, "d", 0755);
+	static const char *const names[] = {"zeta", "alpha", "Beta", "m.conf", "10", "9", ".hidden"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char rel[64];
+		snprintf(rel, sizeof(rel), "d/%s", names[i]);
+		put(f, rel, "x");
+	}
+	mkdirs(f, "d/sub", 0755);
 	struct rs_strv v = {0};
-	assert_int_equal(rs_host_listdir(h, "etc", &v, NULL), 0);
-	for (size_t i = 1; i < v.n; i++)
-		assert_true(strcmp(v.v[i - 1], v.v[i]) < 0);
+	assert_int_equal(rs_host_listdir(f->h, "d", &v, NULL), 0);
+	static const char *const want[] = {".hidden", "10", "9", "Beta", "alpha", "m.conf", "sub",
+					   "zeta"};
+	assert_int_equal(v.n, 8);
+	for (size_t i = 0; i < 8; i++)
+		assert_string_equal(v.v[i], want[i]);
+	assert_null(v.v[8]);
 	rs_strv_free(&v);
 }
 
-static void test_user_resolve_by_name_uid_and_errors(void **state)
+static void test_host_listdir_empty_missing_and_file(void **state)
 {
-	(void)state;
-	struct rs_user u;
-	assert_int_equal(rs_user_resolve(h, "alice", &u, NULL), 0);
-	assert_int_equal(u.uid, 1000);
-	assert_string_equal(u.home, "/home/alice");
-	assert_true(rs_user_in_group(&u, 36));
-	assert_false(rs_user_in_group(&u, 50));
-	rs_user_clear(&u);
-	assert_int_equal(rs_user_resolve(h, "1001", &u, NULL), 0);
-	assert_string_equal(u.name, "bob");
-	assert_true(rs_user_in_group(&u, 50));
-	rs_user_clear(&u);
-	assert_int_equal(rs_user_resolve(h, "carol", &u, NULL), -ENOENT);
-	assert_int_equal(rs_user_resolve(h, "a:b", &u, NULL), -EINVAL);
-	assert_int_equal(rs_user_resolve(h, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &u, NULL), -EINVAL);
-	gid_t g;
-	assert_int_equal(rs_group_gid(h, "kvm", &g), 0);
-	assert_int_equal(g, 36);
-	assert_int_equal(rs_group_gid(h, "nope", &g), -ENOENT);
+	struct fx *f = *state;
+	struct rs_strv v = {0};
+	mkdirs(f, "empty", 0755);
+	assert_int_equal(rs_host_listdir(f->h, "empty", &v, NULL), 0);
+	assert_int_equal(v.n, 0);
+	struct rs_error *e = NULL;
+	assert_int_equal(rs_host_listdir(f->h, "nope", &v, &e), -ENOENT);
+	assert_non_null(e);
+	rs_error_free(e);
+	assert_int_equal(rs_host_listdir(f->h, "etc/passwd", &v, NULL), -ENOTDIR);
+	assert_int_equal(v.n, 0);
+	rs_strv_free(&v);
 }
 
-static void test_access_bits_groups_and_parents(void **state)
+static void test_host_openat_missing_enoent_with_error(void **state)
 {
-	(void)state;
-	struct rs_user alice, bob, rootu;
-	rs_user_resolve(h, "alice", &alice, NULL);
-	rs_user_resolve(h, "bob", &bob, NULL);
-	rs_user_resolve(h, "root", &rootu, NULL);
-	put("etc/kvmfile", "x");
-	chown(at("etc/kvmfile"), 0, 36);
-	chmod(at("etc/kvmfile"), 0660);
-	assert_int_equal(rs_access_user(h, &alice, "etc/kvmfile", R_OK | W_OK), 1);
-	chmod(at("etc/kvmfile"), 0600);
-	assert_int_equal(rs_access_user(h, &alice, "etc/kvmfile", R_OK), 0);
-	assert_int_equal(rs_access_user(h, &rootu, "etc/kvmfile", R_OK | W_OK), 1);
-	put("home/alice/f", "x");
-	chown(at("home/alice/f"), 1000, 1000);
-	chmod(at("home/alice/f"), 0644);
-	assert_int_equal(rs_access_user(h, &alice, "home/alice/f", R_OK), 1);
-	/* bob may read the file's bits, but /home/alice (0700) stops him */
-	assert_int_equal(rs_access_user(h, &bob, "home/alice/f", R_OK), 0);
-	assert_true(rs_access_user(h, &alice, "etc/missing", R_OK) < 0);
-	rs_user_clear(&alice);
-	rs_user_clear(&bob);
-	rs_user_clear(&rootu);
+	struct fx *f = *state;
+	struct rs_error *e = NULL;
+	assert_int_equal(rs_host_openat(f->h, "etc/none", O_RDONLY, &e), -ENOENT);
+	assert_non_null(e);
+	assert_non_null(strstr(e->msg, "/etc/none"));
+	rs_error_free(e);
+	int fd = rs_host_openat(f->h, "etc/passwd", O_RDONLY, NULL);
+	assert_true(fd >= 0);
+	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	close(fd);
 }
 
-static void test_idmap_sorted_merged_own_id_cut(void **state)
-{
-	(void)state;
-	struct rs_user alice;
-	struct rs_idmap m;
-	rs_user_resolve(h, "alice", &alice, NULL);
-	assert_int_equal(rs_idmap_build(h, &alice, false, &m, NULL), 0);
-	/* own 1000 -> 0; 1000:1 (own id) dropped; 200000 (by uid), 300000, 365536 merged */
-	assert_int_equal(m.e[0].inside, 0);
-	assert_int_equal(m.e[0].outside, 1000);
-	assert_int_equal(m.n, 3);
-	assert_int_equal(m.e[1].outside, 200000);
-	assert_int_equal(m.e[1].inside, 1);
-	assert_int_equal(m.e[2].outside, 300000);
-	assert_int_equal(m.e[2].count, 65546);
-	assert_int_equal(m.subordinate, 65536 + 65546);
-	unlink(at("etc/subgid"));
-	assert_int_equal(rs_idmap_build(h, &alice, true, &m, NULL), 0);
-	assert_int_equal(m.n, 1);
-	assert_int_equal(m.subordinate, 0);
-	rs_user_clear(&alice);
-}
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_host_read_regular_and_refusals),
-		cmocka_unit_test(test_host_absolute_symlink_stays_in_root),
-		cmocka_unit_test(test_host_canonical_and_listdir),
-		cmocka_unit_test(test_user_resolve_by_name_uid_and_errors),
-		cmocka_unit_test(test_access_bits_groups_and_parents),
-		cmocka_unit_test(test_idmap_sorted_merged_own_id_cut),
+		T(test_host_open_fixture_root_not_live),
+		T(test_host_open_missing_root_enoent_with_error),
+		T(test_host_read_regular_file_whole_nul_terminated),
+		T(test_host_read_larger_than_first_chunk_complete),
+		T(test_host_read_missing_enoent),
+		T(test_host_read_fifo_refused_without_blocking),
+		T(test_host_read_char_device_refused_einval),
+		T(test_host_read_socket_refused_einval),
+		T(test_host_read_directory_eisdir),
+		T(test_host_read_too_large_efbig),
+		T(test_host_read_exactly_max_bytes_accepted),
+		T(test_host_absolute_symlink_resolves_inside_root),
+		T(test_host_absolute_symlink_never_reaches_real_etc),
+		T(test_host_dotdot_symlink_clamped_at_root),
+		T(test_host_stat_nofollow_sees_link),
+		T(test_host_path_rel_joined_under_root),
+		T(test_host_canonical_existing_path),
+		T(test_host_canonical_missing_tail_appended),
+		T(test_host_canonical_symlinked_ancestor_resolved_in_root),
+		T(test_host_listdir_sorted_without_dots),
+		T(test_host_listdir_empty_missing_and_file),
+		T(test_host_openat_missing_enoent_with_error),
 	};
-	return cmocka_run_group_tests_name("host", tests, setup, teardown);
+	return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }

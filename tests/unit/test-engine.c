@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* src/core/engine.c: engine names, the devkit alias, and the engine table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+#include "core/engine.h"
+
+static void test_engine_parse_each_name_single_bit(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *name;
+		enum rs_engine e;
+	} names[] = {
+		{"isulad", RS_ENGINE_ISULAD}, {"containerd", RS_ENGINE_CONTAINERD},
+		{"buildkit", RS_ENGINE_BUILDKIT}, {"podman", RS_ENGINE_PODMAN},
+		{"kata", RS_ENGINE_KATA}, {"oci", RS_ENGINE_OCI},
+	};
+	unsigned seen = 0;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		unsigned m = 0;
+		assert_int_equal(rs_engine_parse(names[i].name, &m), 0);
+		assert_int_equal(m, RS_ENGINE_BIT(names[i].e));
+		assert_int_equal(seen & m, 0);
+		seen |= m;
+	}
+	assert_int_equal(seen, RS_ENGINES_ALL);
+}
+
+static void test_engine_parse_devkit_alias_of_buildkit(void **state)
+{
+	(void)state;
+	unsigned m = 0;
+	assert_int_equal(rs_engine_parse("devkit", &m), 0);
+	assert_int_equal(m, RS_ENGINE_BIT(RS_ENGINE_BUILDKIT));
+}
+
+static void test_engine_parse_all_every_engine(void **state)
+{
+	(void)state;
+	unsigned m = 0;
+	assert_int_equal(rs_engine_parse("all", &m), 0);
+	assert_int_equal(m, RS_ENGINES_ALL);
+	assert_int_equal(m, (1u << RS_ENGINE_COUNT) - 1);
+}
+
+static void test_engine_parse_unknown_einval(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"docker", "", "runc", "isulad ", " kata", "containerd,podman",
+					  "al", "allx", "devkitd", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		unsigned m = 12345;
+		if (rs_engine_parse(*b, &m) != -EINVAL)
+			fail_msg("'%s' accepted", *b);
+	}
+}
+
+static void test_engine_name_round_trips_and_none_is_common(void **state)
+{
+	(void)state;
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
+		unsigned m = 0;
+		assert_int_equal(rs_engine_parse(rs_engine_name(e), &m), 0);
+		assert_int_equal(m, RS_ENGINE_BIT(e));
+	}
+	assert_string_equal(rs_engine_name(RS_ENGINE_NONE), "common");
+	assert_string_equal(rs_engine_name(RS_ENGINE_BUILDKIT), "buildkit");
+}
+
+static void test_engine_info_every_engine_has_binaries(void **state)
+{
+	(void)state;
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
+		const struct rs_engine_info *i = rs_engine_info(e);
+		assert_non_null(i);
+		assert_non_null(i->binaries);
+		assert_non_null(i->binaries[0]);
+		for (const char *const *b = i->binaries; *b; b++)
+			assert_true((*b)[0] != '/'); /* root-relative */
+		if (RS_ENGINES_STORAGE & RS_ENGINE_BIT(e))
+			assert_non_null(i->data_dir);
+	}
+	assert_null(rs_engine_info(RS_ENGINE_NONE));
+	assert_null(rs_engine_info(RS_ENGINE_OCI)->data_dir);
+	assert_string_equal(rs_engine_info(RS_ENGINE_CONTAINERD)->data_dir, ".local/share/containerd");
+	assert_int_equal(RS_ENGINES_STORAGE & RS_ENGINE_BIT(RS_ENGINE_KATA), 0);
+	assert_int_equal(RS_ENGINES_STORAGE & RS_ENGINE_BIT(RS_ENGINE_OCI), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_engine_parse_each_name_single_bit),
+		cmocka_unit_test(test_engine_parse_devkit_alias_of_buildkit),
+		cmocka_unit_test(test_engine_parse_all_every_engine),
+		cmocka_unit_test(test_engine_parse_unknown_einval),
+		cmocka_unit_test(test_engine_name_round_trips_and_none_is_common),
+		cmocka_unit_test(test_engine_info_every_engine_has_binaries),
+	};
+	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
+}

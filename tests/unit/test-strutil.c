@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* src/lib/strutil.c: strict number parsing, kernel versions, strings. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/strutil.h"
+
+/* ---- rs_parse_u64 ---- */
+
+static void test_parse_u64_plain_decimal_parsed(void **state)
+{
+	(void)state;
+	uint64_t v = 7;
+	assert_int_equal(rs_parse_u64("65536", UINT32_MAX, &v), 0);
+	assert_int_equal(v, 65536);
+	assert_int_equal(rs_parse_u64("0", UINT32_MAX, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(rs_parse_u64("1", UINT32_MAX, &v), 0);
+	assert_int_equal(v, 1);
+}
+
+static void test_parse_u64_leading_zeros_rejected(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"00", "01", "010", "0000065536", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		uint64_t v = 42;
+		assert_int_equal(rs_parse_u64(*b, UINT32_MAX, &v), -EINVAL);
+		assert_int_equal(v, 42);
+	}
+}
+
+static void test_parse_u64_hex_and_octal_prefixes_rejected(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"0x10", "0X10", "0x", "0o7", "1e3", "0b1", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		uint64_t v = 42;
+		assert_int_equal(rs_parse_u64(*b, UINT64_MAX, &v), -EINVAL);
+		assert_int_equal(v, 42);
+	}
+}
+
+static void test_parse_u64_sign_rejected(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"+5", "-1", "-0", "+0", "--1", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		uint64_t v = 42;
+		assert_int_equal(rs_parse_u64(*b, UINT64_MAX, &v), -EINVAL);
+		assert_int_equal(v, 42);
+	}
+}
+
+static void test_parse_u64_spaces_and_garbage_rejected(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"", " ", " 1", "1 ", "1\n", "\t1", "1 2", "1a", "a1",
+					  "1.0", "1,000", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		uint64_t v = 42;
+		assert_int_equal(rs_parse_u64(*b, UINT64_MAX, &v), -EINVAL);
+		assert_int_equal(v, 42);
+	}
+	uint64_t v = 42;
+	assert_int_equal(rs_parse_u64(NULL, UINT64_MAX, &v), -EINVAL);
+	assert_int_equal(v, 42);
+}
+
+static void test_parse_u64_exactly_max_accepted(void **state)
+{
+	(void)state;
+	uint64_t v = 0;
+	assert_int_equal(rs_parse_u64("4294967295", UINT32_MAX, &v), 0);
+	assert_int_equal(v, UINT32_MAX);
+	assert_int_equal(rs_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(rs_parse_u64("65521", 65521, &v), 0);
+	assert_int_equal(v, 65521);
+	assert_int_equal(rs_parse_u64("30", 30, &v), 0);
+	assert_int_equal(v, 30);
+}
+
+static void test_parse_u64_one_past_max_erange(void **state)
+{
+	(void)state;
+	uint64_t v = 42;
+	assert_int_equal(rs_parse_u64("4294967296", UINT32_MAX, &v), -ERANGE);
+	assert_int_equal(rs_parse_u64("18446744073709551616", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(rs_parse_u64("99999999999999999999", UINT64_MAX, &v), -ERANGE);
+	assert_int_equal(rs_parse_u64("65522", 65521, &v), -ERANGE);
+	assert_int_equal(rs_parse_u64("31", 30, &v), -ERANGE);
+	assert_int_equal(rs_parse_u64("300", 30, &v), -ERANGE);
+	assert_int_equal(v, 42);
+}
+
+/* max below 9: the first digit alone may already exceed it */
+static void test_parse_u64_single_digit_above_small_max_erange(void **state)
+{
+	(void)state;
+	uint64_t v = 42;
+	assert_int_equal(rs_parse_u64("5", 5, &v), 0);
+	assert_int_equal(v, 5);
+	v = 42;
+	assert_int_equal(rs_parse_u64("7", 5, &v), -ERANGE);
+	assert_int_equal(v, 42);
+	assert_int_equal(rs_parse_u64("1", 0, &v), -ERANGE);
+	assert_int_equal(v, 42);
+}
+
+static void test_parse_u64n_stops_at_length(void **state)
+{
+	(void)state;
+	uint64_t v = 0;
+	assert_int_equal(rs_parse_u64n("100000:65536", 6, UINT32_MAX, &v), 0);
+	assert_int_equal(v, 100000);
+	assert_int_equal(rs_parse_u64n("12", 0, UINT32_MAX, &v), -EINVAL);
+	assert_int_equal(rs_parse_u64n("1:", 2, UINT32_MAX, &v), -EINVAL);
+	assert_int_equal(rs_parse_u64n("1\0002", 3, UINT32_MAX, &v), -EINVAL);
+}
+
+/* ---- kernel versions ---- */
+
+static void expect_kver(const char *s, unsigned a, unsigned b, unsigned c)
+{
+	struct rs_kver k = {99, 99, 99};
+	assert_int_equal(rs_kver_parse(s, &k), 0);
+	assert_int_equal(k.major, a);
+	assert_int_equal(k.minor, b);
+	assert_int_equal(k.patch, c);
+}
+
+static void test_kver_parse_openeuler_release_numbers_only(void **state)
+{
+	(void)state;
+	expect_kver("5.10.0-60.18.0.50.oe2203.x86_64", 5, 10, 0);
+}
+
+static void test_kver_parse_two_components_patch_zero(void **state)
+{
+	(void)state;
+	expect_kver("6.1", 6, 1, 0);
+	expect_kver("5.11", 5, 11, 0);
+}
+
+static void test_kver_parse_el7_release(void **state)
+{
+	(void)state;
+	expect_kver("3.10.0-1160.el7.x86_64", 3, 10, 0);
+}
+
+static void test_kver_parse_plus_suffix_keeps_patch(void **state)
+{
+	(void)state;
+	expect_kver("5.15.133+", 5, 15, 133);
+	expect_kver("6.1.0-18-amd64", 6, 1, 0);
+	expect_kver("4.18.0-372.9.1.el8.x86_64", 4, 18, 0);
+}
+
+static void test_kver_parse_garbage_einval_out_untouched(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"garbage", "", "5", "5.", ".5", "5.x", "x5.10", "v5.10",
+					  "-5.10", "1234567.1", NULL};
+	for (const char *const *b = bad; *b; b++) {
+		struct rs_kver k = {99, 99, 99};
+		assert_int_equal(rs_kver_parse(*b, &k), -EINVAL);
+		assert_int_equal(k.major, 99);
+	}
+	struct rs_kver k;
+	assert_int_equal(rs_kver_parse(NULL, &k), -EINVAL);
+}
+
+static int cmp_str(const char *a, const char *b)
+{
+	struct rs_kver x, y;
+	assert_int_equal(rs_kver_parse(a, &x), 0);
+	assert_int_equal(rs_kver_parse(b, &y), 0);
+	int c = rs_kver_cmp(&x, &y);
+	/* antisymmetric */
+	int d = rs_kver_cmp(&y, &x);
+	assert_true((c < 0 && d > 0) || (c > 0 && d < 0) || (c == 0 && d == 0));
+	return c;
+}
+
+static void test_kver_cmp_orders_numerically(void **state)
+{
+	(void)state;
+	assert_true(cmp_str("5.10.0-60.18.0.50.oe2203.x86_64", "5.11") < 0);
+	assert_true(cmp_str("3.10.0-1160.el7.x86_64", "3.8") > 0);  /* 10 > 8, not "1" < "8" */
+	assert_true(cmp_str("5.4.0", "5.10") < 0);
+	assert_true(cmp_str("10.0", "9.99") > 0);
+	assert_true(cmp_str("5.15.133+", "5.15") > 0);
+	assert_true(cmp_str("5.15.133+", "5.16") < 0);
+	assert_true(cmp_str("6.1", "6.1.0-18-amd64") == 0);
+	assert_true(cmp_str("4.18.0-372.el8", "4.18") == 0);
+	assert_true(cmp_str("4.14", "4.18.0") < 0);
+}
+
+/* ---- strings ---- */
+
+static void test_strstrip_both_ends_stripped_interior_kept(void **state)
+{
+	(void)state;
+	char s[] = " \t a  b \r\n";
+	char *r = rs_strstrip(s);
+	assert_ptr_equal(r, s);
+	assert_string_equal(s, "a  b");
+}
+
+static void test_strstrip_all_space_becomes_empty(void **state)
+{
+	(void)state;
+	char s[] = " \t\r\n\v\f ";
+	assert_string_equal(rs_strstrip(s), "");
+	char e[] = "";
+	assert_string_equal(rs_strstrip(e), "");
+	char n[] = "abc";
+	assert_string_equal(rs_strstrip(n), "abc");
+	char l[] = "   x";
+	assert_string_equal(rs_strstrip(l), "x");
+}
+
+static void test_streq_null_argument_false(void **state)
+{
+	(void)state;
+	assert_true(rs_streq("a", "a"));
+	assert_false(rs_streq("a", "A"));
+	assert_false(rs_streq(NULL, "a"));
+	assert_false(rs_streq("a", NULL));
+	assert_false(rs_streq(NULL, NULL));
+	assert_true(rs_strcaseeq("openEuler", "OPENEULER"));
+	assert_false(rs_strcaseeq("openEuler", "openeule"));
+	assert_false(rs_strcaseeq(NULL, "x"));
+	assert_true(rs_startswith("kernel.x", "kernel."));
+	assert_false(rs_startswith("kern", "kernel."));
+	assert_false(rs_startswith(NULL, "k"));
+	assert_true(rs_startswith("x", ""));
+}
+
+static void test_strv_push_copies_and_null_terminates(void **state)
+{
+	(void)state;
+	struct rs_strv v = {0};
+	char buf[8] = "x";
+	rs_strv_push(&v, buf);
+	buf[0] = 'y'; /* a copy was stored */
+	rs_strv_push(&v, "z");
+	assert_int_equal(v.n, 2);
+	assert_string_equal(v.v[0], "x");
+	assert_string_equal(v.v[1], "z");
+	assert_null(v.v[2]);
+	assert_true(rs_strv_contains(&v, "z"));
+	assert_false(rs_strv_contains(&v, "y"));
+	rs_strv_free(&v);
+	assert_null(v.v);
+	assert_int_equal(v.n, 0);
+	assert_int_equal(v.cap, 0);
+}
+
+static void test_strv_growth_keeps_every_entry(void **state)
+{
+	(void)state;
+	struct rs_strv v = {0};
+	char b[16];
+	for (int i = 0; i < 100; i++) {
+		snprintf(b, sizeof(b), "s%d", i);
+		if (i % 2)
+			rs_strv_push(&v, b);
+		else
+			rs_strv_take(&v, strdup(b));
+		assert_null(v.v[v.n]);
+	}
+	assert_int_equal(v.n, 100);
+	for (int i = 0; i < 100; i++) {
+		snprintf(b, sizeof(b), "s%d", i);
+		assert_string_equal(v.v[i], b);
+	}
+	assert_true(rs_strv_contains(&v, "s99"));
+	assert_false(rs_strv_contains(&v, "s100"));
+	rs_strv_free(&v);
+	rs_strv_free(&v); /* twice is harmless */
+	assert_int_equal(v.n, 0);
+}
+
+static void test_strv_empty_contains_nothing(void **state)
+{
+	(void)state;
+	struct rs_strv v = {0};
+	assert_false(rs_strv_contains(&v, ""));
+	rs_strv_free(&v);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_parse_u64_plain_decimal_parsed),
+		cmocka_unit_test(test_parse_u64_leading_zeros_rejected),
+		cmocka_unit_test(test_parse_u64_hex_and_octal_prefixes_rejected),
+		cmocka_unit_test(test_parse_u64_sign_rejected),
+		cmocka_unit_test(test_parse_u64_spaces_and_garbage_rejected),
+		cmocka_unit_test(test_parse_u64_exactly_max_accepted),
+		cmocka_unit_test(test_parse_u64_one_past_max_erange),
+		cmocka_unit_test(test_parse_u64_single_digit_above_small_max_erange),
+		cmocka_unit_test(test_parse_u64n_stops_at_length),
+		cmocka_unit_test(test_kver_parse_openeuler_release_numbers_only),
+		cmocka_unit_test(test_kver_parse_two_components_patch_zero),
+		cmocka_unit_test(test_kver_parse_el7_release),
+		cmocka_unit_test(test_kver_parse_plus_suffix_keeps_patch),
+		cmocka_unit_test(test_kver_parse_garbage_einval_out_untouched),
+		cmocka_unit_test(test_kver_cmp_orders_numerically),
+		cmocka_unit_test(test_strstrip_both_ends_stripped_interior_kept),
+		cmocka_unit_test(test_strstrip_all_space_becomes_empty),
+		cmocka_unit_test(test_streq_null_argument_false),
+		cmocka_unit_test(test_strv_push_copies_and_null_terminates),
+		cmocka_unit_test(test_strv_growth_keeps_every_entry),
+		cmocka_unit_test(test_strv_empty_contains_nothing),
+	};
+	return cmocka_run_group_tests_name("strutil", tests, NULL, NULL);
+}
