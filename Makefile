@@ -46,7 +46,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
-	check-launch check-oci check-fix check-generate check-package check-deploy \
+	check-launch check-oci check-fix check-generate check-package check-deploy check-security \
 	deps fuzz bench install clean man deb
 
 all: $(BIN)
@@ -134,6 +134,9 @@ check-launch: $(BIN)
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
 
+check-security: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/security/run.sh
+
 check-deploy: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/deploy.sh
 
@@ -151,7 +154,7 @@ check-man: $(BIN)
 
 check: deps
 	$(MAKE) all
-	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix check-generate check-package check-deploy
+	$(MAKE) check-unit check-fuzz check-man check-cli check-live check-launch check-oci check-fix check-generate check-package check-deploy check-security
 
 check-san:
 	$(MAKE) SAN=1 check

@@ -7,7 +7,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 T=$(mktemp -d /tmp/rs-fix.XXXXXX)
-REF="$(cd "$(dirname "$0")/../../../shared/reference" 2>/dev/null && pwd)"
+REF="$(cd "$(dirname "$0")/../fixtures/ref" && pwd)"
 trap 'rm -rf "$T"' EXIT
 
 mkroot() { # DIR ID VERSION

@@ -6,7 +6,7 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
 MK="$HERE/../fixtures/mkhosts.sh"
-REF="$(cd "$HERE/../../../shared/reference" 2>/dev/null && pwd)"
+REF="$(cd "$HERE/../fixtures/ref" && pwd)"
 T=$(mktemp -d /tmp/rs-gen.XXXXXX)
 chmod 755 "$T"
 trap 'rm -rf "$T"' EXIT

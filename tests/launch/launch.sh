@@ -141,7 +141,7 @@ else
 fi
 
 # 11. seed 000 shape: iSulad's daemon.json seen at /etc/isulad/daemon.json
-REF="$(cd "$(dirname "$0")/../../../shared/reference" 2>/dev/null && pwd)"
+REF="$(cd "$(dirname "$0")/../fixtures/ref" && pwd)"
 cp "$REF/isulad/daemon.json" "$W/daemon.json"; chmod 644 "$W/daemon.json"
 out=$(L --cgroupns --copy-up=/run --copy-up=/usr/local --copy-up=/etc --overlay-file="$W/daemon.json:/etc/isulad/daemon.json" -- cat /etc/isulad/daemon.json)
 check "seed 000: daemon.json placed at /etc/isulad/daemon.json" [ "$out" = "$(cat "$W/daemon.json")" ]
