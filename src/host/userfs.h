@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Root acting inside a tree the target user controls (the home, XDG dirs,
+ * the runtime dir, launch state): docs/security.md. Paths there are walked
+ * from a directory fd, never as strings: every symlink and every ".." that
+ * would leave the start is refused, so `~/.local/share -> /var/lib` cannot
+ * turn a purge of the user's podman storage into one of root's. Where the
+ * kernel can enforce it, the work is done with the user's own credentials
+ * (rs_as_user), so a race that swaps a directory for a symlink mid-run
+ * gains the user nothing it could not do itself.
+ */
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include "host/user.h"
+
+/* Opens rel (relative; no leading '/') beneath dirfd, refusing symlinks in
+ * any component and any escape from dirfd: openat2(RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS, Linux 5.6), else a walk of
+ * O_NOFOLLOW opens one component at a time. flags as openat(2); O_CLOEXEC
+ * is added. Return: fd, or -errno (-ELOOP: a symlink on the way; -EXDEV:
+ * ".." above dirfd or an absolute path). */
+int rs_beneath_open(int dirfd, const char *rel, int flags, mode_t mode);
+
+/* The component-by-component walk rs_beneath_open falls back to; the
+ * same answers (exposed for the unit tests). */
+int rs_beneath_walk(int dirfd, const char *rel, int flags, mode_t mode);
+
+/* The directory holding rel beneath dirfd (opened as above) and, in *name,
+ * rel's last component (caller frees). Return: fd or -errno. */
+int rs_beneath_parent(int dirfd, const char *rel, char **name);
+
+/* Removes the entry name of directory dirfd and, for a directory,
+ * everything below it, by fd: each directory is opened O_NOFOLLOW relative
+ * to its parent's fd, symlinks are unlinked and never followed, another
+ * filesystem (a mount point) is not entered, and a directory whose owner
+ * lacks write or search permission on it (0555 image layers) is given u+rwx
+ * first. At most depth levels. Return: 0 (absent counts as done) or the
+ * -errno of the first failure, with *where (caller frees; may be NULL) the
+ * path below dirfd that failed. */
+int rs_remove_beneath(int dirfd, const char *name, unsigned depth, char **where);
+
+/* Runs fn(arg, msg, msglen) in a child process that has u's uid, gid and
+ * supplementary groups, no capabilities (checked with capget) and
+ * no_new_privs, so the kernel enforces exactly what the user may do. The
+ * child is not dumpable (a credential change clears the flag) and dies with
+ * its parent. fn returns >= 0 or -errno and may leave one line in msg. The
+ * wait is bounded by timeout_ms: a child the user stopped or that hangs is
+ * killed. When the caller is not root, or u is root, fn runs as the caller
+ * in a child all the same.
+ * Return: fn's result; -ECHILD (msg says why) when the child could not
+ * drop privileges or died; -ETIMEDOUT past the deadline. */
+typedef int (*rs_as_user_fn)(void *arg, char *msg, size_t msglen);
+int rs_as_user(const struct rs_user *u, rs_as_user_fn fn, void *arg, char *msg, size_t msglen,
+	       unsigned timeout_ms);

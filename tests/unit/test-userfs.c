@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* src/host/userfs.c: walks that refuse symlinks, removal by fd, and work
+ * done with a user's credentials. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "host/userfs.h"
+
+struct fx {
+	char dir[64];
+	int fd;
+};
+
+/* cmd runs with $D set to the scratch directory */
+static void sh(const char *cmd, const char *dir)
+{
+	setenv("D", dir, 1);
+	assert_int_equal(system(cmd), 0);
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	snprintf(f->dir, sizeof(f->dir), "/tmp/rs-ufs.XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	/* home/ (the user's tree) and outside/ (what an attack aims at) */
+	sh("mkdir -p $D/home/a/b $D/outside/keep && echo x > $D/outside/keep/file && "
+	   "ln -s ../../outside $D/home/a/link && ln -s /etc $D/home/abs && echo y > $D/home/a/b/f",
+	   f->dir);
+	char p[128];
+	snprintf(p, sizeof(p), "%s/home", f->dir);
+	f->fd = open(p, O_RDONLY | O_DIRECTORY);
+	*state = f;
+	return f->fd < 0 ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	close(f->fd);
+	setenv("D", f->dir, 1);
+	if (system("chmod -R u+rwx \"$D\"; rm -rf \"$D\"") != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static void beneath_refuses_links_and_escapes(void **state)
+{
+	struct fx *f = *state;
+	int fd = rs_beneath_open(f->fd, "a/b/f", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(rs_beneath_open(f->fd, "a/link/keep/file", O_RDONLY, 0), -ELOOP);
+	assert_int_equal(rs_beneath_open(f->fd, "a/link", O_RDONLY, 0), -ELOOP);
+	assert_int_equal(rs_beneath_open(f->fd, "abs/passwd", O_RDONLY, 0), -ELOOP);
+	assert_int_equal(rs_beneath_open(f->fd, "a/../../outside/keep/file", O_RDONLY, 0), -EXDEV);
+	assert_int_equal(rs_beneath_open(f->fd, "/etc/passwd", O_RDONLY, 0), -EXDEV);
+	assert_int_equal(rs_beneath_open(f->fd, "a/missing", O_RDONLY, 0), -ENOENT);
+}
+
+static void walk_matches_openat2(void **state)
+{
+	struct fx *f = *state;
+	int fd = rs_beneath_walk(f->fd, "a/./b/f", O_RDONLY, 0);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(rs_beneath_walk(f->fd, "a/link/keep/file", O_RDONLY, 0), -ELOOP);
+	assert_int_equal(rs_beneath_walk(f->fd, "a/link", O_RDONLY, 0), -ELOOP);
+	assert_int_equal(rs_beneath_walk(f->fd, "abs/passwd", O_RDONLY, 0), -ELOOP);
+	assert_int_equal(rs_beneath_walk(f->fd, "a/../../outside/keep/file", O_RDONLY, 0), -EXDEV);
+	assert_int_equal(rs_beneath_walk(f->fd, "a/missing/x", O_RDONLY, 0), -ENOENT);
+}
+
+static void parent_gives_dir_and_name(void **state)
+{
+	struct fx *f = *state;
+	char *name = NULL;
+	int fd = rs_beneath_parent(f->fd, "a/b/f", &name);
+	assert_true(fd >= 0);
+	assert_string_equal(name, "f");
+	struct stat st;
+	assert_int_equal(fstatat(fd, name, &st, 0), 0);
+	close(fd);
+	free(name);
+	name = NULL;
+	assert_int_equal(rs_beneath_parent(f->fd, "a/link/keep", &name), -ELOOP);
+	assert_null(name);
+	assert_int_equal(rs_beneath_parent(f->fd, "a/..", &name), -EINVAL);
+}
+
+static void remove_keeps_what_links_point_at(void **state)
+{
+	struct fx *f = *state;
+	char *where = NULL;
+	sh("mkdir -p $D/home/a/ro/deep && echo z > $D/home/a/ro/deep/g && chmod 0555 $D/home/a/ro/deep "
+	   "$D/home/a/ro", f->dir);
+	assert_int_equal(rs_remove_beneath(f->fd, "a", 64, &where), 0);
+	assert_null(where);
+	struct stat st;
+	assert_int_equal(fstatat(f->fd, "a", &st, AT_SYMLINK_NOFOLLOW), -1);
+	char p[128];
+	snprintf(p, sizeof(p), "%s/outside/keep/file", f->dir);
+	assert_int_equal(stat(p, &st), 0);
+	/* a symlink itself is removed, never followed */
+	assert_int_equal(rs_remove_beneath(f->fd, "abs", 64, NULL), 0);
+	assert_int_equal(stat("/etc/passwd", &st), 0);
+	/* absent is done; names with a slash are refused */
+	assert_int_equal(rs_remove_beneath(f->fd, "nothing", 64, NULL), 0);
+	assert_int_equal(rs_remove_beneath(f->fd, "x/y", 64, NULL), -EINVAL);
+	assert_int_equal(rs_remove_beneath(f->fd, "..", 64, NULL), -EINVAL);
+}
+
+static void remove_depth_is_bounded(void **state)
+{
+	struct fx *f = *state;
+	char *where = NULL;
+	sh("mkdir -p $D/home/d/1/2/3", f->dir);
+	assert_int_equal(rs_remove_beneath(f->fd, "d", 2, &where), -ELOOP);
+	assert_non_null(where);
+	assert_string_equal(where, "d/1/2");
+	free(where);
+}
+
+static int report_euid(void *arg, char *msg, size_t len)
+{
+	(void)arg;
+	snprintf(msg, len, "euid %u", (unsigned)geteuid());
+	return (int)geteuid();
+}
+
+static int sleep_long(void *arg, char *msg, size_t len)
+{
+	(void)arg;
+	(void)msg;
+	(void)len;
+	sleep(30);
+	return 0;
+}
+
+static void as_user_drops_and_is_bounded(void **state)
+{
+	(void)state;
+	gid_t g = 65534;
+	struct rs_user nobody = {.name = "nobody", .uid = 65534, .gid = 65534, .groups = &g,
+				 .ngroups = 1};
+	char msg[128];
+	int r = rs_as_user(&nobody, report_euid, NULL, msg, sizeof(msg), 5000);
+	if (geteuid() == 0) {
+		assert_int_equal(r, 65534);
+		assert_string_equal(msg, "euid 65534");
+	} else {
+		assert_int_equal(r, (int)geteuid());
+	}
+	assert_int_equal(rs_as_user(&nobody, sleep_long, NULL, msg, sizeof(msg), 200), -ETIMEDOUT);
+	assert_non_null(strstr(msg, "did not finish"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(beneath_refuses_links_and_escapes, setup, teardown),
+		cmocka_unit_test_setup_teardown(walk_matches_openat2, setup, teardown),
+		cmocka_unit_test_setup_teardown(parent_gives_dir_and_name, setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_keeps_what_links_point_at, setup, teardown),
+		cmocka_unit_test_setup_teardown(remove_depth_is_bounded, setup, teardown),
+		cmocka_unit_test(as_user_drops_and_is_bounded),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
