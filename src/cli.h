@@ -60,6 +60,9 @@ struct rs_cmd {
 int rs_cli_global(struct rs_cli *cli, int c, const char *arg, void (*help)(void));
 _noreturn_ void rs_cli_usage_error(const char *fmt, ...) _printf_(1, 2);
 void rs_cli_msg(const char *fmt, ...) _printf_(1, 2);
+/* rs_escape(s) for a text field; the result stays valid for the next 15
+ * calls (a ring), so one printf can show several fields. NULL gives NULL. */
+const char *rs_cli_esc(const char *s);
 bool rs_cli_use_color(const struct rs_cli *cli, FILE *f);
 /* Flushes stdout; a closed pipe (| head -1) is not an error. Returns code. */
 int rs_cli_finish(int code);

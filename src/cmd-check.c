@@ -48,9 +48,11 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep)
 			w = strlen(rs_rules[i]->id);
 	if (cli->verbosity >= 0)
 		printf("host: %s %s (profile %s), kernel %s, user %s\n",
-		       ctx->os.id ? ctx->os.id : "unknown", ctx->os.version_id ? ctx->os.version_id : "",
-		       ctx->distro.id, ctx->kernel_release ? ctx->kernel_release : "unknown",
-		       ctx->has_user ? ctx->user.name : "(none)");
+		       ctx->os.id ? rs_cli_esc(ctx->os.id) : "unknown",
+		       ctx->os.version_id ? rs_cli_esc(ctx->os.version_id) : "",
+		       rs_cli_esc(ctx->distro.id),
+		       ctx->kernel_release ? rs_cli_esc(ctx->kernel_release) : "unknown",
+		       ctx->has_user ? rs_cli_esc(ctx->user.name) : "(none)");
 	for (size_t i = 0; i < rs_rules_count; i++) {
 		const struct rs_result *r = &ctx->results[i];
 		bool bad = r->f.status >= RS_STATUS_WARN;
@@ -58,9 +60,9 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep)
 			continue;
 		printf("%s%s%s  %-*s  %s\n", color ? status_color(r->f.status) : "",
 		       status_label(r->f.status), color ? "\033[0m" : "", (int)w, r->rule->id,
-		       r->f.message);
+		       rs_cli_esc(r->f.message ? r->f.message : ""));
 		if (bad && r->f.hint)
-			printf("      hint: %s\n", r->f.hint);
+			printf("      hint: %s\n", rs_cli_esc(r->f.hint));
 		if (bad && rs_fixer_exists(r->rule->id))
 			printf("      fix:  rootless-setup fix --rule %s\n", r->rule->id);
 		if (cli->verbosity > 0)

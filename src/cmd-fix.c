@@ -30,8 +30,10 @@ void rs_cli_print_actions(const struct rs_fix_report *r, bool dry)
 		const struct rs_action *a = &r->a[i];
 		const char *state = a->failed ? "FAILED" : !a->changed ? "unchanged"
 						 : dry ? "would change" : "changed";
-		printf("%-12s %-20s %-7s %s%s%s\n", state, a->rule, a->kind, a->path ? a->path : "",
-		       a->path ? ": " : "", a->detail);
+		/* paths and details come from the user's tree and records */
+		printf("%-12s %-20s %-7s %s%s%s\n", state, rs_cli_esc(a->rule), rs_cli_esc(a->kind),
+		       a->path ? rs_cli_esc(a->path) : "", a->path ? ": " : "",
+		       a->detail ? rs_cli_esc(a->detail) : "");
 	}
 	printf("summary: %u %s, %u failed, %zu actions\n", r->changed, dry ? "to change" : "changed",
 	       r->failed, r->n);

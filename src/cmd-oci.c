@@ -141,6 +141,22 @@ static int emit(const json_t *spec, const char *out)
 	return fputs(line, stdout) < 0 ? RS_EXIT_FAIL : RS_EXIT_OK;
 }
 
+/* --proot is looked at with stat(2) only: opening a FIFO for reading
+ * would block until a writer came (a hang, seen). */
+static bool proot_ok(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0) {
+		rs_cli_msg("cannot use PRoot '%s': %s", path, strerror(errno));
+		return false;
+	}
+	if (!S_ISREG(st.st_mode) || access(path, X_OK) < 0) {
+		rs_cli_msg("cannot use PRoot '%s': not an executable regular file", path);
+		return false;
+	}
+	return true;
+}
+
 static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -157,6 +173,7 @@ static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 	struct rs_oci_opts o = {0};
 	struct rs_idmap *um = rs_xcalloc(1, sizeof(*um)), *gm = rs_xcalloc(1, sizeof(*gm));
 	_cleanup_free_ char *delegated = NULL;
+	struct rs_strv notes = {0};
 	int c, code = RS_EXIT_FAIL;
 
 	if (argc < 2 || strcmp(argv[1], "rootless") != 0) {
@@ -181,14 +198,20 @@ static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		rs_cli_usage_error("oci rootless takes no arguments: '%s'", argv[optind]);
+	if (o.proot && !proot_ok(o.proot))
+		goto out_early;
 	json_t *spec = read_spec(in);
 	if (!spec || build_maps(cli, subids, um, gm) < 0)
 		goto out;
 	o.uidmap = um;
 	o.gidmap = gm;
+	o.notes = &notes;
 	cgroup_facts(cli, &o, &delegated);
 	struct rs_error *err = NULL;
-	if (rs_oci_rootless(spec, &o, &err) < 0) {
+	int r = rs_oci_rootless(spec, &o, &err);
+	for (size_t i = 0; i < notes.n; i++)
+		rs_cli_msg("note: %s", notes.v[i]);
+	if (r < 0) {
 		rs_cli_msg("%s", err->msg);
 		rs_error_free(err);
 		goto out;
@@ -196,6 +219,8 @@ static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 	code = emit(spec, out);
 out:
 	json_decref(spec);
+out_early:
+	rs_strv_free(&notes);
 	free(um);
 	free(gm);
 	return code;

@@ -8,18 +8,42 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/engine.h"
+#include "lib/strutil.h"
+#include "lib/xalloc.h"
 
 static const struct rs_cmd *const commands[] = {
 	&rs_cmd_check, &rs_cmd_fix, &rs_cmd_generate, &rs_cmd_install, &rs_cmd_uninstall,
 	&rs_cmd_launch, &rs_cmd_nsenter, &rs_cmd_oci, &rs_cmd_rules, &rs_cmd_explain, NULL,
 };
 
+const char *rs_cli_esc(const char *s)
+{
+	/* a ring, so one printf may show several escaped fields */
+	static char *ring[16];
+	static unsigned next;
+
+	if (!s)
+		return NULL;
+	unsigned i = next++ % ARRAY_SIZE(ring);
+	free(ring[i]);
+	ring[i] = rs_escape(s);
+	return ring[i];
+}
+
+/* Messages carry paths, user names and record lines: the whole formatted
+ * line is escaped once here, so no caller can forget a field. */
+static void cli_vmsg(const char *fmt, va_list ap)
+{
+	_cleanup_free_ char *m = rs_xvasprintf(fmt, ap);
+	_cleanup_free_ char *e = rs_escape(m);
+	fprintf(stderr, "rootless-setup: %s", e);
+}
+
 void rs_cli_msg(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("rootless-setup: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vmsg(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -27,9 +51,8 @@ void rs_cli_msg(const char *fmt, ...)
 void rs_cli_usage_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("rootless-setup: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	cli_vmsg(fmt, ap);
 	va_end(ap);
 	fputs("\nTry 'rootless-setup --help'.\n", stderr);
 	exit(RS_EXIT_USAGE);

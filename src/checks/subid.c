@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "checks/internal.h"
@@ -185,10 +187,14 @@ const struct rs_rule rs_rule_subid_ranges = {
 static int helper_check(struct rs_ctx *ctx, const char *rel, struct rs_finding *out)
 {
 	struct stat st;
-	_cleanup_free_ char *abs = rs_host_path(ctx->host, rel);
 	_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, "newuidmap");
+	/* one O_PATH fd through the root handle for the mode and the xattr: a
+	 * path string would be resolved by the kernel from / (a --root tree's
+	 * "usr/bin -> /elsewhere" leaves the tree) and could change in between */
+	_cleanup_close_ int fd = rs_host_openat(ctx->host, rel, O_PATH, NULL);
+	char self[64];
 
-	if (rs_host_stat(ctx->host, rel, &st, false) < 0 || !S_ISREG(st.st_mode)) {
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' is missing", rel);
 		if (install)
 			rs_finding_hint(out, "install it: %s", install);
@@ -200,7 +206,8 @@ static int helper_check(struct rs_ctx *ctx, const char *rel, struct rs_finding *
 		return 1;
 	}
 	/* file capabilities instead of setuid: shadow >= 4.7 build option */
-	bool caps = getxattr(abs, "security.capability", NULL, 0) > 0;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	bool caps = getxattr(self, "security.capability", NULL, 0) > 0;
 	if (!(st.st_mode & S_ISUID) && !caps) {
 		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' is neither setuid root nor has file "
 			       "capabilities", rel);

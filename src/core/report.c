@@ -2,28 +2,12 @@
 #include <string.h>
 #include "core/check.h"
 #include "fixers/fixer.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-/* json_string() refuses invalid UTF-8 (a hostile os-release); such values
- * are reported with the bad bytes replaced, never dropped silently */
-static json_t *jstr(const char *s)
-{
-	if (!s)
-		return json_null();
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	_cleanup_free_ char *c = rs_xstrdup(s);
-	for (char *p = c; *p; p++)
-		if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
-			*p = '?';
-	return json_string(c);
-}
+/* every host-derived string through the one helper: a hostile os-release
+ * or finding message is reported escaped, never dropped (rs_json_str) */
+#define jstr(s) rs_json_str(s)
 
 static json_t *engines_json(unsigned mask)
 {
@@ -61,7 +45,7 @@ static json_t *result_json(const struct rs_result *res)
 		fixer = rs_xasprintf("rootless-setup fix --rule %s", res->rule->id);
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", res->rule->id, "status",
 			 rs_status_name(res->f.status), "message", jstr(res->f.message), "hint",
-			 show ? jstr(res->f.hint) : json_null(), "fixer", str_or_null(fixer),
+			 show ? jstr(res->f.hint) : json_null(), "fixer", jstr(fixer),
 			 "engines", engines_json(res->rule->engines));
 }
 

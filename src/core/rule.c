@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "core/rule.h"
 #include "lib/xalloc.h"
@@ -62,19 +63,31 @@ const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id)
 	return NULL;
 }
 
+/* The file is read through the root handle (RESOLVE_IN_ROOT) and handed
+ * to libmount as a stream: given a path, libmount would open it itself and
+ * follow "proc/self/mountinfo -> /elsewhere" out of a --root tree. */
 struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx)
 {
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+
 	if (ctx->mounts_loaded)
 		return ctx->mounts;
 	ctx->mounts_loaded = true;
-	_cleanup_free_ char *path = rs_host_path(ctx->host, "proc/self/mountinfo");
-	struct libmnt_table *tb = mnt_new_table();
-	if (!tb)
+	if (rs_host_read(ctx->host, "proc/self/mountinfo", RS_HOST_READ_MAX, &buf, &len, NULL) < 0 ||
+	    len == 0)
 		return NULL;
-	if (mnt_table_parse_file(tb, path) < 0 || mnt_table_get_nents(tb) == 0) {
+	FILE *f = fmemopen(buf, len, "r");
+	if (!f)
+		return NULL;
+	struct libmnt_table *tb = mnt_new_table();
+	if (!tb || mnt_table_parse_stream(tb, f, "/proc/self/mountinfo") < 0 ||
+	    mnt_table_get_nents(tb) == 0) {
+		fclose(f);
 		mnt_unref_table(tb);
 		return NULL;
 	}
+	fclose(f);
 	ctx->mounts = tb;
 	return tb;
 }

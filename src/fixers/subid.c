@@ -79,62 +79,90 @@ static size_t passwd_ids(const struct rs_host *h, struct span **out)
 	return n;
 }
 
+/* The directory of rel, opened through the root handle: under --root an
+ * "etc -> /etc" link must resolve inside the tree (RESOLVE_IN_ROOT), so the
+ * lock files are then made relative to this fd, never to root_fd + path. */
+static int lock_dir(const struct rs_host *h, const char *rel, const char **base)
+{
+	_cleanup_free_ char *dir = rs_xstrdup(rs_host_rel(rel));
+	char *slash = strrchr(dir, '/');
+
+	*base = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	if (slash)
+		*slash = '\0';
+	int fd = rs_host_openat(h, slash ? dir : ".", O_RDONLY | O_DIRECTORY, NULL);
+	return fd < 0 ? -errno : fd;
+}
+
 /* shadow's commonio lock: NAME.lock made by link(2) of a file holding our
  * pid, trusted only when the link count says the link is ours. A lock left
  * by a dead process is not broken without --force (anchors-reliability §H5). */
 static int lock_take(const struct rs_host *h, const char *rel, bool force, char **why)
 {
-	_cleanup_free_ char *lock = rs_xasprintf("%s.lock", rel);
-	_cleanup_free_ char *tmp = rs_xasprintf("%s.%d", rel, (int)getpid());
+	const char *base;
+	_cleanup_close_ int dfd = lock_dir(h, rel, &base);
+	_cleanup_free_ char *lock = rs_xasprintf("%s.lock", base);
+	_cleanup_free_ char *tmp = rs_xasprintf("%s.%d", base, (int)getpid());
 	char pid[32];
 	int n = snprintf(pid, sizeof(pid), "%d", (int)getpid());
 
+	if (dfd < 0) {
+		*why = rs_xasprintf("cannot lock '/%s': %s", rel, strerror(-dfd));
+		return dfd;
+	}
 	for (int tries = 0; tries < 50; tries++) {
-		int fd = openat(h->root_fd, rs_host_rel(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (fd < 0) {
 			int e = errno;
-			*why = rs_xasprintf("cannot create '/%s': %s", tmp, strerror(e));
+			*why = rs_xasprintf("cannot create '/%s.%d': %s", rel, (int)getpid(), strerror(e));
 			return -e;
 		}
 		bool ok = write(fd, pid, (size_t)n) == n;
 		close(fd);
 		struct stat st;
-		int r = ok ? linkat(h->root_fd, rs_host_rel(tmp), h->root_fd, rs_host_rel(lock), 0) : -1;
-		ok = r == 0 && fstatat(h->root_fd, rs_host_rel(tmp), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-		     st.st_nlink == 2;
+		int r = ok ? linkat(dfd, tmp, dfd, lock, 0) : -1;
+		ok = r == 0 && fstatat(dfd, tmp, &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_nlink == 2;
 		int e = errno;
-		unlinkat(h->root_fd, rs_host_rel(tmp), 0);
+		unlinkat(dfd, tmp, 0);
 		if (ok)
 			return 0;
 		if (r == 0 || e != EEXIST) {
 			*why = rs_xasprintf("cannot lock '/%s': %s", rel, strerror(e));
 			return -(e ? e : EIO);
 		}
-		_cleanup_free_ char *held = NULL;
-		size_t len;
+		char held[64] = "";
 		uint64_t owner = 0;
-		if (rs_host_read(h, lock, 64, &held, &len, NULL) == 0)
+		int lfd = openat(dfd, lock, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (lfd >= 0) {
+			ssize_t k = read(lfd, held, sizeof(held) - 1);
+			held[k > 0 ? k : 0] = '\0';
+			close(lfd);
 			rs_parse_u64(rs_strstrip(held), INT32_MAX, &owner);
+		}
 		bool alive = owner && h->live && kill((pid_t)owner, 0) == 0;
 		if (!alive && force) {
-			unlinkat(h->root_fd, rs_host_rel(lock), 0);
+			unlinkat(dfd, lock, 0);
 			continue;
 		}
 		if (!alive) {
-			*why = rs_xasprintf("'/%s' is held by a process that is gone (pid %s); rerun "
-					    "with --force to break it", lock, held ? held : "?");
+			*why = rs_xasprintf("'/%s.lock' is held by a process that is gone (pid %s); "
+					    "rerun with --force to break it", rel, *held ? held : "?");
 			return -EBUSY;
 		}
 		usleep(100000); /* a live useradd: wait, a bounded time */
 	}
-	*why = rs_xasprintf("'/%s' stays locked by a running process", lock);
+	*why = rs_xasprintf("'/%s.lock' stays locked by a running process", rel);
 	return -EBUSY;
 }
 
 static void lock_release(const struct rs_host *h, const char *rel)
 {
-	_cleanup_free_ char *lock = rs_xasprintf("%s.lock", rel);
-	unlinkat(h->root_fd, rs_host_rel(lock), 0);
+	const char *base;
+	_cleanup_close_ int dfd = lock_dir(h, rel, &base);
+	if (dfd < 0)
+		return;
+	_cleanup_free_ char *lock = rs_xasprintf("%s.lock", base);
+	unlinkat(dfd, lock, 0);
 }
 
 static int load(const struct rs_host *h, const struct rs_user *u, struct subfile *sf, char **why)

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <acl/libacl.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/acl.h>
 #include <sys/xattr.h>
@@ -97,10 +99,24 @@ bool rs_access_stat(const struct stat *st, const char *path, const struct rs_use
 	return (bits & want) == want;
 }
 
+/* Mode and ACL of rel from one O_PATH fd opened through the root handle:
+ * the ACL is read by the fd's /proc/self/fd path, never by root + rel (a
+ * path string is resolved from / and may leave a --root tree). */
+static int access_one(const struct rs_host *h, const char *rel, const struct rs_user *u, int mode)
+{
+	_cleanup_close_ int fd = rs_host_openat(h, rel, O_PATH | O_NOFOLLOW, NULL);
+	struct stat st;
+	char self[64];
+
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return -errno;
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	return rs_access_stat(&st, S_ISLNK(st.st_mode) ? NULL : self, u, mode) ? 1 : 0;
+}
+
 int rs_access_user(const struct rs_host *h, const struct rs_user *u, const char *rel, int mode)
 {
 	_cleanup_free_ char *canon = NULL;
-	struct stat st;
 	int r = rs_host_canonical(h, rel, &canon);
 
 	if (r < 0)
@@ -108,19 +124,12 @@ int rs_access_user(const struct rs_host *h, const struct rs_user *u, const char 
 	/* every directory above must be searchable */
 	for (char *p = canon + 1; (p = strchr(p, '/')); p++) {
 		*p = '\0';
-		_cleanup_free_ char *abs = rs_host_path(h, canon);
-		r = rs_host_stat(h, canon, &st, true);
+		r = access_one(h, canon, u, X_OK);
 		*p = '/';
-		if (r < 0)
+		if (r <= 0)
 			return r;
-		if (!rs_access_stat(&st, abs, u, X_OK))
-			return 0;
 	}
-	r = rs_host_stat(h, canon, &st, true);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *abs = rs_host_path(h, canon);
-	return rs_access_stat(&st, abs, u, mode) ? 1 : 0;
+	return access_one(h, canon, u, mode);
 }
 
 static const char *id_name(const struct rs_host *h, bool group, unsigned id, char *buf, size_t n)

@@ -54,23 +54,153 @@ void rs_host_free(struct rs_host *h)
 	free(h);
 }
 
+bool rs_host_test_no_openat2;
+
+#define WALK_MAX_LINKS 40 /* the kernel's MAXSYMLINKS */
+
+struct walk {
+	int *fd; /* fd[0] is the root (not ours); fd[depth] the current directory */
+	size_t depth, cap;
+};
+
+static void walk_pop_all(struct walk *w)
+{
+	while (w->depth > 0)
+		close(w->fd[w->depth--]);
+}
+
+/* One component name from *p (slashes skipped); returns its length, 0 at the end. */
+static size_t walk_next(const char **p)
+{
+	while (**p == '/')
+		(*p)++;
+	return strcspn(*p, "/");
+}
+
+/* A symlink met during the walk: its target, then what was left of the path. */
+static int walk_link(struct walk *w, int lfd, const char *rest, char **path)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(lfd, "", target, sizeof(target) - 1);
+
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	/* an absolute target restarts at the root of the tree, never at / */
+	if (target[0] == '/')
+		walk_pop_all(w);
+	char *np = rs_xasprintf("%s/%s", target, rest);
+	free(*path);
+	*path = np;
+	return 0;
+}
+
+/*
+ * RESOLVE_IN_ROOT without openat2 (Linux < 5.6, or a seccomp filter that
+ * answers EPERM): a plain openat() would follow "proc/self/mountinfo ->
+ * /outside" out of the tree. Every component is opened O_PATH|O_NOFOLLOW
+ * relative to the previous one; symlinks are read and resolved here, with
+ * absolute targets restarting at the root, ".." stopping at the root, and
+ * at most 40 links (ELOOP). Return: fd or -1 with errno.
+ */
+static int walk_in_root(int root_fd, const char *rel, int flags)
+{
+	_cleanup_free_ char *path = rs_xstrdup(rel);
+	struct walk w = {.cap = 16};
+	unsigned links = 0;
+	int r = -1, e = 0;
+
+	w.fd = rs_xmalloc(w.cap * sizeof(int));
+	w.fd[0] = root_fd;
+	for (size_t off = 0;;) {
+		const char *p = path + off;
+		size_t n = walk_next(&p);
+		_cleanup_free_ char *name = rs_xstrndup(p, n);
+		const char *rest = p + n;
+		bool last = walk_next(&rest) == 0;
+		int cur = w.fd[w.depth];
+		off = (size_t)(rest - path);
+		if (n == 0 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
+			if (n == 2 && w.depth > 0) /* ".." never climbs above the root */
+				close(w.fd[w.depth--]);
+			if (!last && n)
+				continue;
+			r = openat(w.fd[w.depth], ".", flags | O_CLOEXEC, 0);
+			e = errno;
+			break;
+		}
+		if (last && (flags & O_NOFOLLOW)) {
+			r = openat(cur, name, flags | O_CLOEXEC, 0);
+			e = errno;
+			break;
+		}
+		int fd = openat(cur, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (fd < 0 || fstat(fd, &st) < 0) {
+			e = errno;
+			if (fd >= 0)
+				close(fd);
+			/* a missing last component may be created (O_CREAT) */
+			if (last && e == ENOENT && (flags & O_CREAT)) {
+				r = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+				e = errno;
+			}
+			break;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			int lr = ++links > WALK_MAX_LINKS ? -ELOOP : walk_link(&w, fd, rest, &path);
+			close(fd);
+			if (lr < 0) {
+				e = -lr;
+				break;
+			}
+			off = 0;
+			continue;
+		}
+		if (last) {
+			close(fd);
+			/* O_NOFOLLOW: a swap to a symlink since the check fails, never follows */
+			r = openat(cur, name, flags | O_NOFOLLOW | O_CLOEXEC, 0);
+			e = errno;
+			break;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			close(fd);
+			e = ENOTDIR;
+			break;
+		}
+		if (w.depth + 1 == w.cap) {
+			w.cap *= 2;
+			w.fd = rs_xrealloc(w.fd, w.cap * sizeof(int));
+		}
+		w.fd[++w.depth] = fd;
+	}
+	walk_pop_all(&w);
+	free(w.fd);
+	errno = e;
+	return r;
+}
+
 static int host_openat_raw(const struct rs_host *h, const char *rel, int flags)
 {
 	static bool no_openat2;
 	int fd;
 
 	rel = rs_host_rel(rel);
-	if (h->live || no_openat2)
+	if (h->live)
 		return openat(h->root_fd, rel, flags | O_CLOEXEC, 0);
+	if (no_openat2 || rs_host_test_no_openat2)
+		return walk_in_root(h->root_fd, rel, flags);
 	struct open_how how = {
 		.flags = (unsigned long long)(flags | O_CLOEXEC),
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	fd = (int)syscall(SYS_openat2, h->root_fd, rel, &how, sizeof(how));
 	if (fd < 0 && (errno == ENOSYS || errno == EPERM)) {
-		/* Linux < 5.6, or a seccomp filter that hides openat2 */
+		/* Linux < 5.6, or a seccomp filter that hides openat2: walk it
+		 * ourselves, never a plain openat that leaves the tree */
 		no_openat2 = true;
-		return openat(h->root_fd, rel, flags | O_CLOEXEC, 0);
+		return walk_in_root(h->root_fd, rel, flags);
 	}
 	return fd;
 }

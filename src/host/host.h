@@ -27,6 +27,9 @@ struct rs_host {
 int rs_host_open(const char *root, struct rs_host **out, struct rs_error **err);
 void rs_host_free(struct rs_host *h);
 
+/* Tests only: resolve as on a kernel without openat2 (the in-root walk). */
+extern bool rs_host_test_no_openat2;
+
 /* Opens rel below the root; flags as openat(2). Return: fd or -errno. */
 int rs_host_openat(const struct rs_host *h, const char *rel, int flags, struct rs_error **err);
 /* Reads a regular file whole (NUL-terminated, *len excludes the NUL). A

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <ctype.h>
+#include <stdlib.h>
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <jansson.h>
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 
@@ -137,4 +139,106 @@ void rs_strv_free(struct rs_strv *sv)
 	free(sv->v);
 	sv->v = NULL;
 	sv->n = sv->cap = 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (1-4), or 0 when it is invalid
+ * (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF). */
+static size_t utf8_len(const unsigned char *s, uint32_t *cp)
+{
+	unsigned char c = s[0];
+	size_t n;
+	uint32_t v, min;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, v = c & 0x1f, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, v = c & 0x0f, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, v = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff))
+		return 0;
+	*cp = v;
+	return n;
+}
+
+/* Code points a terminal acts on instead of showing (C0, DEL, C1) and the
+ * bidi overrides that make shown text read differently (CVE-2021-42574). */
+static bool cp_hostile(uint32_t cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || (cp >= 0x202a && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
+bool rs_is_clean(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	while (*p) {
+		size_t n = utf8_len(p, &cp);
+		if (n == 0 || cp_hostile(cp) || cp == '\\')
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+char *rs_escape(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	uint32_t cp;
+
+	if (!s)
+		return NULL;
+	/* worst case: every byte becomes four */
+	char *out = rs_xmalloc(strlen(s) * 4 + 1), *o = out;
+	while (*p) {
+		size_t n = utf8_len(p, &cp);
+		if (n && cp == '\\') {
+			*o++ = '\\';
+			*o++ = '\\';
+		} else if (n && !cp_hostile(cp)) {
+			memcpy(o, p, n);
+			o += n;
+		} else {
+			if (!n)
+				n = 1; /* one bad byte at a time: resync on the next */
+			for (size_t i = 0; i < n; i++) {
+				*o++ = '\\';
+				*o++ = 'x';
+				*o++ = hex[p[i] >> 4];
+				*o++ = hex[p[i] & 15];
+			}
+		}
+		p += n;
+	}
+	*o = '\0';
+	return out;
+}
+
+json_t *rs_json_str(const char *s)
+{
+	if (!s)
+		return json_null();
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	_cleanup_free_ char *e = rs_escape(s);
+	j = json_string(e);
+	/* rs_escape() output is ASCII plus valid UTF-8: only allocation fails */
+	if (!j)
+		abort();
+	return j;
 }

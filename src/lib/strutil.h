@@ -18,6 +18,25 @@ bool rs_streq(const char *a, const char *b);
 bool rs_strcaseeq(const char *a, const char *b);
 bool rs_startswith(const char *s, const char *prefix);
 
+/* The one escaper for host-derived text shown to a person or put where a
+ * string must be valid UTF-8: a file name or record line can carry terminal
+ * escapes (ESC ] 0; title BEL, ESC [ 2J) or bytes that are not UTF-8.
+ * Returns a new string where every C0 control (0x00-0x1f), DEL, C1 control
+ * (U+0080-U+009F), bidirectional override (U+202A-U+202E, U+2066-U+2069)
+ * and every byte of an invalid UTF-8 sequence (overlong, surrogate, past
+ * U+10FFFF, truncated) is written \xNN, and a backslash \\; valid printable
+ * UTF-8 is kept. NULL gives NULL. */
+char *rs_escape(const char *s);
+/* true when s is valid UTF-8 that rs_escape() leaves as it is */
+bool rs_is_clean(const char *s);
+
+/* Every JSON string built from host-derived text goes through this: jansson
+ * refuses invalid UTF-8 (json_string() returns NULL and json_object_set_new
+ * or a json_pack "o" then drops the entry), so such a string is stored in
+ * its rs_escape() form; valid UTF-8 is stored as it is (JSON escapes the
+ * controls itself). NULL gives JSON null. Never returns NULL. */
+struct json_t *rs_json_str(const char *s);
+
 /* A kernel release reduced to numbers: "5.10.0-60.18.0.50.oe2203" -> 5.10.0. */
 struct rs_kver {
 	unsigned major, minor, patch;

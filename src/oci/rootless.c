@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lib/strutil.h"
@@ -120,9 +124,32 @@ static bool id_mapped(const json_t *maps, uint64_t id)
 	return false;
 }
 
+static void oci_note(const struct rs_oci_opts *o, const char *fmt, ...) _printf_(2, 3);
+static void oci_note(const struct rs_oci_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+	if (!o->notes)
+		return;
+	va_start(ap, fmt);
+	rs_strv_take(o->notes, rs_xvasprintf(fmt, ap));
+	va_end(ap);
+}
+
+/* The input's mappings are replaced, never kept: a config.json saying
+ * "hostID 0, size 4294967295" asks the runtime for ids the caller does not
+ * own; the runtime (or newuidmap) is the last line, not the first. */
+static void set_maps(json_t *linux_, const char *key, const struct rs_idmap *m,
+		     const struct rs_oci_opts *o)
+{
+	json_t *mine = map_json(m), *theirs = json_object_get(linux_, key);
+	if (json_array_size(theirs) && !json_equal(theirs, mine))
+		oci_note(o, "linux.%s of the input replaced by the caller's own map", key);
+	json_object_set_new(linux_, key, mine);
+}
+
 static void userns_and_maps(json_t *linux_, const struct rs_oci_opts *o)
 {
-	json_t *ns = json_object_get(linux_, "namespaces");
+	json_t *ns = json_object_get(linux_, "namespaces"), *user;
 	size_t idx;
 
 	if (!ns) {
@@ -135,14 +162,21 @@ static void userns_and_maps(json_t *linux_, const struct rs_oci_opts *o)
 	 * find one left (the fuzzer's idempotence check) */
 	while (o->host_net && ns_find(ns, "network", &idx))
 		json_array_remove(ns, idx);
-	if (!ns_find(ns, "user", NULL))
+	/* one user namespace, new: a "path" (/proc/1/ns/user) would join one
+	 * the caller does not own; the first entry keeps its place */
+	if ((user = ns_find(ns, "user", &idx))) {
+		if (json_object_get(user, "path") || json_object_size(user) != 1)
+			oci_note(o, "the user namespace entry of the input replaced by a new one");
+		json_array_set_new(ns, idx, json_pack("{s:s}", "type", "user"));
+		for (size_t i = json_array_size(ns); i-- > idx + 1;)
+			if (rs_streq(json_string_value(json_object_get(json_array_get(ns, i), "type")),
+				     "user"))
+				json_array_remove(ns, i);
+	} else {
 		json_array_append_new(ns, json_pack("{s:s}", "type", "user"));
-	json_t *um = json_object_get(linux_, "uidMappings");
-	if (!json_array_size(um))
-		json_object_set_new(linux_, "uidMappings", map_json(o->uidmap));
-	json_t *gm = json_object_get(linux_, "gidMappings");
-	if (!json_array_size(gm))
-		json_object_set_new(linux_, "gidMappings", map_json(o->gidmap));
+	}
+	set_maps(linux_, "uidMappings", o->uidmap, o);
+	set_maps(linux_, "gidMappings", o->gidmap, o);
 }
 
 /* uid=N / gid=N options are satisfiable only when N is mapped. */
@@ -361,12 +395,20 @@ static int add_proot(json_t *spec, const char *proot, struct rs_error **err)
 
 	if (!real)
 		return rs_error_set(err, errno, "cannot use PRoot '%s'", proot);
-	FILE *f = fopen(real, "re");
-	if (!f)
+	/* O_NONBLOCK: a FIFO put there must not hang the conversion; it and
+	 * anything else that is not an executable regular file is refused */
+	_cleanup_close_ int fd = open(real, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
 		return rs_error_set(err, errno, "cannot read PRoot '%s'", real);
+	if (fstat(fd, &st) < 0)
+		return rs_error_set(err, errno, "cannot stat PRoot '%s'", real);
+	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+		return rs_error_setx(err, EINVAL, "cannot use PRoot '%s': not an executable "
+				     "regular file", real);
 	img = rs_xmalloc(1u << 16);
-	size_t n = fread(img, 1, 1u << 16, f);
-	fclose(f);
+	ssize_t k = pread(fd, img, 1u << 16, 0);
+	size_t n = k > 0 ? (size_t)k : 0;
 	interp = rs_elf_interp(img, n);
 	if (!mounts) {
 		mounts = json_array();

@@ -539,6 +539,51 @@ check "--postinstall with stdin closed, no TERM, a bad locale and umask 000: exi
 check "text with TERM unset and no terminal: no colour" no_esc "$T/e.out" "$T/e.err"
 check "check wrote nothing into the host tree (all the runs above)" [ "$(fingerprint "$D10")" = "$before" ]
 
+# ---- hostile strings and --root containment (issue items 8, 9) ----------------------
+# A home directory named with a terminal title sequence, BEL, a clear-screen
+# CSI and bytes that are not UTF-8 reaches findings and action paths: text
+# shows it escaped (\x1b), JSON keeps every entry (escaped where not UTF-8).
+if have debian12-healthy; then
+	X=$T/hostile; cp -a "$T/h/debian12-healthy" "$X"
+	HH=$'/home/al\e]0;pwned\a\e[2J\xff\xfe'
+	mv "$X/home/alice" "$X$HH"
+	sed -i "s|:/home/alice:|:$HH:|" "$X/etc/passwd"
+	"$RS_BIN" --root "$X" --user alice check --engine containerd > "$T/hx.out" 2> "$T/hx.err" < /dev/null; rc=$?
+	check "hostile home: check text exits 0 (got $rc)" [ $rc -eq 0 ]
+	check "hostile home: no raw ESC or BEL in check's text output" not grep -qa $'[\e\a]' "$T/hx.out" "$T/hx.err"
+	check "hostile home: the path is shown escaped" grep -qaF 'al\x1b]0;pwned\x07\x1b[2J\xff\xfe/' "$T/hx.out"
+	"$RS_BIN" --root "$X" --user alice check --engine containerd --format json > "$T/hx.json" 2> "$T/hx.err" < /dev/null
+	check "hostile home: the JSON report parses and has every rule" [ "$(jq '.results | length' "$T/hx.json" 2> /dev/null)" = "${#SPEC_IDS[@]}" ]
+	check "hostile home: storage.fs message present, escaped" \
+		grep -qF 'al\x1b]0;pwned\x07' <(jq -r '.results[] | select(.id == "storage.fs") | .message' "$T/hx.json")
+	"$RS_BIN" --root "$X" --user alice install --engine containerd --dry-run > "$T/hi.out" 2> "$T/hi.err" < /dev/null
+	check "hostile home: no raw ESC or BEL in install's actions" not grep -qa $'[\e\a]' "$T/hi.out" "$T/hi.err"
+	"$RS_BIN" --root "$X" --user alice install --engine containerd --dry-run --format json > "$T/hi.json" 2> /dev/null < /dev/null
+	ntext=$(grep -c '^would change\|^unchanged\|^changed\|^FAILED' "$T/hi.out")
+	njson=$(jq '.actions | length' "$T/hi.json" 2> /dev/null)
+	nchanged=$(jq '[.actions[] | select(.changed)] | length' "$T/hi.json" 2> /dev/null)
+	check "hostile home: every action in JSON ($njson) as in text ($ntext)" [ "$njson" = "$ntext" ]
+	check "hostile home: summary.changed counts the actions listed" [ "$(jq .summary.changed "$T/hi.json")" = "$nchanged" ]
+	check "hostile home: every written path present in JSON" \
+		[ "$(jq '[.actions[] | select(.kind == "write") | .path | select(startswith("/home/al\\x1b"))] | length' "$T/hi.json")" -ge 1 ]
+
+	# proc/self/mountinfo -> an absolute path outside the tree that holds a
+	# distinct mountinfo (/ on fuseblk): the report must not reflect it
+	Y=$T/escape; cp -a "$T/h/debian12-healthy" "$Y"
+	DEC=$(mktemp -d /tmp/rs-decoy.XXXXXX)
+	sed 's/ - ext4 / - fuseblk /' "$Y/proc/self/mountinfo" > "$DEC/mountinfo"
+	rm "$Y/proc/self/mountinfo"; ln -s "$DEC/mountinfo" "$Y/proc/self/mountinfo"
+	"$RS_BIN" --root "$Y" --user alice check --engine containerd --format json > "$T/hy.json" 2> /dev/null < /dev/null
+	check "mountinfo -> /outside: the decoy's fuseblk is not in the report" not grep -q fuseblk "$T/hy.json"
+	check "mountinfo -> /outside: read inside the tree (absent there: storage.fs warns unknown)" \
+		[ "$(jq -r '.results[] | select(.id == "storage.fs") | .status' "$T/hy.json")" = warn ]
+	# the same link target inside the tree is what is read
+	mkdir -p "$Y$DEC"; cp "$DEC/mountinfo" "$Y$DEC/mountinfo"
+	"$RS_BIN" --root "$Y" --user alice check --engine containerd --format json > "$T/hy.json" 2> /dev/null < /dev/null
+	check "mountinfo -> /outside: the tree's own copy at that path is followed" grep -q fuseblk "$T/hy.json"
+	rm -rf "$DEC"
+fi
+
 # ---- §H 28: output errors (on a host where check exits 0) ----------------------------
 D10=$D
 for fmt in text json; do

@@ -6,7 +6,8 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 
-U=rsoci
+# RS_TEST_USER: parallel runs must not share (and delete) one user
+U=${RS_TEST_USER:-rsoci}
 T=$(mktemp -d /tmp/rs-oci.XXXXXX)
 chmod 755 "$T"
 cleanup() {
@@ -106,4 +107,31 @@ echo '{"process": ' > "$T/bad2.json"
 "$RS_BIN" oci rootless -i "$T/bad2.json" -o "$T/out.json" 2>/dev/null
 rc=$?
 check "invalid JSON exits 1 without output" [ $rc -eq 1 -a ! -e "$T/out.json" ]
+
+# 9. hostile input (issue item 11): a full-range map and a joined user
+# namespace are replaced by the caller's own, never passed to the runtime
+jq '.linux.uidMappings=[{containerID:0,hostID:0,size:4294967295}]
+	| .linux.gidMappings=[{containerID:0,hostID:0,size:4294967295}]
+	| .linux.namespaces += [{type:"user",path:"/proc/1/ns/user"}]' "$B/root.json" > "$B/hostile.json"
+chown "$U" "$B/hostile.json"
+as_user "$T/rootless-setup" oci rootless -i "$B/hostile.json" -o "$B/config.json" 2> "$T/h.err"
+check "hostile maps: exit 0" [ $? -eq 0 ]
+check "hostile maps: uidMappings are the user's own id" \
+	[ "$(jq -c .linux.uidMappings "$B/config.json")" = "[{\"containerID\":0,\"hostID\":$UID_U,\"size\":1}]" ]
+check "hostile maps: one user namespace, no path" \
+	[ "$(jq -c '[.linux.namespaces[] | select(.type == "user")]' "$B/config.json")" = '[{"type":"user"}]' ]
+check "hostile maps: a note says so" grep -q 'replaced' "$T/h.err"
+out=$(as_user sh -c "cd '$B' && $RUN run t6" 2>&1)
+check "hostile maps: runc runs the result as uid 0 (got '$out')" [ "$out" = 0 ]
+
+# 10. --proot that is a FIFO or not executable: refused at once, exit 1
+mkfifo "$T/fifo"
+timeout 5 "$RS_BIN" oci rootless --proot "$T/fifo" -i "$B/root.json" > "$T/p.out" 2> "$T/p.err"
+rc=$?
+check "--proot FIFO refused without hanging (exit $rc)" [ $rc -eq 1 ]
+check "--proot FIFO: one line on stderr" [ "$(wc -l < "$T/p.err")" -eq 1 ]
+timeout 5 "$RS_BIN" oci rootless --proot "$B/root.json" -i "$B/root.json" > /dev/null 2>&1
+check "--proot of a file that is not executable: exit 1" [ $? -eq 1 ]
+timeout 5 "$RS_BIN" oci rootless --proot "$T" -i "$B/root.json" > /dev/null 2>&1
+check "--proot of a directory: exit 1" [ $? -eq 1 ]
 done_testing

@@ -426,7 +426,102 @@ static void test_host_openat_missing_enoent_with_error(void **state)
 	close(fd);
 }
 
+
+/* ---- the in-root walk that replaces openat2 where it is missing ---- */
+
+static int setup_walk(void **state)
+{
+	rs_host_test_no_openat2 = true;
+	return setup(state);
+}
+
+static int teardown_walk(void **state)
+{
+	rs_host_test_no_openat2 = false;
+	return teardown(state);
+}
+
+static void test_walk_link_to_outside_dir_stays_inside(void **state)
+{
+	struct fx *f = *state;
+	char outside[] = "/tmp/rs-outside.XXXXXX", p[256];
+	char *b;
+	assert_non_null(mkdtemp(outside));
+	snprintf(p, sizeof(p), "%s/mountinfo", outside);
+	FILE *fp = fopen(p, "w");
+	fputs("DECOY\n", fp);
+	fclose(fp);
+	/* proc/self/mountinfo -> /tmp/rs-outside.X/mountinfo (absolute, out of the tree) */
+	mkdirs(f, "proc/self", 0755);
+	assert_int_equal(symlink(p, at(f, "proc/self/mountinfo")), 0);
+	assert_int_equal(rd(f, "proc/self/mountinfo", RS_HOST_READ_MAX, &b), -ENOENT);
+	/* the same path inside the tree is what it reads */
+	mkdirs(f, outside + 1, 0755);
+	put(f, p + 1, "INSIDE\n");
+	assert_int_equal(rd(f, "proc/self/mountinfo", RS_HOST_READ_MAX, &b), 0);
+	assert_string_equal(b, "INSIDE\n");
+	free(b);
+	/* a directory link to the outside dir, then a file below it */
+	assert_int_equal(symlink(outside, at(f, "etc/out")), 0);
+	assert_int_equal(rd(f, "etc/out/mountinfo", RS_HOST_READ_MAX, &b), 0);
+	assert_string_equal(b, "INSIDE\n");
+	free(b);
+	unlink(p);
+	rmdir(outside);
+}
+
+static void test_walk_dotdot_in_link_target_clamped(void **state)
+{
+	struct fx *f = *state;
+	char *b;
+	/* relative ".." chains inside a link in a subdirectory */
+	mkdirs(f, "a/b", 0755);
+	assert_int_equal(symlink("../../../../../../etc", at(f, "a/b/up")), 0);
+	assert_int_equal(rd(f, "a/b/up/passwd", RS_HOST_READ_MAX, &b), 0);
+	assert_non_null(strstr(b, "fixture"));
+	free(b);
+	assert_int_equal(rd(f, "a/b/../../../../etc/passwd", RS_HOST_READ_MAX, &b), 0);
+	assert_non_null(strstr(b, "fixture"));
+	free(b);
+}
+
+static void test_walk_link_loop_eloop_and_40_links_allowed(void **state)
+{
+	struct fx *f = *state;
+	char n[64], t[64];
+	char *b;
+	assert_int_equal(symlink("/etc/loop2", at(f, "etc/loop1")), 0);
+	assert_int_equal(symlink("loop1", at(f, "etc/loop2")), 0);
+	assert_int_equal(rd(f, "etc/loop1", RS_HOST_READ_MAX, &b), -ELOOP);
+	/* a chain of 40 resolves, 41 does not (the kernel's MAXSYMLINKS) */
+	for (int i = 0; i <= 40; i++) {
+		snprintf(n, sizeof(n), "etc/c%d", i);
+		snprintf(t, sizeof(t), i == 0 ? "/etc/passwd" : "c%d", i - 1);
+		assert_int_equal(symlink(t, at(f, n)), 0);
+	}
+	assert_int_equal(rd(f, "etc/c39", RS_HOST_READ_MAX, &b), 0);
+	free(b);
+	assert_int_equal(rd(f, "etc/c40", RS_HOST_READ_MAX, &b), -ELOOP);
+}
+
+static void test_walk_nofollow_and_notdir(void **state)
+{
+	struct fx *f = *state;
+	struct stat st;
+	char *b;
+	assert_int_equal(symlink("/bin", at(f, "etc/bin")), 0);
+	assert_int_equal(rs_host_stat(f->h, "etc/bin", &st, true), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	assert_int_equal(rs_host_stat(f->h, "etc/bin/sh", &st, false), -ENOENT);
+	assert_int_equal(rd(f, "etc/passwd/x", RS_HOST_READ_MAX, &b), -ENOTDIR);
+	int fd = rs_host_openat(f->h, ".", O_RDONLY | O_DIRECTORY, NULL);
+	assert_true(fd >= 0);
+	close(fd);
+}
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+/* the same test again on the fallback path (no openat2) */
+#define W(t) cmocka_unit_test_setup_teardown(t, setup_walk, teardown_walk)
 
 int main(void)
 {
@@ -453,6 +548,25 @@ int main(void)
 		T(test_host_listdir_sorted_without_dots),
 		T(test_host_listdir_empty_missing_and_file),
 		T(test_host_openat_missing_enoent_with_error),
+		W(test_host_read_regular_file_whole_nul_terminated),
+		W(test_host_read_missing_enoent),
+		W(test_host_read_fifo_refused_without_blocking),
+		W(test_host_read_directory_eisdir),
+		W(test_host_absolute_symlink_resolves_inside_root),
+		W(test_host_absolute_symlink_never_reaches_real_etc),
+		W(test_host_dotdot_symlink_clamped_at_root),
+		W(test_host_stat_nofollow_sees_link),
+		W(test_host_canonical_existing_path),
+		W(test_host_canonical_missing_tail_appended),
+		W(test_host_canonical_symlinked_ancestor_resolved_in_root),
+		W(test_host_listdir_sorted_without_dots),
+		W(test_host_listdir_empty_missing_and_file),
+		W(test_host_openat_missing_enoent_with_error),
+		T(test_walk_link_to_outside_dir_stays_inside),
+		W(test_walk_link_to_outside_dir_stays_inside),
+		W(test_walk_dotdot_in_link_target_clamped),
+		W(test_walk_link_loop_eloop_and_40_links_allowed),
+		W(test_walk_nofollow_and_notdir),
 	};
 	return cmocka_run_group_tests_name("host", tests, NULL, NULL);
 }

@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <errno.h>
 #include <string.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "oci/oci.h"
 
 /* `runc spec` of runc 1.1, trimmed to the parts the transformation reads */
@@ -113,12 +116,19 @@ static void test_oci_unmapped_gid_option_removed(void **state)
 static void test_oci_mapped_gid_option_kept(void **state)
 {
 	(void)state;
+	static struct maps m;
 	json_t *s = load(root_spec);
-	/* gid 5 is mapped when the spec maps subordinate ids */
-	json_object_set_new(json_object_get(s, "linux"), "gidMappings",
-			    json_pack("[{s:i,s:i,s:i},{s:i,s:i,s:i}]", "containerID", 0, "hostID", 1000,
-				      "size", 1, "containerID", 1, "hostID", 100000, "size", 65536));
-	assert_int_equal(convert(s, false, false, NULL), 0);
+	/* gid 5 is mapped with the caller's subordinate ids (--subids); the
+	 * spec's own gidMappings are never what decides (they are replaced) */
+	rs_idmap_single(&m.u, 1000);
+	rs_idmap_single(&m.g, 1000);
+	m.g.e[1].inside = 1;
+	m.g.e[1].outside = 100000;
+	m.g.e[1].count = 65536;
+	m.g.n = 2;
+	m.g.subordinate = 65536;
+	struct rs_oci_opts o = {.uidmap = &m.u, .gidmap = &m.g};
+	assert_int_equal(rs_oci_rootless(s, &o, NULL), 0);
 	assert_int_equal(json_array_size(json_object_get(mount_at(s, "/dev/pts"), "options")), 6);
 	json_decref(s);
 }
@@ -204,6 +214,82 @@ static void test_oci_elf_interp_of_this_test(void **state)
 	assert_null(rs_elf_interp(buf, 63));
 }
 
+
+/* hostile input: a full-range map and a joined user namespace (item 11) */
+static const char *hostile_spec =
+	"{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"rootfs\"},\"linux\":{"
+	"\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"user\",\"path\":\"/proc/1/ns/user\"},"
+	"{\"type\":\"mount\"},{\"type\":\"user\"}],"
+	"\"uidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":4294967295}],"
+	"\"gidMappings\":[{\"containerID\":0,\"hostID\":0,\"size\":4294967295}]}}";
+
+static void test_oci_input_mappings_and_userns_path_replaced(void **state)
+{
+	(void)state;
+	static struct maps m;
+	struct rs_strv notes = {0};
+	json_t *s = load(hostile_spec);
+	rs_idmap_single(&m.u, 1000);
+	rs_idmap_single(&m.g, 1001);
+	struct rs_oci_opts o = {.uidmap = &m.u, .gidmap = &m.g, .notes = &notes};
+	assert_int_equal(rs_oci_rootless(s, &o, NULL), 0);
+	json_t *linux_ = json_object_get(s, "linux");
+	json_t *um = json_object_get(linux_, "uidMappings"), *gm = json_object_get(linux_, "gidMappings");
+	assert_int_equal(json_array_size(um), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(um, 0), "hostID")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(um, 0), "size")), 1);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(gm, 0), "hostID")), 1001);
+	/* exactly one user entry, in the first one's place, without a path */
+	json_t *ns = json_object_get(linux_, "namespaces");
+	assert_int_equal(json_array_size(ns), 3);
+	json_t *user = json_array_get(ns, 1);
+	assert_string_equal(json_string_value(json_object_get(user, "type")), "user");
+	assert_null(json_object_get(user, "path"));
+	/* and it says so: the namespace and both maps */
+	assert_int_equal(notes.n, 3);
+	rs_strv_free(&notes);
+	/* a second run: same document, nothing to say */
+	json_t *once = json_deep_copy(s);
+	assert_int_equal(rs_oci_rootless(s, &o, NULL), 0);
+	assert_true(json_equal(s, once));
+	assert_int_equal(notes.n, 0);
+	json_decref(once);
+	json_decref(s);
+}
+
+static void test_oci_proot_fifo_refused_without_blocking(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/rs-oci.XXXXXX", fifo[64], txt[64];
+	static struct maps m;
+	assert_non_null(mkdtemp(dir));
+	snprintf(fifo, sizeof(fifo), "%s/proot", dir);
+	snprintf(txt, sizeof(txt), "%s/text", dir);
+	assert_int_equal(mkfifo(fifo, 0755), 0);
+	FILE *f = fopen(txt, "w");
+	fputs("not a program", f);
+	fclose(f);
+	rs_idmap_single(&m.u, 1000);
+	rs_idmap_single(&m.g, 1000);
+	struct rs_oci_opts o = {.uidmap = &m.u, .gidmap = &m.g, .proot = fifo};
+	struct rs_error *err = NULL;
+	json_t *s = load(root_spec);
+	/* would block forever in open(2) if it were opened without O_NONBLOCK */
+	alarm(5);
+	assert_int_equal(rs_oci_rootless(s, &o, &err), -EINVAL);
+	assert_non_null(strstr(err->msg, "not an executable regular file"));
+	rs_error_free(err);
+	err = NULL;
+	o.proot = txt; /* regular, but not executable */
+	assert_int_equal(rs_oci_rootless(s, &o, &err), -EINVAL);
+	rs_error_free(err);
+	alarm(0);
+	json_decref(s);
+	unlink(fifo);
+	unlink(txt);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +303,8 @@ int main(void)
 		cmocka_unit_test(test_oci_second_conversion_changes_nothing),
 		cmocka_unit_test(test_oci_bad_input_rejected),
 		cmocka_unit_test(test_oci_elf_interp_of_this_test),
+		cmocka_unit_test(test_oci_input_mappings_and_userns_path_replaced),
+		cmocka_unit_test(test_oci_proot_fifo_refused_without_blocking),
 	};
 	return cmocka_run_group_tests_name("oci", tests, NULL, NULL);
 }

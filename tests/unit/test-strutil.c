@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "lib/strutil.h"
 
 /* ---- rs_parse_u64 ---- */
@@ -297,6 +298,88 @@ static void test_strv_empty_contains_nothing(void **state)
 	rs_strv_free(&v);
 }
 
+
+/* ---- rs_escape / rs_json_str ---- */
+
+static void expect_escape(const char *in, const char *want)
+{
+	char *got = rs_escape(in);
+	assert_string_equal(got, want);
+	free(got);
+}
+
+static void test_escape_terminal_sequences_become_hex(void **state)
+{
+	(void)state;
+	/* the title-setting OSC and a clear-screen CSI from a record path */
+	expect_escape("/home/a/\033]0;pwned\a\033[2J", "/home/a/\\x1b]0;pwned\\x07\\x1b[2J");
+	expect_escape("a\tb\nc\rd\x7f", "a\\x09b\\x0ac\\x0dd\\x7f");
+}
+
+static void test_escape_backslash_doubled(void **state)
+{
+	(void)state;
+	/* so "\\x1b" in the output can never be mistaken for an escaped ESC */
+	expect_escape("a\\x1b", "a\\\\x1b");
+}
+
+static void test_escape_valid_utf8_kept(void **state)
+{
+	(void)state;
+	expect_escape("/home/j\xc3\xbcrgen/\xe6\x97\xa5\xf0\x9f\x90\xb3", "/home/j\xc3\xbcrgen/\xe6\x97\xa5\xf0\x9f\x90\xb3");
+	expect_escape("", "");
+	assert_null(rs_escape(NULL));
+	assert_true(rs_is_clean("plain /path"));
+	assert_false(rs_is_clean("a\\b"));
+}
+
+static void test_escape_invalid_utf8_bytes_become_hex(void **state)
+{
+	(void)state;
+	expect_escape("\xff\xfe", "\\xff\\xfe");
+	/* a raw C1 CSI byte (0x9b) is not UTF-8 */
+	expect_escape("a\x9b" "2Jb", "a\\x9b2Jb");
+	/* overlong "/" and an overlong NUL */
+	expect_escape("\xc0\xaf\xe0\x80\xaf", "\\xc0\\xaf\\xe0\\x80\\xaf");
+	/* a UTF-16 surrogate and a code point past U+10FFFF */
+	expect_escape("\xed\xa0\x80", "\\xed\\xa0\\x80");
+	expect_escape("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");
+	/* truncated at the end: every byte, never a read past the NUL */
+	expect_escape("ok\xe6\x97", "ok\\xe6\\x97");
+	/* a bad lead byte does not swallow the valid text after it */
+	expect_escape("\xe6" "abc", "\\xe6" "abc");
+}
+
+static void test_escape_c1_and_bidi_code_points_become_hex(void **state)
+{
+	(void)state;
+	/* U+009B (CSI) encoded as valid UTF-8, and U+202E RIGHT-TO-LEFT OVERRIDE */
+	expect_escape("\xc2\x9b" "2J", "\\xc2\\x9b" "2J");
+	expect_escape("x\xe2\x80\xaey", "x\\xe2\\x80\\xaey");
+	/* U+00A0 and later are printable: kept */
+	expect_escape("\xc2\xa0", "\xc2\xa0");
+}
+
+static void test_json_str_never_null(void **state)
+{
+	(void)state;
+	json_t *j = rs_json_str("bad\xff\x1b");
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j), "bad\\xff\\x1b");
+	json_decref(j);
+	/* valid UTF-8 with a control stays exact: JSON escapes it itself */
+	j = rs_json_str("a\x1b" "b");
+	assert_string_equal(json_string_value(j), "a\x1b" "b");
+	json_decref(j);
+	j = rs_json_str(NULL);
+	assert_true(json_is_null(j));
+	/* an object keeps the entry that json_string() alone would drop */
+	json_t *o = json_object();
+	json_object_set_new(o, "path", rs_json_str("/x/\xc3("));
+	assert_non_null(json_object_get(o, "path"));
+	json_decref(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +404,12 @@ int main(void)
 		cmocka_unit_test(test_strv_push_copies_and_null_terminates),
 		cmocka_unit_test(test_strv_growth_keeps_every_entry),
 		cmocka_unit_test(test_strv_empty_contains_nothing),
+		cmocka_unit_test(test_escape_terminal_sequences_become_hex),
+		cmocka_unit_test(test_escape_backslash_doubled),
+		cmocka_unit_test(test_escape_valid_utf8_kept),
+		cmocka_unit_test(test_escape_invalid_utf8_bytes_become_hex),
+		cmocka_unit_test(test_escape_c1_and_bidi_code_points_become_hex),
+		cmocka_unit_test(test_json_str_never_null),
 	};
 	return cmocka_run_group_tests_name("strutil", tests, NULL, NULL);
 }
