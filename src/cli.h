@@ -67,6 +67,15 @@ bool rs_cli_use_color(const struct rs_cli *cli, FILE *f);
 /* Flushes stdout; a closed pipe (| head -1) is not an error. Returns code. */
 int rs_cli_finish(int code);
 
+struct rs_check_opts;
+struct rs_error;
+/* The check options every verb shares, from the global options and the
+ * environment (SUDO_USER, PKEXEC_UID, XDG_*): the one place they are read. */
+void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o);
+/* Prints err (or strerror(-r)), frees it, and returns the exit code of its
+ * class: 2 for what the caller named, 3 for the host. */
+int rs_cli_fail(int r, struct rs_error *err);
+
 struct rs_fix_report;
 /* Prints actions (text) or the actions/v1 document; frees r; returns the
  * exit code (1 when an action failed). */

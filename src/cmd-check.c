@@ -145,15 +145,7 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 		rs_cli_usage_error("check takes no arguments: '%s'", argv[optind]);
 	if (o.postinstall)
 		cli->color = RS_COLOR_NEVER;
-	o.root = cli->root;
-	o.user = cli->user;
-	o.engines = cli->engines;
-	o.engines_given = cli->engines_given;
-	o.distro = cli->distro;
-	o.sudo_user = getenv("SUDO_USER");
-	o.pkexec_uid = getenv("PKEXEC_UID");
-	o.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR");
-	o.xdg_data_home = getenv("XDG_DATA_HOME");
+	rs_cli_check_opts(cli, &o);
 	o.only = (const char *const *)only.v;
 
 	struct rs_report *rep = NULL;
@@ -161,11 +153,8 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 	int r = rs_check_run(&o, &rep, &err);
 	rs_strv_free(&only);
 	if (r < 0) {
-		rs_cli_msg("%s", err ? err->msg : strerror(-r));
-		rs_error_free(err);
-		if (o.postinstall)
-			return RS_EXIT_OK;
-		return (r == -ENOENT || r == -EINVAL) ? RS_EXIT_USAGE : RS_EXIT_HOST;
+		int code = rs_cli_fail(r, err);
+		return o.postinstall ? RS_EXIT_OK : code;
 	}
 	int code = emit(cli, rep, o.postinstall);
 	if (!code && !o.postinstall)

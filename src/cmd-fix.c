@@ -99,12 +99,8 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 	}
 	if (optind < argc)
 		rs_cli_usage_error("fix takes no arguments: '%s'", argv[optind]);
-	o.check = (struct rs_check_opts){
-		.root = cli->root, .user = cli->user, .engines = cli->engines,
-		.engines_given = cli->engines_given, .distro = cli->distro,
-		.sudo_user = getenv("SUDO_USER"), .pkexec_uid = getenv("PKEXEC_UID"),
-		.only = (const char *const *)only.v,
-	};
+	rs_cli_check_opts(cli, &o.check);
+	o.check.only = (const char *const *)only.v;
 	/* plan first (a dry run), then apply what the person agreed to */
 	struct rs_fix_opts plan = o;
 	plan.dry_run = true;
@@ -134,11 +130,8 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		ret = rs_fix_run(&o, &r, &err);
 	}
 	rs_strv_free(&only);
-	if (ret < 0) {
-		rs_cli_msg("%s", err ? err->msg : strerror(-ret));
-		rs_error_free(err);
-		return (ret == -ENOENT || ret == -EINVAL) ? RS_EXIT_USAGE : RS_EXIT_HOST;
-	}
+	if (ret < 0)
+		return rs_cli_fail(ret, err);
 	return rs_cli_emit_actions(cli, r, o.dry_run);
 }
 

@@ -36,9 +36,12 @@ static void oci_help(void)
 static void cgroup_facts(struct rs_cli *cli, struct rs_oci_opts *o, char **delegated)
 {
 	static const char *const only[] = {"cgroup.v2", "cgroup.delegation", NULL};
-	struct rs_check_opts co = {.root = cli->root, .user = cli->user, .engines =
-				   RS_ENGINE_BIT(RS_ENGINE_OCI), .engines_given = true,
-				   .no_probe = true, .only = only};
+	struct rs_check_opts co = {0};
+	rs_cli_check_opts(cli, &co);
+	co.engines = RS_ENGINE_BIT(RS_ENGINE_OCI);
+	co.engines_given = true;
+	co.no_probe = true;
+	co.only = only;
 	struct rs_report *rep = NULL;
 	struct rs_error *err = NULL;
 

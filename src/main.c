@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "core/check.h"
 #include "core/engine.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
@@ -46,6 +47,31 @@ void rs_cli_msg(const char *fmt, ...)
 	cli_vmsg(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o)
+{
+	o->root = cli->root;
+	o->user = cli->user;
+	o->engines = cli->engines;
+	o->engines_given = cli->engines_given;
+	o->distro = cli->distro;
+	/* who ran sudo or pkexec names the target user of a root caller */
+	o->sudo_user = getenv("SUDO_USER");
+	o->pkexec_uid = getenv("PKEXEC_UID");
+	/* the caller's own dirs: the core uses them only when the caller is the
+	 * target user (never root's for someone else) */
+	o->xdg_runtime_dir = getenv("XDG_RUNTIME_DIR");
+	o->xdg_data_home = getenv("XDG_DATA_HOME");
+	o->xdg_config_home = getenv("XDG_CONFIG_HOME");
+}
+
+int rs_cli_fail(int r, struct rs_error *err)
+{
+	int code = err && err->input ? RS_EXIT_USAGE : RS_EXIT_HOST;
+	rs_cli_msg("%s", err ? err->msg : strerror(-r));
+	rs_error_free(err);
+	return code;
 }
 
 void rs_cli_usage_error(const char *fmt, ...)

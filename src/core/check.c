@@ -94,14 +94,20 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 	struct rs_ctx *ctx = &rep->ctx;
 	int r = rs_host_open(o->root, &ctx->host, err);
 
+	/* a --distro or a user that does not exist is an input error; a root
+	 * that cannot be opened, or data that cannot be read, the host's */
 	if (r < 0)
-		return -EIO;
+		return r;
 	load_os(ctx, rep);
 	r = rs_distro_load(&ctx->os, o->distro, &ctx->distro, err);
+	if (r == -ENOENT)
+		return rs_error_input(err, r);
 	if (r < 0)
-		return r == -ENOENT ? -ENOENT : -EIO;
+		return r;
 	load_kernel(ctx);
 	r = resolve_user(ctx, o, rep, err);
+	if (r == -ENOENT || r == -EINVAL)
+		return rs_error_input(err, r);
 	if (r < 0)
 		return r;
 	ctx->xdg_runtime_dir = o->xdg_runtime_dir;

@@ -56,6 +56,13 @@ int rs_error_wrap(struct rs_error **err, const char *fmt, ...)
 	return (*err)->code > 0 ? -(*err)->code : -EIO;
 }
 
+int rs_error_input(struct rs_error **err, int r)
+{
+	if (err && *err)
+		(*err)->input = true;
+	return r;
+}
+
 void rs_error_free(struct rs_error *e)
 {
 	if (!e)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include "lib/macro.h"
 
 /*
@@ -10,8 +11,10 @@
  * context with rs_error_wrap(); only the verb files print it.
  */
 struct rs_error {
-	int code;  /* positive errno, 0 when none applies */
-	char *msg; /* "cannot open '/etc/subuid': Permission denied" */
+	int code;   /* positive errno, 0 when none applies */
+	char *msg;  /* "cannot open '/etc/subuid': Permission denied" */
+	bool input; /* caused by what the caller named (a user, --root, --distro),
+		     * not by the host: the verbs exit 2 for it, else 3 */
 };
 
 /* Sets *err (when err is non-NULL and empty) and returns -code (or -EIO when
@@ -21,6 +24,8 @@ int rs_error_set(struct rs_error **err, int code, const char *fmt, ...) _printf_
 int rs_error_setx(struct rs_error **err, int code, const char *fmt, ...) _printf_(3, 4);
 /* Prepends "context: " to an existing error; returns -code. */
 int rs_error_wrap(struct rs_error **err, const char *fmt, ...) _printf_(2, 3);
+/* Marks *err (when set) as caused by the caller's input; returns r. */
+int rs_error_input(struct rs_error **err, int r);
 void rs_error_free(struct rs_error *e);
 static inline void rs_error_freep(struct rs_error **e)
 {
