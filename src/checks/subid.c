@@ -68,24 +68,31 @@ static void subid_view_clear(struct subid_view *v)
 	free(v->dup);
 }
 
-/* Return: 0, or 1 when out was set (file unusable). */
-static int subid_load(struct rs_ctx *ctx, struct subid_view *v, struct rs_finding *out)
+/* Return: 0, 1 when out was set (the file is absent, or no regular file,
+ * which newuidmap cannot use either), or <0 with *err when it could not be
+ * read (EACCES, EIO): then nothing is known about the ranges. */
+static int subid_load(struct rs_ctx *ctx, struct subid_view *v, struct rs_finding *out,
+		      struct rs_error **err)
 {
 	_cleanup_free_ char *rel = rs_xasprintf("etc/%s", v->file);
 	_cleanup_free_ char *buf = NULL;
-	struct rs_error *e = NULL;
+	_cleanup_error_ struct rs_error *e = NULL;
 	size_t len;
 	int r = rs_host_read(ctx->host, rel, 64u << 20, &buf, &len, &e);
 
 	if (r == -ENOENT) {
 		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' does not exist: '%s' has no subordinate ids",
 			       rel, ctx->user.name);
-	} else if (r < 0) {
-		rs_finding_set(out, RS_STATUS_FAIL, "%s", e->msg);
-	}
-	rs_error_free(e);
-	if (r < 0)
 		return 1;
+	}
+	if (r == -EINVAL || r == -EISDIR || r == -EFBIG) {
+		rs_finding_set(out, RS_STATUS_FAIL, "%s", e->msg);
+		return 1;
+	}
+	if (r < 0) {
+		*err = TAKE_PTR(e);
+		return r;
+	}
 	rs_subid_parse(buf, len, &v->f);
 	subid_scan(ctx, v, strcmp(v->file, "subuid") == 0 ? ctx->user.uid : ctx->user.gid);
 	return 0;
@@ -112,7 +119,7 @@ static void subid_hint(struct rs_ctx *ctx, struct rs_finding *out)
 }
 
 static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
-			struct rs_error **err _unused_)
+			struct rs_error **err)
 {
 	struct subid_view v[2] = {{.file = "subuid"}, {.file = "subgid"}};
 	uint64_t min = (uint64_t)rs_distro_int(&ctx->distro, "subid_min_count", 65536);
@@ -120,8 +127,11 @@ static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	int ret = 0;
 
 	for (int i = 0; i < 2; i++) {
-		if (subid_load(ctx, &v[i], out)) {
+		ret = subid_load(ctx, &v[i], out, err);
+		if (ret > 0)
 			subid_hint(ctx, out);
+		if (ret) {
+			ret = ret > 0 ? 0 : ret;
 			goto out;
 		}
 	}

@@ -521,4 +521,22 @@ else
 	skip "root without a target user" "not running as root"
 fi
 
+# A rule that cannot read what it needs says "cannot check" (a warning), not
+# a verdict: the user checks a tree whose etc/subuid only root may read.
+if [ "$AS_ROOT" = 1 ]; then
+	RT="$W/unreadable-root"
+	mkdir -p "$RT/etc"
+	printf 'root:x:0:0::/root:/bin/sh\n%s:x:%s:%s::/home/%s:/bin/sh\n' "$TU_NAME" "$TU_UID" "$TU_GID" "$TU_NAME" > "$RT/etc/passwd"
+	printf '%s:100000:65536\n' "$TU_NAME" > "$RT/etc/subuid"
+	cp "$RT/etc/subuid" "$RT/etc/subgid"
+	chmod 0600 "$RT/etc/subuid"
+	tu_run "$RS_BIN" --root "$RT" --user "$TU_NAME" check --rule subid.ranges --format json > "$W/unreadable.out" 2>/dev/null
+	s=$(status_of "$W/unreadable.out" subid.ranges)
+	m=$(message_of "$W/unreadable.out" subid.ranges)
+	check "an unreadable etc/subuid is 'cannot check' (got $s: $m)" \
+		sh -c '[ "$1" = warn ] && printf %s "$2" | grep -q "cannot check: .*Permission denied"' _ "$s" "$m"
+else
+	skip "unreadable etc/subuid" "not running as root"
+fi
+
 done_testing
