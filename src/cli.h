@@ -13,7 +13,7 @@ enum { RS_EXIT_OK = 0, RS_EXIT_FAIL = 1, RS_EXIT_USAGE = 2, RS_EXIT_HOST = 3 };
 enum rs_format { RS_FORMAT_TEXT, RS_FORMAT_JSON };
 enum rs_color { RS_COLOR_AUTO, RS_COLOR_ALWAYS, RS_COLOR_NEVER };
 
-/* Global options, accepted before or after the command (SPEC §3). */
+/* Global options, accepted before or after the command (rootless-setup(8)). */
 struct rs_cli {
 	const char *root;
 	const char *user;

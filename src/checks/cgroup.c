@@ -35,7 +35,7 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 		return 0;
 	}
 	/* iSulad's rootless mode and Kata's rootless VMM need the unified
-	 * hierarchy (seed 000 "Host enabled cgroup V2"); others run without limits */
+	 * hierarchy (iSulad's rootless guide: "Host enabled cgroup V2"); others run without limits */
 	bool hard = e == RS_ENGINE_ISULAD || e == RS_ENGINE_KATA;
 	rs_finding_set(out, hard ? RS_STATUS_FAIL : RS_STATUS_WARN, "%s: %s",
 		       mode_text(ctx->cgroup_mode),

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include "checks/internal.h"
 
-/* SPEC §6 order. Rules may read the results of rules listed before them. */
+/* Report order (rootless-setup-rules(7) lists them so). Rules may read the results of rules listed before them. */
 const struct rs_rule *const rs_rules[] = {
 	&rs_rule_kernel_version,
 	&rs_rule_kernel_overlay_userns,

@@ -130,7 +130,7 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 const struct rs_rule rs_rule_storage_fs = {
 	.id = "storage.fs",
 	.summary = "the engine's data directory is on a suitable local filesystem",
-	.explain = "Image layers go in the engine's data dir under the user's home (SPEC §7). "
+	.explain = "Image layers go in the engine's data dir under the user's home. "
 		   "NFS and other network filesystems fail (no xattrs, root squash); a mount "
 		   "with nosuid, nodev or noexec (Container-Optimized OS /home) breaks setuid "
 		   "binaries and whiteouts in containers; a filesystem without d_type (xfs "

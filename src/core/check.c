@@ -200,7 +200,7 @@ static struct rs_result *result_mut(struct rs_ctx *ctx, const char *id)
 	return (struct rs_result *)rs_ctx_result(ctx, id);
 }
 
-/* The live probe outranks what static rules inferred (SPEC §6 userns.probe). */
+/* The live probe outranks what static rules inferred (see userns.probe's explain text). */
 static void reconcile_probe(struct rs_ctx *ctx)
 {
 	struct rs_result *ov = result_mut(ctx, "kernel.overlay-userns");

@@ -39,5 +39,5 @@ struct rs_report {
  */
 int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct rs_error **err);
 void rs_report_free(struct rs_report *r);
-/* The SPEC §5 document; caller decrefs. */
+/* The rootless-setup/report/v1 document (rootless-setup(8), JSON OUTPUT); caller decrefs. */
 json_t *rs_report_json(const struct rs_report *r);

@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-/* The engines of SPEC §1; the order is the order of reports. */
+/* The engines rootless-setup prepares; the order is the order of reports. */
 enum rs_engine {
 	RS_ENGINE_ISULAD,
 	RS_ENGINE_CONTAINERD,
@@ -25,7 +25,7 @@ enum rs_engine {
 struct rs_engine_info {
 	const char *name;
 	const char *const *binaries; /* root-relative; any present selects it by default */
-	const char *data_dir;        /* below the user's home (SPEC §7), or NULL */
+	const char *data_dir;        /* below the user's home, or NULL */
 };
 
 const struct rs_engine_info *rs_engine_info(enum rs_engine e);

@@ -10,7 +10,7 @@
 #include "host/user.h"
 #include "lib/error.h"
 
-/* Severity order: a merged result keeps the most severe (SPEC §5). */
+/* Severity order: a merged result keeps the most severe. */
 enum rs_status {
 	RS_STATUS_SKIP,
 	RS_STATUS_PASS,
@@ -28,7 +28,7 @@ struct rs_finding {
 struct rs_ctx;
 
 struct rs_rule {
-	const char *id;      /* stable, SPEC §6; never renumbered or reused */
+	const char *id;      /* stable (rootless-setup-rules(7)); never renumbered or reused */
 	const char *summary; /* one line, for `rules` */
 	const char *explain; /* what, why, how to fix: for `explain` */
 	unsigned engines;    /* served engines; RS_ENGINES_ALL for common rules */
@@ -84,7 +84,7 @@ struct rs_result {
 	bool selected;         /* named by --rule (or no --rule given) */
 };
 
-/* Every rule of SPEC §6, in report order. */
+/* Every rule, in report order. */
 extern const struct rs_rule *const rs_rules[];
 extern const size_t rs_rules_count;
 const struct rs_rule *rs_rule_find(const char *id);

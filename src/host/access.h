@@ -7,7 +7,7 @@
 /*
  * Whether the user may access rel with mode (R_OK|W_OK|X_OK), computed from
  * owner, group, mode bits and POSIX ACLs of the file and the search bit of
- * every directory above it, with the user's groups from etc/group (SPEC §5).
+ * every directory above it, with the user's groups from etc/group.
  * This is the same answer on a live host and under --root, and it never
  * depends on the caller's own credentials.
  * Return: 1 allowed, 0 denied, -errno when rel cannot be inspected.

@@ -2,9 +2,9 @@
 #pragma once
 
 /*
- * `oci rootless` (SPEC §9): a runtime-spec config.json made runnable by the
+ * `oci rootless`: a runtime-spec config.json made runnable by the
  * calling user, in the manner of `runc spec --rootless` (runc's ToRootless),
- * with PRoot optionally in front of process.args (runROOTLESS, seed 003).
+ * with PRoot optionally in front of process.args (as runROOTLESS does).
  */
 #include <jansson.h>
 #include <stdbool.h>

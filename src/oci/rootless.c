@@ -157,7 +157,7 @@ static void userns_and_maps(json_t *linux_, const struct rs_oci_opts *o)
 		json_object_set_new(linux_, "namespaces", ns);
 	}
 	/* runc's ToRootless: the host network, since a user cannot own one the
-	 * runtime joins; kept by default (SPEC §9), dropped with --host-net */
+	 * runtime joins; kept by default (rootless-setup(8), oci rootless), dropped with --host-net */
 	/* every entry: a spec may list one twice, and a second run must not
 	 * find one left (the fuzzer's idempotence check) */
 	while (o->host_net && ns_find(ns, "network", &idx))
