@@ -16,7 +16,7 @@ mount=$(python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); c =
 check "the node's / is mounted read-only at /host" [ "$mount" = /host ]
 cmd=$(python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1])); print(d["spec"]["template"]["spec"]["containers"][0]["args"][0].split(";")[0])' "$ds")
 if [ "$(id -u)" = 0 ]; then
-	mkdir -p "$T/host"; bash "$TOP/tests/fixtures/mkhosts.sh" debian12-healthy "$T/host"
+	mkdir -p "$T/host"; bash "$TOP/tests/fixtures/mkhost.sh" debian12-healthy "$T/host"
 	run=${cmd//\/host/$T/host}
 	run=${run/rootless-setup/$RS_BIN}
 	out=$(sh -c "$run")

@@ -5,7 +5,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 HERE="$(cd "$(dirname "$0")" && pwd)"
-MK="$HERE/../fixtures/mkhosts.sh"
+MK="$HERE/../fixtures/mkhost.sh"
 REF="$(cd "$HERE/../fixtures/ref" && pwd)"
 T=$(mktemp -d /tmp/rs-gen.XXXXXX)
 chmod 755 "$T"

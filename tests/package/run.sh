@@ -6,7 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 TOP="$(cd "$(dirname "$0")/../.." && pwd)"
-MK="$TOP/tests/fixtures/mkhosts.sh"
+MK="$TOP/tests/fixtures/mkhost.sh"
 T=$(mktemp -d /tmp/rs-pkg.XXXXXX)
 trap 'rm -rf "$T"; dpkg -P rootless-setup >/dev/null 2>&1' EXIT
 
