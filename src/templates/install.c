@@ -79,23 +79,31 @@ static void missing_dirs(const struct rs_ctx *ctx, const char *path, struct rs_s
 	}
 }
 
-/* The ones that exist now, deepest (most slashes) first. */
-static json_t *created_dirs(const struct rs_ctx *ctx, const struct rs_strv *dirs)
+/* dirs that exist now, and those the record's own writing will make
+ * (more), deepest (most slashes) first. */
+static json_t *created_dirs(const struct rs_ctx *ctx, const struct rs_strv *dirs,
+			    const struct rs_strv *more)
 {
 	json_t *out = json_array();
 	size_t max = 0;
 
-	for (size_t i = 0; i < dirs->n; i++)
-		max = strlen(dirs->v[i]) > max ? strlen(dirs->v[i]) : max;
+	for (size_t i = 0; i < dirs->n + more->n; i++) {
+		const char *d = i < dirs->n ? dirs->v[i] : more->v[i - dirs->n];
+		max = strlen(d) > max ? strlen(d) : max;
+	}
 	for (size_t depth = max + 1; depth-- > 0;) {
-		for (size_t i = 0; i < dirs->n; i++) {
+		for (size_t i = 0; i < dirs->n + more->n; i++) {
+			const char *d = i < dirs->n ? dirs->v[i] : more->v[i - dirs->n];
 			struct stat st;
 			size_t n = 0;
-			for (const char *p = dirs->v[i]; *p; p++)
+			for (const char *p = d; *p; p++)
 				n += *p == '/';
-			if (n == depth && rs_host_stat(ctx->host, dirs->v[i], &st, true) == 0 &&
-			    S_ISDIR(st.st_mode))
-				json_array_append_new(out, json_string(dirs->v[i]));
+			if (n != depth || (i < dirs->n && (rs_host_stat(ctx->host, d, &st, true) < 0 ||
+							   !S_ISDIR(st.st_mode))))
+				continue;
+			if (i >= dirs->n && rs_strv_contains(dirs, d))
+				continue;
+			json_array_append_new(out, json_string(d));
 		}
 	}
 	return out;
@@ -196,8 +204,10 @@ static void write_record(struct rs_fix_ctx *f, const struct rs_install_opts *o, 
 	struct rs_gen_file mf = {.path = (char *)path, .text = rs_xasprintf("%s\n", text)};
 	free(text);
 	struct rs_error *e = NULL;
-	/* root's record: var/lib stays 0755, rootless-setup/users/UID 0700 */
-	if (by_root && rs_safe_mkdirs(ctx->host, "var/lib", 0755, 0, 0, o->dry_run, &e) < 0) {
+	/* root's record: var/lib/rootless-setup 0755 as the package makes it
+	 * (preflight.json), users/UID 0700 */
+	if (by_root && rs_safe_mkdirs(ctx->host, "var/lib/rootless-setup", 0755, 0, 0, o->dry_run,
+				      &e) < 0) {
 		rs_fix_action(f, "install", "note", path, "%s", e->msg)->failed = true;
 		rs_error_free(e);
 	} else {
@@ -233,18 +243,19 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 		return finish(&f, rep, out);
 	}
 	json_t *files = json_array();
-	struct rs_strv dirs = {0};
+	struct rs_strv dirs = {0}, rdirs = {0};
 	_cleanup_free_ char *mpath = rs_record_by_root(&rep->ctx)
 					     ? rs_record_root_path(&rep->ctx, o->engine)
 					     : rs_record_user_path(&rep->ctx, o->engine);
 	if (!rs_record_by_root(&rep->ctx))
-		missing_dirs(&rep->ctx, mpath, &dirs);
+		missing_dirs(&rep->ctx, mpath, &rdirs);
 	write_files(&f, o, &g, files, &dirs);
 	if (!f.a || !f.a[f.n - 1].failed)
-		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs), mpath);
+		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
 	else
 		json_decref(files);
 	rs_strv_free(&dirs);
+	rs_strv_free(&rdirs);
 	if (!o->dry_run)
 		start(&f, o, &g);
 	else if (g.launch_cmd)

@@ -289,7 +289,8 @@ static void remove_dirs(struct rs_fix_ctx *f, const struct tree *tr, json_t *dir
 	json_array_foreach(dirs, i, x) {
 		struct user_op op = {.kind = OP_DIR};
 		if (json_is_string(x))
-			as_user(f, tr, &op, json_string_value(x), "created by install, empty");
+			as_user(f, tr, &op, json_string_value(x), f->o->dry_run
+				? "created by install, removed if empty" : "created by install, empty");
 	}
 }
 
