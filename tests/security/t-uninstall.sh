@@ -151,12 +151,11 @@ rm -f "$H/.config/containers/su" "$H/.config/containers/containers.conf"
 # ---- 4. a race: the data dir swapped for a symlink during purge ----
 reset_home
 tu_run mkdir -p .local/share/containers
-tu_run sh -c 'echo $$ > .swapper; cd .local/share && while :; do
+tu_run touch .swapping
+tu_run sh -c 'cd .local/share && while [ -e ../../.swapping ]; do
 	mv containers containers.real 2>/dev/null; ln -s '"$D/lib/share/containers"' containers
 	rm -f containers; mv containers.real containers 2>/dev/null; done' > /dev/null 2>&1 &
-bg=$!
-for _ in $(seq 50); do [ -s "$H/.swapper" ] && break; sleep 0.1; done
-swapper=$(cat "$H/.swapper")
+swapper=$!
 refused=0 removed=0
 for _ in $(seq 20); do
 	tu_run sh -c 'd=.local/share/containers/storage/overlay/a
@@ -165,12 +164,10 @@ for _ in $(seq 20); do
 	grep -q "refused: .* is a symbolic link" "$O/4" && refused=$((refused + 1))
 	grep -q "^changed .*remove .*the engine's data" "$O/4" && removed=$((removed + 1))
 done
-kill "$swapper" 2>/dev/null
-wait "$bg" 2>/dev/null
+rm -f "$H/.swapping"
+wait "$swapper" 2>/dev/null
 diag "race: $refused purges refused a symlink, $removed removed data"
 check "race: 20 purges while ~/.local/share/containers flips to a symlink: decoy unchanged" unchanged
-
-rm -f "$H/.swapper"
 
 # ---- 5. the legitimate path: install and uninstall as root for the user ----
 reset_home
