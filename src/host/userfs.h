@@ -76,7 +76,8 @@ int rs_remove_beneath(int dirfd, const char *name, unsigned depth, char **where)
  * its parent. fn returns >= 0 or -errno and may leave one line in msg. The
  * wait is bounded by timeout_ms: a child the user stopped or that hangs is
  * killed. When the caller is not root, or u is root, fn runs as the caller
- * in a child all the same.
+ * in a child all the same. One child per call: the caller maps each
+ * result to its own report line.
  * Return: fn's result; -ECHILD (msg says why) when the child could not
  * drop privileges or died; -ETIMEDOUT past the deadline. */
 typedef int (*rs_as_user_fn)(void *arg, char *msg, size_t msglen);

@@ -28,8 +28,6 @@ int rs_inst_finish(struct rs_fix_ctx *f, struct rs_report *rep, struct rs_fix_re
 	return 0;
 }
 
-#define finish rs_inst_finish
-
 static const char *home_of(const struct rs_ctx *ctx)
 {
 	return strcmp(ctx->user.home, "/") ? ctx->user.home : "";
@@ -157,11 +155,11 @@ int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_fix_action(&f, "generate", "note", NULL, "nothing to generate for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
-		return finish(&f, rep, out);
+		return rs_inst_finish(&f, rep, out);
 	}
 	write_files(&f, o, &g, NULL, NULL);
 	rs_gen_clear(&g);
-	return finish(&f, rep, out);
+	return rs_inst_finish(&f, rep, out);
 }
 
 bool rs_inst_user_manager(const struct rs_ctx *ctx)
@@ -235,12 +233,12 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 					      rep->ctx.results[i].f.message)->failed = true;
 		rs_fix_action(&f, "install", "note", NULL, "refusing to install past failing rules "
 			      "(--fix repairs what it can, --force goes on)")->failed = true;
-		return finish(&f, rep, out);
+		return rs_inst_finish(&f, rep, out);
 	}
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_fix_action(&f, "install", "note", NULL, "nothing to install for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
-		return finish(&f, rep, out);
+		return rs_inst_finish(&f, rep, out);
 	}
 	json_t *files = json_array();
 	struct rs_strv dirs = {0}, rdirs = {0};
@@ -261,5 +259,5 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 	else if (g.launch_cmd)
 		rs_fix_action(&f, "install", "note", NULL, "would start: %s", g.launch_cmd);
 	rs_gen_clear(&g);
-	return finish(&f, rep, out);
+	return rs_inst_finish(&f, rep, out);
 }

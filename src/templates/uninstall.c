@@ -318,7 +318,14 @@ static json_t *root_record(struct rs_fix_ctx *f, const char *path)
 		rs_error_free(e);
 		return NULL;
 	}
-	return text ? json_loads(text, 0, NULL) : NULL;
+	json_t *m = text ? json_loads(text, 0, NULL) : NULL;
+	if (text && !json_is_object(m)) {
+		rs_fix_action(f, "uninstall", "note", path, "not a rootless-setup record: "
+			      "left alone")->failed = true;
+		json_decref(m);
+		return NULL;
+	}
+	return m;
 }
 
 /* The record the user keeps, read with the user's credentials. */
@@ -336,7 +343,14 @@ static json_t *user_record(struct rs_fix_ctx *f, const struct tree *tr, const ch
 	if (r < 0)
 		rs_fix_action(f, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))->failed =
 			true;
-	return r > 0 && text ? json_loads(text, 0, NULL) : NULL;
+	json_t *m = r > 0 && text ? json_loads(text, 0, NULL) : NULL;
+	if (r > 0 && !json_is_object(m)) {
+		rs_fix_action(f, "uninstall", "note", path, "not a rootless-setup record: "
+			      "left alone")->failed = true;
+		json_decref(m);
+		return NULL;
+	}
+	return m;
 }
 
 static void remove_root_record(struct rs_fix_ctx *f, const char *path)
@@ -369,6 +383,22 @@ static void stop_note(struct rs_fix_ctx *f, const struct rs_install_opts *o)
 	}
 }
 
+static void no_record(struct rs_fix_ctx *f, const struct rs_install_opts *o, const char *upath,
+		      const char *rpath)
+{
+	_cleanup_free_ char *rdir = rs_xstrdup(rs_host_rel(rpath));
+	struct stat st;
+
+	rs_fix_action(f, "uninstall", "note", upath, "no install of '%s' recorded: no file to "
+		      "remove", rs_engine_name(o->engine));
+	/* the user cannot read root's record: say where it would be */
+	*strrchr(rdir, '/') = '\0';
+	int x = geteuid() ? rs_host_stat(f->ctx->host, rdir, &st, true) : -ENOENT;
+	if (x == 0 || x == -EACCES)
+		rs_fix_action(f, "uninstall", "note", rpath, "root may have installed it for you: "
+			      "run uninstall as root");
+}
+
 int rs_uninstall_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 		     struct rs_error **err)
 {
@@ -390,15 +420,7 @@ int rs_uninstall_run(const struct rs_install_opts *o, struct rs_fix_report **out
 	if (!m)
 		m = user_record(&f, &tr, upath);
 	if (!m) {
-		rs_fix_action(&f, "uninstall", "note", upath, "no install of '%s' recorded: no file "
-			      "to remove", rs_engine_name(o->engine));
-		_cleanup_free_ char *rdir = rs_xstrdup(rs_host_rel(rpath));
-		struct stat st;
-		*strrchr(rdir, '/') = '\0';
-		int x = geteuid() ? rs_host_stat(rep->ctx.host, rdir, &st, true) : -ENOENT;
-		if (x == 0 || x == -EACCES)
-			rs_fix_action(&f, "uninstall", "note", rpath, "root may have installed it for "
-				      "you: run uninstall as root");
+		no_record(&f, o, upath, rpath);
 	} else {
 		stop_note(&f, o);
 		remove_recorded(&f, &tr, json_object_get(m, "files"));

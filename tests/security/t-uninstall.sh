@@ -185,6 +185,7 @@ all_there=1
 for f in $installed; do [ "$(stat -c %U "$f" 2>/dev/null)" = "$U" ] || all_there=0; done
 check "root's install: the files are the user's" [ "$all_there" = 1 ]
 echo '# kept' | tu_run sh -c 'cat > .config/mine'
+plant containerd "$D/etc/pam.d/su=$HASH"
 "$RS" --user "$U" --engine containerd uninstall > "$O/5b" 2>&1
 check "root's uninstall exits 0" [ $? -eq 0 ]
 gone=1
@@ -194,4 +195,8 @@ check "root's uninstall: the record and its directory removed" [ ! -e "$(dirname
 check "root's uninstall: the directories install made are gone" [ ! -e "$H/.config/containerd" ]
 check "root's uninstall: the user's other files stay" [ -e "$H/.config/mine" ]
 check "root's uninstall: nothing outside" unchanged
+check "root's uninstall: root's record followed, not the one the user planted" \
+	sh -c "! grep -q '$D/etc' '$O/5b'"
+check "root's uninstall: the planted record removed as the user" \
+	[ ! -e "$H/.local/state/rootless-setup/containerd.json" ]
 done_testing
