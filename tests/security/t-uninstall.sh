@@ -6,6 +6,8 @@
 # home is aimed at.
 #
 #   RS_BIN=build/rootless-setup RS_TEST_USER=rsuninst bash tests/security/t-uninstall.sh
+# test names say ~/ for the user's home:
+# shellcheck disable=SC2088
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/tap.sh"
