@@ -27,6 +27,9 @@ H=$TU_HOME
 D=$(mktemp -d /tmp/rs-unin.XXXXXX) || exit 1
 chmod 755 "$D"
 tu_on_exit rm -rf "$D"
+# root's records: what this run adds to /var/lib/rootless-setup goes again
+[ -d /var/lib/rootless-setup ] || tu_on_exit rmdir /var/lib/rootless-setup
+[ -d /var/lib/rootless-setup/users ] || tu_on_exit rmdir /var/lib/rootless-setup/users
 tu_on_exit rm -rf "/var/lib/rootless-setup/users/$TU_UID"
 O=$D/out
 mkdir "$O"
