@@ -106,6 +106,90 @@ int rs_beneath_parent(int dirfd, const char *rel, char **name)
 	return fd;
 }
 
+int rs_beneath_symlink(int dirfd, const char *rel, char **link)
+{
+	_cleanup_free_ char *copy = rs_xstrdup(rel);
+	_cleanup_close_ int cur = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL, *comp = strtok_r(copy, "/", &save);
+	struct stat st;
+
+	*link = NULL;
+	if (cur < 0)
+		return -errno;
+	for (; comp; comp = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(comp, ".") || !strcmp(comp, ".."))
+			return -EXDEV;
+		if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			return -errno;
+		if (S_ISLNK(st.st_mode)) {
+			/* the prefix of rel up to and including comp */
+			*link = rs_xstrndup(rel, (size_t)(comp - copy) + strlen(comp));
+			return 1;
+		}
+		int fd = openat(cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return errno == ENOTDIR ? 0 : -errno;
+		close(cur);
+		cur = fd;
+	}
+	return 0;
+}
+
+static bool first_allowed(const struct rs_user_base *b, const char *rel)
+{
+	size_t n = strcspn(rel, "/");
+	if (!b->firsts)
+		return true;
+	for (const char *const *f = b->firsts; *f; f++)
+		if (strlen(*f) == n && !strncmp(rel, *f, n))
+			return true;
+	return false;
+}
+
+/* path's components are plain names: no "", "." or ".." (a lexical check
+ * cannot know where ".." leads once a symlink is involved) */
+static bool plain_components(const char *path)
+{
+	for (const char *p = path; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/' && !*++p)
+			return false;
+	}
+	return true;
+}
+
+int rs_user_tree_locate(const struct rs_user_tree *t, const char *path, size_t *base,
+			const char **rel)
+{
+	if (!path || path[0] != '/' || !plain_components(path + 1))
+		return -EXDEV;
+	for (size_t i = 0; i < t->n; i++) {
+		const char *b = t->base[i].path;
+		size_t n = strlen(b);
+		while (n && b[n - 1] == '/')
+			n--;
+		if (strncmp(path, b, n) || path[n] != '/' || !path[n + 1])
+			continue;
+		if (!first_allowed(&t->base[i], path + n + 1))
+			continue;
+		*base = i;
+		*rel = path + n + 1;
+		return 0;
+	}
+	return -EXDEV;
+}
+
+int rs_user_tree_open(const struct rs_user_tree *t, size_t base)
+{
+	const char *r = rs_host_rel(t->base[base].path);
+	/* the base itself comes from passwd (or the caller's own XDG_*): the
+	 * admin's symlinks on the way to a home are followed, as login does */
+	return rs_host_openat(t->host, *r ? r : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, NULL);
+}
+
 static int remove_fail(char **where, const char *path, int r)
 {
 	if (where && !*where)
@@ -197,8 +281,10 @@ int rs_remove_beneath(int dirfd, const char *name, unsigned depth, char **where)
 	return remove_at(dirfd, name, depth, st.st_dev, name, where);
 }
 
+/* The child's answer: this header, then len bytes of data (rs_as_user_data). */
 struct as_user_reply {
 	int rc;
+	uint32_t len;
 	char msg[512];
 };
 
@@ -233,19 +319,46 @@ static int drop_to(const struct rs_user *u, char *msg, size_t len)
 	return 0;
 }
 
-_noreturn_ static void as_user_child(const struct rs_user *u, rs_as_user_fn fn, void *arg, int out,
-				     pid_t parent)
+struct as_user_call {
+	rs_as_user_fn fn;
+	rs_as_user_data_fn dfn;
+	void *arg;
+	size_t max;
+};
+
+static int write_all_fd(int fd, const void *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p = (const char *)p + n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+_noreturn_ static void as_user_child(const struct rs_user *u, const struct as_user_call *c,
+				     int out, pid_t parent)
 {
 	struct as_user_reply rep = {0};
+	char *data = NULL;
+	size_t len = 0;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (getppid() != parent)
 		_exit(127);
 	rep.rc = drop_to(u, rep.msg, sizeof(rep.msg));
 	if (rep.rc == 0)
-		rep.rc = fn(arg, rep.msg, sizeof(rep.msg));
+		rep.rc = c->fn ? c->fn(c->arg, rep.msg, sizeof(rep.msg))
+			       : c->dfn(c->arg, &data, &len, rep.msg, sizeof(rep.msg));
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
-	if (write(out, &rep, sizeof(rep)) != (ssize_t)sizeof(rep))
+	if (!data || len > c->max)
+		len = 0;
+	rep.len = (uint32_t)len;
+	if (write_all_fd(out, &rep, sizeof(rep)) < 0 || write_all_fd(out, data, len) < 0)
 		_exit(126);
 	_exit(0);
 }
@@ -257,13 +370,12 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Reads the reply before the deadline. Return: 0, -ETIMEDOUT or -ECHILD. */
-static int read_reply(int fd, struct as_user_reply *rep, unsigned timeout_ms)
+/* Reads len bytes before the deadline end. Return: 0, -ETIMEDOUT or -ECHILD. */
+static int read_reply(int fd, void *buf, size_t len, long long end)
 {
-	long long end = now_ms() + timeout_ms;
 	size_t got = 0;
 
-	while (got < sizeof(*rep)) {
+	while (got < len) {
 		long long left = end - now_ms();
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
 		if (left <= 0)
@@ -273,7 +385,7 @@ static int read_reply(int fd, struct as_user_reply *rep, unsigned timeout_ms)
 			continue;
 		if (n <= 0)
 			return n == 0 ? -ETIMEDOUT : -ECHILD;
-		ssize_t x = read(fd, (char *)rep + got, sizeof(*rep) - got);
+		ssize_t x = read(fd, (char *)buf + got, len - got);
 		if (x < 0 && errno == EINTR)
 			continue;
 		if (x <= 0)
@@ -283,8 +395,27 @@ static int read_reply(int fd, struct as_user_reply *rep, unsigned timeout_ms)
 	return 0;
 }
 
-int rs_as_user(const struct rs_user *u, rs_as_user_fn fn, void *arg, char *msg, size_t msglen,
-	       unsigned timeout_ms)
+static int read_all(int fd, struct as_user_reply *rep, size_t max, char **data, unsigned timeout_ms)
+{
+	long long end = now_ms() + timeout_ms;
+	int r = read_reply(fd, rep, sizeof(*rep), end);
+
+	if (r < 0 || !data)
+		return r;
+	if (rep->len > max)
+		return -ECHILD;
+	*data = rs_xmalloc((size_t)rep->len + 1);
+	r = read_reply(fd, *data, rep->len, end);
+	(*data)[rep->len] = '\0';
+	if (r < 0) {
+		free(*data);
+		*data = NULL;
+	}
+	return r;
+}
+
+static int as_user_run(const struct rs_user *u, const struct as_user_call *c, char **data,
+		       size_t *len, char *msg, size_t msglen, unsigned timeout_ms)
 {
 	struct as_user_reply rep = {0};
 	int p[2], status = 0;
@@ -304,10 +435,10 @@ int rs_as_user(const struct rs_user *u, rs_as_user_fn fn, void *arg, char *msg, 
 	}
 	if (pid == 0) {
 		close(p[0]);
-		as_user_child(u, fn, arg, p[1], parent);
+		as_user_child(u, c, p[1], parent);
 	}
 	close(p[1]);
-	int r = read_reply(p[0], &rep, timeout_ms);
+	int r = read_all(p[0], &rep, c->max, data, timeout_ms);
 	close(p[0]);
 	if (r < 0)
 		kill(pid, SIGKILL);
@@ -325,5 +456,29 @@ int rs_as_user(const struct rs_user *u, rs_as_user_fn fn, void *arg, char *msg, 
 		return -ECHILD;
 	}
 	snprintf(msg, msglen, "%s", rep.msg);
+	if (len)
+		*len = rep.len;
 	return rep.rc;
+}
+
+int rs_as_user(const struct rs_user *u, rs_as_user_fn fn, void *arg, char *msg, size_t msglen,
+	       unsigned timeout_ms)
+{
+	struct as_user_call c = {.fn = fn, .arg = arg};
+	return as_user_run(u, &c, NULL, NULL, msg, msglen, timeout_ms);
+}
+
+int rs_as_user_data(const struct rs_user *u, rs_as_user_data_fn fn, void *arg, size_t max,
+		    char **data, size_t *len, char *msg, size_t msglen, unsigned timeout_ms)
+{
+	struct as_user_call c = {.dfn = fn, .arg = arg, .max = max};
+	*data = NULL;
+	*len = 0;
+	int r = as_user_run(u, &c, data, len, msg, msglen, timeout_ms);
+	if (r < 0 && *data) {
+		free(*data);
+		*data = NULL;
+		*len = 0;
+	}
+	return r;
 }

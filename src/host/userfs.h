@@ -32,6 +32,33 @@ int rs_beneath_walk(int dirfd, const char *rel, int flags, mode_t mode);
  * rel's last component (caller frees). Return: fd or -errno. */
 int rs_beneath_parent(int dirfd, const char *rel, char **name);
 
+/* After -ELOOP: the first component of rel below dirfd that is a symlink,
+ * as the prefix of rel naming it in *link (caller frees). Return: 1 found,
+ * 0 none (the tree changed meanwhile), or -errno of the walk. */
+int rs_beneath_symlink(int dirfd, const char *rel, char **link);
+
+/* The directories of a user that root may act in, as that user: e.g. the
+ * home limited to its .config and .local, and the runtime dir. */
+struct rs_user_base {
+	const char *path;                /* absolute in-host path */
+	const char *const *firsts;       /* allowed first components below; NULL: any */
+};
+struct rs_user_tree {
+	const struct rs_host *host;
+	struct rs_user_base base[4];
+	size_t n;
+};
+
+/* Splits the absolute in-host path into one of t's bases (*base) and the
+ * rest (*rel, pointing into path). Lexical only, no file system access, so
+ * a refusal tells nothing about what exists: a path with an empty, "." or
+ * ".." component, or under no base, is -EXDEV. Return: 0 or -EXDEV. */
+int rs_user_tree_locate(const struct rs_user_tree *t, const char *path, size_t *base,
+			const char **rel);
+/* Opens base number base of t as a directory (call it as the user, in
+ * rs_as_user). Return: fd or -errno. */
+int rs_user_tree_open(const struct rs_user_tree *t, size_t base);
+
 /* Removes the entry name of directory dirfd and, for a directory,
  * everything below it, by fd: each directory is opened O_NOFOLLOW relative
  * to its parent's fd, symlinks are unlinked and never followed, another
@@ -49,9 +76,17 @@ int rs_remove_beneath(int dirfd, const char *name, unsigned depth, char **where)
  * its parent. fn returns >= 0 or -errno and may leave one line in msg. The
  * wait is bounded by timeout_ms: a child the user stopped or that hangs is
  * killed. When the caller is not root, or u is root, fn runs as the caller
- * in a child all the same.
+ * in a child all the same. One child per call: the caller maps each
+ * result to its own report line.
  * Return: fn's result; -ECHILD (msg says why) when the child could not
  * drop privileges or died; -ETIMEDOUT past the deadline. */
 typedef int (*rs_as_user_fn)(void *arg, char *msg, size_t msglen);
 int rs_as_user(const struct rs_user *u, rs_as_user_fn fn, void *arg, char *msg, size_t msglen,
 	       unsigned timeout_ms);
+
+/* As rs_as_user, and fn may hand data back: it sets *data (malloc'd in the
+ * child) and *len, at most max bytes (more is dropped: *len 0). The caller
+ * gets a NUL-terminated copy in *data (frees it), NULL on failure. */
+typedef int (*rs_as_user_data_fn)(void *arg, char **data, size_t *len, char *msg, size_t msglen);
+int rs_as_user_data(const struct rs_user *u, rs_as_user_data_fn fn, void *arg, size_t max,
+		    char **data, size_t *len, char *msg, size_t msglen, unsigned timeout_ms);

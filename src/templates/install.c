@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* generate, install and uninstall, as actions (the verbs print them). */
+/* generate and install, as actions (the verbs print them); uninstall.c
+ * follows the record install leaves. */
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -11,8 +12,9 @@
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
 #include "templates/install.h"
+#include "templates/record.h"
 
-static int finish(struct rs_fix_ctx *f, struct rs_report *rep, struct rs_fix_report **out)
+int rs_inst_finish(struct rs_fix_ctx *f, struct rs_report *rep, struct rs_fix_report **out)
 {
 	struct rs_fix_report *fr = rs_xcalloc(1, sizeof(*fr));
 	fr->check = rep;
@@ -26,21 +28,87 @@ static int finish(struct rs_fix_ctx *f, struct rs_report *rep, struct rs_fix_rep
 	return 0;
 }
 
-static char *manifest_rel(const struct rs_ctx *ctx, enum rs_engine e)
+static const char *home_of(const struct rs_ctx *ctx)
 {
-	return rs_xasprintf("%s/.local/state/rootless-setup/%s.json",
-			    strcmp(ctx->user.home, "/") ? ctx->user.home : "", rs_engine_name(e));
+	return strcmp(ctx->user.home, "/") ? ctx->user.home : "";
 }
 
-static const char *hash_hex(const char *text)
+char *rs_record_user_path(const struct rs_ctx *ctx, enum rs_engine e)
+{
+	return rs_xasprintf("%s/.local/state/rootless-setup/%s.json", home_of(ctx), rs_engine_name(e));
+}
+
+char *rs_record_root_path(const struct rs_ctx *ctx, enum rs_engine e)
+{
+	return rs_xasprintf(RS_RECORD_ROOT_DIR "/%u/%s.json", (unsigned)ctx->user.uid,
+			    rs_engine_name(e));
+}
+
+bool rs_record_by_root(const struct rs_ctx *ctx)
+{
+	return geteuid() == 0 && ctx->user.uid != 0;
+}
+
+const char *rs_record_hash(const char *text)
 {
 	static char buf[17];
 	snprintf(buf, sizeof(buf), "%016llx", (unsigned long long)rs_gen_hash(text));
 	return buf;
 }
 
+/* The directories below the home that writing path would create, added to
+ * dirs once each: uninstall removes them again when empty. */
+static void missing_dirs(const struct rs_ctx *ctx, const char *path, struct rs_strv *dirs)
+{
+	const char *home = home_of(ctx);
+	size_t hl = strlen(home);
+	_cleanup_free_ char *d = rs_xstrdup(path);
+	char *slash;
+	struct stat st;
+
+	if (strncmp(d, home, hl) || d[hl] != '/')
+		return;
+	while ((slash = strrchr(d, '/')) && (size_t)(slash - d) > hl) {
+		*slash = '\0';
+		if (rs_host_stat(ctx->host, d, &st, true) == 0)
+			return;
+		if (!rs_strv_contains(dirs, d))
+			rs_strv_push(dirs, d);
+	}
+}
+
+/* dirs that exist now, and those the record's own writing will make
+ * (more), deepest (most slashes) first. */
+static json_t *created_dirs(const struct rs_ctx *ctx, const struct rs_strv *dirs,
+			    const struct rs_strv *more)
+{
+	json_t *out = json_array();
+	size_t max = 0;
+
+	for (size_t i = 0; i < dirs->n + more->n; i++) {
+		const char *d = i < dirs->n ? dirs->v[i] : more->v[i - dirs->n];
+		max = strlen(d) > max ? strlen(d) : max;
+	}
+	for (size_t depth = max + 1; depth-- > 0;) {
+		for (size_t i = 0; i < dirs->n + more->n; i++) {
+			const char *d = i < dirs->n ? dirs->v[i] : more->v[i - dirs->n];
+			struct stat st;
+			size_t n = 0;
+			for (const char *p = d; *p; p++)
+				n += *p == '/';
+			if (n != depth || (i < dirs->n && (rs_host_stat(ctx->host, d, &st, true) < 0 ||
+							   !S_ISDIR(st.st_mode))))
+				continue;
+			if (i >= dirs->n && rs_strv_contains(dirs, d))
+				continue;
+			json_array_append_new(out, json_string(d));
+		}
+	}
+	return out;
+}
+
 static void write_files(struct rs_fix_ctx *f, const struct rs_install_opts *o, struct rs_gen *g,
-			json_t *manifest)
+			json_t *manifest, struct rs_strv *dirs)
 {
 	struct rs_ctx *ctx = f->ctx;
 	uid_t uid = geteuid() == 0 ? ctx->user.uid : (uid_t)-1;
@@ -62,12 +130,14 @@ static void write_files(struct rs_fix_ctx *f, const struct rs_install_opts *o, s
 			      "directory")->failed = true;
 		return;
 	}
+	for (size_t i = 0; dirs && i < g->n; i++)
+		missing_dirs(ctx, g->f[i].path, dirs);
 	for (size_t i = 0; i < g->n; i++) {
 		const char *rel = o->output ? strrchr(g->f[i].path, '/') + 1 : g->f[i].path;
 		int r = rs_gen_write(f, out ? out : ctx->host, rel, &g->f[i], o->force, uid, gid);
 		if (r >= 0 && manifest)
 			json_array_append_new(manifest, json_pack("{s:s, s:s%}", "path", g->f[i].path,
-								  "hash", hash_hex(g->f[i].text), 16));
+								  "hash", rs_record_hash(g->f[i].text), 16));
 	}
 	rs_host_free(out);
 }
@@ -85,14 +155,14 @@ int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_fix_action(&f, "generate", "note", NULL, "nothing to generate for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
-		return finish(&f, rep, out);
+		return rs_inst_finish(&f, rep, out);
 	}
-	write_files(&f, o, &g, NULL);
+	write_files(&f, o, &g, NULL, NULL);
 	rs_gen_clear(&g);
-	return finish(&f, rep, out);
+	return rs_inst_finish(&f, rep, out);
 }
 
-static bool user_manager(const struct rs_ctx *ctx)
+bool rs_inst_user_manager(const struct rs_ctx *ctx)
 {
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
 	_cleanup_free_ char *sock = rs_xasprintf("%s/systemd/private", run);
@@ -104,7 +174,7 @@ static void start(struct rs_fix_ctx *f, const struct rs_install_opts *o, const s
 	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service", rs_engine_name(o->engine));
 	if (!g->launch_cmd)
 		return;
-	if (o->no_start || !user_manager(f->ctx)) {
+	if (o->no_start || !rs_inst_user_manager(f->ctx)) {
 		rs_fix_action(f, "install", "note", NULL, "start it with: %s", g->launch_cmd);
 		rs_fix_action(f, "install", "note", NULL, "%s: with a systemd user session, "
 			      "'systemctl --user enable --now %s'; to keep it without a login, "
@@ -116,6 +186,34 @@ static void start(struct rs_fix_ctx *f, const struct rs_install_opts *o, const s
 	char *const now[] = {"/usr/bin/systemctl", "--user", "enable", "--now", unit, NULL};
 	if (rs_fix_exec(f, "install", reload) == 0)
 		rs_fix_exec(f, "install", now);
+}
+
+/* What uninstall may remove: exactly these files while unchanged, and
+ * these directories while empty. Takes files and dirs. */
+static void write_record(struct rs_fix_ctx *f, const struct rs_install_opts *o, json_t *files,
+			 json_t *dirs, const char *path)
+{
+	struct rs_ctx *ctx = f->ctx;
+	bool by_root = rs_record_by_root(ctx);
+	json_t *m = json_pack("{s:s, s:s, s:o, s:o}", "schema", "rootless-setup/manifest/v1",
+			      "engine", rs_engine_name(o->engine), "files", files, "dirs", dirs);
+	char *text = json_dumps(m, JSON_INDENT(2));
+	json_decref(m);
+	struct rs_gen_file mf = {.path = (char *)path, .text = rs_xasprintf("%s\n", text)};
+	free(text);
+	struct rs_error *e = NULL;
+	/* root's record: var/lib/rootless-setup 0755 as the package makes it
+	 * (preflight.json), users/UID 0700 */
+	if (by_root && rs_safe_mkdirs(ctx->host, "var/lib/rootless-setup", 0755, 0, 0, o->dry_run,
+				      &e) < 0) {
+		rs_fix_action(f, "install", "note", path, "%s", e->msg)->failed = true;
+		rs_error_free(e);
+	} else {
+		bool chown = geteuid() == 0 && !by_root;
+		rs_gen_write(f, ctx->host, path, &mf, true, chown ? ctx->user.uid : (uid_t)-1,
+			     chown ? ctx->user.gid : (gid_t)-1);
+	}
+	free(mf.text);
 }
 
 int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
@@ -135,115 +233,31 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 					      rep->ctx.results[i].f.message)->failed = true;
 		rs_fix_action(&f, "install", "note", NULL, "refusing to install past failing rules "
 			      "(--fix repairs what it can, --force goes on)")->failed = true;
-		return finish(&f, rep, out);
+		return rs_inst_finish(&f, rep, out);
 	}
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_fix_action(&f, "install", "note", NULL, "nothing to install for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
-		return finish(&f, rep, out);
+		return rs_inst_finish(&f, rep, out);
 	}
 	json_t *files = json_array();
-	write_files(&f, o, &g, files);
-	/* what uninstall may remove: exactly these files, while unchanged */
-	_cleanup_free_ char *mrel = manifest_rel(&rep->ctx, o->engine);
-	json_t *m = json_pack("{s:s, s:s, s:o}", "schema", "rootless-setup/manifest/v1", "engine",
-			      rs_engine_name(o->engine), "files", files);
-	char *text = json_dumps(m, JSON_INDENT(2));
-	json_decref(m);
-	struct rs_gen_file mf = {.path = mrel, .text = rs_xasprintf("%s\n", text)};
-	free(text);
+	struct rs_strv dirs = {0}, rdirs = {0};
+	_cleanup_free_ char *mpath = rs_record_by_root(&rep->ctx)
+					     ? rs_record_root_path(&rep->ctx, o->engine)
+					     : rs_record_user_path(&rep->ctx, o->engine);
+	if (!rs_record_by_root(&rep->ctx))
+		missing_dirs(&rep->ctx, mpath, &rdirs);
+	write_files(&f, o, &g, files, &dirs);
 	if (!f.a || !f.a[f.n - 1].failed)
-		rs_gen_write(&f, rep->ctx.host, mrel, &mf, true,
-			     geteuid() == 0 ? rep->ctx.user.uid : (uid_t)-1,
-			     geteuid() == 0 ? rep->ctx.user.gid : (gid_t)-1);
-	free(mf.text);
+		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
+	else
+		json_decref(files);
+	rs_strv_free(&dirs);
+	rs_strv_free(&rdirs);
 	if (!o->dry_run)
 		start(&f, o, &g);
 	else if (g.launch_cmd)
 		rs_fix_action(&f, "install", "note", NULL, "would start: %s", g.launch_cmd);
 	rs_gen_clear(&g);
-	return finish(&f, rep, out);
-}
-
-static void remove_recorded(struct rs_fix_ctx *f, const struct rs_install_opts *o, json_t *files)
-{
-	size_t i;
-	json_t *x;
-
-	json_array_foreach(files, i, x) {
-		const char *path = json_string_value(json_object_get(x, "path"));
-		const char *hash = json_string_value(json_object_get(x, "hash"));
-		_cleanup_free_ char *now = NULL;
-		size_t len;
-		if (!path || rs_safe_read(f->ctx->host, path, 16u << 20, &now, &len, NULL) < 0)
-			continue;
-		if (!now)
-			continue;
-		/* changed by the user since install: theirs now, kept */
-		if (!hash || strcmp(hash_hex(now), hash)) {
-			rs_fix_action(f, "uninstall", "note", path, "changed since install: kept");
-			continue;
-		}
-		int r = rs_safe_unlink(f->ctx->host, path, o->dry_run);
-		struct rs_action *a = rs_fix_action(f, "uninstall", "remove", path, "installed by "
-						    "rootless-setup");
-		a->changed = r > 0;
-		a->failed = r < 0;
-	}
-}
-
-static void purge(struct rs_fix_ctx *f, const struct rs_install_opts *o)
-{
-	struct rs_ctx *ctx = f->ctx;
-	if (o->purge) {
-		_cleanup_free_ char *data = rs_ctx_data_dir(ctx, o->engine);
-		struct rs_action *a = rs_fix_action(f, "uninstall", "remove", data, "the engine's data");
-		a->changed = rs_host_exists(ctx->host, data);
-		_cleanup_free_ char *parent = rs_xstrdup(data);
-		char *slash = strrchr(parent, '/');
-		if (a->changed && !o->dry_run && slash) {
-			*slash = '\0';
-			int dfd = rs_host_openat(ctx->host, parent, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, NULL);
-			if (dfd < 0 || rs_remove_tree(dfd, slash + 1, 64) < 0)
-				a->failed = true;
-			if (dfd >= 0)
-				close(dfd);
-		}
-	}
-}
-
-int rs_uninstall_run(const struct rs_install_opts *o, struct rs_fix_report **out,
-		     struct rs_error **err)
-{
-	struct rs_report *rep = NULL;
-	struct rs_check_opts co = o->check;
-	co.no_probe = true;
-	int r = rs_check_run(&co, &rep, err);
-	if (r < 0)
-		return r;
-	struct rs_fix_opts fo = {.dry_run = o->dry_run, .force = o->force};
-	struct rs_fix_ctx f = {.o = &fo, .ctx = &rep->ctx};
-	_cleanup_free_ char *mrel = manifest_rel(&rep->ctx, o->engine), *text = NULL;
-	size_t len;
-	if (rs_safe_read(rep->ctx.host, mrel, 1u << 20, &text, &len, NULL) < 0 || !text) {
-		rs_fix_action(&f, "uninstall", "note", mrel, "no install of '%s' recorded: no file "
-			      "to remove", rs_engine_name(o->engine));
-		purge(&f, o);
-		return finish(&f, rep, out);
-	}
-	json_t *m = json_loads(text, 0, NULL);
-	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service", rs_engine_name(o->engine));
-	if (user_manager(&rep->ctx)) {
-		char *const stop[] = {"/usr/bin/systemctl", "--user", "disable", "--now", unit, NULL};
-		rs_fix_exec(&f, "uninstall", stop);
-	} else {
-		rs_fix_action(&f, "uninstall", "note", NULL, "stop a running launch of it first "
-			      "(TERM to its 'rootless-setup launch')");
-	}
-	remove_recorded(&f, o, json_object_get(m, "files"));
-	json_decref(m);
-	int rr = rs_safe_unlink(rep->ctx.host, mrel, o->dry_run);
-	rs_fix_action(&f, "uninstall", "remove", mrel, "the install record")->changed = rr > 0;
-	purge(&f, o);
-	return finish(&f, rep, out);
+	return rs_inst_finish(&f, rep, out);
 }

@@ -73,6 +73,19 @@ check "--force replaces it" grep -q '^root = ' "$TOML"
 check "new files are the user's" [ "$(stat -c %u:%g "$R/home/alice/.config/buildkit/buildkitd.toml")" = 1000:1000 ]
 check "new directories are the user's, 0700" [ "$(stat -c %u:%a "$R/home/alice/.config/buildkit")" = 1000:700 ]
 
+# ---- root installs for a tree's user (--root): the record is root's ----
+R=$T/debian10; A=$R/home/alice
+"$RS_BIN" --root "$R" --user alice --engine containerd install --no-start --force > "$T/ri"
+REC=$R/var/lib/rootless-setup/users/1000/containerd.json
+check "--root, root for alice: the record is root's, not in alice's home" \
+	[ "$(stat -c %u "$REC" 2>/dev/null)" = 0 -a ! -e "$A/.local/state/rootless-setup/containerd.json" ]
+check "--root: the record's directory is 0700" [ "$(stat -c %a "$(dirname "$REC")")" = 700 ]
+check "--root: the files are alice's (the tree's uid)" [ "$(stat -c %u "$A/.config/containerd/config.toml")" = 1000 ]
+"$RS_BIN" --root "$R" --user alice --engine containerd uninstall > "$T/ru"
+check "--root: uninstall removes the files, the record and the dirs install made" \
+	[ ! -e "$A/.config/containerd" -a ! -e "$A/.config/systemd" -a ! -e "$(dirname "$REC")" ]
+check "--root: done as the tree's user" grep -q "config.toml: installed by rootless-setup" "$T/ru"
+
 # ---- on this machine, as a throwaway user ----
 . "$HERE/../lib/testuser.sh"
 tu_setup || { done_testing; exit; }
@@ -115,6 +128,7 @@ tu_run "$RS" --engine containerd uninstall > "$T/un"
 check "uninstall removes what install wrote" [ ! -e "$CONF" ]
 check "uninstall keeps a file the user changed" [ -e "$UNIT" ]
 check "uninstall removes its record" [ ! -e "$TU_HOME/.local/state/rootless-setup/containerd.json" ]
+check "uninstall removes the directories install made, when empty" [ ! -e "$TU_HOME/.config/containerd" ]
 check "uninstall leaves the data" [ -d "$TU_HOME/.local/share/containerd" ]
 tu_run "$RS" --engine containerd uninstall --purge --yes > /dev/null
 check "uninstall --purge removes the data" [ ! -e "$TU_HOME/.local/share/containerd" ]

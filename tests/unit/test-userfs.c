@@ -132,6 +132,84 @@ static void remove_depth_is_bounded(void **state)
 	free(where);
 }
 
+static void symlink_is_named(void **state)
+{
+	struct fx *f = *state;
+	char *link = NULL;
+	assert_int_equal(rs_beneath_symlink(f->fd, "a/link/keep/file", &link), 1);
+	assert_string_equal(link, "a/link");
+	free(link);
+	assert_int_equal(rs_beneath_symlink(f->fd, "abs", &link), 1);
+	assert_string_equal(link, "abs");
+	free(link);
+	assert_int_equal(rs_beneath_symlink(f->fd, "a/b/f", &link), 0);
+	assert_null(link);
+	assert_int_equal(rs_beneath_symlink(f->fd, "a/missing/x", &link), -ENOENT);
+	assert_int_equal(rs_beneath_symlink(f->fd, "a/../a", &link), -EXDEV);
+}
+
+static void tree_locate_is_lexical(void **state)
+{
+	(void)state;
+	static const char *const firsts[] = {".config", ".local", NULL};
+	struct rs_user_tree t = {.n = 2};
+	t.base[0] = (struct rs_user_base){.path = "/home/al", .firsts = firsts};
+	t.base[1] = (struct rs_user_base){.path = "/run/user/1000/"};
+	size_t b = 9;
+	const char *rel = NULL;
+	assert_int_equal(rs_user_tree_locate(&t, "/home/al/.config/x/y", &b, &rel), 0);
+	assert_int_equal(b, 0);
+	assert_string_equal(rel, ".config/x/y");
+	assert_int_equal(rs_user_tree_locate(&t, "/run/user/1000/podman/x", &b, &rel), 0);
+	assert_int_equal(b, 1);
+	assert_string_equal(rel, "podman/x");
+	/* outside, a neighbour sharing the prefix, the home itself or its
+	 * other entries, and any "..", "." or empty component */
+	const char *bad[] = {"/etc/pam.d/su", "/home/alice/.config/x", "/home/al", "/home/al/",
+			     "/home/al/.bashrc", "/home/al/.configx/y", "/home/al/.config/../../../etc",
+			     "/home/al/.config/./x", "/home/al//.config/x", "/home/al/.config/x/",
+			     "home/al/.config/x", "/run/user/1000", "/run/user/10000/x", NULL};
+	for (const char **p = bad; *p; p++)
+		assert_int_equal(rs_user_tree_locate(&t, *p, &b, &rel), -EXDEV);
+	assert_int_equal(rs_user_tree_locate(&t, NULL, &b, &rel), -EXDEV);
+	/* a home of "/" */
+	t.base[0].path = "/";
+	assert_int_equal(rs_user_tree_locate(&t, "/.local/share/x", &b, &rel), 0);
+	assert_string_equal(rel, ".local/share/x");
+	assert_int_equal(rs_user_tree_locate(&t, "/etc/x", &b, &rel), -EXDEV);
+}
+
+static int give_data(void *arg, char **data, size_t *len, char *msg, size_t mlen)
+{
+	size_t n = *(size_t *)arg;
+	*data = malloc(n);
+	memset(*data, 'x', n);
+	*len = n;
+	snprintf(msg, mlen, "gave %zu", n);
+	return 7;
+}
+
+static void as_user_hands_data_back(void **state)
+{
+	(void)state;
+	gid_t g = 65534;
+	struct rs_user nobody = {.name = "nobody", .uid = 65534, .gid = 65534, .groups = &g,
+				 .ngroups = 1};
+	char msg[64], *data = NULL;
+	size_t len = 0, n = 200000; /* more than a pipe holds */
+	assert_int_equal(rs_as_user_data(&nobody, give_data, &n, 1u << 20, &data, &len, msg,
+					 sizeof(msg), 5000), 7);
+	assert_int_equal(len, n);
+	assert_int_equal(strspn(data, "x"), n);
+	assert_string_equal(msg, "gave 200000");
+	free(data);
+	/* past max: nothing handed back */
+	assert_int_equal(rs_as_user_data(&nobody, give_data, &n, 1000, &data, &len, msg,
+					 sizeof(msg), 5000), 7);
+	assert_int_equal(len, 0);
+	free(data);
+}
+
 static int report_euid(void *arg, char *msg, size_t len)
 {
 	(void)arg;
@@ -174,6 +252,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(parent_gives_dir_and_name, setup, teardown),
 		cmocka_unit_test_setup_teardown(remove_keeps_what_links_point_at, setup, teardown),
 		cmocka_unit_test_setup_teardown(remove_depth_is_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(symlink_is_named, setup, teardown),
+		cmocka_unit_test(tree_locate_is_lexical),
+		cmocka_unit_test(as_user_hands_data_back),
 		cmocka_unit_test(as_user_drops_and_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

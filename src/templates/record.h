@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The install record (rootless-setup/manifest/v1): the files install wrote,
+ * their hashes, and the directories it created. Root installing for another
+ * user keeps it where that user cannot write (var/lib/rootless-setup/users/
+ * UID/ENGINE.json, dirs 0700): a record the user can edit would let them
+ * name any file for root to delete. A user installing for itself keeps it
+ * in ~/.local/state/rootless-setup, and uninstall follows such a record
+ * only with that user's credentials (docs/security.md).
+ */
+#include "fixers/fixer.h"
+
+#define RS_RECORD_ROOT_DIR "/var/lib/rootless-setup/users"
+
+/* In-host absolute paths; caller frees. */
+char *rs_record_user_path(const struct rs_ctx *ctx, enum rs_engine e);
+char *rs_record_root_path(const struct rs_ctx *ctx, enum rs_engine e);
+/* Whether install writes the record under RS_RECORD_ROOT_DIR. */
+bool rs_record_by_root(const struct rs_ctx *ctx);
+/* 16 hex digits of rs_gen_hash; static buffer. */
+const char *rs_record_hash(const char *text);
+
+/* Shared by the verbs of install.c and uninstall.c. */
+int rs_inst_finish(struct rs_fix_ctx *f, struct rs_report *rep, struct rs_fix_report **out);
+bool rs_inst_user_manager(const struct rs_ctx *ctx);
