@@ -39,8 +39,10 @@ parses() { jq -e . "$1" > /dev/null 2>&1; }
 # text action lines (state column) of an actions/v1 run
 nactions() { grep -c -E '^(would change|changed|unchanged|FAILED) ' "$1"; }
 
-# ---- item 8: a hostile install record, as root for the user -------------------
-"$B" --user "$TU_NAME" install --engine containerd --no-start > "$W/i.out" 2> "$W/i.err" < /dev/null
+# ---- item 8: a hostile install record ---------------------------------------
+# the user installs for itself (its record lives in its own ~/.local/state),
+# plants hostile paths in it, and root uninstalls for it
+tu_run "$B" install --engine containerd --no-start > "$W/i.out" 2> "$W/i.err" < /dev/null
 M=$TU_HOME/.local/state/rootless-setup/containerd.json
 check "install wrote the record" [ -f "$M" ]
 tu_run mkdir -p "$TU_HOME/.config/$HN"
