@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* generate, install, uninstall (SPEC §3, §7). */
+/* generate, install, uninstall: rootless-setup(8), COMMANDS. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +47,70 @@ static char *self_path(void)
 	return n > 0 ? rs_xstrndup(buf, (size_t)n) : rs_xstrdup("/usr/bin/rootless-setup");
 }
 
-static int run_verb(struct rs_cli *cli, int argc, char **argv, int which)
+/* What each verb takes and runs: the options it accepts (a bit per OPT_*
+ * above, from OPT_VERB_BASE) and its core function. */
+#define OPTBIT(o) (1u << ((o) - OPT_VERB_BASE))
+struct gen_verb {
+	const char *name;
+	unsigned opts;
+	int (*run)(const struct rs_install_opts *o, struct rs_fix_report **out,
+		   struct rs_error **err);
+};
+
+static const struct gen_verb verb_generate = {
+	"generate", OPTBIT(OPT_OUTPUT) | OPTBIT(OPT_FORCE) | OPTBIT(OPT_DEFAULT_RUNTIME),
+	rs_generate_run,
+};
+static const struct gen_verb verb_install = {
+	"install", OPTBIT(OPT_FORCE) | OPTBIT(OPT_DRY_RUN) | OPTBIT(OPT_NO_START) |
+	OPTBIT(OPT_FIX) | OPTBIT(OPT_DEFAULT_RUNTIME), rs_install_run,
+};
+static const struct gen_verb verb_uninstall = {
+	"uninstall", OPTBIT(OPT_FORCE) | OPTBIT(OPT_DRY_RUN) | OPTBIT(OPT_PURGE) | OPTBIT(OPT_YES),
+	rs_uninstall_run,
+};
+
+static void set_opt(struct rs_install_opts *o, int c, const char *arg, bool *fix, bool *yes)
+{
+	switch (c) {
+	case OPT_OUTPUT: o->output = arg; break;
+	case OPT_FORCE: o->force = true; break;
+	case OPT_DRY_RUN: o->dry_run = true; break;
+	case OPT_NO_START: o->no_start = true; break;
+	case OPT_FIX: *fix = true; break;
+	case OPT_PURGE: o->purge = true; break;
+	case OPT_YES: *yes = true; break;
+	case OPT_DEFAULT_RUNTIME: o->default_runtime = true; break;
+	default: break;
+	}
+}
+
+/* install --fix: fix first; what failed is said, and fails the run. */
+static bool fix_first(const struct rs_cli *cli, const struct rs_install_opts *o)
+{
+	struct rs_fix_opts fo = {.check = o->check, .dry_run = o->dry_run};
+	struct rs_fix_report *fr = NULL;
+	struct rs_error *err = NULL;
+	bool ok = true;
+
+	if (rs_fix_run(&fo, &fr, &err) < 0) {
+		rs_cli_msg("install --fix: %s", err ? err->msg : "fix could not run");
+		ok = false;
+	} else {
+		if (cli->format == RS_FORMAT_TEXT)
+			rs_cli_print_actions(fr, o->dry_run);
+		if (fr->failed) {
+			rs_cli_msg("install --fix: %u fix action%s failed", fr->failed,
+				   fr->failed == 1 ? "" : "s");
+			ok = false;
+		}
+	}
+	rs_fix_report_free(fr);
+	rs_error_free(err);
+	return ok;
+}
+
+static int run_verb(struct rs_cli *cli, int argc, char **argv, const struct gen_verb *v)
 {
 	static const struct option longopts[] = {
 		{"output", required_argument, NULL, OPT_OUTPUT},
@@ -68,75 +131,46 @@ static int run_verb(struct rs_cli *cli, int argc, char **argv, int which)
 	while ((c = getopt_long(argc, argv, RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
 		if (rs_cli_global(cli, c, optarg, gen_help))
 			continue;
-		if (c == OPT_OUTPUT && which == 0)
-			o.output = optarg;
-		else if (c == OPT_FORCE)
-			o.force = true;
-		else if (c == OPT_DRY_RUN && which)
-			o.dry_run = true;
-		else if (c == OPT_NO_START && which == 1)
-			o.no_start = true;
-		else if (c == OPT_FIX && which == 1)
-			fix = true;
-		else if (c == OPT_PURGE && which == 2)
-			o.purge = true;
-		else if (c == OPT_YES && which == 2)
-			yes = true;
-		else if (c == OPT_DEFAULT_RUNTIME && which < 2)
-			o.default_runtime = true;
-		else
-			rs_cli_usage_error("option not for '%s'", argv[0]);
+		if (c < OPT_VERB_BASE || !(v->opts & OPTBIT(c)))
+			rs_cli_usage_error("option not for '%s'", v->name);
+		set_opt(&o, c, optarg, &fix, &yes);
 	}
 	if (optind < argc)
-		rs_cli_usage_error("%s takes no arguments: '%s'", argv[0], argv[optind]);
+		rs_cli_usage_error("%s takes no arguments: '%s'", v->name, argv[optind]);
 	unsigned m = cli->engines;
 	if (!cli->engines_given || (m & (m - 1)))
-		rs_cli_usage_error("%s needs exactly one --engine", argv[0]);
+		rs_cli_usage_error("%s needs exactly one --engine", v->name);
 	o.engine = (enum rs_engine)__builtin_ctz(m);
 	if (o.purge && !yes && !o.dry_run)
 		rs_cli_usage_error("uninstall --purge removes the engine's data: add --yes");
 	_cleanup_free_ char *self = self_path();
 	o.self = self;
-	o.check = (struct rs_check_opts){
-		.root = cli->root, .user = cli->user, .engines = m, .engines_given = true,
-		.distro = cli->distro, .sudo_user = getenv("SUDO_USER"),
-		.pkexec_uid = getenv("PKEXEC_UID"), .xdg_runtime_dir = getenv("XDG_RUNTIME_DIR"),
-		.xdg_data_home = getenv("XDG_DATA_HOME"), .xdg_config_home = getenv("XDG_CONFIG_HOME"),
-	};
-	if (fix) {
-		struct rs_fix_opts fo = {.check = o.check, .dry_run = o.dry_run};
-		struct rs_fix_report *fr = NULL;
-		struct rs_error *err = NULL;
-		if (rs_fix_run(&fo, &fr, &err) == 0 && cli->format == RS_FORMAT_TEXT)
-			rs_cli_print_actions(fr, o.dry_run);
-		rs_fix_report_free(fr);
-		rs_error_free(err);
-	}
+	rs_cli_check_opts(cli, &o.check);
+	o.check.engines = m;
+	o.check.engines_given = true;
+	bool fixed = !fix || fix_first(cli, &o);
 	struct rs_fix_report *r = NULL;
 	struct rs_error *err = NULL;
-	int ret = which == 0 ? rs_generate_run(&o, &r, &err)
-		  : which == 1 ? rs_install_run(&o, &r, &err) : rs_uninstall_run(&o, &r, &err);
-	if (ret < 0) {
-		rs_cli_msg("%s", err ? err->msg : strerror(-ret));
-		rs_error_free(err);
-		return (ret == -ENOENT || ret == -EINVAL) ? RS_EXIT_USAGE : RS_EXIT_HOST;
-	}
-	return rs_cli_emit_actions(cli, r, o.dry_run);
+	int ret = v->run(&o, &r, &err);
+	if (ret < 0)
+		return rs_cli_fail(ret, err);
+	int code = rs_cli_emit_actions(cli, r, o.dry_run);
+	return code ? code : fixed ? RS_EXIT_OK : RS_EXIT_FAIL;
 }
 
 static int cmd_generate(struct rs_cli *cli, int argc, char **argv)
 {
-	return run_verb(cli, argc, argv, 0);
+	return run_verb(cli, argc, argv, &verb_generate);
 }
 
 static int cmd_install(struct rs_cli *cli, int argc, char **argv)
 {
-	return run_verb(cli, argc, argv, 1);
+	return run_verb(cli, argc, argv, &verb_install);
 }
 
 static int cmd_uninstall(struct rs_cli *cli, int argc, char **argv)
 {
-	return run_verb(cli, argc, argv, 2);
+	return run_verb(cli, argc, argv, &verb_uninstall);
 }
 
 const struct rs_cmd rs_cmd_generate = {"generate", "write engine configuration files", cmd_generate};
