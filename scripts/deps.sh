@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config libmount-dev libblkid-dev libselinux1-dev libja
 libcmocka-dev scdoc clang libclang-rt-14-dev uidmap acl busybox-static containerd runc
 podman slirp4netns fuse-overlayfs rootlesskit hyperfine valgrind util-linux passwd
 iproute2 procps libacl1-dev jq xxd proot crun time
-strace systemd python3 bsdutils groff-base
+strace gdb systemd python3 bsdutils groff-base
 debhelper dpkg-dev fakeroot rpm python3-yaml lintian"
 
 missing=""

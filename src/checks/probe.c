@@ -159,6 +159,9 @@ static ssize_t wait_child(pid_t pid, int rfd, char *buf)
 	kill(pid, SIGKILL);
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
+	/* its orphans came to us (a subreaper, see run_child): reap the group */
+	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
+		;
 	return ret;
 }
 
@@ -191,9 +194,13 @@ static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr
 			um, gm, NULL};
 	_cleanup_free_ char *buf = rs_xmalloc(RS_PROBE_RESULT_MAX + 1);
 	pid_t pid = -1;
-	int rfd = -1, r;
+	int rfd = -1, r, subreaper = 0;
 
 	memset(&pr->res, 0, sizeof(pr->res));
+	/* the child's descendants killed with it must not become init's
+	 * zombies (not every PID 1 reaps): they are reparented to us */
+	prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	if ((r = spawn_child(argv, &pid, &rfd)) < 0) {
 		pr->outcome = OUT_SPAWN;
 		pr->res.stage = RS_PROBE_FORK;
@@ -205,6 +212,7 @@ static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr
 			      : n < 0 || rs_probe_result_parse(buf, (size_t)n, base, &pr->res) < 0
 				  ? OUT_MALFORMED : OUT_RESULT;
 	}
+	prctl(PR_SET_CHILD_SUBREAPER, subreaper);
 	if (pr->outcome == OUT_RESULT && !map_ok &&
 	    (pr->res.stage == RS_PROBE_UIDMAP || pr->res.stage == RS_PROBE_GIDMAP)) {
 		pr->res.stage = e && strstr(e->msg, "gidmap") ? RS_PROBE_GIDMAP : RS_PROBE_UIDMAP;
@@ -267,16 +275,18 @@ static void probe_collect(struct rs_ctx *ctx, struct probe_run *pr)
 	run_child(ctx, base, pr);
 }
 
-/* The probe could not give a verdict: a warning, never a pass or fail. */
-static void cannot_check(struct rs_ctx *ctx, struct rs_finding *out, enum outcome o)
+/* The probe could not give a verdict: a warning, never a pass or fail.
+ * secs: the limit it did not finish within, or 0 for a malformed result. */
+static void cannot_check(struct rs_ctx *ctx, struct rs_finding *out, int secs)
 {
 	struct rs_probe *p = &ctx->probe;
 
-	p->err = o == OUT_TIMEOUT ? ETIMEDOUT : EBADMSG;
-	p->stage = o == OUT_TIMEOUT ? stage_names[RS_PROBE_TIMEOUT] : "reading the probe result";
-	if (o == OUT_TIMEOUT)
+	p->userns_ok = p->tmpfs_ok = p->overlay_tried = p->overlay_ok = false;
+	p->err = secs ? ETIMEDOUT : EBADMSG;
+	p->stage = secs ? stage_names[RS_PROBE_TIMEOUT] : "reading the probe result";
+	if (secs)
 		rs_finding_set(out, RS_STATUS_WARN, "cannot check: the probe did not finish within %d s",
-			       RS_PROBE_DEADLINE_S);
+			       secs);
 	else
 		rs_finding_set(out, RS_STATUS_WARN, "cannot check: malformed probe result");
 	rs_finding_hint(out, "the probe runs as '%s', who can stop or trace it; run the check "
@@ -336,9 +346,13 @@ static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	pr = rs_xcalloc(1, sizeof(*pr));
 	probe_collect(ctx, pr);
 	p->ran = true;
-	if (pr->outcome == OUT_TIMEOUT || pr->outcome == OUT_MALFORMED) {
+	if (pr->outcome == OUT_TIMEOUT || pr->outcome == OUT_MALFORMED ||
+	    (pr->outcome == OUT_RESULT && pr->res.stage == RS_PROBE_TIMEOUT)) {
+		/* root's deadline, or the child's own waits for its namespace child */
 		p->scratch = rs_xstrdup("(none)");
-		cannot_check(ctx, out, pr->outcome);
+		cannot_check(ctx, out, pr->outcome == OUT_TIMEOUT ? RS_PROBE_DEADLINE_S
+				       : pr->outcome == OUT_MALFORMED ? 0
+				       : RS_PROBE_CHILD_BUDGET_MS / 1000);
 		free(pr);
 		return 0;
 	}
@@ -365,7 +379,10 @@ const struct rs_rule rs_rule_userns_probe = {
 		   "newuidmap/newgidmap, unshare a mount namespace, mount a tmpfs, and try an "
 		   "overlay mount with userxattr in a scratch dir beside the engine's data dir. "
 		   "Everything it creates is removed. Its overlay result decides the snapshotter; "
-		   "where it disagrees with the static rules, the probe wins. Skipped under --root.",
+		   "where it disagrees with the static rules, the probe wins. The child is a fresh "
+		   "image of the program with a minimal environment and no fds of root's (the user "
+		   "can trace it); a probe that does not finish within 20 s, or whose result is "
+		   "malformed, is a warning (cannot check). Skipped under --root.",
 	.engines = RS_ENGINES_ALL,
 	.needs_user = true,
 	.run = userns_probe,
