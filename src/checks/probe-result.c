@@ -104,7 +104,8 @@ static int take_scratch(struct cursor *c, const char *base, bool tried, char *ou
 	return 0;
 }
 
-int rs_probe_result_parse(const char *buf, size_t len, const char *base, struct rs_probe_result *out)
+int rs_probe_result_parse(const char *buf, size_t len, const char *base,
+			  struct rs_probe_result *out)
 {
 	struct cursor c = {buf, buf + len};
 	struct rs_probe_result r = {0};

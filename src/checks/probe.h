@@ -51,7 +51,8 @@ size_t rs_probe_result_format(const struct rs_probe_result *r, char *buf);
  * the exact keys in order, bounded decimal numbers, a scratch path of the
  * form base/RS_PROBE_SCRATCH_PREFIX + 6 alphanumerics, printable ASCII
  * only. Return: 0 or -EBADMSG. */
-int rs_probe_result_parse(const char *buf, size_t len, const char *base, struct rs_probe_result *out);
+int rs_probe_result_parse(const char *buf, size_t len, const char *base,
+			  struct rs_probe_result *out);
 
 /* What the fresh image gets in argv, validated. */
 struct rs_probe_child_args {
