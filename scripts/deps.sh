@@ -11,7 +11,7 @@ libacl1-dev libcmocka-dev scdoc groff-base"
 PKGS="$BUILD_PKGS clang libclang-rt-14-dev uidmap acl busybox-static containerd runc
 podman slirp4netns fuse-overlayfs rootlesskit hyperfine valgrind util-linux passwd
 iproute2 procps jq xxd proot crun time
-strace systemd python3 bsdutils
+strace gdb systemd python3 bsdutils
 debhelper dpkg-dev fakeroot rpm python3-yaml lintian
 clang-format clang-tidy cppcheck bear"
 

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cmd-probe-child.h"
+#include "checks/probe.h"
 #include "core/check.h"
 #include "core/engine.h"
 #include "lib/strutil.h"
@@ -205,6 +207,11 @@ int main(int argc, char **argv)
 	if (argc < 1 || !argv[0])
 		return RS_EXIT_USAGE;
 	ensure_std_fds();
+	/* the userns.probe child, a fresh image of us started by root: before
+	 * any option parsing, and before SIGPIPE is ignored (its helpers
+	 * inherit dispositions) */
+	if (argc >= 2 && strcmp(argv[1], RS_PROBE_CHILD_VERB) == 0)
+		return rs_cmd_probe_child(argc - 2, argv + 2);
 	signal(SIGPIPE, SIG_IGN);
 	while ((c = getopt_long(argc, argv, "+" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
 		if (!rs_cli_global(&cli, c, optarg, main_help))

@@ -1,207 +1,225 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The userns.probe rule, root's side: starts the probe child as a fresh
+ * image (probe.h), bounds the wait, and parses what comes back as the
+ * user's input. */
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include "checks/internal.h"
+#include "checks/probe.h"
 #include "host/idmap.h"
-#include "host/safewrite.h"
-
-/* What the prober process reports back over a pipe. */
-struct probe_msg {
-	int stage; /* 0: all went through; else the failing step below */
-	int err;
-	int tmpfs_err, overlay_err;
-	bool overlay_tried, full_map;
-	unsigned long long uids, gids;
-	char detail[512];
-	char scratch[1024];
-};
-
-enum { ST_OK, ST_FORK, ST_CREDS, ST_UNSHARE, ST_UIDMAP, ST_GIDMAP, ST_TIMEOUT };
+#include "lib/sig.h"
 
 static const char *const stage_names[] = {
-	[ST_OK] = "", [ST_FORK] = "fork", [ST_CREDS] = "dropping to the user's credentials",
-	[ST_UNSHARE] = "unshare(CLONE_NEWUSER)", [ST_UIDMAP] = "writing the uid map",
-	[ST_GIDMAP] = "writing the gid map", [ST_TIMEOUT] = "waiting for the probe",
+	[RS_PROBE_OK] = "", [RS_PROBE_FORK] = "fork",
+	[RS_PROBE_CREDS] = "dropping to the user's credentials",
+	[RS_PROBE_UNSHARE] = "unshare(CLONE_NEWUSER)", [RS_PROBE_UIDMAP] = "writing the uid map",
+	[RS_PROBE_GIDMAP] = "writing the gid map", [RS_PROBE_TIMEOUT] = "waiting for the probe",
 };
 
-static int read_full(int fd, void *buf, size_t n, int timeout_ms)
+/* What root learned from the probe child. */
+enum outcome { OUT_RESULT, OUT_SPAWN, OUT_TIMEOUT, OUT_MALFORMED };
+
+struct probe_run {
+	enum outcome outcome;
+	struct rs_probe_result res;
+	struct rs_idmap um, gm; /* built by root, passed in argv */
+};
+
+static uint64_t now_ms(void)
 {
-	size_t got = 0;
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	while (got < n) {
-		if (poll(&pf, 1, timeout_ms) <= 0)
-			return -ETIMEDOUT;
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -EPIPE;
-		got += (size_t)r;
-	}
-	return 0;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void write_full(int fd, const void *buf, size_t n)
+/* Between fork and exec: async-signal-safe calls only. The fresh image
+ * gets fds 0-2 on /dev/null and the result pipe at RS_PROBE_RESULT_FD,
+ * nothing else; a new session (no controlling terminal to inject into,
+ * and a process group root can kill whole); "/" as its cwd, not root's. */
+_noreturn_ static void exec_child(int exe, int nul, int wr, char **argv)
 {
-	while (n) {
-		ssize_t r = write(fd, buf, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;
-		buf = (const char *)buf + r;
-		n -= (size_t)r;
-	}
-}
+	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL};
+	/* above the fds they go to, so no dup2 below overwrites another */
+	int e = fcntl(exe, F_DUPFD_CLOEXEC, 10), n = fcntl(nul, F_DUPFD_CLOEXEC, 10);
+	int w = fcntl(wr, F_DUPFD_CLOEXEC, 10);
 
-/* The namespace child: a user namespace, then a mount namespace with a
- * tmpfs and an overlay (userxattr, Linux 5.11) in the scratch dir. */
-_noreturn_ static void ns_child(int to_parent, int from_parent, const char *scratch)
-{
-	int res[3] = {0, 0, 0};
-	char go, t[1100], m[1100], opts[4400];
-
+	if (e < 0 || n < 0 || w < 0 || setsid() < 0 || chdir("/") < 0)
+		_exit(127);
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	res[0] = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
-	write_full(to_parent, &res[0], sizeof(int));
-	if (res[0] || read_full(from_parent, &go, 1, 10000) < 0 || go != 'g')
-		_exit(1);
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
-		res[1] = res[2] = errno;
-	} else if (*scratch) {
-		snprintf(t, sizeof(t), "%s/t", scratch);
-		snprintf(m, sizeof(m), "%s/m", scratch);
-		snprintf(opts, sizeof(opts), "lowerdir=%s/l,upperdir=%s/u,workdir=%s/w,userxattr",
-			 scratch, scratch, scratch);
-		res[1] = mount("tmpfs", t, "tmpfs", 0, "size=64k,mode=0700") < 0 ? errno : 0;
-		res[2] = mount("overlay", m, "overlay", 0, opts) < 0 ? errno : 0;
-	} else {
-		res[1] = mount("tmpfs", "/tmp", "tmpfs", 0, "size=64k") < 0 ? errno : 0;
-		res[2] = ENOENT;
+	rs_signals_reset();
+	if (dup2(n, 0) < 0 || dup2(n, 1) < 0 || dup2(n, 2) < 0 || dup2(w, RS_PROBE_RESULT_FD) < 0 ||
+	    dup3(e, RS_PROBE_RESULT_FD + 1, O_CLOEXEC) < 0)
+		_exit(127);
+	if (close_range(RS_PROBE_RESULT_FD + 2, ~0U, 0) < 0) {
+		struct rlimit rl;
+		rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 65536;
+		for (rlim_t fd = RS_PROBE_RESULT_FD + 2; fd < max && fd < (1u << 20); fd++)
+			close((int)fd);
 	}
-	write_full(to_parent, &res[1], 2 * sizeof(int));
-	_exit(0);
+	fexecve(RS_PROBE_RESULT_FD + 1, argv, envp);
+	_exit(127);
 }
 
-static bool make_scratch(const char *base, struct probe_msg *msg)
+/* Starts the fresh image. Return: 0 or -errno. */
+static int spawn_child(char **argv, pid_t *pid, int *rfd)
 {
-	static const char *const sub[] = {"l", "u", "w", "m", "t"};
-	char tmpl[1024];
+	/* opened before the fork: the image that runs is the one running now */
+	_cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	int p[2];
 
-	if (snprintf(tmpl, sizeof(tmpl), "%s/.rootless-setup-probe-XXXXXX", base) >= (int)sizeof(tmpl))
-		return false;
-	if (!mkdtemp(tmpl))
-		return false;
-	snprintf(msg->scratch, sizeof(msg->scratch), "%s", tmpl);
-	for (size_t i = 0; i < ARRAY_SIZE(sub); i++) {
-		char p[1100];
-		snprintf(p, sizeof(p), "%s/%s", tmpl, sub[i]);
-		if (mkdir(p, 0700) < 0)
-			return false;
-	}
-	return true;
-}
-
-static void drop_scratch(const char *scratch)
-{
-	_cleanup_free_ char *dir = rs_xstrdup(scratch);
-	char *slash = strrchr(dir, '/');
-	if (!slash)
-		return;
-	*slash = '\0';
-	int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return;
-	rs_remove_tree(dfd, slash + 1, 3);
-	close(dfd);
-}
-
-static int drop_creds(const struct rs_user *u)
-{
-	if (geteuid() != 0 || u->uid == 0)
-		return 0;
-	if (setgroups(u->ngroups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
-	    setresuid(u->uid, u->uid, u->uid) < 0)
+	if (exe < 0 || nul < 0 || pipe2(p, O_CLOEXEC) < 0)
 		return -errno;
-	/* newuidmap checks that /proc/PID belongs to its caller; a credential
-	 * change clears the dumpable flag, which would make it root's */
-	prctl(PR_SET_DUMPABLE, 1);
+	pid_t c = fork();
+	if (c < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return -e;
+	}
+	if (c == 0)
+		exec_child(exe, nul, p[1], argv);
+	close(p[1]);
+	fcntl(p[0], F_SETFL, O_NONBLOCK);
+	*pid = c;
+	*rfd = p[0];
 	return 0;
 }
 
-static void map_child(struct rs_ctx *ctx, pid_t q, struct probe_msg *msg)
+/* Reads what is there. Return: 0, or -EMSGSIZE past RS_PROBE_RESULT_MAX. */
+static int drain(int fd, char *buf, size_t *n, bool *eof)
 {
-	struct rs_idmap um, gm;
-	struct rs_error *e = NULL;
-
-	if (rs_idmap_build(ctx->host, &ctx->user, false, &um, &e) < 0 ||
-	    rs_idmap_build(ctx->host, &ctx->user, true, &gm, &e) < 0 ||
-	    rs_idmap_apply_pair(ctx->host, q, &um, &gm, &e) < 0) {
-		msg->stage = e && strstr(e->msg, "gidmap") ? ST_GIDMAP : ST_UIDMAP;
-	} else {
-		msg->full_map = um.subordinate && gm.subordinate;
-		msg->uids = um.subordinate + 1;
-		msg->gids = gm.subordinate + 1;
+	while (!*eof) {
+		ssize_t r = read(fd, buf + *n, RS_PROBE_RESULT_MAX + 1 - *n);
+		if (r > 0) {
+			*n += (size_t)r;
+			if (*n > RS_PROBE_RESULT_MAX)
+				return -EMSGSIZE;
+		} else if (r < 0 && errno == EINTR) {
+			continue;
+		} else if (r < 0 && errno == EAGAIN) {
+			return 0;
+		} else {
+			*eof = true;
+		}
 	}
-	if (e) {
-		msg->err = e->code;
-		snprintf(msg->detail, sizeof(msg->detail), "%s", e->msg);
-		rs_error_free(e);
-	}
+	return 0;
 }
 
-/* Runs as the target user, in a process of its own. */
-_noreturn_ static void prober(struct rs_ctx *ctx, const char *base, int out)
+static bool child_exited(pid_t pid)
 {
-	struct probe_msg msg = {0};
-	int q2p[2], p2q[2];
-	pid_t q;
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (drop_creds(&ctx->user) < 0) {
-		msg.stage = ST_CREDS;
-		msg.err = errno;
-		goto done;
+/* Collects the child's output until it exits or the deadline passes; a
+ * stopped (SIGSTOP) or traced child does not move the deadline. Then kills
+ * what is left of its process group and reaps it. buf holds
+ * RS_PROBE_RESULT_MAX + 1 bytes. Return: bytes read, -ETIMEDOUT or -EMSGSIZE. */
+static ssize_t wait_child(pid_t pid, int rfd, char *buf)
+{
+	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	uint64_t deadline = now_ms() + RS_PROBE_DEADLINE_S * 1000;
+	size_t n = 0;
+	bool eof = false, exited = false;
+	ssize_t ret;
+
+	for (;;) {
+		if (drain(rfd, buf, &n, &eof) < 0) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		if (exited) {
+			/* what it wrote before exiting is in the pipe already */
+			ret = (ssize_t)n;
+			break;
+		}
+		uint64_t now = now_ms();
+		if (now >= deadline) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		int left = (int)(deadline - now);
+		struct pollfd pf[2] = {{.fd = eof ? -1 : rfd, .events = POLLIN},
+				       {.fd = pidfd, .events = POLLIN}};
+		/* without a pidfd (before Linux 5.3) the exit is polled for */
+		poll(pf, 2, pidfd < 0 && left > 50 ? 50 : left);
+		exited = child_exited(pid);
 	}
-	msg.overlay_tried = make_scratch(base, &msg);
-	if (pipe2(q2p, O_CLOEXEC) < 0 || pipe2(p2q, O_CLOEXEC) < 0 || (q = fork()) < 0) {
-		msg.stage = ST_FORK;
-		msg.err = errno;
-		goto done;
-	}
-	if (q == 0)
-		ns_child(q2p[1], p2q[0], msg.overlay_tried ? msg.scratch : "");
-	close(q2p[1]);
-	close(p2q[0]);
-	int res[2] = {0, 0};
-	if (read_full(q2p[0], &msg.err, sizeof(int), 10000) < 0) {
-		msg.stage = ST_TIMEOUT;
-	} else if (msg.err) {
-		msg.stage = ST_UNSHARE;
-	} else {
-		map_child(ctx, q, &msg);
-		write_full(p2q[1], msg.stage ? "x" : "g", 1);
-		if (!msg.stage && read_full(q2p[0], res, sizeof(res), 10000) < 0)
-			msg.stage = ST_TIMEOUT;
-	}
-	msg.tmpfs_err = res[0];
-	msg.overlay_err = res[1];
-	kill(q, SIGKILL);
-	while (waitpid(q, NULL, 0) < 0 && errno == EINTR)
+	/* the zombie leader keeps its pid from reuse: the group is still its */
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 		;
-done:
-	if (msg.overlay_tried)
-		drop_scratch(msg.scratch);
-	write_full(out, &msg, sizeof(msg));
-	_exit(0);
+	/* its orphans came to us (a subreaper, see run_child): reap the group */
+	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
+		;
+	return ret;
+}
+
+static char *groups_word(const struct rs_user *u)
+{
+	size_t cap = u->ngroups * 11 + 12, k = 0;
+	char *s = rs_xmalloc(cap);
+
+	if (u->ngroups == 0)
+		snprintf(s, cap, "%u", (unsigned)u->gid);
+	for (size_t i = 0; i < u->ngroups; i++)
+		k += (size_t)snprintf(s + k, cap - k, "%s%u", i ? "," : "", (unsigned)u->groups[i]);
+	return s;
+}
+
+/* Builds the maps as root (the child checks them again and newuidmap
+ * checks them against the files as the user); a failure to read the
+ * ranges is reported by root at the step that needs them. */
+static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr)
+{
+	struct rs_error *e = NULL;
+	bool map_ok = rs_idmap_build(ctx->host, &ctx->user, false, &pr->um, &e) >= 0 &&
+		      rs_idmap_build(ctx->host, &ctx->user, true, &pr->gm, &e) >= 0;
+	_cleanup_free_ char *uid = rs_xasprintf("%u", (unsigned)ctx->user.uid);
+	_cleanup_free_ char *gid = rs_xasprintf("%u", (unsigned)ctx->user.gid);
+	_cleanup_free_ char *groups = groups_word(&ctx->user);
+	_cleanup_free_ char *um = map_ok ? rs_probe_map_format(&pr->um) : rs_xstrdup("-");
+	_cleanup_free_ char *gm = map_ok ? rs_probe_map_format(&pr->gm) : rs_xstrdup("-");
+	char *argv[] = {"rootless-setup", RS_PROBE_CHILD_VERB, uid, gid, groups, (char *)base,
+			um, gm, NULL};
+	_cleanup_free_ char *buf = rs_xmalloc(RS_PROBE_RESULT_MAX + 1);
+	pid_t pid = -1;
+	int rfd = -1, r, subreaper = 0;
+
+	memset(&pr->res, 0, sizeof(pr->res));
+	/* the child's descendants killed with it must not become init's
+	 * zombies (not every PID 1 reaps): they are reparented to us */
+	prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	if ((r = spawn_child(argv, &pid, &rfd)) < 0) {
+		pr->outcome = OUT_SPAWN;
+		pr->res.stage = RS_PROBE_FORK;
+		pr->res.err = -r;
+	} else {
+		ssize_t n = wait_child(pid, rfd, buf);
+		close(rfd);
+		pr->outcome = n == -ETIMEDOUT ? OUT_TIMEOUT
+			      : n < 0 || rs_probe_result_parse(buf, (size_t)n, base, &pr->res) < 0
+				  ? OUT_MALFORMED : OUT_RESULT;
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, subreaper);
+	if (pr->outcome == OUT_RESULT && !map_ok &&
+	    (pr->res.stage == RS_PROBE_UIDMAP || pr->res.stage == RS_PROBE_GIDMAP)) {
+		pr->res.stage = e && strstr(e->msg, "gidmap") ? RS_PROBE_GIDMAP : RS_PROBE_UIDMAP;
+		pr->res.err = e ? e->code : EIO;
+		snprintf(pr->res.detail, sizeof(pr->res.detail), "%s", e ? e->msg : "");
+	}
+	rs_error_free(e);
 }
 
 /* The scratch dir goes beside the engine's data dir, so the overlay is
@@ -251,38 +269,70 @@ static const char *likely_cause(int err)
 	}
 }
 
-static void probe_collect(struct rs_ctx *ctx, struct probe_msg *msg)
+static void probe_collect(struct rs_ctx *ctx, struct probe_run *pr)
 {
 	_cleanup_free_ char *base = probe_base(ctx);
-	int p[2];
-	pid_t pid;
+	run_child(ctx, base, pr);
+}
 
-	memset(msg, 0, sizeof(*msg));
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
-		msg->stage = ST_FORK;
-		msg->err = errno;
+/* The probe could not give a verdict: a warning, never a pass or fail.
+ * secs: the limit it did not finish within, or 0 for a malformed result. */
+static void cannot_check(struct rs_ctx *ctx, struct rs_finding *out, int secs)
+{
+	struct rs_probe *p = &ctx->probe;
+
+	p->userns_ok = p->tmpfs_ok = p->overlay_tried = p->overlay_ok = false;
+	p->err = secs ? ETIMEDOUT : EBADMSG;
+	p->stage = secs ? stage_names[RS_PROBE_TIMEOUT] : "reading the probe result";
+	if (secs)
+		rs_finding_set(out, RS_STATUS_WARN, "cannot check: the probe did not finish within %d s",
+			       secs);
+	else
+		rs_finding_set(out, RS_STATUS_WARN, "cannot check: malformed probe result");
+	rs_finding_hint(out, "the probe runs as '%s', who can stop or trace it; run the check "
+			"again, and see the userns.* and subid.* rules above", ctx->user.name);
+}
+
+/* The verdict from a result the child sent (parsed, bounded, printable). */
+static void report(struct rs_ctx *ctx, const struct probe_run *pr, struct rs_finding *out)
+{
+	const struct rs_probe_result *msg = &pr->res;
+	const struct rs_probe *p = &ctx->probe;
+
+	if (!p->userns_ok) {
+		if (msg->stage == RS_PROBE_UNSHARE)
+			rs_finding_set(out, RS_STATUS_FAIL, "%s as '%s' failed: %s; likely cause: %s",
+				       p->stage, ctx->user.name, strerror(msg->err), likely_cause(msg->err));
+		else
+			rs_finding_set(out, RS_STATUS_FAIL, "%s as '%s' failed: %s", p->stage,
+				       ctx->user.name, msg->detail[0] ? msg->detail : strerror(msg->err));
+		rs_finding_hint(out, "see the userns.* and subid.* rules above for the knob to change");
 		return;
 	}
-	if (pid == 0) {
-		close(p[0]);
-		prober(ctx, base, p[1]);
+	_cleanup_free_ char *ov = p->overlay_tried
+		? rs_xasprintf("overlayfs (userxattr) %s", p->overlay_ok ? "mounted" : strerror(p->overlay_err))
+		: rs_xstrdup("overlayfs not tried (no writable scratch dir)");
+	if (!p->tmpfs_ok) {
+		rs_finding_set(out, RS_STATUS_FAIL, "user namespace made, but a mount namespace "
+			       "with tmpfs failed: %s", strerror(msg->tmpfs_err));
+		return;
 	}
-	close(p[1]);
-	if (read_full(p[0], msg, sizeof(*msg), 30000) < 0) {
-		memset(msg, 0, sizeof(*msg));
-		msg->stage = ST_TIMEOUT;
-		msg->err = ETIMEDOUT;
-		kill(pid, SIGKILL);
+	if (!p->full_map) {
+		rs_finding_set(out, RS_STATUS_WARN, "user namespace made as '%s' with a single-id map "
+			       "only (no subordinate ids); tmpfs mounted; %s", ctx->user.name, ov);
+		rs_finding_hint(out, "see subid.ranges: images with several owners need 65536 ids");
+		return;
 	}
-	close(p[0]);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	rs_finding_set(out, RS_STATUS_PASS, "user namespace made as '%s' with %llu uids and %llu "
+		       "gids mapped by newuidmap/newgidmap; tmpfs mounted; %s beside the data dir",
+		       ctx->user.name, (unsigned long long)pr->um.subordinate + 1,
+		       (unsigned long long)pr->gm.subordinate + 1, ov);
 }
 
 static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
 			struct rs_error **err _unused_)
 {
-	struct probe_msg msg;
+	struct probe_run *pr = NULL;
 	struct rs_probe *p = &ctx->probe;
 
 	if (!ctx->host->live) {
@@ -293,44 +343,31 @@ static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 		rs_finding_set(out, RS_STATUS_SKIP, "not run (static facts only)");
 		return 0;
 	}
-	probe_collect(ctx, &msg);
+	pr = rs_xcalloc(1, sizeof(*pr));
+	probe_collect(ctx, pr);
 	p->ran = true;
-	p->userns_ok = msg.stage == ST_OK;
-	p->err = msg.err;
-	p->stage = stage_names[msg.stage < ST_TIMEOUT + 1 ? msg.stage : ST_FORK];
-	p->full_map = msg.full_map;
-	p->tmpfs_ok = p->userns_ok && msg.tmpfs_err == 0;
-	p->overlay_tried = p->userns_ok && msg.overlay_tried && msg.tmpfs_err == 0;
-	p->overlay_ok = p->overlay_tried && msg.overlay_err == 0;
-	p->overlay_err = msg.overlay_err;
-	p->scratch = rs_xstrdup(msg.scratch[0] ? msg.scratch : "(none)");
-	if (!p->userns_ok) {
-		if (msg.stage == ST_UNSHARE)
-			rs_finding_set(out, RS_STATUS_FAIL, "%s as '%s' failed: %s; likely cause: %s",
-				       p->stage, ctx->user.name, strerror(msg.err), likely_cause(msg.err));
-		else
-			rs_finding_set(out, RS_STATUS_FAIL, "%s as '%s' failed: %s", p->stage,
-				       ctx->user.name, msg.detail[0] ? msg.detail : strerror(msg.err));
-		rs_finding_hint(out, "see the userns.* and subid.* rules above for the knob to change");
+	if (pr->outcome == OUT_TIMEOUT || pr->outcome == OUT_MALFORMED ||
+	    (pr->outcome == OUT_RESULT && pr->res.stage == RS_PROBE_TIMEOUT)) {
+		/* root's deadline, or the child's own waits for its namespace child */
+		p->scratch = rs_xstrdup("(none)");
+		cannot_check(ctx, out, pr->outcome == OUT_TIMEOUT ? RS_PROBE_DEADLINE_S
+				       : pr->outcome == OUT_MALFORMED ? 0
+				       : RS_PROBE_CHILD_BUDGET_MS / 1000);
+		free(pr);
 		return 0;
 	}
-	_cleanup_free_ char *ov = p->overlay_tried
-		? rs_xasprintf("overlayfs (userxattr) %s", p->overlay_ok ? "mounted" : strerror(p->overlay_err))
-		: rs_xstrdup("overlayfs not tried (no writable scratch dir)");
-	if (!p->tmpfs_ok) {
-		rs_finding_set(out, RS_STATUS_FAIL, "user namespace made, but a mount namespace "
-			       "with tmpfs failed: %s", strerror(msg.tmpfs_err));
-		return 0;
-	}
-	if (!p->full_map) {
-		rs_finding_set(out, RS_STATUS_WARN, "user namespace made as '%s' with a single-id map "
-			       "only (no subordinate ids); tmpfs mounted; %s", ctx->user.name, ov);
-		rs_finding_hint(out, "see subid.ranges: images with several owners need 65536 ids");
-		return 0;
-	}
-	rs_finding_set(out, RS_STATUS_PASS, "user namespace made as '%s' with %llu uids and %llu "
-		       "gids mapped by newuidmap/newgidmap; tmpfs mounted; %s beside the data dir",
-		       ctx->user.name, msg.uids, msg.gids, ov);
+	const struct rs_probe_result *msg = &pr->res;
+	p->userns_ok = msg->stage == RS_PROBE_OK;
+	p->err = msg->err;
+	p->stage = stage_names[msg->stage < RS_PROBE_STAGE_COUNT ? msg->stage : RS_PROBE_FORK];
+	p->full_map = pr->um.subordinate && pr->gm.subordinate;
+	p->tmpfs_ok = p->userns_ok && msg->tmpfs_err == 0;
+	p->overlay_tried = p->userns_ok && msg->overlay_tried && msg->tmpfs_err == 0;
+	p->overlay_ok = p->overlay_tried && msg->overlay_err == 0;
+	p->overlay_err = msg->overlay_err;
+	p->scratch = rs_xstrdup(msg->scratch[0] ? msg->scratch : "(none)");
+	report(ctx, pr, out);
+	free(pr);
 	return 0;
 }
 
@@ -342,7 +379,10 @@ const struct rs_rule rs_rule_userns_probe = {
 		   "newuidmap/newgidmap, unshare a mount namespace, mount a tmpfs, and try an "
 		   "overlay mount with userxattr in a scratch dir beside the engine's data dir. "
 		   "Everything it creates is removed. Its overlay result decides the snapshotter; "
-		   "where it disagrees with the static rules, the probe wins. Skipped under --root.",
+		   "where it disagrees with the static rules, the probe wins. The child is a fresh "
+		   "image of the program with a minimal environment and no fds of root's (the user "
+		   "can trace it); a probe that does not finish within 20 s, or whose result is "
+		   "malformed, is a warning (cannot check). Skipped under --root.",
 	.engines = RS_ENGINES_ALL,
 	.needs_user = true,
 	.run = userns_probe,
