@@ -141,7 +141,7 @@ check "subid: 50,000 entries: allocated" grep -q '^alice:' "$R/etc/subuid"
 
 # live: a throwaway user without ranges, fixed through usermod
 if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/usermod ]; then
-	RS_TEST_USER=rsfix
+	RS_TEST_USER=${RS_TEST_USER:-rsfix}
 	. "$(dirname "$0")/../lib/testuser.sh"
 	tu_setup >/dev/null 2>&1
 	sed -i "/^rsfix:/d" /etc/subuid /etc/subgid
