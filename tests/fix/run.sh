@@ -144,12 +144,12 @@ if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/usermod ]; then
 	RS_TEST_USER=${RS_TEST_USER:-rsfix}
 	. "$(dirname "$0")/../lib/testuser.sh"
 	tu_setup >/dev/null 2>&1
-	sed -i "/^rsfix:/d" /etc/subuid /etc/subgid
-	"$RS_BIN" --user rsfix check --rule subid.ranges --format json > "$T/live0.json"
+	sed -i "/^$TU_NAME:/d" /etc/subuid /etc/subgid
+	"$RS_BIN" --user "$TU_NAME" check --rule subid.ranges --format json > "$T/live0.json"
 	check "live: the throwaway user starts without ranges" jq_is "$T/live0.json" '.results[0].status' fail
-	"$RS_BIN" --user rsfix fix --yes --rule subid.ranges > "$T/live"
+	"$RS_BIN" --user "$TU_NAME" fix --yes --rule subid.ranges > "$T/live"
 	check "live: fix runs usermod" grep -q "changed.*exec.*usermod" "$T/live"
-	"$RS_BIN" --user rsfix check --format json > "$T/live.json"
+	"$RS_BIN" --user "$TU_NAME" check --format json > "$T/live.json"
 	check "live: subid.ranges passes" jq_is "$T/live.json" '.results[] | select(.id == "subid.ranges") | .status' pass
 	check "live: the probe maps the new range" jq_is "$T/live.json" '.results[] | select(.id == "userns.probe") | .status' pass
 else
