@@ -5,78 +5,219 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <dirent.h>
+#include <linux/magic.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <limits.h>
+#include "checks/isulad.h"
 #include "fixers/fixer.h"
 #include "host/access.h"
 #include "host/safewrite.h"
+#include "host/userfs.h"
 #include "lib/xalloc.h"
 
-static const char *const isulad_dirs[] = {"etc/isulad", "etc/default/isulad",
-					  "etc/default/isulad/hooks", NULL};
+#define MAX_COPIES 128
 
-/* Group isula gets read access (root:isula, g+r; directories g+rx): the
- * files stay closed to everyone else. The guide's `chmod +r` is not done:
- * the world-readable route is the administrator's call. */
-static void grant(struct rs_fix_ctx *f, const char *rule, const char *rel, gid_t gid, bool dir)
+struct copy_job {
+	const char *rel; /* root-relative system path: etc/isulad/daemon.json */
+	char *data;      /* root's bytes, read by root (root's file: trusted) */
+	size_t len;
+};
+
+struct copy_arg {
+	int home;        /* O_PATH fd of the user's home */
+	struct copy_job *j;
+	size_t n;
+};
+
+/* In the child acting as the user: the directories of rel below the home,
+ * each made 0700 when missing and opened without following a symlink.
+ * Return: directory fd, or -errno with msg naming the component. */
+static int user_mkdirs(int home, const char *rel, char *msg, size_t msglen)
 {
-	struct stat st;
-	char proc[64];
-	int fd = rs_host_openat(f->ctx->host, rel, O_PATH | O_NOFOLLOW, NULL);
-	mode_t want;
+	_cleanup_free_ char *copy = rs_xstrdup(rel);
+	int cur = fcntl(home, F_DUPFD_CLOEXEC, 3);
+	char *save = NULL, path[PATH_MAX] = "~";
 
-	if (fd < 0 || fstat(fd, &st) < 0)
-		goto out;
-	/* one known node at a time, never through a link (CVE-2017-18078) */
-	if (!(dir ? S_ISDIR(st.st_mode) : S_ISREG(st.st_mode)) || (!dir && st.st_nlink > 1)) {
-		rs_fix_action(f, rule, "note", NULL, "'/%s' is not a plain %s: left alone", rel,
-			      dir ? "directory" : "file")->failed = true;
-		goto out;
+	for (char *c = strtok_r(copy, "/", &save); cur >= 0 && c; c = strtok_r(NULL, "/", &save)) {
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "/%s", c);
+		if (mkdirat(cur, c, 0700) < 0 && errno != EEXIST) {
+			int e = errno;
+			snprintf(msg, msglen, "cannot create '%s': %s", path, strerror(e));
+			close(cur);
+			return -e;
+		}
+		int next = rs_beneath_open(cur, c, O_RDONLY | O_DIRECTORY, 0);
+		close(cur);
+		if (next < 0) {
+			snprintf(msg, msglen, "'%s' %s: refused", path, next == -ELOOP ? "is a symlink"
+				 : next == -ENOTDIR ? "is not a directory" : strerror(-next));
+			return next;
+		}
+		cur = next;
 	}
-	want = (st.st_mode & 07777) | (dir ? 0050 : 0040);
-	bool same = st.st_gid == gid && (st.st_mode & 07777) == want;
-	struct rs_action *a = rs_fix_action(f, rule, "chmod", NULL, "root:isula %04o", (unsigned)want);
-	a->path = rs_xasprintf("/%s", rel);
-	a->changed = !same;
-	if (same || f->o->dry_run)
-		goto out;
-	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if (fchownat(fd, "", (uid_t)-1, gid, AT_EMPTY_PATH) < 0 || chmod(proc, want) < 0) {
-		a->failed = true;
-		free(a->detail);
-		a->detail = rs_xasprintf("cannot change '/%s': %s", rel, strerror(errno));
-	}
-out:
-	if (fd >= 0)
-		close(fd);
+	return cur < 0 ? -errno : cur;
 }
 
-static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
+static bool same_file(int dfd, const char *name, const struct copy_job *j)
+{
+	_cleanup_close_ int fd = rs_beneath_open(dfd, name, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 07777) != 0600 ||
+	    (size_t)st.st_size != j->len)
+		return false;
+	_cleanup_free_ char *b = rs_xmalloc(j->len + 1);
+	ssize_t n = read(fd, b, j->len + 1);
+	return n == (ssize_t)j->len && memcmp(b, j->data, j->len) == 0;
+}
+
+/* One copy: a temporary file in the directory fd, 0600 whatever the umask,
+ * synced, then renamed over the name (atomic; a symlink there is replaced,
+ * never followed). Return: 1 written, 0 already identical, -errno. */
+static int user_write(int dfd, const char *name, const struct copy_job *j, char *msg,
+		      size_t msglen)
+{
+	char tmp[NAME_MAX + 1];
+	int fd = -1, e = 0;
+
+	if (same_file(dfd, name, j))
+		return 0;
+	for (unsigned i = 0; fd < 0 && i < 100; i++) {
+		snprintf(tmp, sizeof(tmp), ".%.200s.rs-%d-%u", name, (int)getpid(), i);
+		fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		e = errno;
+		snprintf(msg, msglen, "cannot create a temporary file for '%s': %s", name, strerror(e));
+		return -e;
+	}
+	for (size_t off = 0; !e && off < j->len;) {
+		ssize_t w = write(fd, j->data + off, j->len - off);
+		if (w < 0 && errno != EINTR)
+			e = errno;
+		else if (w > 0)
+			off += (size_t)w;
+	}
+	if (!e && (fchmod(fd, 0600) < 0 || fsync(fd) < 0))
+		e = errno;
+	close(fd);
+	if (!e && renameat(dfd, tmp, dfd, name) < 0)
+		e = errno;
+	if (e) {
+		unlinkat(dfd, tmp, 0);
+		snprintf(msg, msglen, "cannot write '%s': %s", name, strerror(e));
+		return -e;
+	}
+	fsync(dfd);
+	return 1;
+}
+
+/* rs_as_user's function: every copy, as the user. msg gets one '0' or '1'
+ * per copy (unchanged, written) on success. */
+static int write_copies(void *arg, char *msg, size_t msglen)
+{
+	const struct copy_arg *a = arg;
+	char done[MAX_COPIES + 1] = "";
+
+	for (size_t i = 0; i < a->n; i++) {
+		_cleanup_free_ char *rel = rs_xasprintf("%s/%s", RS_ISULAD_COPY_DIR, a->j[i].rel);
+		char *slash = strrchr(rel, '/');
+		*slash = '\0';
+		_cleanup_close_ int dfd = user_mkdirs(a->home, rel, msg, msglen);
+		if (dfd < 0)
+			return dfd;
+		int r = user_write(dfd, slash + 1, &a->j[i], msg, msglen);
+		if (r < 0)
+			return r;
+		done[i] = r ? '1' : '0';
+	}
+	snprintf(msg, msglen, "%s", done);
+	return 0;
+}
+
+/* The files of iSulad's directories that the user cannot read, with root's
+ * bytes. Return: the number, or -1 (recorded) on a file root cannot read. */
+static ssize_t collect(struct rs_fix_ctx *f, const char *rule, struct copy_job *j,
+		       struct rs_strv *keep)
 {
 	struct rs_ctx *ctx = f->ctx;
-	gid_t gid;
+	size_t n = 0;
 
-	if (rs_fix_group_member(f, res->rule->id, "isula") < 0)
-		return 0;
-	if (rs_group_gid(ctx->host, "isula", &gid) < 0) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "group 'isula' is created by the real "
-			      "run")->failed = !f->o->dry_run;
-		return 0;
-	}
-	for (const char *const *d = isulad_dirs; *d; d++) {
+	for (const char *const *d = rs_isulad_dirs; *d; d++) {
 		struct rs_strv names = {0};
 		if (rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
 			continue;
-		grant(f, res->rule->id, *d, gid, true);
 		for (size_t i = 0; i < names.n; i++) {
-			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
+			char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
 			struct stat st;
-			if (rs_host_stat(ctx->host, rel, &st, true) == 0 && S_ISREG(st.st_mode))
-				grant(f, res->rule->id, rel, gid, false);
+			struct rs_error *e = NULL;
+			rs_strv_take(keep, rel);
+			if (rs_host_stat(ctx->host, rel, &st, false) < 0 || S_ISDIR(st.st_mode) ||
+			    rs_access_user(ctx->host, &ctx->user, rel, R_OK) == 1)
+				continue;
+			if (n == MAX_COPIES || rs_safe_read(ctx->host, rel, 4u << 20, &j[n].data,
+							    &j[n].len, &e) < 0) {
+				rs_fix_action(f, rule, "note", NULL, "%s", e ? e->msg : "too many files")
+					->failed = true;
+				rs_error_free(e);
+				rs_strv_free(&names);
+				return -1;
+			}
+			if (!j[n].data)
+				j[n].data = rs_xstrdup("");
+			j[n++].rel = rel;
 		}
 		rs_strv_free(&names);
 	}
+	return (ssize_t)n;
+}
+
+/* Root's files stay root's: no group isula (the group of the root daemon's
+ * socket, so membership is root-equivalent, like docker's), no chgrp, no
+ * chmod. The user gets a copy of each file it cannot read, written by a
+ * child with the user's credentials below its own home, so a symlinked
+ * ~/.config cannot aim the write at root's files. */
+static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
+{
+	struct rs_ctx *ctx = f->ctx;
+	const char *rule = res->rule->id;
+	struct copy_job j[MAX_COPIES] = {{0}};
+	struct rs_strv keep = {0};
+	_cleanup_close_ int home = -1;
+	char msg[512];
+	int r = 0;
+
+	ssize_t n = collect(f, rule, j, &keep);
+	if (n > 0 && (!ctx->user.home || ctx->user.home[0] != '/' || !strcmp(ctx->user.home, "/") ||
+		      (home = rs_host_openat(ctx->host, rs_host_rel(ctx->user.home),
+					     O_PATH | O_DIRECTORY, NULL)) < 0)) {
+		rs_fix_action(f, rule, "note", NULL, "'%s' has no home directory to hold its copy "
+			      "of iSulad's files", ctx->user.name)->failed = true;
+		n = -1;
+	}
+	if (n > 0 && !f->o->dry_run) {
+		struct copy_arg a = {.home = home, .j = j, .n = (size_t)n};
+		r = rs_as_user(&ctx->user, write_copies, &a, msg, sizeof(msg), 10000);
+		if (r < 0)
+			rs_fix_action(f, rule, "note", NULL, "cannot copy iSulad's files as '%s': %s; "
+				      "nothing of root's changed", ctx->user.name, msg)->failed = true;
+	}
+	for (ssize_t i = 0; r >= 0 && i < n; i++) {
+		struct rs_action *a = rs_fix_action(f, rule, "write", NULL, "copy of '/%s' for '%s', "
+						    "made as '%s' (0600)", j[i].rel, ctx->user.name,
+						    ctx->user.name);
+		a->path = rs_xasprintf("%s/%s/%s", ctx->user.home, RS_ISULAD_COPY_DIR, j[i].rel);
+		a->changed = f->o->dry_run || msg[i] == '1';
+	}
+	for (ssize_t i = 0; i < n; i++)
+		free(j[i].data);
+	rs_strv_free(&keep);
 	return 0;
 }
 
@@ -117,6 +258,159 @@ static bool isulad_running(struct rs_ctx *ctx, char **why)
 	return false;
 }
 
+/* LXC's tools or its Debian package: /var/run/lxc is then LXC's as well
+ * (lxc-start keeps its locks there), whoever made it. Return: what says so
+ * (caller frees), or NULL. */
+static char *lxc_installed(const struct rs_host *h)
+{
+	static const char *const bins[] = {"usr/bin/lxc-start", "usr/sbin/lxc-start",
+					   "usr/local/bin/lxc-start", "usr/bin/lxc-info", NULL};
+	_cleanup_fclose_ FILE *fp = NULL;
+	_cleanup_free_ char *line = NULL;
+	size_t cap = 0;
+	bool lxc = false;
+
+	for (const char *const *b = bins; *b; b++)
+		if (rs_host_exists(h, *b))
+			return rs_xasprintf("'/%s' is there", *b);
+	int fd = rs_host_openat(h, "var/lib/dpkg/status", O_RDONLY | O_NONBLOCK, NULL);
+	if (fd < 0 || !(fp = fdopen(fd, "r"))) {
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		if (line[0] == '\n')
+			lxc = false;
+		else if (!strncmp(line, "Package: ", 9))
+			lxc = !strcmp(line + 9, "lxc\n");
+		else if (lxc && !strncmp(line, "Status: ", 8) && strstr(line, " installed"))
+			return rs_xstrdup("the Debian package 'lxc' is installed");
+	}
+	return NULL;
+}
+
+static bool under(const char *target, const char *const *paths)
+{
+	for (; *paths; paths++) {
+		size_t n = strlen(*paths);
+		if (!strncmp(target, *paths, n) && (target[n] == '\0' || target[n] == '/' ||
+						     target[n] == ' '))
+			return true;
+	}
+	return false;
+}
+
+static bool link_under(int dfd, const char *name, const char *const *paths)
+{
+	char buf[PATH_MAX];
+	ssize_t k = readlinkat(dfd, name, buf, sizeof(buf) - 1);
+	if (k < 0)
+		return false;
+	buf[k] = '\0';
+	return under(buf, paths);
+}
+
+/* Whether process directory pfd has its cwd, root, an open file or a
+ * mapped file below one of paths. */
+static bool holds(int pfd, const char *const *paths)
+{
+	if (link_under(pfd, "cwd", paths) || link_under(pfd, "root", paths))
+		return true;
+	int fdd = openat(pfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fdd >= 0 ? fdopendir(fdd) : NULL;
+	struct dirent *de;
+	bool hit = false;
+	if (!d && fdd >= 0)
+		close(fdd);
+	while (d && !hit && (de = readdir(d)))
+		hit = de->d_name[0] != '.' && link_under(dirfd(d), de->d_name, paths);
+	if (d)
+		closedir(d);
+	int mfd = hit ? -1 : openat(pfd, "maps", O_RDONLY | O_CLOEXEC);
+	FILE *fp = mfd >= 0 ? fdopen(mfd, "r") : NULL;
+	char *line = NULL, *slash;
+	size_t cap = 0;
+	if (!fp && mfd >= 0)
+		close(mfd);
+	while (fp && !hit && getline(&line, &cap, fp) > 0)
+		hit = (slash = strchr(line, '/')) && (slash[strcspn(slash, "\n")] = '\0', under(slash, paths));
+	free(line);
+	if (fp)
+		fclose(fp);
+	return hit;
+}
+
+/* The processes using a directory (paths: the ways it may be named), as
+ * "pid 12 (sleep), ..." in *who. Return: how many, or -ENOTSUP when no
+ * live /proc can tell (a fixture under --root). */
+static int holders(const struct rs_host *h, const char *const *paths, char **who)
+{
+	_cleanup_close_ int proc = rs_host_openat(h, "proc", O_RDONLY | O_DIRECTORY, NULL);
+	struct statfs sf;
+	struct dirent *de;
+	int n = 0;
+
+	*who = rs_xstrdup("");
+	if (proc < 0 || fstatfs(proc, &sf) < 0 || sf.f_type != PROC_SUPER_MAGIC)
+		return -ENOTSUP;
+	int dup = fcntl(proc, F_DUPFD_CLOEXEC, 3);
+	_cleanup_closedir_ DIR *d = dup >= 0 ? fdopendir(dup) : NULL;
+	if (!d) {
+		if (dup >= 0)
+			close(dup);
+		return -ENOTSUP;
+	}
+	while ((de = readdir(d))) {
+		uint64_t pid;
+		if (rs_parse_u64(de->d_name, INT32_MAX, &pid) < 0 || (pid_t)pid == getpid())
+			continue;
+		_cleanup_close_ int pfd = openat(proc, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (pfd < 0 || !holds(pfd, paths))
+			continue;
+		_cleanup_free_ char *comm = NULL;
+		int cfd = openat(pfd, "comm", O_RDONLY | O_CLOEXEC);
+		char c[32] = "?";
+		ssize_t k = cfd >= 0 ? read(cfd, c, sizeof(c) - 1) : -1;
+		if (cfd >= 0)
+			close(cfd);
+		if (k > 0)
+			c[k - (c[k - 1] == '\n')] = '\0';
+		if (n++ < 4) {
+			char *x = rs_xasprintf("%s%spid %s (%s)", *who, **who ? ", " : "", de->d_name, c);
+			free(*who);
+			*who = x;
+		}
+	}
+	return n;
+}
+
+/* Why dir (var/run/NAME, open as dirfd/name) must stay, or NULL. */
+static char *must_stay(struct rs_ctx *ctx, int dfd, const char *name)
+{
+	_cleanup_free_ char *rel = rs_xasprintf("var/run/%s", name), *canon = NULL, *who = NULL;
+	_cleanup_free_ char *lxc = NULL;
+	_cleanup_close_ int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	char proc[64], real[PATH_MAX] = "";
+
+	if (!strcmp(name, "lxc") && (lxc = lxc_installed(ctx->host)))
+		return rs_xasprintf("LXC may use it (%s)", lxc);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	ssize_t k = fd >= 0 ? readlink(proc, real, sizeof(real) - 1) : -1;
+	real[k > 0 ? k : 0] = '\0';
+	if (rs_host_canonical(ctx->host, rel, &canon) < 0)
+		canon = rs_xasprintf("/%s", rel);
+	/* as this process sees it, and as the host names it (under --root a
+	 * process of that host may show either) */
+	const char *paths[] = {canon, real[0] == '/' ? real : canon, NULL};
+	int n = holders(ctx->host, paths, &who);
+	if (n < 0)
+		return rs_xstrdup("cannot tell whether a process uses it (no live /proc)");
+	if (n > 0)
+		return rs_xasprintf("in use by %s%s", who, n > 4 ? ", ..." : "");
+	return NULL;
+}
+
 static int fix_stale(struct rs_fix_ctx *f, const struct rs_result *res)
 {
 	static const char *const names[] = {"isula", "isulad", "lxc", NULL};
@@ -140,8 +434,18 @@ static int fix_stale(struct rs_fix_ctx *f, const struct rs_result *res)
 		struct stat st;
 		if (fstatat(dfd, *n, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
+		/* a process or LXC may still use it: never removed then, even
+		 * with --force (a live container's state would go) */
+		_cleanup_free_ char *stay = must_stay(ctx, dfd, *n);
+		if (stay) {
+			struct rs_action *a = rs_fix_action(f, res->rule->id, "note", NULL,
+							    "left in place: %s", stay);
+			a->path = rs_xasprintf("/var/run/%s", *n);
+			a->failed = true;
+			continue;
+		}
 		struct rs_action *a = rs_fix_action(f, res->rule->id, "remove", NULL,
-						    "left by a root iSulad");
+						    "left by a root iSulad, used by no process");
 		a->path = rs_xasprintf("/var/run/%s", *n);
 		a->changed = true;
 		if (!f->o->dry_run && rs_remove_tree(dfd, *n, 16) < 0)

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <regex.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "fixers/fixer.h"
+#include "fixers/rewrite.h"
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
 
@@ -18,64 +18,126 @@ static const char *const kata_defaults[] = {
 	NULL,
 };
 
-static bool is_section(const char *line, size_t n, const char *name)
+/* A growing output buffer: the text is built once, in order (the first
+ * version re-copied everything for every line). */
+struct obuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void put(struct obuf *o, const char *s, size_t n)
 {
-	while (n && (*line == ' ' || *line == '\t'))
-		line++, n--;
-	size_t l = strlen(name);
-	return n >= l + 2 && line[0] == '[' && strncmp(line + 1, name, l) == 0 && line[l + 1] == ']';
+	if (o->n + n + 1 > o->cap) {
+		o->cap = (o->n + n + 1) * 2;
+		o->p = rs_xrealloc(o->p, o->cap);
+	}
+	memcpy(o->p + o->n, s, n);
+	o->n += n;
+	o->p[o->n] = '\0';
 }
 
-/* The file with `disable_vhost_net = true` in [hypervisor.qemu]: the old
- * templates carry it commented out (`#disable_vhost_net = true`), the new
- * ones as `disable_vhost_net = false`; only that line changes, or one line
- * is added under the section header when neither is there. */
-static char *with_vhost_disabled(const char *buf, size_t len)
+static const char *skip_blank(const char *p, const char *end)
 {
-	regex_t re;
-	char *out = rs_xstrdup("");
-	bool in_qemu = false, done = false;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
 
-	regcomp(&re, "^[ \t]*#?[ \t]*disable_vhost_net[ \t]*=", REG_EXTENDED | REG_NOSUB);
-	for (size_t pos = 0; pos < len;) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
-		_cleanup_free_ char *line = rs_xstrndup(buf + pos, n);
-		const char *emit = line;
-		bool header = line[strspn(line, " \t")] == '[';
-		if (header && in_qemu && !done) {
-			/* leaving the section without the key: add it at its end */
-			char *o = rs_xasprintf("%sdisable_vhost_net = true\n", out);
-			free(out);
-			out = o;
-			done = true;
+static bool is_header(const char *l, const char *end)
+{
+	const char *p = skip_blank(l, end);
+	return p < end && *p == '[';
+}
+
+static bool is_section(const char *l, const char *end, const char *name)
+{
+	const char *p = skip_blank(l, end);
+	size_t k = strlen(name);
+	return (size_t)(end - p) >= k + 2 && p[0] == '[' && memcmp(p + 1, name, k) == 0 &&
+	       p[k + 1] == ']';
+}
+
+/* `disable_vhost_net =`, maybe commented out: `#disable_vhost_net = true` */
+static bool is_vhost_key(const char *l, const char *end)
+{
+	static const char key[] = "disable_vhost_net";
+	const char *p = skip_blank(l, end);
+	if (p < end && *p == '#')
+		p = skip_blank(p + 1, end);
+	if ((size_t)(end - p) < sizeof(key) - 1 || memcmp(p, key, sizeof(key) - 1))
+		return false;
+	p = skip_blank(p + sizeof(key) - 1, end);
+	return p < end && *p == '=';
+}
+
+/* The old templates carry the key commented out (`#disable_vhost_net =
+ * true`), the new ones as `disable_vhost_net = false`; only that line
+ * changes, or one line is added at the end of the section when neither is
+ * there. */
+int rs_kata_vhost_disabled(const char *buf, size_t len, struct rs_rewrite *out)
+{
+	static const char want[] = "disable_vhost_net = true";
+	struct obuf o = {0};
+	bool in_qemu = false, done = false;
+	size_t pos = 0, no = 0;
+	const char *nul = memchr(buf, '\0', len);
+
+	memset(out, 0, sizeof(*out));
+	if (nul) {
+		snprintf(out->msg, sizeof(out->msg), "byte %zu is a NUL byte", (size_t)(nul - buf));
+		return -EINVAL;
+	}
+	put(&o, "", 0);
+	while (pos < len) {
+		const char *l = buf + pos, *nl = memchr(l, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - l) : len - pos;
+		const char *end = l + n;
+		no++;
+		if (n > RS_REWRITE_LINE_MAX) {
+			free(o.p);
+			snprintf(out->msg, sizeof(out->msg), "line %zu is longer than %u bytes", no,
+				 RS_REWRITE_LINE_MAX);
+			return -EINVAL;
 		}
-		if (header)
-			in_qemu = is_section(line, strlen(line), "hypervisor.qemu");
-		if (in_qemu && !done && regexec(&re, line, 0, NULL, 0) == 0) {
-			emit = "disable_vhost_net = true";
-			done = true;
+		if (is_header(l, end)) {
+			if (in_qemu && !done) { /* leaving the section without the key */
+				put(&o, want, sizeof(want) - 1);
+				put(&o, "\n", 1);
+				done = true;
+				out->line = no;
+			}
+			in_qemu = is_section(l, end, "hypervisor.qemu");
 		}
-		char *o = rs_xasprintf("%s%s%s", out, emit, nl ? "\n" : "");
-		free(out);
-		out = o;
+		if (in_qemu && !done && is_vhost_key(l, end)) {
+			put(&o, want, sizeof(want) - 1);
+			done = true;
+			out->line = no;
+		} else {
+			put(&o, l, n);
+		}
+		if (nl)
+			put(&o, "\n", 1);
 		pos += n + 1;
 	}
 	if (in_qemu && !done) {
-		char *o = rs_xasprintf("%s%sdisable_vhost_net = true\n", out,
-				       len && buf[len - 1] != '\n' ? "\n" : "");
-		free(out);
-		out = o;
+		if (len && buf[len - 1] != '\n')
+			put(&o, "\n", 1);
+		put(&o, want, sizeof(want) - 1);
+		put(&o, "\n", 1);
+		out->line = no + 1;
 	}
-	regfree(&re);
-	return out;
+	out->text = o.p;
+	out->len = o.n;
+	out->changed = o.n != len || memcmp(o.p, buf, len) != 0;
+	return 0;
 }
 
 static int fix_kata_config(struct rs_fix_ctx *f, const struct rs_result *res)
 {
 	struct rs_ctx *ctx = f->ctx;
 	const char *src = rs_host_exists(ctx->host, KATA_ETC) ? KATA_ETC : NULL;
-	_cleanup_free_ char *buf = NULL, *text = NULL;
+	_cleanup_free_ char *buf = NULL;
+	struct rs_rewrite rw;
 	struct rs_error *e = NULL;
 	size_t len;
 
@@ -92,11 +154,16 @@ static int fix_kata_config(struct rs_fix_ctx *f, const struct rs_result *res)
 		rs_error_free(e);
 		return 0;
 	}
-	text = with_vhost_disabled(buf, len);
+	if (rs_kata_vhost_disabled(buf, len, &rw) < 0) {
+		rs_fix_action(f, res->rule->id, "note", NULL, "refusing to rewrite '/%s': %s; nothing "
+			      "changed", src, rw.msg)->failed = true;
+		return 0;
+	}
 	/* the packaged defaults stay as they are: the admin's copy in /etc wins */
-	rs_fix_write(f, res->rule->id, KATA_ETC, text, 0644,
+	rs_fix_write(f, res->rule->id, KATA_ETC, rw.text, 0644,
 		     strcmp(src, KATA_ETC) ? "copied from the packaged defaults, "
 					     "disable_vhost_net = true" : "disable_vhost_net = true");
+	rs_rewrite_clear(&rw);
 	struct stat st;
 	if (!f->o->dry_run && rs_host_stat(ctx->host, KATA_ETC, &st, true) == 0 &&
 	    (st.st_mode & 0044) != 0044) {

@@ -3,6 +3,9 @@
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include "checks/isulad.h"
+#include "host/access.h"
 #include "lib/xalloc.h"
 #include "templates/templates.h"
 
@@ -187,6 +190,31 @@ static char *isulad_json(const struct rs_report *rep, const struct paths *p)
 	return out;
 }
 
+/* --overlay-file for each of root's iSulad files the user cannot read: the
+ * user's copy (fix --rule isulad.permissions makes it, as the user) shown
+ * at the system path. daemon.json is the generated one instead. */
+static void isulad_copies(const struct rs_report *rep, const struct paths *p, struct rs_strv *ovl)
+{
+	const struct rs_ctx *ctx = &rep->ctx;
+
+	for (const char *const *d = rs_isulad_dirs; *d; d++) {
+		struct rs_strv names = {0};
+		if (rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < names.n && ovl->n < 16; i++) {
+			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
+			struct stat st;
+			if (!strcmp(rel, "etc/isulad/daemon.json") ||
+			    rs_host_stat(ctx->host, rel, &st, false) < 0 || !S_ISREG(st.st_mode) ||
+			    rs_access_user(ctx->host, &ctx->user, rel, R_OK) == 1)
+				continue;
+			rs_strv_take(ovl, rs_xasprintf("--overlay-file=%s/%s/%s:/%s", p->home,
+						       RS_ISULAD_COPY_DIR, rel, rel));
+		}
+		rs_strv_free(&names);
+	}
+}
+
 static void render_isulad(const struct rs_report *rep, const struct paths *p, const char *self,
 			  struct rs_gen *g)
 {
@@ -196,10 +224,17 @@ static void render_isulad(const struct rs_report *rep, const struct paths *p, co
 	 * system one inside the namespace: the host's file is never edited */
 	_cleanup_free_ char *ovl = rs_xasprintf("--overlay-file=%s:/etc/isulad/daemon.json", cfg);
 	_cleanup_free_ char *host = rs_xasprintf("unix://%s/isulad/isulad.sock", p->run);
-	const char *opts[] = {"--cgroupns", "--copy-up=/run", "--copy-up=/usr/local", "--copy-up=/etc",
-			      ovl, NULL};
+	struct rs_strv copies = {0};
+	const char *opts[24] = {"--cgroupns", "--copy-up=/run", "--copy-up=/usr/local",
+				"--copy-up=/etc", ovl};
+	size_t n = 5;
+	isulad_copies(rep, p, &copies);
+	for (size_t i = 0; i < copies.n && n < ARRAY_SIZE(opts) - 1; i++)
+		opts[n++] = copies.v[i];
+	opts[n] = NULL;
 	char *const cmd[] = {"isulad", "-H", host, NULL};
 	g->launch_cmd = launch_cmd(self, p, opts, cmd, &g->unit_exec);
+	rs_strv_free(&copies);
 }
 
 static void render_buildkit(const struct rs_report *rep, const struct paths *p, const char *self,

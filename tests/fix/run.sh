@@ -21,6 +21,7 @@ mkroot() { # DIR ID VERSION
 }
 digest() { (cd "$1" && find . -printf '%p %m %u %g %s\n' | sort && find . -type f -exec sha256sum {} + | sort); }
 rs() { "$RS_BIN" --root "$R" "$@"; }
+not() { ! "$@"; }
 # jq_is FILE FILTER VALUE: FILE is non-empty JSON and FILTER gives VALUE
 jq_is() { [ -s "$1" ] && [ "$(jq -r "$2" "$1")" = "$3" ]; }
 
@@ -141,15 +142,16 @@ check "subid: 50,000 entries: allocated" grep -q '^alice:' "$R/etc/subuid"
 
 # live: a throwaway user without ranges, fixed through usermod
 if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/usermod ]; then
-	RS_TEST_USER=rsfix
+	RS_TEST_USER=${RS_TEST_USER:-rsfix}
 	. "$(dirname "$0")/../lib/testuser.sh"
 	tu_setup >/dev/null 2>&1
-	sed -i "/^rsfix:/d" /etc/subuid /etc/subgid
-	"$RS_BIN" --user rsfix check --rule subid.ranges --format json > "$T/live0.json"
+	tu_on_exit rm -rf "$T"
+	sed -i "/^$TU_NAME:/d" /etc/subuid /etc/subgid
+	"$RS_BIN" --user "$TU_NAME" check --rule subid.ranges --format json > "$T/live0.json"
 	check "live: the throwaway user starts without ranges" jq_is "$T/live0.json" '.results[0].status' fail
-	"$RS_BIN" --user rsfix fix --yes --rule subid.ranges > "$T/live"
+	"$RS_BIN" --user "$TU_NAME" fix --yes --rule subid.ranges > "$T/live"
 	check "live: fix runs usermod" grep -q "changed.*exec.*usermod" "$T/live"
-	"$RS_BIN" --user rsfix check --format json > "$T/live.json"
+	"$RS_BIN" --user "$TU_NAME" check --format json > "$T/live.json"
 	check "live: subid.ranges passes" jq_is "$T/live.json" '.results[] | select(.id == "subid.ranges") | .status' pass
 	check "live: the probe maps the new range" jq_is "$T/live.json" '.results[] | select(.id == "userns.probe") | .status' pass
 else
@@ -215,24 +217,46 @@ for v in 2025 2026; do
 done
 
 # ---- isulad.permissions, isulad.stale-state ----
-R="$T/isulad"; mkuser "$R" openEuler
+# permissions: root's files and etc/group stay as they are (group isula is
+# the root daemon's socket group: root-equivalent); the user gets copies,
+# made as the user. stale-state: removed only where /proc can tell no
+# process uses it (a private procfs mount stands for a live /proc).
+R="$T/isulad"; mkuser "$R" openEuler; chown 1000:1000 "$R/home/alice"
 mkdir -p "$R/etc/isulad" "$R/etc/default/isulad/hooks" "$R/var/run/isulad/x" "$R/var/run/lxc"
 cp "$REF/isulad/daemon.json" "$R/etc/isulad/"; cp "$REF/isulad/hooks-default.json" "$R/etc/default/isulad/hooks/default.json"
 chmod 0600 "$R/etc/isulad/daemon.json" "$R/etc/default/isulad/hooks/default.json"; chmod 0700 "$R/etc/isulad"
 echo precious > "$T/outside"; ln -s "$T/outside" "$R/var/run/isulad/x/link"
 sum=$(sha256sum < "$REF/isulad/daemon.json")
+etc_before=$(digest "$R/etc")
 rs --user alice --engine isulad fix --yes --rule isulad.permissions --rule isulad.stale-state > "$T/i1"
-check "isulad: fix exits 0" [ $? -eq 0 ]
-check "isulad: daemon.json readable by group isula, not by others" [ "$(stat -c %a "$R/etc/isulad/daemon.json")" = 640 ]
-check "isulad: contents byte-identical" [ "$(sha256sum < "$R/etc/isulad/daemon.json")" = "$sum" ]
-check "isulad: alice is in isula" grep -q '^isula:x:[0-9]*:alice$' "$R/etc/group"
-check "isulad: stale state removed" [ ! -e "$R/var/run/isulad" -a ! -e "$R/var/run/lxc" ]
-check "isulad: a symlink inside was removed, not followed" [ "$(cat "$T/outside")" = precious ]
-rs --user alice --engine isulad check --format json > "$T/i.json"
-check "isulad: both rules pass afterwards" [ "$(jq '[.results[] | select((.id | startswith("isulad.")) and .status == "pass")] | length' "$T/i.json")" = 2 ]
-mkdir -p "$R/var/run/isulad"; echo 4242 > "$R/var/run/isulad.pid"
-rs --user alice --engine isulad fix --yes --rule isulad.stale-state > "$T/i2"
-check "isulad: a pid file means a daemon may run: nothing removed (exit 1)" [ $? -eq 1 -a -d "$R/var/run/isulad" ]
+check "isulad: without a live /proc the state is left: exit 1" [ $? -eq 1 ]
+check "isulad: root's files, modes and etc/group unchanged" [ "$etc_before" = "$(digest "$R/etc")" ]
+check "isulad: alice is in no isula group" not grep -q '^isula:' "$R/etc/group"
+C="$R/home/alice/.config/isulad/system"
+check "isulad: alice's copy of daemon.json, hers, 0600" [ "$(stat -c %u:%a "$C/etc/isulad/daemon.json" 2>/dev/null)" = 1000:600 ]
+check "isulad: the copy is byte-identical" [ "$(sha256sum < "$C/etc/isulad/daemon.json")" = "$sum" ]
+check "isulad: the hooks' copy too" cmp -s "$C/etc/default/isulad/hooks/default.json" "$R/etc/default/isulad/hooks/default.json"
+check "isulad: new directories are 0700" [ "$(stat -c %a "$R/home/alice/.config/isulad")" = 700 ]
+check "isulad: stale state left: cannot tell" grep -q "/var/run/lxc: left in place: cannot tell" "$T/i1"
+check "isulad: stale state still there" [ -d "$R/var/run/isulad" -a -d "$R/var/run/lxc" ]
+after=$(digest "$R")
+rs --user alice --engine isulad fix --yes --rule isulad.permissions > /dev/null
+check "isulad: a second run changes nothing" [ "$after" = "$(digest "$R")" ]
+rs --user alice --engine isulad generate --output "$T/igen" > /dev/null
+check "isulad: the launch shows the hooks' copy at its system path" grep -q -- "--overlay-file=/home/alice/.config/isulad/system/etc/default/isulad/hooks/default.json:/etc/default/isulad/hooks/default.json" "$T/igen/rootless-setup-isulad.service"
+if [ "$(id -u)" = 0 ] && command -v unshare > /dev/null; then
+	withproc() { unshare -m --propagation private sh -c 'mount -t proc proc "$1/proc" && shift && exec "$@"' sh "$R" "$RS_BIN" --root "$R" "$@"; }
+	withproc --user alice --engine isulad fix --yes --rule isulad.stale-state > "$T/i3"
+	check "isulad: with a live /proc, stale state removed" [ ! -e "$R/var/run/isulad" -a ! -e "$R/var/run/lxc" ]
+	check "isulad: a symlink inside was removed, not followed" [ "$(cat "$T/outside")" = precious ]
+	withproc --user alice --engine isulad check --format json > "$T/i.json"
+	check "isulad: both rules pass afterwards" [ "$(jq '[.results[] | select((.id | startswith("isulad.")) and .status == "pass")] | length' "$T/i.json")" = 2 ]
+	mkdir -p "$R/var/run/isulad"; echo 4242 > "$R/var/run/isulad.pid"
+	withproc --user alice --engine isulad fix --yes --rule isulad.stale-state > "$T/i2"
+	check "isulad: a pid file means a daemon may run: nothing removed (exit 1)" [ $? -eq 1 -a -d "$R/var/run/isulad" ]
+else
+	skip "isulad stale-state with a live /proc" "needs root and unshare"
+fi
 
 # ---- cgroup.delegation ----
 mkcg() { mkuser "$1" debian; mkdir -p "$1/run/systemd/system" "$1/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service"
