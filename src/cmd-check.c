@@ -5,7 +5,6 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/check.h"
-#include "fixers/fixer.h"
 #include "lib/xalloc.h"
 
 enum { OPT_STRICT = OPT_VERB_BASE, OPT_POSTINSTALL, OPT_RULE };
@@ -63,7 +62,7 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep)
 		       rs_cli_esc(r->f.message ? r->f.message : ""));
 		if (bad && r->f.hint)
 			printf("      hint: %s\n", rs_cli_esc(r->f.hint));
-		if (bad && rs_fixer_exists(r->rule->id))
+		if (bad && r->rule->fixer)
 			printf("      fix:  rootless-setup fix --rule %s\n", r->rule->id);
 		if (cli->verbosity > 0)
 			printf("      (%s)\n", r->rule->summary);

@@ -5,7 +5,6 @@
 #include "cli.h"
 #include "core/distro.h"
 #include "core/rule.h"
-#include "fixers/fixer.h"
 #include "lib/xalloc.h"
 
 static char *engines_text(unsigned mask)
@@ -51,7 +50,7 @@ static int cmd_rules(struct rs_cli *cli, int argc, char **argv)
 		if (cli->format == RS_FORMAT_JSON)
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "id", r->id,
 							     "summary", r->summary, "engines", eng,
-							     "fixer", rs_fixer_exists(r->id)));
+							     "fixer", r->fixer != NULL));
 		else
 			printf("%-22s %-30s %s\n", r->id, eng, r->summary);
 	}
@@ -104,8 +103,11 @@ static int cmd_explain(struct rs_cli *cli, int argc, char **argv)
 	_cleanup_free_ char *eng = engines_text(r->engines);
 	printf("%s: %s\n\nEngines: %s\n\n%s\n", r->id, r->summary, eng, r->explain);
 	print_distro_hints(r->id);
-	printf("\nFixer: %s\n", rs_fixer_exists(r->id) ? "rootless-setup fix --rule ID (see 'fix --dry-run')"
-					     : "none; the report says what to do by hand");
+	if (r->fixer)
+		printf("\nFixer: rootless-setup fix --rule %s (see what it would do with "
+		       "'fix --dry-run --rule %s')\n", r->id, r->id);
+	else
+		printf("\nFixer: none; the report says what to do by hand\n");
 	return RS_EXIT_OK;
 }
 

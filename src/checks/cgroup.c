@@ -114,7 +114,9 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_cgroup_delegation;
 const struct rs_rule rs_rule_cgroup_delegation = {
+	.fixer = &rs_fixer_cgroup_delegation,
 	.id = "cgroup.delegation",
 	.summary = "cpu, memory, pids and io are delegated to the user's systemd manager",
 	.explain = "systemd delegates only memory and pids to user@UID.service by default on many "

@@ -26,11 +26,3 @@ const char *rs_first_existing(const struct rs_ctx *ctx, const char *const *paths
 /* The mount holding path (a canonical in-host path), by mountinfo alone. */
 struct libmnt_fs *rs_mount_for(struct libmnt_table *tb, const char *path);
 
-extern const struct rs_rule rs_rule_kernel_version, rs_rule_kernel_overlay_userns,
-	rs_rule_kernel_fuse_overlayfs, rs_rule_userns_max, rs_rule_userns_clone,
-	rs_rule_userns_apparmor, rs_rule_subid_ranges, rs_rule_subid_helpers, rs_rule_cgroup_v2,
-	rs_rule_cgroup_delegation, rs_rule_selinux_state, rs_rule_kvm_device, rs_rule_kvm_group,
-	rs_rule_isulad_permissions, rs_rule_isulad_stale_state, rs_rule_kata_config,
-	rs_rule_kata_image, rs_rule_runtime_dir, rs_rule_storage_fs, rs_rule_network_tun,
-	rs_rule_network_slirp4netns, rs_rule_podman_config, rs_rule_userns_probe,
-	rs_rule_env_container;

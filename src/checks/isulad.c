@@ -79,7 +79,9 @@ static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_,
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_isulad_permissions;
 const struct rs_rule rs_rule_isulad_permissions = {
+	.fixer = &rs_fixer_isulad_permissions,
 	.id = "isulad.permissions",
 	.summary = "iSulad's configuration files are readable by the user",
 	.explain = "iSulad installs /etc/isulad/daemon.json (0640) and the files of "
@@ -126,7 +128,9 @@ static int isulad_stale(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_isulad_stale_state;
 const struct rs_rule rs_rule_isulad_stale_state = {
+	.fixer = &rs_fixer_isulad_stale_state,
 	.id = "isulad.stale-state",
 	.summary = "no root-owned iSulad state directories are left behind",
 	.explain = "A root iSulad leaves /var/run/isula, /var/run/isulad and /var/run/lxc; "

@@ -49,7 +49,9 @@ static int kata_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_kata_config;
 const struct rs_rule rs_rule_kata_config = {
+	.fixer = &rs_fixer_kata_config,
 	.id = "kata.config",
 	.summary = "a Kata configuration.toml is readable and disables vhost-net",
 	.explain = "Kata reads /etc/kata-containers/configuration.toml, else the package default "

@@ -46,7 +46,9 @@ static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_kvm_device;
 const struct rs_rule rs_rule_kvm_device = {
+	.fixer = &rs_fixer_kvm_device,
 	.id = "kvm.device",
 	.summary = "/dev/kvm is a character device the user can open read-write",
 	.explain = "Kata runs each sandbox in a VM through /dev/kvm. Kata's rootless contract: a "
@@ -79,7 +81,9 @@ static int kvm_group(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_fi
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_kvm_group;
 const struct rs_rule rs_rule_kvm_group = {
+	.fixer = &rs_fixer_kvm_group,
 	.id = "kvm.group",
 	.summary = "the user is in group kvm",
 	.explain = "The guide's set-up gives /dev/kvm to group kvm; the user must be a member "

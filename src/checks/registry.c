@@ -3,32 +3,15 @@
 #include <stdlib.h>
 #include "checks/internal.h"
 
-/* Report order (rootless-setup-rules(7) lists them so). Rules may read the results of rules listed before them. */
+#define RS_RULE(name) extern const struct rs_rule rs_rule_##name;
+#include "checks/rules.def"
+#undef RS_RULE
+
+/* The one list of rules: checks/rules.def, in its order. */
 const struct rs_rule *const rs_rules[] = {
-	&rs_rule_kernel_version,
-	&rs_rule_kernel_overlay_userns,
-	&rs_rule_kernel_fuse_overlayfs,
-	&rs_rule_userns_max,
-	&rs_rule_userns_clone,
-	&rs_rule_userns_apparmor,
-	&rs_rule_subid_ranges,
-	&rs_rule_subid_helpers,
-	&rs_rule_cgroup_v2,
-	&rs_rule_cgroup_delegation,
-	&rs_rule_selinux_state,
-	&rs_rule_kvm_device,
-	&rs_rule_kvm_group,
-	&rs_rule_isulad_permissions,
-	&rs_rule_isulad_stale_state,
-	&rs_rule_kata_config,
-	&rs_rule_kata_image,
-	&rs_rule_runtime_dir,
-	&rs_rule_storage_fs,
-	&rs_rule_network_tun,
-	&rs_rule_network_slirp4netns,
-	&rs_rule_podman_config,
-	&rs_rule_userns_probe,
-	&rs_rule_env_container,
+#define RS_RULE(name) &rs_rule_##name,
+#include "checks/rules.def"
+#undef RS_RULE
 	NULL,
 };
 const size_t rs_rules_count = ARRAY_SIZE(rs_rules) - 1;

@@ -181,7 +181,9 @@ out:
 	return ret;
 }
 
+extern const struct rs_fixer rs_fixer_subid_ranges;
 const struct rs_rule rs_rule_subid_ranges = {
+	.fixer = &rs_fixer_subid_ranges,
 	.id = "subid.ranges",
 	.summary = "the user has 65536 subordinate uids and gids, not shared with anyone",
 	.explain = "newuidmap/newgidmap map the ranges of /etc/subuid and /etc/subgid (owner by "

@@ -56,7 +56,9 @@ static int userns_max(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_userns_max;
 const struct rs_rule rs_rule_userns_max = {
+	.fixer = &rs_fixer_userns_max,
 	.id = "userns.max",
 	.summary = "user namespaces are allowed (user.max_user_namespaces > 0)",
 	.explain = "RHEL/CentOS 7.4+ and Bottlerocket ship user.max_user_namespaces = 0, which "
@@ -93,7 +95,9 @@ static int userns_clone(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_userns_clone;
 const struct rs_rule rs_rule_userns_clone = {
+	.fixer = &rs_fixer_userns_clone,
 	.id = "userns.clone",
 	.summary = "unprivileged user namespaces are not disabled by the Debian knob",
 	.explain = "Kernels with Debian's patch (Debian, Ubuntu, Arch linux-hardened) have "
@@ -174,7 +178,9 @@ static int userns_apparmor(struct rs_ctx *ctx, enum rs_engine e _unused_, struct
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_userns_apparmor;
 const struct rs_rule rs_rule_userns_apparmor = {
+	.fixer = &rs_fixer_userns_apparmor,
 	.id = "userns.apparmor",
 	.summary = "AppArmor does not block unprivileged user namespaces",
 	.explain = "Ubuntu 23.10 added kernel.apparmor_restrict_unprivileged_userns; 24.04 turns "

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <string.h>
 #include "core/check.h"
-#include "fixers/fixer.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 
@@ -41,7 +40,7 @@ static json_t *result_json(const struct rs_result *res)
 	_cleanup_free_ char *fixer = NULL;
 	bool show = res->f.status == RS_STATUS_WARN || res->f.status == RS_STATUS_FAIL;
 
-	if (show && rs_fixer_exists(res->rule->id))
+	if (show && res->rule->fixer)
 		fixer = rs_xasprintf("rootless-setup fix --rule %s", res->rule->id);
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", res->rule->id, "status",
 			 rs_status_name(res->f.status), "message", jstr(res->f.message), "hint",

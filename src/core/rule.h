@@ -26,6 +26,7 @@ struct rs_finding {
 };
 
 struct rs_ctx;
+struct rs_fixer; /* src/fixers/fixer.h: what `fix` does for a rule */
 
 struct rs_rule {
 	const char *id;      /* stable (rootless-setup-rules(7)); never renumbered or reused */
@@ -34,6 +35,7 @@ struct rs_rule {
 	unsigned engines;    /* served engines; RS_ENGINES_ALL for common rules */
 	bool per_engine;     /* verdict depends on the engine: run once per engine */
 	bool needs_user;     /* skip "no target user" without one */
+	const struct rs_fixer *fixer; /* NULL: no fixer in this version */
 	/* Return 0 with *out filled, or <0 when the rule could not decide. */
 	int (*run)(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
 		   struct rs_error **err);

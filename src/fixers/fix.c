@@ -10,26 +10,14 @@
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
 
-static const struct rs_fixer *const fixers[] = {
-	&rs_fixer_userns_clone,
-	&rs_fixer_userns_max,
-	&rs_fixer_subid_ranges,
-	&rs_fixer_userns_apparmor,
-	&rs_fixer_cgroup_delegation,
-	&rs_fixer_kvm_group, /* before kvm.device: it creates the group */
-	&rs_fixer_kvm_device,
-	&rs_fixer_kata_config,
-	&rs_fixer_isulad_permissions,
-	&rs_fixer_isulad_stale_state,
-	NULL,
-};
-
-bool rs_fixer_exists(const char *rule)
+/* qsort order of the results to fix: by fixer order, then report order. */
+static int by_fixer_order(const void *a, const void *b)
 {
-	for (const struct rs_fixer *const *f = fixers; *f; f++)
-		if (strcmp((*f)->rule, rule) == 0)
-			return true;
-	return false;
+	const struct rs_result *x = *(const struct rs_result *const *)a;
+	const struct rs_result *y = *(const struct rs_result *const *)b;
+	if (x->rule->fixer->order != y->rule->fixer->order)
+		return x->rule->fixer->order < y->rule->fixer->order ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
 struct rs_action *rs_fix_action(struct rs_fix_ctx *f, const char *rule, const char *kind,
@@ -58,14 +46,20 @@ int rs_fix_run(const struct rs_fix_opts *o, struct rs_fix_report **out, struct r
 	if (r < 0)
 		return r;
 	struct rs_fix_ctx f = {.o = o, .ctx = &rep->ctx};
-	/* in the fixers' order, which puts what others need first */
-	for (const struct rs_fixer *const *fx = fixers; *fx; fx++) {
-		const struct rs_result *res = rs_ctx_result(&rep->ctx, (*fx)->rule);
-		if (!res || !res->selected || res->f.status < RS_STATUS_WARN)
-			continue;
-		if ((*fx)->run(&f, res) < 0)
-			rs_fix_action(&f, res->rule->id, "note", NULL, "could not plan a fix")->failed = true;
+	/* the selected rules that warn or fail and have a fixer, in fixer
+	 * order, which puts what others need first */
+	_cleanup_free_ const struct rs_result **todo = rs_xcalloc(rs_rules_count, sizeof(*todo));
+	size_t n = 0;
+	for (size_t i = 0; i < rs_rules_count; i++) {
+		const struct rs_result *res = &rep->ctx.results[i];
+		if (res->selected && res->rule->fixer && res->f.status >= RS_STATUS_WARN)
+			todo[n++] = res;
 	}
+	qsort(todo, n, sizeof(*todo), by_fixer_order);
+	for (size_t i = 0; i < n; i++)
+		if (todo[i]->rule->fixer->run(&f, todo[i]) < 0)
+			rs_fix_action(&f, todo[i]->rule->id, "note", NULL, "could not plan a fix")
+				->failed = true;
 	struct rs_fix_report *fr = rs_xcalloc(1, sizeof(*fr));
 	fr->check = rep;
 	fr->a = f.a;

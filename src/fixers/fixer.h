@@ -31,8 +31,12 @@ struct rs_fix_ctx {
 	size_t n;
 };
 
+/* A rule's fixer, named by the rule's descriptor (.fixer). */
 struct rs_fixer {
-	const char *rule;
+	/* Fixers run by ascending order, so one that makes what another needs
+	 * runs first (the kvm group before the device that is chowned to it);
+	 * equal orders keep report order. */
+	int order;
 	/* Appends actions; returns <0 only when it could not even plan. */
 	int (*run)(struct rs_fix_ctx *f, const struct rs_result *res);
 };
@@ -49,8 +53,6 @@ struct rs_fix_report {
 int rs_fix_run(const struct rs_fix_opts *o, struct rs_fix_report **out, struct rs_error **err);
 void rs_fix_report_free(struct rs_fix_report *r);
 json_t *rs_fix_report_json(const struct rs_fix_report *r);
-/* Whether a rule has a fixer in this version. */
-bool rs_fixer_exists(const char *rule);
 
 /* For the fixers: one more action (printf-style detail). */
 struct rs_action *rs_fix_action(struct rs_fix_ctx *f, const char *rule, const char *kind,
@@ -72,7 +74,3 @@ bool rs_fix_live(struct rs_fix_ctx *f, const char **why);
 int rs_fix_group_member(struct rs_fix_ctx *f, const char *rule, const char *group);
 /* kernel.apparmor_restrict_unprivileged_userns = 0, for fix --force only. */
 int rs_fix_apparmor_knob(struct rs_fix_ctx *f);
-
-extern const struct rs_fixer rs_fixer_userns_clone, rs_fixer_userns_max, rs_fixer_subid_ranges,
-	rs_fixer_userns_apparmor, rs_fixer_cgroup_delegation, rs_fixer_kvm_group, rs_fixer_kvm_device,
-	rs_fixer_kata_config, rs_fixer_isulad_permissions, rs_fixer_isulad_stale_state;

@@ -221,7 +221,7 @@ static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_isulad_permissions = {"isulad.permissions", fix_permissions};
+const struct rs_fixer rs_fixer_isulad_permissions = {.order = 90, .run = fix_permissions};
 
 /* Is a root iSulad still running? Its pid file names a live isulad, or
  * its socket accepts. Under --root nothing can be asked: a pid file there
@@ -455,4 +455,4 @@ static int fix_stale(struct rs_fix_ctx *f, const struct rs_result *res)
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_isulad_stale_state = {"isulad.stale-state", fix_stale};
+const struct rs_fixer rs_fixer_isulad_stale_state = {.order = 100, .run = fix_stale};

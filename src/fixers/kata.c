@@ -179,4 +179,4 @@ static int fix_kata_config(struct rs_fix_ctx *f, const struct rs_result *res)
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_kata_config = {"kata.config", fix_kata_config};
+const struct rs_fixer rs_fixer_kata_config = {.order = 80, .run = fix_kata_config};

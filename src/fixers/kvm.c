@@ -16,7 +16,8 @@ static int fix_kvm_group(struct rs_fix_ctx *f, const struct rs_result *res)
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_kvm_group = {"kvm.group", fix_kvm_group};
+/* before kvm.device: it creates the group the device is given to */
+const struct rs_fixer rs_fixer_kvm_group = {.order = 60, .run = fix_kvm_group};
 
 /* root:kvm 0660 on the device node itself, through an O_PATH descriptor
  * of what lstat saw: never a symlink, never anything but a char device
@@ -76,4 +77,4 @@ static int fix_kvm_device(struct rs_fix_ctx *f, const struct rs_result *res)
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_kvm_device = {"kvm.device", fix_kvm_device};
+const struct rs_fixer rs_fixer_kvm_device = {.order = 70, .run = fix_kvm_device};

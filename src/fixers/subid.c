@@ -303,4 +303,4 @@ out:
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_subid_ranges = {"subid.ranges", fix_subid};
+const struct rs_fixer rs_fixer_subid_ranges = {.order = 30, .run = fix_subid};

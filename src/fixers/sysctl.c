@@ -182,5 +182,5 @@ int rs_fix_apparmor_knob(struct rs_fix_ctx *f)
 	return fix_knob(f, &apparmor_knob, "0");
 }
 
-const struct rs_fixer rs_fixer_userns_clone = {"userns.clone", fix_clone};
-const struct rs_fixer rs_fixer_userns_max = {"userns.max", fix_max};
+const struct rs_fixer rs_fixer_userns_clone = {.order = 10, .run = fix_clone};
+const struct rs_fixer rs_fixer_userns_max = {.order = 20, .run = fix_max};

@@ -31,7 +31,7 @@ static int fix_delegation(struct rs_fix_ctx *f, const struct rs_result *res)
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_cgroup_delegation = {"cgroup.delegation", fix_delegation};
+const struct rs_fixer rs_fixer_cgroup_delegation = {.order = 50, .run = fix_delegation};
 
 #define PROFILE_REL "etc/apparmor.d/rootless-setup"
 
@@ -100,4 +100,4 @@ static int fix_apparmor(struct rs_fix_ctx *f, const struct rs_result *res)
 	return 0;
 }
 
-const struct rs_fixer rs_fixer_userns_apparmor = {"userns.apparmor", fix_apparmor};
+const struct rs_fixer rs_fixer_userns_apparmor = {.order = 40, .run = fix_apparmor};
