@@ -53,6 +53,7 @@ struct target {
 	int flags;          /* CLONE_NEW* of those that differ */
 	uid_t uids[4];      /* real, effective, saved, filesystem */
 	uid_t owner;        /* of its user namespace */
+	uid_t dir_owner;    /* of the state dir that named it */
 };
 
 static void target_close(struct target *t)
@@ -83,7 +84,7 @@ static int target_open(const char *dir, struct target *t, struct rs_error **err)
 	char path[64], state;
 	unsigned long long now;
 
-	if (rs_state_read_child(dir, &t->pid, &t->start, err) < 0)
+	if (rs_state_read_child(dir, &t->pid, &t->start, &t->dir_owner, err) < 0)
 		return -1;
 #ifdef SYS_pidfd_open
 	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
@@ -149,9 +150,10 @@ static int target_ns(const char *dir, struct target *t, struct rs_error **err)
 	for (size_t i = 0; i < NS_COUNT; i++) {
 		snprintf(path, sizeof(path), "ns/%s", ns_order[i].name);
 		int fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0 && errno == EACCES)
-			return rs_error_set(err, errno, "cannot open the %s namespace of pid %d",
-					    ns_order[i].name, (int)t->pid);
+		if (fd < 0 && (errno == EACCES || errno == EPERM))
+			return rs_error_setx(err, errno, "cannot open the %s namespace of pid %d "
+					     "(%s): refusing to enter it", ns_order[i].name,
+					     (int)t->pid, strerror(errno));
 		/* never run half-joined: every namespace is ours or joinable */
 		if (fd < 0)
 			return stale(dir, t, err);
@@ -192,6 +194,12 @@ static int authorize(const struct target *t, bool before_ns, struct rs_error **e
 		return rs_error_setx(err, EPERM, "the user namespace of pid %d belongs to uid %u, "
 				     "not to uid %u: not your launch", (int)t->pid,
 				     (unsigned)t->owner, (unsigned)me);
+	/* a state dir of one user never leads root into another's launch
+	 * (a user naming a namespace root made for itself) */
+	if (!before_ns && t->dir_owner != t->owner)
+		return rs_error_setx(err, EPERM, "the state dir belongs to uid %u but the launch of "
+				     "pid %d to uid %u: refusing to enter it", (unsigned)t->dir_owner,
+				     (int)t->pid, (unsigned)t->owner);
 	return 0;
 }
 

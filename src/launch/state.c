@@ -217,13 +217,20 @@ static int read_num(int dfd, const char *name, unsigned long long *out)
 	return 0;
 }
 
-int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start,
+int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, uid_t *owner,
 			struct rs_error **err)
 {
 	unsigned long long p;
+	struct stat st;
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return rs_error_set(err, errno, "cannot open state dir '%s'", dir);
+	if (fstat(dfd, &st) < 0) {
+		int e = errno;
+		close(dfd);
+		return rs_error_set(err, e, "cannot open state dir '%s'", dir);
+	}
+	*owner = st.st_uid;
 	int r = read_num(dfd, "child_pid", &p);
 	int r2 = r == 0 ? read_num(dfd, "child_start", start) : r;
 	close(dfd);
