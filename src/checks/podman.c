@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "checks/internal.h"
+#include "lib/sig.h"
 
 /* Runs "/usr/bin/podman --version" (root-owned, not writable by others:
  * never exec a user-writable binary as root, CVE-2019-5736) with an empty
@@ -31,7 +32,13 @@ static char *podman_version(void)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
 	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	int r = posix_spawn(&pid, "/usr/bin/podman", &fa, NULL, argv, envp);
+	/* default signal dispositions: main() ignores SIGPIPE */
+	posix_spawnattr_t attr;
+	int r = rs_spawnattr_init_clean(&attr);
+	if (r == 0) {
+		r = posix_spawn(&pid, "/usr/bin/podman", &fa, &attr, argv, envp);
+		posix_spawnattr_destroy(&attr);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (r != 0) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "fixers/fixer.h"
 #include "host/safewrite.h"
+#include "lib/sig.h"
 #include "lib/xalloc.h"
 
 /* qsort order of the results to fix: by fixer order, then report order. */
@@ -176,9 +177,16 @@ int rs_fix_exec(struct rs_fix_ctx *f, const char *rule, char *const argv[])
 		return -EPERM;
 	}
 	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	if (posix_spawn(&pid, argv[0], NULL, NULL, argv, envp) != 0) {
+	/* default signal dispositions: main() ignores SIGPIPE */
+	posix_spawnattr_t attr;
+	int r = rs_spawnattr_init_clean(&attr);
+	if (r == 0) {
+		r = posix_spawn(&pid, argv[0], NULL, &attr, argv, envp);
+		posix_spawnattr_destroy(&attr);
+	}
+	if (r != 0) {
 		a->failed = true;
-		return -errno;
+		return -r; /* posix_spawn returns the error, errno is not set */
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;

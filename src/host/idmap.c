@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include "host/idmap.h"
 #include "host/parse.h"
+#include "lib/sig.h"
 #include "lib/xalloc.h"
 
 struct span {
@@ -196,7 +197,13 @@ static int helper_spawn(const char *path, char **argv, struct helper *hp)
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
 	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	int r = posix_spawn(&hp->pid, path, &fa, NULL, argv, envp);
+	/* default signal dispositions: main() ignores SIGPIPE */
+	posix_spawnattr_t attr;
+	int r = rs_spawnattr_init_clean(&attr);
+	if (r == 0) {
+		r = posix_spawn(&hp->pid, path, &fa, &attr, argv, envp);
+		posix_spawnattr_destroy(&attr);
+	}
 	posix_spawn_file_actions_destroy(&fa);
 	close(p[1]);
 	if (r != 0) {

@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "launch/internal.h"
+#include "lib/sig.h"
 #include "lib/xalloc.h"
 
 /* The new mount API (Linux 5.2 / 5.12); glibc 2.36's wrappers clash with
@@ -272,9 +273,9 @@ static void set_env(const struct rs_child_args *a)
 
 _noreturn_ static void exec_command(const struct rs_child_args *a)
 {
-	sigset_t none;
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* main() ignores SIGPIPE; the command gets default dispositions and an
+	 * empty mask (`yes | head -1` must end quietly) */
+	rs_signals_reset();
 	set_env(a);
 	execvp(a->o->argv[0], a->o->argv);
 	int e = errno;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include "host/idmap.h"
 #include "launch/internal.h"
+#include "lib/sig.h"
 #include "lib/xalloc.h"
 
 static const int fwd_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -192,9 +193,7 @@ static int slirp_start(const struct rs_launch_opts *o, pid_t child, struct slirp
 	if (s->pid < 0)
 		return rs_error_set(err, errno, "cannot fork slirp4netns");
 	if (s->pid == 0) {
-		sigset_t none;
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
+		rs_signals_reset();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* the two fds slirp4netns must keep */
 		fcntl(ready[1], F_SETFD, 0);

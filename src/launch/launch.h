@@ -64,13 +64,21 @@ int rs_state_open(const char *dir, bool given, struct rs_state *st, struct rs_er
 int rs_state_publish(struct rs_state *st, pid_t pid, struct rs_error **err);
 /* Removes our files (and the directory when we created it). */
 void rs_state_close(struct rs_state *st);
-/* For nsenter: the pid of a live launch, verified by its start time.
- * Return: pid, -ESRCH (stale), -ENOENT (no launch), or -errno. */
-int rs_state_child_pid(const char *dir, struct rs_error **err);
+/* For nsenter: child_pid and child_start as written, and the owner of the
+ * directory. These are records the user can write: they say which process
+ * to look at, never whether it may be entered (nsenter.c checks the process).
+ * Return: 0, -ENOENT (no launch), or -errno. */
+int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, uid_t *owner,
+			struct rs_error **err);
 /* Start time of pid (clock ticks since boot), or 0. */
 unsigned long long rs_proc_starttime(pid_t pid);
+/* State letter ('Z' for a zombie) and start time from /proc/PID/stat, read
+ * through procfd, an open /proc/PID directory. Return: 0 or -errno. */
+int rs_proc_stat_at(int procfd, char *state, unsigned long long *start);
 
 /* ---- nsenter (nsenter.c) ---- */
 /* Joins the namespaces of the launch in dir that differ from ours and runs
- * argv there with the caller's credentials. Return: like rs_launch_run. */
+ * argv there. A non-root caller enters only a launch whose process and user
+ * namespace are its own uid's; root first becomes the launch's owner (uid,
+ * gid, groups, no capabilities). Return: like rs_launch_run. */
 int rs_nsenter_run(const char *dir, char **argv, struct rs_error **err);

@@ -1,16 +1,37 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/nsfs.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "launch/internal.h"
+#include "lib/sig.h"
 #include "lib/xalloc.h"
+
+/*
+ * Who may enter what. child_pid and child_start are files the user writes,
+ * so they only name a process; the decision is taken on the process: its
+ * uids (/proc/PID/status) and the owner of its user namespace
+ * (NS_GET_OWNER_UID). A launch is a process in a user namespace other than
+ * ours whose every uid is the namespace's owner. A non-root caller enters
+ * only its own uid's launch; root first becomes the owner (uid, gid, groups,
+ * no capabilities left), since a host-uid-0 process inside would run the
+ * user's binaries (a bind mount over /usr/bin/id) as the owner of every
+ * root-owned file on the host.
+ */
 
 static const struct {
 	const char *name;
@@ -21,24 +42,236 @@ static const struct {
 	{"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID},
 	{"mnt", CLONE_NEWNS},
 };
+#define NS_COUNT ARRAY_SIZE(ns_order)
 
-/* fd of /proc/pid/ns/name when it differs from ours, -1 when it is ours,
- * -2 when it cannot be opened (the process is going away). */
-static int ns_fd_if_other(pid_t pid, const char *name)
+struct target {
+	pid_t pid;
+	unsigned long long start;
+	int pidfd;  /* -1 before Linux 5.3 */
+	int procfd; /* /proc/PID: every read is of this process, not of a number */
+	int nsfd[NS_COUNT]; /* -1: the same namespace as ours */
+	int flags;          /* CLONE_NEW* of those that differ */
+	uid_t uids[4];      /* real, effective, saved, filesystem */
+	uid_t owner;        /* of its user namespace */
+	uid_t dir_owner;    /* of the state dir that named it */
+};
+
+static void target_close(struct target *t)
+{
+	for (size_t i = 0; i < NS_COUNT; i++)
+		if (t->nsfd[i] >= 0)
+			close(t->nsfd[i]);
+	if (t->pidfd >= 0)
+		close(t->pidfd);
+	if (t->procfd >= 0)
+		close(t->procfd);
+	t->pidfd = t->procfd = -1;
+	for (size_t i = 0; i < NS_COUNT; i++)
+		t->nsfd[i] = -1;
+}
+
+static int stale(const char *dir, const struct target *t, struct rs_error **err)
+{
+	return rs_error_setx(err, ESRCH, "'%s/child_pid' names pid %d, which is no longer the "
+			     "launch's process (stale state)", dir, (int)t->pid);
+}
+
+/* The process named by dir, pinned: a pidfd first, then /proc/PID, then the
+ * start time read through that directory, so a pid recycled between the
+ * read of child_pid and the opens is caught (target_alive closes the rest). */
+static int target_open(const char *dir, struct target *t, struct rs_error **err)
+{
+	char path[64], state;
+	unsigned long long now;
+
+	if (rs_state_read_child(dir, &t->pid, &t->start, &t->dir_owner, err) < 0)
+		return -1;
+#ifdef SYS_pidfd_open
+	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+#else
+	errno = ENOSYS;
+#endif
+	if (t->pidfd < 0 && errno != ENOSYS)
+		return errno == ESRCH ? stale(dir, t, err)
+				      : rs_error_set(err, errno, "cannot open pid %d", (int)t->pid);
+	snprintf(path, sizeof(path), "/proc/%d", (int)t->pid);
+	t->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (t->procfd < 0)
+		return stale(dir, t, err);
+	/* a zombie keeps its start time but has no namespaces left to join */
+	if (rs_proc_stat_at(t->procfd, &state, &now) < 0 || now != t->start || state == 'Z')
+		return stale(dir, t, err);
+	return 0;
+}
+
+/* The pidfd's process still runs, so its pid was never reused and procfd
+ * is the same process; without a pidfd, the start time again. */
+static bool target_alive(const struct target *t)
+{
+	char state;
+	unsigned long long now;
+
+	if (t->pidfd >= 0) {
+		struct pollfd p = {.fd = t->pidfd, .events = POLLIN};
+		return poll(&p, 1, 0) == 0;
+	}
+	return rs_proc_stat_at(t->procfd, &state, &now) == 0 && now == t->start && state != 'Z';
+}
+
+static int target_uids(struct target *t, struct rs_error **err)
+{
+	char buf[8192];
+	size_t n = 0;
+	ssize_t k;
+	int fd = openat(t->procfd, "status", O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return rs_error_set(err, errno, "cannot read the status of pid %d", (int)t->pid);
+	while (n < sizeof(buf) - 1 && (k = read(fd, buf + n, sizeof(buf) - 1 - n)) > 0)
+		n += (size_t)k;
+	close(fd);
+	buf[n] = '\0';
+	const char *u = strstr(buf, "\nUid:");
+	unsigned v[4];
+	if (!u || sscanf(u + 5, "%u %u %u %u", &v[0], &v[1], &v[2], &v[3]) != 4)
+		return rs_error_setx(err, EINVAL, "cannot read the uids of pid %d", (int)t->pid);
+	for (int i = 0; i < 4; i++)
+		t->uids[i] = v[i];
+	return 0;
+}
+
+/* Opens the namespaces that differ from ours and reads the owner of the
+ * user namespace. */
+static int target_ns(const char *dir, struct target *t, struct rs_error **err)
 {
 	char path[64];
 	struct stat a, b;
 
-	snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -2;
-	snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
-	if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
-		close(fd);
-		return -1;
+	for (size_t i = 0; i < NS_COUNT; i++) {
+		snprintf(path, sizeof(path), "ns/%s", ns_order[i].name);
+		int fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && (errno == EACCES || errno == EPERM))
+			return rs_error_setx(err, errno, "cannot open the %s namespace of pid %d "
+					     "(%s): refusing to enter it", ns_order[i].name,
+					     (int)t->pid, strerror(errno));
+		/* never run half-joined: every namespace is ours or joinable */
+		if (fd < 0)
+			return stale(dir, t, err);
+		snprintf(path, sizeof(path), "/proc/self/ns/%s", ns_order[i].name);
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev) {
+			close(fd);
+			continue;
+		}
+		t->nsfd[i] = fd;
+		t->flags |= ns_order[i].type;
 	}
-	return fd;
+	if (t->nsfd[0] < 0)
+		return rs_error_setx(err, EPERM, "pid %d is not in a user namespace of its own: "
+				     "not a launch", (int)t->pid);
+	if (ioctl(t->nsfd[0], NS_GET_OWNER_UID, &t->owner) < 0)
+		return rs_error_set(err, errno, "cannot read the owner of the user namespace of "
+				    "pid %d", (int)t->pid);
+	return 0;
+}
+
+/* The rules of the comment at the top, on what target_* read. */
+static int authorize(const struct target *t, bool before_ns, struct rs_error **err)
+{
+	uid_t me = geteuid();
+
+	for (int i = 0; i < 4; i++) {
+		if (before_ns && me != 0 && t->uids[i] != me)
+			return rs_error_setx(err, EPERM, "pid %d runs as uid %u, not as uid %u: not "
+					     "your launch", (int)t->pid, (unsigned)t->uids[i],
+					     (unsigned)me);
+		if (!before_ns && t->uids[i] != t->owner)
+			return rs_error_setx(err, EPERM, "pid %d runs as uid %u, but its user "
+					     "namespace belongs to uid %u: not a launch",
+					     (int)t->pid, (unsigned)t->uids[i], (unsigned)t->owner);
+	}
+	if (!before_ns && me != 0 && t->owner != me)
+		return rs_error_setx(err, EPERM, "the user namespace of pid %d belongs to uid %u, "
+				     "not to uid %u: not your launch", (int)t->pid,
+				     (unsigned)t->owner, (unsigned)me);
+	/* a state dir of one user never leads root into another's launch
+	 * (a user naming a namespace root made for itself) */
+	if (!before_ns && t->dir_owner != t->owner)
+		return rs_error_setx(err, EPERM, "the state dir belongs to uid %u but the launch of "
+				     "pid %d to uid %u: refusing to enter it", (unsigned)t->dir_owner,
+				     (int)t->pid, (unsigned)t->owner);
+	return 0;
+}
+
+static bool caps_left(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return true;
+	for (size_t i = 0; i < ARRAY_SIZE(d); i++)
+		if (d[i].effective || d[i].permitted)
+			return true;
+	return false;
+}
+
+/* Root becomes the launch's owner before joining anything: its passwd
+ * entry's uid, gid and groups, and no capability in our namespace. */
+static int drop_to_owner(const struct target *t, struct rs_error **err)
+{
+	_cleanup_error_ struct rs_error *e = NULL;
+	struct rs_host *h = NULL;
+	struct rs_user u;
+	char spec[16];
+
+	snprintf(spec, sizeof(spec), "%u", (unsigned)t->owner);
+	if (rs_host_open("/", &h, err) < 0)
+		return -1;
+	int r = rs_user_resolve(h, spec, &u, &e);
+	rs_host_free(h);
+	if (r == -ENOENT)
+		return rs_error_setx(err, EPERM, "the launch of pid %d belongs to uid %u, which has "
+				     "no passwd entry: refusing to enter it as root", (int)t->pid,
+				     (unsigned)t->owner);
+	if (r < 0)
+		return rs_error_setx(err, -r, "%s", e->msg);
+	if (setgroups(u.ngroups, u.groups) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 ||
+	    setresuid(t->owner, t->owner, t->owner) < 0) {
+		r = errno;
+		rs_user_clear(&u);
+		return rs_error_set(err, r, "cannot become uid %u to enter its launch",
+				    (unsigned)t->owner);
+	}
+	/* the command lives as the user: its home, its name */
+	setenv("HOME", u.home, 1);
+	setenv("USER", u.name, 1);
+	setenv("LOGNAME", u.name, 1);
+	rs_user_clear(&u);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	if (caps_left())
+		return rs_error_setx(err, EPERM, "capabilities are left after becoming uid %u: "
+				     "refusing to enter its launch", (unsigned)t->owner);
+	return 0;
+}
+
+static int join(struct target *t, struct rs_error **err)
+{
+	/* Linux 5.8: one setns on the pidfd joins every namespace at once */
+	if (t->pidfd >= 0 && setns(t->pidfd, t->flags) == 0)
+		return 0;
+	if (t->pidfd >= 0 && errno != EINVAL)
+		return rs_error_set(err, errno, "cannot join the namespaces of pid %d", (int)t->pid);
+	/* older kernels take one namespace fd at a time, the user namespace
+	 * first; a failure leaves us half-joined, and we exec nothing then */
+	for (size_t i = 0; i < NS_COUNT; i++) {
+		if (t->nsfd[i] < 0)
+			continue;
+		if (setns(t->nsfd[i], ns_order[i].type) < 0)
+			return rs_error_set(err, errno, "cannot join the %s namespace of pid %d",
+					    ns_order[i].name, (int)t->pid);
+	}
+	return 0;
 }
 
 static int wait_child(pid_t child)
@@ -64,68 +297,58 @@ static int wait_child(pid_t child)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/* Checks, drops (root), joins: 0, or -1 with *err set. */
+static int enter(const char *dir, struct target *t, struct rs_error **err)
+{
+	if (target_open(dir, t, err) < 0 || target_uids(t, err) < 0 ||
+	    authorize(t, true, err) < 0 || target_ns(dir, t, err) < 0 ||
+	    authorize(t, false, err) < 0)
+		return -1;
+	if (!target_alive(t))
+		return stale(dir, t, err);
+	/* root entering root's own launch is already what it would become */
+	if (geteuid() == 0 && t->owner != 0 && drop_to_owner(t, err) < 0)
+		return -1;
+	return join(t, err);
+}
+
 int rs_nsenter_run(const char *dir, char **argv, struct rs_error **err)
 {
-	int fds[ARRAY_SIZE(ns_order)];
-	bool joined_pid = false;
+	struct target t = {.pidfd = -1, .procfd = -1};
 	char cwd[4096];
-	sigset_t set, old;
+	sigset_t set;
 
-	int pid = rs_state_child_pid(dir, err);
-	if (pid < 0)
-		return RS_LAUNCH_EXIT_SETUP;
-	for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
-		fds[i] = ns_fd_if_other(pid, ns_order[i].name);
-		/* never run half-joined: every namespace is ours or joinable */
-		if (fds[i] == -2) {
-			for (size_t j = 0; j < i; j++)
-				if (fds[j] >= 0)
-					close(fds[j]);
-			rs_error_setx(err, ESRCH, "the %s namespace of pid %d cannot be opened: the "
-				      "launch is gone (stale state)", ns_order[i].name, pid);
-			return RS_LAUNCH_EXIT_SETUP;
-		}
-	}
+	for (size_t i = 0; i < NS_COUNT; i++)
+		t.nsfd[i] = -1;
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "/");
-	for (size_t i = 0; i < ARRAY_SIZE(ns_order); i++) {
-		if (fds[i] < 0)
-			continue;
-		if (setns(fds[i], ns_order[i].type) < 0) {
-			int e = errno;
-			for (size_t j = i; j < ARRAY_SIZE(ns_order); j++)
-				if (fds[j] >= 0)
-					close(fds[j]);
-			rs_error_set(err, e, "cannot join the %s namespace of pid %d", ns_order[i].name,
-				     pid);
-			return RS_LAUNCH_EXIT_SETUP;
-		}
-		joined_pid |= ns_order[i].type == CLONE_NEWPID;
-		close(fds[i]);
-	}
+	int r = enter(dir, &t, err);
+	bool joined_pid = t.flags & CLONE_NEWPID;
+	target_close(&t);
+	if (r < 0)
+		return RS_LAUNCH_EXIT_SETUP;
 	if (chdir(cwd) < 0 && chdir("/") < 0) {
 		rs_error_set(err, errno, "cannot change directory");
 		return RS_LAUNCH_EXIT_SETUP;
 	}
 	/* a pid namespace applies to children only */
-	pid_t child = 0;
 	if (joined_pid) {
+		static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
 		sigemptyset(&set);
-		sigaddset(&set, SIGCHLD);
-		for (int s = 1; s < 32; s++)
-			if (s == SIGTERM || s == SIGINT || s == SIGHUP || s == SIGQUIT || s == SIGUSR1 ||
-			    s == SIGUSR2)
-				sigaddset(&set, s);
-		sigprocmask(SIG_BLOCK, &set, &old);
-		child = fork();
+		for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+			sigaddset(&set, fwd[i]);
+		/* blocked before fork, so none is lost; the child unblocks them */
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		pid_t child = fork();
 		if (child < 0) {
 			rs_error_set(err, errno, "cannot fork");
 			return RS_LAUNCH_EXIT_SETUP;
 		}
 		if (child > 0)
 			return wait_child(child);
-		sigprocmask(SIG_SETMASK, &old, NULL);
 	}
+	/* main() ignores SIGPIPE: the command gets defaults and an empty mask */
+	rs_signals_reset();
 	execvp(argv[0], argv);
 	int e = errno, code = e == ENOENT ? RS_LAUNCH_EXIT_NOTFOUND : RS_LAUNCH_EXIT_NOEXEC;
 	if (joined_pid) {

@@ -10,43 +10,46 @@
 #include "launch/launch.h"
 #include "lib/xalloc.h"
 
-/* The state letter of /proc/PID/stat ('Z' for a zombie), or 0. */
-static char proc_state(pid_t pid)
+int rs_proc_stat_at(int procfd, char *state, unsigned long long *start)
 {
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char buf[1024];
+	int fd = openat(procfd, "stat", O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
+		return -errno;
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int e = errno;
 	close(fd);
-	if (n <= 0)
-		return 0;
+	if (n < 0)
+		return -e;
+	if (n == 0)
+		return -ESRCH;
 	buf[n] = '\0';
+	/* comm may hold spaces and ')': fields restart after the last ')' */
 	char *p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
+	if (!p || p[1] != ' ' || !p[2])
+		return -EINVAL;
+	*state = p[2];
+	p++;
+	for (int field = 3; field < 22 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -EINVAL;
+	*start = strtoull(p + 1, NULL, 10);
+	return 0;
 }
 
 unsigned long long rs_proc_starttime(pid_t pid)
 {
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char path[64], state;
+	unsigned long long start;
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	int r = rs_proc_stat_at(fd, &state, &start);
 	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	/* comm may hold spaces and ')': fields restart after the last ')' */
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	p++;
-	for (int field = 3; field < 22 && p; field++)
-		p = strchr(p + 1, ' ');
-	return p ? strtoull(p + 1, NULL, 10) : 0;
+	return r < 0 ? 0 : start;
 }
 
 static int mkdir_parents(const char *dir, mode_t mode)
@@ -192,9 +195,15 @@ void rs_state_close(struct rs_state *st)
 static int read_num(int dfd, const char *name, unsigned long long *out)
 {
 	char buf[64];
+	struct stat st;
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
+	/* a file the user wrote: a number in a regular file, nothing else */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
 	ssize_t n = read(fd, buf, sizeof(buf) - 1);
 	close(fd);
 	if (n <= 0)
@@ -208,24 +217,27 @@ static int read_num(int dfd, const char *name, unsigned long long *out)
 	return 0;
 }
 
-int rs_state_child_pid(const char *dir, struct rs_error **err)
+int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, uid_t *owner,
+			struct rs_error **err)
 {
-	unsigned long long pid, start;
+	unsigned long long p;
+	struct stat st;
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		return rs_error_set(err, errno, "cannot open state dir '%s'", dir);
-	int r = read_num(dfd, "child_pid", &pid);
-	int r2 = r == 0 ? read_num(dfd, "child_start", &start) : r;
+	if (fstat(dfd, &st) < 0) {
+		int e = errno;
+		close(dfd);
+		return rs_error_set(err, e, "cannot open state dir '%s'", dir);
+	}
+	*owner = st.st_uid;
+	int r = read_num(dfd, "child_pid", &p);
+	int r2 = r == 0 ? read_num(dfd, "child_start", start) : r;
 	close(dfd);
 	if (r == -ENOENT)
 		return rs_error_setx(err, ENOENT, "no launch is running in '%s' (no child_pid)", dir);
-	if (r < 0 || r2 < 0 || pid == 0 || pid > 4194304)
+	if (r < 0 || r2 < 0 || p == 0 || p > 4194304)
 		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'", dir);
-	/* pids are reused: the start time tells our process from a newcomer */
-	/* a zombie keeps its start time but has no namespaces left to join
-	 * (a killed launcher's command, unreaped where PID 1 does not reap) */
-	if (rs_proc_starttime((pid_t)pid) != start || proc_state((pid_t)pid) == 'Z')
-		return rs_error_setx(err, ESRCH, "'%s/child_pid' names pid %llu, which is no longer "
-				     "the launch's process (stale state)", dir, pid);
-	return (int)pid;
+	*pid = (pid_t)p;
+	return 0;
 }
