@@ -208,14 +208,17 @@ if [ "$nseen" -gt 0 ]; then
 		grep -v -e '^env PATH=/usr/sbin:/usr/bin:/sbin:/bin$' -e '^env LANG=C$')
 	check "the probe child's environment is PATH and LANG only" test -z "$bad_env"
 	[ -n "$bad_env" ] && diag "  seen: $(printf '%s' "$bad_env" | head -5 | tr '\n' ' ')"
-	# fds: /dev/null, pipes, "/" (its own rs_host handle, opened as the user)
+	# fds: /dev/null, pipes, "/" (its own rs_host handle, opened as the user),
+	# and, caught in the instant its spawned child execs them, the public
+	# newuidmap/newgidmap binaries
 	# and the user's own tree; never root's secret file or the program
 	fds=$(grep '^fd ' "$W/seen-all" | awk '{ print "fd " $2 " -> " $3 }' |
 		sed 's/pipe:\[[0-9]*\]/pipe/' | sort | uniq -c)
 	diag "fds seen in the probe processes (count, fd -> target):"
 	printf '%s\n' "$fds" | sed 's/^/#   /'
 	bad_fd=$(grep '^fd ' "$W/seen-all" | awk '{ print $3 }' | sort -u | grep -v -E \
-		-e '^/dev/null$' -e '^pipe:\[[0-9]+\]$' -e '^/$' -e "^$TU_HOME(/|\$)")
+		-e '^/dev/null$' -e '^pipe:\[[0-9]+\]$' -e '^/$' -e "^$TU_HOME(/|\$)" \
+		-e '^/usr/s?bin/new[ug]idmap$')
 	check "the probe child holds no fd but /dev/null, pipes, / and the user's own files" \
 		test -z "$bad_fd"
 	[ -n "$bad_fd" ] && diag "  not allowed: $(printf '%s' "$bad_fd" | tr '\n' ' ')"
