@@ -124,13 +124,22 @@ static void subid_line(char *line, bool nul, unsigned no, void *ud)
 		p++;
 	if (!nul && (*p == '\0' || *p == '#'))
 		return;
+	/* capacities double: a file of 50,000 lines is one pass, not 50,000
+	 * copies of a growing array (quadratic under ASan, whose realloc
+	 * always copies) */
 	if (nul || subid_line_parse(line, &r) < 0) {
-		f->bad_lines = rs_xrealloc(f->bad_lines, (f->nbad + 1) * sizeof(unsigned));
+		if (f->nbad == f->bad_cap) {
+			f->bad_cap = f->bad_cap ? f->bad_cap * 2 : 16;
+			f->bad_lines = rs_xrealloc(f->bad_lines, f->bad_cap * sizeof(unsigned));
+		}
 		f->bad_lines[f->nbad++] = no;
 		return;
 	}
 	r.line = no;
-	f->r = rs_xrealloc(f->r, (f->n + 1) * sizeof(r));
+	if (f->n == f->cap) {
+		f->cap = f->cap ? f->cap * 2 : 64;
+		f->r = rs_xrealloc(f->r, f->cap * sizeof(r));
+	}
 	f->r[f->n++] = r;
 }
 

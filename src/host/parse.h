@@ -26,11 +26,11 @@ struct rs_subid_range {
 };
 struct rs_subid_file {
 	struct rs_subid_range *r;
-	size_t n;
+	size_t n, cap;
 	/* lines shadow's subordinate_parse rejects: newuidmap ignores them, so
 	 * their ids are invisible to it and to useradd's allocator */
 	unsigned *bad_lines;
-	size_t nbad;
+	size_t nbad, bad_cap;
 };
 int rs_subid_parse(const char *buf, size_t len, struct rs_subid_file *out);
 void rs_subid_clear(struct rs_subid_file *f);
