@@ -272,8 +272,13 @@ static void api_accept(struct server *s)
 			if (!s->conns[i])
 				slot = i;
 		if (slot < 0) {
-			close(fd); /* bounded: the 33rd client waits for nobody */
-			continue;
+			/* bounded: the oldest connection makes room, so idle clients
+			 * cannot lock the others out */
+			slot = 0;
+			for (int i = 1; i < API_CONNS_MAX; i++)
+				if (s->conns[i]->deadline < s->conns[slot]->deadline)
+					slot = i;
+			conn_close(s, s->conns[slot]);
 		}
 		struct api_conn *c = rs_xcalloc(1, sizeof(*c));
 		c->fd = fd;
@@ -440,6 +445,11 @@ _noreturn_ static void server_main(const struct rs_api_cfg *cfg, int ready)
 	if (!why[0])
 		loop(&s, sfd);
 	unlinkat(cfg->state_dir_fd, "api.sock", 0);
+	if (s.d.helper_pid > 0) {
+		/* reaped here: an orphan would wait on a PID 1 that may not reap */
+		kill(s.d.helper_pid, SIGKILL);
+		waitpid(s.d.helper_pid, NULL, 0);
+	}
 	_exit(why[0] ? 1 : 0);
 }
 
