@@ -408,7 +408,7 @@ static void server_limits(struct server *s)
 	}
 	rlim_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
 	s->d.conns_max = nofile > 64 + 6 * 4096 ? 4096 : (unsigned)((nofile - 64) / 6);
-	s->d.pipe_size = 256 * 1024;
+	s->d.pipe_size = 1024 * 1024;
 }
 
 _noreturn_ static void server_main(const struct rs_api_cfg *cfg, int ready)
