@@ -360,11 +360,81 @@ bench_fix_group() {
 	return 0
 }
 
+# ---------------------------------------------------------------- port forwarding
+
+# iperf3 through a published port, parent (host loopback) to child, for our
+# builtin driver, RootlessKit's builtin and slirp4netns' hostfwd; all three on
+# --net=slirp4netns so only the port driver differs. RS_BENCH_PORT_RUNS
+# alternating rounds of RS_BENCH_PORT_SECS seconds each; medians. RSS: the
+# user's processes other than iperf3 (launcher, its helpers, slirp4netns)
+# in the middle of a run.
+port_once() { # NAME PORT -> "Gbit/s KiB"
+	local name=$1 port=$2 state="$TU_XDG/bench-port-state" lp bps kib cmd
+	rm -rf "$state"
+	case $name in
+	ours) cmd=("$RS_BIN" launch --state-dir="$state" --net=slirp4netns --port-driver=builtin
+		-p "127.0.0.1:$port:5201/tcp" --) ;;
+	rootlesskit) cmd=(rootlesskit --state-dir="$state" --net=slirp4netns --port-driver=builtin
+		-p "127.0.0.1:$port:5201/tcp") ;;
+	slirp4netns) cmd=("$RS_BIN" launch --state-dir="$state" --net=slirp4netns --port-driver=slirp4netns
+		-p "127.0.0.1:$port:5201/tcp" --) ;;
+	esac
+	tu_run "${cmd[@]}" iperf3 -s -1 >/dev/null 2>&1 &
+	lp=$!
+	for _ in $(seq 100); do [ -S "$state/api.sock" ] && break; sleep 0.05; done
+	sleep 0.5
+	iperf3 -c 127.0.0.1 -p "$port" -t "$PORT_SECS" -J >"$W/iperf.json" 2>/dev/null &
+	local ip=$!
+	sleep "$((PORT_SECS / 2)).5"
+	kib=$(ps -u "$TU_UID" -o rss=,comm= | awk '$2 != "iperf3" {s += $1} END {print s + 0}')
+	wait "$ip"
+	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$W/iperf.json" 2>/dev/null)
+	wait "$lp" 2>/dev/null
+	awk -v b="${bps:-0}" -v k="$kib" 'BEGIN { printf "%.3f %d\n", b / 1e9, k }'
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+bench_ports() {
+	local rounds=${RS_BENCH_PORT_RUNS:-5} port=$((30000 + $$ % 1000)) n r
+	PORT_SECS=${RS_BENCH_PORT_SECS:-4}
+	command -v iperf3 >/dev/null || { say "iperf3 is missing (make deps)"; return 1; }
+	command -v rootlesskit >/dev/null || { say "rootlesskit is missing (make deps)"; return 1; }
+	setfacl -m "u:$TU_NAME:rw" /dev/net/tun || { say "cannot grant /dev/net/tun"; return 1; }
+	tu_on_exit setfacl -x "u:$TU_NAME" /dev/net/tun
+	: >"$W/ports.txt"
+	for ((r = 0; r < rounds; r++)); do
+		for n in ours rootlesskit slirp4netns; do
+			port=$((port + 1))
+			echo "$n $(port_once "$n" "$port")" >>"$W/ports.txt"
+		done
+	done
+	setfacl -x "u:$TU_NAME" /dev/net/tun
+	cp "$W/ports.txt" "$OUT/ports-runs.txt"
+	{
+		echo "## port forwarding: iperf3, host 127.0.0.1 -> child, $rounds alternating runs of $PORT_SECS s"
+		echo
+		echo "| port driver | median Gbit/s | median RSS KiB (launcher + helpers + slirp4netns) |"
+		echo "|---|---:|---:|"
+		for n in ours rootlesskit slirp4netns; do
+			printf '| %s | %s | %s |\n' "$n" "$(awk -v n="$n" '$1 == n {print $2}' "$W/ports.txt" | median)" \
+				"$(awk -v n="$n" '$1 == n {print $3}' "$W/ports.txt" | median)"
+		done
+		echo
+	} | tee "$OUT/ports.md"
+}
+
+if [ "${RS_BENCH_ONLY:-}" = ports ]; then
+	bench_ports
+	exit $?
+fi
+
 start=$(date +%s)
 echo "# rootless-setup benchmarks ($("$RS_BIN" --version))"
 echo
 bench_check || STATUS=1
 bench_launch || STATUS=1
 bench_fix_group || STATUS=1
+bench_ports || STATUS=1
 say "done in $(($(date +%s) - start)) s; JSON and tables in $OUT"
 exit "$STATUS"

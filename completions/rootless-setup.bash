@@ -8,7 +8,7 @@ _rootless_setup()
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	}
-	local verbs="check fix generate install uninstall launch nsenter oci rules explain"
+	local verbs="check fix generate install uninstall launch nsenter ports oci rules explain"
 	local global="--root --user --engine --distro --format --color --quiet --verbose --help --version"
 	local engines="isulad containerd buildkit devkit podman kata oci all"
 
@@ -34,8 +34,9 @@ _rootless_setup()
 	"") COMPREPLY=($(compgen -W "$verbs $global" -- "$cur")); return ;;
 	check) opts="--strict --postinstall --rule" ;;
 	fix) opts="--dry-run --rule --yes --force" ;;
-	launch) opts="--state-dir --copy-up --overlay-file --net --mtu --cidr --disable-host-loopback --cgroupns --pidns --ipcns --utsns --propagation" ;;
+	launch) opts="--state-dir --copy-up --overlay-file --net --mtu --cidr --disable-host-loopback --cgroupns --pidns --ipcns --utsns --propagation --port-driver --publish" ;;
 	nsenter) opts="--state-dir" ;;
+	ports) opts="--state-dir list add remove" ;;
 	generate) opts="--output --force --default-runtime" ;;
 	install) opts="--dry-run --fix --no-start --force --default-runtime" ;;
 	uninstall) opts="--dry-run --purge --yes" ;;

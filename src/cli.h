@@ -83,5 +83,5 @@ int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_fix_report *r, bool 
 void rs_cli_print_actions(const struct rs_fix_report *r, bool dry);
 
 extern const struct rs_cmd rs_cmd_check, rs_cmd_rules, rs_cmd_explain, rs_cmd_fix,
-	rs_cmd_generate, rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter,
+	rs_cmd_generate, rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter, rs_cmd_ports,
 	rs_cmd_oci;

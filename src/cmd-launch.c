@@ -6,7 +6,9 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/engine.h"
+#include "launch/api.h"
 #include "launch/launch.h"
+#include "launch/portspec.h"
 #include "lib/xalloc.h"
 
 enum {
@@ -22,6 +24,8 @@ enum {
 	OPT_UTSNS,
 	OPT_PROPAGATION,
 	OPT_OVERLAY_FILE,
+	OPT_PORT_DRIVER,
+	OPT_PUBLISH = 'p',
 };
 
 static void launch_help(void)
@@ -42,7 +46,10 @@ static void launch_help(void)
 	       "     --pidns                  new pid namespace (PID 1 reaps and forwards)\n"
 	       "     --ipcns                  new IPC namespace\n"
 	       "     --utsns                  new UTS namespace\n"
-	       "     --propagation <mode>     rprivate (default), rslave, rshared, private...\n\n"
+	       "     --propagation <mode>     rprivate (default), rslave, rshared, private...\n"
+	       "     --port-driver <driver>   none (default), builtin, slirp4netns or implicit\n"
+	       " -p, --publish <spec>         [PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT/PROTO\n"
+	       "                              (tcp, udp, tcp4, tcp6, udp4, udp6; repeatable)\n\n"
 	       " -h, --help                   display this help\n\n"
 	       "Exit status: the command's (128+N when signal N killed it); 125 the launch\n"
 	       "could not be set up, 126 the command cannot run, 127 it was not found.\n\n"
@@ -124,6 +131,22 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 	case OPT_UTSNS:
 		o->utsns = true;
 		break;
+	case OPT_PORT_DRIVER: {
+		enum rs_port_driver d;
+		if (rs_port_driver_parse(arg, &d) < 0)
+			rs_cli_usage_error("unknown --port-driver '%s' (none, builtin, slirp4netns or "
+					   "implicit)", arg);
+		o->port_driver = arg;
+		break;
+	}
+	case OPT_PUBLISH: {
+		struct rs_portspec sp;
+		const char *why;
+		if (rs_portspec_parse(arg, &sp, &why) < 0)
+			rs_cli_usage_error("bad -p '%s': %s", arg, why);
+		rs_strv_push(&o->publish, arg);
+		break;
+	}
 	case OPT_PROPAGATION:
 		if (rs_launch_parse_propagation(arg, &o->propagation) < 0)
 			rs_cli_usage_error("unknown --propagation '%s'", arg);
@@ -131,6 +154,21 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 	default:
 		rs_cli_usage_error("bad option");
 	}
+}
+
+static void port_opts_check(const struct rs_launch_opts *o)
+{
+	const char *d = o->port_driver ? o->port_driver : "none";
+	if (o->publish.n && !strcmp(d, "none"))
+		rs_cli_usage_error("-p needs a --port-driver (builtin or slirp4netns)");
+	if (o->publish.n && !strcmp(d, "implicit"))
+		rs_cli_usage_error("-p with --port-driver=implicit: the network driver forwards "
+				   "ports itself");
+	if (!strcmp(d, "builtin") && o->net == RS_NET_HOST)
+		rs_cli_usage_error("--port-driver=builtin needs the child's own network "
+				   "(--net=slirp4netns or --net=none)");
+	if (!strcmp(d, "slirp4netns") && o->net != RS_NET_SLIRP4NETNS)
+		rs_cli_usage_error("--port-driver=slirp4netns needs --net=slirp4netns");
 }
 
 static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
@@ -148,6 +186,8 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 		{"utsns", no_argument, NULL, OPT_UTSNS},
 		{"propagation", required_argument, NULL, OPT_PROPAGATION},
 		{"overlay-file", required_argument, NULL, OPT_OVERLAY_FILE},
+		{"port-driver", required_argument, NULL, OPT_PORT_DRIVER},
+		{"publish", required_argument, NULL, OPT_PUBLISH},
 		RS_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -155,13 +195,14 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 	int c;
 
 	/* "+": the command's own options are not ours */
-	while ((c = getopt_long(argc, argv, "+" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
+	while ((c = getopt_long(argc, argv, "+p:" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
 		if (!rs_cli_global(cli, c, optarg, launch_help))
 			parse_opt(&o, c, optarg);
 	if (optind >= argc)
 		rs_cli_usage_error("launch needs a command: rootless-setup launch [options] -- CMD");
 	if (o.net == RS_NET_HOST && (o.mtu || o.cidr || o.disable_host_loopback))
 		rs_cli_msg("warning: --mtu, --cidr and --disable-host-loopback apply to --net=slirp4netns");
+	port_opts_check(&o);
 	o.argv = argv + optind;
 	o.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR");
 	_cleanup_free_ char *abs_state = NULL;
@@ -180,6 +221,7 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 	}
 	rs_strv_free(&o.copy_up);
 	rs_strv_free(&o.overlay_files);
+	rs_strv_free(&o.publish);
 	return r;
 }
 

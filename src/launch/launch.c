@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "host/idmap.h"
+#include "launch/api.h"
 #include "launch/internal.h"
 #include "lib/sig.h"
 #include "lib/xalloc.h"
@@ -156,6 +157,7 @@ static bool build_maps(const struct rs_host *h, struct rs_idmap *um, struct rs_i
 }
 
 struct slirp {
+	char *api_path; /* for the slirp4netns port driver */
 	pid_t pid;
 	int exit_w; /* slirp4netns leaves when this closes */
 	int ready_r;
@@ -166,6 +168,9 @@ static int slirp_start(const struct rs_launch_opts *o, pid_t child, struct slirp
 {
 	int ready[2], ex[2];
 	char a_mtu[32], a_ready[32], a_exit[32], a_pid[32], a_cidr[64];
+	_cleanup_free_ char *a_api = o->port_driver && !strcmp(o->port_driver, "slirp4netns")
+					     ? rs_xasprintf("--api-socket=%s", s->api_path)
+					     : NULL;
 
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
 		return rs_error_set(err, errno, "cannot create pipes for slirp4netns");
@@ -174,7 +179,7 @@ static int slirp_start(const struct rs_launch_opts *o, pid_t child, struct slirp
 	snprintf(a_exit, sizeof(a_exit), "--exit-fd=%d", ex[0]);
 	snprintf(a_pid, sizeof(a_pid), "%d", (int)child);
 	snprintf(a_cidr, sizeof(a_cidr), "--cidr=%s", o->cidr ? o->cidr : "10.0.2.0/24");
-	char *argv[12];
+	char *argv[13];
 	int n = 0;
 	argv[n++] = "slirp4netns";
 	argv[n++] = "--configure";
@@ -184,6 +189,8 @@ static int slirp_start(const struct rs_launch_opts *o, pid_t child, struct slirp
 		argv[n++] = "--disable-host-loopback";
 	/* RootlessKit's defaults against libslirp bugs (CVE-2019-14378, CVE-2020-1983) */
 	argv[n++] = "--enable-seccomp";
+	if (a_api)
+		argv[n++] = a_api;
 	argv[n++] = a_ready;
 	argv[n++] = a_exit;
 	argv[n++] = a_pid;
@@ -276,6 +283,7 @@ struct run {
 	struct rs_host *host;
 	struct rs_state st;
 	struct slirp slirp;
+	struct rs_api_srv api;
 	pid_t child;
 	int p2c[2], c2p[2];
 	int sfd;
@@ -329,6 +337,37 @@ static int forward_and_wait(struct run *r)
 	}
 }
 
+/* The API server and port drivers (api.c), once the child's namespaces
+ * exist and before the command runs, so -p ports are there when it starts. */
+static int api_start(struct run *r, const unsigned char net[4], struct rs_error **err)
+{
+	const struct rs_launch_opts *o = r->o;
+	char ip[16], dns[16];
+	struct rs_api_cfg c = {.state_dir = r->st.dir, .state_dir_fd = r->st.dir_fd, .child = r->child,
+			       .userns_fd = -1, .netns_fd = -1, .publish = &o->publish,
+			       .slirp_api = r->slirp.api_path};
+	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 100);
+	snprintf(dns, sizeof(dns), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 3);
+	c.net_driver = o->net == RS_NET_SLIRP4NETNS ? "slirp4netns" : o->net == RS_NET_NONE ? "none" : "host";
+	if (o->net == RS_NET_SLIRP4NETNS)
+		c.child_ip = ip, c.dns = dns;
+	if (o->port_driver && rs_port_driver_parse(o->port_driver, &c.port_driver) < 0)
+		return rs_error_setx(err, EINVAL, "unknown --port-driver '%s'", o->port_driver);
+	if (o->net != RS_NET_HOST) {
+		/* the launch's own child: its pid is not reused before we reap it */
+		_cleanup_free_ char *u = rs_xasprintf("/proc/%d/ns/user", (int)r->child);
+		_cleanup_free_ char *n = rs_xasprintf("/proc/%d/ns/net", (int)r->child);
+		c.userns_fd = open(u, O_RDONLY | O_CLOEXEC);
+		c.netns_fd = open(n, O_RDONLY | O_CLOEXEC);
+	}
+	int ret = rs_api_start(&c, &r->api, err);
+	if (c.userns_fd >= 0)
+		close(c.userns_fd);
+	if (c.netns_fd >= 0)
+		close(c.netns_fd);
+	return ret;
+}
+
 static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
@@ -338,6 +377,7 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	unsigned prefix;
 	int ret;
 
+	r->slirp.api_path = rs_xasprintf("%s/.s4n.sock", r->st.dir);
 	if (o->cidr && rs_launch_parse_cidr(o->cidr, net, &prefix) == 0)
 		a.dns[0] = net[0], a.dns[1] = net[1], a.dns[2] = net[2], a.dns[3] = (unsigned char)(net[3] + 3);
 	else
@@ -373,6 +413,8 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 		return ret;
 	if (o->net == RS_NET_SLIRP4NETNS && slirp_wait(&r->slirp, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
+	if (api_start(r, net, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
 	if (rs_state_publish(&r->st, r->child, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	rs_write_full(r->p2c[1], "g", 1);
@@ -381,7 +423,7 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 
 int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct rs_error **err)
 {
-	struct run r = {.o = o, .p2c = {-1, -1}, .c2p = {-1, -1}, .sfd = -1};
+	struct run r = {.o = o, .p2c = {-1, -1}, .c2p = {-1, -1}, .sfd = -1, .api = {.pidfd = -1}};
 	sigset_t set;
 	int ret;
 
@@ -409,7 +451,11 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 	} else if (ret == 0) {
 		ret = forward_and_wait(&r);
 	}
+	rs_api_stop(&r.api, r.st.dir_fd);
 	slirp_stop(&r.slirp);
+	if (r.slirp.api_path)
+		unlinkat(r.st.dir_fd, ".s4n.sock", 0);
+	free(r.slirp.api_path);
 	for (int i = 0; i < 2; i++) {
 		if (r.p2c[i] >= 0)
 			close(r.p2c[i]);

@@ -32,6 +32,8 @@ struct rs_launch_opts {
 	bool disable_host_loopback;
 	bool cgroupns, pidns, ipcns, utsns;
 	unsigned long propagation; /* MS_PRIVATE|MS_REC etc.; 0: rprivate */
+	const char *port_driver;   /* NULL: none; builtin, slirp4netns, implicit */
+	struct rs_strv publish;    /* -p specs, added before the command runs */
 	char **argv;               /* the command */
 	const char *xdg_runtime_dir;
 };

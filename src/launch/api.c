@@ -1,0 +1,523 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The launch's API server: RootlessKit's REST API (GET /v1/info, GET and
+ * POST /v1/ports, DELETE /v1/ports/ID) on STATE_DIR/api.sock, and the port
+ * drivers, in one process with one epoll loop. It is forked by the launch's
+ * parent, so a stuck client or a flood of connections never holds up the
+ * launch; every API connection is bounded in size, number and time.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "launch/api-http.h"
+#include "launch/internal.h"
+#include "launch/port.h"
+#include "lib/sig.h"
+#include "lib/xalloc.h"
+
+enum { API_CONNS_MAX = 32, API_TIMEOUT_SEC = 10 };
+
+struct api_conn {
+	int fd;
+	struct rs_ev ev;
+	char *in;
+	size_t inlen;
+	char *out;
+	size_t outlen, outoff;
+	time_t deadline;
+};
+
+struct server {
+	struct rs_portd d;
+	int listen_fd;
+	struct rs_ev listen_ev, sig_ev;
+	struct api_conn *conns[API_CONNS_MAX];
+};
+
+static json_t *spec_json(const struct rs_port *p)
+{
+	json_t *s = json_object();
+	json_object_set_new(s, "proto", json_string(p->spec.proto));
+	if (p->spec.parent_ip[0])
+		json_object_set_new(s, "parentIP", json_string(p->spec.parent_ip));
+	json_object_set_new(s, "parentPort", json_integer(p->spec.parent_port));
+	if (p->spec.child_ip[0])
+		json_object_set_new(s, "childIP", json_string(p->spec.child_ip));
+	json_object_set_new(s, "childPort", json_integer(p->spec.child_port));
+	return json_pack("{s:i, s:o}", "id", p->id, "spec", s);
+}
+
+static json_t *info_json(struct server *s)
+{
+	const struct rs_api_cfg *c = s->d.cfg;
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "apiVersion", "1.1.1", "version", RS_VERSION,
+			      "stateDir", c->state_dir, "childPID", (int)c->child);
+	json_t *nd = json_pack("{s:s}", "driver", c->net_driver);
+	if (c->dns)
+		json_object_set_new(nd, "dns", json_pack("[s]", c->dns));
+	if (c->child_ip)
+		json_object_set_new(nd, "childIP", json_string(c->child_ip));
+	json_object_set_new(j, "networkDriver", nd);
+	if (c->port_driver != RS_PORT_NONE) {
+		json_t *protos = json_array();
+		for (const char *const *p = rs_portd_protos(&s->d); *p; p++)
+			json_array_append_new(protos, json_string(*p));
+		json_object_set_new(j, "portDriver", json_pack("{s:s, s:o}", "driver",
+							       rs_port_driver_name(c->port_driver),
+							       "protos", protos));
+	}
+	return j;
+}
+
+/* A port spec from a POST body: RootlessKit's clients send the spec itself;
+ * {"spec": {...}} (a status's shape) is read too. */
+static int spec_from_json(json_t *j, struct rs_portspec *sp, const char **why)
+{
+	json_t *inner = json_object_get(j, "spec");
+	if (json_is_object(inner))
+		j = inner;
+	memset(sp, 0, sizeof(*sp));
+	static const char *const strs[] = {"proto", "parentIP", "childIP"};
+	char *dst[] = {sp->proto, sp->parent_ip, sp->child_ip};
+	size_t lim[] = {sizeof(sp->proto), sizeof(sp->parent_ip), sizeof(sp->child_ip)};
+	for (int i = 0; i < 3; i++) {
+		json_t *v = json_object_get(j, strs[i]);
+		if (v && (!json_is_string(v) || json_string_length(v) >= lim[i])) {
+			*why = "a bad string in the port spec";
+			return -EINVAL;
+		}
+		if (v)
+			strcpy(dst[i], json_string_value(v));
+	}
+	static const char *const nums[] = {"parentPort", "childPort"};
+	unsigned *ndst[] = {&sp->parent_port, &sp->child_port};
+	for (int i = 0; i < 2; i++) {
+		json_t *v = json_object_get(j, nums[i]);
+		json_int_t x = json_integer_value(v);
+		if (v && (!json_is_integer(v) || x < 0 || x > 65535)) {
+			*why = "a bad port number in the port spec";
+			return -EINVAL;
+		}
+		*ndst[i] = (unsigned)x;
+	}
+	return rs_portspec_validate(sp, why);
+}
+
+static void reply_json(struct api_conn *c, int status, json_t *j)
+{
+	_cleanup_free_ char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	c->out = rs_http_response(status, txt ? "application/json" : NULL, txt, txt ? strlen(txt) : 0,
+				  &c->outlen);
+}
+
+static void reply_error(struct api_conn *c, int status, const char *msg)
+{
+	reply_json(c, status, json_pack("{s:s}", "message", msg));
+}
+
+static void route_ports_post(struct server *s, struct api_conn *c, const char *body, size_t n)
+{
+	json_error_t je;
+	struct rs_portspec sp;
+	const char *why = NULL;
+	char whybuf[512];
+	struct rs_port *p;
+	json_t *j = json_loadb(body, n, JSON_REJECT_DUPLICATES, &je);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		reply_error(c, 400, j ? "the body is not a JSON object" : je.text);
+		return;
+	}
+	int r = spec_from_json(j, &sp, &why);
+	json_decref(j);
+	if (r < 0) {
+		reply_error(c, 400, why);
+		return;
+	}
+	if (rs_portd_add(&s->d, &sp, &p, whybuf, sizeof(whybuf)) < 0) {
+		reply_error(c, 400, whybuf);
+		return;
+	}
+	reply_json(c, 201, spec_json(p));
+}
+
+static void route_ports_delete(struct server *s, struct api_conn *c, const char *id)
+{
+	uint64_t v;
+	char whybuf[512];
+	if (rs_parse_u64(id, INT32_MAX, &v) < 0) {
+		snprintf(whybuf, sizeof(whybuf), "bad id %.64s", id);
+		reply_error(c, 400, whybuf);
+		return;
+	}
+	if (rs_portd_remove(&s->d, (int)v, whybuf, sizeof(whybuf)) < 0)
+		reply_error(c, 400, whybuf);
+	else
+		c->out = rs_http_response(200, NULL, NULL, 0, &c->outlen);
+}
+
+static void route(struct server *s, struct api_conn *c, const struct rs_http_req *q)
+{
+	const char *body = c->in + q->head_len;
+	bool get = !strcmp(q->method, "GET"), post = !strcmp(q->method, "POST"),
+	     del = !strcmp(q->method, "DELETE");
+	if (!strcmp(q->path, "/v1/info")) {
+		if (get)
+			reply_json(c, 200, info_json(s));
+		else
+			reply_json(c, 405, NULL);
+	} else if (!strcmp(q->path, "/v1/ports")) {
+		if (s->d.cfg->port_driver == RS_PORT_NONE && (get || post))
+			reply_error(c, 400, "no PortDriver is available");
+		else if (get) {
+			json_t *a = json_array();
+			for (struct rs_port *p = s->d.ports; p; p = p->next)
+				json_array_append_new(a, spec_json(p));
+			reply_json(c, 200, a);
+		} else if (post)
+			route_ports_post(s, c, body, q->body_len);
+		else
+			reply_json(c, 405, NULL);
+	} else if (!strncmp(q->path, "/v1/ports/", 10) && q->path[10] && !strchr(q->path + 10, '/')) {
+		if (del)
+			route_ports_delete(s, c, q->path + 10);
+		else
+			reply_json(c, 405, NULL);
+	} else {
+		const char *nf = "404 page not found\n";
+		c->out = rs_http_response(404, "text/plain; charset=utf-8", nf, strlen(nf), &c->outlen);
+	}
+}
+
+static void conn_close(struct server *s, struct api_conn *c)
+{
+	for (int i = 0; i < API_CONNS_MAX; i++)
+		if (s->conns[i] == c)
+			s->conns[i] = NULL;
+	close(c->fd);
+	c->fd = -1;
+	free(c->in);
+	free(c->out);
+	c->in = c->out = NULL;
+	rs_portd_defer_free(&s->d, c);
+}
+
+/* Writes what is pending; closes when all of it went. */
+static void conn_flush(struct server *s, struct api_conn *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0)
+			break;
+		c->outoff += (size_t)n;
+	}
+	conn_close(s, c);
+}
+
+static void conn_read(struct server *s, struct api_conn *c)
+{
+	struct rs_http_req q;
+	const size_t cap = RS_HTTP_HEAD_MAX + RS_HTTP_BODY_MAX;
+	for (;;) {
+		ssize_t n = recv(c->fd, c->in + c->inlen, cap - c->inlen, MSG_DONTWAIT);
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			conn_close(s, c);
+			return;
+		}
+		c->inlen += (size_t)n;
+		long r = rs_http_parse(c->in, c->inlen, &q);
+		if (r == 0 && c->inlen < cap)
+			continue;
+		if (r > 0)
+			route(s, c, &q);
+		else if (r == -E2BIG)
+			reply_error(c, q.head_len ? 413 : 431, "request too large");
+		else if (r == -ENOSYS)
+			reply_error(c, 501, "Transfer-Encoding is not supported");
+		else
+			reply_error(c, 400, "malformed HTTP request");
+		shutdown(c->fd, SHUT_RD);
+		conn_flush(s, c);
+		return;
+	}
+}
+
+static void api_accept(struct server *s)
+{
+	for (;;) {
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		int slot = -1;
+		for (int i = 0; i < API_CONNS_MAX && slot < 0; i++)
+			if (!s->conns[i])
+				slot = i;
+		if (slot < 0) {
+			/* bounded: the oldest connection makes room, so idle clients
+			 * cannot lock the others out */
+			slot = 0;
+			for (int i = 1; i < API_CONNS_MAX; i++)
+				if (s->conns[i]->deadline < s->conns[slot]->deadline)
+					slot = i;
+			conn_close(s, s->conns[slot]);
+		}
+		struct api_conn *c = rs_xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->in = rs_xmalloc(RS_HTTP_HEAD_MAX + RS_HTTP_BODY_MAX);
+		c->deadline = time(NULL) + API_TIMEOUT_SEC;
+		c->ev.kind = RS_EV_API_CONN;
+		c->ev.obj = c;
+		s->conns[slot] = c;
+		if (rs_portd_epoll_add(&s->d, fd, EPOLLIN | EPOLLOUT | EPOLLET, &c->ev) < 0)
+			conn_close(s, c);
+	}
+}
+
+static void sweep(struct server *s)
+{
+	time_t now = time(NULL);
+	for (int i = 0; i < API_CONNS_MAX; i++)
+		if (s->conns[i] && now > s->conns[i]->deadline)
+			conn_close(s, s->conns[i]);
+	if (s->d.cfg->port_driver == RS_PORT_BUILTIN)
+		rs_builtin_sweep(&s->d, now);
+	for (size_t i = 0; i < s->d.ngrave; i++)
+		free(s->d.grave[i]);
+	s->d.ngrave = 0;
+}
+
+static void loop(struct server *s, int sfd)
+{
+	struct epoll_event evs[64];
+	for (;;) {
+		int n = epoll_wait(s->d.epfd, evs, 64, 1000);
+		for (int i = 0; i < n; i++) {
+			struct rs_ev *ev = evs[i].data.ptr;
+			struct api_conn *c = ev->obj;
+			switch (ev->kind) {
+			case RS_EV_SIGNAL:
+				(void)sfd;
+				return;
+			case RS_EV_API_LISTEN:
+				api_accept(s);
+				break;
+			case RS_EV_API_CONN:
+				if (c->fd >= 0 && c->out)
+					conn_flush(s, c);
+				else if (c->fd >= 0)
+					conn_read(s, c);
+				break;
+			case RS_EV_TCP_LISTEN:
+			case RS_EV_TCP_CONN:
+			case RS_EV_UDP_LISTEN:
+			case RS_EV_UDP_FLOW:
+				rs_builtin_event(&s->d, ev, evs[i].events);
+				break;
+			}
+		}
+		sweep(s);
+	}
+}
+
+/* The server keeps only the fds it was given: the launch's sync pipes, its
+ * lock and signalfd are the launch's. */
+static void close_except(const int *keep, int n)
+{
+	unsigned lo = 3;
+	for (;;) {
+		unsigned next = ~0u;
+		for (int i = 0; i < n; i++)
+			if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
+				next = (unsigned)keep[i];
+		if (next > lo)
+			syscall(SYS_close_range, lo, next == ~0u ? ~0u : next - 1, 0);
+		if (next == ~0u)
+			return;
+		lo = next + 1;
+	}
+}
+
+static int api_listen(struct server *s, char *why, size_t n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	strcpy(sa.sun_path, "api.sock");
+	/* relative to the state dir: no path length limit, no path walk */
+	if (fchdir(s->d.cfg->state_dir_fd) < 0)
+		goto fail;
+	unlinkat(s->d.cfg->state_dir_fd, "api.sock", 0);
+	mode_t old = umask(0177);
+	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int r = s->listen_fd < 0 ? -1 : bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(s->listen_fd, 16) < 0)
+		goto fail;
+	s->listen_ev.kind = RS_EV_API_LISTEN;
+	if (rs_portd_epoll_add(&s->d, s->listen_fd, EPOLLIN, &s->listen_ev) == 0)
+		return 0;
+fail:
+	snprintf(why, n, "cannot create '%s/api.sock': %s", s->d.cfg->state_dir, strerror(errno));
+	return -EIO;
+}
+
+static int add_published(struct server *s, char *why, size_t n)
+{
+	const struct rs_strv *pub = s->d.cfg->publish;
+	for (size_t i = 0; pub && i < pub->n; i++) {
+		struct rs_portspec sp;
+		struct rs_port *p;
+		const char *w;
+		if (rs_portspec_parse(pub->v[i], &sp, &w) < 0) {
+			snprintf(why, n, "bad -p '%s': %s", pub->v[i], w);
+			return -EINVAL;
+		}
+		char wb[400];
+		if (rs_portd_add(&s->d, &sp, &p, wb, sizeof(wb)) < 0) {
+			snprintf(why, n, "-p %s: %s", pub->v[i], wb);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static void server_limits(struct server *s)
+{
+	struct rlimit rl;
+	/* each TCP connection holds two sockets and two pipes */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	rlim_t nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 1024;
+	s->d.conns_max = nofile > 64 + 6 * 4096 ? 4096 : (unsigned)((nofile - 64) / 6);
+	s->d.pipe_size = 1024 * 1024;
+}
+
+_noreturn_ static void server_main(const struct rs_api_cfg *cfg, int ready)
+{
+	struct server s = {.d = {.cfg = cfg, .helper_fd = -1}, .listen_fd = -1};
+	char why[512] = "";
+	sigset_t set;
+	int keep[] = {ready, cfg->state_dir_fd, cfg->userns_fd, cfg->netns_fd};
+
+	rs_signals_reset();
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close_except(keep, 4);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	server_limits(&s);
+	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	s.d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	s.sig_ev.kind = RS_EV_SIGNAL;
+	if (sfd < 0 || s.d.epfd < 0 || rs_portd_epoll_add(&s.d, sfd, EPOLLIN, &s.sig_ev) < 0)
+		snprintf(why, sizeof(why), "cannot set up the API server: %s", strerror(errno));
+	else if (cfg->port_driver == RS_PORT_BUILTIN && rs_builtin_init(&s.d, why, sizeof(why)) < 0)
+		;
+	else if (api_listen(&s, why, sizeof(why)) == 0)
+		add_published(&s, why, sizeof(why));
+	if (cfg->userns_fd >= 0)
+		close(cfg->userns_fd);
+	if (cfg->netns_fd >= 0)
+		close(cfg->netns_fd);
+	rs_write_full(ready, why, strlen(why) + 1);
+	close(ready);
+	if (!why[0])
+		loop(&s, sfd);
+	unlinkat(cfg->state_dir_fd, "api.sock", 0);
+	if (s.d.helper_pid > 0) {
+		/* reaped here: an orphan would wait on a PID 1 that may not reap */
+		kill(s.d.helper_pid, SIGKILL);
+		waitpid(s.d.helper_pid, NULL, 0);
+	}
+	_exit(why[0] ? 1 : 0);
+}
+
+int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv *srv, struct rs_error **err)
+{
+	int p[2];
+	char msg[512];
+	size_t got = 0;
+
+	srv->pid = 0;
+	srv->pidfd = -1;
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return rs_error_set(err, errno, "cannot create a pipe for the API server");
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return rs_error_set(err, errno, "cannot fork the API server");
+	}
+	if (pid == 0) {
+		close(p[0]);
+		server_main(cfg, p[1]);
+	}
+	close(p[1]);
+	srv->pid = pid;
+	srv->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	/* its answer: "" when ready, else why not; bounded in time */
+	bool ended = false;
+	while (got < sizeof(msg) - 1) {
+		if (rs_read_full(p[0], msg + got, 1, 10000) < 0)
+			break;
+		if (msg[got] == '\0') {
+			ended = true;
+			break;
+		}
+		got++;
+	}
+	close(p[0]);
+	msg[got] = '\0';
+	if (ended && got == 0)
+		return 0;
+	rs_api_stop(srv, -1);
+	return rs_error_setx(err, EINVAL, "%s", msg[0] ? msg : "the API server did not start");
+}
+
+void rs_api_stop(struct rs_api_srv *srv, int state_dir_fd)
+{
+	if (srv->pid > 0) {
+		/* a pidfd names our server even after a reap elsewhere (the launch's
+		 * SIGCHLD loop waits for any child) */
+		if (srv->pidfd >= 0)
+			syscall(SYS_pidfd_send_signal, srv->pidfd, SIGTERM, NULL, 0);
+		for (int i = 0; i < 100; i++) {
+			pid_t w = waitpid(srv->pid, NULL, WNOHANG);
+			if (w != 0)
+				break;
+			if (i == 99) {
+				if (srv->pidfd >= 0)
+					syscall(SYS_pidfd_send_signal, srv->pidfd, SIGKILL, NULL, 0);
+				waitpid(srv->pid, NULL, 0);
+			}
+			usleep(10000);
+		}
+	}
+	if (srv->pidfd >= 0)
+		close(srv->pidfd);
+	srv->pid = 0;
+	srv->pidfd = -1;
+	if (state_dir_fd >= 0)
+		unlinkat(state_dir_fd, "api.sock", 0);
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* The launch's API server and port drivers, as the launch sees them. */
+#include <sys/types.h>
+#include "lib/error.h"
+#include "lib/strutil.h"
+
+enum rs_port_driver { RS_PORT_NONE, RS_PORT_BUILTIN, RS_PORT_SLIRP4NETNS, RS_PORT_IMPLICIT };
+
+/* "none", "builtin", "slirp4netns", "implicit". Return: 0 or -EINVAL. */
+int rs_port_driver_parse(const char *s, enum rs_port_driver *out);
+const char *rs_port_driver_name(enum rs_port_driver d);
+
+struct rs_api_cfg {
+	const char *state_dir;
+	int state_dir_fd;
+	pid_t child;
+	int userns_fd, netns_fd; /* the child's, for the builtin driver's helper */
+	const char *net_driver;  /* "slirp4netns", "none", "host" */
+	const char *child_ip;    /* slirp4netns: the tap's address; else NULL */
+	const char *dns;         /* slirp4netns: its DNS; else NULL */
+	enum rs_port_driver port_driver;
+	const struct rs_strv *publish; /* -p at start */
+	const char *slirp_api;         /* slirp4netns --api-socket path */
+};
+
+struct rs_api_srv {
+	pid_t pid;
+	int pidfd;
+};
+
+/* Forks the server, which creates STATE_DIR/api.sock (0600), adds the
+ * -p ports and answers when ready; a port it cannot add is the error (one
+ * line). Return: 0 or -errno with *err. */
+int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv *srv, struct rs_error **err);
+/* Stops the server (SIGTERM, then SIGKILL after a second) and removes
+ * api.sock. */
+void rs_api_stop(struct rs_api_srv *srv, int state_dir_fd);
+
+/* Client side (`rootless-setup ports`): one request to the socket at path,
+ * bounded in size and time (5 s). *status: the HTTP status; *body: the
+ * response body (NUL-terminated). Return: 0 or -errno with *err. */
+int rs_api_call(const char *sock, const char *method, const char *path, const char *body,
+		int *status, char **resp, struct rs_error **err);

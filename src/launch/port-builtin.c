@@ -1,0 +1,455 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The builtin port driver. The server listens in the host's network
+ * namespace; every connection (TCP) or peer (UDP) gets a socket made inside
+ * the child's network namespace by a helper process that joined the child's
+ * user and network namespaces (the server is outside the child's user
+ * namespace, so it cannot setns(CLONE_NEWNET) there itself) and hands the
+ * socket back over SCM_RIGHTS. TCP bytes move with splice(2) through a pipe
+ * per direction, all in the server's one epoll loop.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "launch/port.h"
+#include "lib/xalloc.h"
+
+struct helper_req {
+	int type; /* SOCK_STREAM or SOCK_DGRAM */
+	socklen_t len;
+	struct sockaddr_storage addr;
+};
+
+_noreturn_ static void helper_main(int fd, int userns, int netns)
+{
+	struct helper_req q;
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* as the user namespace's owner we may join it, then its netns */
+	if (setns(userns, CLONE_NEWUSER) < 0 || setns(netns, CLONE_NEWNET) < 0)
+		_exit(1);
+	close(userns);
+	close(netns);
+	for (;;) {
+		ssize_t n = recv(fd, &q, sizeof(q), 0);
+		if (n == 0 || (n < 0 && errno != EINTR))
+			_exit(0);
+		if (n != sizeof(q) || q.len > sizeof(q.addr))
+			continue;
+		int e = 0;
+		int s = socket(q.addr.ss_family, q.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		/* non-blocking: the helper never waits for a slow peer */
+		if (s < 0 || (connect(s, (struct sockaddr *)&q.addr, q.len) < 0 && errno != EINPROGRESS))
+			e = errno;
+		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+		struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+		if (!e) {
+			m.msg_control = cbuf;
+			m.msg_controllen = sizeof(cbuf);
+			struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(int));
+			memcpy(CMSG_DATA(c), &s, sizeof(int));
+		}
+		sendmsg(fd, &m, MSG_NOSIGNAL);
+		if (s >= 0)
+			close(s);
+	}
+}
+
+int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
+{
+	int sp[2];
+	if (d->cfg->userns_fd < 0 || d->cfg->netns_fd < 0) {
+		snprintf(why, n, "the builtin port driver needs the child's own network namespace "
+			 "(--net=slirp4netns or --net=none)");
+		return -EINVAL;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		snprintf(why, n, "cannot create a socket pair: %s", strerror(errno));
+		return -errno;
+	}
+	d->helper_pid = fork();
+	if (d->helper_pid < 0) {
+		snprintf(why, n, "cannot fork the port helper: %s", strerror(errno));
+		return -errno;
+	}
+	if (d->helper_pid == 0) {
+		close(sp[0]);
+		helper_main(sp[1], d->cfg->userns_fd, d->cfg->netns_fd);
+	}
+	close(sp[1]);
+	d->helper_fd = sp[0];
+	/* one round trip: did it join the namespaces? */
+	struct helper_req q = {.type = SOCK_DGRAM};
+	socklen_t l;
+	rs_ip_to_sockaddr("127.0.0.1", 9, &q.addr, &l);
+	q.len = l;
+	int e = 0;
+	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
+	    recv(d->helper_fd, &e, sizeof(e), 0) != sizeof(e)) {
+		snprintf(why, n, "the port helper cannot join the child's user and network namespaces");
+		return -EIO;
+	}
+	return 0;
+}
+
+/* A socket connected (or connecting) to addr inside the child. */
+static int child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
+			socklen_t len)
+{
+	struct helper_req q = {.type = type, .len = len, .addr = *addr};
+	int e = 0, fd = -1;
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+			   .msg_controllen = sizeof(cbuf)};
+	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q))
+		return -EIO;
+	ssize_t n = recvmsg(d->helper_fd, &m, MSG_CMSG_CLOEXEC);
+	if (n != sizeof(e))
+		return -EIO;
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+		memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (e)
+		return fd >= 0 ? (close(fd), -e) : -e;
+	return fd >= 0 ? fd : -EIO;
+}
+
+static void child_addr(const struct rs_port *p, struct sockaddr_storage *sa, socklen_t *len)
+{
+	const char *ip = p->spec.child_ip;
+	if (!ip[0])
+		ip = rs_portspec_family(&p->spec) == 6 ? "::1" : "127.0.0.1";
+	rs_ip_to_sockaddr(ip, p->spec.child_port, sa, len);
+}
+
+/* The listening address: the parent IP, or any address of the proto's
+ * family ("tcp"/"udp": both, through one IPv6 socket that is not v6-only). */
+static int listen_socket(const struct rs_port *p, char *why, size_t n)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	int fam = rs_portspec_family(&p->spec), v6only = fam == 6;
+	const char *ip = p->spec.parent_ip[0] ? p->spec.parent_ip : fam == 4 ? "0.0.0.0" : "::";
+	int type = rs_portspec_is_udp(&p->spec) ? SOCK_DGRAM : SOCK_STREAM, one = 1;
+
+	rs_ip_to_sockaddr(ip, p->spec.parent_port, &sa, &len);
+	int fd = socket(sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && errno == EAFNOSUPPORT && !p->spec.parent_ip[0] && fam == 0) {
+		rs_ip_to_sockaddr("0.0.0.0", p->spec.parent_port, &sa, &len);
+		fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0)
+		goto fail;
+	if (sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
+	if (type == SOCK_STREAM)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || (type == SOCK_STREAM && listen(fd, 128) < 0))
+		goto fail;
+	return fd;
+fail:;
+	int e = errno;
+	char spec[128];
+	rs_portspec_format(&p->spec, spec, sizeof(spec));
+	snprintf(why, n, "cannot listen for %s: %s", spec, strerror(e));
+	if (fd >= 0)
+		close(fd);
+	return -e;
+}
+
+int rs_builtin_add(struct rs_portd *d, struct rs_port *p, char *why, size_t n)
+{
+	int fd = listen_socket(p, why, n);
+	if (fd < 0)
+		return fd;
+	p->fd = fd;
+	p->ev.kind = rs_portspec_is_udp(&p->spec) ? RS_EV_UDP_LISTEN : RS_EV_TCP_LISTEN;
+	p->ev.obj = p;
+	if (rs_portd_epoll_add(d, fd, EPOLLIN, &p->ev) < 0) {
+		snprintf(why, n, "cannot watch the port: %s", strerror(errno));
+		close(fd);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* ---- TCP ---- */
+
+struct dir {
+	int src, dst;
+	int pipe[2];
+	size_t inpipe;
+	bool eof, shut;
+};
+
+struct tcp_conn {
+	bool dead; /* closed; freed after this batch of events */
+	int fd[2]; /* 0: the host's client, 1: the child's side */
+	struct rs_ev ev[2];
+	struct dir dir[2];
+};
+
+static void tcp_free(struct rs_portd *d, struct tcp_conn *c)
+{
+	for (int i = 0; i < 2; i++) {
+		if (c->fd[i] >= 0)
+			close(c->fd[i]);
+		for (int j = 0; j < 2; j++)
+			if (c->dir[i].pipe[j] >= 0)
+				close(c->dir[i].pipe[j]);
+	}
+	c->dead = true;
+	/* the same batch of events may still name it */
+	rs_portd_defer_free(d, c);
+	d->conns--;
+}
+
+/* Moves what it can from src to dst. Return: 1 progress, 0 blocked, -1 the
+ * connection failed. */
+static int pump(struct dir *x, size_t cap)
+{
+	int progress = 0;
+	const unsigned fl = SPLICE_F_NONBLOCK | SPLICE_F_MOVE;
+	if (!x->eof && x->inpipe < cap) {
+		ssize_t r = splice(x->src, NULL, x->pipe[1], NULL, cap - x->inpipe, fl);
+		if (r > 0)
+			x->inpipe += (size_t)r, progress = 1;
+		else if (r == 0)
+			x->eof = true, progress = 1;
+		else if (errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	if (x->inpipe > 0) {
+		ssize_t r = splice(x->pipe[0], NULL, x->dst, NULL, x->inpipe, fl);
+		if (r > 0)
+			x->inpipe -= (size_t)r, progress = 1;
+		else if (r < 0 && errno != EAGAIN && errno != EINTR)
+			return -1;
+	}
+	if (x->eof && x->inpipe == 0 && !x->shut) {
+		shutdown(x->dst, SHUT_WR);
+		x->shut = true;
+	}
+	return progress;
+}
+
+static void tcp_event(struct rs_portd *d, struct tcp_conn *c)
+{
+	for (;;) {
+		int a = pump(&c->dir[0], d->pipe_size), b = pump(&c->dir[1], d->pipe_size);
+		if (a < 0 || b < 0 || (c->dir[0].shut && c->dir[1].shut)) {
+			tcp_free(d, c);
+			return;
+		}
+		if (!a && !b)
+			return;
+	}
+}
+
+static struct tcp_conn *tcp_new(struct rs_portd *d, int client, int child)
+{
+	struct tcp_conn *c = rs_xcalloc(1, sizeof(*c));
+	c->fd[0] = client;
+	c->fd[1] = child;
+	d->conns++;
+	for (int i = 0; i < 2; i++)
+		c->dir[i].pipe[0] = c->dir[i].pipe[1] = -1;
+	for (int i = 0; i < 2; i++) {
+		struct dir *x = &c->dir[i];
+		x->src = c->fd[i];
+		x->dst = c->fd[1 - i];
+		if (pipe2(x->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+			tcp_free(d, c);
+			return NULL;
+		}
+		/* a bigger pipe moves more per splice; refused past the user's
+		 * pipe-user-pages-soft, where the default size still works */
+		int sz = fcntl(x->pipe[0], F_SETPIPE_SZ, d->pipe_size);
+		if (sz > 0 && (unsigned)sz < d->pipe_size)
+			d->pipe_size = (unsigned)sz;
+	}
+	for (int i = 0; i < 2; i++) {
+		c->ev[i].kind = RS_EV_TCP_CONN;
+		c->ev[i].obj = c;
+		if (rs_portd_epoll_add(d, c->fd[i], EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->ev[i]) < 0) {
+			tcp_free(d, c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+static void tcp_accept(struct rs_portd *d, struct rs_port *p)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	for (;;) {
+		int fd = accept4(p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		if (d->conns >= d->conns_max) {
+			close(fd); /* bounded: a flood costs the flood, not the launch */
+			continue;
+		}
+		child_addr(p, &sa, &len);
+		int cfd = child_socket(d, SOCK_STREAM, &sa, len);
+		if (cfd < 0) {
+			close(fd);
+			continue;
+		}
+		struct tcp_conn *c = tcp_new(d, fd, cfd);
+		if (c)
+			tcp_event(d, c);
+	}
+}
+
+/* ---- UDP: one child-side socket per host peer, idle ones closed ---- */
+
+struct rs_udp_flow {
+	struct rs_port *port;
+	int fd; /* connected to the child's address, inside the child */
+	struct rs_ev ev;
+	struct sockaddr_storage peer;
+	socklen_t peer_len;
+	time_t last;
+	struct rs_udp_flow *next;
+};
+
+static void flow_close(struct rs_portd *d, struct rs_port *p, struct rs_udp_flow *f)
+{
+	for (struct rs_udp_flow **pp = &p->flows; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	close(f->fd);
+	f->fd = -1;
+	p->nflows--;
+	d->conns--;
+	rs_portd_defer_free(d, f);
+}
+
+static struct rs_udp_flow *flow_get(struct rs_portd *d, struct rs_port *p,
+				    const struct sockaddr_storage *peer, socklen_t plen)
+{
+	for (struct rs_udp_flow *f = p->flows; f; f = f->next)
+		if (f->peer_len == plen && memcmp(&f->peer, peer, plen) == 0)
+			return f;
+	if (p->nflows >= RS_UDP_FLOWS_MAX || d->conns >= d->conns_max)
+		return NULL;
+	struct sockaddr_storage sa;
+	socklen_t len;
+	child_addr(p, &sa, &len);
+	int fd = child_socket(d, SOCK_DGRAM, &sa, len);
+	if (fd < 0)
+		return NULL;
+	struct rs_udp_flow *f = rs_xcalloc(1, sizeof(*f));
+	f->port = p;
+	f->fd = fd;
+	f->peer = *peer;
+	f->peer_len = plen;
+	f->ev.kind = RS_EV_UDP_FLOW;
+	f->ev.obj = f;
+	if (rs_portd_epoll_add(d, fd, EPOLLIN, &f->ev) < 0) {
+		close(fd);
+		free(f);
+		return NULL;
+	}
+	f->next = p->flows;
+	p->flows = f;
+	p->nflows++;
+	d->conns++;
+	return f;
+}
+
+static char udp_buf[65536];
+
+static void udp_from_host(struct rs_portd *d, struct rs_port *p)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage peer;
+		socklen_t plen = sizeof(peer);
+		ssize_t n = recvfrom(p->fd, udp_buf, sizeof(udp_buf), 0, (struct sockaddr *)&peer, &plen);
+		if (n < 0)
+			return;
+		struct rs_udp_flow *f = flow_get(d, p, &peer, plen);
+		if (!f)
+			continue;
+		f->last = time(NULL);
+		send(f->fd, udp_buf, (size_t)n, MSG_DONTWAIT);
+	}
+}
+
+static void udp_from_child(struct rs_portd *d, struct rs_udp_flow *f)
+{
+	(void)d;
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = recv(f->fd, udp_buf, sizeof(udp_buf), 0);
+		if (n < 0)
+			return;
+		f->last = time(NULL);
+		sendto(f->port->fd, udp_buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&f->peer,
+		       f->peer_len);
+	}
+}
+
+void rs_builtin_sweep(struct rs_portd *d, time_t now)
+{
+	for (struct rs_port *p = d->ports; p; p = p->next)
+		for (struct rs_udp_flow *f = p->flows, *nx; f; f = nx) {
+			nx = f->next;
+			if (now - f->last > RS_UDP_IDLE_SEC)
+				flow_close(d, p, f);
+		}
+}
+
+void rs_builtin_remove(struct rs_portd *d, struct rs_port *p)
+{
+	while (p->flows)
+		flow_close(d, p, p->flows);
+	if (p->fd >= 0)
+		close(p->fd);
+	/* established TCP connections go on, as with RootlessKit */
+	p->fd = -1;
+}
+
+void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events)
+{
+	(void)events;
+	switch (ev->kind) {
+	case RS_EV_TCP_LISTEN:
+		if (((struct rs_port *)ev->obj)->fd >= 0)
+			tcp_accept(d, ev->obj);
+		break;
+	case RS_EV_TCP_CONN:
+		if (!((struct tcp_conn *)ev->obj)->dead)
+			tcp_event(d, ev->obj);
+		break;
+	case RS_EV_UDP_LISTEN:
+		if (((struct rs_port *)ev->obj)->fd >= 0)
+			udp_from_host(d, ev->obj);
+		break;
+	case RS_EV_UDP_FLOW:
+		if (((struct rs_udp_flow *)ev->obj)->fd >= 0)
+			udp_from_child(d, ev->obj);
+		break;
+	case RS_EV_SIGNAL:
+	case RS_EV_API_LISTEN:
+	case RS_EV_API_CONN:
+		break;
+	}
+}

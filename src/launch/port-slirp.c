@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The slirp4netns port driver: slirp4netns listens on the host and forwards
+ * into the child itself; we ask it through its API socket (--api-socket):
+ * one JSON request per connection, one JSON reply. */
+#include <errno.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include "launch/port.h"
+#include "lib/macro.h"
+
+static int slirp_call(const char *path, json_t *req, json_t **rep, char *why, size_t n)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char buf[4096];
+	size_t got = 0;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(why, n, "the slirp4netns API socket path is too long");
+		return -ENAMETOOLONG;
+	}
+	strcpy(sa.sun_path, path);
+	_cleanup_free_ char *txt = json_dumps(req, JSON_COMPACT);
+	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    send(fd, txt, strlen(txt), MSG_NOSIGNAL) < 0) {
+		snprintf(why, n, "cannot reach slirp4netns' API socket: %s", strerror(errno));
+		return -EIO;
+	}
+	shutdown(fd, SHUT_WR);
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	while (got < sizeof(buf) - 1 && poll(&pf, 1, 5000) == 1) {
+		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	*rep = json_loadb(buf, got, 0, NULL);
+	if (!*rep || !json_is_object(*rep)) {
+		json_decref(*rep);
+		snprintf(why, n, "slirp4netns gave no answer");
+		return -EIO;
+	}
+	json_t *e = json_object_get(*rep, "error");
+	if (e) {
+		const char *d = json_string_value(json_object_get(e, "desc"));
+		snprintf(why, n, "slirp4netns: %s", d ? d : "error");
+		json_decref(*rep);
+		return -EIO;
+	}
+	return 0;
+}
+
+int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *why, size_t n)
+{
+	const char *guest = p->spec.child_ip[0] ? p->spec.child_ip : d->cfg->child_ip;
+	const char *proto = rs_portspec_is_udp(&p->spec) ? "udp" : "tcp"; /* tcp4 -> tcp */
+	json_t *req = json_pack("{s:s, s:{s:s, s:s, s:i, s:s, s:i}}", "execute", "add_hostfwd",
+				"arguments", "proto", proto, "host_addr",
+				p->spec.parent_ip[0] ? p->spec.parent_ip : "0.0.0.0", "host_port",
+				(int)p->spec.parent_port, "guest_addr", guest ? guest : "10.0.2.100",
+				"guest_port", (int)p->spec.child_port);
+	json_t *rep = NULL;
+	int r = slirp_call(d->cfg->slirp_api, req, &rep, why, n);
+	json_decref(req);
+	if (r < 0)
+		return r;
+	json_t *id = json_object_get(json_object_get(rep, "return"), "id");
+	r = json_is_integer(id) ? 0 : -EIO;
+	if (r == 0)
+		p->slirp_id = (int)json_integer_value(id);
+	else
+		snprintf(why, n, "slirp4netns gave no id");
+	json_decref(rep);
+	return r;
+}
+
+int rs_slirp_remove(struct rs_portd *d, struct rs_port *p, char *why, size_t n)
+{
+	json_t *req = json_pack("{s:s, s:{s:i}}", "execute", "remove_hostfwd", "arguments", "id",
+				p->slirp_id);
+	json_t *rep = NULL;
+	int r = slirp_call(d->cfg->slirp_api, req, &rep, why, n);
+	json_decref(req);
+	json_decref(rep);
+	return r;
+}

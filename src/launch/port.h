@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The launcher's port server (a process of its own, forked by the launch's
+ * parent once the child is up): RootlessKit's REST API on STATE_DIR/api.sock
+ * (api.c) and the port drivers: builtin (port-builtin.c: listens here,
+ * connects in the child's network namespace through a helper that joined it,
+ * copies with splice(2) in one epoll loop), slirp4netns (port-slirp.c: its
+ * add_hostfwd/remove_hostfwd API), implicit (pasta forwards by itself) and
+ * none. Shared by those files only.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+#include "launch/api.h"
+#include "launch/portspec.h"
+
+enum rs_ev_kind {
+	RS_EV_SIGNAL,
+	RS_EV_API_LISTEN,
+	RS_EV_API_CONN,
+	RS_EV_TCP_LISTEN,
+	RS_EV_TCP_CONN,
+	RS_EV_UDP_LISTEN,
+	RS_EV_UDP_FLOW,
+};
+
+/* What an epoll event points at. */
+struct rs_ev {
+	enum rs_ev_kind kind;
+	void *obj;
+};
+
+enum { RS_PORTS_MAX = 256, RS_UDP_FLOWS_MAX = 256, RS_UDP_IDLE_SEC = 60 };
+
+struct rs_udp_flow;
+
+struct rs_port {
+	int id;
+	struct rs_portspec spec;
+	int fd; /* builtin: the listening socket */
+	struct rs_ev ev;
+	int slirp_id; /* slirp4netns: its hostfwd id */
+	struct rs_udp_flow *flows;
+	unsigned nflows;
+	struct rs_port *next;
+};
+
+struct rs_portd {
+	const struct rs_api_cfg *cfg;
+	int epfd;
+	int helper_fd; /* builtin: SOCK_SEQPACKET to the helper in the child */
+	pid_t helper_pid;
+	struct rs_port *ports;
+	unsigned nports;
+	int next_id;
+	unsigned conns, conns_max; /* TCP connections and UDP flows */
+	unsigned pipe_size;
+	void **grave; /* freed after each batch of events */
+	size_t ngrave, capgrave;
+};
+
+/* port.c: the driver-independent part. why: a one-line reason (static or
+ * written into whybuf). */
+int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_port **out,
+		 char *whybuf, size_t n);
+int rs_portd_remove(struct rs_portd *d, int id, char *whybuf, size_t n);
+const char *const *rs_portd_protos(const struct rs_portd *d);
+void rs_portd_defer_free(struct rs_portd *d, void *p);
+int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev *ev);
+
+/* port-builtin.c */
+int rs_builtin_init(struct rs_portd *d, char *whybuf, size_t n);
+int rs_builtin_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
+void rs_builtin_remove(struct rs_portd *d, struct rs_port *p);
+void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events);
+void rs_builtin_sweep(struct rs_portd *d, time_t now);
+
+/* port-slirp.c */
+int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
+int rs_slirp_remove(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
