@@ -154,6 +154,7 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/launch.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/activation.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/containerd.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/compat.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/ports.sh
 
 check-generate: $(BIN)

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,47 +16,87 @@
 enum {
 	OPT_STATE_DIR = OPT_VERB_BASE,
 	OPT_COPY_UP,
+	OPT_COPY_UP_MODE,
 	OPT_NET,
 	OPT_MTU,
 	OPT_CIDR,
+	OPT_IFNAME,
 	OPT_DISABLE_HOST_LOOPBACK,
-	OPT_CGROUPNS,
+	OPT_IPV6,
+	OPT_SLIRP_BINARY,
+	OPT_SLIRP_SANDBOX,
+	OPT_SLIRP_SECCOMP,
+	OPT_PASTA_BINARY,
+	OPT_PORT_DRIVER,
+	OPT_PUBLISH = 'p',
+	OPT_CGROUPNS = OPT_VERB_BASE + 64,
 	OPT_PIDNS,
 	OPT_IPCNS,
 	OPT_UTSNS,
+	OPT_REAPER,
+	OPT_DETACH_NETNS,
+	OPT_EVACUATE_CGROUP2,
+	OPT_SUBID_SOURCE,
+	OPT_DEBUG,
 	OPT_PROPAGATION,
 	OPT_OVERLAY_FILE,
-	OPT_PORT_DRIVER,
-	OPT_PUBLISH = 'p',
 };
 
 static void launch_help(void)
 {
-	printf("Usage:\n rootless-setup launch [options] -- <command> [args...]\n\n"
+	printf("Usage:\n rootless-setup launch [options] [--] <command> [args...]\n\n"
 	       "Run a command as root in new user and mount namespaces, with the caller's\n"
-	       "subordinate ids mapped (RootlessKit's options, in C).\n\n"
+	       "subordinate ids mapped (RootlessKit's options and spellings, in C).\n"
+	       "A value as OPTION=VALUE or OPTION VALUE; a switch bare or as OPTION=true|false.\n\n"
 	       "Options:\n"
 	       "     --state-dir <dir>        child_pid and lock (default:\n"
 	       "                              $XDG_RUNTIME_DIR/rootless-setup/launch-PID)\n"
 	       "     --copy-up <dir>          writable tmpfs of links over <dir> (repeatable)\n"
+	       "     --copy-up-mode <mode>    tmpfs+symlink (the only mode)\n"
 	       "     --overlay-file <src:dst> show file <src> at <dst> inside (repeatable)\n"
-	       "     --net <mode>             host (default), slirp4netns or none\n"
-	       "     --mtu <n>                MTU for slirp4netns (default 65520)\n"
-	       "     --cidr <cidr>            slirp4netns network (default 10.0.2.0/24)\n"
-	       "     --disable-host-loopback  slirp4netns: no access to the host's 127.0.0.1\n"
+	       "     --propagation <mode>     rprivate (default), rslave, rshared, private...\n"
+	       "     --net <driver>           host (default), slirp4netns, pasta or none\n"
+	       "     --mtu <n>                MTU (default 65520)\n"
+	       "     --cidr <cidr>            network of slirp4netns and pasta (default 10.0.2.0/24)\n"
+	       "     --ifname <name>          interface inside (default tap0)\n"
+	       "     --disable-host-loopback  no access to the host's 127.0.0.1\n"
+	       "     --ipv6                   IPv6 too (slirp4netns, pasta)\n"
+	       "     --slirp4netns-binary <p> default slirp4netns (from PATH)\n"
+	       "     --slirp4netns-sandbox <auto|true|false>  slirp4netns sandbox (default auto)\n"
+	       "     --slirp4netns-seccomp <auto|true|false>  slirp4netns seccomp (default auto)\n"
+	       "     --pasta-binary <p>       default pasta (from PATH)\n"
+	       "     --detach-netns           the command keeps this network namespace; the new\n"
+	       "                              one is $ROOTLESSKIT_STATE_DIR/netns\n"
+	       "     --port-driver <driver>   none (default), builtin, slirp4netns, implicit (pasta)\n"
+	       " -p, --publish <spec>         publish a port, e.g. 127.0.0.1:8080:80/tcp (repeatable)\n"
+	       "     --pidns                  new pid namespace (PID 1 forwards signals)\n"
+	       "     --reaper <auto|true|false>  PID 1 reaps orphans (default auto: with --pidns)\n"
 	       "     --cgroupns               new cgroup namespace\n"
-	       "     --pidns                  new pid namespace (PID 1 reaps and forwards)\n"
+	       "     --evacuate-cgroup2 <name>  move our cgroup's processes into sub-group <name>\n"
+	       "                              and enable its controllers (needs --pidns, --cgroupns)\n"
 	       "     --ipcns                  new IPC namespace\n"
 	       "     --utsns                  new UTS namespace\n"
-	       "     --propagation <mode>     rprivate (default), rslave, rshared, private...\n"
-	       "     --port-driver <driver>   none (default), builtin, slirp4netns or implicit\n"
-	       " -p, --publish <spec>         [PARENTIP:]PARENTPORT:[CHILDIP:]CHILDPORT/PROTO\n"
-	       "                              (tcp, udp, tcp4, tcp6, udp4, udp6; repeatable)\n\n"
+	       "     --subid-source <src>     auto (default), static (/etc/subuid) or dynamic\n"
+	       "                              (getsubids)\n"
+	       "     --debug                  show the network helper's command and messages\n\n"
 	       " -h, --help                   display this help\n\n"
-	       "Exit status: the command's (128+N when signal N killed it); 125 the launch\n"
-	       "could not be set up, 126 the command cannot run, 127 it was not found.\n\n"
+	       "Exit status: the command's (128+N when signal N killed it, where RootlessKit\n"
+	       "says 255); 125 the launch could not be set up or an option is wrong, 126 the\n"
+	       "command cannot run, 127 it was not found.\n\n"
 	       "See rootless-setup(8).\n");
 	exit(RS_EXIT_OK);
+}
+
+/* Bad launch input ends like a failed setup: 125, one line, nothing started. */
+_noreturn_ _printf_(1, 2) static void bad(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rs_cli_msg("%s", msg);
+	exit(RS_LAUNCH_EXIT_SETUP);
 }
 
 static void launch_warn(const char *msg)
@@ -66,76 +108,132 @@ static char *absolute_dir(const char *d)
 {
 	char *real = realpath(d, NULL);
 	if (!real)
-		rs_cli_usage_error("cannot copy up '%s': %s", d, strerror(errno));
+		bad("cannot copy up '%s': %s", d, strerror(errno));
 	return real;
+}
+
+/* A switch: "--pidns" (arg NULL) or "--pidns=true|false". */
+static bool flag(const char *name, const char *arg)
+{
+	if (!arg || !strcmp(arg, "true") || !strcmp(arg, "1"))
+		return true;
+	if (!strcmp(arg, "false") || !strcmp(arg, "0"))
+		return false;
+	bad("bad --%s=%s (true or false)", name, arg);
+}
+
+static enum rs_launch_tri tri(const char *name, const char *arg)
+{
+	enum rs_launch_tri t;
+	if (!*arg || rs_launch_parse_tri(arg, &t) < 0)
+		bad("bad --%s '%s' (auto, true or false)", name, arg);
+	return t;
+}
+
+static const char *nonempty(const char *name, const char *arg)
+{
+	if (!*arg)
+		bad("--%s wants a value", name);
+	return arg;
+}
+
+static void parse_net(struct rs_launch_opts *o, const char *arg)
+{
+	static const char *const others[] = {"vpnkit", "lxc-user-nic", "gvisor-tap-vsock"};
+	if (!strcmp(arg, "host"))
+		o->net = RS_NET_HOST;
+	else if (!strcmp(arg, "none"))
+		o->net = RS_NET_NONE;
+	else if (!strcmp(arg, "slirp4netns"))
+		o->net = RS_NET_SLIRP4NETNS;
+	else if (!strcmp(arg, "pasta"))
+		o->net = RS_NET_PASTA;
+	else {
+		for (size_t i = 0; i < ARRAY_SIZE(others); i++)
+			if (!strcmp(arg, others[i]))
+				bad("--net=%s is RootlessKit's, not ours: the drivers here are host, "
+				    "slirp4netns, pasta and none", arg);
+		bad("unknown --net '%s' (host, slirp4netns, pasta or none)", arg);
+	}
+}
+
+static void parse_overlay(struct rs_launch_opts *o, const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	if (!colon || colon == arg || colon[1] != '/')
+		bad("--overlay-file wants SRC:DST with an absolute DST: '%s'", arg);
+	_cleanup_free_ char *src = rs_xstrndup(arg, (size_t)(colon - arg));
+	_cleanup_free_ char *real = realpath(src, NULL);
+	struct stat st;
+	if (!real || stat(real, &st) < 0 || !S_ISREG(st.st_mode))
+		bad("--overlay-file: '%s' is not a readable file", src);
+	rs_strv_take(&o->overlay_files, rs_xasprintf("%s:%s", real, colon + 1));
+}
+
+static void parse_net_opt(struct rs_launch_opts *o, int c, const char *arg)
+{
+	unsigned char net[4];
+	unsigned prefix;
+	uint64_t n;
+
+	switch (c) {
+	case OPT_NET:
+		parse_net(o, arg);
+		break;
+	case OPT_MTU:
+		if (rs_parse_u64(arg, 65521, &n) < 0 || n < 68)
+			bad("bad --mtu '%s' (68 to 65521)", arg);
+		o->mtu = (unsigned)n;
+		break;
+	case OPT_CIDR:
+		/* the child's address is the network's .100 */
+		if (rs_launch_parse_cidr(arg, net, &prefix) < 0 || prefix > 25)
+			bad("bad --cidr '%s' (a network address such as 10.0.2.0/24, /8 to /25)", arg);
+		o->cidr = arg;
+		break;
+	case OPT_IFNAME:
+		if (!*arg || strlen(arg) >= 16 || strchr(arg, '/') || strchr(arg, ' '))
+			bad("bad --ifname '%s' (an interface name: 1 to 15 characters, no '/')", arg);
+		o->ifname = arg;
+		break;
+	case OPT_SLIRP_SANDBOX:
+		o->slirp4netns_sandbox = tri("slirp4netns-sandbox", arg);
+		break;
+	case OPT_SLIRP_SECCOMP:
+		o->slirp4netns_seccomp = tri("slirp4netns-seccomp", arg);
+		break;
+	case OPT_SLIRP_BINARY:
+		o->slirp4netns_binary = nonempty("slirp4netns-binary", arg);
+		break;
+	case OPT_PASTA_BINARY:
+		o->pasta_binary = nonempty("pasta-binary", arg);
+		break;
+	default:
+		bad("bad option");
+	}
 }
 
 static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 {
-	uint64_t n;
-	unsigned char net[4];
-	unsigned prefix;
-
 	switch (c) {
 	case OPT_STATE_DIR:
-		o->state_dir = arg;
+		o->state_dir = nonempty("state-dir", arg);
 		o->state_dir_given = true;
 		break;
 	case OPT_COPY_UP:
 		rs_strv_take(&o->copy_up, absolute_dir(arg));
 		break;
-	case OPT_OVERLAY_FILE: {
-		const char *colon = strchr(arg, ':');
-		if (!colon || colon == arg || colon[1] != '/')
-			rs_cli_usage_error("--overlay-file wants SRC:DST with an absolute DST: '%s'", arg);
-		_cleanup_free_ char *src = rs_xstrndup(arg, (size_t)(colon - arg));
-		_cleanup_free_ char *real = realpath(src, NULL);
-		struct stat st;
-		if (!real || stat(real, &st) < 0 || !S_ISREG(st.st_mode))
-			rs_cli_usage_error("--overlay-file: '%s' is not a readable file", src);
-		rs_strv_take(&o->overlay_files, rs_xasprintf("%s:%s", real, colon + 1));
+	case OPT_COPY_UP_MODE:
+		if (strcmp(arg, "tmpfs+symlink"))
+			bad("unknown --copy-up-mode '%s' (tmpfs+symlink)", arg);
 		break;
-	}
-	case OPT_NET:
-		if (!strcmp(arg, "host"))
-			o->net = RS_NET_HOST;
-		else if (!strcmp(arg, "none"))
-			o->net = RS_NET_NONE;
-		else if (!strcmp(arg, "slirp4netns"))
-			o->net = RS_NET_SLIRP4NETNS;
-		else
-			rs_cli_usage_error("unknown --net '%s' (host, slirp4netns or none)", arg);
-		break;
-	case OPT_MTU:
-		if (rs_parse_u64(arg, 65521, &n) < 0 || n < 68)
-			rs_cli_usage_error("bad --mtu '%s' (68 to 65521)", arg);
-		o->mtu = (unsigned)n;
-		break;
-	case OPT_CIDR:
-		if (rs_launch_parse_cidr(arg, net, &prefix) < 0)
-			rs_cli_usage_error("bad --cidr '%s' (a network address such as 10.0.2.0/24)", arg);
-		o->cidr = arg;
-		break;
-	case OPT_DISABLE_HOST_LOOPBACK:
-		o->disable_host_loopback = true;
-		break;
-	case OPT_CGROUPNS:
-		o->cgroupns = true;
-		break;
-	case OPT_PIDNS:
-		o->pidns = true;
-		break;
-	case OPT_IPCNS:
-		o->ipcns = true;
-		break;
-	case OPT_UTSNS:
-		o->utsns = true;
+	case OPT_OVERLAY_FILE:
+		parse_overlay(o, arg);
 		break;
 	case OPT_PORT_DRIVER: {
 		enum rs_port_driver d;
 		if (rs_port_driver_parse(arg, &d) < 0)
-			rs_cli_usage_error("unknown --port-driver '%s' (none, builtin, slirp4netns or "
-					   "implicit)", arg);
+			bad("unknown --port-driver '%s' (none, builtin, slirp4netns or implicit)", arg);
 		o->port_driver = arg;
 		break;
 	}
@@ -143,16 +241,59 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 		struct rs_portspec sp;
 		const char *why;
 		if (rs_portspec_parse(arg, &sp, &why) < 0)
-			rs_cli_usage_error("bad -p '%s': %s", arg, why);
+			bad("bad -p '%s': %s", arg, why);
 		rs_strv_push(&o->publish, arg);
 		break;
 	}
 	case OPT_PROPAGATION:
 		if (rs_launch_parse_propagation(arg, &o->propagation) < 0)
-			rs_cli_usage_error("unknown --propagation '%s'", arg);
+			bad("unknown --propagation '%s' (rprivate, private, rslave, slave, rshared, shared)", arg);
+		o->propagation_name = arg;
+		break;
+	case OPT_DISABLE_HOST_LOOPBACK:
+		o->disable_host_loopback = flag("disable-host-loopback", arg);
+		break;
+	case OPT_IPV6:
+		o->ipv6 = flag("ipv6", arg);
+		break;
+	case OPT_DETACH_NETNS:
+		o->detach_netns = flag("detach-netns", arg);
+		break;
+	case OPT_CGROUPNS:
+		o->cgroupns = flag("cgroupns", arg);
+		break;
+	case OPT_PIDNS:
+		o->pidns = flag("pidns", arg);
+		break;
+	case OPT_IPCNS:
+		o->ipcns = flag("ipcns", arg);
+		break;
+	case OPT_UTSNS:
+		o->utsns = flag("utsns", arg);
+		break;
+	case OPT_DEBUG:
+		o->debug = flag("debug", arg);
+		break;
+	case OPT_REAPER:
+		o->reaper = tri("reaper", arg);
+		break;
+	case OPT_EVACUATE_CGROUP2:
+		if (!*arg || strchr(arg, '/') || !strcmp(arg, ".") || !strcmp(arg, ".."))
+			bad("bad --evacuate-cgroup2 '%s' (a sub-group name, no '/')", arg);
+		o->evacuate_cgroup2 = arg;
+		break;
+	case OPT_SUBID_SOURCE:
+		if (!strcmp(arg, "auto"))
+			o->subid_source = RS_SUBID_AUTO;
+		else if (!strcmp(arg, "static"))
+			o->subid_source = RS_SUBID_STATIC;
+		else if (!strcmp(arg, "dynamic"))
+			o->subid_source = RS_SUBID_DYNAMIC;
+		else
+			bad("unknown --subid-source '%s' (auto, dynamic or static)", arg);
 		break;
 	default:
-		rs_cli_usage_error("bad option");
+		parse_net_opt(o, c, arg);
 	}
 }
 
@@ -160,15 +301,69 @@ static void port_opts_check(const struct rs_launch_opts *o)
 {
 	const char *d = o->port_driver ? o->port_driver : "none";
 	if (o->publish.n && !strcmp(d, "none"))
-		rs_cli_usage_error("-p needs a --port-driver (builtin or slirp4netns)");
+		bad("-p needs a --port-driver (builtin or slirp4netns)");
 	if (o->publish.n && !strcmp(d, "implicit"))
-		rs_cli_usage_error("-p with --port-driver=implicit: the network driver forwards "
-				   "ports itself");
+		bad("-p with --port-driver=implicit: pasta forwards the ports itself");
 	if (!strcmp(d, "builtin") && o->net == RS_NET_HOST)
-		rs_cli_usage_error("--port-driver=builtin needs the child's own network "
-				   "(--net=slirp4netns or --net=none)");
+		bad("--port-driver=builtin needs the child's own network (--net=slirp4netns, "
+		    "--net=pasta or --net=none)");
 	if (!strcmp(d, "slirp4netns") && o->net != RS_NET_SLIRP4NETNS)
-		rs_cli_usage_error("--port-driver=slirp4netns needs --net=slirp4netns");
+		bad("--port-driver=slirp4netns needs --net=slirp4netns");
+	if (!strcmp(d, "implicit") && o->net != RS_NET_PASTA)
+		bad("--port-driver=implicit needs --net=pasta (pasta forwards the ports itself)");
+}
+
+/* A helper named without '/' is looked up in PATH now, so a missing one is
+ * one line before anything starts. Return: the path (allocated). */
+static char *find_binary(const char *opt, const char *name)
+{
+	if (strchr(name, '/')) {
+		if (access(name, X_OK) < 0)
+			bad("%s '%s' cannot be run: %s", opt, name, strerror(errno));
+		return rs_xstrdup(name);
+	}
+	const char *path = getenv("PATH");
+	_cleanup_free_ char *copy = rs_xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	char *save = NULL;
+	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		_cleanup_free_ char *p = rs_xasprintf("%s/%s", *d ? d : ".", name);
+		struct stat st;
+		if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0)
+			return TAKE_PTR(p);
+	}
+	bad("%s is not installed (no '%s' in PATH; %s names another)", name, name, opt);
+}
+
+/* What needs more than one option to judge, as RootlessKit judges it. */
+static void check_combination(struct rs_launch_opts *o)
+{
+	bool netdrv = o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA;
+	if (o->net == RS_NET_HOST && (o->mtu || o->cidr || o->disable_host_loopback || o->ifname))
+		rs_cli_msg("warning: --mtu, --cidr, --ifname and --disable-host-loopback apply to "
+			   "--net=slirp4netns and --net=pasta");
+	if (o->net == RS_NET_NONE && (o->mtu || o->cidr || o->ifname))
+		rs_cli_msg("warning: --mtu, --cidr and --ifname do nothing with --net=none");
+	if (o->ipv6 && !netdrv)
+		rs_cli_msg("warning: --ipv6 applies to --net=slirp4netns and --net=pasta");
+	if (o->reaper == RS_TRI_TRUE && !o->pidns)
+		bad("--reaper=true needs --pidns");
+	if (o->evacuate_cgroup2 && (!o->pidns || !o->cgroupns))
+		bad("--evacuate-cgroup2 needs --pidns and --cgroupns");
+	if (o->copy_up.n && o->propagation_name && strstr(o->propagation_name, "shared"))
+		bad("--propagation=%s cannot be combined with --copy-up (its tmpfs would "
+		    "propagate to the host)", o->propagation_name);
+	if (o->publish.n && (!o->port_driver || !strcmp(o->port_driver, "none")))
+		bad("-p/--publish needs a --port-driver");
+	/* from here on they are ours to free (or NULL) */
+	if (o->net != RS_NET_SLIRP4NETNS)
+		o->slirp4netns_binary = NULL;
+	if (o->net != RS_NET_PASTA)
+		o->pasta_binary = NULL;
+	if (o->net == RS_NET_SLIRP4NETNS)
+		o->slirp4netns_binary = find_binary("--slirp4netns-binary",
+						    o->slirp4netns_binary ? o->slirp4netns_binary : "slirp4netns");
+	if (o->net == RS_NET_PASTA)
+		o->pasta_binary = find_binary("--pasta-binary", o->pasta_binary ? o->pasta_binary : "pasta");
 }
 
 static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
@@ -176,32 +371,50 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"state-dir", required_argument, NULL, OPT_STATE_DIR},
 		{"copy-up", required_argument, NULL, OPT_COPY_UP},
+		{"copy-up-mode", required_argument, NULL, OPT_COPY_UP_MODE},
+		{"overlay-file", required_argument, NULL, OPT_OVERLAY_FILE},
+		{"propagation", required_argument, NULL, OPT_PROPAGATION},
 		{"net", required_argument, NULL, OPT_NET},
 		{"mtu", required_argument, NULL, OPT_MTU},
 		{"cidr", required_argument, NULL, OPT_CIDR},
-		{"disable-host-loopback", no_argument, NULL, OPT_DISABLE_HOST_LOOPBACK},
-		{"cgroupns", no_argument, NULL, OPT_CGROUPNS},
-		{"pidns", no_argument, NULL, OPT_PIDNS},
-		{"ipcns", no_argument, NULL, OPT_IPCNS},
-		{"utsns", no_argument, NULL, OPT_UTSNS},
-		{"propagation", required_argument, NULL, OPT_PROPAGATION},
-		{"overlay-file", required_argument, NULL, OPT_OVERLAY_FILE},
+		{"ifname", required_argument, NULL, OPT_IFNAME},
+		{"disable-host-loopback", optional_argument, NULL, OPT_DISABLE_HOST_LOOPBACK},
+		{"ipv6", optional_argument, NULL, OPT_IPV6},
+		{"slirp4netns-binary", required_argument, NULL, OPT_SLIRP_BINARY},
+		{"slirp4netns-sandbox", required_argument, NULL, OPT_SLIRP_SANDBOX},
+		{"slirp4netns-seccomp", required_argument, NULL, OPT_SLIRP_SECCOMP},
+		{"pasta-binary", required_argument, NULL, OPT_PASTA_BINARY},
+		{"detach-netns", optional_argument, NULL, OPT_DETACH_NETNS},
 		{"port-driver", required_argument, NULL, OPT_PORT_DRIVER},
 		{"publish", required_argument, NULL, OPT_PUBLISH},
+		{"pidns", optional_argument, NULL, OPT_PIDNS},
+		{"reaper", required_argument, NULL, OPT_REAPER},
+		{"cgroupns", optional_argument, NULL, OPT_CGROUPNS},
+		{"evacuate-cgroup2", required_argument, NULL, OPT_EVACUATE_CGROUP2},
+		{"ipcns", optional_argument, NULL, OPT_IPCNS},
+		{"utsns", optional_argument, NULL, OPT_UTSNS},
+		{"subid-source", required_argument, NULL, OPT_SUBID_SOURCE},
+		{"debug", optional_argument, NULL, OPT_DEBUG},
 		RS_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
 	struct rs_launch_opts o = {0};
 	int c;
 
-	/* "+": the command's own options are not ours */
-	while ((c = getopt_long(argc, argv, "+p:" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
+	/* "+": the command's own options are not ours; ":" so that a missing
+	 * value or an unknown option is our one line and 125 */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:p:" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+		if (c == '?')
+			bad("launch: unrecognized option '%s'", argv[optind - 1]);
+		if (c == ':')
+			bad("launch: option '%s' needs a value", argv[optind - 1]);
 		if (!rs_cli_global(cli, c, optarg, launch_help))
 			parse_opt(&o, c, optarg);
+	}
 	if (optind >= argc)
-		rs_cli_usage_error("launch needs a command: rootless-setup launch [options] -- CMD");
-	if (o.net == RS_NET_HOST && (o.mtu || o.cidr || o.disable_host_loopback))
-		rs_cli_msg("warning: --mtu, --cidr and --disable-host-loopback apply to --net=slirp4netns");
+		bad("launch needs a command: rootless-setup launch [options] -- CMD");
+	check_combination(&o);
 	port_opts_check(&o);
 	o.argv = argv + optind;
 	o.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR");
@@ -222,6 +435,8 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 	rs_strv_free(&o.copy_up);
 	rs_strv_free(&o.overlay_files);
 	rs_strv_free(&o.publish);
+	free((char *)o.slirp4netns_binary);
+	free((char *)o.pasta_binary);
 	return r;
 }
 

@@ -73,27 +73,14 @@ void rs_idmap_single(struct rs_idmap *m, uint64_t id)
 	m->n = 1;
 }
 
-int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, struct rs_idmap *out,
-		   struct rs_error **err)
+int rs_idmap_build_text(const char *buf, size_t len, const struct rs_user *u, bool gid,
+			struct rs_idmap *out)
 {
-	const char *rel = gid ? "etc/subgid" : "etc/subuid";
 	uint64_t own = gid ? u->gid : u->uid;
-	_cleanup_free_ char *buf = NULL;
 	_cleanup_free_ struct span *s = NULL;
 	struct rs_subid_file f;
-	size_t len;
-	int r = rs_host_read(h, rel, 64u << 20, &buf, &len, err);
 
 	rs_idmap_single(out, own);
-	if (r == -ENOENT) {
-		if (err) {
-			rs_error_free(*err);
-			*err = NULL;
-		}
-		return 0;
-	}
-	if (r < 0)
-		return r;
 	rs_subid_parse(buf, len, &f);
 	size_t n = collect(&f, u, own, &s);
 	rs_subid_clear(&f);
@@ -113,6 +100,27 @@ int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, s
 		next += count;
 	}
 	return 0;
+}
+
+int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, struct rs_idmap *out,
+		   struct rs_error **err)
+{
+	const char *rel = gid ? "etc/subgid" : "etc/subuid";
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = rs_host_read(h, rel, 64u << 20, &buf, &len, err);
+
+	rs_idmap_single(out, gid ? u->gid : u->uid);
+	if (r == -ENOENT) {
+		if (err) {
+			rs_error_free(*err);
+			*err = NULL;
+		}
+		return 0;
+	}
+	if (r < 0)
+		return r;
+	return rs_idmap_build_text(buf, len, u, gid, out);
 }
 
 static int write_proc(pid_t pid, const char *file, const char *text)

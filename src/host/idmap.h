@@ -27,6 +27,10 @@ struct rs_idmap {
  */
 int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, struct rs_idmap *out,
 		   struct rs_error **err);
+/* The same from subuid-format text already read (`getsubids` output made
+ * into NAME:START:COUNT lines). Return: 0. */
+int rs_idmap_build_text(const char *buf, size_t len, const struct rs_user *u, bool gid,
+			struct rs_idmap *out);
 /*
  * Writes the uid and gid maps of process pid: maps with subordinate ids
  * through newuidmap/newgidmap (run at the same time, by absolute path,

@@ -227,6 +227,48 @@ static void write_resolv(const unsigned char dns[4])
 
 static bool copy_up_fallback_mode;
 
+/* --evacuate-cgroup2: our cgroup namespace's view of cgroup2, so the
+ * command sees the sub-group it was moved to. A tmpfs first: cgroup2 over
+ * the host's cgroup2 mount is EBUSY (the same superblock). */
+static void mount_cgroup2(void)
+{
+	if (mount("none", "/sys/fs/cgroup", "tmpfs", 0, NULL) < 0 ||
+	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount cgroup2 on '/sys/fs/cgroup'");
+}
+
+/* --detach-netns: the command keeps the launcher's network namespace; a
+ * new one, with lo up, is kept alive by a bind mount at STATE/netns (in our
+ * mount namespace) for the network helper and for clients that enter it.
+ * A helper process makes it: setns back to the host's namespace would
+ * need a capability there. */
+static void detached_netns(const char *state_dir)
+{
+	char path[4096];
+	int st;
+
+	snprintf(path, sizeof(path), "%s/netns", state_dir);
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0400);
+	if (fd < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", path);
+	close(fd);
+	pid_t p = fork();
+	if (p < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot fork");
+	if (p == 0) {
+		if (unshare(CLONE_NEWNET) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create a network namespace");
+		loopback_up();
+		if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bind the network namespace at '%s'",
+				   path);
+		_exit(0);
+	}
+	/* on failure the helper has reported; the parent reads that instead of 'r' */
+	if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		_exit(RS_LAUNCH_EXIT_SETUP);
+}
+
 static void setup_mounts_early(const struct rs_child_args *a)
 {
 	const struct rs_launch_opts *o = a->o;
@@ -250,9 +292,13 @@ static void setup_mounts(const struct rs_child_args *a)
 		overlay_file(o->overlay_files.v[i]);
 	if (o->pidns && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount a new /proc for --pidns");
-	if (o->net != RS_NET_HOST)
+	if (o->evacuate_cgroup2)
+		mount_cgroup2();
+	if (o->detach_netns)
+		detached_netns(a->state_dir);
+	else if (o->net != RS_NET_HOST)
 		loopback_up();
-	if (o->net == RS_NET_SLIRP4NETNS && etc_up)
+	if ((o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA) && etc_up)
 		write_resolv(a->dns);
 }
 
@@ -267,8 +313,13 @@ static void set_env(const struct rs_child_args *a)
 		setenv("LISTEN_PID", buf, 1);
 	}
 	setenv("ROOTLESS_SETUP_STATE_DIR", a->state_dir, 1);
-	/* the names the guides' scripts test for (containerd-rootless.sh) */
+	/* RootlessKit's documented names, read by containerd-rootless.sh,
+	 * dockerd-rootless.sh and nerdctl */
 	setenv("ROOTLESSKIT_STATE_DIR", a->state_dir, 1);
+	snprintf(buf, sizeof(buf), "%u", (unsigned)a->parent_euid);
+	setenv("ROOTLESSKIT_PARENT_EUID", buf, 1);
+	snprintf(buf, sizeof(buf), "%u", (unsigned)a->parent_egid);
+	setenv("ROOTLESSKIT_PARENT_EGID", buf, 1);
 }
 
 _noreturn_ static void exec_command(const struct rs_child_args *a)
@@ -288,9 +339,11 @@ static int status_code(int st)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 1;
 }
 
-/* PID 1 of --pidns: forwards signals to the command, reaps every orphan,
- * and leaves with the command's status; its death kills the namespace. */
-_noreturn_ static void pid1(const struct rs_child_args *a)
+/* PID 1 of --pidns: forwards signals to the command, reaps every orphan
+ * (without --reaper=false: then only the command, as RootlessKit's
+ * runWithoutReap), and leaves with the command's status, its wait status
+ * on status_fd for the parent; its death kills the namespace. */
+_noreturn_ static void pid1(const struct rs_child_args *a, bool reap)
 {
 	sigset_t set;
 	struct signalfd_siginfo si;
@@ -323,9 +376,11 @@ _noreturn_ static void pid1(const struct rs_child_args *a)
 		}
 		int st;
 		pid_t p;
-		while ((p = waitpid(-1, &st, WNOHANG)) > 0)
-			if (p == cmd)
+		while ((p = waitpid(reap ? -1 : cmd, &st, WNOHANG)) > 0)
+			if (p == cmd) {
+				(void)!write(a->status_fd, &st, sizeof(st));
 				_exit(status_code(st));
+			}
 	}
 }
 
@@ -350,6 +405,7 @@ void rs_launch_child(const struct rs_child_args *a)
 		_exit(RS_LAUNCH_EXIT_SETUP);
 	close(a->from_parent);
 	if (a->o->pidns)
-		pid1(a);
+		pid1(a, a->o->reaper != RS_TRI_FALSE);
+	close(a->status_fd);
 	exec_command(a);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 /* Shared by launch.c (parent) and child.c (inside the namespaces). */
+#include "host/idmap.h"
 #include "launch/launch.h"
 
 /* The child's report over the sync pipe: setup failures and exec failures
@@ -17,11 +18,54 @@ struct rs_child_args {
 	const char *state_dir;
 	int from_parent; /* 'm' (mapped), then 'g' (go) */
 	int to_parent;   /* 'r' (ready) or a struct rs_child_msg */
+	int status_fd;   /* --pidns: PID 1 writes the command's wait status here */
 	bool single_map;
 	unsigned char dns[4];
+	uid_t parent_euid; /* for ROOTLESSKIT_PARENT_EUID/EGID */
+	gid_t parent_egid;
 };
 
 _noreturn_ void rs_launch_child(const struct rs_child_args *a);
 /* Reads exactly n bytes; Return: 0, -EPIPE at EOF, -ETIMEDOUT, -errno. */
 int rs_read_full(int fd, void *buf, size_t n, int timeout_ms);
 int rs_write_full(int fd, const void *buf, size_t n);
+
+/* ---- network helpers (net.c) ---- */
+struct rs_net_plan {
+	bool sandbox, seccomp; /* slirp4netns --enable-sandbox / --enable-seccomp */
+};
+struct rs_net_ctx {
+	const struct rs_launch_opts *o;
+	const struct rs_net_plan *plan;
+	pid_t child;
+	const char *state_dir;
+	unsigned char net[4]; /* the --cidr network */
+	unsigned prefix;
+	rs_launch_warn_fn warn;
+	const char *slirp_api; /* slirp4netns --api-socket (its port driver), or NULL */
+};
+struct rs_netproc {
+	const char *name;
+	pid_t pid;
+	int exit_w;  /* slirp4netns leaves when this closes */
+	int ready_r; /* a byte (slirp4netns) or a pid (pasta) when set up */
+};
+/* Before the clone: slirp4netns' features for the auto switches.
+ * Return: 0 or -errno (a switch set to true that cannot be had). */
+int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, struct rs_error **err);
+int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err);
+/* Waits (10 s at most) until the helper has configured the namespace. */
+int rs_net_wait(struct rs_netproc *np, struct rs_error **err);
+void rs_net_stop(struct rs_netproc *np);
+
+/* ---- --evacuate-cgroup2 (cgroup2.c) ---- */
+/* Moves every process of our cgroup into its sub-cgroup name and enables
+ * the controllers for the sub-cgroups. Return: 0 or -errno. */
+int rs_cgroup2_evacuate(const char *name, rs_launch_warn_fn warn, struct rs_error **err);
+
+/* ---- --subid-source=dynamic (subid.c) ---- */
+/* getsubids(1) output ("0: NAME START COUNT" lines) as subuid(5) text
+ * (allocated, *text_len bytes). Return: 0, or -EINVAL for any other line. */
+int rs_getsubids_parse(const char *buf, size_t len, char **text, size_t *text_len);
+/* The user's map from `getsubids [-g] NAME`. Return: 0 or -errno. */
+int rs_launch_dynamic_map(const struct rs_user *u, bool gid, struct rs_idmap *out, struct rs_error **err);

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <libmount/libmount.h>
 #include "host/idmap.h"
 #include "launch/api.h"
 #include "launch/internal.h"
@@ -76,6 +77,19 @@ int rs_launch_parse_propagation(const char *s, unsigned long *out)
 	return -EINVAL;
 }
 
+int rs_launch_parse_tri(const char *s, enum rs_launch_tri *out)
+{
+	if (!strcmp(s, "auto"))
+		*out = RS_TRI_AUTO;
+	else if (!strcmp(s, "true") || !*s)
+		*out = RS_TRI_TRUE;
+	else if (!strcmp(s, "false"))
+		*out = RS_TRI_FALSE;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 int rs_launch_parse_cidr(const char *s, unsigned char net[4], unsigned *prefix)
 {
 	_cleanup_free_ char *c = rs_xstrdup(s);
@@ -116,11 +130,28 @@ static const char *clone_cause(int e)
 	}
 }
 
+/* --subid-source: static reads /etc/subuid and /etc/subgid, dynamic asks
+ * getsubids (libsubid, nsswitch), auto tries the files and then getsubids.
+ * Return: true when both maps hold subordinate ids. */
+static bool subid_maps(const struct rs_host *h, const struct rs_launch_opts *o, const struct rs_user *u,
+		       struct rs_idmap *um, struct rs_idmap *gm, struct rs_error **e)
+{
+	if (o->subid_source != RS_SUBID_DYNAMIC && rs_idmap_build(h, u, false, um, NULL) == 0 &&
+	    rs_idmap_build(h, u, true, gm, NULL) == 0 && um->subordinate && gm->subordinate)
+		return true;
+	if (o->subid_source == RS_SUBID_STATIC)
+		return false;
+	_cleanup_error_ struct rs_error *ignored = NULL;
+	struct rs_error **where = o->subid_source == RS_SUBID_DYNAMIC ? e : &ignored;
+	return rs_launch_dynamic_map(u, false, um, where) == 0 && rs_launch_dynamic_map(u, true, gm, where) == 0 &&
+	       um->subordinate && gm->subordinate;
+}
+
 /* The maps to write, or single-id ones with a warning when the user has no
  * subordinate ids, no usable helpers, or no_new_privs (which makes the
  * setuid newuidmap powerless: RootlessKit#551 hangs there). */
-static bool build_maps(const struct rs_host *h, struct rs_idmap *um, struct rs_idmap *gm,
-		       rs_launch_warn_fn warn)
+static bool build_maps(const struct rs_host *h, const struct rs_launch_opts *o, struct rs_idmap *um,
+		       struct rs_idmap *gm, rs_launch_warn_fn warn)
 {
 	_cleanup_error_ struct rs_error *e = NULL;
 	struct rs_user u;
@@ -141,11 +172,13 @@ static bool build_maps(const struct rs_host *h, struct rs_idmap *um, struct rs_i
 		     "using a single-id map (uid -> 0)");
 	} else if (!rs_host_exists(h, "usr/bin/newuidmap") || !rs_host_exists(h, "usr/bin/newgidmap")) {
 		warn("newuidmap/newgidmap are not installed; using a single-id map (uid -> 0)");
-	} else if (rs_idmap_build(h, &u, false, um, NULL) < 0 || rs_idmap_build(h, &u, true, gm, NULL) < 0 ||
-		   !um->subordinate || !gm->subordinate) {
-		_cleanup_free_ char *m = rs_xasprintf("'%s' has no subordinate ids in /etc/subuid and "
-						      "/etc/subgid; using a single-id map (uid -> 0)",
-						      u.name);
+	} else if (!subid_maps(h, o, &u, um, gm, &e)) {
+		_cleanup_free_ char *m = e ? rs_xasprintf("%s; using a single-id map (uid -> 0)", e->msg)
+					   : rs_xasprintf("'%s' has no subordinate ids (%s); using a "
+							  "single-id map (uid -> 0)", u.name,
+							  o->subid_source == RS_SUBID_DYNAMIC
+								  ? "getsubids"
+								  : "/etc/subuid and /etc/subgid");
 		warn(m);
 		rs_idmap_single(um, getuid());
 		rs_idmap_single(gm, getgid());
@@ -154,97 +187,6 @@ static bool build_maps(const struct rs_host *h, struct rs_idmap *um, struct rs_i
 	}
 	rs_user_clear(&u);
 	return single;
-}
-
-struct slirp {
-	char *api_path; /* for the slirp4netns port driver */
-	pid_t pid;
-	int exit_w; /* slirp4netns leaves when this closes */
-	int ready_r;
-};
-
-static int slirp_start(const struct rs_launch_opts *o, pid_t child, struct slirp *s,
-		       struct rs_error **err)
-{
-	int ready[2], ex[2];
-	char a_mtu[32], a_ready[32], a_exit[32], a_pid[32], a_cidr[64];
-	_cleanup_free_ char *a_api = o->port_driver && !strcmp(o->port_driver, "slirp4netns")
-					     ? rs_xasprintf("--api-socket=%s", s->api_path)
-					     : NULL;
-
-	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
-		return rs_error_set(err, errno, "cannot create pipes for slirp4netns");
-	snprintf(a_mtu, sizeof(a_mtu), "--mtu=%u", o->mtu ? o->mtu : 65520);
-	snprintf(a_ready, sizeof(a_ready), "--ready-fd=%d", ready[1]);
-	snprintf(a_exit, sizeof(a_exit), "--exit-fd=%d", ex[0]);
-	snprintf(a_pid, sizeof(a_pid), "%d", (int)child);
-	snprintf(a_cidr, sizeof(a_cidr), "--cidr=%s", o->cidr ? o->cidr : "10.0.2.0/24");
-	char *argv[13];
-	int n = 0;
-	argv[n++] = "slirp4netns";
-	argv[n++] = "--configure";
-	argv[n++] = a_mtu;
-	argv[n++] = a_cidr;
-	if (o->disable_host_loopback)
-		argv[n++] = "--disable-host-loopback";
-	/* RootlessKit's defaults against libslirp bugs (CVE-2019-14378, CVE-2020-1983) */
-	argv[n++] = "--enable-seccomp";
-	if (a_api)
-		argv[n++] = a_api;
-	argv[n++] = a_ready;
-	argv[n++] = a_exit;
-	argv[n++] = a_pid;
-	argv[n++] = "tap0";
-	argv[n] = NULL;
-	s->pid = fork();
-	if (s->pid < 0)
-		return rs_error_set(err, errno, "cannot fork slirp4netns");
-	if (s->pid == 0) {
-		rs_signals_reset();
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* the two fds slirp4netns must keep */
-		fcntl(ready[1], F_SETFD, 0);
-		fcntl(ex[0], F_SETFD, 0);
-		/* it chats on both ("sent tapfd=5 for tap0"); failures are
-		 * reported by the ready-fd timeout */
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			dup2(devnull, 1);
-			dup2(devnull, 2);
-		}
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(ready[1]);
-	close(ex[0]);
-	s->ready_r = ready[0];
-	s->exit_w = ex[1];
-	return 0;
-}
-
-static int slirp_wait(struct slirp *s, struct rs_error **err)
-{
-	char c;
-	int r = rs_read_full(s->ready_r, &c, 1, 10000);
-	if (r == 0)
-		return 0;
-	int st = 0;
-	if (waitpid(s->pid, &st, WNOHANG) == s->pid && WIFEXITED(st) && WEXITSTATUS(st) == 127)
-		return rs_error_setx(err, ENOENT, "slirp4netns is not installed");
-	return rs_error_setx(err, EIO, "slirp4netns did not get ready (%s): is /dev/net/tun "
-			     "usable? see 'rootless-setup check --rule network.tun'",
-			     r == -ETIMEDOUT ? "timeout" : "it exited");
-}
-
-static void slirp_stop(struct slirp *s)
-{
-	if (s->pid <= 0)
-		return;
-	close(s->exit_w);
-	close(s->ready_r);
-	if (waitpid(s->pid, NULL, 0) < 0)
-		kill(s->pid, SIGKILL);
-	s->pid = 0;
 }
 
 static char *default_state_dir(const struct rs_launch_opts *o, struct rs_error **err)
@@ -265,7 +207,8 @@ static char *default_state_dir(const struct rs_launch_opts *o, struct rs_error *
 static unsigned long clone_flags(const struct rs_launch_opts *o)
 {
 	unsigned long f = CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD;
-	if (o->net != RS_NET_HOST)
+	/* --detach-netns: the child makes the new one itself, at STATE/netns */
+	if (o->net != RS_NET_HOST && !o->detach_netns)
 		f |= CLONE_NEWNET;
 	if (o->cgroupns)
 		f |= CLONE_NEWCGROUP;
@@ -282,10 +225,13 @@ struct run {
 	const struct rs_launch_opts *o;
 	struct rs_host *host;
 	struct rs_state st;
-	struct slirp slirp;
+	struct rs_net_plan plan;
+	struct rs_netproc net;
+	char *slirp_api;  /* slirp4netns --api-socket, for its port driver */
 	struct rs_api_srv api;
 	pid_t child;
 	int p2c[2], c2p[2];
+	int status[2]; /* --pidns: the command's wait status from PID 1 */
 	int sfd;
 	sigset_t oldmask;
 };
@@ -314,7 +260,36 @@ static int child_answer(struct run *r, char want, struct rs_error **err)
 	return m.code ? m.code : RS_LAUNCH_EXIT_SETUP;
 }
 
-static int forward_and_wait(struct run *r)
+/* The command's end as an exit status; a death by signal N is 128+N (where
+ * RootlessKit says 255) and a message naming the signal. */
+static int command_status(struct run *r, int st, struct rs_error **err)
+{
+	int raw;
+	/* --pidns: PID 1 exits 128+N for a signal; its record says which */
+	if (WIFEXITED(st) && r->status[0] >= 0 &&
+	    read(r->status[0], &raw, sizeof(raw)) == (ssize_t)sizeof(raw))
+		st = raw;
+	if (WIFEXITED(st))
+		return WEXITSTATUS(st);
+	if (!WIFSIGNALED(st))
+		return 1;
+	int sig = WTERMSIG(st);
+	const char *abbrev = sigabbrev_np(sig);
+	rs_error_setx(err, EINTR, "the command was killed by signal %d (SIG%s: %s)", sig,
+		      abbrev ? abbrev : "?", strsignal(sig));
+	return 128 + sig;
+}
+
+static void net_helper_died(struct run *r, int st, rs_launch_warn_fn warn)
+{
+	_cleanup_free_ char *m = rs_xasprintf("%s exited (%s %d): the namespace has no network now",
+					      r->net.name, WIFEXITED(st) ? "status" : "signal",
+					      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+	warn(m);
+	r->net.pid = 0;
+}
+
+static int forward_and_wait(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 {
 	struct signalfd_siginfo si;
 	int st;
@@ -325,9 +300,12 @@ static int forward_and_wait(struct run *r)
 			continue;
 		if (si.ssi_signo == SIGCHLD) {
 			pid_t p;
-			while ((p = waitpid(-1, &st, WNOHANG)) > 0)
+			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
 				if (p == r->child)
-					return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+					return command_status(r, st, err);
+				if (p == r->net.pid)
+					net_helper_died(r, st, warn);
+			}
 			continue;
 		}
 		/* a tty's ^C already reached the command's process group: forwarding it
@@ -345,11 +323,14 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 	char ip[16], dns[16];
 	struct rs_api_cfg c = {.state_dir = r->st.dir, .state_dir_fd = r->st.dir_fd, .child = r->child,
 			       .userns_fd = -1, .netns_fd = -1, .publish = &o->publish,
-			       .slirp_api = r->slirp.api_path};
+			       .slirp_api = r->slirp_api};
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 100);
 	snprintf(dns, sizeof(dns), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 3);
-	c.net_driver = o->net == RS_NET_SLIRP4NETNS ? "slirp4netns" : o->net == RS_NET_NONE ? "none" : "host";
-	if (o->net == RS_NET_SLIRP4NETNS)
+	c.net_driver = o->net == RS_NET_SLIRP4NETNS ? "slirp4netns"
+		       : o->net == RS_NET_PASTA      ? "pasta"
+		       : o->net == RS_NET_NONE       ? "none"
+						     : "host";
+	if (o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA)
 		c.child_ip = ip, c.dns = dns;
 	if (o->port_driver && rs_port_driver_parse(o->port_driver, &c.port_driver) < 0)
 		return rs_error_setx(err, EINVAL, "unknown --port-driver '%s'", o->port_driver);
@@ -368,27 +349,93 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 	return ret;
 }
 
+/* RootlessKit's warning: a child propagation other than private receives
+ * nothing when the host's / is not a shared mount (a container's is often
+ * "master:N", this machine's may be private). The launch goes on. */
+static void warn_propagation(const struct rs_launch_opts *o, rs_launch_warn_fn warn)
+{
+	if (!o->propagation_name || strstr(o->propagation_name, "private"))
+		return;
+	struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
+	if (!tb)
+		return;
+	struct libmnt_fs *fs = mnt_table_find_target(tb, "/", MNT_ITER_BACKWARD);
+	const char *opt = fs ? mnt_fs_get_optional_fields(fs) : NULL;
+	if (fs && (!opt || !strstr(opt, "shared"))) {
+		_cleanup_free_ char *m = rs_xasprintf(
+			"the host's / is mounted '%s' (not shared): --propagation=%s will receive no "
+			"mounts from the host", opt && *opt ? opt : "private", o->propagation_name);
+		warn(m);
+	}
+	mnt_unref_table(tb);
+}
+
+static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx *nc)
+{
+	const struct rs_launch_opts *o = r->o;
+	unsigned char net[4] = {10, 0, 2, 0};
+	unsigned prefix = 24;
+
+	if (o->cidr && rs_launch_parse_cidr(o->cidr, net, &prefix) < 0)
+		memcpy(net, (unsigned char[4]){10, 0, 2, 0}, 4), prefix = 24;
+	memcpy(a->dns, net, 4);
+	a->dns[3] = (unsigned char)(net[3] + 3);
+	a->parent_euid = geteuid();
+	a->parent_egid = getegid();
+	a->state_dir = r->st.dir;
+	a->o = o;
+	*nc = (struct rs_net_ctx){.o = o, .plan = &r->plan, .state_dir = r->st.dir, .prefix = prefix};
+	memcpy(nc->net, net, 4);
+}
+
+/* After the ids are mapped: cgroup evacuation, the network helper, and
+ * the child's "ready" (its mounts, its netns with --detach-netns). */
+static int bring_up(struct run *r, struct rs_net_ctx *nc, rs_launch_warn_fn warn, struct rs_error **err)
+{
+	const struct rs_launch_opts *o = r->o;
+	bool helper = o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA;
+	int ret;
+
+	if (o->evacuate_cgroup2 && rs_cgroup2_evacuate(o->evacuate_cgroup2, warn, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
+	/* slirp4netns and pasta open the namespace by pid: it exists now; with
+	 * --detach-netns they open STATE/netns, which the child makes first */
+	if (helper && !o->detach_netns && rs_net_start(nc, &r->net, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
+	if ((ret = child_answer(r, 'r', err)) != 0)
+		return ret;
+	if (helper && o->detach_netns && rs_net_start(nc, &r->net, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
+	if (helper && rs_net_wait(&r->net, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
+	return 0;
+}
+
 static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
 	struct rs_idmap um, gm;
-	struct rs_child_args a = {.o = o, .state_dir = r->st.dir};
-	unsigned char net[4] = {10, 0, 2, 0};
-	unsigned prefix;
+	struct rs_child_args a = {0};
+	struct rs_net_ctx nc;
 	int ret;
 
-	r->slirp.api_path = rs_xasprintf("%s/.s4n.sock", r->st.dir);
-	if (o->cidr && rs_launch_parse_cidr(o->cidr, net, &prefix) == 0)
-		a.dns[0] = net[0], a.dns[1] = net[1], a.dns[2] = net[2], a.dns[3] = (unsigned char)(net[3] + 3);
-	else
-		a.dns[0] = 10, a.dns[1] = 0, a.dns[2] = 2, a.dns[3] = 3;
-	a.single_map = build_maps(r->host, &um, &gm, warn);
-	if (pipe2(r->p2c, O_CLOEXEC) < 0 || pipe2(r->c2p, O_CLOEXEC) < 0) {
+	r->slirp_api = o->port_driver && !strcmp(o->port_driver, "slirp4netns")
+			       ? rs_xasprintf("%s/.s4n.sock", r->st.dir) : NULL;
+	child_args(r, &a, &nc);
+	nc.slirp_api = r->slirp_api;
+	nc.warn = warn;
+	if (rs_net_prepare(o, &r->plan, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
+	warn_propagation(o, warn);
+	a.single_map = build_maps(r->host, o, &um, &gm, warn);
+	if (pipe2(r->p2c, O_CLOEXEC) < 0 || pipe2(r->c2p, O_CLOEXEC) < 0 ||
+	    pipe2(r->status, O_CLOEXEC | O_NONBLOCK) < 0) {
 		rs_error_set(err, errno, "cannot create pipes");
 		return RS_LAUNCH_EXIT_SETUP;
 	}
 	a.from_parent = r->p2c[0];
 	a.to_parent = r->c2p[1];
+	a.status_fd = r->status[1];
 	r->child = (pid_t)syscall(SYS_clone, clone_flags(o), NULL, NULL, NULL, NULL);
 	if (r->child < 0) {
 		int e = errno;
@@ -398,22 +445,22 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	}
 	if (r->child == 0)
 		rs_launch_child(&a);
+	nc.child = r->child;
 	close(r->p2c[0]);
 	close(r->c2p[1]);
-	r->p2c[0] = r->c2p[1] = -1;
+	close(r->status[1]);
+	r->p2c[0] = r->c2p[1] = r->status[1] = -1;
 	if (rs_idmap_apply_pair(r->host, r->child, &um, &gm, err) < 0) {
 		rs_error_wrap(err, "cannot map ids (AppArmor, an LSM or a seccomp filter may forbid "
 			      "newuidmap)");
 		return RS_LAUNCH_EXIT_SETUP;
 	}
 	rs_write_full(r->p2c[1], "m", 1);
-	if (o->net == RS_NET_SLIRP4NETNS && slirp_start(o, r->child, &r->slirp, err) < 0)
-		return RS_LAUNCH_EXIT_SETUP;
-	if ((ret = child_answer(r, 'r', err)) != 0)
+	if ((ret = bring_up(r, &nc, warn, err)) != 0)
 		return ret;
-	if (o->net == RS_NET_SLIRP4NETNS && slirp_wait(&r->slirp, err) < 0)
-		return RS_LAUNCH_EXIT_SETUP;
-	if (api_start(r, net, err) < 0)
+	/* the API server and port drivers, before the command runs, so -p
+	 * ports are there when it starts */
+	if (api_start(r, nc.net, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	if (rs_state_publish(&r->st, r->child, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
@@ -421,9 +468,17 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	return child_answer(r, 0, err);
 }
 
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0)
+			close(p[i]);
+}
+
 int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct rs_error **err)
 {
-	struct run r = {.o = o, .p2c = {-1, -1}, .c2p = {-1, -1}, .sfd = -1, .api = {.pidfd = -1}};
+	struct run r = {.o = o, .p2c = {-1, -1}, .c2p = {-1, -1}, .status = {-1, -1}, .sfd = -1,
+			.net = {.exit_w = -1, .ready_r = -1}, .api = {.pidfd = -1}};
 	sigset_t set;
 	int ret;
 
@@ -449,22 +504,24 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 		while (waitpid(r.child, NULL, 0) < 0 && errno == EINTR)
 			;
 	} else if (ret == 0) {
-		ret = forward_and_wait(&r);
+		/* the child is ready and runs the command: the place for work
+		 * that needs the running namespaces (port drivers), before waiting */
+		ret = forward_and_wait(&r, warn, err);
 	}
+	/* at exit: the API server, the network helper, our pipes, the state files */
 	rs_api_stop(&r.api, r.st.dir_fd);
-	slirp_stop(&r.slirp);
-	if (r.slirp.api_path)
+	rs_net_stop(&r.net);
+	if (r.slirp_api)
 		unlinkat(r.st.dir_fd, ".s4n.sock", 0);
-	free(r.slirp.api_path);
-	for (int i = 0; i < 2; i++) {
-		if (r.p2c[i] >= 0)
-			close(r.p2c[i]);
-		if (r.c2p[i] >= 0)
-			close(r.c2p[i]);
-	}
+	free(r.slirp_api);
+	close_pair(r.p2c);
+	close_pair(r.c2p);
+	close_pair(r.status);
 	if (r.sfd >= 0)
 		close(r.sfd);
 	sigprocmask(SIG_SETMASK, &r.oldmask, NULL);
+	if (o->detach_netns && r.st.dir_fd >= 0)
+		unlinkat(r.st.dir_fd, "netns", 0);
 	rs_state_close(&r.st);
 	rs_host_free(r.host);
 	return ret;

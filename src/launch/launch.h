@@ -19,7 +19,10 @@
  * 125 setup failed, 126 the command cannot run, 127 it was not found. */
 enum { RS_LAUNCH_EXIT_SETUP = 125, RS_LAUNCH_EXIT_NOEXEC = 126, RS_LAUNCH_EXIT_NOTFOUND = 127 };
 
-enum rs_net { RS_NET_HOST, RS_NET_NONE, RS_NET_SLIRP4NETNS };
+enum rs_net { RS_NET_HOST, RS_NET_NONE, RS_NET_SLIRP4NETNS, RS_NET_PASTA };
+/* RootlessKit's [auto, true, false] switches; 0 is auto. */
+enum rs_launch_tri { RS_TRI_AUTO = 0, RS_TRI_TRUE, RS_TRI_FALSE };
+enum rs_subid_source { RS_SUBID_AUTO = 0, RS_SUBID_DYNAMIC, RS_SUBID_STATIC };
 
 struct rs_launch_opts {
 	const char *state_dir; /* NULL: $XDG_RUNTIME_DIR/rootless-setup/launch-PID */
@@ -30,10 +33,24 @@ struct rs_launch_opts {
 	unsigned mtu;        /* 0: 65520 for slirp4netns */
 	const char *cidr;    /* NULL: 10.0.2.0/24 */
 	bool disable_host_loopback;
+	const char *ifname;             /* NULL: tap0 */
+	bool ipv6;                      /* slirp4netns --enable-ipv6, pasta without -4 */
+	const char *slirp4netns_binary; /* NULL: slirp4netns from PATH */
+	enum rs_launch_tri slirp4netns_sandbox, slirp4netns_seccomp;
+	const char *pasta_binary;       /* NULL: pasta from PATH */
+	/* the port driver (src/launch/port*.c): "none", "builtin",
+	 * "slirp4netns" or "implicit" (NULL: none); -p specs, added before
+	 * the command runs */
+	const char *port_driver;
+	struct rs_strv publish;
 	bool cgroupns, pidns, ipcns, utsns;
+	enum rs_launch_tri reaper;    /* auto: with --pidns */
+	bool detach_netns;            /* the command keeps our netns; the new one is STATE/netns */
+	const char *evacuate_cgroup2; /* sub-cgroup name, NULL: none */
+	enum rs_subid_source subid_source;
+	bool debug;                   /* network helpers keep their stderr */
 	unsigned long propagation; /* MS_PRIVATE|MS_REC etc.; 0: rprivate */
-	const char *port_driver;   /* NULL: none; builtin, slirp4netns, implicit */
-	struct rs_strv publish;    /* -p specs, added before the command runs */
+	const char *propagation_name; /* as given, for the warning; NULL: rprivate */
 	char **argv;               /* the command */
 	const char *xdg_runtime_dir;
 };
@@ -43,11 +60,14 @@ struct rs_launch_opts {
 typedef void (*rs_launch_warn_fn)(const char *msg);
 
 /* Runs the command in new namespaces. Return: the command's exit status
- * (128+signal when killed), or a RS_LAUNCH_EXIT_* code with *err set. */
+ * (128+signal when killed, then with *err naming the signal), or a
+ * RS_LAUNCH_EXIT_* code with *err set. */
 int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct rs_error **err);
 
 /* Parses "rslave", "rprivate", ... Return: 0 or -EINVAL. */
 int rs_launch_parse_propagation(const char *s, unsigned long *out);
+/* Parses "auto", "true", "false" (and "" as true: a bare --flag). Return: 0 or -EINVAL. */
+int rs_launch_parse_tri(const char *s, enum rs_launch_tri *out);
 /* Validates "10.0.2.0/24": a network address. Return: 0 or -EINVAL. */
 int rs_launch_parse_cidr(const char *s, unsigned char net[4], unsigned *prefix);
 

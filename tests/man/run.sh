@@ -10,7 +10,7 @@ for id in $("$RS_BIN" rules --format json | jq -r '.[].id'); do
 done
 [ "$("$RS_BIN" rules --format json | jq length)" -ge 24 ]; check "rules lists 24 rules" [ $? -eq 0 ]
 opts=$( { "$RS_BIN" --help; for v in check rules explain launch nsenter oci fix generate; do "$RS_BIN" "$v" --help; done; } |
-	grep -o -- '--[a-z][a-z-]*' | sort -u)
+	grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
 for o in $opts; do
 	check "man documents option $o" grep -q -- "\*$o\*" "$MAN"
 done

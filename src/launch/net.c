@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The launcher's network helpers, run by the parent for the child's network
+ * namespace: slirp4netns (ready-fd/exit-fd) and pasta (foreground, its pid
+ * file a pipe that says "ready"). Both die with the launcher
+ * (PR_SET_PDEATHSIG), so a killed launcher leaves no orphan.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "launch/internal.h"
+#include "lib/sig.h"
+#include "lib/xalloc.h"
+
+/* Output of `BIN --help` (stdout and stderr), at most n-1 bytes. */
+static int help_text(const char *bin, char *buf, size_t n)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		return -e;
+	}
+	if (pid == 0) {
+		rs_signals_reset();
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		execl(bin, bin, "--help", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	size_t got = 0;
+	struct pollfd pf = {.fd = p[0], .events = POLLIN};
+	while (got + 1 < n && poll(&pf, 1, 5000) > 0) {
+		ssize_t k = read(p[0], buf + got, n - 1 - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	buf[got] = '\0';
+	close(p[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
+static bool want(enum rs_launch_tri t, bool supported, bool conflict, const char *flag,
+		 struct rs_error **err, int *r)
+{
+	if (t == RS_TRI_FALSE)
+		return false;
+	if (t == RS_TRI_AUTO)
+		return supported && !conflict;
+	if (!supported)
+		*r = rs_error_setx(err, ENOTSUP, "%s=true: this slirp4netns or kernel lacks it", flag);
+	else if (conflict)
+		*r = rs_error_setx(err, EINVAL, "%s=true conflicts with --detach-netns "
+				   "(slirp4netns cannot open the namespace's path in its sandbox)", flag);
+	return true;
+}
+
+int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, struct rs_error **err)
+{
+	static char help[16384];
+	int r = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (o->net != RS_NET_SLIRP4NETNS)
+		return 0;
+	/* RootlessKit's feature test: what `--help` names is supported */
+	if (help_text(o->slirp4netns_binary, help, sizeof(help)) < 0)
+		help[0] = '\0';
+	bool sandbox = strstr(help, "--enable-sandbox") != NULL;
+	bool seccomp = strstr(help, "--enable-seccomp") != NULL &&
+		       prctl(PR_GET_SECCOMP, 0, 0, 0, 0) >= 0;
+	p->sandbox = want(o->slirp4netns_sandbox, sandbox, o->detach_netns, "--slirp4netns-sandbox",
+			  err, &r);
+	if (r == 0)
+		p->seccomp = want(o->slirp4netns_seccomp, seccomp, false, "--slirp4netns-seccomp", err, &r);
+	return r;
+}
+
+/* Address a.b.c.d of the network plus n, as text. */
+static void host_addr(const unsigned char net[4], unsigned n, char *buf, size_t len)
+{
+	uint32_t h = ((uint32_t)net[0] << 24 | (uint32_t)net[1] << 16 | (uint32_t)net[2] << 8 | net[3]) + n;
+	snprintf(buf, len, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
+}
+
+struct argv_buf {
+	char *v[48];
+	int n;
+	char s[24][320];
+	int ns;
+};
+
+static void arg(struct argv_buf *b, const char *s)
+{
+	if (b->n < (int)ARRAY_SIZE(b->v) - 1)
+		b->v[b->n++] = (char *)s;
+	b->v[b->n] = NULL;
+}
+
+_printf_(2, 3) static void argf(struct argv_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	if (b->ns >= (int)ARRAY_SIZE(b->s))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->s[b->ns], sizeof(b->s[0]), fmt, ap);
+	va_end(ap);
+	arg(b, b->s[b->ns++]);
+}
+
+/* Where the helper finds the namespace: the child's pid, or with
+ * --detach-netns the bind mount the child made in its mount namespace. */
+static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp)
+{
+	if (!c->o->detach_netns) {
+		argf(b, "%d", (int)c->child);
+		return;
+	}
+	if (slirp) {
+		arg(b, "--netns-type=path");
+		argf(b, "--userns-path=/proc/%d/ns/user", (int)c->child);
+		argf(b, "/proc/%d/root%s/netns", (int)c->child, c->state_dir);
+	} else {
+		argf(b, "--userns=/proc/%d/ns/user", (int)c->child);
+		argf(b, "--netns=/proc/%d/root%s/netns", (int)c->child, c->state_dir);
+	}
+}
+
+static void slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, struct argv_buf *b)
+{
+	const struct rs_launch_opts *o = c->o;
+	arg(b, o->slirp4netns_binary);
+	arg(b, "--configure");
+	argf(b, "--mtu=%u", o->mtu ? o->mtu : 65520);
+	argf(b, "--cidr=%s", o->cidr ? o->cidr : "10.0.2.0/24");
+	if (o->disable_host_loopback)
+		arg(b, "--disable-host-loopback");
+	if (o->ipv6)
+		arg(b, "--enable-ipv6");
+	/* against libslirp bugs (CVE-2019-14378, CVE-2020-1983) */
+	if (c->plan->sandbox)
+		arg(b, "--enable-sandbox");
+	if (c->plan->seccomp)
+		arg(b, "--enable-seccomp");
+	if (c->slirp_api)
+		argf(b, "--api-socket=%s", c->slirp_api);
+	argf(b, "--ready-fd=%d", ready_w);
+	argf(b, "--exit-fd=%d", exit_r);
+	target(b, c, true);
+	arg(b, o->ifname ? o->ifname : "tap0");
+}
+
+static void pasta_argv(const struct rs_net_ctx *c, int ready_w, struct argv_buf *b)
+{
+	const struct rs_launch_opts *o = c->o;
+	char a[32];
+	arg(b, o->pasta_binary);
+	/* foreground: it stays our child, so it dies with us (no daemon to
+	 * find and stop); its pid file, a pipe, is written once it is set up */
+	arg(b, "--foreground");
+	if (!o->debug)
+		arg(b, "--quiet");
+	arg(b, "--config-net");
+	argf(b, "--ns-ifname=%s", o->ifname ? o->ifname : "tap0");
+	argf(b, "--mtu=%u", o->mtu ? o->mtu : 65520);
+	host_addr(c->net, 100, a, sizeof(a));
+	argf(b, "--address=%s", a);
+	argf(b, "--netmask=%u", c->prefix);
+	host_addr(c->net, 2, a, sizeof(a));
+	argf(b, "--gateway=%s", a);
+	host_addr(c->net, 3, a, sizeof(a));
+	argf(b, "--dns-forward=%s", a);
+	if (!o->ipv6)
+		arg(b, "--ipv4-only");
+	if (o->disable_host_loopback) {
+		/* no gateway-to-host mapping, and none of the host's bound ports
+		 * reachable from the namespace's loopback */
+		arg(b, "--no-map-gw");
+		arg(b, "--tcp-ns=none");
+		arg(b, "--udp-ns=none");
+	}
+	bool implicit = o->port_driver && strcmp(o->port_driver, "implicit") == 0;
+	argf(b, "--tcp-ports=%s", implicit ? "auto" : "none");
+	argf(b, "--udp-ports=%s", implicit ? "auto" : "none");
+	argf(b, "--pid=/proc/self/fd/%d", ready_w);
+	target(b, c, false);
+}
+
+int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err)
+{
+	int ready[2], ex[2] = {-1, -1};
+	struct argv_buf b = {0};
+	bool slirp = c->o->net == RS_NET_SLIRP4NETNS;
+
+	np->name = slirp ? "slirp4netns" : "pasta";
+	if (pipe2(ready, O_CLOEXEC) < 0 || (slirp && pipe2(ex, O_CLOEXEC) < 0))
+		return rs_error_set(err, errno, "cannot create pipes for %s", np->name);
+	if (slirp)
+		slirp_argv(c, ready[1], ex[0], &b);
+	else
+		pasta_argv(c, ready[1], &b);
+	if (c->warn && c->o->debug) {
+		char line[1024] = "debug: running";
+		for (int i = 0; i < b.n; i++)
+			snprintf(line + strlen(line), sizeof(line) - strlen(line), " %s", b.v[i]);
+		c->warn(line);
+	}
+	np->pid = fork();
+	if (np->pid < 0)
+		return rs_error_set(err, errno, "cannot fork %s", np->name);
+	if (np->pid == 0) {
+		rs_signals_reset();
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/* the fds the helper must keep */
+		fcntl(ready[1], F_SETFD, 0);
+		if (ex[0] >= 0)
+			fcntl(ex[0], F_SETFD, 0);
+		/* they chat ("sent tapfd=5 for tap0"); failures are reported by
+		 * the ready timeout and the exit status, details with --debug */
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			dup2(devnull, 0);
+			dup2(devnull, 1);
+			if (!c->o->debug)
+				dup2(devnull, 2);
+		}
+		execv(b.v[0], b.v);
+		_exit(127);
+	}
+	close(ready[1]);
+	np->ready_r = ready[0];
+	if (ex[0] >= 0)
+		close(ex[0]);
+	np->exit_w = ex[1];
+	return 0;
+}
+
+int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
+{
+	char c;
+	int r = rs_read_full(np->ready_r, &c, 1, 10000);
+	if (r == 0)
+		return 0;
+	int st = 0;
+	/* it closed the pipe by exiting: collect its status */
+	if (r != -ETIMEDOUT && waitpid(np->pid, &st, 0) == np->pid)
+		np->pid = 0;
+	else
+		st = -1;
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return rs_error_setx(err, ENOENT, "cannot run %s", np->name);
+	char how[64];
+	if (st == -1)
+		snprintf(how, sizeof(how), "no answer in 10 s");
+	else if (WIFEXITED(st))
+		snprintf(how, sizeof(how), "it exited with status %d", WEXITSTATUS(st));
+	else
+		snprintf(how, sizeof(how), "it was killed by signal %d", WTERMSIG(st));
+	return rs_error_setx(err, EIO, "%s did not set up the network (%s): is /dev/net/tun usable? "
+			     "see 'rootless-setup check --rule network.tun', and --debug for its messages",
+			     np->name, how);
+}
+
+void rs_net_stop(struct rs_netproc *np)
+{
+	if (np->exit_w >= 0)
+		close(np->exit_w);
+	if (np->ready_r >= 0)
+		close(np->ready_r);
+	np->exit_w = np->ready_r = -1;
+	if (np->pid <= 0)
+		return;
+	/* slirp4netns leaves when its exit-fd closes; pasta is told */
+	if (!np->name || strcmp(np->name, "pasta") == 0)
+		kill(np->pid, SIGTERM);
+	for (int i = 0; i < 100; i++) {
+		if (waitpid(np->pid, NULL, WNOHANG) != 0) {
+			np->pid = 0;
+			return;
+		}
+		usleep(20000);
+	}
+	kill(np->pid, SIGKILL);
+	waitpid(np->pid, NULL, 0);
+	np->pid = 0;
+}
