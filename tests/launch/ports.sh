@@ -151,10 +151,10 @@ one_line() { # EXPECTED-RC PATTERN ARGS...: launch as the user and judge
 		[ $rc = "$want" ] && [ "$(grep -c '^rootless-setup:' <<<"$out")" = 1 ] && grep -q -- "$pat" <<<"$out"
 	check "  and no process is left" [ "$(user_procs)" = 0 ]
 }
-one_line 2 "bad -p" --net=none --port-driver=builtin -p "127.0.0.1:$P1:80"
-one_line 2 "bad -p" --net=none --port-driver=builtin -p "::1:$P1:80/tcp"
-one_line 2 "needs a --port-driver" --net=none -p "$P1:80/tcp"
-one_line 2 "needs the child's own network" --port-driver=builtin -p "$P1:80/tcp"
+one_line 125 "bad -p" --net=none --port-driver=builtin -p "127.0.0.1:$P1:80"
+one_line 125 "bad -p" --net=none --port-driver=builtin -p "::1:$P1:80/tcp"
+one_line 125 "needs a --port-driver" --net=none -p "$P1:80/tcp"
+one_line 125 "needs the child's own network" --port-driver=builtin -p "$P1:80/tcp"
 start=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start)
 if [ "$start" -gt 1 ]; then
 	one_line 125 "net.ipv4.ip_unprivileged_port_start" --net=none --port-driver=builtin -p "127.0.0.1:$((start - 1)):80/tcp"
