@@ -9,9 +9,15 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "core/actions.h"
 #include "core/check.h"
 
-struct rs_fix_ctx;
+/* What generate, install and uninstall act on: the check's context, and the
+ * actions they record (acts.dry_run: plan only). */
+struct rs_gen_ctx {
+	struct rs_ctx *ctx;
+	struct rs_actions acts;
+};
 
 struct rs_gen_file {
 	char *path;    /* in-host absolute path, e.g. /home/alice/.config/... */
@@ -43,6 +49,6 @@ char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts);
 /* Writes one generated file at rel below h (owned uid:gid, parents 0700):
  * an existing JSON file is merged, any other existing file that differs is
  * left alone unless force. Records the action. Return: 1, 0, or <0. */
-int rs_gen_write(struct rs_fix_ctx *f, const struct rs_host *h, const char *rel,
+int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid);
 uint64_t rs_gen_hash(const char *s);
