@@ -27,9 +27,26 @@ static char *toml_str(const char *s)
 }
 
 struct paths {
+	const struct rs_engine_info *ei; /* the engine table's layout */
 	const char *home, *run;
-	char *config, *data, *state_dir;
+	char *config, *state_dir;
 };
+
+/* home/DATA_DIR, run/RUN_DIR, run/SOCKET, config/CONFIG of the engine */
+static char *data_path(const struct paths *p, const char *sub)
+{
+	return rs_xasprintf("%s/%s%s", p->home, p->ei->data_dir, sub);
+}
+
+static char *run_path(const struct paths *p, const char *rel)
+{
+	return rs_xasprintf("%s/%s", p->run, rel);
+}
+
+static char *config_path(const struct paths *p)
+{
+	return rs_xasprintf("%s/%s", p->config, p->ei->config);
+}
 
 static void add(struct rs_gen *g, char *path, char *text, bool json, bool unit)
 {
@@ -143,11 +160,11 @@ static char *launch_cmd(const char *self, const struct paths *p, const char *con
 static void render_containerd(const struct rs_report *rep, const struct paths *p, const char *self,
 			      struct rs_gen *g)
 {
-	_cleanup_free_ char *root = rs_xasprintf("%s/.local/share/containerd", p->home);
-	_cleanup_free_ char *state = rs_xasprintf("%s/containerd", p->run);
-	_cleanup_free_ char *sock = rs_xasprintf("%s/containerd/containerd.sock", p->run);
+	_cleanup_free_ char *root = data_path(p, "");
+	_cleanup_free_ char *state = run_path(p, p->ei->run_dir);
+	_cleanup_free_ char *sock = run_path(p, p->ei->socket);
 	_cleanup_free_ char *qr = toml_str(root), *qs = toml_str(state), *qa = toml_str(sock);
-	char *cfg = rs_xasprintf("%s/containerd/config.toml", p->config);
+	char *cfg = config_path(p);
 	/* containerd 1.6 has no built-in fuse-overlayfs: native then */
 	const char *snap = strcmp(snapshotter(rep), "overlayfs") ? "native" : "overlayfs";
 	add(g, cfg, rs_xasprintf("# rootless-setup generate --engine containerd (seed 002)\n"
@@ -158,8 +175,8 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 				 qr, qs, qa),
 	    false, false);
 	_cleanup_free_ char *sh = rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
-					       "rm -f /run/containerd; exec containerd -c %s",
-					       snap, cfg);
+					       "rm -f /run/containerd; exec %s -c %s",
+					       snap, p->ei->daemon, cfg);
 	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
 					       "--copy-up=/etc", "--copy-up=/run", NULL};
 	static const char *const host_opts[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
@@ -169,10 +186,10 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 
 static char *isulad_json(const struct rs_report *rep, const struct paths *p)
 {
-	_cleanup_free_ char *graph = rs_xasprintf("%s/.local/share/isulad", p->home);
-	_cleanup_free_ char *state = rs_xasprintf("%s/isulad", p->run);
-	_cleanup_free_ char *pid = rs_xasprintf("%s/isulad/isulad.pid", p->run);
-	_cleanup_free_ char *logs = rs_xasprintf("%s/.local/share/isulad/logs", p->home);
+	_cleanup_free_ char *graph = data_path(p, "");
+	_cleanup_free_ char *state = run_path(p, p->ei->run_dir);
+	_cleanup_free_ char *pid = rs_xasprintf("%s/%s/isulad.pid", p->run, p->ei->run_dir);
+	_cleanup_free_ char *logs = data_path(p, "/logs");
 	bool overlay = strcmp(snapshotter(rep), "overlayfs") == 0;
 	/* only keys of iSulad's own daemon.json (src/contrib/config/daemon.json) */
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:o}",
@@ -218,12 +235,12 @@ static void isulad_copies(const struct rs_report *rep, const struct paths *p, st
 static void render_isulad(const struct rs_report *rep, const struct paths *p, const char *self,
 			  struct rs_gen *g)
 {
-	char *cfg = rs_xasprintf("%s/isulad/daemon.json", p->config);
+	char *cfg = config_path(p);
 	add(g, cfg, isulad_json(rep, p), true, false);
 	/* seed 000's RootlessKit line, and the per-user daemon.json shown as the
 	 * system one inside the namespace: the host's file is never edited */
 	_cleanup_free_ char *ovl = rs_xasprintf("--overlay-file=%s:/etc/isulad/daemon.json", cfg);
-	_cleanup_free_ char *host = rs_xasprintf("unix://%s/isulad/isulad.sock", p->run);
+	_cleanup_free_ char *host = rs_engine_client_value(RS_ENGINE_ISULAD, p->run);
 	struct rs_strv copies = {0};
 	const char *opts[24] = {"--cgroupns", "--copy-up=/run", "--copy-up=/usr/local",
 				"--copy-up=/etc", ovl};
@@ -232,37 +249,38 @@ static void render_isulad(const struct rs_report *rep, const struct paths *p, co
 	for (size_t i = 0; i < copies.n && n < ARRAY_SIZE(opts) - 1; i++)
 		opts[n++] = copies.v[i];
 	opts[n] = NULL;
-	char *const cmd[] = {"isulad", "-H", host, NULL};
+	char *const cmd[] = {(char *)p->ei->daemon, "-H", host, NULL};
 	g->launch_cmd = launch_cmd(self, p, opts, cmd, &g->unit_exec);
 	rs_strv_free(&copies);
 }
 
-static void render_buildkit(const struct rs_report *rep, const struct paths *p, const char *self,
-			    struct rs_gen *g)
+/* BuildKit, and DevKit with its own names (the engine table) */
+static void render_buildkit(const struct rs_report *rep, enum rs_engine e, const struct paths *p,
+			    const char *self, struct rs_gen *g)
 {
-	_cleanup_free_ char *root = rs_xasprintf("%s/.local/share/buildkit", p->home);
-	_cleanup_free_ char *addr = rs_xasprintf("unix://%s/buildkit/buildkitd.sock", p->run);
+	_cleanup_free_ char *root = data_path(p, "");
+	_cleanup_free_ char *addr = rs_engine_client_value(e, p->run);
 	_cleanup_free_ char *qr = toml_str(root), *qa = toml_str(addr), *qs = toml_str(snapshotter(rep));
 	const struct rs_result *env = rs_ctx_result(&rep->ctx, "env.container");
 	bool in_container = env && env->f.status == RS_STATUS_WARN;
-	char *cfg = rs_xasprintf("%s/buildkit/buildkitd.toml", p->config);
-	add(g, cfg, rs_xasprintf("# rootless-setup generate --engine buildkit (seed 001)\n"
+	char *cfg = config_path(p);
+	add(g, cfg, rs_xasprintf("# rootless-setup generate --engine %s (seed 001)\n"
 				 "root = %s\n\n[grpc]\n  address = [%s]\n\n[worker.oci]\n"
 				 "  enabled = true\n  rootless = true\n  snapshotter = %s\n%s\n"
 				 "[worker.containerd]\n  enabled = false\n",
-				 qr, qa, qs, in_container ? "  noProcessSandbox = true\n" : ""),
+				 p->ei->name, qr, qa, qs, in_container ? "  noProcessSandbox = true\n" : ""),
 	    false, false);
 	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
 					       "--copy-up=/etc", NULL};
 	static const char *const host_opts[] = {"--copy-up=/etc", NULL};
-	char *const cmd[] = {"buildkitd", "--config", cfg, NULL};
+	char *const cmd[] = {(char *)p->ei->daemon, "--config", cfg, NULL};
 	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
 }
 
 static void render_podman(const struct rs_report *rep, const struct paths *p, bool kata,
 			  bool def, struct rs_gen *g)
 {
-	_cleanup_free_ char *tmp = rs_xasprintf("%s/libpod/tmp", p->run);
+	_cleanup_free_ char *tmp = rs_xasprintf("%s/%s/tmp", p->run, p->ei->run_dir);
 	_cleanup_free_ char *qt = toml_str(tmp);
 	const struct rs_result *pc = rs_ctx_result(&rep->ctx, "podman.config");
 	/* Podman before 2.0 reads libpod.conf (seed 004) */
@@ -275,7 +293,7 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 				 qt, kata ? "\n[runtimes]\nkata = " : "", kata ? kata_rt : ""),
 		    false, false);
 	else
-		add(g, rs_xasprintf("%s/containers/containers.conf", p->config),
+		add(g, config_path(p),
 		    rs_xasprintf("# rootless-setup generate --engine %s\n[engine]\ntmp_dir = %s\n%s%s%s%s",
 				 kata ? "kata" : "podman", qt, kata && def ? "runtime = \"kata\"\n" : "",
 				 kata ? "\n[engine.runtimes]\nkata = " : "", kata ? kata_rt : "",
@@ -289,7 +307,7 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 	const struct rs_ctx *ctx = &rep->ctx;
 	const char *home = strcmp(ctx->user.home, "/") ? ctx->user.home : "";
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
-	struct paths p = {.home = home, .run = run};
+	struct paths p = {.ei = rs_engine_info(e), .home = home, .run = run};
 
 	memset(out, 0, sizeof(*out));
 	p.config = ctx->user_is_caller && ctx->xdg_config_home && ctx->xdg_config_home[0] == '/'
@@ -303,7 +321,8 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 		render_isulad(rep, &p, self, out);
 		break;
 	case RS_ENGINE_BUILDKIT:
-		render_buildkit(rep, &p, self, out);
+	case RS_ENGINE_DEVKIT:
+		render_buildkit(rep, e, &p, self, out);
 		break;
 	case RS_ENGINE_PODMAN:
 	case RS_ENGINE_KATA:

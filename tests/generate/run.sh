@@ -15,7 +15,7 @@ trap 'rm -rf "$T"' EXIT
 # ---- goldens: each engine under three decisions, paths normalised ----
 for s in debian12-healthy debian10 centos7 no-slirp; do
 	mkdir -p "$T/$s"; bash "$MK" "$s" "$T/$s"
-	for e in containerd isulad buildkit podman kata; do
+	for e in containerd isulad buildkit devkit podman kata; do
 		out="$T/out/$s/$e"
 		"$RS_BIN" --root "$T/$s" --user alice --engine "$e" generate --output "$out" > /dev/null
 		for f in "$out"/*; do sed -i "s|$RS_BIN|@RS_BIN@|g" "$f"; done
@@ -27,6 +27,7 @@ for s in debian12-healthy debian10 centos7 no-slirp; do
 done
 check "overlayfs host: containerd launches with slirp4netns" grep -q -- "--net=slirp4netns" "$T/out/debian12-healthy/containerd/rootless-setup-containerd.service"
 check "host network decision: no --net" sh -c "! grep -q -- --net= '$T/out/no-slirp/containerd/rootless-setup-containerd.service'"
+check "devkit: its own daemon, config, data and socket (not buildkit's)" sh -c "grep -q -- '-- devkitd --config /home/alice/.config/devkit/devkitd.toml' '$T/out/debian12-healthy/devkit/rootless-setup-devkit.service' && grep -q 'devkit/devkitd.sock' '$T/out/debian12-healthy/devkit/devkitd.toml' && grep -q 'share/devkit\"' '$T/out/debian12-healthy/devkit/devkitd.toml' && ! grep -q buildkit '$T/out/debian12-healthy/devkit/devkitd.toml'"
 check "fuse-overlayfs decision: buildkit uses it" grep -q 'snapshotter = "fuse-overlayfs"' "$T/out/debian10/buildkit/buildkitd.toml"
 "$RS_BIN" --root "$T/debian12-healthy" --user alice --engine kata generate --default-runtime --output "$T/kdef" > /dev/null
 check "--default-runtime makes kata Podman's default" grep -qx 'runtime = "kata"' "$T/kdef/containers.conf"
@@ -37,7 +38,7 @@ check "iSulad: vfs where it does not" jq -e '."storage-driver" == "vfs"' "$T/out
 keys_ok=$(jq -r --slurpfile ref "$REF/isulad/daemon.json" '[keys[] | select(. as $k | $ref[0] | has($k) | not)] | length' "$T/out/debian12-healthy/isulad/daemon.json")
 check "iSulad: only keys of iSulad's own daemon.json ($keys_ok unknown)" [ "$keys_ok" = 0 ]
 if python3 -c 'import tomllib' 2>/dev/null; then
-	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/*/containers.conf; do
+	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/devkit/devkitd.toml "$T"/out/*/*/containers.conf; do
 		check "TOML parses: ${f#$T/out/}" python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$f"
 	done
 else
