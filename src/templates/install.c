@@ -125,7 +125,10 @@ static void write_files(struct rs_gen_ctx *f, const struct rs_install_opts *o, s
 		missing_dirs(ctx, g->f[i].path, dirs);
 	for (size_t i = 0; i < g->n; i++) {
 		const char *rel = o->output ? strrchr(g->f[i].path, '/') + 1 : g->f[i].path;
-		int r = rs_gen_write(f, out ? out : ctx->host, rel, &g->f[i], o->force, uid, gid);
+		/* the action names the file written: in DIR for --output */
+		_cleanup_free_ char *shown = o->output ? rs_xasprintf("%s/%s", o->output, rel)
+						       : rs_xstrdup(rel);
+		int r = rs_gen_write(f, out ? out : ctx->host, rel, shown, &g->f[i], o->force, uid, gid);
 		if (r >= 0 && manifest)
 			json_array_append_new(manifest, json_pack("{s:s, s:s%}", "path", g->f[i].path,
 								  "hash", rs_record_hash(g->f[i].text), 16));
@@ -200,7 +203,7 @@ static void write_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, 
 		rs_error_free(e);
 	} else {
 		bool chown = geteuid() == 0 && !by_root;
-		rs_gen_write(f, ctx->host, path, &mf, true, chown ? ctx->user.uid : (uid_t)-1,
+		rs_gen_write(f, ctx->host, path, path, &mf, true, chown ? ctx->user.uid : (uid_t)-1,
 			     chown ? ctx->user.gid : (gid_t)-1);
 	}
 	free(mf.text);

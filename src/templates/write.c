@@ -18,7 +18,7 @@ uint64_t rs_gen_hash(const char *s)
 }
 
 int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
-		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid)
+		 const char *shown, const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid)
 {
 	_cleanup_free_ char *old = NULL, *merged = NULL, *conflicts = NULL, *dir = rs_xstrdup(rel);
 	struct rs_error *e = NULL;
@@ -28,7 +28,7 @@ int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 	struct rs_action *a;
 
 	if (rs_safe_read(h, rel, 16u << 20, &old, &len, &e) < 0) {
-		a = rs_action_add(&f->acts, "generate", "note", gf->path, "%s", e->msg);
+		a = rs_action_add(&f->acts, "generate", "note", shown, "%s", e->msg);
 		a->failed = true;
 		rs_error_free(e);
 		return -EINVAL;
@@ -36,16 +36,16 @@ int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 	if (old && strcmp(old, text) && gf->json && !force) {
 		merged = rs_gen_merge_json(old, text, &conflicts);
 		if (!merged) {
-			rs_action_add(&f->acts, "generate", "note", gf->path, "not a JSON object: left alone "
+			rs_action_add(&f->acts, "generate", "note", shown, "not a JSON object: left alone "
 				      "(--force replaces it)")->failed = true;
 			return -EINVAL;
 		}
 		if (*conflicts)
-			rs_action_add(&f->acts, "generate", "note", gf->path, "your values kept for: %s "
+			rs_action_add(&f->acts, "generate", "note", shown, "your values kept for: %s "
 				      "(--force writes ours)", conflicts);
 		text = merged;
 	} else if (old && strcmp(old, text) && !force) {
-		rs_action_add(&f->acts, "generate", "note", gf->path, "exists and differs: left alone "
+		rs_action_add(&f->acts, "generate", "note", shown, "exists and differs: left alone "
 			      "(--force replaces it)")->failed = true;
 		return -EEXIST;
 	}
@@ -57,7 +57,7 @@ int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 	struct rs_write_opts wo = {.mode = 0644, .uid = uid, .gid = gid, .dry_run = f->acts.dry_run};
 	if (r >= 0 && !(r == 1 && f->acts.dry_run))
 		r = rs_safe_write(h, rel, text, strlen(text), &wo, &e);
-	a = rs_action_add(&f->acts, "generate", "write", gf->path, "%s", old ? "updated" : "created");
+	a = rs_action_add(&f->acts, "generate", "write", shown, "%s", old ? "updated" : "created");
 	a->changed = r > 0;
 	if (r == 0) {
 		rs_action_detail(a, "up to date");
