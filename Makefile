@@ -34,8 +34,10 @@ CORE_SRCS := $(sort $(wildcard src/lib/*.c src/host/*.c src/core/*.c src/checks/
 CLI_SRCS := $(sort $(wildcard src/main.c src/cmd-*.c))
 DISTRO_JSON := $(sort $(wildcard distro/*.json))
 GEN_DISTRO := $(BUILD)/gen/distro-data.c
+TEMPLATE_DATA := $(sort $(wildcard src/templates/data/*.in))
+GEN_TEMPLATES := $(BUILD)/gen/template-data.c
 
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/distro-data.o
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/distro-data.o $(BUILD)/gen/template-data.o
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 BIN := $(BUILD)/rootless-setup
 LIBCORE := $(BUILD)/librs.a
@@ -56,11 +58,19 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-distro.sh
+# Data compiled into the program: distro profiles, and the engines' file
+# templates (src/templates/data/NAME.in, filled by templates/data.c).
+$(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-distro.sh $(DISTRO_JSON) > $@.tmp && mv $@.tmp $@
+	sh scripts/embed-data.sh core/distro.h rs_distro_blob rs_distro_blobs .json \
+		$(DISTRO_JSON) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/gen/distro-data.o: $(GEN_DISTRO)
+$(GEN_TEMPLATES): $(TEMPLATE_DATA) scripts/embed-data.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-data.sh templates/data.h rs_template_blob rs_template_blobs .in \
+		$(TEMPLATE_DATA) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -c $< -o $@
 

@@ -76,11 +76,11 @@ void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o);
  * class: 2 for what the caller named, 3 for the host. */
 int rs_cli_fail(int r, struct rs_error *err);
 
-struct rs_fix_report;
+struct rs_action_report;
 /* Prints actions (text) or the actions/v1 document; frees r; returns the
  * exit code (1 when an action failed). */
-int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_fix_report *r, bool dry);
-void rs_cli_print_actions(const struct rs_fix_report *r, bool dry);
+int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_action_report *r, bool dry);
+void rs_cli_print_actions(const struct rs_action_report *r, bool dry);
 
 extern const struct rs_cmd rs_cmd_check, rs_cmd_rules, rs_cmd_explain, rs_cmd_fix,
 	rs_cmd_generate, rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter, rs_cmd_ports,

@@ -24,10 +24,10 @@ static void fix_help(void)
 	exit(RS_EXIT_OK);
 }
 
-void rs_cli_print_actions(const struct rs_fix_report *r, bool dry)
+void rs_cli_print_actions(const struct rs_action_report *r, bool dry)
 {
-	for (size_t i = 0; i < r->n; i++) {
-		const struct rs_action *a = &r->a[i];
+	for (size_t i = 0; i < r->acts.n; i++) {
+		const struct rs_action *a = &r->acts.a[i];
 		const char *state = a->failed ? "FAILED" : !a->changed ? "unchanged"
 						 : dry ? "would change" : "changed";
 		/* paths and details come from the user's tree and records */
@@ -36,13 +36,13 @@ void rs_cli_print_actions(const struct rs_fix_report *r, bool dry)
 		       a->detail ? rs_cli_esc(a->detail) : "");
 	}
 	printf("summary: %u %s, %u failed, %zu actions\n", r->changed, dry ? "to change" : "changed",
-	       r->failed, r->n);
+	       r->failed, r->acts.n);
 }
 
-int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_fix_report *r, bool dry)
+int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_action_report *r, bool dry)
 {
 	if (cli->format == RS_FORMAT_JSON) {
-		json_t *doc = rs_fix_report_json(r);
+		json_t *doc = rs_action_report_json(r);
 		json_dumpf(doc, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 		json_decref(doc);
@@ -50,7 +50,7 @@ int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_fix_report *r, bool 
 		rs_cli_print_actions(r, dry);
 	}
 	int code = r->failed ? RS_EXIT_FAIL : RS_EXIT_OK;
-	rs_fix_report_free(r);
+	rs_action_report_free(r);
 	return code;
 }
 
@@ -104,7 +104,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 	/* plan first (a dry run), then apply what the person agreed to */
 	struct rs_fix_opts plan = o;
 	plan.dry_run = true;
-	struct rs_fix_report *r = NULL;
+	struct rs_action_report *r = NULL;
 	struct rs_error *err = NULL;
 	int ret = rs_fix_run(&plan, &r, &err);
 	if (ret == 0 && !o.dry_run && r->changed && !cli->root && geteuid() != 0) {
@@ -112,7 +112,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		if (cli->format == RS_FORMAT_TEXT)
 			rs_cli_print_actions(r, true);
 		rs_cli_msg("fix changes the system and needs root: rerun with sudo (nothing changed)");
-		rs_fix_report_free(r);
+		rs_action_report_free(r);
 		rs_strv_free(&only);
 		return RS_EXIT_FAIL;
 	}
@@ -120,12 +120,12 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		if (cli->format == RS_FORMAT_TEXT)
 			rs_cli_print_actions(r, true);
 		if (!confirmed(yes)) {
-			rs_fix_report_free(r);
+			rs_action_report_free(r);
 			rs_strv_free(&only);
 			rs_cli_msg("nothing changed");
 			return RS_EXIT_FAIL;
 		}
-		rs_fix_report_free(r);
+		rs_action_report_free(r);
 		r = NULL;
 		ret = rs_fix_run(&o, &r, &err);
 	}

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "fixers/fixer.h" /* install --fix runs fix first */
 #include "lib/xalloc.h"
 #include "templates/install.h"
 
@@ -53,7 +54,7 @@ static char *self_path(void)
 struct gen_verb {
 	const char *name;
 	unsigned opts;
-	int (*run)(const struct rs_install_opts *o, struct rs_fix_report **out,
+	int (*run)(const struct rs_install_opts *o, struct rs_action_report **out,
 		   struct rs_error **err);
 };
 
@@ -89,7 +90,7 @@ static void set_opt(struct rs_install_opts *o, int c, const char *arg, bool *fix
 static bool fix_first(const struct rs_cli *cli, const struct rs_install_opts *o)
 {
 	struct rs_fix_opts fo = {.check = o->check, .dry_run = o->dry_run};
-	struct rs_fix_report *fr = NULL;
+	struct rs_action_report *fr = NULL;
 	struct rs_error *err = NULL;
 	bool ok = true;
 
@@ -105,7 +106,7 @@ static bool fix_first(const struct rs_cli *cli, const struct rs_install_opts *o)
 			ok = false;
 		}
 	}
-	rs_fix_report_free(fr);
+	rs_action_report_free(fr);
 	rs_error_free(err);
 	return ok;
 }
@@ -149,7 +150,7 @@ static int run_verb(struct rs_cli *cli, int argc, char **argv, const struct gen_
 	o.check.engines = m;
 	o.check.engines_given = true;
 	bool fixed = !fix || fix_first(cli, &o);
-	struct rs_fix_report *r = NULL;
+	struct rs_action_report *r = NULL;
 	struct rs_error *err = NULL;
 	int ret = v->run(&o, &r, &err);
 	if (ret < 0)

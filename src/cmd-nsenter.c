@@ -23,31 +23,15 @@ static void nsenter_help(void)
 	exit(RS_EXIT_OK);
 }
 
-/* The client environment of SPEC §7's sockets; values already set win. */
+/* The client environment of the engine's socket (the engine table);
+ * values already set win. */
 static void engine_env(enum rs_engine e, const char *run, const char *state)
 {
-	_cleanup_free_ char *v = NULL;
+	_cleanup_free_ char *v = rs_engine_client_value(e, run);
 
-	switch (e) {
-	case RS_ENGINE_CONTAINERD:
-		v = rs_xasprintf("%s/containerd/containerd.sock", run);
-		setenv("CONTAINERD_ADDRESS", v, 0);
-		break;
-	case RS_ENGINE_ISULAD:
-		v = rs_xasprintf("unix://%s/isulad/isulad.sock", run);
-		setenv("ISULAD_HOST", v, 0);
-		break;
-	case RS_ENGINE_BUILDKIT:
-		v = rs_xasprintf("unix://%s/buildkit/buildkitd.sock", run);
-		setenv("BUILDKIT_HOST", v, 0);
-		break;
-	case RS_ENGINE_PODMAN:
-	case RS_ENGINE_KATA:
-	case RS_ENGINE_OCI:
-	case RS_ENGINE_COUNT:
-		break;
-	}
-	/* the snapshotter install chose, when it left one (SPEC §7) */
+	if (v)
+		setenv(rs_engine_info(e)->client_var, v, 0);
+	/* the snapshotter install chose, when it left one */
 	_cleanup_free_ char *snap = rs_xasprintf("%s/snapshotter", state);
 	FILE *f = fopen(snap, "re");
 	char buf[64];

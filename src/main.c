@@ -96,7 +96,7 @@ static void main_help(void)
 	printf("\nGlobal options (before or after the command):\n"
 	       "     --root <dir>        inspect the host mounted at <dir> instead of /\n"
 	       "     --user <name|uid>   the user to prepare (default: the caller, or SUDO_USER)\n"
-	       "     --engine <engine>   isulad, containerd, buildkit (devkit), podman, kata, oci\n"
+	       "     --engine <engine>   isulad, containerd, buildkit, devkit, podman, kata, oci\n"
 	       "                         or all; repeatable\n"
 	       "     --distro <id>       use this distro profile instead of detecting it\n"
 	       "     --format <fmt>      text or json\n"

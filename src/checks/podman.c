@@ -96,6 +96,7 @@ static int podman_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 		conf = rs_host_exists(ctx->host, "etc/containers/libpod.conf") &&
 				       !rs_host_exists(ctx->host, "usr/share/containers/containers.conf")
 			       ? "libpod.conf" : "containers.conf";
+	ctx->podman_libpod_conf = strcmp(conf, "libpod.conf") == 0; /* for generate */
 	if (!rs_host_exists(ctx->host, "etc/containers/registries.conf")) {
 		rs_finding_set(out, RS_STATUS_WARN, "podman %s (%s): '/etc/containers/registries.conf'"
 			       " is missing, short image names will not resolve",

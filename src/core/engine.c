@@ -2,26 +2,59 @@
 #include <errno.h>
 #include <string.h>
 #include "core/engine.h"
+#include "lib/xalloc.h"
 
 #define BINS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
-	[RS_ENGINE_ISULAD] = {"isulad", BINS("usr/bin/isulad", "usr/local/bin/isulad"),
-			      ".local/share/isulad"},
-	[RS_ENGINE_CONTAINERD] = {"containerd",
-				  BINS("usr/bin/containerd", "usr/local/bin/containerd"),
-				  ".local/share/containerd"},
-	[RS_ENGINE_BUILDKIT] = {"buildkit", BINS("usr/bin/buildkitd", "usr/local/bin/buildkitd"),
-				".local/share/buildkit"},
-	[RS_ENGINE_PODMAN] = {"podman", BINS("usr/bin/podman", "usr/local/bin/podman"),
-			      ".local/share/containers/storage"},
-	[RS_ENGINE_KATA] = {"kata",
-			    BINS("usr/bin/kata-runtime", "usr/bin/containerd-shim-kata-v2",
+	[RS_ENGINE_ISULAD] = {
+		.name = "isulad", .title = "iSulad",
+		.binaries = BINS("usr/bin/isulad", "usr/local/bin/isulad"),
+		.data_dir = ".local/share/isulad", .daemon = "isulad",
+		.config = "isulad/daemon.json", .run_dir = "isulad",
+		.socket = "isulad/isulad.sock", .client_var = "ISULAD_HOST", .client_url = true,
+	},
+	[RS_ENGINE_CONTAINERD] = {
+		.name = "containerd", .title = "containerd",
+		.binaries = BINS("usr/bin/containerd", "usr/local/bin/containerd"),
+		.data_dir = ".local/share/containerd", .daemon = "containerd",
+		.config = "containerd/config.toml", .run_dir = "containerd",
+		.socket = "containerd/containerd.sock", .client_var = "CONTAINERD_ADDRESS",
+	},
+	[RS_ENGINE_BUILDKIT] = {
+		.name = "buildkit", .title = "BuildKit",
+		.binaries = BINS("usr/bin/buildkitd", "usr/local/bin/buildkitd"),
+		.data_dir = ".local/share/buildkit", .daemon = "buildkitd",
+		.config = "buildkit/buildkitd.toml", .run_dir = "buildkit",
+		.socket = "buildkit/buildkitd.sock", .client_var = "BUILDKIT_HOST", .client_url = true,
+	},
+	/* DevKit mirrors BuildKit's layout under its own names; its clients
+	 * speak BuildKit's API and read BUILDKIT_HOST */
+	[RS_ENGINE_DEVKIT] = {
+		.name = "devkit", .title = "DevKit",
+		.binaries = BINS("usr/bin/devkitd", "usr/local/bin/devkitd"),
+		.data_dir = ".local/share/devkit", .daemon = "devkitd",
+		.config = "devkit/devkitd.toml", .run_dir = "devkit",
+		.socket = "devkit/devkitd.sock", .client_var = "BUILDKIT_HOST", .client_url = true,
+	},
+	[RS_ENGINE_PODMAN] = {
+		.name = "podman", .title = "Podman",
+		.binaries = BINS("usr/bin/podman", "usr/local/bin/podman"),
+		.data_dir = ".local/share/containers/storage",
+		.config = "containers/containers.conf", .run_dir = "libpod",
+	},
+	[RS_ENGINE_KATA] = {
+		.name = "kata", .title = "Kata Containers",
+		.binaries = BINS("usr/bin/kata-runtime", "usr/bin/containerd-shim-kata-v2",
 				 "opt/kata/bin/kata-runtime", "usr/local/bin/kata-runtime"),
-			    ".local/share/containers/storage"},
-	[RS_ENGINE_OCI] = {"oci", BINS("usr/bin/runc", "usr/bin/crun", "usr/sbin/runc",
-				       "usr/local/bin/runc", "usr/local/bin/crun"),
-			   NULL},
+		.data_dir = ".local/share/containers/storage",
+		.config = "containers/containers.conf", .run_dir = "libpod",
+	},
+	[RS_ENGINE_OCI] = {
+		.name = "oci", .title = "OCI runtime",
+		.binaries = BINS("usr/bin/runc", "usr/bin/crun", "usr/sbin/runc",
+				 "usr/local/bin/runc", "usr/local/bin/crun"),
+	},
 };
 
 const struct rs_engine_info *rs_engine_info(enum rs_engine e)
@@ -40,8 +73,6 @@ int rs_engine_parse(const char *name, unsigned *mask)
 		*mask = RS_ENGINES_ALL;
 		return 0;
 	}
-	if (strcmp(name, "devkit") == 0)
-		name = "buildkit";
 	for (unsigned i = 0; i < RS_ENGINE_COUNT; i++) {
 		if (strcmp(name, engines[i].name) == 0) {
 			*mask = RS_ENGINE_BIT(i);
@@ -49,4 +80,12 @@ int rs_engine_parse(const char *name, unsigned *mask)
 		}
 	}
 	return -EINVAL;
+}
+
+char *rs_engine_client_value(enum rs_engine e, const char *run)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+	if (!ei || !ei->client_var || !ei->socket)
+		return NULL;
+	return rs_xasprintf("%s%s/%s", ei->client_url ? "unix://" : "", run, ei->socket);
 }

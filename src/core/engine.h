@@ -8,6 +8,7 @@ enum rs_engine {
 	RS_ENGINE_ISULAD,
 	RS_ENGINE_CONTAINERD,
 	RS_ENGINE_BUILDKIT,
+	RS_ENGINE_DEVKIT,
 	RS_ENGINE_PODMAN,
 	RS_ENGINE_KATA,
 	RS_ENGINE_OCI,
@@ -17,19 +18,36 @@ enum rs_engine {
 
 #define RS_ENGINE_BIT(e) (1u << (e))
 #define RS_ENGINES_ALL ((1u << RS_ENGINE_COUNT) - 1)
+/* the BuildKit family: a rule's verdict for BuildKit is DevKit's too */
+#define RS_ENGINES_BUILDKIT (RS_ENGINE_BIT(RS_ENGINE_BUILDKIT) | RS_ENGINE_BIT(RS_ENGINE_DEVKIT))
 /* engines that keep images on a snapshotter / graph driver */
-#define RS_ENGINES_STORAGE                                                     \
+#define RS_ENGINES_STORAGE                                                       \
 	(RS_ENGINE_BIT(RS_ENGINE_ISULAD) | RS_ENGINE_BIT(RS_ENGINE_CONTAINERD) | \
-	 RS_ENGINE_BIT(RS_ENGINE_BUILDKIT) | RS_ENGINE_BIT(RS_ENGINE_PODMAN))
+	 RS_ENGINES_BUILDKIT | RS_ENGINE_BIT(RS_ENGINE_PODMAN))
 
+/*
+ * Everything rootless-setup knows of an engine's layout, in one place:
+ * check, generate, install, uninstall and nsenter read it from here. Paths
+ * are relative: "home" is the user's home, "run" the user's runtime dir
+ * ($XDG_RUNTIME_DIR), "config" the config home (~/.config).
+ */
 struct rs_engine_info {
 	const char *name;
+	const char *title;           /* for people: "containerd", "BuildKit" */
 	const char *const *binaries; /* root-relative; any present selects it by default */
-	const char *data_dir;        /* below the user's home, or NULL */
+	const char *data_dir;        /* below home, or NULL */
+	const char *daemon;          /* the program the user unit runs, or NULL */
+	const char *config;          /* the daemon's configuration below config, or NULL */
+	const char *run_dir;         /* the daemon's state below run, or NULL */
+	const char *socket;          /* its API socket below run, or NULL */
+	const char *client_var;      /* the client variable naming the socket, or NULL */
+	bool client_url;             /* its value is unix://SOCKET (else the bare path) */
 };
 
 const struct rs_engine_info *rs_engine_info(enum rs_engine e);
-/* "isulad", "devkit" (alias of buildkit), "all"... Return: 0 with *mask set,
- * or -EINVAL. */
+/* "isulad", "devkit", "all"... Return: 0 with *mask set, or -EINVAL. */
 int rs_engine_parse(const char *name, unsigned *mask);
 const char *rs_engine_name(enum rs_engine e);
+/* The value of e's client variable for runtime dir run (caller frees), or
+ * NULL when e has none. */
+char *rs_engine_client_value(enum rs_engine e, const char *run);

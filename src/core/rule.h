@@ -76,6 +76,7 @@ struct rs_ctx {
 	bool systemd_init; /* run/systemd/system exists: systemd is PID 1 */
 	char *delegated;   /* controllers delegated to the user's manager, when known */
 	bool no_probe;     /* callers that need static facts only (oci rootless) */
+	bool podman_libpod_conf; /* podman.config found Podman < 2.0: libpod.conf */
 	struct rs_result *results; /* one per rule, in rs_rules order */
 };
 

@@ -4,19 +4,10 @@
 /*
  * `fix`: fixers for the rules check found failing or warning. Each fixer
  * plans its change, and applies it unless this is a dry run; every step is
- * an action (SPEC §5 actions/v1). Writes go through the safe-write module.
+ * an action (core/actions.h). Writes go through the safe-write module.
  */
-#include <jansson.h>
+#include "core/actions.h"
 #include "core/check.h"
-
-struct rs_action {
-	const char *rule;
-	char *kind;   /* write, exec, sysctl, note */
-	char *path;   /* file, or command line for exec */
-	char *detail; /* old -> new, what and why */
-	bool changed; /* would change (dry run) or changed */
-	bool failed;
-};
 
 struct rs_fix_opts {
 	struct rs_check_opts check;
@@ -27,8 +18,7 @@ struct rs_fix_opts {
 struct rs_fix_ctx {
 	const struct rs_fix_opts *o;
 	struct rs_ctx *ctx;
-	struct rs_action *a;
-	size_t n;
+	struct rs_actions acts; /* .dry_run is o->dry_run */
 };
 
 /* A rule's fixer, named by the rule's descriptor (.fixer). */
@@ -41,31 +31,23 @@ struct rs_fixer {
 	int (*run)(struct rs_fix_ctx *f, const struct rs_result *res);
 };
 
-struct rs_fix_report {
-	struct rs_report *check;
-	struct rs_action *a;
-	size_t n;
-	unsigned changed, failed;
-};
-
 /* Runs check (no probe), then the fixer of every selected rule that warns
  * or fails. Return: 0, or <0 as rs_check_run. */
-int rs_fix_run(const struct rs_fix_opts *o, struct rs_fix_report **out, struct rs_error **err);
-void rs_fix_report_free(struct rs_fix_report *r);
-json_t *rs_fix_report_json(const struct rs_fix_report *r);
+int rs_fix_run(const struct rs_fix_opts *o, struct rs_action_report **out, struct rs_error **err);
 
-/* For the fixers: one more action (printf-style detail). */
-struct rs_action *rs_fix_action(struct rs_fix_ctx *f, const char *rule, const char *kind,
-				const char *path, const char *fmt, ...) _printf_(5, 6);
+/* For the fixers: one more action on f's list (printf-style detail). */
+#define rs_fix_action(f, ...) rs_action_add(&(f)->acts, __VA_ARGS__)
 
 /* Writes rel (root:root, mode for a new file) through the safe-write
  * module, creating missing parent directories (0755), and records the
  * action. Return: 1 changed, 0 unchanged, <0 failed (recorded). */
 int rs_fix_write(struct rs_fix_ctx *f, const char *rule, const char *rel, const char *text,
 		 mode_t mode, const char *detail);
-/* Runs a root-owned helper (absolute path, clean environment) on a live
- * host, recorded as an exec action; planned only in a dry run. */
-int rs_fix_exec(struct rs_fix_ctx *f, const char *rule, char *const argv[]);
+/* Runs a root-owned helper on a live host: rs_action_exec on f's list. */
+static inline int rs_fix_exec(struct rs_fix_ctx *f, const char *rule, char *const argv[])
+{
+	return rs_action_exec(&f->acts, rule, argv);
+}
 /* Whether live kernel and system state may be changed here: a live host,
  * not inside a container; *why says why not. */
 bool rs_fix_live(struct rs_fix_ctx *f, const char **why);

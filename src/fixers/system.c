@@ -36,10 +36,10 @@ const struct rs_fixer rs_fixer_cgroup_delegation = {.order = 50, .run = fix_dele
 #define PROFILE_REL "etc/apparmor.d/rootless-setup"
 
 /* Engines run under the launcher create user namespaces of their own
- * (runc, crun, buildkitd); each gets a profile allowing that too. */
+ * (runc, crun, buildkitd, devkitd); each gets a profile allowing that too. */
 static const char *const engine_bins[] = {
 	"usr/bin/runc", "usr/sbin/runc", "usr/bin/crun", "usr/bin/containerd",
-	"usr/bin/buildkitd", "usr/bin/isulad", "usr/bin/podman", NULL,
+	"usr/bin/buildkitd", "usr/bin/devkitd", "usr/bin/isulad", "usr/bin/podman", NULL,
 };
 
 static void profile_add(char **text, const char *name, const char *path)

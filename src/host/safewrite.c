@@ -161,8 +161,9 @@ static void copy_label(const struct rs_host *h, int dfd, const char *name, bool 
 	char *con = NULL;
 	char path[64];
 
-	/* the live policy says nothing about a tree under --root */
-	if (!h->live || is_selinux_enabled() <= 0)
+	/* the live policy says nothing about a tree under --root; a caller's
+	 * own directory (rs_safe_write_at) keeps the policy's default */
+	if (!h || !h->live || is_selinux_enabled() <= 0)
 		return;
 	if (exists) {
 		int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
@@ -292,42 +293,57 @@ fail:
 	return r;
 }
 
-int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, size_t len,
-		  const struct rs_write_opts *o, struct rs_error **err)
+/* The write itself, in the directory dfd; shown names the file in messages.
+ * h: for the SELinux label, or NULL. */
+static int write_in(const struct rs_host *h, int dfd, const char *name, const char *shown,
+		    const void *data, size_t len, const struct rs_write_opts *o,
+		    struct rs_error **err)
 {
-	_cleanup_free_ char *name = NULL, *inhost = rs_xasprintf("/%s", rs_host_rel(rel));
 	struct target t = {0};
-	const char *step = "open the directory of";
-	int dfd = open_parent(h, rel, &name), r;
+	const char *step = "write";
+	int r;
 
-	if (dfd < 0)
-		return rs_error_set(err, -dfd, "cannot %s '/%s'", step, rs_host_rel(rel));
 	if (fstatat(dfd, name, &t.st, AT_SYMLINK_NOFOLLOW) == 0) {
 		t.exists = true;
 		r = plain_file(&t.st);
 		if (r == 0)
 			r = read_old(dfd, name, &t.st, o->max_old ? o->max_old : OLD_MAX, &t.old, &t.oldlen);
-		if (r < 0) {
-			close(dfd);
-			return rs_error_setx(err, -r, "refusing to write '/%s': %s", rs_host_rel(rel),
-					     refusal(r));
-		}
+		if (r < 0)
+			return rs_error_setx(err, -r, "refusing to write '%s': %s", shown, refusal(r));
 	} else if (errno != ENOENT) {
-		r = rs_error_set(err, errno, "cannot stat '/%s'", rs_host_rel(rel));
-		close(dfd);
-		return r;
+		return rs_error_set(err, errno, "cannot stat '%s'", shown);
 	}
 	if (t.exists && t.oldlen == len && memcmp(t.old, data, len) == 0)
 		r = 0; /* identical bytes: no write, no new mtime */
 	else if (o->dry_run)
 		r = 1;
 	else
-		r = write_new(h, dfd, name, &t, data, len, o, inhost, &step);
+		r = write_new(h, dfd, name, &t, data, len, o, shown, &step);
 	free(t.old);
-	close(dfd);
 	if (r < 0)
-		return rs_error_set(err, -r, "cannot %s '/%s'", step, rs_host_rel(rel));
+		return rs_error_set(err, -r, "cannot %s '%s'", step, shown);
 	return r;
+}
+
+int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, size_t len,
+		  const struct rs_write_opts *o, struct rs_error **err)
+{
+	_cleanup_free_ char *name = NULL, *inhost = rs_xasprintf("/%s", rs_host_rel(rel));
+	int dfd = open_parent(h, rel, &name);
+
+	if (dfd < 0)
+		return rs_error_set(err, -dfd, "cannot open the directory of '%s'", inhost);
+	int r = write_in(h, dfd, name, inhost, data, len, o, err);
+	close(dfd);
+	return r;
+}
+
+int rs_safe_write_at(int dirfd, const char *name, const char *shown, const void *data,
+		     size_t len, const struct rs_write_opts *o, struct rs_error **err)
+{
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return rs_error_setx(err, EINVAL, "refusing the name '%s'", shown);
+	return write_in(NULL, dirfd, name, shown, data, len, o, err);
 }
 
 int rs_safe_mkdirs(const struct rs_host *h, const char *rel, mode_t mode, uid_t uid, gid_t gid,

@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The one way rootless-setup writes a file (anchors-reliability §B.1):
+ * The one way rootless-setup writes a file:
  * the parent directory is reached without following symlinks out of the
  * root, the target must be absent or a plain regular file (no symlink,
  * FIFO, device, directory, setuid/setgid/sticky file, nor a hard link),
@@ -29,6 +29,12 @@ struct rs_write_opts {
  * with *err naming the file and the step. */
 int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, size_t len,
 		  const struct rs_write_opts *o, struct rs_error **err);
+/* The same write of the file name (one component) in the directory dirfd
+ * the caller opened (O_NOFOLLOW on its own walk), for state that is not
+ * below a host root: the launcher's child_pid. shown names the file in
+ * messages. Return: as rs_safe_write. */
+int rs_safe_write_at(int dirfd, const char *name, const char *shown, const void *data,
+		     size_t len, const struct rs_write_opts *o, struct rs_error **err);
 /* The current content of rel when it is a plain regular file, read the same
  * careful way (NULL with 0 when absent). Return: 0, or -errno. */
 int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **buf, size_t *len,

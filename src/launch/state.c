@@ -7,6 +7,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "host/safewrite.h"
 #include "launch/launch.h"
 #include "lib/xalloc.h"
 
@@ -64,29 +65,17 @@ static int mkdir_parents(const char *dir, mode_t mode)
 	return 0;
 }
 
-static int write_atomic(int dfd, const char *name, const char *text)
+/* Readers (nsenter) see the old file or the new one, never a partial one:
+ * the safe-write module's temporary file and rename, in the state dir held
+ * open since rs_state_open; a symlink, FIFO or hard link planted as
+ * child_pid is refused, never written through. */
+static int write_atomic(const struct rs_state *st, const char *name, const char *text,
+			struct rs_error **err)
 {
-	char tmp[64];
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
-	int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444);
-	if (fd < 0)
-		return -errno;
-	size_t n = strlen(text);
-	/* no fsync: the state lives as long as the launch, on a runtime tmpfs,
-	 * and rename alone makes it atomic for readers */
-	if (write(fd, text, n) != (ssize_t)n) {
-		int e = errno ? errno : EIO;
-		close(fd);
-		unlinkat(dfd, tmp, 0);
-		return -e;
-	}
-	close(fd);
-	if (renameat(dfd, tmp, dfd, name) < 0) {
-		int e = errno;
-		unlinkat(dfd, tmp, 0);
-		return -e;
-	}
-	return 0;
+	_cleanup_free_ char *shown = rs_xasprintf("%s/%s", st->dir, name);
+	struct rs_write_opts wo = {.mode = 0444, .uid = (uid_t)-1, .gid = (gid_t)-1};
+	int r = rs_safe_write_at(st->dir_fd, name, shown, text, strlen(text), &wo, err);
+	return r < 0 ? r : 0;
 }
 
 static void lock_owner(int dfd, char *buf, size_t n)
@@ -155,10 +144,10 @@ int rs_state_publish(struct rs_state *st, pid_t pid, struct rs_error **err)
 	int r;
 
 	snprintf(buf, sizeof(buf), "%llu\n", rs_proc_starttime(pid));
-	r = write_atomic(st->dir_fd, "child_start", buf);
+	r = write_atomic(st, "child_start", buf, err);
 	if (r == 0) {
 		snprintf(buf, sizeof(buf), "%d\n", (int)pid);
-		r = write_atomic(st->dir_fd, "child_pid", buf);
+		r = write_atomic(st, "child_pid", buf, err);
 	}
 	if (r < 0)
 		return rs_error_set(err, -r, "cannot write '%s/child_pid'", st->dir);

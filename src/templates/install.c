@@ -8,23 +8,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "fixers/fixer.h"
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
 #include "templates/install.h"
 #include "templates/record.h"
 
-int rs_inst_finish(struct rs_fix_ctx *f, struct rs_report *rep, struct rs_fix_report **out)
+int rs_inst_finish(struct rs_gen_ctx *f, struct rs_report *rep, struct rs_action_report **out)
 {
-	struct rs_fix_report *fr = rs_xcalloc(1, sizeof(*fr));
-	fr->check = rep;
-	fr->a = f->a;
-	fr->n = f->n;
-	for (size_t i = 0; i < f->n; i++) {
-		fr->changed += f->a[i].changed;
-		fr->failed += f->a[i].failed;
-	}
-	*out = fr;
+	*out = rs_action_report_new(rep, &f->acts);
 	return 0;
 }
 
@@ -107,7 +98,7 @@ static json_t *created_dirs(const struct rs_ctx *ctx, const struct rs_strv *dirs
 	return out;
 }
 
-static void write_files(struct rs_fix_ctx *f, const struct rs_install_opts *o, struct rs_gen *g,
+static void write_files(struct rs_gen_ctx *f, const struct rs_install_opts *o, struct rs_gen *g,
 			json_t *manifest, struct rs_strv *dirs)
 {
 	struct rs_ctx *ctx = f->ctx;
@@ -126,7 +117,7 @@ static void write_files(struct rs_fix_ctx *f, const struct rs_install_opts *o, s
 		mkdir(d, 0755);
 	}
 	if (o->output && rs_host_open(o->output, &out, NULL) < 0) {
-		rs_fix_action(f, "generate", "note", o->output, "cannot open the output "
+		rs_action_add(&f->acts, "generate", "note", o->output, "cannot open the output "
 			      "directory")->failed = true;
 		return;
 	}
@@ -134,7 +125,10 @@ static void write_files(struct rs_fix_ctx *f, const struct rs_install_opts *o, s
 		missing_dirs(ctx, g->f[i].path, dirs);
 	for (size_t i = 0; i < g->n; i++) {
 		const char *rel = o->output ? strrchr(g->f[i].path, '/') + 1 : g->f[i].path;
-		int r = rs_gen_write(f, out ? out : ctx->host, rel, &g->f[i], o->force, uid, gid);
+		/* the action names the file written: in DIR for --output */
+		_cleanup_free_ char *shown = o->output ? rs_xasprintf("%s/%s", o->output, rel)
+						       : rs_xstrdup(rel);
+		int r = rs_gen_write(f, out ? out : ctx->host, rel, shown, &g->f[i], o->force, uid, gid);
 		if (r >= 0 && manifest)
 			json_array_append_new(manifest, json_pack("{s:s, s:s%}", "path", g->f[i].path,
 								  "hash", rs_record_hash(g->f[i].text), 16));
@@ -142,7 +136,7 @@ static void write_files(struct rs_fix_ctx *f, const struct rs_install_opts *o, s
 	rs_host_free(out);
 }
 
-int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		    struct rs_error **err)
 {
 	struct rs_report *rep = NULL;
@@ -150,10 +144,9 @@ int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 	int r = rs_check_run(&o->check, &rep, err);
 	if (r < 0)
 		return r;
-	struct rs_fix_opts fo = {.dry_run = o->dry_run, .force = o->force};
-	struct rs_fix_ctx f = {.o = &fo, .ctx = &rep->ctx};
+	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
-		rs_fix_action(&f, "generate", "note", NULL, "nothing to generate for '%s'",
+		rs_action_add(&f.acts, "generate", "note", NULL, "nothing to generate for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
@@ -169,14 +162,14 @@ bool rs_inst_user_manager(const struct rs_ctx *ctx)
 	return ctx->host->live && rs_host_exists(ctx->host, sock) && geteuid() == ctx->user.uid;
 }
 
-static void start(struct rs_fix_ctx *f, const struct rs_install_opts *o, const struct rs_gen *g)
+static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct rs_gen *g)
 {
 	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service", rs_engine_name(o->engine));
 	if (!g->launch_cmd)
 		return;
 	if (o->no_start || !rs_inst_user_manager(f->ctx)) {
-		rs_fix_action(f, "install", "note", NULL, "start it with: %s", g->launch_cmd);
-		rs_fix_action(f, "install", "note", NULL, "%s: with a systemd user session, "
+		rs_action_add(&f->acts, "install", "note", NULL, "start it with: %s", g->launch_cmd);
+		rs_action_add(&f->acts, "install", "note", NULL, "%s: with a systemd user session, "
 			      "'systemctl --user enable --now %s'; to keep it without a login, "
 			      "'loginctl enable-linger %s'", o->no_start ? "not started (--no-start)"
 			      : "no systemd user manager reachable", unit, f->ctx->user.name);
@@ -184,13 +177,13 @@ static void start(struct rs_fix_ctx *f, const struct rs_install_opts *o, const s
 	}
 	char *const reload[] = {"/usr/bin/systemctl", "--user", "daemon-reload", NULL};
 	char *const now[] = {"/usr/bin/systemctl", "--user", "enable", "--now", unit, NULL};
-	if (rs_fix_exec(f, "install", reload) == 0)
-		rs_fix_exec(f, "install", now);
+	if (rs_action_exec(&f->acts, "install", reload) == 0)
+		rs_action_exec(&f->acts, "install", now);
 }
 
 /* What uninstall may remove: exactly these files while unchanged, and
  * these directories while empty. Takes files and dirs. */
-static void write_record(struct rs_fix_ctx *f, const struct rs_install_opts *o, json_t *files,
+static void write_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, json_t *files,
 			 json_t *dirs, const char *path)
 {
 	struct rs_ctx *ctx = f->ctx;
@@ -206,17 +199,17 @@ static void write_record(struct rs_fix_ctx *f, const struct rs_install_opts *o, 
 	 * (preflight.json), users/UID 0700 */
 	if (by_root && rs_safe_mkdirs(ctx->host, "var/lib/rootless-setup", 0755, 0, 0, o->dry_run,
 				      &e) < 0) {
-		rs_fix_action(f, "install", "note", path, "%s", e->msg)->failed = true;
+		rs_action_add(&f->acts, "install", "note", path, "%s", e->msg)->failed = true;
 		rs_error_free(e);
 	} else {
 		bool chown = geteuid() == 0 && !by_root;
-		rs_gen_write(f, ctx->host, path, &mf, true, chown ? ctx->user.uid : (uid_t)-1,
+		rs_gen_write(f, ctx->host, path, path, &mf, true, chown ? ctx->user.uid : (uid_t)-1,
 			     chown ? ctx->user.gid : (gid_t)-1);
 	}
 	free(mf.text);
 }
 
-int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		   struct rs_error **err)
 {
 	struct rs_report *rep = NULL;
@@ -224,19 +217,18 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 	int r = rs_check_run(&o->check, &rep, err);
 	if (r < 0)
 		return r;
-	struct rs_fix_opts fo = {.dry_run = o->dry_run, .force = o->force};
-	struct rs_fix_ctx f = {.o = &fo, .ctx = &rep->ctx};
+	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	if (rep->counts[RS_STATUS_FAIL] && !o->force) {
 		for (size_t i = 0; i < rs_rules_count; i++)
 			if (rep->ctx.results[i].selected && rep->ctx.results[i].f.status == RS_STATUS_FAIL)
-				rs_fix_action(&f, rep->ctx.results[i].rule->id, "note", NULL, "fails: %s",
+				rs_action_add(&f.acts, rep->ctx.results[i].rule->id, "note", NULL, "fails: %s",
 					      rep->ctx.results[i].f.message)->failed = true;
-		rs_fix_action(&f, "install", "note", NULL, "refusing to install past failing rules "
+		rs_action_add(&f.acts, "install", "note", NULL, "refusing to install past failing rules "
 			      "(--fix repairs what it can, --force goes on)")->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
-		rs_fix_action(&f, "install", "note", NULL, "nothing to install for '%s'",
+		rs_action_add(&f.acts, "install", "note", NULL, "nothing to install for '%s'",
 			      rs_engine_name(o->engine))->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
@@ -248,7 +240,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 	if (!rs_record_by_root(&rep->ctx))
 		missing_dirs(&rep->ctx, mpath, &rdirs);
 	write_files(&f, o, &g, files, &dirs);
-	if (!f.a || !f.a[f.n - 1].failed)
+	if (!rs_actions_last_failed(&f.acts))
 		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
 	else
 		json_decref(files);
@@ -257,7 +249,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
 	if (!o->dry_run)
 		start(&f, o, &g);
 	else if (g.launch_cmd)
-		rs_fix_action(&f, "install", "note", NULL, "would start: %s", g.launch_cmd);
+		rs_action_add(&f.acts, "install", "note", NULL, "would start: %s", g.launch_cmd);
 	rs_gen_clear(&g);
 	return rs_inst_finish(&f, rep, out);
 }

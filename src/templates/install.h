@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #pragma once
 
-#include "fixers/fixer.h"
+#include "core/actions.h"
 #include "templates/templates.h"
 
 struct rs_install_opts {
@@ -13,9 +13,9 @@ struct rs_install_opts {
 	bool default_runtime; /* kata: Podman's default runtime */
 };
 
-int rs_generate_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		    struct rs_error **err);
-int rs_install_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		   struct rs_error **err);
-int rs_uninstall_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		     struct rs_error **err);

@@ -10,7 +10,7 @@
  * in ~/.local/state/rootless-setup, and uninstall follows such a record
  * only with that user's credentials (docs/security.md).
  */
-#include "fixers/fixer.h"
+#include "templates/templates.h"
 
 #define RS_RECORD_ROOT_DIR "/var/lib/rootless-setup/users"
 
@@ -23,5 +23,5 @@ bool rs_record_by_root(const struct rs_ctx *ctx);
 const char *rs_record_hash(const char *text);
 
 /* Shared by the verbs of install.c and uninstall.c. */
-int rs_inst_finish(struct rs_fix_ctx *f, struct rs_report *rep, struct rs_fix_report **out);
+int rs_inst_finish(struct rs_gen_ctx *f, struct rs_report *rep, struct rs_action_report **out);
 bool rs_inst_user_manager(const struct rs_ctx *ctx);

@@ -7,6 +7,7 @@
 #include "checks/isulad.h"
 #include "host/access.h"
 #include "lib/xalloc.h"
+#include "templates/data.h"
 #include "templates/templates.h"
 
 /* A TOML basic string: quotes and backslashes escaped, no control bytes. */
@@ -27,9 +28,26 @@ static char *toml_str(const char *s)
 }
 
 struct paths {
+	const struct rs_engine_info *ei; /* the engine table's layout */
 	const char *home, *run;
-	char *config, *data, *state_dir;
+	char *config, *state_dir;
 };
+
+/* home/DATA_DIR, run/RUN_DIR, run/SOCKET, config/CONFIG of the engine */
+static char *data_path(const struct paths *p, const char *sub)
+{
+	return rs_xasprintf("%s/%s%s", p->home, p->ei->data_dir, sub);
+}
+
+static char *run_path(const struct paths *p, const char *rel)
+{
+	return rs_xasprintf("%s/%s", p->run, rel);
+}
+
+static char *config_path(const struct paths *p)
+{
+	return rs_xasprintf("%s/%s", p->config, p->ei->config);
+}
 
 static void add(struct rs_gen *g, char *path, char *text, bool json, bool unit)
 {
@@ -85,29 +103,20 @@ static char *join_with(char *const *argv, char *(*quote)(const char *))
 	return s;
 }
 
+/* Docker's and nerdctl's units, less what a launcher in C makes moot */
 static char *unit_text(const char *engine, const char *exec)
 {
-	/* Docker's and nerdctl's units, less what a launcher in C makes moot */
-	return rs_xasprintf(
-		"# rootless-setup generate --engine %s\n"
-		"[Unit]\n"
-		"Description=%s, rootless (rootless-setup)\n"
-		"Documentation=man:rootless-setup(8)\n\n"
-		"[Service]\n"
-		"Environment=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"
-		"ExecStart=%s\n"
-		"Delegate=yes\n"
-		"KillMode=mixed\n"
-		"Restart=always\n"
-		"RestartSec=2\n"
-		"StartLimitBurst=3\n"
-		"TimeoutSec=0\n"
-		"LimitNOFILE=infinity\n"
-		"LimitNPROC=infinity\n"
-		"TasksMax=infinity\n\n"
-		"[Install]\n"
-		"WantedBy=default.target\n",
-		engine, engine, exec);
+	const char *const vars[] = {"ENGINE", engine, "EXEC_START", exec, NULL};
+	return rs_template_fill("user.service", vars);
+}
+
+/* A JSON string, for a value in a JSON template. */
+static char *json_str(const char *s)
+{
+	json_t *j = json_string(s);
+	char *out = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	return out ? out : rs_xstrdup("\"\"");
 }
 
 static const char *snapshotter(const struct rs_report *rep)
@@ -143,23 +152,18 @@ static char *launch_cmd(const char *self, const struct paths *p, const char *con
 static void render_containerd(const struct rs_report *rep, const struct paths *p, const char *self,
 			      struct rs_gen *g)
 {
-	_cleanup_free_ char *root = rs_xasprintf("%s/.local/share/containerd", p->home);
-	_cleanup_free_ char *state = rs_xasprintf("%s/containerd", p->run);
-	_cleanup_free_ char *sock = rs_xasprintf("%s/containerd/containerd.sock", p->run);
+	_cleanup_free_ char *root = data_path(p, "");
+	_cleanup_free_ char *state = run_path(p, p->ei->run_dir);
+	_cleanup_free_ char *sock = run_path(p, p->ei->socket);
 	_cleanup_free_ char *qr = toml_str(root), *qs = toml_str(state), *qa = toml_str(sock);
-	char *cfg = rs_xasprintf("%s/containerd/config.toml", p->config);
+	char *cfg = config_path(p);
 	/* containerd 1.6 has no built-in fuse-overlayfs: native then */
 	const char *snap = strcmp(snapshotter(rep), "overlayfs") ? "native" : "overlayfs";
-	add(g, cfg, rs_xasprintf("# rootless-setup generate --engine containerd (seed 002)\n"
-				 "version = 2\nroot = %s\nstate = %s\n"
-				 "# the CRI plugin needs root-only paths; kubelet users enable it\n"
-				 "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n\n"
-				 "[grpc]\n  address = %s\n",
-				 qr, qs, qa),
-	    false, false);
+	const char *const vars[] = {"ENGINE", p->ei->name, "ROOT", qr, "STATE", qs, "ADDRESS", qa, NULL};
+	add(g, cfg, rs_template_fill("containerd-config.toml", vars), false, false);
 	_cleanup_free_ char *sh = rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
-					       "rm -f /run/containerd; exec containerd -c %s",
-					       snap, cfg);
+					       "rm -f /run/containerd; exec %s -c %s",
+					       snap, p->ei->daemon, cfg);
 	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
 					       "--copy-up=/etc", "--copy-up=/run", NULL};
 	static const char *const host_opts[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
@@ -169,22 +173,27 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 
 static char *isulad_json(const struct rs_report *rep, const struct paths *p)
 {
-	_cleanup_free_ char *graph = rs_xasprintf("%s/.local/share/isulad", p->home);
-	_cleanup_free_ char *state = rs_xasprintf("%s/isulad", p->run);
-	_cleanup_free_ char *pid = rs_xasprintf("%s/isulad/isulad.pid", p->run);
-	_cleanup_free_ char *logs = rs_xasprintf("%s/.local/share/isulad/logs", p->home);
+	_cleanup_free_ char *graph = data_path(p, "");
+	_cleanup_free_ char *state = run_path(p, p->ei->run_dir);
+	_cleanup_free_ char *pid = rs_xasprintf("%s/%s/isulad.pid", p->run, p->ei->run_dir);
+	_cleanup_free_ char *logs = data_path(p, "/logs");
+	_cleanup_free_ char *qg = json_str(graph), *qs = json_str(state), *qp = json_str(pid);
+	_cleanup_free_ char *ql = json_str(logs);
 	bool overlay = strcmp(snapshotter(rep), "overlayfs") == 0;
 	/* only keys of iSulad's own daemon.json (src/contrib/config/daemon.json) */
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:s, s:s, s:o}",
-			      "graph", graph, "state", state, "pidfile", pid,
-			      "default-runtime", "lcr", "log-level", "ERROR", "log-opts",
-			      "log-file-mode", "0600", "log-path", logs, "max-file", "1", "max-size",
-			      "30KB", "log-driver", "file", "storage-driver",
-			      overlay ? "overlay2" : "vfs", "storage-opts",
-			      overlay ? json_pack("[s]", "overlay2.override_kernel_check=true")
-				      : json_array());
-	char *text = json_dumps(j, JSON_INDENT(4));
+	const char *const vars[] = {
+		"GRAPH", qg, "STATE", qs, "PIDFILE", qp, "LOG_PATH", ql,
+		"STORAGE_DRIVER", overlay ? "\"overlay2\"" : "\"vfs\"",
+		"STORAGE_OPTS", overlay ? "[\"overlay2.override_kernel_check=true\"]" : "[]", NULL,
+	};
+	_cleanup_free_ char *filled = rs_template_fill("isulad-daemon.json", vars);
+	/* the merge with the user's file works on the parsed document; the
+	 * written text is jansson's, as a merged file's is */
+	json_t *j = json_loads(filled, JSON_REJECT_DUPLICATES, NULL);
+	char *text = j ? json_dumps(j, JSON_INDENT(4)) : NULL;
 	json_decref(j);
+	if (!text)
+		abort(); /* the template is not JSON: a bug the goldens catch */
 	char *out = rs_xasprintf("%s\n", text);
 	free(text);
 	return out;
@@ -218,12 +227,13 @@ static void isulad_copies(const struct rs_report *rep, const struct paths *p, st
 static void render_isulad(const struct rs_report *rep, const struct paths *p, const char *self,
 			  struct rs_gen *g)
 {
-	char *cfg = rs_xasprintf("%s/isulad/daemon.json", p->config);
+	char *cfg = config_path(p);
 	add(g, cfg, isulad_json(rep, p), true, false);
-	/* seed 000's RootlessKit line, and the per-user daemon.json shown as the
-	 * system one inside the namespace: the host's file is never edited */
+	/* the RootlessKit line of iSulad's rootless guide, and the per-user
+	 * daemon.json shown as the system one inside the namespace: the host's
+	 * file is never edited */
 	_cleanup_free_ char *ovl = rs_xasprintf("--overlay-file=%s:/etc/isulad/daemon.json", cfg);
-	_cleanup_free_ char *host = rs_xasprintf("unix://%s/isulad/isulad.sock", p->run);
+	_cleanup_free_ char *host = rs_engine_client_value(RS_ENGINE_ISULAD, p->run);
 	struct rs_strv copies = {0};
 	const char *opts[24] = {"--cgroupns", "--copy-up=/run", "--copy-up=/usr/local",
 				"--copy-up=/etc", ovl};
@@ -232,55 +242,52 @@ static void render_isulad(const struct rs_report *rep, const struct paths *p, co
 	for (size_t i = 0; i < copies.n && n < ARRAY_SIZE(opts) - 1; i++)
 		opts[n++] = copies.v[i];
 	opts[n] = NULL;
-	char *const cmd[] = {"isulad", "-H", host, NULL};
+	char *const cmd[] = {(char *)p->ei->daemon, "-H", host, NULL};
 	g->launch_cmd = launch_cmd(self, p, opts, cmd, &g->unit_exec);
 	rs_strv_free(&copies);
 }
 
-static void render_buildkit(const struct rs_report *rep, const struct paths *p, const char *self,
-			    struct rs_gen *g)
+/* BuildKit, and DevKit with its own names (the engine table) */
+static void render_buildkit(const struct rs_report *rep, enum rs_engine e, const struct paths *p,
+			    const char *self, struct rs_gen *g)
 {
-	_cleanup_free_ char *root = rs_xasprintf("%s/.local/share/buildkit", p->home);
-	_cleanup_free_ char *addr = rs_xasprintf("unix://%s/buildkit/buildkitd.sock", p->run);
+	_cleanup_free_ char *root = data_path(p, "");
+	_cleanup_free_ char *addr = rs_engine_client_value(e, p->run);
 	_cleanup_free_ char *qr = toml_str(root), *qa = toml_str(addr), *qs = toml_str(snapshotter(rep));
 	const struct rs_result *env = rs_ctx_result(&rep->ctx, "env.container");
 	bool in_container = env && env->f.status == RS_STATUS_WARN;
-	char *cfg = rs_xasprintf("%s/buildkit/buildkitd.toml", p->config);
-	add(g, cfg, rs_xasprintf("# rootless-setup generate --engine buildkit (seed 001)\n"
-				 "root = %s\n\n[grpc]\n  address = [%s]\n\n[worker.oci]\n"
-				 "  enabled = true\n  rootless = true\n  snapshotter = %s\n%s\n"
-				 "[worker.containerd]\n  enabled = false\n",
-				 qr, qa, qs, in_container ? "  noProcessSandbox = true\n" : ""),
-	    false, false);
+	char *cfg = config_path(p);
+	const char *const vars[] = {"ENGINE", p->ei->name, "ROOT", qr, "ADDRESS", qa,
+				    "SNAPSHOTTER", qs, "IN_CONTAINER",
+				    in_container ? "  noProcessSandbox = true\n" : "", NULL};
+	add(g, cfg, rs_template_fill("buildkitd.toml", vars), false, false);
 	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
 					       "--copy-up=/etc", NULL};
 	static const char *const host_opts[] = {"--copy-up=/etc", NULL};
-	char *const cmd[] = {"buildkitd", "--config", cfg, NULL};
+	char *const cmd[] = {(char *)p->ei->daemon, "--config", cfg, NULL};
 	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
 }
 
 static void render_podman(const struct rs_report *rep, const struct paths *p, bool kata,
 			  bool def, struct rs_gen *g)
 {
-	_cleanup_free_ char *tmp = rs_xasprintf("%s/libpod/tmp", p->run);
+	_cleanup_free_ char *tmp = rs_xasprintf("%s/%s/tmp", p->run, p->ei->run_dir);
 	_cleanup_free_ char *qt = toml_str(tmp);
-	const struct rs_result *pc = rs_ctx_result(&rep->ctx, "podman.config");
-	/* Podman before 2.0 reads libpod.conf (seed 004) */
-	bool legacy = pc && strstr(pc->f.message, "libpod.conf");
+	/* Podman before 2.0 reads libpod.conf: the podman.config rule's finding */
+	bool legacy = rep->ctx.podman_libpod_conf;
 	const char *kata_rt = "[\"/usr/bin/kata-runtime\", \"/usr/local/bin/kata-runtime\", "
 			      "\"/opt/kata/bin/kata-runtime\"]";
-	if (legacy)
-		add(g, rs_xasprintf("%s/containers/libpod.conf", p->config),
-		    rs_xasprintf("# rootless-setup generate (Podman < 2.0, seed 004)\ntmp_dir = %s\n%s%s",
-				 qt, kata ? "\n[runtimes]\nkata = " : "", kata ? kata_rt : ""),
-		    false, false);
-	else
-		add(g, rs_xasprintf("%s/containers/containers.conf", p->config),
-		    rs_xasprintf("# rootless-setup generate --engine %s\n[engine]\ntmp_dir = %s\n%s%s%s%s",
-				 kata ? "kata" : "podman", qt, kata && def ? "runtime = \"kata\"\n" : "",
-				 kata ? "\n[engine.runtimes]\nkata = " : "", kata ? kata_rt : "",
-				 kata ? "\n" : ""),
-		    false, false);
+	const char *const vars[] = {"ENGINE", p->ei->name, "TMP_DIR", qt, "KATA_RUNTIME", kata_rt, NULL};
+	const char *parts[4] = {legacy ? "libpod.conf" : "containers.conf"};
+	size_t n = 1;
+
+	if (kata && def && !legacy)
+		parts[n++] = "containers-kata-default.conf";
+	if (kata)
+		parts[n++] = legacy ? "libpod-kata.conf" : "containers-kata.conf";
+	parts[n] = NULL;
+	add(g, rs_xasprintf("%s/containers/%s", p->config, parts[0]), rs_template_join(parts, vars),
+	    false, false);
 }
 
 int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self,
@@ -289,7 +296,7 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 	const struct rs_ctx *ctx = &rep->ctx;
 	const char *home = strcmp(ctx->user.home, "/") ? ctx->user.home : "";
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
-	struct paths p = {.home = home, .run = run};
+	struct paths p = {.ei = rs_engine_info(e), .home = home, .run = run};
 
 	memset(out, 0, sizeof(*out));
 	p.config = ctx->user_is_caller && ctx->xdg_config_home && ctx->xdg_config_home[0] == '/'
@@ -303,7 +310,8 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 		render_isulad(rep, &p, self, out);
 		break;
 	case RS_ENGINE_BUILDKIT:
-		render_buildkit(rep, &p, self, out);
+	case RS_ENGINE_DEVKIT:
+		render_buildkit(rep, e, &p, self, out);
 		break;
 	case RS_ENGINE_PODMAN:
 	case RS_ENGINE_KATA:
@@ -358,7 +366,7 @@ char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts)
 		}
 	}
 	/* keys we need are added; the user's values and unknown keys stay, in
-	 * their order (anchors-reliability §B.2) */
+	 * their order */
 	json_object_update_missing(o, n);
 	char *text = json_dumps(o, JSON_INDENT(4));
 	char *out = rs_xasprintf("%s\n", text);

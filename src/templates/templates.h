@@ -2,16 +2,24 @@
 #pragma once
 
 /*
- * Engine configuration from the check's decisions and the user's XDG paths
- * (SPEC §7): containerd config.toml, iSulad daemon.json (jansson), BuildKit
- * buildkitd.toml, Podman containers.conf, and a systemd user unit that
- * starts the daemon through `rootless-setup launch`.
+ * Engine configuration from the check's decisions, the engine table's
+ * layout and the user's XDG paths: containerd config.toml, iSulad
+ * daemon.json, BuildKit buildkitd.toml (DevKit devkitd.toml), Podman
+ * containers.conf or libpod.conf, and a systemd user unit that starts the
+ * daemon through `rootless-setup launch`. The files' text is template data
+ * (templates/data.h); which templates and values, this module decides.
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include "core/actions.h"
 #include "core/check.h"
 
-struct rs_fix_ctx;
+/* What generate, install and uninstall act on: the check's context, and the
+ * actions they record (acts.dry_run: plan only). */
+struct rs_gen_ctx {
+	struct rs_ctx *ctx;
+	struct rs_actions acts;
+};
 
 struct rs_gen_file {
 	char *path;    /* in-host absolute path, e.g. /home/alice/.config/... */
@@ -42,7 +50,8 @@ char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts);
 
 /* Writes one generated file at rel below h (owned uid:gid, parents 0700):
  * an existing JSON file is merged, any other existing file that differs is
- * left alone unless force. Records the action. Return: 1, 0, or <0. */
-int rs_gen_write(struct rs_fix_ctx *f, const struct rs_host *h, const char *rel,
-		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid);
+ * left alone unless force. Records the action on shown, the path as it was
+ * written (generate --output DIR: DIR/NAME). Return: 1, 0, or <0. */
+int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
+		 const char *shown, const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid);
 uint64_t rs_gen_hash(const char *s);

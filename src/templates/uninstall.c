@@ -238,31 +238,31 @@ static int read_record_fn(void *arg, char **data, size_t *dlen, char *msg, size_
 
 /* Runs op on path as the user, recording the outcome. what: the action's
  * detail on success; quiet: say nothing when it is absent or kept empty. */
-static int as_user(struct rs_fix_ctx *f, const struct tree *tr, struct user_op *op,
+static int as_user(struct rs_gen_ctx *f, const struct tree *tr, struct user_op *op,
 		   const char *path, const char *what)
 {
 	char msg[512];
 	op->t = &tr->t;
-	op->dry_run = f->o->dry_run;
+	op->dry_run = f->acts.dry_run;
 	if (rs_user_tree_locate(&tr->t, path, &op->base, &op->rel) < 0) {
 		/* lexical: says nothing about whether path exists */
-		rs_fix_action(f, "uninstall", "note", path, OUTSIDE)->failed = true;
+		rs_action_add(&f->acts, "uninstall", "note", path, OUTSIDE)->failed = true;
 		return -EXDEV;
 	}
 	int r = rs_as_user(&f->ctx->user, user_op_fn, op, msg, sizeof(msg),
 			   op->kind == OP_PURGE ? PURGE_TIMEOUT_MS : FILE_TIMEOUT_MS);
 	if (r > 0) {
-		rs_fix_action(f, "uninstall", "remove", path, "%s", what)->changed = true;
+		rs_action_add(&f->acts, "uninstall", "remove", path, "%s", what)->changed = true;
 	} else if (r == -ESTALE) {
-		rs_fix_action(f, "uninstall", "note", path, "%s", msg);
+		rs_action_add(&f->acts, "uninstall", "note", path, "%s", msg);
 	} else if (r < 0) {
-		rs_fix_action(f, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))->failed =
+		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))->failed =
 			true;
 	}
 	return r;
 }
 
-static void remove_recorded(struct rs_fix_ctx *f, const struct tree *tr, json_t *files)
+static void remove_recorded(struct rs_gen_ctx *f, const struct tree *tr, json_t *files)
 {
 	size_t i;
 	json_t *x;
@@ -274,14 +274,14 @@ static void remove_recorded(struct rs_fix_ctx *f, const struct tree *tr, json_t 
 		if (!path)
 			continue;
 		if (!op.hash) { /* no hash, no proof it is ours */
-			rs_fix_action(f, "uninstall", "note", path, "no hash recorded: kept");
+			rs_action_add(&f->acts, "uninstall", "note", path, "no hash recorded: kept");
 			continue;
 		}
 		as_user(f, tr, &op, path, "installed by rootless-setup");
 	}
 }
 
-static void remove_dirs(struct rs_fix_ctx *f, const struct tree *tr, json_t *dirs)
+static void remove_dirs(struct rs_gen_ctx *f, const struct tree *tr, json_t *dirs)
 {
 	size_t i;
 	json_t *x;
@@ -289,23 +289,23 @@ static void remove_dirs(struct rs_fix_ctx *f, const struct tree *tr, json_t *dir
 	json_array_foreach(dirs, i, x) {
 		struct user_op op = {.kind = OP_DIR};
 		if (json_is_string(x))
-			as_user(f, tr, &op, json_string_value(x), f->o->dry_run
+			as_user(f, tr, &op, json_string_value(x), f->acts.dry_run
 				? "created by install, removed if empty" : "created by install, empty");
 	}
 }
 
-static void purge(struct rs_fix_ctx *f, const struct rs_install_opts *o, const struct tree *tr)
+static void purge(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct tree *tr)
 {
 	if (!o->purge)
 		return;
 	_cleanup_free_ char *data = rs_ctx_data_dir(f->ctx, o->engine);
 	struct user_op op = {.kind = OP_PURGE};
 	if (as_user(f, tr, &op, data, "the engine's data") == 0)
-		rs_fix_action(f, "uninstall", "note", data, "no data to remove");
+		rs_action_add(&f->acts, "uninstall", "note", data, "no data to remove");
 }
 
 /* The record root keeps for the user, when there is one (root only). */
-static json_t *root_record(struct rs_fix_ctx *f, const char *path)
+static json_t *root_record(struct rs_gen_ctx *f, const char *path)
 {
 	_cleanup_free_ char *text = NULL;
 	struct rs_error *e = NULL;
@@ -314,13 +314,13 @@ static json_t *root_record(struct rs_fix_ctx *f, const char *path)
 	if (geteuid() != 0 || f->ctx->user.uid == 0)
 		return NULL;
 	if (rs_safe_read(f->ctx->host, path, RECORD_MAX, &text, &len, &e) < 0) {
-		rs_fix_action(f, "uninstall", "note", path, "%s", e->msg)->failed = true;
+		rs_action_add(&f->acts, "uninstall", "note", path, "%s", e->msg)->failed = true;
 		rs_error_free(e);
 		return NULL;
 	}
 	json_t *m = text ? json_loads(text, 0, NULL) : NULL;
 	if (text && !json_is_object(m)) {
-		rs_fix_action(f, "uninstall", "note", path, "not a rootless-setup record: "
+		rs_action_add(&f->acts, "uninstall", "note", path, "not a rootless-setup record: "
 			      "left alone")->failed = true;
 		json_decref(m);
 		return NULL;
@@ -329,7 +329,7 @@ static json_t *root_record(struct rs_fix_ctx *f, const char *path)
 }
 
 /* The record the user keeps, read with the user's credentials. */
-static json_t *user_record(struct rs_fix_ctx *f, const struct tree *tr, const char *path)
+static json_t *user_record(struct rs_gen_ctx *f, const struct tree *tr, const char *path)
 {
 	_cleanup_free_ char *text = NULL;
 	struct user_op op = {.t = &tr->t, .kind = OP_READ};
@@ -341,11 +341,11 @@ static json_t *user_record(struct rs_fix_ctx *f, const struct tree *tr, const ch
 	int r = rs_as_user_data(&f->ctx->user, read_record_fn, &op, RECORD_MAX, &text, &len, msg,
 				sizeof(msg), FILE_TIMEOUT_MS);
 	if (r < 0)
-		rs_fix_action(f, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))->failed =
+		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))->failed =
 			true;
 	json_t *m = r > 0 && text ? json_loads(text, 0, NULL) : NULL;
 	if (r > 0 && !json_is_object(m)) {
-		rs_fix_action(f, "uninstall", "note", path, "not a rootless-setup record: "
+		rs_action_add(&f->acts, "uninstall", "note", path, "not a rootless-setup record: "
 			      "left alone")->failed = true;
 		json_decref(m);
 		return NULL;
@@ -353,10 +353,10 @@ static json_t *user_record(struct rs_fix_ctx *f, const struct tree *tr, const ch
 	return m;
 }
 
-static void remove_root_record(struct rs_fix_ctx *f, const char *path)
+static void remove_root_record(struct rs_gen_ctx *f, const char *path)
 {
-	int r = rs_safe_unlink(f->ctx->host, path, f->o->dry_run);
-	struct rs_action *a = rs_fix_action(f, "uninstall", "remove", path, "the install record");
+	int r = rs_safe_unlink(f->ctx->host, path, f->acts.dry_run);
+	struct rs_action *a = rs_action_add(&f->acts, "uninstall", "remove", path, "the install record");
 	a->changed = r > 0;
 	a->failed = r < 0;
 	/* users/UID: root's own directory, removed when it holds nothing more */
@@ -365,41 +365,41 @@ static void remove_root_record(struct rs_fix_ctx *f, const char *path)
 	char *uid = strrchr(dir, '/');
 	*uid++ = '\0';
 	int dfd = rs_host_openat(f->ctx->host, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, NULL);
-	if (dfd >= 0 && !f->o->dry_run)
+	if (dfd >= 0 && !f->acts.dry_run)
 		unlinkat(dfd, uid, AT_REMOVEDIR);
 	if (dfd >= 0)
 		close(dfd);
 }
 
-static void stop_note(struct rs_fix_ctx *f, const struct rs_install_opts *o)
+static void stop_note(struct rs_gen_ctx *f, const struct rs_install_opts *o)
 {
 	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service", rs_engine_name(o->engine));
 	if (rs_inst_user_manager(f->ctx)) {
 		char *const stop[] = {"/usr/bin/systemctl", "--user", "disable", "--now", unit, NULL};
-		rs_fix_exec(f, "uninstall", stop);
+		rs_action_exec(&f->acts, "uninstall", stop);
 	} else {
-		rs_fix_action(f, "uninstall", "note", NULL, "stop a running launch of it first "
+		rs_action_add(&f->acts, "uninstall", "note", NULL, "stop a running launch of it first "
 			      "(TERM to its 'rootless-setup launch')");
 	}
 }
 
-static void no_record(struct rs_fix_ctx *f, const struct rs_install_opts *o, const char *upath,
+static void no_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, const char *upath,
 		      const char *rpath)
 {
 	_cleanup_free_ char *rdir = rs_xstrdup(rs_host_rel(rpath));
 	struct stat st;
 
-	rs_fix_action(f, "uninstall", "note", upath, "no install of '%s' recorded: no file to "
+	rs_action_add(&f->acts, "uninstall", "note", upath, "no install of '%s' recorded: no file to "
 		      "remove", rs_engine_name(o->engine));
 	/* the user cannot read root's record: say where it would be */
 	*strrchr(rdir, '/') = '\0';
 	int x = geteuid() ? rs_host_stat(f->ctx->host, rdir, &st, true) : -ENOENT;
 	if (x == 0 || x == -EACCES)
-		rs_fix_action(f, "uninstall", "note", rpath, "root may have installed it for you: "
+		rs_action_add(&f->acts, "uninstall", "note", rpath, "root may have installed it for you: "
 			      "run uninstall as root");
 }
 
-int rs_uninstall_run(const struct rs_install_opts *o, struct rs_fix_report **out,
+int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		     struct rs_error **err)
 {
 	struct rs_report *rep = NULL;
@@ -408,8 +408,7 @@ int rs_uninstall_run(const struct rs_install_opts *o, struct rs_fix_report **out
 	int r = rs_check_run(&co, &rep, err);
 	if (r < 0)
 		return r;
-	struct rs_fix_opts fo = {.dry_run = o->dry_run, .force = o->force};
-	struct rs_fix_ctx f = {.o = &fo, .ctx = &rep->ctx};
+	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	struct tree tr;
 	tree_init(&tr, &rep->ctx);
 	_cleanup_free_ char *rpath = rs_record_root_path(&rep->ctx, o->engine);

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "fixers/fixer.h"
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
 #include "templates/templates.h"
@@ -18,8 +17,8 @@ uint64_t rs_gen_hash(const char *s)
 	return h;
 }
 
-int rs_gen_write(struct rs_fix_ctx *f, const struct rs_host *h, const char *rel,
-		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid)
+int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
+		 const char *shown, const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid)
 {
 	_cleanup_free_ char *old = NULL, *merged = NULL, *conflicts = NULL, *dir = rs_xstrdup(rel);
 	struct rs_error *e = NULL;
@@ -29,7 +28,7 @@ int rs_gen_write(struct rs_fix_ctx *f, const struct rs_host *h, const char *rel,
 	struct rs_action *a;
 
 	if (rs_safe_read(h, rel, 16u << 20, &old, &len, &e) < 0) {
-		a = rs_fix_action(f, "generate", "note", gf->path, "%s", e->msg);
+		a = rs_action_add(&f->acts, "generate", "note", shown, "%s", e->msg);
 		a->failed = true;
 		rs_error_free(e);
 		return -EINVAL;
@@ -37,37 +36,35 @@ int rs_gen_write(struct rs_fix_ctx *f, const struct rs_host *h, const char *rel,
 	if (old && strcmp(old, text) && gf->json && !force) {
 		merged = rs_gen_merge_json(old, text, &conflicts);
 		if (!merged) {
-			rs_fix_action(f, "generate", "note", gf->path, "not a JSON object: left alone "
+			rs_action_add(&f->acts, "generate", "note", shown, "not a JSON object: left alone "
 				      "(--force replaces it)")->failed = true;
 			return -EINVAL;
 		}
 		if (*conflicts)
-			rs_fix_action(f, "generate", "note", gf->path, "your values kept for: %s "
+			rs_action_add(&f->acts, "generate", "note", shown, "your values kept for: %s "
 				      "(--force writes ours)", conflicts);
 		text = merged;
 	} else if (old && strcmp(old, text) && !force) {
-		rs_fix_action(f, "generate", "note", gf->path, "exists and differs: left alone "
+		rs_action_add(&f->acts, "generate", "note", shown, "exists and differs: left alone "
 			      "(--force replaces it)")->failed = true;
 		return -EEXIST;
 	}
 	int r = 0;
 	if (slash) {
 		*slash = '\0';
-		r = rs_safe_mkdirs(h, dir, 0700, uid, gid, f->o->dry_run, &e);
+		r = rs_safe_mkdirs(h, dir, 0700, uid, gid, f->acts.dry_run, &e);
 	}
-	struct rs_write_opts wo = {.mode = 0644, .uid = uid, .gid = gid, .dry_run = f->o->dry_run};
-	if (r >= 0 && !(r == 1 && f->o->dry_run))
+	struct rs_write_opts wo = {.mode = 0644, .uid = uid, .gid = gid, .dry_run = f->acts.dry_run};
+	if (r >= 0 && !(r == 1 && f->acts.dry_run))
 		r = rs_safe_write(h, rel, text, strlen(text), &wo, &e);
-	a = rs_fix_action(f, "generate", "write", gf->path, "%s", old ? "updated" : "created");
+	a = rs_action_add(&f->acts, "generate", "write", shown, "%s", old ? "updated" : "created");
 	a->changed = r > 0;
 	if (r == 0) {
-		free(a->detail);
-		a->detail = rs_xstrdup("up to date");
+		rs_action_detail(a, "up to date");
 	}
 	if (r < 0) {
 		a->failed = true;
-		free(a->detail);
-		a->detail = rs_xstrdup(e ? e->msg : strerror(-r));
+		rs_action_detail(a, "%s", e ? e->msg : strerror(-r));
 	}
 	rs_error_free(e);
 	return r;

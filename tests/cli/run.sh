@@ -239,7 +239,7 @@ check "an empty --root: exit 0, 1 or 3 (got $rc), and a report unless 3" empty_o
 
 # ---- healthy Debian 12 ----------------------------------------------------
 expect debian12-healthy all userns.probe=skip
-check "debian12 [all]: the engines are every engine" [ "$(field '.engines | sort | join(",")')" = buildkit,containerd,isulad,kata,oci,podman ]
+check "debian12 [all]: the engines are every engine" [ "$(field '.engines | sort | join(",")')" = buildkit,containerd,devkit,isulad,kata,oci,podman ]
 check "debian12 [all]: version is --version's" contains "$version" "$(field .version)"
 for e in containerd isulad buildkit podman oci; do
 	expect debian12-healthy $e rc=0 userns.probe=skip kernel.version=pass userns.max=pass subid.ranges=pass \
@@ -256,7 +256,7 @@ check "debian12: each result names its engines" [ "$(field '[.results[] | select
 check "debian12: hint and fixer are null on passing rules" [ "$(field '[.results[] | select(.status == "pass" and (.hint != null or .fixer != null))] | length')" = 0 ]
 expect debian12-healthy "" userns.probe=skip
 check "debian12: default engines include containerd (its daemon is installed)" grep -qw containerd <<< "${F[engines]-}"
-check "debian12: default engines leave out what is not installed (${F[engines]-})" not grep -qwE "isulad|kata|podman|buildkit" <<< "${F[engines]-}"
+check "debian12: default engines leave out what is not installed (${F[engines]-})" not grep -qwE "isulad|kata|podman|buildkit|devkit" <<< "${F[engines]-}"
 "$RS_BIN" check --root "$D" --engine containerd --user alice --format json < /dev/null > "$T/after.json" 2> /dev/null
 chk debian12-healthy containerd
 check "global options after the command give the same report" [ "$(jq -S . "$T/after.json")" = "$(jq -S . "$J")" ]

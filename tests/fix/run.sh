@@ -8,6 +8,8 @@ set -u
 . "$(dirname "$0")/../lib/tap.sh"
 T=$(mktemp -d /tmp/rs-fix.XXXXXX)
 REF="$(cd "$(dirname "$0")/../fixtures/ref" && pwd)"
+# data/: the installed reference copies of what fix writes (compared below)
+DATA="$(cd "$(dirname "$0")/../../data" && pwd)"
 trap 'rm -rf "$T"' EXIT
 
 mkroot() { # DIR ID VERSION
@@ -179,6 +181,8 @@ if [ "$(id -u)" = 0 ]; then
 	gid=$(awk -F: '$1 == "kvm" {print $3}' "$R/etc/group")
 	check "kvm: /dev/kvm belongs to root:kvm" [ "$(stat -c %u:%g "$R/dev/kvm")" = "0:$gid" ]
 	check "kvm: a udev rule keeps it" grep -q 'KERNEL=="kvm", GROUP="kvm", MODE="0660"' "$R/etc/udev/rules.d/99-rootless-setup-kvm.rules"
+	check "kvm: the udev rule is data/99-rootless-setup-kvm.rules (comments aside)" \
+		diff <(grep -v '^#' "$DATA/99-rootless-setup-kvm.rules") <(grep -v '^#' "$R/etc/udev/rules.d/99-rootless-setup-kvm.rules")
 	rs --user alice --engine kata check --rule kvm.device --rule kvm.group --format json > "$T/k.json"
 	check "kvm: both rules pass afterwards" [ "$(jq '[.results[] | select(.status == "pass")] | length' "$T/k.json")" = 2 ]
 	after=$(digest "$R")
@@ -281,6 +285,9 @@ mkdir -p "$R/usr/bin"; : > "$R/usr/bin/runc"
 rs --user alice fix --yes --rule userns.apparmor > "$T/a1"
 check "apparmor: a profile allows userns for the launcher" grep -q 'profile rootless-setup-launcher .* flags=(unconfined)' "$R/etc/apparmor.d/rootless-setup"
 check "apparmor: and for runc, which the engines run" grep -q 'profile rootless-setup-runc /usr/bin/runc' "$R/etc/apparmor.d/rootless-setup"
+n=$(grep -vc '^#' "$DATA/apparmor-rootless-setup")
+check "apparmor: the profile begins as data/apparmor-rootless-setup (comments aside)" \
+	diff <(grep -v '^#' "$DATA/apparmor-rootless-setup") <(grep -v '^#' "$R/etc/apparmor.d/rootless-setup" | head -n "$n")
 check "apparmor: the global knob is left alone without --force" [ ! -e "$R/etc/sysctl.d/zz-rootless-setup-apparmor-userns.conf" ]
 rs --user alice check --rule userns.apparmor --format json > "$T/a.json"
 check "apparmor: check passes with the profile" jq_is "$T/a.json" '.results[0].status' pass

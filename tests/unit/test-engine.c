@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/core/engine.c: engine names, the devkit alias, and the engine table. */
+/* src/core/engine.c: engine names, DevKit as its own engine, and the engine table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include "core/engine.h"
 
@@ -17,7 +18,8 @@ static void test_engine_parse_each_name_single_bit(void **state)
 		enum rs_engine e;
 	} names[] = {
 		{"isulad", RS_ENGINE_ISULAD}, {"containerd", RS_ENGINE_CONTAINERD},
-		{"buildkit", RS_ENGINE_BUILDKIT}, {"podman", RS_ENGINE_PODMAN},
+		{"buildkit", RS_ENGINE_BUILDKIT}, {"devkit", RS_ENGINE_DEVKIT},
+		{"podman", RS_ENGINE_PODMAN},
 		{"kata", RS_ENGINE_KATA}, {"oci", RS_ENGINE_OCI},
 	};
 	unsigned seen = 0;
@@ -31,12 +33,40 @@ static void test_engine_parse_each_name_single_bit(void **state)
 	assert_int_equal(seen, RS_ENGINES_ALL);
 }
 
-static void test_engine_parse_devkit_alias_of_buildkit(void **state)
+static void test_engine_devkit_own_layout_mirrors_buildkit(void **state)
 {
 	(void)state;
 	unsigned m = 0;
+	const struct rs_engine_info *d = rs_engine_info(RS_ENGINE_DEVKIT);
+	const struct rs_engine_info *b = rs_engine_info(RS_ENGINE_BUILDKIT);
 	assert_int_equal(rs_engine_parse("devkit", &m), 0);
-	assert_int_equal(m, RS_ENGINE_BIT(RS_ENGINE_BUILDKIT));
+	assert_int_equal(m, RS_ENGINE_BIT(RS_ENGINE_DEVKIT));
+	assert_string_equal(d->binaries[0], "usr/bin/devkitd");
+	assert_string_equal(d->daemon, "devkitd");
+	assert_string_equal(d->socket, "devkit/devkitd.sock");
+	assert_string_equal(d->config, "devkit/devkitd.toml");
+	assert_string_equal(d->data_dir, ".local/share/devkit");
+	assert_string_equal(b->socket, "buildkit/buildkitd.sock");
+	assert_string_equal(b->daemon, "buildkitd");
+	assert_true(RS_ENGINES_STORAGE & RS_ENGINE_BIT(RS_ENGINE_DEVKIT));
+}
+
+static void test_engine_client_value(void **state)
+{
+	(void)state;
+	char *v = rs_engine_client_value(RS_ENGINE_CONTAINERD, "/run/user/1000");
+	assert_string_equal(v, "/run/user/1000/containerd/containerd.sock");
+	free(v);
+	v = rs_engine_client_value(RS_ENGINE_DEVKIT, "/run/user/1000");
+	assert_string_equal(v, "unix:///run/user/1000/devkit/devkitd.sock");
+	free(v);
+	assert_null(rs_engine_client_value(RS_ENGINE_PODMAN, "/run/user/1000"));
+	assert_null(rs_engine_client_value(RS_ENGINE_NONE, "/run/user/1000"));
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
+		const struct rs_engine_info *i = rs_engine_info(e);
+		assert_true(!i->client_var || i->socket); /* a variable names a socket */
+		assert_true(!i->daemon || i->config);     /* a daemon has a configuration */
+	}
 }
 
 static void test_engine_parse_all_every_engine(void **state)
@@ -96,7 +126,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_engine_parse_each_name_single_bit),
-		cmocka_unit_test(test_engine_parse_devkit_alias_of_buildkit),
+		cmocka_unit_test(test_engine_devkit_own_layout_mirrors_buildkit),
+		cmocka_unit_test(test_engine_client_value),
 		cmocka_unit_test(test_engine_parse_all_every_engine),
 		cmocka_unit_test(test_engine_parse_unknown_einval),
 		cmocka_unit_test(test_engine_name_round_trips_and_none_is_common),

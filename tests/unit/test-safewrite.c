@@ -211,6 +211,32 @@ static void test_safewrite_read_refuses_what_write_refuses(void **state)
 	free(buf);
 }
 
+/* the fd-relative entry (the launcher's state dir): same refusals, atomic */
+static void test_safewrite_at_dirfd(void **state)
+{
+	struct fx *f = *state;
+	struct rs_write_opts o = {.mode = 0444, .uid = (uid_t)-1, .gid = (gid_t)-1};
+	int dfd = open(path(f, "etc"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(dfd >= 0);
+	assert_int_equal(rs_safe_write_at(dfd, "child_pid", "x/child_pid", "42\n", 3, &o, NULL), 1);
+	assert_string_equal(get(f, "etc/child_pid"), "42\n");
+	assert_int_equal(rs_safe_write_at(dfd, "child_pid", "x/child_pid", "43\n", 3, &o, NULL), 1);
+	assert_string_equal(get(f, "etc/child_pid"), "43\n");
+	assert_int_equal(entries(f, "etc"), 1); /* no temporary file left */
+	struct stat st;
+	stat(path(f, "etc/child_pid"), &st);
+	assert_int_equal(st.st_mode & 07777, 0444);
+	put(f, "victim", "precious\n");
+	char target[256];
+	snprintf(target, sizeof(target), "%s", path(f, "victim"));
+	assert_int_equal(symlink(target, path(f, "etc/child_start")), 0);
+	assert_true(rs_safe_write_at(dfd, "child_start", "x/child_start", "1\n", 2, &o, NULL) < 0);
+	assert_string_equal(get(f, "victim"), "precious\n");
+	assert_int_equal(rs_safe_write_at(dfd, "../victim", "x", "1\n", 2, &o, NULL), -EINVAL);
+	assert_int_equal(rs_safe_write_at(dfd, "..", "x", "1\n", 2, &o, NULL), -EINVAL);
+	close(dfd);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -225,6 +251,7 @@ int main(void)
 		T(test_safewrite_parent_symlink_out_of_root_refused),
 		T(test_safewrite_dry_run_changes_nothing),
 		T(test_safewrite_read_refuses_what_write_refuses),
+		T(test_safewrite_at_dirfd),
 	};
 	return cmocka_run_group_tests_name("safewrite", tests, NULL, NULL);
 }

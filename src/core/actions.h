@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * Actions: what a changing verb (fix, generate, install, uninstall) did or,
+ * in a dry run, would do, one step each, printed as text or as the
+ * rootless-setup/actions/v1 document. Fixers and templates both record
+ * into a struct rs_actions; the verbs print the struct rs_action_report.
+ */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "lib/macro.h"
+
+struct rs_report;
+
+struct rs_action {
+	const char *rule; /* a rule id or a verb name: static */
+	char *kind;       /* write, exec, sysctl, chmod, remove, note */
+	char *path;       /* file, or the program for exec */
+	char *detail;     /* old -> new, what and why */
+	bool changed;     /* would change (dry run) or changed */
+	bool failed;
+};
+
+struct rs_actions {
+	struct rs_action *a;
+	size_t n;
+	bool dry_run; /* plan only: nothing is changed or run */
+};
+
+/* One more action (printf-style detail); the pointer stays valid until the
+ * next rs_action_add on the same list. */
+struct rs_action *rs_action_add(struct rs_actions *l, const char *rule, const char *kind,
+				const char *path, const char *fmt, ...) _printf_(5, 6);
+/* Replaces a's detail (printf-style). */
+void rs_action_detail(struct rs_action *a, const char *fmt, ...) _printf_(2, 3);
+/* Whether the last action recorded failed (false for an empty list). */
+bool rs_actions_last_failed(const struct rs_actions *l);
+void rs_actions_clear(struct rs_actions *l);
+
+/* Runs a root-owned helper (absolute path, clean environment), recorded as
+ * an exec action; planned only in a dry run. Return: 0 or <0 (recorded). */
+int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[]);
+
+/* What a verb hands its printer: the check it ran and its actions. */
+struct rs_action_report {
+	struct rs_report *check;
+	struct rs_actions acts;
+	unsigned changed, failed;
+};
+
+/* Takes check and the actions of l (l is left empty). */
+struct rs_action_report *rs_action_report_new(struct rs_report *check, struct rs_actions *l);
+void rs_action_report_free(struct rs_action_report *r);
+/* The rootless-setup/actions/v1 document. */
+json_t *rs_action_report_json(const struct rs_action_report *r);
