@@ -140,7 +140,8 @@ compile_commands.json: $(CORE_SRCS) $(CLI_SRCS) Makefile
 
 lint: compile_commands.json
 	@echo "  TIDY    src (.clang-tidy)"
-	@clang-tidy -p . --quiet $(CORE_SRCS) $(CLI_SRCS) > build-cc/tidy.log 2>&1 || true
+	@printf '%s\n' $(CORE_SRCS) $(CLI_SRCS) | xargs -P "$$(nproc)" -n 8 clang-tidy -p . --quiet \
+		> build-cc/tidy.log 2>&1 || true
 	@if grep -E 'warning:|error:' build-cc/tidy.log; then echo "lint: clang-tidy findings above"; exit 1; fi
 	@echo "  CPPCHECK src"
 	@cppcheck --quiet --enable=warning,portability,performance --inline-suppr --error-exitcode=1 \

@@ -170,7 +170,7 @@ int rs_group_add_member(const char *buf, size_t len, const struct rs_group_edit 
 				g = v;
 		if (!e->gshadow && g == (gid_t)-1) {
 			snprintf(out->msg, sizeof(out->msg), "no free system gid (%u-%u) for group '%s'",
-				 SYS_GID_MIN, SYS_GID_MAX, e->group);
+				 (unsigned)SYS_GID_MIN, (unsigned)SYS_GID_MAX, e->group);
 			return -ENOSPC;
 		}
 		out->gid = g;

@@ -190,7 +190,7 @@ static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
 	struct copy_job j[MAX_COPIES] = {{0}};
 	struct rs_strv keep = {0};
 	_cleanup_close_ int home = -1;
-	char msg[512];
+	char msg[512] = {0};
 	int r = 0;
 
 	ssize_t n = collect(f, rule, j, &keep);
