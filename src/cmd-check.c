@@ -62,8 +62,9 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep)
 		       rs_cli_esc(r->f.message ? r->f.message : ""));
 		if (bad && r->f.hint)
 			printf("      hint: %s\n", rs_cli_esc(r->f.hint));
-		if (bad && r->rule->fixer)
-			printf("      fix:  rootless-setup fix --rule %s\n", r->rule->id);
+		_cleanup_free_ char *fix = rs_result_fix_cmd(r);
+		if (fix)
+			printf("      fix:  %s\n", fix);
 		if (cli->verbosity > 0)
 			printf("      (%s)\n", r->rule->summary);
 	}
