@@ -40,6 +40,7 @@ static char *program_version(struct rs_ctx *ctx, const char *name, const char *r
 struct verdict {
 	char *text; /* "'/usr/bin/runc' 1.1.5 (at least 1.0); ..." */
 	char *old;  /* the programs older than their minimum */
+	char *pkgs; /* their packages, for the upgrade command */
 };
 
 static void append(char **list, const char *sep, char *item)
@@ -57,7 +58,7 @@ static const char *base_name(const char *rel)
 }
 
 /* One installed program: its version against programs.NAME.min. */
-static void judge(struct rs_ctx *ctx, const char *rel, struct verdict *v)
+static void judge(struct rs_ctx *ctx, const char *rel, const char *pkg_key, struct verdict *v)
 {
 	const char *name = base_name(rel);
 	const json_t *data = program_data(ctx, name);
@@ -76,15 +77,20 @@ static void judge(struct rs_ctx *ctx, const char *rel, struct verdict *v)
 		return;
 	}
 	if (rs_kver_cmp(&have, &want) < 0) {
+		_cleanup_free_ char *key = rs_xasprintf("packages.%s", pkg_key ? pkg_key : name);
+		const char *pkg = rs_distro_str(&ctx->distro, key);
 		append(&v->old, "; ", rs_xasprintf("'/%s' %s is older than %s (%s)", rel, ver, min,
 						   src ? src : "upstream's minimum"));
+		if (pkg)
+			append(&v->pkgs, " ", rs_xstrdup(pkg));
 		return;
 	}
 	append(&v->text, "; ", rs_xasprintf("'/%s' %s (at least %s)", rel, ver, min));
 }
 
 /* Each installed binary of list once (by name), judged; false when none is. */
-static bool judge_list(struct rs_ctx *ctx, const char *const *list, struct verdict *v)
+static bool judge_list(struct rs_ctx *ctx, const char *const *list, const char *pkg_key,
+		       struct verdict *v)
 {
 	struct rs_strv seen = {0};
 	bool any = false;
@@ -93,7 +99,7 @@ static bool judge_list(struct rs_ctx *ctx, const char *const *list, struct verdi
 		if (!rs_host_exists(ctx->host, *b) || rs_strv_contains(&seen, base_name(*b)))
 			continue;
 		rs_strv_push(&seen, base_name(*b));
-		judge(ctx, *b, v);
+		judge(ctx, *b, pkg_key, v);
 		any = true;
 	}
 	rs_strv_free(&seen);
@@ -121,7 +127,8 @@ static void missing(struct rs_ctx *ctx, enum rs_engine e, const char *const *bin
 	_cleanup_free_ char *names = names_of(bins);
 	_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, rs_engine_name(e));
 
-	rs_finding_set(out, RS_STATUS_FAIL, "%s is not installed (no %s)", rs_engine_name(e), names);
+	rs_finding_set(out, RS_STATUS_FAIL, "no %s is installed (the %s engine's program)", names,
+		       rs_engine_name(e));
 	if (install)
 		rs_finding_hint(out, "install it: %s", install);
 	else
@@ -135,31 +142,36 @@ static int engine_programs(struct rs_ctx *ctx, enum rs_engine e, struct rs_findi
 	static const char *const net[] = {"usr/bin/pasta", "usr/local/bin/pasta",
 					  "usr/bin/slirp4netns", "usr/local/bin/slirp4netns", NULL};
 	const struct rs_engine_info *ei = rs_engine_info(e);
-	struct verdict v = {.text = rs_xstrdup(""), .old = rs_xstrdup("")};
+	struct verdict v = {.text = rs_xstrdup(""), .old = rs_xstrdup(""), .pkgs = rs_xstrdup("")};
 
-	if (!ei || !ei->binaries || !judge_list(ctx, ei->binaries, &v)) {
+	if (!ei || !ei->binaries || !judge_list(ctx, ei->binaries, rs_engine_name(e), &v)) {
 		if (ei && ei->binaries)
 			missing(ctx, e, ei->binaries, out);
 		else
 			rs_finding_set(out, RS_STATUS_SKIP, "no engine selected (--engine NAME)");
 		free(v.text);
 		free(v.old);
+		free(v.pkgs);
 		return 0;
 	}
 	bool net_any = true;
 	if (RS_ENGINE_BIT(e) & NET_ENGINES)
-		net_any = judge_list(ctx, net, &v);
+		net_any = judge_list(ctx, net, NULL, &v);
 	if (*v.old) {
-		_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, rs_engine_name(e));
+		const char *cmd = rs_distro_str(&ctx->distro, "install_cmd");
 		rs_finding_set(out, RS_STATUS_FAIL, "%s", v.old);
-		rs_finding_hint(out, "upgrade to a supported version%s%s", install ? ": " : "",
-				install ? install : " from the distribution or upstream releases");
+		if (*v.pkgs && cmd)
+			rs_finding_hint(out, "upgrade: %s %s", cmd, v.pkgs);
+		else
+			rs_finding_hint(out, "upgrade to a supported version from the distribution or "
+					"upstream releases");
 	} else {
 		rs_finding_set(out, RS_STATUS_PASS, "%s%s", v.text,
 			       net_any ? "" : "; no pasta or slirp4netns (see network.slirp4netns)");
 	}
 	free(v.text);
 	free(v.old);
+	free(v.pkgs);
 	return 0;
 }
 
