@@ -9,7 +9,7 @@ BUILD_PKGS="build-essential pkg-config libmount-dev libblkid-dev libselinux1-dev
 libacl1-dev libcmocka-dev scdoc groff-base"
 # What the suites that run real engines as a throwaway user need (root only):
 PKGS="$BUILD_PKGS clang libclang-rt-14-dev uidmap acl busybox-static containerd runc
-podman slirp4netns fuse-overlayfs rootlesskit hyperfine valgrind util-linux passwd
+podman slirp4netns passt fuse-overlayfs rootlesskit hyperfine valgrind util-linux passwd
 iproute2 procps jq xxd proot crun time
 strace gdb systemd python3 bsdutils
 debhelper dpkg-dev fakeroot rpm python3-yaml lintian
