@@ -146,6 +146,7 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 	if (o.postinstall)
 		cli->color = RS_COLOR_NEVER;
 	rs_cli_check_opts(cli, &o);
+	o.host_only = true; /* root naming nobody: the host's verdict, not root's */
 	o.only = (const char *const *)only.v;
 
 	struct rs_report *rep = NULL;

@@ -98,14 +98,20 @@ static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struc
 	}
 	/* root with nobody named checks the host for whoever will use it: the
 	 * per-user rules skip; root as a target takes an explicit --user root */
-	if (implicit_root) {
+	if (implicit_root && (o->postinstall || o->host_only)) {
 		ctx->has_user = false;
 		if (!o->postinstall)
 			rs_strv_push(&rep->notes, "no target user: the per-user rules are skipped "
 						  "(name one with --user NAME)");
 		return 0;
 	}
-	int r = rs_user_resolve(ctx->host, spec, &ctx->user, err);
+	int r = rs_user_resolve(ctx->host, spec, &ctx->user, implicit_root ? NULL : err);
+	if (r < 0 && implicit_root) {
+		/* a tree without etc/passwd still has a root */
+		ctx->user = (struct rs_user){.name = rs_xstrdup("root"), .home = rs_xstrdup("/root"),
+					     .groups = rs_xcalloc(1, sizeof(gid_t)), .ngroups = 1};
+		r = 0;
+	}
 	if (r < 0)
 		return r;
 	ctx->has_user = true;
