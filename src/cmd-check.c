@@ -62,8 +62,9 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep)
 		       rs_cli_esc(r->f.message ? r->f.message : ""));
 		if (bad && r->f.hint)
 			printf("      hint: %s\n", rs_cli_esc(r->f.hint));
-		if (bad && r->rule->fixer)
-			printf("      fix:  rootless-setup fix --rule %s\n", r->rule->id);
+		_cleanup_free_ char *fix = rs_result_fix_cmd(r);
+		if (fix)
+			printf("      fix:  %s\n", fix);
 		if (cli->verbosity > 0)
 			printf("      (%s)\n", r->rule->summary);
 	}
@@ -145,6 +146,7 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 	if (o.postinstall)
 		cli->color = RS_COLOR_NEVER;
 	rs_cli_check_opts(cli, &o);
+	o.host_only = true; /* root naming nobody: the host's verdict, not root's */
 	o.only = (const char *const *)only.v;
 
 	struct rs_report *rep = NULL;

@@ -7,13 +7,85 @@ static const char *mode_text(int m)
 								       : "cgroup v1";
 }
 
+/* What an engine's runtime does where the host is not pure cgroup v2. */
+enum cg_need {
+	CG_LIMITS,   /* runs; only resource limits are lost */
+	CG_V2_ONLY,  /* refuses anything but the unified hierarchy */
+	CG_RUNTIME,  /* runs with runc; crun refuses controllers in a hybrid's v2 part */
+};
+
+static const struct {
+	enum rs_engine e;
+	enum cg_need need;
+	const char *with_runc; /* what makes the engine use runc, or NULL: the user picks */
+} cg_needs[] = {
+	/* iSulad's rootless guide: "Host enabled cgroup V2"; Kata's rootless VMM too */
+	{RS_ENGINE_ISULAD, CG_V2_ONLY, NULL},
+	{RS_ENGINE_KATA, CG_V2_ONLY, NULL},
+	/* Podman runs crun when both are installed (containers.conf's runtime list) */
+	{RS_ENGINE_PODMAN, CG_RUNTIME, "configure runc: runtime = \"runc\" under [engine] in "
+				       "~/.config/containers/containers.conf"},
+	{RS_ENGINE_OCI, CG_RUNTIME, NULL},
+};
+
+static enum cg_need cg_need_of(enum rs_engine e, const char **with_runc)
+{
+	*with_runc = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(cg_needs); i++)
+		if (cg_needs[i].e == e) {
+			*with_runc = cg_needs[i].with_runc;
+			return cg_needs[i].need;
+		}
+	return CG_LIMITS;
+}
+
+/* A hybrid layout whose v2 part holds controllers (crun refuses it). */
+static bool hybrid_v2_controllers(struct rs_ctx *ctx, char **ctl)
+{
+	size_t len;
+	return ctx->cgroup_mode == RS_CGROUP_HYBRID &&
+	       rs_host_read(ctx->host, "sys/fs/cgroup/unified/cgroup.controllers", 4096, ctl, &len,
+			    NULL) == 0 && *rs_strstrip(*ctl);
+}
+
+static void crun_hybrid(struct rs_ctx *ctx, enum rs_engine e, const char *ctl, const char *with_runc,
+			struct rs_finding *out)
+{
+	bool runc = rs_ctx_find_program(ctx, "runc");
+	bool crun = rs_ctx_find_program(ctx, "crun");
+
+	if (!runc) {
+		_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, "runc");
+		rs_finding_set(out, RS_STATUS_FAIL, "hybrid cgroup v1/v2 with controllers in the v2 "
+			       "part (%s): crun refuses to run here and runc is not installed", ctl);
+		rs_finding_hint(out, "install runc%s%s%s, or boot with "
+				"systemd.unified_cgroup_hierarchy=1", install ? " (" : "",
+				install ? install : "", install ? ")" : "");
+	} else if (crun && with_runc) {
+		rs_finding_set(out, RS_STATUS_WARN, "hybrid cgroup v1/v2 with controllers in the v2 "
+			       "part (%s): %s runs crun, which refuses it; with runc it runs without "
+			       "resource limits", ctl, rs_engine_name(e));
+		rs_finding_hint(out, "%s", with_runc);
+	} else {
+		rs_finding_set(out, RS_STATUS_WARN, "hybrid cgroup v1/v2 with controllers in the v2 "
+			       "part (%s): runc runs without resource limits%s", ctl,
+			       crun ? ", crun refuses to run here" : "");
+		rs_finding_hint(out, "use runc%s, or boot with systemd.unified_cgroup_hierarchy=1",
+				crun ? " (not crun)" : "");
+	}
+}
+
 static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
 		     struct rs_error **err _unused_)
 {
 	_cleanup_free_ char *ctl = NULL;
 	size_t len;
+	const char *with_runc;
 
 	rs_cgroup_detect(ctx);
+	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN &&
+	    rs_offline_skip(ctx, out, true, true, "the running system's cgroup layout"))
+		return 0;
 	if (ctx->cgroup_mode == RS_CGROUP_V2) {
 		if (rs_host_read(ctx->host, "sys/fs/cgroup/cgroup.controllers", 4096, &ctl, &len,
 				 NULL) == 0)
@@ -23,20 +95,12 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 			rs_finding_set(out, RS_STATUS_PASS, "cgroup v2");
 		return 0;
 	}
-	/* crun refuses a hybrid layout whose v2 part holds controllers, whatever
-	 * the spec says; runc runs there */
-	if (e == RS_ENGINE_OCI && ctx->cgroup_mode == RS_CGROUP_HYBRID &&
-	    rs_host_read(ctx->host, "sys/fs/cgroup/unified/cgroup.controllers", 4096, &ctl, &len,
-			 NULL) == 0 && *rs_strstrip(ctl)) {
-		rs_finding_set(out, RS_STATUS_WARN, "hybrid cgroup v1/v2 with controllers in the v2 "
-			       "part (%s): crun refuses to run here, runc works without resource "
-			       "limits", ctl);
-		rs_finding_hint(out, "use runc, or boot with systemd.unified_cgroup_hierarchy=1");
+	enum cg_need need = cg_need_of(e, &with_runc);
+	if (need == CG_RUNTIME && hybrid_v2_controllers(ctx, &ctl)) {
+		crun_hybrid(ctx, e, ctl, with_runc, out);
 		return 0;
 	}
-	/* iSulad's rootless mode and Kata's rootless VMM need the unified
-	 * hierarchy (iSulad's rootless guide: "Host enabled cgroup V2"); others run without limits */
-	bool hard = e == RS_ENGINE_ISULAD || e == RS_ENGINE_KATA;
+	bool hard = need == CG_V2_ONLY;
 	rs_finding_set(out, hard ? RS_STATUS_FAIL : RS_STATUS_WARN, "%s: %s",
 		       mode_text(ctx->cgroup_mode),
 		       hard ? "this engine needs pure cgroup v2"
@@ -53,7 +117,9 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 	.explain = "Rootless resource limits need cgroup v2 with delegation; on cgroup v1 or a "
 		   "hybrid layout containers run without limits. iSulad's rootless mode and Kata "
 		   "require v2 outright. crun refuses a hybrid layout whose v2 part "
-		   "(/sys/fs/cgroup/unified) has controllers. Reads proc/self/mountinfo (cgroup2 at "
+		   "(/sys/fs/cgroup/unified) has controllers: there the oci engine and Podman "
+		   "fail unless runc is installed, and Podman warns until it is configured to run "
+		   "runc. A --root tree without proc/ and sys/ is skipped. Reads proc/self/mountinfo (cgroup2 at "
 		   "/sys/fs/cgroup) and sys/fs/cgroup/cgroup.controllers.",
 	.engines = RS_ENGINES_ALL,
 	.per_engine = true,
@@ -69,6 +135,9 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
 	unsigned uid = (unsigned)ctx->user.uid;
 
 	rs_cgroup_detect(ctx);
+	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN &&
+	    rs_offline_skip(ctx, out, false, true, "what the user's manager is delegated"))
+		return 0;
 	if (ctx->cgroup_mode != RS_CGROUP_V2) {
 		rs_finding_set(out, RS_STATUS_SKIP, "no cgroup v2");
 		return 0;

@@ -39,6 +39,8 @@ static int env_container(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 {
 	const char *sign = container_sign(ctx);
 
+	if (!sign && rs_offline_skip(ctx, out, true, false, "whether it runs in a container"))
+		return 0;
 	if (sign) {
 		rs_finding_set(out, RS_STATUS_WARN, "running inside a container: %s", sign);
 		rs_finding_hint(out, "BuildKit then needs --oci-worker-no-process-sandbox or an "

@@ -21,6 +21,11 @@ void rs_cgroup_detect(struct rs_ctx *ctx);
 bool rs_threshold(const struct rs_ctx *ctx, const char *key, struct rs_kver *out);
 /* "5.11" back as text for messages. */
 const char *rs_threshold_str(const struct rs_ctx *ctx, const char *key);
+/* A tree with no proc/ (sys/) runs no kernel: fills out with skip "no /proc
+ * in the tree: cannot tell <what>" and returns true when what the rule
+ * needs is missing (rule.h: no_proc, no_sys). */
+bool rs_offline_skip(const struct rs_ctx *ctx, struct rs_finding *out, bool proc, bool sys,
+		     const char *what);
 /* First of the root-relative paths that exists, or NULL. */
 const char *rs_first_existing(const struct rs_ctx *ctx, const char *const *paths);
 /* The mount holding path (a canonical in-host path), by mountinfo alone. */

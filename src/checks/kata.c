@@ -22,7 +22,8 @@ static int kata_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 		rs_finding_set(out, RS_STATUS_FAIL, "no Kata configuration.toml in /etc/kata-"
 			       "containers, /usr/share/defaults/kata-containers or /opt/kata");
 		rs_finding_hint(out, "install Kata Containers (kata-containers package or "
-				"kata-deploy)");
+				"kata-deploy); its package brings the configuration");
+		out->no_fix = true; /* the fixer edits a copy of a configuration: none here */
 		return 0;
 	}
 	if (rs_access_user(ctx->host, &ctx->user, rel, R_OK) != 1) {

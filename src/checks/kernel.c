@@ -9,9 +9,12 @@ static int kernel_version(struct rs_ctx *ctx, enum rs_engine e, struct rs_findin
 						e == RS_ENGINE_NONE ? "*" : rs_engine_name(e));
 	struct rs_kver min;
 
+	if (!ctx->kver_ok && rs_offline_skip(ctx, out, true, false, "the running kernel's release"))
+		return 0;
 	if (!ctx->kver_ok) {
 		rs_finding_set(out, RS_STATUS_WARN, "cannot parse kernel release '%s'",
 			       ctx->kernel_release ? ctx->kernel_release : "(none)");
+		rs_finding_hint(out, "look at 'uname -r' (proc/sys/kernel/osrelease under --root)");
 		return 0;
 	}
 	if (!rs_threshold(ctx, key, &min) && !rs_threshold(ctx, "kernel_min.*", &min)) {
@@ -72,6 +75,10 @@ static int overlay_userns(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 	const char *why = NULL;
 	_cleanup_free_ char *fuse = rs_ctx_install_cmd(ctx, "fuse-overlayfs");
 
+	if (!ctx->kver_ok && rs_offline_skip(ctx, out, true, false,
+					     "the running kernel's release (overlayfs in a user "
+					     "namespace)"))
+		return 0;
 	if (!ctx->kver_ok || !rs_threshold(ctx, "overlay_userns", &min)) {
 		rs_finding_set(out, RS_STATUS_WARN, "cannot tell: kernel release unknown");
 		rs_finding_hint(out, "check proc/sys/kernel/osrelease");
@@ -134,6 +141,12 @@ static int fuse_overlayfs(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 		rs_finding_set(out, RS_STATUS_SKIP, "not needed: overlayfs works in a user namespace");
 		return 0;
 	}
+	if (rs_offline_skip(ctx, out, true, false, rs_first_existing(ctx, bins)
+			    ? "whether the running kernel allows FUSE in a user namespace "
+			      "(fuse-overlayfs is installed)"
+			    : "whether the running kernel allows FUSE in a user namespace "
+			      "(fuse-overlayfs is not installed)"))
+		return 0;
 	if (ctx->kver_ok && rs_threshold(ctx, "fuse_overlayfs", &min) &&
 	    rs_kver_cmp(&ctx->kver, &min) < 0) {
 		rs_finding_set(out, RS_STATUS_WARN, "kernel %s is older than %s: no FUSE in a user "

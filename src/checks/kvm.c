@@ -8,16 +8,23 @@ static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 	struct stat st, lst;
 
 	if (rs_host_stat(ctx->host, "dev/kvm", &lst, true) < 0) {
+		if (rs_offline_skip(ctx, out, true, false, "whether the kvm module is loaded "
+				    "(/dev/kvm appears when it is)"))
+			return 0;
 		rs_finding_set(out, RS_STATUS_FAIL, "'/dev/kvm' is missing: no hardware "
 			       "virtualisation (kvm module not loaded, or nested virtualisation off)");
+		out->no_fix = true; /* nothing to chmod until the module is loaded */
 		rs_finding_hint(out, "load kvm_intel or kvm_amd and enable VT-x/AMD-V");
 		return 0;
 	}
 	/* never trust (or later chmod) a symlink: qemu-system-common's postinst rule */
 	if (S_ISLNK(lst.st_mode) || !S_ISCHR(lst.st_mode)) {
 		rs_finding_set(out, RS_STATUS_FAIL, "'/dev/kvm' is not a character device");
-		rs_finding_hint(out, "something replaced the device node: remove it and reload the "
-				"kvm module (modprobe -r kvm_intel kvm; modprobe kvm_intel)");
+		/* the fixer only changes a real device node: by hand */
+		out->no_fix = true;
+		rs_finding_hint(out, "something replaced the device node: by hand, remove it and "
+				"reload the kvm module (modprobe -r kvm_intel kvm; modprobe kvm_intel), "
+				"then run check again");
 		return 0;
 	}
 	st = lst;

@@ -2,22 +2,46 @@
 #include <unistd.h>
 #include "checks/internal.h"
 
-static int network_tun(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+/* What each engine's containers get when no user-mode network can run. */
+static const struct {
+	enum rs_engine e;
+	const char *then;
+} no_tun[] = {
+	{RS_ENGINE_PODMAN, "podman's default network (pasta or slirp4netns) fails: containers "
+			   "get --network host only where that is configured"},
+	{RS_ENGINE_CONTAINERD, "containerd's launch uses the host network"},
+	{RS_ENGINE_BUILDKIT, "builds use the host network"},
+	{RS_ENGINE_ISULAD, "iSulad's containers use the host network"},
+};
+
+static const char *then_text(enum rs_engine e)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(no_tun); i++)
+		if (no_tun[i].e == e)
+			return no_tun[i].then;
+	return "containers use the host network";
+}
+
+static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
 		       struct rs_error **err _unused_)
 {
 	struct stat st;
 
 	if (rs_host_stat(ctx->host, "dev/net/tun", &st, true) < 0 || !S_ISCHR(st.st_mode)) {
-		rs_finding_set(out, RS_STATUS_WARN, "'/dev/net/tun' is missing: slirp4netns cannot "
-			       "run, containers use the host network");
+		/* devtmpfs makes the node at boot: a tree on disk has none */
+		if (rs_offline_skip(ctx, out, true, false, "whether '/dev/net/tun' exists "
+				    "(it appears at boot)"))
+			return 0;
+		rs_finding_set(out, RS_STATUS_WARN, "'/dev/net/tun' is missing: neither pasta nor "
+			       "slirp4netns can run; %s", then_text(e));
 		rs_finding_hint(out, "modprobe tun");
 		return 0;
 	}
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
 	if (rs_access_user(ctx->host, &ctx->user, "dev/net/tun", R_OK | W_OK) != 1) {
 		rs_finding_set(out, RS_STATUS_WARN, "'/dev/net/tun' (%s) cannot be opened by '%s': "
-			       "slirp4netns cannot run, containers use the host network", d,
-			       ctx->user.name);
+			       "neither pasta nor slirp4netns can run; %s", d, ctx->user.name,
+			       then_text(e));
 		rs_finding_hint(out, "systemd's udev rules make it 0666; here: chmod 0666 "
 				"/dev/net/tun (or a udev rule to keep it)");
 		return 0;
@@ -29,11 +53,14 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 
 const struct rs_rule rs_rule_network_tun = {
 	.id = "network.tun",
-	.summary = "/dev/net/tun is usable by the user (for slirp4netns)",
-	.explain = "slirp4netns and pasta give a rootless network namespace its connectivity "
+	.summary = "/dev/net/tun is usable by the user (for pasta and slirp4netns)",
+	.explain = "pasta and slirp4netns give a rootless network namespace its connectivity "
 		   "through a tap device from /dev/net/tun; without access the network decision is "
-		   "host networking.",
+		   "host networking, and the message says what the engine then does (Podman: "
+		   "--network host only where configured; containerd: the host network). A --root "
+		   "tree without proc/ is skipped: the node appears at boot.",
 	.engines = RS_ENGINES_STORAGE,
+	.per_engine = true,
 	.needs_user = true,
 	.run = network_tun,
 };
@@ -41,27 +68,35 @@ const struct rs_rule rs_rule_network_tun = {
 static int network_slirp(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
 			 struct rs_error **err _unused_)
 {
-	static const char *const slirp[] = {"usr/bin/slirp4netns", "usr/local/bin/slirp4netns", NULL};
-	static const char *const pasta[] = {"usr/bin/pasta", "usr/local/bin/pasta", NULL};
-	const char *p = rs_first_existing(ctx, slirp);
+	_cleanup_free_ char *slirp = NULL;
+	const char *p = rs_ctx_find_program(ctx, "slirp4netns");
 	_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, "slirp4netns");
 
-	if (p) {
-		rs_finding_set(out, RS_STATUS_PASS, "'/%s' is installed", p);
+	slirp = p ? rs_xstrdup(p) : NULL;
+	p = rs_ctx_find_program(ctx, "pasta");
+	if (slirp && p) {
+		rs_finding_set(out, RS_STATUS_PASS, "'/%s' and '/%s' are installed (pasta is "
+			       "preferred)", slirp, p);
 		return 0;
 	}
-	p = rs_first_existing(ctx, pasta);
-	rs_finding_set(out, RS_STATUS_WARN, "slirp4netns is not installed%s%s: the network "
-		       "decision is host", p ? "; pasta is, at /" : "", p ? p : "");
+	if (slirp || p) {
+		rs_finding_set(out, RS_STATUS_PASS, "'/%s' is installed", slirp ? slirp : p);
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_WARN, "neither slirp4netns nor pasta is installed: the "
+		       "network decision is host");
 	if (install)
 		rs_finding_hint(out, "install it: %s", install);
+	else
+		rs_finding_hint(out, "install slirp4netns or passt (pasta)");
 	return 0;
 }
 
 const struct rs_rule rs_rule_network_slirp4netns = {
 	.id = "network.slirp4netns",
-	.summary = "slirp4netns is installed",
-	.explain = "The launcher's --net=slirp4netns needs slirp4netns (newer than 0.4.0, with "
+	.summary = "pasta or slirp4netns is installed",
+	.explain = "A user-mode network needs pasta (preferred when /dev/net/tun is usable) or "
+		   "slirp4netns. The launcher's --net=slirp4netns needs slirp4netns (newer than 0.4.0, with "
 		   "sandbox and seccomp: CVE-2019-14378, CVE-2020-1983). Without it containers share "
 		   "the host network.",
 	.engines = RS_ENGINES_STORAGE,

@@ -67,15 +67,8 @@ static char *podman_version(void)
  * 20-40 ms (a Go start-up); it is trusted only when dpkg owns /usr/bin/podman */
 static char *podman_version_dpkg(struct rs_ctx *ctx)
 {
-	_cleanup_free_ char *list = NULL, *status = NULL;
-	size_t len;
-
-	if (rs_host_read(ctx->host, "var/lib/dpkg/info/podman.list", 1u << 20, &list, &len, NULL) < 0 ||
-	    !strstr(list, "/usr/bin/podman\n"))
-		return NULL;
-	if (rs_host_read(ctx->host, "var/lib/dpkg/status", 64u << 20, &status, &len, NULL) < 0)
-		return NULL;
-	return rs_dpkg_version(status, len, "podman");
+	static const char *const pkgs[] = {"podman", NULL};
+	return rs_ctx_dpkg_version(ctx, pkgs, "usr/bin/podman");
 }
 
 static int podman_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,

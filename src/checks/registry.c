@@ -45,6 +45,8 @@ void rs_cgroup_detect(struct rs_ctx *ctx)
 		return;
 	ctx->systemd_init = rs_host_exists(ctx->host, "run/systemd/system");
 	tb = rs_ctx_mounts(ctx);
+	if (!tb && ctx->no_sys)
+		return; /* stays unknown: an offline tree shows no layout */
 	if (!tb) {
 		/* no mountinfo: fall back to the unified hierarchy's marker file */
 		ctx->cgroup_mode = rs_host_exists(ctx->host, "sys/fs/cgroup/cgroup.controllers")
@@ -68,6 +70,18 @@ void rs_cgroup_detect(struct rs_ctx *ctx)
 	mnt_free_iter(it);
 	ctx->cgroup_mode = v1 && v2 ? RS_CGROUP_HYBRID : v1 ? RS_CGROUP_V1 : v2 ? RS_CGROUP_HYBRID
 									    : RS_CGROUP_V1;
+}
+
+bool rs_offline_skip(const struct rs_ctx *ctx, struct rs_finding *out, bool proc, bool sys,
+		     const char *what)
+{
+	const char *dir = proc && ctx->no_proc ? "/proc" : sys && ctx->no_sys ? "/sys" : NULL;
+
+	if (!dir)
+		return false;
+	rs_finding_set(out, RS_STATUS_SKIP, "no %s in the tree (not a running system): cannot "
+		       "tell %s", dir, what);
+	return true;
 }
 
 const char *rs_threshold_str(const struct rs_ctx *ctx, const char *key)

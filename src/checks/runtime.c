@@ -10,6 +10,9 @@ static int runtime_dir(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 	enum rs_status bad = ctx->postinstall ? RS_STATUS_WARN : RS_STATUS_FAIL;
 
 	if (rs_host_stat(ctx->host, dir, &st, true) < 0) {
+		if (rs_offline_skip(ctx, out, true, false, "whether the user is logged in "
+				    "(the runtime dir exists during a login)"))
+			return 0;
 		rs_finding_set(out, bad, "'%s' does not exist: '%s' has no login session", dir,
 			       ctx->user.name);
 		rs_finding_hint(out, "log in through ssh or the console (not su/sudo), or: "

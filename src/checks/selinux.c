@@ -19,8 +19,15 @@ static const char *selinux_text(enum rs_selinux m)
 static int selinux_state(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
 			 struct rs_error **err _unused_)
 {
-	enum rs_selinux m = rs_selinux_mode(ctx);
+	enum rs_selinux m;
 	struct rs_kver min;
+
+	/* under --root the mode comes from sys/fs/selinux: absent there is
+	 * "disabled" only when a kernel runs behind the tree */
+	if (!ctx->host->live &&
+	    rs_offline_skip(ctx, out, false, true, "whether SELinux is enabled or enforcing"))
+		return 0;
+	m = rs_selinux_mode(ctx);
 
 	if (e == RS_ENGINE_KATA && m != RS_SELINUX_DISABLED) {
 		rs_finding_set(out, RS_STATUS_FAIL, "SELinux is %s: rootless Kata with Podman needs "

@@ -73,9 +73,17 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 
 	if (rs_host_canonical(ctx->host, data, &canon) < 0)
 		canon = rs_xstrdup(data);
+	if (!tb && ctx->no_proc) {
+		/* a warning, not a skip: an NFS or noexec home would go unseen */
+		rs_finding_set(out, RS_STATUS_WARN, "cannot check: no /proc in the tree (not a "
+			       "running system): the filesystem of '%s' is unknown", data);
+		rs_finding_hint(out, "run check on the running system");
+		return 0;
+	}
 	if (!tb) {
 		rs_finding_set(out, RS_STATUS_WARN, "cannot read /proc/self/mountinfo: the "
 			       "filesystem of '%s' is unknown", data);
+		rs_finding_hint(out, "inside a container /proc may be hidden: check on the host");
 		return 0;
 	}
 	struct libmnt_fs *fs = rs_mount_for(tb, canon);

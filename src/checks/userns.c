@@ -27,7 +27,11 @@ static int userns_max(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 {
 	uint64_t v;
 	long long rec = rs_distro_int(&ctx->distro, "max_user_namespaces_recommended", 28633);
-	int r = rs_ctx_sysctl(ctx, KNOB_MAX, &v);
+	int r;
+
+	if (rs_offline_skip(ctx, out, true, false, "the running kernel's user.max_user_namespaces"))
+		return 0;
+	r = rs_ctx_sysctl(ctx, KNOB_MAX, &v);
 
 	if (r == -ENOENT) {
 		rs_finding_set(out, RS_STATUS_SKIP, "'/%s' is absent (kernel older than 4.9)",
@@ -72,7 +76,12 @@ static int userns_clone(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 			struct rs_error **err _unused_)
 {
 	uint64_t v;
-	int r = rs_ctx_sysctl(ctx, KNOB_CLONE, &v);
+	int r;
+
+	if (rs_offline_skip(ctx, out, true, false,
+			    "the running kernel's kernel.unprivileged_userns_clone"))
+		return 0;
+	r = rs_ctx_sysctl(ctx, KNOB_CLONE, &v);
 
 	if (r == -ENOENT) {
 		rs_finding_set(out, RS_STATUS_SKIP, "absent: this kernel has no Debian "
@@ -149,7 +158,12 @@ static int userns_apparmor(struct rs_ctx *ctx, enum rs_engine e _unused_, struct
 			   struct rs_error **err _unused_)
 {
 	uint64_t v;
-	int r = rs_ctx_sysctl(ctx, KNOB_APPARMOR, &v);
+	int r;
+
+	if (rs_offline_skip(ctx, out, true, false,
+			    "the running kernel's kernel.apparmor_restrict_unprivileged_userns"))
+		return 0;
+	r = rs_ctx_sysctl(ctx, KNOB_APPARMOR, &v);
 
 	if (r == -ENOENT) {
 		rs_finding_set(out, RS_STATUS_SKIP, "absent: no AppArmor user namespace restriction");

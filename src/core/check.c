@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
 #include <string.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "core/check.h"
@@ -40,6 +44,40 @@ static void load_kernel(struct rs_ctx *ctx)
 	ctx->kver_ok = ctx->kernel_release && rs_kver_parse(ctx->kernel_release, &ctx->kver) == 0;
 }
 
+/*
+ * proc/ or sys/ of a --root tree: a mounted procfs or sysfs (a node's / at
+ * /host) is read as a live one, a directory holding files (a fixture) as
+ * those files; absent or empty (debootstrap, an image unpacked on disk),
+ * no kernel runs behind the tree and nothing it would show can be
+ * concluded from its absence.
+ */
+static bool tree_dir_empty(const struct rs_host *h, const char *rel, unsigned long magic)
+{
+	struct statfs sf;
+	struct dirent *de;
+
+	if (h->live)
+		return false;
+	int fd = rs_host_openat(h, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, NULL);
+	if (fd == -ENOENT || fd == -ENOTDIR)
+		return true;
+	if (fd < 0)
+		return false; /* unreadable: the rules say so themselves */
+	if (fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == magic) {
+		close(fd);
+		return false;
+	}
+	_cleanup_closedir_ DIR *d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return false;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			return false;
+	return true;
+}
+
 static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struct rs_report *rep,
 			struct rs_error **err)
 {
@@ -58,8 +96,13 @@ static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struc
 			implicit_root = caller == 0;
 		}
 	}
-	if (implicit_root && o->postinstall) {
+	/* root with nobody named checks the host for whoever will use it: the
+	 * per-user rules skip; root as a target takes an explicit --user root */
+	if (implicit_root && (o->postinstall || o->host_only)) {
 		ctx->has_user = false;
+		if (!o->postinstall)
+			rs_strv_push(&rep->notes, "no target user: the per-user rules are skipped "
+						  "(name one with --user NAME)");
 		return 0;
 	}
 	int r = rs_user_resolve(ctx->host, spec, &ctx->user, implicit_root ? NULL : err);
@@ -104,6 +147,8 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 		return rs_error_input(err, r);
 	if (r < 0)
 		return r;
+	ctx->no_proc = tree_dir_empty(ctx->host, "proc", PROC_SUPER_MAGIC);
+	ctx->no_sys = tree_dir_empty(ctx->host, "sys", SYSFS_MAGIC);
 	load_kernel(ctx);
 	r = resolve_user(ctx, o, rep, err);
 	if (r == -ENOENT || r == -EINVAL)
@@ -168,7 +213,7 @@ static void run_rule(struct rs_ctx *ctx, const struct rs_rule *rule, struct rs_r
 		return;
 	}
 	if (rule->needs_user && !ctx->has_user) {
-		rs_finding_set(&res->f, RS_STATUS_SKIP, "no target user");
+		rs_finding_set(&res->f, RS_STATUS_SKIP, "no target user: name one with --user");
 		return;
 	}
 	if (!per) {
@@ -243,8 +288,16 @@ static void decide(struct rs_report *rep)
 		rep->snapshotter = "fuse-overlayfs";
 	else
 		rep->snapshotter = "native";
-	rep->network = rule_passes(ctx, "network.slirp4netns") && rule_passes(ctx, "network.tun")
-			       ? "slirp4netns" : "host";
+	/* pasta and slirp4netns both need /dev/net/tun (network.tun, which
+	 * passes only for a target user who can open it); pasta first */
+	if (!rule_passes(ctx, "network.tun"))
+		rep->network = "host";
+	else if (rs_ctx_find_program(ctx, "pasta"))
+		rep->network = "pasta";
+	else if (rs_ctx_find_program(ctx, "slirp4netns"))
+		rep->network = "slirp4netns";
+	else
+		rep->network = "host";
 	if (ctx->cgroup_mode != RS_CGROUP_V2)
 		rep->cgroup_manager = "none";
 	else
@@ -297,6 +350,7 @@ void rs_report_free(struct rs_report *rep)
 	free(ctx->probe.detail);
 	free(ctx->probe.scratch);
 	free(ctx->delegated);
+	free(ctx->dpkg_status);
 	if (ctx->mounts)
 		mnt_unref_table(ctx->mounts);
 	rs_user_clear(&ctx->user);

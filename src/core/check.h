@@ -13,6 +13,10 @@ struct rs_check_opts {
 	bool engines_given;      /* else: engines whose daemon is installed */
 	const char *distro;      /* --distro, or NULL */
 	bool postinstall;
+	/* root naming nobody (no --user, SUDO_USER, PKEXEC_UID) checks the
+	 * host only: the per-user rules skip. Else (verbs that act for a user)
+	 * root itself is the target, with a warning. */
+	bool host_only;
 	const char *sudo_user;   /* SUDO_USER / PKEXEC_UID of a root caller */
 	const char *pkexec_uid;
 	const char *xdg_runtime_dir; /* the caller's; used only for the caller */

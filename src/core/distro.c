@@ -5,7 +5,8 @@
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 
-enum vtype { V_KVERMAP, V_STR, V_INT, V_BOOL, V_STRMAP, V_STRLIST, V_OBJ, V_KVER, V_VERSIONS };
+enum vtype { V_KVERMAP, V_STR, V_INT, V_BOOL, V_STRMAP, V_STRLIST, V_OBJ, V_KVER, V_VERSIONS,
+	     V_PROGRAMS };
 
 struct key_schema {
 	const char *key;
@@ -33,6 +34,15 @@ static const struct key_schema top_keys[] = {
 	{"selinux_overlay_warn", V_BOOL, NULL},
 	{"hints", V_STRMAP, NULL},
 	{"versions", V_VERSIONS, NULL},
+	{"programs", V_PROGRAMS, NULL},
+	{NULL, V_STR, NULL},
+};
+
+/* programs.NAME: what engine.programs knows of a program (src/checks/programs.c) */
+static const struct key_schema program_keys[] = {
+	{"min", V_KVER, NULL},        /* the oldest version upstream documents as working */
+	{"source", V_STR, NULL},      /* where that minimum is documented */
+	{"packages", V_STRLIST, NULL}, /* dpkg packages that may own it (for its version) */
 	{NULL, V_STR, NULL},
 };
 
@@ -117,6 +127,21 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 		if (strcmp(k->key, "match") == 0)
 			return check_object(v, match_keys, where, false, err);
 		return check_object(v, threshold_keys, where, false, err);
+	case V_PROGRAMS:
+		if (!json_is_object(v))
+			break;
+		json_object_foreach((json_t *)v, key, x) {
+			if (!json_is_object(x))
+				return rs_error_setx(err, EINVAL, "%s.programs.%s: not an object",
+						     where, key);
+			if (json_object_get(x, "min") && !json_object_get(x, "source"))
+				return rs_error_setx(err, EINVAL, "%s.programs.%s: a 'min' needs its "
+						     "'source'", where, key);
+			int r = check_object(x, program_keys, where, false, err);
+			if (r < 0)
+				return r;
+		}
+		return 0;
 	case V_VERSIONS:
 		if (!json_is_array(v))
 			break;

@@ -37,11 +37,9 @@ static json_t *host_json(const struct rs_report *rep)
 
 static json_t *result_json(const struct rs_result *res)
 {
-	_cleanup_free_ char *fixer = NULL;
+	_cleanup_free_ char *fixer = rs_result_fix_cmd(res);
 	bool show = res->f.status == RS_STATUS_WARN || res->f.status == RS_STATUS_FAIL;
 
-	if (show && res->rule->fixer)
-		fixer = rs_xasprintf("rootless-setup fix --rule %s", res->rule->id);
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", res->rule->id, "status",
 			 rs_status_name(res->f.status), "message", jstr(res->f.message), "hint",
 			 show ? jstr(res->f.hint) : json_null(), "fixer", jstr(fixer),

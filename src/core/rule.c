@@ -32,6 +32,13 @@ void rs_finding_clear(struct rs_finding *f)
 	memset(f, 0, sizeof(*f));
 }
 
+char *rs_result_fix_cmd(const struct rs_result *res)
+{
+	if (res->f.status < RS_STATUS_WARN || !res->rule->fixer || res->f.no_fix)
+		return NULL;
+	return rs_xasprintf("rootless-setup fix --rule %s", res->rule->id);
+}
+
 const char *rs_status_name(enum rs_status st)
 {
 	switch (st) {
@@ -126,6 +133,52 @@ const char *rs_ctx_hint(const struct rs_ctx *ctx, const char *rule_id, const cha
 {
 	const char *h = rs_distro_hint(&ctx->distro, rule_id);
 	return h ? h : def;
+}
+
+const char *rs_ctx_find_program(const struct rs_ctx *ctx, const char *name)
+{
+	static const char *const dirs[] = {"usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sbin",
+					   "bin", "sbin", "opt/kata/bin", NULL};
+	static __thread char found[256];
+
+	for (const char *const *d = dirs; *d; d++) {
+		if (snprintf(found, sizeof(found), "%s/%s", *d, name) >= (int)sizeof(found))
+			return NULL;
+		if (rs_host_exists(ctx->host, found))
+			return found;
+	}
+	return NULL;
+}
+
+char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const char *rel)
+{
+	_cleanup_free_ char *want = rs_xasprintf("\n/%s\n", rel);
+
+	if (!ctx->dpkg_loaded) {
+		ctx->dpkg_loaded = true;
+		if (rs_host_read(ctx->host, "var/lib/dpkg/status", 64u << 20, &ctx->dpkg_status,
+				 &ctx->dpkg_len, NULL) < 0) {
+			free(ctx->dpkg_status);
+			ctx->dpkg_status = NULL;
+		}
+	}
+	if (!ctx->dpkg_status)
+		return NULL;
+	for (; *pkgs; pkgs++) {
+		_cleanup_free_ char *lrel = rs_xasprintf("var/lib/dpkg/info/%s.list", *pkgs);
+		_cleanup_free_ char *list = NULL, *padded = NULL;
+		size_t len;
+		/* the version is trusted only when dpkg owns this very file */
+		if (strchr(*pkgs, '/') || rs_host_read(ctx->host, lrel, 8u << 20, &list, &len, NULL) < 0)
+			continue;
+		padded = rs_xasprintf("\n%s%s", list, len && list[len - 1] == '\n' ? "" : "\n");
+		if (!strstr(padded, want))
+			continue;
+		char *v = rs_dpkg_version(ctx->dpkg_status, ctx->dpkg_len, *pkgs);
+		if (v)
+			return v;
+	}
+	return NULL;
 }
 
 char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key)

@@ -23,6 +23,10 @@ struct rs_finding {
 	enum rs_status status;
 	char *message;
 	char *hint;
+	/* The rule's fixer cannot act on what was found here (a /dev/kvm that
+	 * is not a device, no Kata configuration to copy): the report offers
+	 * no `fix` command, the hint says what to do by hand. */
+	bool no_fix;
 };
 
 struct rs_ctx;
@@ -77,6 +81,13 @@ struct rs_ctx {
 	char *delegated;   /* controllers delegated to the user's manager, when known */
 	bool no_probe;     /* callers that need static facts only (oci rootless) */
 	bool podman_libpod_conf; /* podman.config found Podman < 2.0: libpod.conf */
+	/* A --root tree whose proc/ (sys/) is absent or empty: a chroot on disk,
+	 * no running kernel behind it. Rules that read them say skip (or warn
+	 * "cannot check") instead of concluding from the missing files. */
+	bool no_proc, no_sys;
+	char *dpkg_status; /* var/lib/dpkg/status, read once (rs_ctx_dpkg_version) */
+	size_t dpkg_len;
+	bool dpkg_loaded;
 	struct rs_result *results; /* one per rule, in rs_rules order */
 };
 
@@ -95,6 +106,9 @@ const struct rs_rule *rs_rule_find(const char *id);
 void rs_finding_set(struct rs_finding *f, enum rs_status st, const char *fmt, ...) _printf_(3, 4);
 void rs_finding_hint(struct rs_finding *f, const char *fmt, ...) _printf_(2, 3);
 void rs_finding_clear(struct rs_finding *f);
+/* The `fix` command the report offers for res, or NULL: only for a warn or
+ * fail of a rule with a fixer that can act on this finding. Caller frees. */
+char *rs_result_fix_cmd(const struct rs_result *res);
 const char *rs_status_name(enum rs_status st);
 
 /* The result of an earlier rule (rules run in rs_rules order). */
@@ -109,5 +123,13 @@ char *rs_ctx_runtime_dir(const struct rs_ctx *ctx);
 int rs_ctx_sysctl(struct rs_ctx *ctx, const char *rel, uint64_t *out);
 /* A distro hint for rule, else def (may be NULL). */
 const char *rs_ctx_hint(const struct rs_ctx *ctx, const char *rule_id, const char *def);
+/* The upstream version ("4.3.1") dpkg's database records for the package
+ * owning the root-relative path rel, tried as each of the packages in
+ * pkgs (NULL-terminated; a package counts only when its file list names
+ * rel). NULL when no database says it. Nothing is executed. */
+char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const char *rel);
+/* The first of usr/bin, usr/sbin, usr/local/bin, usr/local/sbin, bin, sbin
+ * holding program name (root-relative, static storage per call), or NULL. */
+const char *rs_ctx_find_program(const struct rs_ctx *ctx, const char *name);
 /* "apt-get install -y uidmap" for a package key, or NULL. */
 char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key);

@@ -125,7 +125,7 @@ check "--postinstall: a summary on stderr" grep -q "preflight:.*fail" "$T/pi.err
 "$RS_BIN" --root "$T/debian10" check --postinstall > "$T/pi.out" 2>&1
 check "--postinstall as root without a user: exit 0" [ $? -eq 0 ]
 "$RS_BIN" --root "$T/debian10" check --postinstall --format json 2>/dev/null > "$T/pij.json"
-check "--postinstall as root without a user: user rules skip 'no target user'" [ "$(jq -r '.results[] | select(.id == "subid.ranges") | .message' "$T/pij.json")" = "no target user" ]
+check "--postinstall as root without a user: user rules skip 'no target user'" grep -q "^no target user" <<<"$(jq -r '.results[] | select(.id == "subid.ranges") | .message' "$T/pij.json")"
 "$RS_BIN" --root "$T/debian12-healthy" --user alice check --engine containerd --strict > /dev/null; rc=$?
 check "--strict: a host without warnings exits 0" [ $rc -eq 0 ]
 "$RS_BIN" --root "$T/subuid-overlap" --user alice check --engine containerd --strict > /dev/null; rc=$?

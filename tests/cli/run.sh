@@ -241,8 +241,25 @@ check "an empty --root: exit 0, 1 or 3 (got $rc), and a report unless 3" empty_o
 expect debian12-healthy all userns.probe=skip
 check "debian12 [all]: the engines are every engine" [ "$(field '.engines | sort | join(",")')" = buildkit,containerd,devkit,isulad,kata,oci,podman ]
 check "debian12 [all]: version is --version's" contains "$version" "$(field .version)"
+# installed SCENARIO: the engines whose programs the tree holds (check's
+# default selection, which reads the same engine table as engine.programs)
+installed() { chk "$1" ""; analyse; printf '%s' "${F[engines]-}"; }
+# expect_engine SCENARIO ENGINE TOKEN...: expect, and engine.programs passes
+# (exit 0 as far as it decides) exactly when the tree holds the engine's program
+expect_engine() {
+	local s=$1 e=$2 inst name; shift 2
+	inst=$(installed "$s")
+	chk "$s" "$e"; analyse; name=${F[engines]-}
+	if grep -qw -- "$name" <<< "${inst//,/ }"; then
+		expect "$s" "$e" rc=0 engine.programs=pass "$@"
+	else
+		expect "$s" "$e" rc=1 engine.programs=fail "$@"
+		check "$s [$e]: engine.programs says what is missing and how to install it" \
+			grep -q "is installed (the $name engine's program).*install" <<< "$(rule_text engine.programs)"
+	fi
+}
 for e in containerd isulad buildkit podman oci; do
-	expect debian12-healthy $e rc=0 userns.probe=skip kernel.version=pass userns.max=pass subid.ranges=pass \
+	expect_engine debian12-healthy $e userns.probe=skip kernel.version=pass userns.max=pass subid.ranges=pass \
 		subid.helpers=pass cgroup.v2=pass runtime.dir=pass
 done
 expect debian12-healthy containerd warn=0 \
@@ -262,7 +279,7 @@ chk debian12-healthy containerd
 check "global options after the command give the same report" [ "$(jq -S . "$T/after.json")" = "$(jq -S . "$J")" ]
 (cd "$T/h" && "$RS_BIN" --root debian12-healthy --user alice check --engine containerd --format json < /dev/null > "$T/rel.json" 2> /dev/null)
 check "a relative --root reads the same tree" [ "$(jq -S 'del(.host.root)' "$T/rel.json")" = "$(jq -S 'del(.host.root)' "$J")" ]
-expect debian12-healthy devkit rc=0 storage.fs=pass
+expect_engine debian12-healthy devkit storage.fs=pass
 chk debian12-healthy containerd --strict; valid "debian12 --strict" strict
 check "debian12 --strict: no warning, exit 0" [ "$RC" -eq 0 ]
 rs debian10 --user alice check --rule userns.clone --format json; facts
@@ -345,6 +362,121 @@ expect kata-kvm-notchar kata kvm.device=fail
 expect kata-etc-override kata kata.config=warn
 expect kata-no-config kata rc=1 kata.config=fail
 expect kata-config-unreadable kata rc=1 kata.config=fail
+
+# ---- each engine's programs: installed, versions from dpkg only ------------
+expect engines-missing containerd rc=1 engine.programs=fail
+check "engines-missing: the hint is the distro's install command" grep -q "apt-get install -y containerd" <<< "$(rule_text engine.programs)"
+expect engines-missing "" engine.programs=skip
+check "engines-missing: no engine is selected by default (none is installed)" [ -z "${F[engines]-}" ]
+expect engines-missing oci rc=1 engine.programs=fail
+expect programs-dpkg containerd rc=0 engine.programs=pass
+# dpkg_ver TREE PACKAGE: the upstream version the tree's dpkg status records
+dpkg_ver() { awk -v p="$2" '$1 == "Package:" { in_p = ($2 == p) } in_p && $1 == "Version:" { v = $2; sub(/^[0-9]+:/, "", v); sub(/[-+~].*/, "", v); print v; exit }' "$1/var/lib/dpkg/status"; }
+check "programs-dpkg: the version is dpkg's ($(dpkg_ver "$T/h/programs-dpkg" containerd))" \
+	grep -qF "'/usr/bin/containerd' $(dpkg_ver "$T/h/programs-dpkg" containerd) " <<< "$(rule_text engine.programs)"
+expect programs-dpkg podman rc=0 engine.programs=pass
+expect programs-old podman rc=1 engine.programs=fail
+check "programs-old: podman $(dpkg_ver "$T/h/programs-old" podman) named as too old, with the documented minimum" \
+	grep -q "'/usr/bin/podman' $(dpkg_ver "$T/h/programs-old" podman) is older than" <<< "$(rule_text engine.programs)"
+check "programs-old: slirp4netns $(dpkg_ver "$T/h/programs-old" slirp4netns) too" \
+	grep -q "slirp4netns' $(dpkg_ver "$T/h/programs-old" slirp4netns) is older than" <<< "$(rule_text engine.programs)"
+expect programs-old containerd rc=1 engine.programs=fail
+check "programs-old: a package that does not own /usr/bin/containerd gives no version" \
+	not grep -q "'/usr/bin/containerd' [0-9]" <<< "$(rule_text engine.programs)"
+expect programs-old oci engine.programs=pass
+check "programs-old: runc without a package database: present, version unknown" \
+	grep -q "runc' (version unknown" <<< "$(rule_text engine.programs)"
+if have programs-old; then
+	# no program of the tree is ever run: each one records a run in the tree
+	X=$T/norun; cp -a "$T/h/programs-old" "$X"
+	for b in usr/bin/podman usr/bin/containerd usr/bin/runc usr/bin/slirp4netns; do
+		printf '#!/bin/sh\ntouch "%s.ran"\n' "$X/$b" > "$X/$b"
+	done
+	"$RS_BIN" --root "$X" --user alice check --engine all --format json > /dev/null 2>&1 < /dev/null
+	check "engine.programs runs no program of the tree" [ -z "$(find "$X" -name '*.ran')" ]
+fi
+
+# ---- cgroup.v2 per engine on a hybrid host with controllers in its v2 part --
+expect hybrid-crun-only oci rc=1 cgroup.v2=fail
+expect hybrid-crun-only podman rc=1 cgroup.v2=fail
+check "hybrid-crun-only: the reason is crun's" grep -q crun <<< "$(rule_text cgroup.v2)"
+expect hybrid-crun-only containerd cgroup.v2=warn
+expect hybrid-crun-runc podman cgroup.v2=warn
+check "hybrid-crun-runc: podman is told to configure runc" grep -q "configure runc" <<< "$(rule_text cgroup.v2)"
+expect hybrid-crun-runc oci cgroup.v2=warn
+expect h18-hybrid oci cgroup.v2=warn
+
+# ---- the network decision: pasta, else slirp4netns, else host ---------------
+if have debian12-healthy && have no-tun; then
+	for s in debian12-healthy no-tun; do
+		cp -a "$T/h/$s" "$T/pasta-$s"; mkdir -p "$T/pasta-$s/usr/bin"
+		printf '#!/bin/sh\nexit 0\n' > "$T/pasta-$s/usr/bin/pasta"; chmod 0755 "$T/pasta-$s/usr/bin/pasta"
+		"$RS_BIN" --root "$T/pasta-$s" --user alice check --engine containerd --format json > "$T/pasta-$s.json" 2> /dev/null < /dev/null
+	done
+	check "pasta installed, /dev/net/tun usable: the network decision is pasta" \
+		[ "$(jq -r .decisions.network "$T/pasta-debian12-healthy.json")" = pasta ]
+	check "pasta installed, no /dev/net/tun: host" [ "$(jq -r .decisions.network "$T/pasta-no-tun.json")" = host ]
+	rm "$T/pasta-debian12-healthy/usr/bin/slirp4netns"
+	"$RS_BIN" --root "$T/pasta-debian12-healthy" --user alice check --engine containerd --format json > "$T/pasta-only.json" 2> /dev/null < /dev/null
+	check "pasta without slirp4netns: network.slirp4netns passes (pasta serves)" \
+		[ "$(jq -r '.results[] | select(.id == "network.slirp4netns") | .status' "$T/pasta-only.json")" = pass ]
+fi
+expect no-tun podman network.tun=warn
+check "no-tun [podman]: says what podman's containers then get" grep -q "network host" <<< "$(rule_text network.tun)"
+expect no-tun containerd network.tun=warn decisions.network=host
+check "no-tun [containerd]: says containerd uses the host network" grep -q "host network" <<< "$(rule_text network.tun)"
+
+# ---- a fix line only where the fixer can act --------------------------------
+expect kata-kvm-notchar kata kvm.device=fail
+check "kata-kvm-notchar: no fix command offered (nothing for the fixer to chmod)" [ "$(field '.results[] | select(.id == "kvm.device") | .fixer')" = null ]
+check "kata-kvm-notchar: the hint says what to do by hand" grep -q "by hand" <<< "$(rule_text kvm.device)"
+expect kata-no-config kata kata.config=fail
+check "kata-no-config: no fix command offered (no configuration to copy)" [ "$(field '.results[] | select(.id == "kata.config") | .fixer')" = null ]
+expect kata-bad-kvm kata kvm.device=fail
+check "kata-bad-kvm: a fix command for a real device node" [ "$(field '.results[] | select(.id == "kvm.device") | .fixer')" = "rootless-setup fix --rule kvm.device" ]
+if have kata-kvm-notchar; then
+	"$RS_BIN" --root "$T/h/kata-kvm-notchar" --user alice check --engine kata > "$T/nc.txt" 2> /dev/null < /dev/null
+	check "kata-kvm-notchar text: no 'fix:' line under kvm.device" \
+		not grep -q "fix: .*kvm.device" "$T/nc.txt"
+fi
+
+# ---- trees with no kernel behind them (debootstrap): no verdict from absence --
+# Against the same tree with its running-system parts (debian12-healthy):
+# every rule whose verdict changes when proc/, sys/, run/ and the device
+# nodes are gone is skip or warn, saying why; the rules reading proc/ or
+# sys/ are never pass or fail.
+PROCSYS="kernel.version kernel.overlay-userns kernel.fuse-overlayfs userns.max userns.clone userns.apparmor cgroup.v2 cgroup.delegation selinux.state kvm.device storage.fs network.tun env.container runtime.dir isulad.stale-state"
+for s in debootstrap-noproc debootstrap-empty; do
+	have "$s" || { skip "$s" "no tree"; continue; }
+	chk debian12-healthy all; cp "$J" "$T/online.json"
+	expect "$s" all kernel=null
+	offline_ok() {
+		local id st m on n=0
+		for id in "${IDS[@]}"; do
+			st=$(field ".results[] | select(.id == \"$id\") | .status")
+			on=$(jq -r --arg id "$id" '.results[] | select(.id == $id) | .status' "$T/online.json")
+			m=$(rule_text "$id")
+			case " $PROCSYS " in *" $id "*) ;; *) [ "$st" = "$on" ] && continue ;; esac
+			if [ "$st" = pass ] || [ "$st" = fail ] || ! grep -qE "no /proc|no /sys|cannot check" <<< "$m"; then
+				[ "$st" = skip ] && [ "$on" = skip ] && continue
+				diag "$id: $on -> $st: $m"; n=$((n + 1))
+			fi
+		done
+		[ $n -eq 0 ]
+	}
+	check "$s: each rule that depends on proc/ or sys/ is skip or warn with the reason" offline_ok
+	want "$s: no cgroup manager is concluded" decisions.cgroup_manager=none
+done
+if command -v unshare > /dev/null && [ -d "$T/h/debootstrap-empty" ] &&
+	unshare -m sh -c 'mount -t tmpfs none "$1"' sh "$T/h/debootstrap-empty/sys" 2> /dev/null; then
+	# a real procfs at the tree's proc/ (a node's / at /host) is read as a running system
+	unshare -m sh -c 'mount -t proc proc "$1/proc" && exec "$2" --root "$1" --user alice check --engine containerd --rule kernel.version --format json' \
+		sh "$T/h/debootstrap-empty" "$RS_BIN" > "$T/procfs.json" 2> /dev/null < /dev/null
+	check "a procfs at the tree's proc/: kernel.version reads it ($(jq -r .host.kernel "$T/procfs.json" 2> /dev/null))" \
+		[ "$(jq -r .host.kernel "$T/procfs.json" 2> /dev/null)" = "$(uname -r)" ]
+else
+	skip "a procfs at the tree's proc/" "mounting procfs in a mount namespace is not allowed here"
+fi
 
 # ---- text output and colour ----------------------------------------------
 TX=$T/text
@@ -478,8 +610,21 @@ rs h22-identities --user root check --engine containerd --format json; valid "--
 want "--user root" user=root:0:0
 env -u SUDO_USER -u PKEXEC_UID "$RS_BIN" --root "$T/h/debian12-healthy" check --engine containerd --format json > "$T/r.json" 2> "$T/r.err" < /dev/null
 RC=$?; J=$T/r.json; E=$T/r.err; valid "root, no --user, no SUDO_USER"
-want "root, no --user, no SUDO_USER: the user is root" user=root:0:0
-check "root, no --user: a warning on stderr (rootless mode is for non-root users)" [ -s "$E" ]
+check "root, no --user, no SUDO_USER: no target user in the report" [ "$(field .host.user)" = null ]
+nouser_ok() { # every per-user rule skips, naming --user; the host rules still give verdicts
+	local id s m n=0
+	for id in subid.ranges runtime.dir storage.fs network.tun cgroup.delegation; do
+		s=$(field ".results[] | select(.id == \"$id\") | .status"); m=$(rule_text "$id")
+		[ "$s" = skip ] && grep -q "no target user.*--user" <<< "$m" || { diag "$id: $s $m"; n=$((n + 1)); }
+	done
+	[ $n -eq 0 ] && [ "$(field '[.results[] | select(.status != "skip")] | length')" -gt 0 ]
+}
+check "root, no --user: the per-user rules skip ('no target user: name one with --user')" nouser_ok
+check "root, no --user: a note on stderr names --user" grep -q -- "--user" "$E"
+check "root, no --user: no advice to give root subordinate ids" not grep -q "root:100000\|usermod.*root" "$J"
+rs debian12-healthy --user root check --engine containerd --format json; valid "explicit --user root"
+want "explicit --user root is root as the target" user=root:0:0
+check "explicit --user root: a warning that rootless mode is for non-root users" grep -q "non-root" "$E"
 SUDO_USER=alice "$RS_BIN" --root "$T/h/debian12-healthy" check --engine containerd --format json > "$T/r.json" 2> /dev/null < /dev/null; J=$T/r.json; facts
 want "root with SUDO_USER=alice" user=alice:1000:1000
 env -u SUDO_USER PKEXEC_UID=1001 "$RS_BIN" --root "$T/h/debian12-healthy" check --engine containerd --format json > "$T/r.json" 2> /dev/null < /dev/null; J=$T/r.json; facts

@@ -233,6 +233,20 @@ static void test_distro_validate_minimal_and_full_versions_accepted(void **state
 				  "\"match\":{\"ids\":[\"a\"],\"id_like\":[]}}"), 0);
 }
 
+/* programs.NAME: a minimum version only with where it is documented */
+static void test_distro_validate_programs(void **state)
+{
+	(void)state;
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"min\":\"1.0\","
+				  "\"source\":\"runc 1.0.0\",\"packages\":[\"runc\"]}}}"), 0);
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"pasta\":{\"packages\":[\"passt\"]}}}"), 0);
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"min\":\"1.0\"}}}"), -EINVAL);
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"min\":\"one\","
+				  "\"source\":\"s\"}}}"), -EINVAL);
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"max\":\"1.0\"}}}"), -EINVAL);
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":\"1.0\"}}"), -EINVAL);
+}
+
 static void test_distro_validate_not_object_or_no_id_rejected(void **state)
 {
 	(void)state;
@@ -360,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_distro_known_any_case_true),
 		cmocka_unit_test(test_distro_validate_every_embedded_profile_valid),
 		cmocka_unit_test(test_distro_validate_minimal_and_full_versions_accepted),
+		cmocka_unit_test(test_distro_validate_programs),
 		cmocka_unit_test(test_distro_validate_not_object_or_no_id_rejected),
 		cmocka_unit_test(test_distro_validate_unknown_keys_rejected),
 		cmocka_unit_test(test_distro_validate_wrong_types_rejected),
