@@ -32,7 +32,7 @@ _rootless_setup()
 	local opts=""
 	case $verb in
 	"") COMPREPLY=($(compgen -W "$verbs $global" -- "$cur")); return ;;
-	check) opts="--strict --postinstall --rule" ;;
+	check) opts="--strict --postinstall --rule --all-users --interval --report-file --ready-file --ready-test" ;;
 	fix) opts="--dry-run --rule --yes --force" ;;
 	launch) opts="--state-dir --copy-up --overlay-file --net --mtu --cidr --disable-host-loopback --cgroupns --pidns --ipcns --utsns --propagation" ;;
 	nsenter) opts="--state-dir" ;;
