@@ -162,7 +162,7 @@ check-security: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/security/run.sh
 
 check-deploy: $(BIN)
-	RS_BIN=$(abspath $(BIN)) bash tests/deploy.sh
+	RS_BIN=$(abspath $(BIN)) RS_IMAGE_CMD='$(MAKE) -s image BUILD=$(BUILD) SAN=$(SAN)' bash tests/deploy.sh
 
 check-package:
 	bash tests/package/run.sh
