@@ -415,7 +415,10 @@ static int run_once(const struct rs_cli *cli, const struct rs_check_opts *o,
 		json_dumpf(doc, stdout, a->interval ? JSON_COMPACT : JSON_INDENT(2));
 		fputc('\n', stdout);
 	}
-	fflush(stdout);
+	/* each run reaches the log at once; a single run is flushed (and a
+	 * lost report noticed) by rs_cli_finish */
+	if (a->interval && fflush(stdout) != 0 && errno != EPIPE)
+		rs_cli_msg("cannot write output: %s", strerror(errno));
 	if (a->report_file || a->ready_file) {
 		int w = write_outputs(a, doc, code == RS_EXIT_OK);
 		code = code ? code : w;
