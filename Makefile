@@ -49,7 +49,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-package check-deploy check-security \
-	deps fuzz bench install clean man deb format format-check lint
+	deps fuzz bench install clean man deb image format format-check lint
 
 all: $(BIN)
 
@@ -175,7 +175,7 @@ check-security: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/security/run.sh
 
 check-deploy: $(BIN)
-	RS_BIN=$(abspath $(BIN)) bash tests/deploy.sh
+	RS_BIN=$(abspath $(BIN)) RS_IMAGE_CMD='$(MAKE) -s image BUILD=$(BUILD) SAN=$(SAN)' bash tests/deploy.sh
 
 check-package:
 	bash tests/package/run.sh
@@ -243,6 +243,16 @@ deb:
 	cd $(BUILD)/deb-src/rootless-setup-$(VERSION) && dpkg-buildpackage -b -us -uc >/dev/null
 	mv $(BUILD)/deb-src/rootless-setup_$(VERSION)_*.deb $(BUILD)/
 	@ls $(BUILD)/rootless-setup_$(VERSION)_*.deb
+
+# The FROM scratch image (deploy/kubernetes/Containerfile) with Debian's
+# podman, offline: no registry, no base image. runc: crun refuses some
+# hosts' cgroup layouts.
+IMAGE ?= localhost/rootless-setup:$(VERSION)
+PODMAN_RUNTIME ?= runc
+image: $(BIN)
+	sh deploy/kubernetes/stage.sh $(BIN) $(BUILD)/image
+	podman --runtime $(PODMAN_RUNTIME) build --network=none --pull=never -t $(IMAGE) \
+		-f $(BUILD)/image/Containerfile $(BUILD)/image
 
 clean:
 	rm -rf build build-san build-fuzz build-cc compile_commands.json

@@ -2,13 +2,24 @@
 # The Debian package: builds, installs, its postinst leaves a preflight
 # report and never fails the install (even where a rule fails), man and
 # --version work, reinstalling is idempotent, remove and purge clean up.
-# The RPM spec builds with rpmbuild.
+# Then the .deb in a debootstrap chroot (cached under build/), with and
+# without /proc: no live preflight from a chroot, the last good report never
+# replaced with nothing, dpkg -P leaves nothing. The RPM spec builds, is
+# rpmlint-clean of errors, and its %post does nothing live under rpm --root.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 TOP="$(cd "$(dirname "$0")/../.." && pwd)"
 MK="$TOP/tests/fixtures/mkhost.sh"
 T=$(mktemp -d /tmp/rs-pkg.XXXXXX)
-trap 'rm -rf "$T"; dpkg -P rootless-setup >/dev/null 2>&1' EXIT
+C="$T/chroot"
+cleanup() {
+	mountpoint -q "$C/proc" 2>/dev/null && umount "$C/proc"
+	rm -rf "$T"
+	dpkg -P rootless-setup >/dev/null 2>&1
+}
+trap cleanup EXIT
+now() { date +%s.%N; }
+took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 if [ "$(id -u)" != 0 ] || ! command -v dpkg-buildpackage >/dev/null; then
 	skip "packages" "needs root and dpkg-buildpackage"
@@ -47,12 +58,86 @@ check "dpkg -r keeps the report" [ -f /var/lib/rootless-setup/preflight.json ]
 dpkg -P rootless-setup > /dev/null 2>&1
 check "dpkg -P removes the report" [ ! -e /var/lib/rootless-setup ]
 
+# --- the .deb in a chroot ---------------------------------------------------------
+# A minimal bookworm from Debian's archive, made once and kept as a tarball
+# (debootstrap takes about two minutes; unpacking it a few seconds).
+CACHE="$TOP/build/debootstrap/bookworm-minbase.tar"
+if [ ! -f "$CACHE" ] && command -v debootstrap >/dev/null; then
+	mkdir -p "$(dirname "$CACHE")"; t0=$(now)
+	if debootstrap --variant=minbase --include=libjansson4 bookworm "$T/dbs" \
+		"${RS_DEBIAN_MIRROR:-http://deb.debian.org/debian}" > "$T/dbs.log" 2>&1; then
+		tar -C "$T/dbs" -cf "$CACHE.tmp" . && mv "$CACHE.tmp" "$CACHE"
+		diag "debootstrap: $(took "$t0") s (cached in $CACHE)"
+	else
+		tail -3 "$T/dbs.log" | sed 's/^/# /'
+	fi
+	rm -rf "$T/dbs"
+fi
+if [ -f "$CACHE" ]; then
+	t0=$(now); mkdir -p "$C"; tar -C "$C" -xpf "$CACHE"; diag "chroot unpacked in $(took "$t0") s"
+	cp "$DEB" "$C/tmp/rs.deb"
+	R="$C/var/lib/rootless-setup"
+	mkdir -p "$R"; echo '{"schema": "rootless-setup/report/v1", "kept": true}' > "$R/preflight.json"
+	good=$(sha256sum < "$R/preflight.json")
+	find "$C" -xdev \( -path "$C/var/lib/dpkg" -o -path "$C/var/log" -o -path "$C/var/cache" -o -path "$C/tmp" \) -prune -o -print |
+		sed "s|^$C||" | grep -v '^/var/lib/rootless-setup' | sort > "$T/before"
+	for procfs in without with; do
+		[ $procfs = with ] && mount -t proc proc "$C/proc"
+		SUDO_USER=nobody chroot "$C" dpkg -i /tmp/rs.deb > "$T/c.log" 2>&1; rc=$?
+		check "chroot $procfs /proc: dpkg -i succeeds ($rc)" [ $rc = 0 ]
+		check "chroot $procfs /proc: no live preflight (it says why)" grep -q 'preflight skipped' "$T/c.log"
+		check "chroot $procfs /proc: the last good report is kept" [ "$(sha256sum < "$R/preflight.json")" = "$good" ]
+		[ $procfs = with ] && umount "$C/proc"
+	done
+	ROOTLESS_SETUP_ROOT=/nonexistent chroot "$C" dpkg -i /tmp/rs.deb > "$T/c.log" 2>&1
+	check "a preflight that cannot run keeps the last good report, not a 0-byte file" \
+		sh -c "[ \"\$(sha256sum < '$R/preflight.json')\" = '$good' ] && grep -q 'the last one is kept' '$T/c.log'"
+	check "and leaves no temporary file" [ -z "$(find "$R" -name '.preflight*')" ]
+	mkdir -p "$C/srv/tree"; bash "$MK" debian10 "$C/srv/tree"
+	ROOTLESS_SETUP_ROOT=/srv/tree chroot "$C" dpkg -i /tmp/rs.deb > "$T/c.log" 2>&1
+	check "a preflight of a tree replaces the report with its new one" \
+		jq -e '.schema == "rootless-setup/report/v1" and .host.root == "/srv/tree"' "$R/preflight.json"
+	rm -rf "$C/srv/tree"
+	chroot "$C" dpkg -P rootless-setup > "$T/c.log" 2>&1
+	find "$C" -xdev \( -path "$C/var/lib/dpkg" -o -path "$C/var/log" -o -path "$C/var/cache" -o -path "$C/tmp" \) -prune -o -print |
+		sed "s|^$C||" | sort > "$T/after"
+	check "dpkg -P in the chroot leaves nothing (no file added or lost)" [ -z "$(diff "$T/before" "$T/after")" ]
+	diff "$T/before" "$T/after" | head -5 | sed 's/^/# /'
+	check "dpkg -P removes dpkg's own records of it" [ -z "$(find "$C/var/lib/dpkg/info" -name 'rootless-setup*')" ]
+else
+	skip "the .deb in a chroot" "debootstrap is not installed or could not reach the archive"
+fi
+
 if command -v rpmbuild >/dev/null; then
 	mkdir -p "$T/rpm/SOURCES"
 	git -C "$TOP" archive --prefix=rootless-setup-0.1.0/ -o "$T/rpm/SOURCES/rootless-setup-0.1.0.tar.gz" HEAD
-	rpmbuild -bb --nodeps --define "_topdir $T/rpm" "$TOP/distro/rpm/rootless-setup.spec" > "$T/rpm.log" 2>&1
+	rpmbuild -bb --nodeps --define "_topdir $T/rpm" \
+		--define "packager rootless-setup developers <dev@rootless-setup.invalid>" \
+		"$TOP/distro/rpm/rootless-setup.spec" > "$T/rpm.log" 2>&1
 	check "rpmbuild -bb builds the RPM" ls "$T"/rpm/RPMS/*/rootless-setup-0.1.0-*.rpm
-	[ -n "$(ls "$T"/rpm/RPMS/*/*.rpm 2>/dev/null)" ] || tail -5 "$T/rpm.log" | sed 's/^/# /'
+	RPM=$(ls "$T"/rpm/RPMS/*/rootless-setup-0.1.0-*.rpm 2>/dev/null | head -1)
+	[ -n "$RPM" ] || tail -5 "$T/rpm.log" | sed 's/^/# /'
+	check "the RPM's paths are spelt without Fedora-only macros (/var/lib, no /usr/com)" \
+		sh -c "rpm -qlp '$RPM' | grep -qx /var/lib/rootless-setup && ! rpm -qp --scripts '$RPM' | grep -q /usr/com"
+	if command -v rpmlint >/dev/null; then
+		# an unsigned local build: signing is the distribution's step
+		rpmlint "$RPM" "$TOP/distro/rpm/rootless-setup.spec" > "$T/rpmlint.log" 2>&1
+		errs=$(grep ': E: ' "$T/rpmlint.log" | grep -v ': E: no-signature')
+		check "rpmlint: no errors (but no-signature)" [ -z "$errs" ]
+		[ -z "$errs" ] || echo "$errs" | head -5 | sed 's/^/# /'
+		diag "rpmlint: $(grep -c ': W: ' "$T/rpmlint.log") warnings"
+	else
+		skip "rpmlint" "not installed"
+	fi
+	if [ -f "$CACHE" ] && [ -n "$RPM" ]; then
+		# rpm --root runs %post chrooted into the tree (no /proc there)
+		rpm --root "$C" --initdb
+		rpm --root "$C" -i --nodeps "$RPM" > "$T/rpmi.log" 2>&1; rc=$?
+		check "rpm --root installs into the chroot ($rc)" [ $rc = 0 ]
+		check "its %post ran no live preflight there" [ ! -e "$C/var/lib/rootless-setup/preflight.json" -a ! -e "$C/var/lib/rootless-setup/.preflight.json.new" ]
+		rpm --root "$C" -e rootless-setup > /dev/null 2>&1
+		check "rpm -e removes its files and directory" [ ! -e "$C/usr/bin/rootless-setup" -a ! -e "$C/var/lib/rootless-setup" ]
+	fi
 else
 	skip "rpm" "rpmbuild is not installed"
 fi

@@ -1,0 +1,28 @@
+#!/bin/sh
+# Stages the root file system of the FROM scratch image: the binary at
+# /usr/bin/rootless-setup and every shared library ldd(1) says it loads,
+# each at the path the dynamic linker will look for it (the loader too).
+#   sh deploy/kubernetes/stage.sh build/rootless-setup build/image
+set -eu
+bin=$1
+out=$2
+rm -rf "$out/rootfs"
+mkdir -p "$out/rootfs/usr/bin" "$out/rootfs/host" "$out/rootfs/tmp"
+cp "$bin" "$out/rootfs/usr/bin/rootless-setup"
+chmod 0755 "$out/rootfs/usr/bin/rootless-setup"
+# ldd lines: "libX.so.1 => /lib/.../libX.so.1 (0x...)" or "/lib64/ld-linux... (0x...)";
+# linux-vdso has no file. A library ldd cannot find stops the build.
+ldd "$bin" | while read -r a b c _; do
+	case "$b" in
+	"=>") lib=$c ;;
+	"(0x"*) case "$a" in /*) lib=$a ;; *) continue ;; esac ;;
+	*) continue ;;
+	esac
+	case "$lib" in
+	/*) ;;
+	*) echo "stage.sh: ldd found no file for '$a'" >&2; exit 1 ;;
+	esac
+	mkdir -p "$out/rootfs$(dirname "$lib")"
+	cp -L "$lib" "$out/rootfs$lib"
+done
+cp "$(dirname "$0")/Containerfile" "$out/Containerfile"
