@@ -192,12 +192,21 @@ check-man: $(BIN)
 # Suites that need no root, and those that create a throwaway user, install
 # packages or build trees with owners and device nodes (root only).
 USER_SUITES := check-unit check-fuzz check-man
-ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate check-package \
-	check-deploy check-security
+ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
+	check-security
+# Heavy end-to-end suites (a debootstrap chroot, packages, a container image,
+# ansible-playbook): they test packaging and deployment, not the code's memory
+# safety, so they run once, in the plain pass, never under SAN=1.
+E2E_SUITES := check-package check-deploy
 check: deps
 	$(MAKE) all
 ifeq ($(shell id -u),0)
 	$(MAKE) $(USER_SUITES) $(ROOT_SUITES)
+ifneq ($(SAN),1)
+	$(MAKE) $(E2E_SUITES)
+else
+	@echo "make check: SAN=1: the end-to-end suites ($(E2E_SUITES)) ran in the plain pass"
+endif
 else
 	$(MAKE) $(USER_SUITES)
 	@echo "make check: not root, so these suites did not run: $(ROOT_SUITES)"
