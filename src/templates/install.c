@@ -250,6 +250,10 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		start(&f, o, &g);
 	else if (g.launch_cmd)
 		rs_action_add(&f.acts, "install", "note", NULL, "would start: %s", g.launch_cmd);
+	/* what no configuration file can say, as the exact command */
+	if (g.client_cmd && !rs_actions_last_failed(&f.acts))
+		rs_action_add(&f.acts, "install", "note", NULL, "run a container with: %s %s",
+			      g.client_cmd, rs_engine_info(o->engine)->client_args);
 	rs_gen_clear(&g);
 	return rs_inst_finish(&f, rep, out);
 }
