@@ -209,6 +209,26 @@ static void write_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, 
 	free(mf.text);
 }
 
+/* The engine's data directory, made by install (0700, the user's) so that
+ * the directories it adds are recorded: uninstall --purge empties it and
+ * leaves the home as it was. */
+static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o, struct rs_strv *dirs)
+{
+	struct rs_ctx *ctx = f->ctx;
+	_cleanup_free_ char *data = rs_ctx_data_dir(ctx, o->engine);
+	_cleanup_free_ char *below = data ? rs_xasprintf("%s/x", data) : NULL;
+	struct rs_error *e = NULL;
+
+	if (!rs_engine_info(o->engine)->data_dir || o->output)
+		return;
+	missing_dirs(ctx, below, dirs);
+	if (rs_safe_mkdirs(ctx->host, data, 0700, geteuid() == 0 ? ctx->user.uid : (uid_t)-1,
+			   geteuid() == 0 ? ctx->user.gid : (gid_t)-1, o->dry_run, &e) < 0) {
+		rs_action_add(&f->acts, "install", "note", data, "%s", e->msg)->failed = true;
+		rs_error_free(e);
+	}
+}
+
 int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		   struct rs_error **err)
 {
@@ -240,6 +260,8 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 	if (!rs_record_by_root(&rep->ctx))
 		missing_dirs(&rep->ctx, mpath, &rdirs);
 	write_files(&f, o, &g, files, &dirs);
+	if (!rs_actions_last_failed(&f.acts))
+		make_data_dir(&f, o, &dirs);
 	if (!rs_actions_last_failed(&f.acts))
 		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
 	else
