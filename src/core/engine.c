@@ -46,7 +46,9 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		.name = "podman", .title = "Podman",
 		.binaries = BINS("usr/bin/podman", "usr/local/bin/podman"),
 		.data_dir = ".local/share/containers/storage",
-		.more_data = BINS(".local/share/containers/cache"),
+		/* what Podman adds beside its storage: the blob cache, CNI's lock
+		 * (network configs the user makes stay theirs) */
+		.more_data = BINS(".local/share/containers/cache", ".config/cni/net.d/cni.lock"),
 		.config = "containers/containers.conf.d/50-rootless-setup.conf", .run_dir = "libpod",
 		.client_run = "podman run --rm", .client_args = "IMAGE [COMMAND]",
 	},
