@@ -48,7 +48,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
-	check-launch check-oci check-fix check-generate check-package check-deploy check-security \
+	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
 	deps fuzz bench install clean man deb format format-check lint
 
 all: $(BIN)
@@ -170,6 +170,10 @@ check-launch: $(BIN)
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
 
+# every engine this host can run, end to end as a throwaway user
+check-engines: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/engines/run.sh
+
 check-security: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/security/run.sh
 
@@ -191,7 +195,7 @@ check-man: $(BIN)
 # Suites that need no root, and those that create a throwaway user, install
 # packages or build trees with owners and device nodes (root only).
 USER_SUITES := check-unit check-fuzz check-man
-ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate check-package \
+ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate check-engines check-package \
 	check-deploy check-security
 check: deps
 	$(MAKE) all

@@ -19,7 +19,17 @@ static void nsenter_help(void)
 	       "     --state-dir <dir>   the launch's state dir\n"
 	       "     --engine <engine>   that engine's launch ($XDG_RUNTIME_DIR/rootless-setup/ENGINE)\n"
 	       "                         and its client environment (CONTAINERD_ADDRESS, ...)\n\n"
-	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
+	       " -h, --help              display this help\n\n");
+	/* the client flags no configuration file can give (the engine table) */
+	for (unsigned i = 0; i < RS_ENGINE_COUNT; i++) {
+		const struct rs_engine_info *ei = rs_engine_info(i);
+		if (ei->daemon && ei->client_run && ei->no_cgroup_flags)
+			printf("%s where the user has no cgroups (cgroup v1 or hybrid, or v2 not\n"
+			       "delegated), as 'install' prints it:\n  rootless-setup nsenter --engine %s "
+			       "-- %s %s %s\n\n", ei->title, ei->name, ei->client_run,
+			       ei->no_cgroup_flags, ei->client_args);
+	}
+	printf("See rootless-setup(8).\n");
 	exit(RS_EXIT_OK);
 }
 
