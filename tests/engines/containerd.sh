@@ -31,6 +31,9 @@ client=$(en_client_cmd "$W/install.out")
 check "install prints the launch command" [ -n "$launch" ]
 check "install prints the client command" [ -n "$client" ]
 echo "# launch: $launch"; echo "# client: $client"
+flags=${client#*-- ctr run --rm}
+check "nsenter --engine containerd --help shows the same client flags" \
+	sh -c "'$RS' nsenter --engine containerd --help | grep -qF -- 'ctr run --rm$flags'"
 SOCK="$TU_XDG/containerd/containerd.sock"
 tu_run sh -c "exec $launch" > "$W/containerd.log" 2>&1 &
 lp=$!
