@@ -52,7 +52,8 @@ check "the client command install printed runs a container that prints hi" [ "$o
 snap=$(NS ctr snapshot --snapshotter overlayfs ls 2>/dev/null | tail -n +2 | grep -c .)
 used=$([ "$snap" -gt 0 ] && echo overlayfs || echo native)
 en_truth containerd snapshotter "$(jq -r '.decisions.snapshotter | if . == "overlayfs" then . else "native" end' "$W/report.json")" "$used"
-netns=$(NS sh -c 'ls /sys/class/net | grep -v "^lo$" | head -1')
+# /proc/net/dev is the reader's network namespace (/sys is the host's)
+netns=$(NS sh -c 'grep -o "^ *tap0:" /proc/net/dev | tr -d " :"')
 net=$(jq -r '.decisions.network' "$W/report.json")
 en_truth containerd network "$net" "$(case $netns in tap0) echo "$net" ;; *) echo host ;; esac)"
 en_truth containerd started yes "$([ "$out" = hi ] && echo yes || echo no)"

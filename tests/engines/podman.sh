@@ -67,8 +67,9 @@ run_once() {
 	sleep 0.3
 }
 
-# 1. /dev/net/tun as this host has it (root-only here): host network
-run_once notun
+# 1. /dev/net/tun as this host has it (root-only here: the host network;
+#    another ACL on it may open it to the user: then a user-mode network)
+run_once asis
 
 # 2. the user may open /dev/net/tun: a user-mode network
 if command -v setfacl >/dev/null && [ -c /dev/net/tun ] && command -v slirp4netns >/dev/null; then
