@@ -48,7 +48,7 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
-	check-launch check-oci check-fix check-generate check-package check-deploy check-security \
+	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
 	deps fuzz bench install clean man deb image format format-check lint
 
 all: $(BIN)
@@ -171,6 +171,10 @@ check-launch: $(BIN)
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
 
+# every engine this host can run, end to end as a throwaway user
+check-engines: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/engines/run.sh
+
 check-security: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/security/run.sh
 
@@ -194,10 +198,10 @@ check-man: $(BIN)
 USER_SUITES := check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
 	check-security
-# Heavy end-to-end suites (a debootstrap chroot, packages, a container image,
-# ansible-playbook): they test packaging and deployment, not the code's memory
+# Heavy end-to-end suites (real engines running containers, a debootstrap
+# chroot, packages, a container image, ansible-playbook): they test packaging and deployment, not the code's memory
 # safety, so they run once, in the plain pass, never under SAN=1.
-E2E_SUITES := check-package check-deploy
+E2E_SUITES := check-engines check-package check-deploy
 check: deps
 	$(MAKE) all
 ifeq ($(shell id -u),0)

@@ -9,6 +9,9 @@
 
 enum { OPT_STATE_DIR = OPT_VERB_BASE };
 
+/* the engines given before the verb, for the help's client note */
+static unsigned help_engines;
+
 static void nsenter_help(void)
 {
 	printf("Usage:\n rootless-setup nsenter [--state-dir <dir> | --engine <engine>] -- <command>\n\n"
@@ -19,7 +22,19 @@ static void nsenter_help(void)
 	       "     --state-dir <dir>   the launch's state dir\n"
 	       "     --engine <engine>   that engine's launch ($XDG_RUNTIME_DIR/rootless-setup/ENGINE)\n"
 	       "                         and its client environment (CONTAINERD_ADDRESS, ...)\n\n"
-	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
+	       " -h, --help              display this help\n\n");
+	/* the client flags no configuration file can give (the engine table),
+	 * for the engine named: `--engine containerd nsenter --help` */
+	for (unsigned i = 0; i < RS_ENGINE_COUNT; i++) {
+		const struct rs_engine_info *ei = rs_engine_info(i);
+		if ((help_engines & RS_ENGINE_BIT(i)) && ei->daemon && ei->client_run &&
+		    ei->no_cgroup_flags)
+			printf("%s where the user has no cgroups (cgroup v1 or hybrid, or v2 not\n"
+			       "delegated), as 'install' prints it:\n  rootless-setup nsenter --engine %s "
+			       "-- %s %s %s\n\n", ei->title, ei->name, ei->client_run,
+			       ei->no_cgroup_flags, ei->client_args);
+	}
+	printf("See rootless-setup(8).\n");
 	exit(RS_EXIT_OK);
 }
 
@@ -54,7 +69,9 @@ static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
 	_cleanup_free_ char *engine_dir = NULL;
 	int c;
 
+	help_engines = cli->engines_given ? cli->engines : 0;
 	while ((c = getopt_long(argc, argv, "+" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1) {
+		help_engines = cli->engines_given ? cli->engines : 0;
 		if (rs_cli_global(cli, c, optarg, nsenter_help))
 			continue;
 		dir = optarg;

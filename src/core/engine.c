@@ -20,6 +20,11 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		.data_dir = ".local/share/containerd", .daemon = "containerd",
 		.config = "containerd/config.toml", .run_dir = "containerd",
 		.socket = "containerd/containerd.sock", .client_var = "CONTAINERD_ADDRESS",
+		/* ctr asks for a cgroup (and a CPU weight) per container, which
+		 * runc then cannot create below the user's v1 hierarchies
+		 * ("mkdir /sys/fs/cgroup/cpuset/default: permission denied") */
+		.client_run = "ctr run --rm",
+		.client_args = "IMAGE ID [COMMAND]", .no_cgroup_flags = "--cgroup \"\" --cpu-shares 0",
 	},
 	[RS_ENGINE_BUILDKIT] = {
 		.name = "buildkit", .title = "BuildKit",
@@ -41,14 +46,19 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		.name = "podman", .title = "Podman",
 		.binaries = BINS("usr/bin/podman", "usr/local/bin/podman"),
 		.data_dir = ".local/share/containers/storage",
-		.config = "containers/containers.conf", .run_dir = "libpod",
+		/* what Podman adds beside its storage: the blob cache, CNI's lock
+		 * (network configs the user makes stay theirs) */
+		.more_data = BINS(".local/share/containers/cache", ".config/cni/net.d/cni.lock"),
+		.config = "containers/containers.conf.d/50-rootless-setup.conf", .run_dir = "libpod",
+		.client_run = "podman run --rm", .client_args = "IMAGE [COMMAND]",
 	},
 	[RS_ENGINE_KATA] = {
 		.name = "kata", .title = "Kata Containers",
 		.binaries = BINS("usr/bin/kata-runtime", "usr/bin/containerd-shim-kata-v2",
 				 "opt/kata/bin/kata-runtime", "usr/local/bin/kata-runtime"),
 		.data_dir = ".local/share/containers/storage",
-		.config = "containers/containers.conf", .run_dir = "libpod",
+		.config = "containers/containers.conf.d/60-rootless-setup-kata.conf", .run_dir = "libpod",
+		.client_run = "podman run --rm --runtime kata", .client_args = "IMAGE [COMMAND]",
 	},
 	[RS_ENGINE_OCI] = {
 		.name = "oci", .title = "OCI runtime",

@@ -42,6 +42,15 @@ struct rs_engine_info {
 	const char *socket;          /* its API socket below run, or NULL */
 	const char *client_var;      /* the client variable naming the socket, or NULL */
 	bool client_url;             /* its value is unix://SOCKET (else the bare path) */
+	const char *const *more_data; /* more of the engine's data below home (purge) */
+	/* How a container is run, as install prints it: the client's run
+	 * command (after `rootless-setup nsenter --engine NAME --` when the
+	 * engine has a launch), and the flags it needs where the user cannot
+	 * use cgroups (cgroup v1 or hybrid, or v2 without delegation), which
+	 * no configuration file of the engine can set. */
+	const char *client_run;
+	const char *client_args; /* what follows client_run: "IMAGE ID [COMMAND]" */
+	const char *no_cgroup_flags;
 };
 
 const struct rs_engine_info *rs_engine_info(enum rs_engine e);

@@ -209,6 +209,33 @@ static void write_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, 
 	free(mf.text);
 }
 
+/* The engine's data directory, made by install (0700, the user's) so that
+ * the directories it adds are recorded: uninstall --purge empties it and
+ * leaves the home as it was. */
+static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o, struct rs_strv *dirs,
+			  struct rs_strv *later)
+{
+	struct rs_ctx *ctx = f->ctx;
+	_cleanup_free_ char *data = rs_ctx_data_dir(ctx, o->engine);
+	_cleanup_free_ char *below = data ? rs_xasprintf("%s/x", data) : NULL;
+	struct rs_error *e = NULL;
+
+	if (!rs_engine_info(o->engine)->data_dir || o->output)
+		return;
+	missing_dirs(ctx, below, dirs);
+	/* the directories the engine itself will add beside it: removed by
+	 * uninstall when empty, as they were not there before */
+	for (const char *const *m = rs_engine_info(o->engine)->more_data; m && *m; m++) {
+		_cleanup_free_ char *p = rs_xasprintf("%s/%s", home_of(ctx), *m);
+		missing_dirs(ctx, p, later);
+	}
+	if (rs_safe_mkdirs(ctx->host, data, 0700, geteuid() == 0 ? ctx->user.uid : (uid_t)-1,
+			   geteuid() == 0 ? ctx->user.gid : (gid_t)-1, o->dry_run, &e) < 0) {
+		rs_action_add(&f->acts, "install", "note", data, "%s", e->msg)->failed = true;
+		rs_error_free(e);
+	}
+}
+
 int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		   struct rs_error **err)
 {
@@ -241,6 +268,8 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		missing_dirs(&rep->ctx, mpath, &rdirs);
 	write_files(&f, o, &g, files, &dirs);
 	if (!rs_actions_last_failed(&f.acts))
+		make_data_dir(&f, o, &dirs, &rdirs);
+	if (!rs_actions_last_failed(&f.acts))
 		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
 	else
 		json_decref(files);
@@ -250,6 +279,10 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		start(&f, o, &g);
 	else if (g.launch_cmd)
 		rs_action_add(&f.acts, "install", "note", NULL, "would start: %s", g.launch_cmd);
+	/* what no configuration file can say, as the exact command */
+	if (g.client_cmd && !rs_actions_last_failed(&f.acts))
+		rs_action_add(&f.acts, "install", "note", NULL, "run a container with: %s %s",
+			      g.client_cmd, rs_engine_info(o->engine)->client_args);
 	rs_gen_clear(&g);
 	return rs_inst_finish(&f, rep, out);
 }

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include "checks/isulad.h"
 #include "host/access.h"
+#include "host/safewrite.h"
 #include "lib/xalloc.h"
 #include "templates/data.h"
 #include "templates/templates.h"
@@ -129,6 +130,30 @@ static bool slirp(const struct rs_report *rep)
 	return strcmp(rep->network, "slirp4netns") == 0;
 }
 
+#define KATA_RT                                                                    \
+	"[\"/usr/bin/kata-runtime\", \"/usr/local/bin/kata-runtime\", " \
+	"\"/opt/kata/bin/kata-runtime\"]"
+
+bool rs_gen_cgroups_usable(const struct rs_report *rep)
+{
+	return rep->ctx.cgroup_mode == RS_CGROUP_V2 && rep->ctx.delegated && *rep->ctx.delegated;
+}
+
+/* The client command that runs a container here, as install prints it:
+ * through nsenter when the engine has a launch, with the flags no
+ * configuration file can give (the engine table). */
+static void client_cmd(const struct rs_report *rep, const struct paths *p, const char *self,
+		       struct rs_gen *g)
+{
+	const char *flags = rs_gen_cgroups_usable(rep) ? NULL : p->ei->no_cgroup_flags;
+	_cleanup_free_ char *pre = p->ei->daemon ? rs_xasprintf("%s nsenter --engine %s -- ", self,
+								 p->ei->name) : rs_xstrdup("");
+	if (!p->ei->client_run)
+		return;
+	g->client_cmd = rs_xasprintf("%s%s%s%s", pre, p->ei->client_run, flags ? " " : "",
+				     flags ? flags : "");
+}
+
 /* The launch command, quoted for the unit (*unit) and for a shell (return). */
 static char *launch_cmd(const char *self, const struct paths *p, const char *const *opts,
 			char *const *cmd, char **unit)
@@ -149,6 +174,19 @@ static char *launch_cmd(const char *self, const struct paths *p, const char *con
 	return join_with(argv, shell_word);
 }
 
+/* The user's own containerd config.toml (not one we generated) stays
+ * theirs: ours goes beside it and imports it, so their values win
+ * (containerd 1.6 merges imports over the file that names them). */
+static bool user_owns_config(const struct rs_report *rep, const char *cfg)
+{
+	_cleanup_free_ char *old = NULL;
+	size_t len;
+	struct rs_error *e = NULL;
+	int r = rs_safe_read(rep->ctx.host, cfg, 1u << 20, &old, &len, &e);
+	rs_error_free(e);
+	return r >= 0 && old && strncmp(old, RS_GEN_MARK, strlen(RS_GEN_MARK)) != 0;
+}
+
 static void render_containerd(const struct rs_report *rep, const struct paths *p, const char *self,
 			      struct rs_gen *g)
 {
@@ -156,10 +194,22 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 	_cleanup_free_ char *state = run_path(p, p->ei->run_dir);
 	_cleanup_free_ char *sock = run_path(p, p->ei->socket);
 	_cleanup_free_ char *qr = toml_str(root), *qs = toml_str(state), *qa = toml_str(sock);
-	char *cfg = config_path(p);
+	_cleanup_free_ char *user_cfg = config_path(p), *imports = NULL, *cg = NULL;
+	char *cfg = rs_xstrdup(user_cfg);
+	if (user_owns_config(rep, user_cfg)) {
+		_cleanup_free_ char *qu = toml_str(user_cfg);
+		free(cfg);
+		cfg = rs_xasprintf("%s/containerd/rootless-setup.toml", p->config);
+		imports = rs_xasprintf("# your own config.toml, merged over this file\nimports = [%s]\n", qu);
+	}
+	if (!rs_gen_cgroups_usable(rep))
+		cg = rs_xasprintf("# no cgroups for this user here: containers run with\n"
+				  "#   %s %s IMAGE ID [COMMAND]\n", p->ei->client_run,
+				  p->ei->no_cgroup_flags);
 	/* containerd 1.6 has no built-in fuse-overlayfs: native then */
 	const char *snap = strcmp(snapshotter(rep), "overlayfs") ? "native" : "overlayfs";
-	const char *const vars[] = {"ENGINE", p->ei->name, "ROOT", qr, "STATE", qs, "ADDRESS", qa, NULL};
+	const char *const vars[] = {"ENGINE", p->ei->name, "ROOT", qr, "STATE", qs, "ADDRESS", qa,
+				    "IMPORTS", imports ? imports : "", "CGROUP", cg ? cg : "", NULL};
 	add(g, cfg, rs_template_fill("containerd-config.toml", vars), false, false);
 	_cleanup_free_ char *sh = rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
 					       "rm -f /run/containerd; exec %s -c %s",
@@ -169,6 +219,7 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 	static const char *const host_opts[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
 	char *const cmd[] = {"/bin/sh", "-c", sh, NULL};
 	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
+	client_cmd(rep, p, self, g);
 }
 
 static char *isulad_json(const struct rs_report *rep, const struct paths *p)
@@ -268,26 +319,71 @@ static void render_buildkit(const struct rs_report *rep, enum rs_engine e, const
 	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
 }
 
+/* Podman's OCI runtime: crun 1.8 refuses a hybrid layout ("cgroups in
+ * hybrid mode not supported, drop all controllers from cgroupv2"), runc
+ * runs there (rootless on v1 it uses no cgroups at all). */
+static const char *podman_runtime(const struct rs_report *rep)
+{
+	static const char *const runc[] = {"usr/bin/runc", "usr/sbin/runc", "usr/local/bin/runc",
+					   "usr/local/sbin/runc", NULL};
+	if (rep->ctx.cgroup_mode != RS_CGROUP_HYBRID && rep->ctx.cgroup_mode != RS_CGROUP_V1)
+		return NULL;
+	for (const char *const *r = runc; *r; r++)
+		if (rs_host_exists(rep->ctx.host, *r))
+			return "runc";
+	return NULL;
+}
+
+/* storage.conf has no drop-in directory: ours when there is none */
+static void render_storage(const struct rs_report *rep, const struct paths *p, struct rs_gen *g)
+{
+	const char *snap = snapshotter(rep);
+	bool overlay = !strcmp(snap, "overlayfs") || !strcmp(snap, "fuse-overlayfs");
+	const char *const vars[] = {
+		"ENGINE", p->ei->name, "DRIVER", overlay ? "\"overlay\"" : "\"vfs\"", "OPTIONS",
+		strcmp(snap, "fuse-overlayfs") ? ""
+		: "\n[storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n", NULL};
+	add(g, rs_xasprintf("%s/containers/storage.conf", p->config),
+	    rs_template_fill("storage.conf", vars), false, false);
+	g->f[g->n - 1].toml_keys = true;
+}
+
+static void render_podman_legacy(const struct paths *p, bool kata, const char *qt, struct rs_gen *g)
+{
+	const char *const vars[] = {"ENGINE", p->ei->name, "TMP_DIR", qt, "KATA_RUNTIME", KATA_RT, NULL};
+	const char *parts[] = {"libpod.conf", kata ? "libpod-kata.conf" : NULL, NULL};
+	add(g, rs_xasprintf("%s/containers/libpod.conf", p->config), rs_template_join(parts, vars),
+	    false, false);
+}
+
 static void render_podman(const struct rs_report *rep, const struct paths *p, bool kata,
-			  bool def, struct rs_gen *g)
+			  bool def, const char *self, struct rs_gen *g)
 {
 	_cleanup_free_ char *tmp = rs_xasprintf("%s/%s/tmp", p->run, p->ei->run_dir);
-	_cleanup_free_ char *qt = toml_str(tmp);
+	_cleanup_free_ char *qt = toml_str(tmp), *keys = NULL;
 	/* Podman before 2.0 reads libpod.conf: the podman.config rule's finding */
-	bool legacy = rep->ctx.podman_libpod_conf;
-	const char *kata_rt = "[\"/usr/bin/kata-runtime\", \"/usr/local/bin/kata-runtime\", "
-			      "\"/opt/kata/bin/kata-runtime\"]";
-	const char *const vars[] = {"ENGINE", p->ei->name, "TMP_DIR", qt, "KATA_RUNTIME", kata_rt, NULL};
-	const char *parts[4] = {legacy ? "libpod.conf" : "containers.conf"};
-	size_t n = 1;
-
-	if (kata && def && !legacy)
-		parts[n++] = "containers-kata-default.conf";
-	if (kata)
-		parts[n++] = legacy ? "libpod-kata.conf" : "containers-kata.conf";
-	parts[n] = NULL;
-	add(g, rs_xasprintf("%s/containers/%s", p->config, parts[0]), rs_template_join(parts, vars),
-	    false, false);
+	if (rep->ctx.podman_libpod_conf) {
+		render_podman_legacy(p, kata, qt, g);
+		return;
+	}
+	if (kata) {
+		const char *const vars[] = {"ENGINE", p->ei->name, "KATA_RUNTIME", KATA_RT,
+					    "DEFAULT_RUNTIME", def ? "runtime = \"kata\"" : "", NULL};
+		add(g, config_path(p), rs_template_fill("containers-kata.conf", vars), false, false);
+		return;
+	}
+	const char *rt = podman_runtime(rep);
+	bool sd = !strcmp(rep->cgroup_manager, "systemd");
+	keys = rs_xasprintf("%s%s%s", rt ? "runtime = \"runc\"\n" : "",
+			    sd ? "" : "cgroup_manager = \"cgroupfs\"\n",
+			    /* no journald to log events to */
+			    rep->ctx.systemd_init ? "" : "events_logger = \"file\"\n");
+	const char *const vars[] = {"ENGINE", p->ei->name, "TMP_DIR", qt, "CONTAINERS",
+				    strcmp(rep->network, "host") ? "" : "netns = \"host\"",
+				    "ENGINE_KEYS", keys, NULL};
+	add(g, config_path(p), rs_template_fill("containers.conf", vars), false, false);
+	render_storage(rep, p, g);
+	client_cmd(rep, p, self, g);
 }
 
 int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self,
@@ -315,7 +411,7 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 		break;
 	case RS_ENGINE_PODMAN:
 	case RS_ENGINE_KATA:
-		render_podman(rep, &p, e == RS_ENGINE_KATA, default_runtime, out);
+		render_podman(rep, &p, e == RS_ENGINE_KATA, default_runtime, self, out);
 		break;
 	case RS_ENGINE_OCI:
 	case RS_ENGINE_COUNT:
@@ -339,6 +435,7 @@ void rs_gen_clear(struct rs_gen *g)
 	free(g->f);
 	free(g->launch_cmd);
 	free(g->unit_exec);
+	free(g->client_cmd);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -20,6 +20,7 @@
 #include "lib/xalloc.h"
 #include "templates/install.h"
 #include "templates/record.h"
+#include "templates/stop.h"
 
 #define FILE_TIMEOUT_MS 30000u
 /* container storage can hold a great many files */
@@ -51,7 +52,7 @@ static void tree_init(struct tree *tr, const struct rs_ctx *ctx)
 		t->base[t->n++] = (struct rs_user_base){.path = ctx->xdg_data_home};
 }
 
-enum op_kind { OP_FILE, OP_DIR, OP_PURGE, OP_READ };
+enum op_kind { OP_FILE, OP_DIR, OP_PURGE, OP_READ, OP_STOP };
 
 /* One piece of work done as the user. */
 struct user_op {
@@ -199,6 +200,11 @@ static int user_op_fn(void *arg, char *msg, size_t len)
 		snprintf(msg, len, "refused: '%s/%s' is a symbolic link", base_of(op), op->rel);
 		return -ELOOP;
 	}
+	if (op->kind == OP_STOP) {
+		_cleanup_close_ int sdfd = S_ISDIR(st.st_mode)
+			? openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+		return sdfd < 0 ? 0 : op->dry_run ? 0 : rs_stop_launch_at(sdfd, msg, len);
+	}
 	if (op->kind == OP_FILE)
 		return op_file(op, pfd, name, &st, msg, len);
 	if (op->kind == OP_PURGE)
@@ -294,14 +300,59 @@ static void remove_dirs(struct rs_gen_ctx *f, const struct tree *tr, json_t *dir
 	}
 }
 
+/* Files of the user's subordinate ids (podman's layers) are removed from
+ * inside a user namespace with the user's id map: our own launcher, run
+ * as the user, in the parent directory it entered by fd. */
+static void purge_userns(struct rs_gen_ctx *f, const struct rs_install_opts *o,
+			 const struct tree *tr, const char *path)
+{
+	struct rs_action *last = &f->acts.a[f->acts.n - 1];
+	size_t base;
+	const char *rel;
+	char msg[512] = "";
+
+	if (!o->self || rs_user_tree_locate(&tr->t, path, &base, &rel) < 0)
+		return;
+	int r = rs_purge_in_userns(&f->ctx->user, &tr->t, base, rel, o->self, tr->run, msg,
+				   sizeof(msg));
+	if (r > 0) {
+		/* the first attempt's refusal is answered */
+		last->failed = false;
+		rs_action_detail(last, "files of the user's subordinate ids: retried inside its "
+				 "user namespace");
+		rs_action_add(&f->acts, "uninstall", "remove", path, "the engine's data (files of "
+			      "the user's subordinate ids: removed inside its user namespace)")->changed =
+			true;
+	} else {
+		_cleanup_free_ char *was = last->detail ? rs_xstrdup(last->detail) : NULL;
+		rs_action_detail(last, "%s; inside the user's namespace: %s", was ? was : "", msg);
+	}
+}
+
+static void purge_one(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct tree *tr,
+		      const char *path)
+{
+	struct user_op op = {.kind = OP_PURGE};
+	int r = as_user(f, tr, &op, path, "the engine's data");
+	if (r == 0)
+		rs_action_add(&f->acts, "uninstall", "note", path, "no data to remove");
+	else if ((r == -EPERM || r == -EACCES) && !f->acts.dry_run)
+		purge_userns(f, o, tr, path);
+}
+
 static void purge(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct tree *tr)
 {
+	const struct rs_engine_info *ei = rs_engine_info(o->engine);
 	if (!o->purge)
 		return;
 	_cleanup_free_ char *data = rs_ctx_data_dir(f->ctx, o->engine);
-	struct user_op op = {.kind = OP_PURGE};
-	if (as_user(f, tr, &op, data, "the engine's data") == 0)
-		rs_action_add(&f->acts, "uninstall", "note", data, "no data to remove");
+	purge_one(f, o, tr, data);
+	for (const char *const *m = ei->more_data; m && *m; m++) {
+		_cleanup_free_ char *p = rs_xasprintf("%s/%s", strcmp(f->ctx->user.home, "/")
+						      ? f->ctx->user.home : "", *m);
+		struct user_op op = {.kind = OP_PURGE};
+		as_user(f, tr, &op, p, "the engine's data");
+	}
 }
 
 /* The record root keeps for the user, when there is one (root only). */
@@ -371,16 +422,38 @@ static void remove_root_record(struct rs_gen_ctx *f, const char *path)
 		close(dfd);
 }
 
-static void stop_note(struct rs_gen_ctx *f, const struct rs_install_opts *o)
+/* A running launch of the engine is stopped first (the engines that have
+ * one: a daemon): by systemd when it runs the unit, else TERM to it as the
+ * user, decided on the process (stop.c). */
+static void stop_launch(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct tree *tr)
 {
 	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service", rs_engine_name(o->engine));
+	_cleanup_free_ char *sd = rs_xasprintf("%s/rootless-setup/%s", tr->run, rs_engine_name(o->engine));
+	struct user_op op = {.kind = OP_STOP};
+	char msg[512] = "";
+
+	if (!rs_engine_info(o->engine)->daemon)
+		return;
 	if (rs_inst_user_manager(f->ctx)) {
 		char *const stop[] = {"/usr/bin/systemctl", "--user", "disable", "--now", unit, NULL};
 		rs_action_exec(&f->acts, "uninstall", stop);
-	} else {
-		rs_action_add(&f->acts, "uninstall", "note", NULL, "stop a running launch of it first "
-			      "(TERM to its 'rootless-setup launch')");
 	}
+	op.t = &tr->t;
+	op.dry_run = f->acts.dry_run;
+	if (rs_user_tree_locate(&tr->t, sd, &op.base, &op.rel) < 0)
+		return;
+	if (f->acts.dry_run) {
+		rs_action_add(&f->acts, "uninstall", "note", sd, "would stop a running launch");
+		return;
+	}
+	int r = rs_as_user(&f->ctx->user, user_op_fn, &op, msg, sizeof(msg), 30000);
+	if (r > 0)
+		rs_action_add(&f->acts, "uninstall", "stop", sd, "the running launch: stopped")->changed =
+			true;
+	else if (r < 0)
+		rs_action_add(&f->acts, "uninstall", "note", sd, "%s; stop a running launch of it "
+			      "first (TERM to its 'rootless-setup launch')", *msg ? msg : strerror(-r))
+			->failed = true;
 }
 
 static void no_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, const char *upath,
@@ -420,17 +493,20 @@ int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **
 		m = user_record(&f, &tr, upath);
 	if (!m) {
 		no_record(&f, o, upath, rpath);
+		stop_launch(&f, o, &tr);
+		purge(&f, o, &tr);
 	} else {
-		stop_note(&f, o);
+		stop_launch(&f, o, &tr);
 		remove_recorded(&f, &tr, json_object_get(m, "files"));
 		struct user_op op = {.kind = OP_FILE};
 		as_user(&f, &tr, &op, upath, "the install record");
 		if (by_root)
 			remove_root_record(&f, rpath);
+		/* the data first: its directories are then empty */
+		purge(&f, o, &tr);
 		remove_dirs(&f, &tr, json_object_get(m, "dirs"));
 		json_decref(m);
 	}
-	purge(&f, o, &tr);
 	free(tr.run);
 	return rs_inst_finish(&f, rep, out);
 }

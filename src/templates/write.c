@@ -44,6 +44,11 @@ int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 			rs_action_add(&f->acts, "generate", "note", shown, "your values kept for: %s "
 				      "(--force writes ours)", conflicts);
 		text = merged;
+	} else if (old && strcmp(old, text) && gf->toml_keys && !force) {
+		/* no drop-in directory: the user's own file decides */
+		rs_action_add(&f->acts, "generate", "note", shown, "yours: kept, its settings decide "
+			      "(--force writes ours)");
+		return -EEXIST;
 	} else if (old && strcmp(old, text) && !force) {
 		rs_action_add(&f->acts, "generate", "note", shown, "exists and differs: left alone "
 			      "(--force replaces it)")->failed = true;

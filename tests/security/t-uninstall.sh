@@ -146,11 +146,13 @@ check "hard link: kept, and said why" grep -q "containers/su: not a plain file o
 check "hard link: link count as before plus the planted link" \
 	[ "$(stat -c %h "$D/etc/pam.d/su")" = $((links + 1)) ]
 # install never writes through one either
-ln "$D/etc/pam.d/su" "$H/.config/containers/containers.conf"
+# (podman's file is a drop-in: containers.conf.d/50-rootless-setup.conf)
+tu_run mkdir -p "$H/.config/containers/containers.conf.d"
+ln "$D/etc/pam.d/su" "$H/.config/containers/containers.conf.d/50-rootless-setup.conf"
 "$RS" --user "$U" --engine podman install --no-start --force > "$O/3b" 2>&1
 check "install: a hard-linked target is not written through" unchanged
 check "install: and said so" grep -q "hard-linked elsewhere" "$O/3b"
-rm -f "$H/.config/containers/su" "$H/.config/containers/containers.conf"
+rm -f "$H/.config/containers/su" "$H/.config/containers/containers.conf.d/50-rootless-setup.conf"
 "$RS" --user "$U" --engine podman uninstall > /dev/null 2>&1
 
 # ---- 4. a race: the data dir swapped for a symlink during purge ----

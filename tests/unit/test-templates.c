@@ -12,7 +12,7 @@
 /* the templates templates.c fills: each one is embedded */
 static const char *const used[] = {
 	"containerd-config.toml", "isulad-daemon.json", "buildkitd.toml", "containers.conf",
-	"containers-kata-default.conf", "containers-kata.conf", "libpod.conf", "libpod-kata.conf",
+	"containers-kata.conf", "storage.conf", "libpod.conf", "libpod-kata.conf",
 	"user.service", NULL,
 };
 
@@ -60,14 +60,16 @@ static void test_templates_values_verbatim_and_joined(void **state)
 {
 	(void)state;
 	const char *const vars[] = {"ENGINE", "x@ENGINE@y", "TMP_DIR", "\"/run/user/1/libpod/tmp\"",
-				    "KATA_RUNTIME", "[]", NULL};
+				    "KATA_RUNTIME", "[]", "CONTAINERS", "netns = \"host\"",
+				    "ENGINE_KEYS", "", NULL};
 	char *s = rs_template_fill("containers.conf", vars);
 	assert_non_null(strstr(s, "--engine x@ENGINE@y\n"));
 	assert_non_null(strstr(s, "tmp_dir = \"/run/user/1/libpod/tmp\"\n"));
+	assert_non_null(strstr(s, "[containers]\nnetns = \"host\"\n"));
 	free(s);
-	const char *const parts[] = {"containers.conf", "containers-kata.conf", NULL};
+	const char *const parts[] = {"libpod.conf", "libpod-kata.conf", NULL};
 	s = rs_template_join(parts, vars);
-	assert_non_null(strstr(s, "tmp_dir = \"/run/user/1/libpod/tmp\"\n\n[engine.runtimes]\nkata = []\n"));
+	assert_non_null(strstr(s, "tmp_dir = \"/run/user/1/libpod/tmp\"\n\n[runtimes]\nkata = []\n"));
 	free(s);
 }
 

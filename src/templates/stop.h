@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* uninstall's work on the user's engine processes (stop.c); both are
+ * called with the user's credentials or become the user first. */
+#include <stddef.h>
+#include "host/userfs.h"
+
+/* Stops the launch whose state dir is open as sdfd: only a process that is
+ * the user's launch by the kernel's account (as nsenter decides), TERM to
+ * its launcher, a wait, then KILL. Call as the user (rs_as_user).
+ * Return: 1 stopped, 0 none running, -errno with msg. */
+int rs_stop_launch_at(int sdfd, char *msg, size_t len);
+
+/* Removes rel below base of t as the user inside a user namespace with the
+ * user's subordinate ids mapped: `self launch -- rm -rf NAME`, run by a
+ * child that became u and entered the parent directory by fd. run: the
+ * user's runtime dir (the launcher's state). Return: 1, or -errno with msg. */
+int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, size_t base,
+		       const char *rel, const char *self, const char *run, char *msg, size_t len);

@@ -1,0 +1,76 @@
+#!/bin/bash
+# containerd, as the README says: check → install (as the user: no systemd
+# user manager here, so it prints the launch command) → that launch →
+# `ctr image import` and a container run with exactly the client command
+# install printed → uninstall --purge --yes stops the launch and leaves the
+# user's XDG trees as before. The truth table: the report's decisions
+# against what containerd used.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+for b in containerd ctr runc busybox jq podman; do
+	command -v $b >/dev/null || { skip "containerd end to end" "$b is not installed"; done_testing; exit; }
+done
+[ "$(id -u)" = 0 ] || { skip "containerd end to end" "needs root for a throwaway user"; done_testing; exit; }
+en_setup || { skip "containerd end to end" "no test user"; done_testing; exit; }
+en_rootfs_tar "$W/bb.tar"
+# an OCI archive of it, made by root in scratch storage
+P=(podman --root "$W/ps" --runroot "$W/pr" --storage-driver vfs)
+"${P[@]}" import "$W/bb.tar" localhost/bb > /dev/null 2>&1 &&
+	"${P[@]}" save --format oci-archive -o "$W/bb-oci.tar" localhost/bb > /dev/null 2>&1
+chmod 644 "$W/bb-oci.tar" 2>/dev/null
+"${P[@]}" rmi -a > /dev/null 2>&1; rm -rf "$W/ps" "$W/pr"
+[ -s "$W/bb-oci.tar" ] || { skip "containerd end to end" "cannot build an OCI archive"; done_testing; exit; }
+
+before=$(en_digest)
+tu_run "$RS" --engine containerd --format json check > "$W/report.json" 2>/dev/null
+tu_run "$RS" --engine containerd install > "$W/install.out" 2>&1
+check "install succeeds" [ $? -eq 0 ]
+launch=$(sed -n 's/.*start it with: //p' "$W/install.out" | head -1)
+client=$(en_client_cmd "$W/install.out")
+check "install prints the launch command" [ -n "$launch" ]
+check "install prints the client command" [ -n "$client" ]
+echo "# launch: $launch"; echo "# client: $client"
+flags=${client#*-- ctr run --rm}
+check "nsenter --engine containerd --help shows the same client flags" \
+	sh -c "'$RS' nsenter --engine containerd --help | grep -qF -- 'ctr run --rm$flags'"
+SOCK="$TU_XDG/containerd/containerd.sock"
+tu_run sh -c "exec $launch" > "$W/containerd.log" 2>&1 &
+lp=$!
+for _ in $(seq 100); do [ -S "$SOCK" ] && break; sleep 0.1; done
+check "containerd is up under the launch install printed" [ -S "$SOCK" ]
+NS() { tu_run "$RS" --engine containerd nsenter -- "$@"; }
+out=$(NS ctr image import "$W/bb-oci.tar" 2>&1)
+ref=$(NS ctr image ls -q 2>/dev/null | head -1)
+check "ctr image import: an image ($ref)" [ -n "$ref" ]
+[ -n "$ref" ] || echo "$out" | tail -3 | sed 's/^/# /'
+out=$(tu_run sh -c "$client $ref c1 /bin/echo hi" 2>&1)
+check "the client command install printed runs a container that prints hi" [ "$out" = hi ]
+[ "$out" = hi ] || echo "$out" | tail -3 | sed 's/^/# /'
+# truth: the snapshotter containerd used for the image, the network the
+# launch has, and whether the container started
+snap=$(NS ctr snapshot --snapshotter overlayfs ls 2>/dev/null | tail -n +2 | grep -c .)
+used=$([ "$snap" -gt 0 ] && echo overlayfs || echo native)
+en_truth containerd snapshotter "$(jq -r '.decisions.snapshotter | if . == "overlayfs" then . else "native" end' "$W/report.json")" "$used"
+# /proc/net/dev is the reader's network namespace (/sys is the host's)
+netns=$(NS sh -c 'grep -o "^ *tap0:" /proc/net/dev | tr -d " :"')
+net=$(jq -r '.decisions.network' "$W/report.json")
+en_truth containerd network "$net" "$(case $netns in tap0) echo "$net" ;; *) echo host ;; esac)"
+en_truth containerd started yes "$([ "$out" = hi ] && echo yes || echo no)"
+plain=$(NS ctr run --rm "$ref" c2 /bin/echo hi 2>&1)
+check "and a plain 'ctr run' needs those flags here (cgroups: $(jq -r .decisions.cgroup_manager "$W/report.json"))" \
+	sh -c "[ '$(jq -r .decisions.cgroup_manager "$W/report.json")' = none ] && [ '$plain' != hi ] || [ '$plain' = hi ]"
+
+tu_run "$RS" --engine containerd uninstall --purge --yes > "$W/uninstall.out" 2>&1
+check "uninstall --purge --yes succeeds" [ $? -eq 0 ]
+check "uninstall stopped the running launch" grep -q 'the running launch: stopped' "$W/uninstall.out"
+wait "$lp"
+left=$(pgrep -u "$TU_UID" -f containerd | while read -r p; do
+	[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" != Z ] && echo "$p"; done)
+check "no containerd process left" [ -z "$left" ]
+after=$(en_digest)
+check "~/.config, ~/.local/share, ~/.local/state as before install" [ "$before" = "$after" ]
+[ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") | head -10; sed 's/^/# /' "$W/uninstall.out"; } | sed 's/^/# /'
+tu_run "$RS" --engine containerd uninstall > "$W/again.out" 2>&1
+check "uninstall with nothing running says nothing of stopping" sh -c "! grep -q 'stop' '$W/again.out'"
+done_testing

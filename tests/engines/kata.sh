@@ -1,0 +1,65 @@
+#!/bin/bash
+# Kata after Podman: podman install, then `generate --engine kata` adds its
+# own drop-in beside Podman's (install rightly refuses without /dev/kvm),
+# and `podman run --runtime kata` reaches our kata entry: kata-runtime is a
+# stub on the user's PATH that logs its arguments and execs runc.
+set -u
+. "$(dirname "$0")/lib.sh"
+
+for b in podman runc busybox jq; do
+	command -v $b >/dev/null || { skip "kata after podman" "$b is not installed"; done_testing; exit; }
+done
+[ "$(id -u)" = 0 ] || { skip "kata after podman" "needs root for a throwaway user"; done_testing; exit; }
+en_setup || { skip "kata after podman" "no test user"; done_testing; exit; }
+en_rootfs_tar "$W/bb.tar"
+
+before=$(en_digest)
+tu_run "$RS" --engine podman install > "$W/podman.out" 2>&1
+check "podman install succeeds" [ $? -eq 0 ]
+tu_run "$RS" --engine kata install > "$W/kata-install.out" 2>&1
+krc=$?
+if [ -c /dev/kvm ] && tu_run test -r /dev/kvm -a -w /dev/kvm; then
+	check "kata install with a usable /dev/kvm (rc $krc)" [ $krc -eq 0 ]
+else
+	check "kata install refuses without a usable /dev/kvm" sh -c "[ $krc -ne 0 ] && grep -q 'kvm' '$W/kata-install.out'"
+fi
+tu_run "$RS" --engine kata generate > "$W/kata.out" 2>&1
+check "generate --engine kata after podman install succeeds" [ $? -eq 0 ]
+check "no 'exists and differs'" sh -c "! grep -q 'exists and differs' '$W/kata.out'"
+D="$TU_HOME/.config/containers/containers.conf.d"
+check "kata's own drop-in beside podman's" sh -c "[ -f '$D/60-rootless-setup-kata.conf' ] && [ -f '$D/50-rootless-setup.conf' ]"
+check "kata is not the default runtime without --default-runtime" sh -c "! grep -q '^runtime' '$D/60-rootless-setup-kata.conf'"
+
+# the stub: logs and execs runc; shown at /usr/local/bin (one of our kata
+# entry's paths) only inside a mount namespace of this test, so no other
+# process on the host sees a kata-runtime. Podman's pause process is made
+# in there too (the first podman command), so podman finds it again.
+mkdir -p "$W/bin"
+cat > "$W/bin/kata-runtime" <<STUB
+#!/bin/sh
+echo "\$*" >> "$W/kata.log"
+exec runc "\$@"
+STUB
+chmod 755 "$W/bin/kata-runtime"; : > "$W/kata.log"; chmod 666 "$W/kata.log"
+KR() {
+	local -a envv
+	mapfile -t envv < <(tu_env)
+	(cd "$TU_HOME" && exec unshare -m --propagation private sh -c 'mount --bind "$0" /usr/local/bin && exec "$@"' \
+		"$W/bin" setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups --inh-caps=-all env -i "${envv[@]}" "$@")
+}
+pkill -KILL -u "$TU_UID" 2>/dev/null
+out=$(KR sh -c 'podman import "$0" localhost/bb > /dev/null 2>&1; podman run --rm --runtime kata localhost/bb echo hi' "$W/bb.tar" 2>&1)
+check "podman run --runtime kata prints hi" [ "$out" = hi ]
+[ "$out" = hi ] || echo "$out" | tail -3 | sed 's/^/# /'
+check "through our kata entry (the stub logged its arguments)" grep -q 'create\|run' "$W/kata.log"
+en_truth kata started yes "$([ "$out" = hi ] && grep -q . "$W/kata.log" && echo yes || echo no)"
+
+# the generated kata file is not install's: remove it as the user would
+rm -f "$D/60-rootless-setup-kata.conf"
+tu_run "$RS" --engine podman uninstall --purge --yes > "$W/un.out" 2>&1
+check "podman uninstall --purge --yes succeeds" [ $? -eq 0 ]
+pkill -KILL -u "$TU_UID" 2>/dev/null
+after=$(en_digest)
+check "~/.config, ~/.local/share, ~/.local/state as before" [ "$before" = "$after" ]
+[ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") | head; sed 's/^/# /' "$W/un.out"; } | sed 's/^/# /'
+done_testing
