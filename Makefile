@@ -199,8 +199,9 @@ USER_SUITES := check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
 	check-security
 # Heavy end-to-end suites (real engines running containers, a debootstrap
-# chroot, packages, a container image, ansible-playbook): they test packaging and deployment, not the code's memory
-# safety, so they run once, in the plain pass, never under SAN=1.
+# chroot, packages, a container image, ansible-playbook) run once, in the
+# plain pass, never under SAN=1: the security suite covers the same code
+# paths (install, uninstall, stop) under the sanitizers.
 E2E_SUITES := check-engines check-package check-deploy
 check: deps
 	$(MAKE) all
