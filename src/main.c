@@ -35,7 +35,7 @@ const char *rs_cli_esc(const char *s)
 
 /* Messages carry paths, user names and record lines: the whole formatted
  * line is escaped once here, so no caller can forget a field. */
-static void cli_vmsg(const char *fmt, va_list ap)
+_printf_(1, 0) static void cli_vmsg(const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *m = rs_xvasprintf(fmt, ap);
 	_cleanup_free_ char *e = rs_escape(m);

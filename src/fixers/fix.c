@@ -29,14 +29,16 @@ int rs_fix_run(const struct rs_fix_opts *o, struct rs_action_report **out, struc
 	struct rs_fix_ctx f = {.o = o, .ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	/* the selected rules that warn or fail and have a fixer, in fixer
 	 * order, which puts what others need first */
-	_cleanup_free_ const struct rs_result **todo = rs_xcalloc(rs_rules_count, sizeof(*todo));
+	/* an array of pointers: sizeof(*todo) is a pointer's size on purpose */
+	_cleanup_free_ const struct rs_result **todo =
+		rs_xcalloc(rs_rules_count, sizeof(*todo)); // NOLINT(bugprone-sizeof-expression)
 	size_t n = 0;
 	for (size_t i = 0; i < rs_rules_count; i++) {
 		const struct rs_result *res = &rep->ctx.results[i];
 		if (res->selected && res->rule->fixer && res->f.status >= RS_STATUS_WARN)
 			todo[n++] = res;
 	}
-	qsort(todo, n, sizeof(*todo), by_fixer_order);
+	qsort(todo, n, sizeof(*todo), by_fixer_order); // NOLINT(bugprone-sizeof-expression)
 	for (size_t i = 0; i < n; i++)
 		if (todo[i]->rule->fixer->run(&f, todo[i]) < 0)
 			rs_fix_action(&f, todo[i]->rule->id, "note", NULL, "could not plan a fix")

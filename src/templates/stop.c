@@ -93,10 +93,10 @@ static bool proc_is_mine(int procfd)
  * other than ours that we own. Return: pidfd, 0 none, or -errno. */
 static int pin_child(int sdfd, int *procfd, char *msg, size_t len)
 {
-	unsigned long long pid, start, now;
-	char path[64], state;
+	unsigned long long pid = 0, start = 0, now = 0;
+	char path[64], state = 0;
 	struct stat a, b;
-	uid_t owner;
+	uid_t owner = (uid_t)-1;
 
 	if (read_num_at(sdfd, "child_pid", &pid) < 0 || read_num_at(sdfd, "child_start", &start) < 0 ||
 	    pid < 2 || pid > 1u << 22)
@@ -138,14 +138,14 @@ static void send_sig(int pidfd, int sig)
  * user namespace of its own. Return: its pidfd or -1. */
 static int pin_launcher(int child_procfd)
 {
-	pid_t ppid;
+	pid_t ppid = 0;
 	char path[64];
 	if (proc_ppid_at(child_procfd, &ppid) < 0 || ppid < 2)
 		return -1;
 	int pfd = (int)syscall(SYS_pidfd_open, ppid, 0);
 	snprintf(path, sizeof(path), "/proc/%d", (int)ppid);
 	_cleanup_close_ int procfd = pfd >= 0 ? open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-	pid_t again;
+	pid_t again = 0;
 	/* still the child's parent after the pidfd pinned it */
 	if (procfd < 0 || !proc_is_mine(procfd) || proc_ppid_at(child_procfd, &again) < 0 ||
 	    again != ppid) {
