@@ -118,7 +118,7 @@ static int isulad_stale(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	if (*bad) {
 		rs_finding_set(out, RS_STATUS_FAIL, "left by a root iSulad and not writable by "
 			       "'%s': %s", ctx->user.name, bad);
-		/* a running root daemon, a process or LXC may use them (§G.3) */
+		/* a running root daemon, a process or LXC may use them */
 		rs_finding_hint(out, "if no root iSulad runs (isulad.service inactive), rootless-setup "
 				"fix --rule isulad.stale-state removes those that no process uses "
 				"(/var/run/lxc only where LXC is not installed) and names the rest");

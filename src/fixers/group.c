@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* Group membership for fixers: shadow's tools on a live host, an edit of
  * etc/group (and etc/gshadow) under --root. Membership is only ever added
- * (usermod -aG, never -G: anchors-reliability §H21). The edit reads the
+ * (usermod -aG, never -G, which would drop the user's other groups). The edit reads the
  * file once and writes it once: the first version re-read etc/group for
  * every candidate gid and rebuilt the text line by line, quadratic (12 s
  * at 40,000 lines) and blind to a NUL byte, which cut the line short. */

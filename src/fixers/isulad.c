@@ -417,7 +417,7 @@ static int fix_stale(struct rs_fix_ctx *f, const struct rs_result *res)
 	struct rs_ctx *ctx = f->ctx;
 	char *why = NULL;
 
-	/* never the state of a live daemon (anchors-reliability §G.3) */
+	/* never the state of a live daemon */
 	if (isulad_running(ctx, &why) && !f->o->force) {
 		rs_fix_action(f, res->rule->id, "note", NULL, "%s: stop it first (systemctl stop "
 			      "isulad), nothing removed", why)->failed = true;

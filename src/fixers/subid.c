@@ -96,7 +96,8 @@ static int lock_dir(const struct rs_host *h, const char *rel, const char **base)
 
 /* shadow's commonio lock: NAME.lock made by link(2) of a file holding our
  * pid, trusted only when the link count says the link is ours. A lock left
- * by a dead process is not broken without --force (anchors-reliability §H5). */
+ * by a dead process is not broken without --force: it may be an admin's
+ * edit in progress. */
 static int lock_take(const struct rs_host *h, const char *rel, bool force, char **why)
 {
 	const char *base;
@@ -268,7 +269,7 @@ static int fix_subid(struct rs_fix_ctx *f, const struct rs_result *res)
 		free(src);
 		return 0;
 	}
-	/* never "repair" another user's allocation (anchors-reliability §D) */
+	/* never "repair" another user's allocation: its files carry those ids */
 	if (res->f.status == RS_STATUS_WARN) {
 		rs_fix_action(f, res->rule->id, "note", NULL, "%s: an administrator must resolve it; "
 			      "nothing changed", res->f.message)->failed = true;

@@ -19,13 +19,13 @@ static int fix_delegation(struct rs_fix_ctx *f, const struct rs_result *res)
 		return 0;
 	}
 	/* Delegate= assignments add up across drop-ins, so ours composes with an
-	 * administrator's file and never replaces it (anchors-reliability §H19) */
+	 * administrator's file and never replaces it */
 	if (rs_fix_write(f, res->rule->id, DELEGATE_REL,
 			 "# rootless-setup fix --rule cgroup.delegation\n[Service]\n"
 			 "Delegate=cpu cpuset io memory pids\n",
 			 0644, "Delegate=cpu cpuset io memory pids") < 0)
 		return 0;
-	/* restarting the user's manager is the admin's call (§G.12) */
+	/* restarting the user's manager is the admin's call: it ends their session */
 	rs_fix_action(f, res->rule->id, "note", NULL, "effective after 'systemctl daemon-reload' "
 		      "and a new login of '%s'", f->ctx->has_user ? f->ctx->user.name : "the user");
 	return 0;
@@ -93,8 +93,8 @@ static int fix_apparmor(struct rs_fix_ctx *f, const struct rs_result *res)
 		char *const argv[] = {"/sbin/apparmor_parser", "-r", "/" PROFILE_REL, NULL};
 		rs_fix_exec(f, res->rule->id, argv);
 	}
-	/* turning the global restriction off lowers every program's guard
-	 * (§G.5): only when asked */
+	/* turning the global restriction off lowers every program's guard:
+	 * only when asked */
 	if (f->o->force)
 		rs_fix_apparmor_knob(f);
 	return 0;

@@ -317,7 +317,7 @@ else
 	skip "fault injection" "strace is not installed"
 fi
 
-# ---- §H1: /etc/subuid a symlink; §H9: COS; §H24: two runs at once; §H30: dry-run purity ----
+# ---- /etc/subuid a symlink; COS; two runs at once; dry-run purity ----
 R="$T/symlink"; mksub "$R"; mv "$R/etc/subuid" "$R/etc/subuid.real"; ln -s subuid.real "$R/etc/subuid"
 before=$(digest "$R")
 rs --user alice fix --yes --rule subid.ranges > "$T/h1"
