@@ -51,6 +51,15 @@ static void load_kernel(struct rs_ctx *ctx)
  * no kernel runs behind the tree and nothing it would show can be
  * concluded from its absence.
  */
+/* A --root tree's proc/ is a mounted procfs (a node's / at /host). */
+static bool tree_procfs(const struct rs_host *h)
+{
+	struct statfs sf;
+	_cleanup_close_ int fd = rs_host_openat(h, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, NULL);
+	return !h->live && fd >= 0 && fstatfs(fd, &sf) == 0 &&
+	       (unsigned long)sf.f_type == PROC_SUPER_MAGIC;
+}
+
 static bool tree_dir_empty(const struct rs_host *h, const char *rel, unsigned long magic)
 {
 	struct statfs sf;
@@ -149,6 +158,7 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 		return r;
 	ctx->no_proc = tree_dir_empty(ctx->host, "proc", PROC_SUPER_MAGIC);
 	ctx->no_sys = tree_dir_empty(ctx->host, "sys", SYSFS_MAGIC);
+	ctx->proc_mounted = tree_procfs(ctx->host);
 	load_kernel(ctx);
 	r = resolve_user(ctx, o, rep, err);
 	if (r == -ENOENT || r == -EINVAL)
@@ -331,6 +341,12 @@ int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct r
 	}
 	reconcile_probe(ctx);
 	decide(rep);
+	/* a real procfs at --root/proc without init's view: the pod's own */
+	if (ctx->proc_mounted && ctx->mounts_source &&
+	    strcmp(ctx->mounts_source, "proc/1/mountinfo"))
+		rs_strv_push(&rep->notes, "note: mounts read from the tree's proc/self/mountinfo (the "
+					  "reading process's view): proc/1/mountinfo is unavailable "
+					  "(a node's / at --root needs hostPID)");
 	for (size_t i = 0; i < rs_rules_count; i++)
 		if (ctx->results[i].selected)
 			rep->counts[ctx->results[i].f.status]++;

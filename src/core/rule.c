@@ -70,6 +70,15 @@ const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id)
 	return NULL;
 }
 
+/* Which mountinfo says how the host is mounted. Live, our own. Under
+ * --root, the tree's init's: a node's / at /host is read by a pod, whose
+ * proc/self is the pod's own mount namespace ("overlay" on /, cgroup v1 by
+ * the look of it), while proc/1 (hostPID) is the node's. A fixture or a
+ * chroot without proc/1/mountinfo falls back to proc/self/mountinfo, and
+ * the report says so. */
+static const char *const mountinfo_live[] = {"proc/self/mountinfo", NULL};
+static const char *const mountinfo_root[] = {"proc/1/mountinfo", "proc/self/mountinfo", NULL};
+
 /* The file is read through the root handle (RESOLVE_IN_ROOT) and handed
  * to libmount as a stream: given a path, libmount would open it itself and
  * follow "proc/self/mountinfo -> /elsewhere" out of a --root tree. */
@@ -77,19 +86,25 @@ struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len = 0;
+	const char *const *src = ctx->host->live ? mountinfo_live : mountinfo_root;
 
 	if (ctx->mounts_loaded)
 		return ctx->mounts;
 	ctx->mounts_loaded = true;
-	if (rs_host_read(ctx->host, "proc/self/mountinfo", RS_HOST_READ_MAX, &buf, &len, NULL) < 0 ||
-	    len == 0)
+	for (; *src; src++) {
+		free(buf);
+		buf = NULL;
+		if (rs_host_read(ctx->host, *src, RS_HOST_READ_MAX, &buf, &len, NULL) == 0 && len)
+			break;
+	}
+	if (!*src)
 		return NULL;
+	ctx->mounts_source = *src;
 	FILE *f = fmemopen(buf, len, "r");
 	if (!f)
 		return NULL;
 	struct libmnt_table *tb = mnt_new_table();
-	if (!tb || mnt_table_parse_stream(tb, f, "/proc/self/mountinfo") < 0 ||
-	    mnt_table_get_nents(tb) == 0) {
+	if (!tb || mnt_table_parse_stream(tb, f, *src) < 0 || mnt_table_get_nents(tb) == 0) {
 		fclose(f);
 		mnt_unref_table(tb);
 		return NULL;

@@ -75,6 +75,7 @@ struct rs_ctx {
 	bool postinstall;
 	struct libmnt_table *mounts; /* lazily loaded; NULL when unreadable */
 	bool mounts_loaded;
+	const char *mounts_source;   /* the mountinfo read: "proc/1/mountinfo"... */
 	struct rs_probe probe;
 	enum { RS_CGROUP_UNKNOWN, RS_CGROUP_V1, RS_CGROUP_HYBRID, RS_CGROUP_V2 } cgroup_mode;
 	bool systemd_init; /* run/systemd/system exists: systemd is PID 1 */
@@ -85,6 +86,7 @@ struct rs_ctx {
 	 * no running kernel behind it. Rules that read them say skip (or warn
 	 * "cannot check") instead of concluding from the missing files. */
 	bool no_proc, no_sys;
+	bool proc_mounted; /* a --root tree whose proc/ is a mounted procfs */
 	char *dpkg_status; /* var/lib/dpkg/status, read once (rs_ctx_dpkg_version) */
 	size_t dpkg_len;
 	bool dpkg_loaded;

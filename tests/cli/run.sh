@@ -734,6 +734,21 @@ if have debian12-healthy; then
 	rm -rf "$DEC"
 fi
 
+# Under --root the host's mounts are its init's (proc/1/mountinfo: a node's /
+# at /host read by a pod with hostPID), not the reader's proc/self: a tree
+# whose two differ (/ on fuseblk for init, ext4 for "self") is judged by init's
+if have debian12-healthy; then
+	Z=$T/initview; cp -a "$T/h/debian12-healthy" "$Z"
+	sed 's/ - ext4 / - fuseblk /' "$Z/proc/self/mountinfo" > "$Z/proc/1/mountinfo"
+	"$RS_BIN" --root "$Z" --user alice check --engine containerd --format json > "$T/hz.json" 2> /dev/null < /dev/null
+	check "proc/1/mountinfo and proc/self/mountinfo differ: init's view decides (fuseblk)" \
+		grep -q fuseblk <(jq -r '.results[] | select(.id == "storage.fs") | .message' "$T/hz.json")
+	rm "$Z/proc/1/mountinfo"
+	"$RS_BIN" --root "$Z" --user alice check --engine containerd --format json > "$T/hz.json" 2> /dev/null < /dev/null
+	check "no proc/1/mountinfo in the tree: proc/self/mountinfo is read (ext4)" \
+		grep -q ext4 <(jq -r '.results[] | select(.id == "storage.fs") | .message' "$T/hz.json")
+fi
+
 # ---- output errors (on a host where check exits 0) -------------------------
 D10=$D
 for fmt in text json; do
