@@ -49,7 +49,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-package check-deploy check-security \
-	deps fuzz bench install clean man deb format format-check lint
+	check-e2e deps fuzz bench install clean man deb format format-check lint
 
 all: $(BIN)
 
@@ -167,6 +167,13 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/compat.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/ports.sh
 
+# The programs people run, unmodified, with our launcher standing in for
+# RootlessKit: Docker's dockerd-rootless.sh and rootlesskit-docker-proxy.
+# Once per `make check`: `make SAN=1 check` leaves it out (it exercises
+# Docker more than our code, which check-launch already runs under ASan).
+check-e2e: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/docker.sh
+
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
 
@@ -193,6 +200,9 @@ check-man: $(BIN)
 USER_SUITES := check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate check-package \
 	check-deploy check-security
+ifneq ($(SAN),1)
+ROOT_SUITES += check-e2e
+endif
 check: deps
 	$(MAKE) all
 ifeq ($(shell id -u),0)
