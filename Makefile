@@ -168,11 +168,13 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/ports.sh
 
 # The programs people run, unmodified, with our launcher standing in for
-# RootlessKit: Docker's dockerd-rootless.sh and rootlesskit-docker-proxy.
+# RootlessKit: Docker's dockerd-rootless.sh and rootlesskit-docker-proxy,
+# and containerd run the way nerdctl's containerd-rootless.sh runs it.
 # Once per `make check`: `make SAN=1 check` leaves it out (it exercises
 # Docker more than our code, which check-launch already runs under ASan).
 check-e2e: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/docker.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/containerd-rootless.sh
 
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh

@@ -98,7 +98,14 @@ launcher_is_ancestor() {
 	return 1
 }
 proxy_running() { pgrep -u "$TU_UID" -f "rootlesskit-docker-proxy .*-host-port $HPORT" >/dev/null; }
-no_user_procs() { [ -z "$(pgrep -u "$TU_UID")" ]; }
+# the user's processes but zombies (a containerd-shim reparented to a
+# PID 1 that reaps late is gone, only not yet collected)
+live_user_procs() {
+	pgrep -u "$TU_UID" | while read -r p; do
+		[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = Z ] || echo "$p"
+	done
+}
+no_user_procs() { [ -z "$(live_user_procs)" ]; }
 
 # scenario NAME VAR=VALUE...: one dockerd-rootless.sh run, end to end
 scenario() {
@@ -147,7 +154,7 @@ scenario() {
 		sh -c "! curl -s -m 1 http://127.0.0.1:$HPORT/ >/dev/null 2>&1"
 	stop
 	check "$sc: TERM to the launcher stops dockerd; no process of the user is left" no_user_procs
-	left=$(pgrep -u "$TU_UID")
+	left=$(live_user_procs)
 	if [ -n "$left" ]; then
 		ps -o pid=,ppid=,stat=,args= -p "$(echo $left | tr ' ' ,)" | sed 's/^/# left: /'
 		# shellcheck disable=SC2086
