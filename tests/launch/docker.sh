@@ -9,7 +9,8 @@
 # unchanged, which talks to our RootlessKit API. Network drivers: the
 # script's default (slirp4netns), then DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta
 # (the 20.10 script passes --net through, so our launcher's pasta serves it),
-# each with the default builtin port driver; and the slirp4netns port driver.
+# each with the default builtin port driver; the slirp4netns port driver;
+# and slirp4netns with its sandbox and seccomp forced on and MTU 1500.
 # /dev/net/tun is root-only here: the user gets an ACL entry for the run.
 # Cleanup: TERM to the launcher stops dockerd, no process of the user is
 # left, the ACL entry goes, the user and its data go (tests/lib/testuser.sh).
@@ -167,6 +168,8 @@ run() { [ -z "${RS_DOCKER_ONLY:-}" ] || [ "$RS_DOCKER_ONLY" = "$1" ] && scenario
 run default
 run pasta DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta
 run slirp-port DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns
+run slirp-sandbox DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=1500 \
+	DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=true DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP=true
 
 setfacl -x "u:$TU_UID" /dev/net/tun
 check "the user's ACL entry on /dev/net/tun is gone" \
