@@ -214,6 +214,7 @@ static void conn_close(struct server *s, struct api_conn *c)
 	for (int i = 0; i < API_CONNS_MAX; i++)
 		if (s->conns[i] == c)
 			s->conns[i] = NULL;
+	rs_portd_epoll_del(&s->d, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	free(c->in);
