@@ -43,7 +43,7 @@ struct rs_net_ctx {
 	unsigned prefix;
 	rs_launch_warn_fn warn;
 	const char *slirp_api; /* slirp4netns --api-socket (its port driver), or NULL */
-	int netns_fd;          /* --detach-netns: STATE/netns, for the helper to inherit; or -1 */
+	int netns_fd;	       /* --detach-netns: STATE/netns, for the helper to inherit; or -1 */
 };
 struct rs_netproc {
 	const char *name;

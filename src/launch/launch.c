@@ -386,7 +386,10 @@ static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx
 	a->parent_egid = getegid();
 	a->state_dir = r->st.dir;
 	a->o = o;
-	*nc = (struct rs_net_ctx){.o = o, .plan = &r->plan, .state_dir = r->st.dir, .prefix = prefix,
+	*nc = (struct rs_net_ctx){.o = o,
+				  .plan = &r->plan,
+				  .state_dir = r->st.dir,
+				  .prefix = prefix,
 				  .netns_fd = -1};
 	memcpy(nc->net, net, 4);
 }
@@ -410,8 +413,8 @@ static int bring_up(struct run *r, struct rs_net_ctx *nc, rs_launch_warn_fn warn
 	if (helper && o->detach_netns) {
 		nc->netns_fd = rs_net_child_netns(o, r->child, r->st.dir);
 		if (nc->netns_fd < 0) {
-			rs_error_set(err, -nc->netns_fd, "cannot open the network namespace at '%s/netns'",
-				     r->st.dir);
+			rs_error_set(err, -nc->netns_fd,
+				     "cannot open the network namespace at '%s/netns'", r->st.dir);
 			return RS_LAUNCH_EXIT_SETUP;
 		}
 		ret = rs_net_start(nc, &r->net, err);
