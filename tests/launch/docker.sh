@@ -127,6 +127,7 @@ scenario() {
 	ok "$sc: dockerd-rootless.sh starts dockerd under the shim"
 	check "$sc: the script exec'd the shim with --net=$NET and --port-driver=$PD" \
 		grep -q "^+ exec rootlesskit --net=$NET .*--port-driver=$PD " "$LOG"
+	diag "$(grep -m1 '^+ exec rootlesskit' "$LOG")"
 	check "$sc: the shim's launcher is dockerd's ancestor" launcher_is_ancestor
 	out=$(DK info --format '{{.SecurityOptions}}' 2>&1)
 	check "$sc: docker info says rootless" grep -q rootless <<<"$out"
