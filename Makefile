@@ -49,7 +49,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
-	deps fuzz bench install clean man deb image format format-check lint
+	check-e2e deps fuzz bench install clean man deb image format format-check lint
 
 all: $(BIN)
 
@@ -168,6 +168,15 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/compat.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/ports.sh
 
+# The programs people run, unmodified, with our launcher standing in for
+# RootlessKit: Docker's dockerd-rootless.sh and rootlesskit-docker-proxy,
+# and containerd run the way nerdctl's containerd-rootless.sh runs it.
+# Once per `make check`: `make SAN=1 check` leaves it out (it exercises
+# Docker more than our code, which check-launch already runs under ASan).
+check-e2e: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/docker.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/containerd-rootless.sh
+
 check-generate: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/generate/run.sh
 
@@ -198,11 +207,11 @@ check-man: $(BIN)
 USER_SUITES := check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
 	check-security
-# Heavy end-to-end suites (real engines running containers, a debootstrap
-# chroot, packages, a container image, ansible-playbook) run once, in the
-# plain pass, never under SAN=1: the security suite covers the same code
-# paths (install, uninstall, stop) under the sanitizers.
-E2E_SUITES := check-engines check-package check-deploy
+# Heavy end-to-end suites (real engines running containers, Docker under
+# dockerd-rootless.sh, a debootstrap chroot, packages, a container image,
+# ansible-playbook) run once, in the plain pass, never under SAN=1: the
+# security and launch suites cover the same code paths under the sanitizers.
+E2E_SUITES := check-engines check-e2e check-package check-deploy
 check: deps
 	$(MAKE) all
 ifeq ($(shell id -u),0)

@@ -424,9 +424,126 @@ bench_ports() {
 	} | tee "$OUT/ports.md"
 }
 
-if [ "${RS_BENCH_ONLY:-}" = ports ]; then
-	bench_ports
-	exit $?
+# ---------------------------------------------------------------- network, child -> parent
+
+# iperf3 from inside the launch (the client sends) to a server on the host's
+# 127.0.0.1, reached through the gateway address 10.0.2.2 that slirp4netns
+# and pasta map to the host's loopback: slirp4netns under our launcher and
+# under RootlessKit, pasta under ours (RootlessKit 1.1 has no pasta). Same
+# MTU for all. RSS in the middle of a run: the launcher's own processes
+# (comm rootless-setup or rootlesskit) and the network helper, apart.
+net_once() { # NAME PORT -> "Gbit/s launcherKiB helperKiB"
+	local name=$1 port=$2 state="$TU_XDG/bench-net-state" lp sp bps
+	local cl=(iperf3 -c 10.0.2.2 -p "$port" -t "$PORT_SECS" -J)
+	rm -rf "$state"
+	iperf3 -s -B 127.0.0.1 -p "$port" -1 >/dev/null 2>&1 &
+	sp=$!
+	sleep 0.3
+	case $name in
+	ours-slirp4netns) tu_run "$RS_BIN" launch --state-dir="$state" --net=slirp4netns --mtu=65520 -- \
+		"${cl[@]}" >"$W/out/net.json" 2>/dev/null & ;;
+	rootlesskit-slirp4netns) tu_run rootlesskit --state-dir="$state" --net=slirp4netns --mtu=65520 \
+		"${cl[@]}" >"$W/out/net.json" 2>/dev/null & ;;
+	ours-pasta) tu_run "$RS_BIN" launch --state-dir="$state" --net=pasta --mtu=65520 -- \
+		"${cl[@]}" >"$W/out/net.json" 2>/dev/null & ;;
+	esac
+	lp=$!
+	sleep "$((PORT_SECS / 2)).5"
+	# the launch's whole tree: pasta, root in the user namespace, becomes
+	# its nobody there, so it is not among the user's processes
+	ps -e -o pid=,ppid=,rss=,comm= >"$W/net.ps"
+	wait "$lp" 2>/dev/null
+	kill "$sp" 2>/dev/null
+	wait "$sp" 2>/dev/null
+	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$W/out/net.json" 2>/dev/null)
+	awk -v b="${bps:-0}" -v top="$lp" '
+		{ pp[$1] = $2; rss[$1] = $3; comm[$1] = $4 }
+		END {
+			for (p in pp) {
+				for (q = p; q > 1 && q != top; q = pp[q]) ;
+				if (q != top) continue
+				if (comm[p] ~ /^(rootless-setup|rootlesskit|exe)$/) l += rss[p]
+				else if (comm[p] ~ /^(slirp4netns|pasta|passt)/) h += rss[p]
+			}
+			printf "%.3f %d %d\n", b / 1e9, l, h
+		}' "$W/net.ps"
+}
+
+NET_NAMES="ours-slirp4netns rootlesskit-slirp4netns ours-pasta"
+
+bench_net() {
+	local rounds=${RS_BENCH_NET_RUNS:-5} port=$((31000 + $$ % 1000)) n r
+	PORT_SECS=${RS_BENCH_PORT_SECS:-4}
+	command -v iperf3 >/dev/null || { say "iperf3 is missing (make deps)"; return 1; }
+	command -v rootlesskit >/dev/null || { say "rootlesskit is missing (make deps)"; return 1; }
+	setfacl -m "u:$TU_NAME:rw" /dev/net/tun || { say "cannot grant /dev/net/tun"; return 1; }
+	tu_on_exit setfacl -x "u:$TU_NAME" /dev/net/tun
+	: >"$W/net.txt"
+	for ((r = 0; r < rounds; r++)); do
+		for n in $NET_NAMES; do
+			port=$((port + 1))
+			echo "$n $(net_once "$n" "$port")" >>"$W/net.txt"
+		done
+	done
+	setfacl -x "u:$TU_NAME" /dev/net/tun
+	cp "$W/net.txt" "$OUT/net-runs.txt"
+	local base
+	base=$(awk '$1 == "rootlesskit-slirp4netns" {print $2}' "$W/net.txt" | median)
+	{
+		echo "## network, child -> parent: iperf3 to the host's 127.0.0.1 via 10.0.2.2, $rounds alternating runs of $PORT_SECS s"
+		echo
+		echo "| launcher, network | median Gbit/s | × RootlessKit+slirp4netns | median RSS KiB launcher | network helper |"
+		echo "|---|---:|---:|---:|---:|"
+		for n in $NET_NAMES; do
+			local g
+			g=$(awk -v n="$n" '$1 == n {print $2}' "$W/net.txt" | median)
+			printf '| %s | %s | %s | %s | %s |\n' "$n" "$g" \
+				"$(awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+				"$(awk -v n="$n" '$1 == n {print $3}' "$W/net.txt" | median)" \
+				"$(awk -v n="$n" '$1 == n {print $4}' "$W/net.txt" | median)"
+		done
+		echo
+	} | tee "$OUT/net.md"
+}
+
+# ---------------------------------------------------------------- start-up
+# plain: no copy-up, host network (bench_launch times the --copy-up form)
+bench_startup() {
+	local rk
+	rk=$(command -v rootlesskit) || { say "rootlesskit is missing (make deps)"; return 1; }
+	local cmds=("$(cmdline "$RS_BIN" launch -- true)" "$(cmdline "$rk" true)"
+		"$(cmdline "$UNSHARE" --map-auto --map-root-user true)")
+	local labels=("\`rootless-setup launch -- true\`" "\`rootlesskit true\`"
+		"\`unshare --map-auto --map-root-user true\` (floor)")
+	say "start-up: $RUNS runs of each, as $TU_NAME"
+	run_hyperfine startup "" "${cmds[@]}" || { say "hyperfine failed"; return 1; }
+	exits_ok startup 0 || { say "a timed run failed: $(jq -c '[.results[].exit_codes | unique]' "$OUT/startup.json")"; return 1; }
+	RSS=("$(peak_rss "" "$RS_BIN" launch -- true)" "$(peak_rss "" "$rk" true)"
+		"$(peak_rss "" "$UNSHARE" --map-auto --map-root-user true)")
+	{
+		echo "## start-up (plain)"
+		echo
+		table startup "${labels[@]}"
+		echo
+		printf 'rootlesskit true takes %.2f× as long as rootless-setup launch -- true\n\n' \
+			"$(median_ratio startup 1 0)"
+	} | tee "$OUT/startup.md"
+}
+
+# RS_BENCH_ONLY=ports,net,startup: those parts alone
+if [ -n "${RS_BENCH_ONLY:-}" ]; then
+	rc=0
+	for part in ${RS_BENCH_ONLY//,/ }; do
+		case $part in
+		ports) bench_ports || rc=1 ;;
+		net) bench_net || rc=1 ;;
+		startup) bench_startup || rc=1 ;;
+		launch) bench_launch || rc=1 ;;
+		check) bench_check || rc=1 ;;
+		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, startup, launch, check)" ;;
+		esac
+	done
+	exit $rc
 fi
 
 start=$(date +%s)
@@ -436,5 +553,7 @@ bench_check || STATUS=1
 bench_launch || STATUS=1
 bench_fix_group || STATUS=1
 bench_ports || STATUS=1
+bench_startup || STATUS=1
+bench_net || STATUS=1
 say "done in $(($(date +%s) - start)) s; JSON and tables in $OUT"
 exit "$STATUS"

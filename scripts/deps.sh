@@ -12,6 +12,7 @@ PKGS="$BUILD_PKGS clang libclang-rt-14-dev uidmap acl busybox-static containerd 
 podman slirp4netns passt fuse-overlayfs rootlesskit hyperfine iperf3 valgrind util-linux passwd
 iproute2 procps jq xxd proot crun time
 strace gdb systemd python3 bsdutils
+docker.io curl
 debhelper dpkg-dev fakeroot rpm python3-yaml lintian
 clang-format clang-tidy cppcheck bear
 ansible-core ansible-lint rpmlint debootstrap"

@@ -76,9 +76,14 @@ static json_t *info_json(struct server *s)
 		json_t *protos = json_array();
 		for (const char *const *p = rs_portd_protos(&s->d); *p; p++)
 			json_array_append_new(protos, json_string(*p));
-		json_object_set_new(j, "portDriver", json_pack("{s:s, s:o}", "driver",
-							       rs_port_driver_name(c->port_driver),
-							       "protos", protos));
+		json_t *pd = json_pack("{s:s, s:o}", "driver", rs_port_driver_name(c->port_driver),
+				       "protos", protos);
+		/* slirp4netns forwards to the tap address: a client (Docker's
+		 * rootlesskit-docker-proxy) must then listen on childIP, not on
+		 * loopback, which slirp4netns cannot reach (API v1.1.1) */
+		if (c->port_driver == RS_PORT_SLIRP4NETNS)
+			json_object_set_new(pd, "disallowLoopbackChildIP", json_true());
+		json_object_set_new(j, "portDriver", pd);
 	}
 	return j;
 }
@@ -209,6 +214,7 @@ static void conn_close(struct server *s, struct api_conn *c)
 	for (int i = 0; i < API_CONNS_MAX; i++)
 		if (s->conns[i] == c)
 			s->conns[i] = NULL;
+	rs_portd_epoll_del(&s->d, c->fd);
 	close(c->fd);
 	c->fd = -1;
 	free(c->in);

@@ -43,6 +43,7 @@ struct rs_net_ctx {
 	unsigned prefix;
 	rs_launch_warn_fn warn;
 	const char *slirp_api; /* slirp4netns --api-socket (its port driver), or NULL */
+	int netns_fd;	       /* --detach-netns: STATE/netns, for the helper to inherit; or -1 */
 };
 struct rs_netproc {
 	const char *name;
@@ -57,6 +58,10 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 /* Waits (10 s at most) until the helper has configured the namespace. */
 int rs_net_wait(struct rs_netproc *np, struct rs_error **err);
 void rs_net_stop(struct rs_netproc *np);
+/* The child's network namespace, O_RDONLY|O_CLOEXEC: /proc/PID/ns/net, or
+ * with --detach-netns the bind mount at STATE/netns in its mount namespace.
+ * Return: an fd or -errno. */
+int rs_net_child_netns(const struct rs_launch_opts *o, pid_t child, const char *state_dir);
 
 /* ---- --evacuate-cgroup2 (cgroup2.c) ---- */
 /* Moves every process of our cgroup into its sub-cgroup name and enables

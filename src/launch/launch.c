@@ -337,9 +337,11 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 	if (o->net != RS_NET_HOST) {
 		/* the launch's own child: its pid is not reused before we reap it */
 		_cleanup_free_ char *u = rs_xasprintf("/proc/%d/ns/user", (int)r->child);
-		_cleanup_free_ char *n = rs_xasprintf("/proc/%d/ns/net", (int)r->child);
 		c.userns_fd = open(u, O_RDONLY | O_CLOEXEC);
-		c.netns_fd = open(n, O_RDONLY | O_CLOEXEC);
+		/* with --detach-netns, the one at STATE/netns, not the child's */
+		c.netns_fd = rs_net_child_netns(o, r->child, r->st.dir);
+		if (c.netns_fd < 0)
+			c.netns_fd = -1;
 	}
 	int ret = rs_api_start(&c, &r->api, err);
 	if (c.userns_fd >= 0)
@@ -384,7 +386,11 @@ static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx
 	a->parent_egid = getegid();
 	a->state_dir = r->st.dir;
 	a->o = o;
-	*nc = (struct rs_net_ctx){.o = o, .plan = &r->plan, .state_dir = r->st.dir, .prefix = prefix};
+	*nc = (struct rs_net_ctx){.o = o,
+				  .plan = &r->plan,
+				  .state_dir = r->st.dir,
+				  .prefix = prefix,
+				  .netns_fd = -1};
 	memcpy(nc->net, net, 4);
 }
 
@@ -404,8 +410,19 @@ static int bring_up(struct run *r, struct rs_net_ctx *nc, rs_launch_warn_fn warn
 		return RS_LAUNCH_EXIT_SETUP;
 	if ((ret = child_answer(r, 'r', err)) != 0)
 		return ret;
-	if (helper && o->detach_netns && rs_net_start(nc, &r->net, err) < 0)
-		return RS_LAUNCH_EXIT_SETUP;
+	if (helper && o->detach_netns) {
+		nc->netns_fd = rs_net_child_netns(o, r->child, r->st.dir);
+		if (nc->netns_fd < 0) {
+			rs_error_set(err, -nc->netns_fd,
+				     "cannot open the network namespace at '%s/netns'", r->st.dir);
+			return RS_LAUNCH_EXIT_SETUP;
+		}
+		ret = rs_net_start(nc, &r->net, err);
+		close(nc->netns_fd); /* the helper has its own */
+		nc->netns_fd = -1;
+		if (ret < 0)
+			return RS_LAUNCH_EXIT_SETUP;
+	}
 	if (helper && rs_net_wait(&r->net, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	return 0;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "launch/internal.h"
@@ -126,8 +128,36 @@ _printf_(2, 3) static void argf(struct argv_buf *b, const char *fmt, ...)
 	arg(b, b->s[b->ns++]);
 }
 
+int rs_net_child_netns(const struct rs_launch_opts *o, pid_t child, const char *state_dir)
+{
+	char path[4200];
+	if (!o->detach_netns) {
+		snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)child);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		return fd < 0 ? -errno : fd;
+	}
+	/* Resolved in the child's root: with --copy-up=/run (Docker's and
+	 * containerd's scripts) the state dir's /run/user is, in the child's
+	 * mount namespace, a link to an absolute path that only its / has;
+	 * /proc/PID/root/... would follow it in ours. */
+	snprintf(path, sizeof(path), "/proc/%d/root", (int)child);
+	int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (root < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "%s/netns", state_dir + strspn(state_dir, "/"));
+	struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+			       .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+	int fd = (int)syscall(SYS_openat2, root, path, &how, sizeof(how));
+	if (fd < 0 && errno == ENOSYS) /* Linux < 5.6: the plain path */
+		fd = openat(root, path, O_RDONLY | O_CLOEXEC);
+	int e = errno;
+	close(root);
+	return fd < 0 ? -e : fd;
+}
+
 /* Where the helper finds the namespace: the child's pid, or with
- * --detach-netns the bind mount the child made in its mount namespace. */
+ * --detach-netns the bind mount the child made in its mount namespace,
+ * as an fd the helper inherits. */
 static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp)
 {
 	if (!c->o->detach_netns) {
@@ -137,10 +167,10 @@ static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp)
 	if (slirp) {
 		arg(b, "--netns-type=path");
 		argf(b, "--userns-path=/proc/%d/ns/user", (int)c->child);
-		argf(b, "/proc/%d/root%s/netns", (int)c->child, c->state_dir);
+		argf(b, "/proc/self/fd/%d", c->netns_fd);
 	} else {
 		argf(b, "--userns=/proc/%d/ns/user", (int)c->child);
-		argf(b, "--netns=/proc/%d/root%s/netns", (int)c->child, c->state_dir);
+		argf(b, "--netns=/proc/self/fd/%d", c->netns_fd);
 	}
 }
 
@@ -233,6 +263,8 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 		fcntl(ready[1], F_SETFD, 0);
 		if (ex[0] >= 0)
 			fcntl(ex[0], F_SETFD, 0);
+		if (c->netns_fd >= 0)
+			fcntl(c->netns_fd, F_SETFD, 0);
 		/* they chat ("sent tapfd=5 for tap0"); failures are reported by
 		 * the ready timeout and the exit status, details with --debug */
 		int devnull = open("/dev/null", O_RDWR);

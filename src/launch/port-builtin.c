@@ -206,6 +206,7 @@ struct tcp_conn {
 static void tcp_free(struct rs_portd *d, struct tcp_conn *c)
 {
 	for (int i = 0; i < 2; i++) {
+		rs_portd_epoll_del(d, c->fd[i]);
 		if (c->fd[i] >= 0)
 			close(c->fd[i]);
 		for (int j = 0; j < 2; j++)
@@ -336,6 +337,7 @@ static void flow_close(struct rs_portd *d, struct rs_port *p, struct rs_udp_flow
 			*pp = f->next;
 			break;
 		}
+	rs_portd_epoll_del(d, f->fd);
 	close(f->fd);
 	f->fd = -1;
 	p->nflows--;
@@ -421,6 +423,7 @@ void rs_builtin_remove(struct rs_portd *d, struct rs_port *p)
 {
 	while (p->flows)
 		flow_close(d, p, p->flows);
+	rs_portd_epoll_del(d, p->fd);
 	if (p->fd >= 0)
 		close(p->fd);
 	/* established TCP connections go on, as with RootlessKit */

@@ -68,6 +68,12 @@ int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &e) < 0 ? -errno : 0;
 }
 
+void rs_portd_epoll_del(struct rs_portd *d, int fd)
+{
+	if (fd >= 0)
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
 /* net.ipv4.ip_unprivileged_port_start as this process sees it (the host's
  * network namespace); 1024 when it cannot be read (the kernel's default). */
 static unsigned unprivileged_port_start(void)

@@ -70,6 +70,11 @@ int rs_portd_remove(struct rs_portd *d, int id, char *whybuf, size_t n);
 const char *const *rs_portd_protos(const struct rs_portd *d);
 void rs_portd_defer_free(struct rs_portd *d, void *p);
 int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev *ev);
+/* Before closing fd: epoll drops a registration only when the last fd of
+ * its file is closed, and a socket received over SCM_RIGHTS may still be
+ * open in the sender, so a closed one could still report events for the
+ * object that is freed. */
+void rs_portd_epoll_del(struct rs_portd *d, int fd);
 
 /* port-builtin.c */
 int rs_builtin_init(struct rs_portd *d, char *whybuf, size_t n);

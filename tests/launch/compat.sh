@@ -249,6 +249,13 @@ if [ $HAVE_TUN = 1 ]; then
 		out=$(L --net=$net --detach-netns -- sh -c 'wc -l < /proc/net/dev; nsenter --net="$ROOTLESSKIT_STATE_DIR/netns" cat /proc/net/fib_trie | grep -c 10.0.2.100')
 		check "--net=$net --detach-netns: the command keeps the host netns" [ "$(echo "$out" | head -1)" = "$(wc -l < /proc/net/dev)" ]
 		check "--net=$net --detach-netns: STATE/netns has the network" [ "$(echo "$out" | sed -n 2p)" -ge 1 ]
+		# containerd-rootless.sh's way: the state dir under a --copy-up'd
+		# /run, whose link there has a target only the child's / has
+		out=$(L --net=$net --detach-netns --copy-up=/run --state-dir="$TU_XDG/rs-compat-dn" -- \
+			sh -c 'nsenter --net="$ROOTLESSKIT_STATE_DIR/netns" cat /proc/net/fib_trie | grep -c 10.0.2.100' 2>&1)
+		check "--net=$net --detach-netns, state dir under --copy-up=/run: the helper finds STATE/netns" \
+			[ "$out" = 1 -o "$out" = 2 ]
+		[ "$out" = 1 -o "$out" = 2 ] || echo "$out" | head -3 | sed 's/^/# /'
 		# the helper dies with a SIGKILLed launcher: no orphan
 		S="$TU_XDG/rs-compat-net"
 		tu_run "$RS" launch --state-dir="$S" --net=$net -- sleep 30 &
@@ -257,6 +264,20 @@ if [ $HAVE_TUN = 1 ]; then
 		left=$(pgrep -u "$TU_UID" -f "^(/usr/bin/)?($net|passt)" | while read -r p; do dead "$p" || echo "$p"; done)
 		check "--net=$net: a SIGKILLed launcher leaves no $net" [ -z "$left" ]
 	done
+	# --detach-netns and the builtin port driver: a published port reaches
+	# a server in STATE/netns (the client runs in the child, which keeps
+	# the host's network namespace and so reaches the host's 127.0.0.1)
+	if command -v busybox >/dev/null && command -v curl >/dev/null; then
+		mkdir -p "$W/dn-www" && echo in-detached-netns > "$W/dn-www/i" && chmod -R a+rX "$W/dn-www"
+		DP=$((21000 + $$ % 2000))
+		out=$(L --net=slirp4netns --detach-netns --copy-up=/run --port-driver=builtin \
+			-p "127.0.0.1:$DP:8000/tcp" --state-dir="$TU_XDG/rs-compat-dn" -- sh -c \
+			'nsenter --net="$ROOTLESSKIT_STATE_DIR/netns" busybox httpd -f -p 127.0.0.1:8000 -h "$1" & h=$!
+			for i in $(seq 30); do curl -sf -m 1 "http://127.0.0.1:$2/i" && break; sleep 0.1; done; kill $h' \
+			sh "$W/dn-www" "$DP" 2>&1)
+		check "--detach-netns --port-driver=builtin: -p reaches a server in STATE/netns" [ "$out" = in-detached-netns ]
+		[ "$out" = in-detached-netns ] || echo "$out" | head -3 | sed 's/^/# /'
+	fi
 	# a pasta that dies at once: one line, non-zero, no hang
 	printf '#!/bin/sh\nexit 3\n' > "$W/fake-pasta"; chmod 755 "$W/fake-pasta"
 	tu_run timeout 20 "$RS" launch --net=pasta --pasta-binary="$W/fake-pasta" -- true 2> "$W/fp.err"

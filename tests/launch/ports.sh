@@ -85,6 +85,8 @@ if command -v rootlessctl >/dev/null; then
 	out=$("${RC[@]}" info --json)
 	check "rootlessctl info: apiVersion 1.1.1" grep -q '"apiVersion": "1.1.1"' <<<"$out"
 	check "rootlessctl info: builtin with protos" grep -q '"udp6"' <<<"$out"
+	check "rootlessctl info: builtin allows a loopback child IP" \
+		sh -c "! grep -q disallowLoopbackChildIP" <<<"$out"
 	check "rootlessctl list-ports: our three ports" [ "$("${RC[@]}" list-ports | grep -c "${BASE%?}")" = 3 ]
 	id=$("${RC[@]}" add-ports "127.0.0.1:$P4:9000/udp4")
 	check "rootlessctl add-ports: an id ($id)" grep -qx '[0-9]*' <<<"$id"
@@ -180,6 +182,11 @@ if command -v slirp4netns >/dev/null && command -v setfacl >/dev/null; then
 	check "slirp4netns driver: add at run time" [ "$(get "http://127.0.0.1:$P2/")" = hello-from-the-launch ]
 	tu_run "$RS" ports --state-dir "$S" remove "$id" >/dev/null
 	check "slirp4netns driver: removed is closed" [ -z "$(get "http://127.0.0.1:$P2/")" ]
+	# Docker's rootlesskit-docker-proxy reads this to listen on the tap
+	# address: slirp4netns cannot reach the namespace's loopback
+	out=$(curl -s --unix-socket "$S/api.sock" http://x/v1/info)
+	check "slirp4netns driver: info says disallowLoopbackChildIP, and the childIP" \
+		[ "$(jq -r '[.portDriver.disallowLoopbackChildIP, .networkDriver.childIP] | @tsv' <<<"$out")" = "$(printf 'true\t10.0.2.100')" ]
 	out=$(tu_run "$RS" ports --state-dir "$S" add "[::1]:$P3:8000/tcp6" 2>&1)
 	check "slirp4netns driver: tcp6 refused with a reason" grep -q "does not forward tcp6" <<<"$out"
 	kill -TERM "$(launcher_of "$S")"
