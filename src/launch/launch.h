@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The in-tree namespace launcher (SPEC §8): what RootlessKit does for the
+ * The in-tree namespace launcher (rootless-setup(8), launch): what RootlessKit does for the
  * guides, as one parent and one child, no re-exec. The parent maps the
  * child's ids with newuidmap/newgidmap, forwards signals and waits; the
  * child sets up mounts (propagation, copy-up, overlay files), the network,

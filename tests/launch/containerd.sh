@@ -1,5 +1,5 @@
 #!/bin/bash
-# End to end, seed 002 with RootlessKit replaced: real containerd under
+# End to end, containerd's rootless guide with RootlessKit replaced: real containerd under
 # `rootless-setup launch`, `ctr` through `rootless-setup nsenter`, a
 # busybox container run by ctr with an OCI spec made by `runc spec
 # --rootless` inside, and TERM to the launcher stopping everything.

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The launcher as a real unprivileged throwaway user: maps, copy-up,
 # exit statuses, signals, the state dir, lifetime, the single-id fallback,
-# nsenter, --pidns, --net=none and slirp4netns, and the seed 000 shape.
+# nsenter, --pidns, --net=none and slirp4netns, and the shape of iSulad's
+# rootless guide (daemon.json shown at /etc/isulad by --overlay-file).
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/testuser.sh"
@@ -140,10 +141,10 @@ else
 	skip "slirp4netns" "slirp4netns or setfacl is not installed"
 fi
 
-# 11. seed 000 shape: iSulad's daemon.json seen at /etc/isulad/daemon.json
+# 11. iSulad's guide: iSulad's daemon.json seen at /etc/isulad/daemon.json
 REF="$(cd "$(dirname "$0")/../fixtures/ref" && pwd)"
 cp "$REF/isulad/daemon.json" "$W/daemon.json"; chmod 644 "$W/daemon.json"
 out=$(L --cgroupns --copy-up=/run --copy-up=/usr/local --copy-up=/etc --overlay-file="$W/daemon.json:/etc/isulad/daemon.json" -- cat /etc/isulad/daemon.json)
-check "seed 000: daemon.json placed at /etc/isulad/daemon.json" [ "$out" = "$(cat "$W/daemon.json")" ]
-check "seed 000: /etc/isulad does not exist on the host" [ ! -e /etc/isulad ]
+check "iSulad guide: daemon.json placed at /etc/isulad/daemon.json" [ "$out" = "$(cat "$W/daemon.json")" ]
+check "iSulad guide: /etc/isulad does not exist on the host" [ ! -e /etc/isulad ]
 done_testing
