@@ -48,7 +48,7 @@ static int write_at(int dfd, const char *name, const char *text)
 /* Our group ("0::/user.slice/...") relative to the cgroup2 mount. */
 static int own_group(char *buf, size_t n)
 {
-	char all[4096];
+	char all[4096] = "";
 	if (read_at(AT_FDCWD, "/proc/self/cgroup", all, sizeof(all)) < 0)
 		return -ENOENT;
 	for (char *l = all; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {

@@ -239,7 +239,7 @@ struct run {
 /* Reads the child's answer: 'r' ready, or a failure report. */
 static int child_answer(struct run *r, char want, struct rs_error **err)
 {
-	struct rs_child_msg m;
+	struct rs_child_msg m = {0};
 	char c;
 	int rr = rs_read_full(r->c2p[0], &c, 1, -1);
 

@@ -41,8 +41,8 @@ int rs_proc_stat_at(int procfd, char *state, unsigned long long *start)
 
 unsigned long long rs_proc_starttime(pid_t pid)
 {
-	char path[64], state;
-	unsigned long long start;
+	char path[64], state = 0;
+	unsigned long long start = 0;
 
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -209,7 +209,7 @@ static int read_num(int dfd, const char *name, unsigned long long *out)
 int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, uid_t *owner,
 			struct rs_error **err)
 {
-	unsigned long long p;
+	unsigned long long p = 0;
 	struct stat st;
 	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
