@@ -36,17 +36,16 @@ enum {
 	OPT_VERB_BASE = 0x200, /* verbs number their long-only options from here */
 };
 
-#define RS_GLOBAL_LONGOPTS                                          \
-	{"root", required_argument, NULL, OPT_ROOT},                \
-	{"user", required_argument, NULL, OPT_USER},                \
-	{"engine", required_argument, NULL, OPT_ENGINE},            \
-	{"distro", required_argument, NULL, OPT_DISTRO},            \
-	{"format", required_argument, NULL, OPT_FORMAT},            \
-	{"color", required_argument, NULL, OPT_COLOR},              \
-	{"quiet", no_argument, NULL, 'q'},                          \
-	{"verbose", no_argument, NULL, 'v'},                        \
-	{"help", no_argument, NULL, 'h'},                           \
-	{"version", no_argument, NULL, OPT_VERSION}
+#define RS_GLOBAL_LONGOPTS                                                                        \
+	{"root", required_argument, NULL, OPT_ROOT}, {"user", required_argument, NULL, OPT_USER}, \
+		{"engine", required_argument, NULL, OPT_ENGINE},                                  \
+		{"distro", required_argument, NULL, OPT_DISTRO},                                  \
+		{"format", required_argument, NULL, OPT_FORMAT},                                  \
+		{"color", required_argument, NULL, OPT_COLOR}, {"quiet", no_argument, NULL, 'q'}, \
+		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},            \
+	{                                                                                         \
+		"version", no_argument, NULL, OPT_VERSION                                         \
+	}
 #define RS_GLOBAL_SHORTOPTS "qvh"
 
 struct rs_cmd {
@@ -82,6 +81,5 @@ struct rs_action_report;
 int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_action_report *r, bool dry);
 void rs_cli_print_actions(const struct rs_action_report *r, bool dry);
 
-extern const struct rs_cmd rs_cmd_check, rs_cmd_rules, rs_cmd_explain, rs_cmd_fix,
-	rs_cmd_generate, rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter, rs_cmd_ports,
-	rs_cmd_oci;
+extern const struct rs_cmd rs_cmd_check, rs_cmd_rules, rs_cmd_explain, rs_cmd_fix, rs_cmd_generate,
+	rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter, rs_cmd_ports, rs_cmd_oci;

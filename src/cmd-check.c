@@ -29,10 +29,10 @@ enum {
 struct check_args {
 	bool strict;
 	bool all_users;
-	const char *users;       /* --all-users=a,b; NULL: every owner in etc/subuid */
-	unsigned interval;       /* seconds; 0: run once */
+	const char *users;	 /* --all-users=a,b; NULL: every owner in etc/subuid */
+	unsigned interval;	 /* seconds; 0: run once */
 	const char *report_file; /* the last run's JSON, written atomically */
-	const char *ready_file;  /* present iff the last run found no failing rule */
+	const char *ready_file;	 /* present iff the last run found no failing rule */
 };
 
 static void check_help(void)
@@ -116,7 +116,9 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep, en
 		       rs_cli_esc(ctx->distro.id),
 		       ctx->kernel_release ? rs_cli_esc(ctx->kernel_release) : "unknown",
 		       sc == SCOPE_ALL ? ", user " : "",
-		       sc != SCOPE_ALL ? "" : ctx->has_user ? rs_cli_esc(ctx->user.name) : "(none)");
+		       sc != SCOPE_ALL ? ""
+		       : ctx->has_user ? rs_cli_esc(ctx->user.name)
+				       : "(none)");
 	if (sc == SCOPE_USER)
 		printf("user: %s (uid %u)\n", rs_cli_esc(ctx->user.name), (unsigned)ctx->user.uid);
 	print_rules(cli, rep, sc);
@@ -196,9 +198,9 @@ static json_t *scoped_results(json_t *report, enum scope sc, unsigned n[4])
 	json_t *out = json_array(), *res;
 	size_t i;
 
-	json_array_foreach(json_object_get(report, "results"), i, res) {
-		const struct rs_rule *rule =
-			rs_rule_find(json_string_value(json_object_get(res, "id")));
+	json_array_foreach (json_object_get(report, "results"), i, res) {
+		const struct rs_rule *rule = rs_rule_find(
+			json_string_value(json_object_get(res, "id")));
 		const char *st = json_string_value(json_object_get(res, "status"));
 		if (!rule || !st || !in_scope(rule, sc))
 			continue;
@@ -256,8 +258,8 @@ static int fleet_users(const struct rs_check_opts *o, const char *named, struct 
 }
 
 /* One user's entry: its per-user results, or why it could not be checked. */
-static json_t *user_entry(const struct rs_cli *cli, const struct rs_check_opts *o,
-			  const char *name, unsigned total[4], unsigned *errors)
+static json_t *user_entry(const struct rs_cli *cli, const struct rs_check_opts *o, const char *name,
+			  unsigned total[4], unsigned *errors)
 {
 	struct rs_check_opts uo = *o;
 	struct rs_report *rep = NULL;
@@ -489,7 +491,8 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 		else if (c == OPT_RULE && rs_rule_find(optarg))
 			rs_strv_push(&only, optarg);
 		else if (c == OPT_RULE)
-			rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')", optarg);
+			rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')",
+					   optarg);
 		else if (c == OPT_ALL_USERS)
 			a.all_users = true, a.users = optarg;
 		else if (c == OPT_INTERVAL && rs_parse_u64(optarg, 366u * 86400, &v) == 0 && v > 0)
@@ -506,7 +509,8 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 	if (optind < argc)
 		rs_cli_usage_error("check takes no arguments: '%s'", argv[optind]);
 	if (a.all_users && (cli->user || o.postinstall))
-		rs_cli_usage_error("--all-users names the users itself: not with --user or --postinstall");
+		rs_cli_usage_error(
+			"--all-users names the users itself: not with --user or --postinstall");
 	if (a.all_users && a.users && !*a.users)
 		rs_cli_usage_error("--all-users= names no user");
 	if (o.postinstall && (a.interval || a.ready_file))

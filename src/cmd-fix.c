@@ -20,7 +20,8 @@ static void fix_help(void)
 	       "     --force             also override an administrator's restrictive setting\n\n"
 	       " -h, --help              display this help\n\n"
 	       "Exit status: 0 everything applied (or nothing to do), 1 something could not be\n"
-	       "applied, 2 usage error, 3 the host could not be inspected.\n\nSee rootless-setup(8).\n");
+	       "applied, 2 usage error, 3 the host could not be inspected.\n\nSee "
+	       "rootless-setup(8).\n");
 	exit(RS_EXIT_OK);
 }
 
@@ -28,15 +29,17 @@ void rs_cli_print_actions(const struct rs_action_report *r, bool dry)
 {
 	for (size_t i = 0; i < r->acts.n; i++) {
 		const struct rs_action *a = &r->acts.a[i];
-		const char *state = a->failed ? "FAILED" : !a->changed ? "unchanged"
-						 : dry ? "would change" : "changed";
+		const char *state = a->failed	  ? "FAILED"
+				    : !a->changed ? "unchanged"
+				    : dry	  ? "would change"
+						  : "changed";
 		/* paths and details come from the user's tree and records */
 		printf("%-12s %-20s %-7s %s%s%s\n", state, rs_cli_esc(a->rule), rs_cli_esc(a->kind),
 		       a->path ? rs_cli_esc(a->path) : "", a->path ? ": " : "",
 		       a->detail ? rs_cli_esc(a->detail) : "");
 	}
-	printf("summary: %u %s, %u failed, %zu actions\n", r->changed, dry ? "to change" : "changed",
-	       r->failed, r->acts.n);
+	printf("summary: %u %s, %u failed, %zu actions\n", r->changed,
+	       dry ? "to change" : "changed", r->failed, r->acts.n);
 }
 
 int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_action_report *r, bool dry)
@@ -95,7 +98,8 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		else if (c == OPT_RULE && rs_rule_find(optarg))
 			rs_strv_push(&only, optarg);
 		else if (c == OPT_RULE)
-			rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')", optarg);
+			rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')",
+					   optarg);
 	}
 	if (optind < argc)
 		rs_cli_usage_error("fix takes no arguments: '%s'", argv[optind]);
@@ -111,7 +115,8 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		/* what fix changes belongs to root: say so before trying */
 		if (cli->format == RS_FORMAT_TEXT)
 			rs_cli_print_actions(r, true);
-		rs_cli_msg("fix changes the system and needs root: rerun with sudo (nothing changed)");
+		rs_cli_msg(
+			"fix changes the system and needs root: rerun with sudo (nothing changed)");
 		rs_action_report_free(r);
 		rs_strv_free(&only);
 		return RS_EXIT_FAIL;

@@ -23,7 +23,8 @@ enum {
 static void gen_help(void)
 {
 	printf("Usage:\n rootless-setup generate --engine <engine> [--output <dir>] [--force]\n"
-	       " rootless-setup install --engine <engine> [--dry-run] [--fix] [--no-start] [--force]\n"
+	       " rootless-setup install --engine <engine> [--dry-run] [--fix] [--no-start] "
+	       "[--force]\n"
 	       " rootless-setup uninstall --engine <engine> [--dry-run] [--purge] [--yes]\n\n"
 	       "Write the engine's configuration and systemd user unit for the user;\n"
 	       "install also checks, optionally fixes, and starts it; uninstall removes what\n"
@@ -50,7 +51,7 @@ static char *self_path(void)
 
 /* What each verb takes and runs: the options it accepts (a bit per OPT_*
  * above, from OPT_VERB_BASE) and its core function. */
-#define OPTBIT(o) (1u << ((o) - OPT_VERB_BASE))
+#define OPTBIT(o) (1u << ((o)-OPT_VERB_BASE))
 struct gen_verb {
 	const char *name;
 	unsigned opts;
@@ -59,30 +60,51 @@ struct gen_verb {
 };
 
 static const struct gen_verb verb_generate = {
-	"generate", OPTBIT(OPT_OUTPUT) | OPTBIT(OPT_FORCE) | OPTBIT(OPT_DEFAULT_RUNTIME),
+	"generate",
+	OPTBIT(OPT_OUTPUT) | OPTBIT(OPT_FORCE) | OPTBIT(OPT_DEFAULT_RUNTIME),
 	rs_generate_run,
 };
 static const struct gen_verb verb_install = {
-	"install", OPTBIT(OPT_FORCE) | OPTBIT(OPT_DRY_RUN) | OPTBIT(OPT_NO_START) |
-	OPTBIT(OPT_FIX) | OPTBIT(OPT_DEFAULT_RUNTIME), rs_install_run,
+	"install",
+	OPTBIT(OPT_FORCE) | OPTBIT(OPT_DRY_RUN) | OPTBIT(OPT_NO_START) | OPTBIT(OPT_FIX) |
+		OPTBIT(OPT_DEFAULT_RUNTIME),
+	rs_install_run,
 };
 static const struct gen_verb verb_uninstall = {
-	"uninstall", OPTBIT(OPT_FORCE) | OPTBIT(OPT_DRY_RUN) | OPTBIT(OPT_PURGE) | OPTBIT(OPT_YES),
+	"uninstall",
+	OPTBIT(OPT_FORCE) | OPTBIT(OPT_DRY_RUN) | OPTBIT(OPT_PURGE) | OPTBIT(OPT_YES),
 	rs_uninstall_run,
 };
 
 static void set_opt(struct rs_install_opts *o, int c, const char *arg, bool *fix, bool *yes)
 {
 	switch (c) {
-	case OPT_OUTPUT: o->output = arg; break;
-	case OPT_FORCE: o->force = true; break;
-	case OPT_DRY_RUN: o->dry_run = true; break;
-	case OPT_NO_START: o->no_start = true; break;
-	case OPT_FIX: *fix = true; break;
-	case OPT_PURGE: o->purge = true; break;
-	case OPT_YES: *yes = true; break;
-	case OPT_DEFAULT_RUNTIME: o->default_runtime = true; break;
-	default: break;
+	case OPT_OUTPUT:
+		o->output = arg;
+		break;
+	case OPT_FORCE:
+		o->force = true;
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		break;
+	case OPT_NO_START:
+		o->no_start = true;
+		break;
+	case OPT_FIX:
+		*fix = true;
+		break;
+	case OPT_PURGE:
+		o->purge = true;
+		break;
+	case OPT_YES:
+		*yes = true;
+		break;
+	case OPT_DEFAULT_RUNTIME:
+		o->default_runtime = true;
+		break;
+	default:
+		break;
 	}
 }
 
@@ -174,6 +196,8 @@ static int cmd_uninstall(struct rs_cli *cli, int argc, char **argv)
 	return run_verb(cli, argc, argv, &verb_uninstall);
 }
 
-const struct rs_cmd rs_cmd_generate = {"generate", "write engine configuration files", cmd_generate};
-const struct rs_cmd rs_cmd_install = {"install", "check, generate and start an engine", cmd_install};
+const struct rs_cmd rs_cmd_generate = {"generate", "write engine configuration files",
+				       cmd_generate};
+const struct rs_cmd rs_cmd_install = {"install", "check, generate and start an engine",
+				      cmd_install};
 const struct rs_cmd rs_cmd_uninstall = {"uninstall", "remove what install created", cmd_uninstall};

@@ -57,7 +57,8 @@ static void launch_help(void)
 	       "     --propagation <mode>     rprivate (default), rslave, rshared, private...\n"
 	       "     --net <driver>           host (default), slirp4netns, pasta or none\n"
 	       "     --mtu <n>                MTU (default 65520)\n"
-	       "     --cidr <cidr>            network of slirp4netns and pasta (default 10.0.2.0/24)\n"
+	       "     --cidr <cidr>            network of slirp4netns and pasta (default "
+	       "10.0.2.0/24)\n"
 	       "     --ifname <name>          interface inside (default tap0)\n"
 	       "     --disable-host-loopback  no access to the host's 127.0.0.1\n"
 	       "     --ipv6                   IPv6 too (slirp4netns, pasta)\n"
@@ -67,13 +68,16 @@ static void launch_help(void)
 	       "     --pasta-binary <p>       default pasta (from PATH)\n"
 	       "     --detach-netns           the command keeps this network namespace; the new\n"
 	       "                              one is $ROOTLESSKIT_STATE_DIR/netns\n"
-	       "     --port-driver <driver>   none (default), builtin, slirp4netns, implicit (pasta)\n"
-	       " -p, --publish <spec>         publish a port, e.g. 127.0.0.1:8080:80/tcp (repeatable)\n"
+	       "     --port-driver <driver>   none (default), builtin, slirp4netns, implicit "
+	       "(pasta)\n"
+	       " -p, --publish <spec>         publish a port, e.g. 127.0.0.1:8080:80/tcp "
+	       "(repeatable)\n"
 	       "     --pidns                  new pid namespace (PID 1 forwards signals)\n"
 	       "     --reaper <auto|true|false>  PID 1 reaps orphans (default auto: with --pidns)\n"
 	       "     --cgroupns               new cgroup namespace\n"
 	       "     --evacuate-cgroup2 <name>  move our cgroup's processes into sub-group <name>\n"
-	       "                              and enable its controllers (needs --pidns, --cgroupns)\n"
+	       "                              and enable its controllers (needs --pidns, "
+	       "--cgroupns)\n"
 	       "     --ipcns                  new IPC namespace\n"
 	       "     --utsns                  new UTS namespace\n"
 	       "     --subid-source <src>     auto (default), static (/etc/subuid) or dynamic\n"
@@ -151,8 +155,10 @@ static void parse_net(struct rs_launch_opts *o, const char *arg)
 	else {
 		for (size_t i = 0; i < ARRAY_SIZE(others); i++)
 			if (!strcmp(arg, others[i]))
-				bad("--net=%s is RootlessKit's, not ours: the drivers here are host, "
-				    "slirp4netns, pasta and none", arg);
+				bad("--net=%s is RootlessKit's, not ours: the drivers here are "
+				    "host, "
+				    "slirp4netns, pasta and none",
+				    arg);
 		bad("unknown --net '%s' (host, slirp4netns, pasta or none)", arg);
 	}
 }
@@ -188,12 +194,14 @@ static void parse_net_opt(struct rs_launch_opts *o, int c, const char *arg)
 	case OPT_CIDR:
 		/* the child's address is the network's .100 */
 		if (rs_launch_parse_cidr(arg, net, &prefix) < 0 || prefix > 25)
-			bad("bad --cidr '%s' (a network address such as 10.0.2.0/24, /8 to /25)", arg);
+			bad("bad --cidr '%s' (a network address such as 10.0.2.0/24, /8 to /25)",
+			    arg);
 		o->cidr = arg;
 		break;
 	case OPT_IFNAME:
 		if (!*arg || strlen(arg) >= 16 || strchr(arg, '/') || strchr(arg, ' '))
-			bad("bad --ifname '%s' (an interface name: 1 to 15 characters, no '/')", arg);
+			bad("bad --ifname '%s' (an interface name: 1 to 15 characters, no '/')",
+			    arg);
 		o->ifname = arg;
 		break;
 	case OPT_SLIRP_SANDBOX:
@@ -233,7 +241,8 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 	case OPT_PORT_DRIVER: {
 		enum rs_port_driver d;
 		if (rs_port_driver_parse(arg, &d) < 0)
-			bad("unknown --port-driver '%s' (none, builtin, slirp4netns or implicit)", arg);
+			bad("unknown --port-driver '%s' (none, builtin, slirp4netns or implicit)",
+			    arg);
 		o->port_driver = arg;
 		break;
 	}
@@ -247,7 +256,9 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 	}
 	case OPT_PROPAGATION:
 		if (rs_launch_parse_propagation(arg, &o->propagation) < 0)
-			bad("unknown --propagation '%s' (rprivate, private, rslave, slave, rshared, shared)", arg);
+			bad("unknown --propagation '%s' (rprivate, private, rslave, slave, "
+			    "rshared, shared)",
+			    arg);
 		o->propagation_name = arg;
 		break;
 	case OPT_DISABLE_HOST_LOOPBACK:
@@ -323,7 +334,8 @@ static char *find_binary(const char *opt, const char *name)
 		return rs_xstrdup(name);
 	}
 	const char *path = getenv("PATH");
-	_cleanup_free_ char *copy = rs_xstrdup(path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	_cleanup_free_ char *copy = rs_xstrdup(path && *path ? path
+							     : "/usr/local/bin:/usr/bin:/bin");
 	char *save = NULL;
 	for (char *d = strtok_r(copy, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
 		_cleanup_free_ char *p = rs_xasprintf("%s/%s", *d ? d : ".", name);
@@ -351,7 +363,8 @@ static void check_combination(struct rs_launch_opts *o)
 		bad("--evacuate-cgroup2 needs --pidns and --cgroupns");
 	if (o->copy_up.n && o->propagation_name && strstr(o->propagation_name, "shared"))
 		bad("--propagation=%s cannot be combined with --copy-up (its tmpfs would "
-		    "propagate to the host)", o->propagation_name);
+		    "propagate to the host)",
+		    o->propagation_name);
 	if (o->publish.n && (!o->port_driver || !strcmp(o->port_driver, "none")))
 		bad("-p/--publish needs a --port-driver");
 	/* from here on they are ours to free (or NULL) */
@@ -361,9 +374,11 @@ static void check_combination(struct rs_launch_opts *o)
 		o->pasta_binary = NULL;
 	if (o->net == RS_NET_SLIRP4NETNS)
 		o->slirp4netns_binary = find_binary("--slirp4netns-binary",
-						    o->slirp4netns_binary ? o->slirp4netns_binary : "slirp4netns");
+						    o->slirp4netns_binary ? o->slirp4netns_binary
+									  : "slirp4netns");
 	if (o->net == RS_NET_PASTA)
-		o->pasta_binary = find_binary("--pasta-binary", o->pasta_binary ? o->pasta_binary : "pasta");
+		o->pasta_binary = find_binary("--pasta-binary",
+					      o->pasta_binary ? o->pasta_binary : "pasta");
 }
 
 static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
@@ -425,7 +440,8 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 			o.state_dir = abs_state = rs_xasprintf("%s/%s", cwd, o.state_dir);
 	}
 	if (getuid() == 0)
-		rs_cli_msg("warning: running the launcher as root: rootless mode is for non-root users");
+		rs_cli_msg("warning: running the launcher as root: rootless mode is for non-root "
+			   "users");
 	struct rs_error *err = NULL;
 	int r = rs_launch_run(&o, launch_warn, &err);
 	if (err) {

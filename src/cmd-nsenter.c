@@ -14,13 +14,15 @@ static unsigned help_engines;
 
 static void nsenter_help(void)
 {
-	printf("Usage:\n rootless-setup nsenter [--state-dir <dir> | --engine <engine>] -- <command>\n\n"
+	printf("Usage:\n rootless-setup nsenter [--state-dir <dir> | --engine <engine>] -- "
+	       "<command>\n\n"
 	       "Run a command inside the namespaces of a running launch. A user enters only\n"
 	       "its own launches; root enters a user's launch as that user (uid, gid, groups,\n"
 	       "no capabilities).\n\n"
 	       "Options:\n"
 	       "     --state-dir <dir>   the launch's state dir\n"
-	       "     --engine <engine>   that engine's launch ($XDG_RUNTIME_DIR/rootless-setup/ENGINE)\n"
+	       "     --engine <engine>   that engine's launch "
+	       "($XDG_RUNTIME_DIR/rootless-setup/ENGINE)\n"
 	       "                         and its client environment (CONTAINERD_ADDRESS, ...)\n\n"
 	       " -h, --help              display this help\n\n");
 	/* the client flags no configuration file can give (the engine table),
@@ -30,9 +32,11 @@ static void nsenter_help(void)
 		if ((help_engines & RS_ENGINE_BIT(i)) && ei->daemon && ei->client_run &&
 		    ei->no_cgroup_flags)
 			printf("%s where the user has no cgroups (cgroup v1 or hybrid, or v2 not\n"
-			       "delegated), as 'install' prints it:\n  rootless-setup nsenter --engine %s "
-			       "-- %s %s %s\n\n", ei->title, ei->name, ei->client_run,
-			       ei->no_cgroup_flags, ei->client_args);
+			       "delegated), as 'install' prints it:\n  rootless-setup nsenter "
+			       "--engine %s "
+			       "-- %s %s %s\n\n",
+			       ei->title, ei->name, ei->client_run, ei->no_cgroup_flags,
+			       ei->client_args);
 	}
 	printf("See rootless-setup(8).\n");
 	exit(RS_EXIT_OK);
@@ -77,7 +81,8 @@ static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
 		dir = optarg;
 	}
 	if (optind >= argc)
-		rs_cli_usage_error("nsenter needs a command: rootless-setup nsenter [options] -- CMD");
+		rs_cli_usage_error(
+			"nsenter needs a command: rootless-setup nsenter [options] -- CMD");
 	if (!dir && !cli->engines_given)
 		rs_cli_usage_error("nsenter needs --state-dir or --engine");
 	if (!dir) {
@@ -90,7 +95,8 @@ static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
 			rs_cli_usage_error("nsenter takes exactly one --engine");
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
 		_cleanup_free_ char *run = xdg && *xdg == '/' ? rs_xstrdup(xdg)
-							      : rs_xasprintf("/run/user/%u", (unsigned)getuid());
+							      : rs_xasprintf("/run/user/%u",
+									     (unsigned)getuid());
 		dir = engine_dir = rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
 		engine_env(e, run, dir);
 	}

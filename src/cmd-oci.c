@@ -17,7 +17,8 @@ enum { OPT_SUBIDS = OPT_VERB_BASE, OPT_HOST_NET, OPT_PROOT };
 
 static void oci_help(void)
 {
-	printf("Usage:\n rootless-setup oci rootless [-i <file>] [-o <file>] [--subids] [--host-net]\n"
+	printf("Usage:\n rootless-setup oci rootless [-i <file>] [-o <file>] [--subids] "
+	       "[--host-net]\n"
 	       "                             [--proot <path>]\n\n"
 	       "Convert an OCI runtime config.json into one that runc or crun run as the\n"
 	       "calling user (what 'runc spec' does with its rootless flag).\n\n"
@@ -115,8 +116,8 @@ static int build_maps(struct rs_cli *cli, bool subids, struct rs_idmap *um, stru
 	if (!subids)
 		return 0;
 	snprintf(uid, sizeof(uid), "%u", (unsigned)geteuid());
-	if (rs_host_open(cli->root, &h, &err) < 0 || rs_user_resolve(h, cli->user ? cli->user : uid,
-								      &u, &err) < 0) {
+	if (rs_host_open(cli->root, &h, &err) < 0 ||
+	    rs_user_resolve(h, cli->user ? cli->user : uid, &u, &err) < 0) {
 		rs_cli_msg("%s", err ? err->msg : "cannot resolve the user");
 		rs_error_free(err);
 		rs_host_free(h);

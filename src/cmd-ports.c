@@ -75,11 +75,11 @@ static int do_list(const char *sock)
 		rs_cli_msg("the API's port list is not a JSON array");
 		return RS_EXIT_HOST;
 	}
-	printf("%-4s %-6s %-16s %-11s %-16s %s\n", "ID", "PROTO", "PARENTIP", "PARENTPORT", "CHILDIP",
-	       "CHILDPORT");
+	printf("%-4s %-6s %-16s %-11s %-16s %s\n", "ID", "PROTO", "PARENTIP", "PARENTPORT",
+	       "CHILDIP", "CHILDPORT");
 	size_t i;
 	json_t *st;
-	json_array_foreach(a, i, st) {
+	json_array_foreach (a, i, st) {
 		json_t *sp = json_object_get(st, "spec");
 		const char *pip = json_string_value(json_object_get(sp, "parentIP"));
 		const char *cip = json_string_value(json_object_get(sp, "childIP"));
@@ -101,9 +101,9 @@ static int do_add(const char *sock, const char *spec)
 	const char *why;
 	if (rs_portspec_parse(spec, &p, &why) < 0)
 		rs_cli_usage_error("bad port spec '%s': %s", spec, why);
-	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:i}", "proto", p.proto, "parentIP", p.parent_ip,
-			      "parentPort", (int)p.parent_port, "childIP", p.child_ip, "childPort",
-			      (int)p.child_port);
+	json_t *j = json_pack("{s:s, s:s, s:i, s:s, s:i}", "proto", p.proto, "parentIP",
+			      p.parent_ip, "parentPort", (int)p.parent_port, "childIP", p.child_ip,
+			      "childPort", (int)p.child_port);
 	_cleanup_free_ char *body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *resp = NULL;
@@ -138,8 +138,9 @@ static char *engine_state_dir(const struct rs_cli *cli)
 	if (e == RS_ENGINE_COUNT)
 		rs_cli_usage_error("ports takes exactly one --engine");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	_cleanup_free_ char *run = xdg && *xdg == '/' ? rs_xstrdup(xdg)
-						      : rs_xasprintf("/run/user/%u", (unsigned)getuid());
+	_cleanup_free_ char *run = xdg && *xdg == '/'
+					   ? rs_xstrdup(xdg)
+					   : rs_xasprintf("/run/user/%u", (unsigned)getuid());
 	return rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
 }
 

@@ -81,7 +81,8 @@ static void print_distro_hints(const char *id)
 	bool header = false;
 	for (const struct rs_distro_blob *b = rs_distro_blobs; b->id; b++) {
 		json_t *doc = json_loadb(b->json, b->len, 0, NULL);
-		const char *h = json_string_value(json_object_get(json_object_get(doc, "hints"), id));
+		const char *h = json_string_value(
+			json_object_get(json_object_get(doc, "hints"), id));
 		if (h) {
 			if (!header)
 				printf("\nPer-distro hints:\n");
@@ -105,7 +106,8 @@ static int cmd_explain(struct rs_cli *cli, int argc, char **argv)
 	print_distro_hints(r->id);
 	if (r->fixer)
 		printf("\nFixer: rootless-setup fix --rule %s (see what it would do with "
-		       "'fix --dry-run --rule %s')\n", r->id, r->id);
+		       "'fix --dry-run --rule %s')\n",
+		       r->id, r->id);
 	else
 		printf("\nFixer: none; the report says what to do by hand\n");
 	return RS_EXIT_OK;

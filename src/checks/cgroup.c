@@ -3,15 +3,16 @@
 
 static const char *mode_text(int m)
 {
-	return m == RS_CGROUP_V2 ? "cgroup v2" : m == RS_CGROUP_HYBRID ? "hybrid cgroup v1/v2"
-								       : "cgroup v1";
+	return m == RS_CGROUP_V2       ? "cgroup v2"
+	       : m == RS_CGROUP_HYBRID ? "hybrid cgroup v1/v2"
+				       : "cgroup v1";
 }
 
 /* What an engine's runtime does where the host is not pure cgroup v2. */
 enum cg_need {
-	CG_LIMITS,   /* runs; only resource limits are lost */
-	CG_V2_ONLY,  /* refuses anything but the unified hierarchy */
-	CG_RUNTIME,  /* runs with runc; crun refuses controllers in a hybrid's v2 part */
+	CG_LIMITS,  /* runs; only resource limits are lost */
+	CG_V2_ONLY, /* refuses anything but the unified hierarchy */
+	CG_RUNTIME, /* runs with runc; crun refuses controllers in a hybrid's v2 part */
 };
 
 static const struct {
@@ -23,8 +24,9 @@ static const struct {
 	{RS_ENGINE_ISULAD, CG_V2_ONLY, NULL},
 	{RS_ENGINE_KATA, CG_V2_ONLY, NULL},
 	/* Podman runs crun when both are installed (containers.conf's runtime list) */
-	{RS_ENGINE_PODMAN, CG_RUNTIME, "configure runc: runtime = \"runc\" under [engine] in "
-				       "~/.config/containers/containers.conf"},
+	{RS_ENGINE_PODMAN, CG_RUNTIME,
+	 "configure runc: runtime = \"runc\" under [engine] in "
+	 "~/.config/containers/containers.conf"},
 	{RS_ENGINE_OCI, CG_RUNTIME, NULL},
 };
 
@@ -45,31 +47,39 @@ static bool hybrid_v2_controllers(struct rs_ctx *ctx, char **ctl)
 	size_t len;
 	return ctx->cgroup_mode == RS_CGROUP_HYBRID &&
 	       rs_host_read(ctx->host, "sys/fs/cgroup/unified/cgroup.controllers", 4096, ctl, &len,
-			    NULL) == 0 && *rs_strstrip(*ctl);
+			    NULL) == 0 &&
+	       *rs_strstrip(*ctl);
 }
 
-static void crun_hybrid(struct rs_ctx *ctx, enum rs_engine e, const char *ctl, const char *with_runc,
-			struct rs_finding *out)
+static void crun_hybrid(struct rs_ctx *ctx, enum rs_engine e, const char *ctl,
+			const char *with_runc, struct rs_finding *out)
 {
 	bool runc = rs_ctx_find_program(ctx, "runc");
 	bool crun = rs_ctx_find_program(ctx, "crun");
 
 	if (!runc) {
 		_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, "runc");
-		rs_finding_set(out, RS_STATUS_FAIL, "hybrid cgroup v1/v2 with controllers in the v2 "
-			       "part (%s): crun refuses to run here and runc is not installed", ctl);
-		rs_finding_hint(out, "install runc%s%s%s, or boot with "
-				"systemd.unified_cgroup_hierarchy=1", install ? " (" : "",
-				install ? install : "", install ? ")" : "");
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "hybrid cgroup v1/v2 with controllers in the v2 "
+			       "part (%s): crun refuses to run here and runc is not installed",
+			       ctl);
+		rs_finding_hint(out,
+				"install runc%s%s%s, or boot with "
+				"systemd.unified_cgroup_hierarchy=1",
+				install ? " (" : "", install ? install : "", install ? ")" : "");
 	} else if (crun && with_runc) {
-		rs_finding_set(out, RS_STATUS_WARN, "hybrid cgroup v1/v2 with controllers in the v2 "
-			       "part (%s): %s runs crun, which refuses it; with runc it runs without "
-			       "resource limits", ctl, rs_engine_name(e));
+		rs_finding_set(
+			out, RS_STATUS_WARN,
+			"hybrid cgroup v1/v2 with controllers in the v2 "
+			"part (%s): %s runs crun, which refuses it; with runc it runs without "
+			"resource limits",
+			ctl, rs_engine_name(e));
 		rs_finding_hint(out, "%s", with_runc);
 	} else {
-		rs_finding_set(out, RS_STATUS_WARN, "hybrid cgroup v1/v2 with controllers in the v2 "
-			       "part (%s): runc runs without resource limits%s", ctl,
-			       crun ? ", crun refuses to run here" : "");
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "hybrid cgroup v1/v2 with controllers in the v2 "
+			       "part (%s): runc runs without resource limits%s",
+			       ctl, crun ? ", crun refuses to run here" : "");
 		rs_finding_hint(out, "use runc%s, or boot with systemd.unified_cgroup_hierarchy=1",
 				crun ? " (not crun)" : "");
 	}
@@ -105,9 +115,10 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 		       mode_text(ctx->cgroup_mode),
 		       hard ? "this engine needs pure cgroup v2"
 			    : "rootless containers get no resource limits");
-	rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "cgroup.v2",
-					       "boot with systemd.unified_cgroup_hierarchy=1 (and "
-					       "no cgroup_no_v1/legacy options), then reboot"));
+	rs_finding_hint(out, "%s",
+			rs_ctx_hint(ctx, "cgroup.v2",
+				    "boot with systemd.unified_cgroup_hierarchy=1 (and "
+				    "no cgroup_no_v1/legacy options), then reboot"));
 	return 0;
 }
 
@@ -119,15 +130,16 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 		   "require v2 outright. crun refuses a hybrid layout whose v2 part "
 		   "(/sys/fs/cgroup/unified) has controllers: there the oci engine and Podman "
 		   "fail unless runc is installed, and Podman warns until it is configured to run "
-		   "runc. A --root tree without proc/ and sys/ is skipped. Reads proc/self/mountinfo (cgroup2 at "
+		   "runc. A --root tree without proc/ and sys/ is skipped. Reads "
+		   "proc/self/mountinfo (cgroup2 at "
 		   "/sys/fs/cgroup) and sys/fs/cgroup/cgroup.controllers.",
 	.engines = RS_ENGINES_ALL,
 	.per_engine = true,
 	.run = cgroup_v2,
 };
 
-static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
-			     struct rs_finding *out, struct rs_error **err _unused_)
+static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+			     struct rs_error **err _unused_)
 {
 	static const char *const want[] = {"cpu", "memory", "pids", "io", NULL};
 	_cleanup_free_ char *rel = NULL, *buf = NULL, *missing = rs_xstrdup("");
@@ -143,17 +155,21 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
 		return 0;
 	}
 	if (!ctx->systemd_init) {
-		rs_finding_set(out, RS_STATUS_WARN, "systemd is not the init system: no cgroup is "
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "systemd is not the init system: no cgroup is "
 			       "delegated to users, containers get no resource limits");
 		rs_finding_hint(out, "resource limits for rootless containers need systemd's "
-				"delegation (OpenRC cannot delegate: OpenRC#452)");
+				     "delegation (OpenRC cannot delegate: OpenRC#452)");
 		return 0;
 	}
 	rel = rs_xasprintf("sys/fs/cgroup/user.slice/user-%u.slice/user@%u.service/"
-			   "cgroup.controllers", uid, uid);
+			   "cgroup.controllers",
+			   uid, uid);
 	if (rs_host_read(ctx->host, rel, 4096, &buf, &len, NULL) < 0) {
-		rs_finding_set(out, RS_STATUS_WARN, "no systemd user manager runs for '%s' "
-			       "(not logged in, lingering off)", ctx->user.name);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "no systemd user manager runs for '%s' "
+			       "(not logged in, lingering off)",
+			       ctx->user.name);
 		rs_finding_hint(out, "loginctl enable-linger %s", ctx->user.name);
 		return 0;
 	}
@@ -172,11 +188,12 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_,
 	if (*missing) {
 		rs_finding_set(out, RS_STATUS_WARN, "not delegated to '%s': %s (delegated: %s)",
 			       ctx->user.name, missing, *ctl ? ctl : "none");
-		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "cgroup.delegation",
-						       "add /etc/systemd/system/user@.service.d/"
-						       "rootless-setup.conf with [Service] "
-						       "Delegate=cpu cpuset io memory pids, then "
-						       "systemctl daemon-reload and log in again"));
+		rs_finding_hint(out, "%s",
+				rs_ctx_hint(ctx, "cgroup.delegation",
+					    "add /etc/systemd/system/user@.service.d/"
+					    "rootless-setup.conf with [Service] "
+					    "Delegate=cpu cpuset io memory pids, then "
+					    "systemctl daemon-reload and log in again"));
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "delegated to '%s': %s", ctx->user.name, ctl);

@@ -3,8 +3,9 @@
 
 /* Container runtimes mask these /proc paths with bind mounts of /dev/null
  * or read-only tmpfs (runc's default maskedPaths). */
-static const char *const masked[] = {"/proc/kcore", "/proc/keys", "/proc/timer_list",
-				     "/proc/sched_debug", "/proc/scsi", "/proc/acpi", NULL};
+static const char *const masked[] =
+	{"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/scsi",
+	 "/proc/acpi",	NULL};
 
 static const char *container_sign(struct rs_ctx *ctx)
 {
@@ -28,7 +29,8 @@ static const char *container_sign(struct rs_ctx *ctx)
 	buf = NULL;
 	if (rs_host_read(ctx->host, "proc/self/uid_map", 4096, &buf, &len, NULL) == 0) {
 		unsigned long a, b, c;
-		if (sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 && !(a == 0 && b == 0 && c == 4294967295UL))
+		if (sscanf(buf, "%lu %lu %lu", &a, &b, &c) == 3 &&
+		    !(a == 0 && b == 0 && c == 4294967295UL))
 			return "already inside a user namespace (uid_map is not the identity)";
 	}
 	return NULL;
@@ -43,9 +45,10 @@ static int env_container(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 		return 0;
 	if (sign) {
 		rs_finding_set(out, RS_STATUS_WARN, "running inside a container: %s", sign);
-		rs_finding_hint(out, "BuildKit then needs --oci-worker-no-process-sandbox or an "
-				"unmasked /proc (systempaths=unconfined); fixes to the host must be "
-				"made on the host");
+		rs_finding_hint(
+			out, "BuildKit then needs --oci-worker-no-process-sandbox or an "
+			     "unmasked /proc (systempaths=unconfined); fixes to the host must be "
+			     "made on the host");
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "not inside a container");

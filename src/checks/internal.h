@@ -11,8 +11,12 @@
 
 #define ENG(x) RS_ENGINE_BIT(RS_ENGINE_##x)
 
-enum rs_selinux { RS_SELINUX_UNKNOWN = -1, RS_SELINUX_DISABLED, RS_SELINUX_PERMISSIVE,
-		  RS_SELINUX_ENFORCING };
+enum rs_selinux {
+	RS_SELINUX_UNKNOWN = -1,
+	RS_SELINUX_DISABLED,
+	RS_SELINUX_PERMISSIVE,
+	RS_SELINUX_ENFORCING
+};
 /* Live: libselinux; under --root: sys/fs/selinux/enforce. */
 enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx);
 /* Fills ctx->cgroup_mode and ctx->systemd_init (idempotent). */
@@ -30,4 +34,3 @@ bool rs_offline_skip(const struct rs_ctx *ctx, struct rs_finding *out, bool proc
 const char *rs_first_existing(const struct rs_ctx *ctx, const char *const *paths);
 /* The mount holding path (a canonical in-host path), by mountinfo alone. */
 struct libmnt_fs *rs_mount_for(struct libmnt_table *tb, const char *path);
-

@@ -33,8 +33,8 @@ static void append(char **list, const char *item)
 	*list = n;
 }
 
-static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_,
-			      struct rs_finding *out, struct rs_error **err _unused_)
+static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+			      struct rs_error **err _unused_)
 {
 	_cleanup_free_ char *bad = rs_xstrdup("");
 	unsigned nfiles = 0, nbad = 0, ncopies = 0;
@@ -62,17 +62,21 @@ static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_,
 		rs_strv_free(&names);
 	}
 	if (nbad) {
-		rs_finding_set(out, RS_STATUS_FAIL, "%u of %u iSulad files are not readable by "
-			       "'%s': %s%s", nbad, nfiles, ctx->user.name, bad, nbad > 4 ? ", ..." : "");
-		rs_finding_hint(out, "rootless-setup fix --rule isulad.permissions copies them, as "
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "%u of %u iSulad files are not readable by "
+			       "'%s': %s%s",
+			       nbad, nfiles, ctx->user.name, bad, nbad > 4 ? ", ..." : "");
+		rs_finding_hint(out,
+				"rootless-setup fix --rule isulad.permissions copies them, as "
 				"the user, to ~/" RS_ISULAD_COPY_DIR "/ (root's files and group "
 				"'isula' stay as they are; no blanket chmod +r)");
 		return 0;
 	}
 	if (ncopies)
-		rs_finding_set(out, RS_STATUS_PASS, "%u iSulad files readable by '%s', %u of them "
-			       "through its copy in ~/" RS_ISULAD_COPY_DIR, nfiles, ctx->user.name,
-			       ncopies);
+		rs_finding_set(out, RS_STATUS_PASS,
+			       "%u iSulad files readable by '%s', %u of them "
+			       "through its copy in ~/" RS_ISULAD_COPY_DIR,
+			       nfiles, ctx->user.name, ncopies);
 	else
 		rs_finding_set(out, RS_STATUS_PASS, "%u iSulad files, all readable by '%s'", nfiles,
 			       ctx->user.name);
@@ -116,12 +120,15 @@ static int isulad_stale(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 		}
 	}
 	if (*bad) {
-		rs_finding_set(out, RS_STATUS_FAIL, "left by a root iSulad and not writable by "
-			       "'%s': %s", ctx->user.name, bad);
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "left by a root iSulad and not writable by "
+			       "'%s': %s",
+			       ctx->user.name, bad);
 		/* a running root daemon, a process or LXC may use them */
-		rs_finding_hint(out, "if no root iSulad runs (isulad.service inactive), rootless-setup "
-				"fix --rule isulad.stale-state removes those that no process uses "
-				"(/var/run/lxc only where LXC is not installed) and names the rest");
+		rs_finding_hint(
+			out, "if no root iSulad runs (isulad.service inactive), rootless-setup "
+			     "fix --rule isulad.stale-state removes those that no process uses "
+			     "(/var/run/lxc only where LXC is not installed) and names the rest");
 		return 0;
 	}
 	/* /run is a tmpfs: on a tree with no kernel behind it, empty says nothing */

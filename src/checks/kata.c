@@ -19,10 +19,11 @@ static int kata_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 	struct rs_error *re = NULL;
 
 	if (!rel) {
-		rs_finding_set(out, RS_STATUS_FAIL, "no Kata configuration.toml in /etc/kata-"
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "no Kata configuration.toml in /etc/kata-"
 			       "containers, /usr/share/defaults/kata-containers or /opt/kata");
 		rs_finding_hint(out, "install Kata Containers (kata-containers package or "
-				"kata-deploy); its package brings the configuration");
+				     "kata-deploy); its package brings the configuration");
 		out->no_fix = true; /* the fixer edits a copy of a configuration: none here */
 		return 0;
 	}
@@ -30,7 +31,7 @@ static int kata_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' is not readable by '%s'", rel,
 			       ctx->user.name);
 		rs_finding_hint(out, "rootless-setup fix --rule kata.config writes a readable "
-				"/etc/kata-containers/configuration.toml");
+				     "/etc/kata-containers/configuration.toml");
 		return 0;
 	}
 	if (rs_host_read(ctx->host, rel, 4u << 20, &buf, &len, &re) < 0) {
@@ -40,10 +41,12 @@ static int kata_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 	}
 	vhost = rs_toml_get(buf, len, "hypervisor.qemu", "disable_vhost_net");
 	if (!rs_streq(vhost, "true")) {
-		rs_finding_set(out, RS_STATUS_WARN, "'/%s': disable_vhost_net is not true; rootless "
-			       "Kata cannot open /dev/vhost-net", rel);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'/%s': disable_vhost_net is not true; rootless "
+			       "Kata cannot open /dev/vhost-net",
+			       rel);
 		rs_finding_hint(out, "set disable_vhost_net = true under [hypervisor.qemu] "
-				"(kata-containers/runtime#2323)");
+				     "(kata-containers/runtime#2323)");
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "'/%s' is readable, vhost-net disabled", rel);
@@ -95,8 +98,10 @@ static int kata_image(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 		return 0;
 	}
 	if (st.st_mode & 0022) {
-		rs_finding_set(out, RS_STATUS_WARN, "guest image '%s' (%s) is writable by group or "
-			       "others: anyone in that group can change every VM's root", img, d);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "guest image '%s' (%s) is writable by group or "
+			       "others: anyone in that group can change every VM's root",
+			       img, d);
 		rs_finding_hint(out, "chmod go-w '%s'", img);
 		return 0;
 	}

@@ -22,13 +22,14 @@ static int kernel_version(struct rs_ctx *ctx, enum rs_engine e, struct rs_findin
 		return 0;
 	}
 	const char *mins = rs_threshold_str(ctx, key) ? rs_threshold_str(ctx, key)
-						       : rs_threshold_str(ctx, "kernel_min.*");
+						      : rs_threshold_str(ctx, "kernel_min.*");
 	if (rs_kver_cmp(&ctx->kver, &min) < 0) {
-		rs_finding_set(out, RS_STATUS_FAIL, "kernel %s is older than %s", ctx->kernel_release,
-			       mins);
-		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "kernel.version",
-						       "upgrade the kernel; rootless containers "
-						       "cannot run on this one"));
+		rs_finding_set(out, RS_STATUS_FAIL, "kernel %s is older than %s",
+			       ctx->kernel_release, mins);
+		rs_finding_hint(out, "%s",
+				rs_ctx_hint(ctx, "kernel.version",
+					    "upgrade the kernel; rootless containers "
+					    "cannot run on this one"));
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "kernel %s (at least %s)", ctx->kernel_release, mins);
@@ -61,7 +62,8 @@ static bool distro_kernel_allows_overlay(struct rs_ctx *ctx, const char **why)
 	}
 	/* Debian 10's module parameter; unstable before 5.11 (moby#42302) */
 	if (rs_host_read(ctx->host, "sys/module/overlay/parameters/permit_mounts_in_userns", 64,
-			 &buf, &len, NULL) == 0 && rs_strstrip(buf)[0] == 'Y') {
+			 &buf, &len, NULL) == 0 &&
+	    rs_strstrip(buf)[0] == 'Y') {
 		*why = "overlay permit_mounts_in_userns=Y (Debian patch; unstable before 5.11)";
 		return true;
 	}
@@ -90,27 +92,33 @@ static int overlay_userns(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 		if (rs_threshold(ctx, "selinux_overlay", &selinux_min) &&
 		    rs_kver_cmp(&ctx->kver, &selinux_min) < 0 &&
 		    rs_selinux_mode(ctx) == RS_SELINUX_ENFORCING) {
-			rs_finding_set(out, RS_STATUS_WARN, "kernel %s allows overlayfs in a user "
+			rs_finding_set(out, RS_STATUS_WARN,
+				       "kernel %s allows overlayfs in a user "
 				       "namespace, but not with SELinux enforcing before %s",
-				       ctx->kernel_release, rs_threshold_str(ctx, "selinux_overlay"));
+				       ctx->kernel_release,
+				       rs_threshold_str(ctx, "selinux_overlay"));
 			rs_finding_hint(out, "fuse-overlayfs will be used%s%s", fuse ? ": " : "",
 					fuse ? fuse : "");
 			return 0;
 		}
-		rs_finding_set(out, RS_STATUS_PASS, "kernel %s is at least %s: overlayfs works in a "
-			       "user namespace (userxattr)", ctx->kernel_release,
-			       rs_threshold_str(ctx, "overlay_userns"));
+		rs_finding_set(out, RS_STATUS_PASS,
+			       "kernel %s is at least %s: overlayfs works in a "
+			       "user namespace (userxattr)",
+			       ctx->kernel_release, rs_threshold_str(ctx, "overlay_userns"));
 		return 0;
 	}
 	if (distro_kernel_allows_overlay(ctx, &why)) {
 		rs_finding_set(out, RS_STATUS_PASS, "kernel %s: %s", ctx->kernel_release, why);
 		return 0;
 	}
-	rs_finding_set(out, RS_STATUS_WARN, "kernel %s is older than %s: no overlayfs in a user "
-		       "namespace", ctx->kernel_release, rs_threshold_str(ctx, "overlay_userns"));
-	rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "kernel.overlay-userns",
-					       "fuse-overlayfs (kernel 4.18 or later) or native "
-					       "snapshots will be used instead"));
+	rs_finding_set(out, RS_STATUS_WARN,
+		       "kernel %s is older than %s: no overlayfs in a user "
+		       "namespace",
+		       ctx->kernel_release, rs_threshold_str(ctx, "overlay_userns"));
+	rs_finding_hint(out, "%s",
+			rs_ctx_hint(ctx, "kernel.overlay-userns",
+				    "fuse-overlayfs (kernel 4.18 or later) or native "
+				    "snapshots will be used instead"));
 	return 0;
 }
 
@@ -138,32 +146,39 @@ static int fuse_overlayfs(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 	_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, "fuse-overlayfs");
 
 	if (ov && ov->f.status == RS_STATUS_PASS) {
-		rs_finding_set(out, RS_STATUS_SKIP, "not needed: overlayfs works in a user namespace");
+		rs_finding_set(out, RS_STATUS_SKIP,
+			       "not needed: overlayfs works in a user namespace");
 		return 0;
 	}
-	if (rs_offline_skip(ctx, out, true, false, rs_first_existing(ctx, bins)
-			    ? "whether the running kernel allows FUSE in a user namespace "
-			      "(fuse-overlayfs is installed)"
-			    : "whether the running kernel allows FUSE in a user namespace "
-			      "(fuse-overlayfs is not installed)"))
+	if (rs_offline_skip(ctx, out, true, false,
+			    rs_first_existing(ctx, bins)
+				    ? "whether the running kernel allows FUSE in a user namespace "
+				      "(fuse-overlayfs is installed)"
+				    : "whether the running kernel allows FUSE in a user namespace "
+				      "(fuse-overlayfs is not installed)"))
 		return 0;
 	if (ctx->kver_ok && rs_threshold(ctx, "fuse_overlayfs", &min) &&
 	    rs_kver_cmp(&ctx->kver, &min) < 0) {
-		rs_finding_set(out, RS_STATUS_WARN, "kernel %s is older than %s: no FUSE in a user "
-			       "namespace; snapshots will be native copies", ctx->kernel_release,
-			       rs_threshold_str(ctx, "fuse_overlayfs"));
-		rs_finding_hint(out, "native copies work but use more disk and time; a kernel of "
-				"%s or later allows fuse-overlayfs", rs_threshold_str(ctx, "fuse_overlayfs"));
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "kernel %s is older than %s: no FUSE in a user "
+			       "namespace; snapshots will be native copies",
+			       ctx->kernel_release, rs_threshold_str(ctx, "fuse_overlayfs"));
+		rs_finding_hint(out,
+				"native copies work but use more disk and time; a kernel of "
+				"%s or later allows fuse-overlayfs",
+				rs_threshold_str(ctx, "fuse_overlayfs"));
 		return 0;
 	}
 	if (rs_host_stat(ctx->host, "dev/fuse", &st, false) < 0 || !S_ISCHR(st.st_mode)) {
-		rs_finding_set(out, RS_STATUS_WARN, "'/dev/fuse' is missing or not a character "
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'/dev/fuse' is missing or not a character "
 			       "device: snapshots will be native copies");
 		rs_finding_hint(out, "load the fuse module: modprobe fuse");
 		return 0;
 	}
 	if (!rs_first_existing(ctx, bins)) {
-		rs_finding_set(out, RS_STATUS_WARN, "fuse-overlayfs is not installed: snapshots will "
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "fuse-overlayfs is not installed: snapshots will "
 			       "be native copies");
 		if (install)
 			rs_finding_hint(out, "install it: %s", install);
@@ -171,8 +186,10 @@ static int fuse_overlayfs(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 	}
 	if (ctx->has_user && rs_access_user(ctx->host, &ctx->user, "dev/fuse", R_OK | W_OK) == 0) {
 		_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
-		rs_finding_set(out, RS_STATUS_WARN, "'/dev/fuse' (%s) cannot be opened by '%s': "
-			       "snapshots will be native copies", d, ctx->user.name);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'/dev/fuse' (%s) cannot be opened by '%s': "
+			       "snapshots will be native copies",
+			       d, ctx->user.name);
 		rs_finding_hint(out, "make /dev/fuse mode 0666, as systemd's udev rules do");
 		return 0;
 	}
@@ -183,9 +200,10 @@ static int fuse_overlayfs(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 const struct rs_rule rs_rule_kernel_fuse_overlayfs = {
 	.id = "kernel.fuse-overlayfs",
 	.summary = "fuse-overlayfs can stand in for overlayfs",
-	.explain = "When overlayfs cannot be mounted in a user namespace, fuse-overlayfs can: it "
-		   "needs kernel 4.18 (unprivileged FUSE mounts in a user namespace), /dev/fuse "
-		   "usable by the user, and the fuse-overlayfs binary. Skipped when overlayfs works.",
+	.explain =
+		"When overlayfs cannot be mounted in a user namespace, fuse-overlayfs can: it "
+		"needs kernel 4.18 (unprivileged FUSE mounts in a user namespace), /dev/fuse "
+		"usable by the user, and the fuse-overlayfs binary. Skipped when overlayfs works.",
 	.engines = RS_ENGINES_STORAGE,
 	.run = fuse_overlayfs,
 };

@@ -8,11 +8,14 @@ static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 	struct stat st, lst;
 
 	if (rs_host_stat(ctx->host, "dev/kvm", &lst, true) < 0) {
-		if (rs_offline_skip(ctx, out, true, false, "whether the kvm module is loaded "
+		if (rs_offline_skip(ctx, out, true, false,
+				    "whether the kvm module is loaded "
 				    "(/dev/kvm appears when it is)"))
 			return 0;
-		rs_finding_set(out, RS_STATUS_FAIL, "'/dev/kvm' is missing: no hardware "
-			       "virtualisation (kvm module not loaded, or nested virtualisation off)");
+		rs_finding_set(
+			out, RS_STATUS_FAIL,
+			"'/dev/kvm' is missing: no hardware "
+			"virtualisation (kvm module not loaded, or nested virtualisation off)");
 		out->no_fix = true; /* nothing to chmod until the module is loaded */
 		rs_finding_hint(out, "load kvm_intel or kvm_amd and enable VT-x/AMD-V");
 		return 0;
@@ -22,30 +25,37 @@ static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 		rs_finding_set(out, RS_STATUS_FAIL, "'/dev/kvm' is not a character device");
 		/* the fixer only changes a real device node: by hand */
 		out->no_fix = true;
-		rs_finding_hint(out, "something replaced the device node: by hand, remove it and "
-				"reload the kvm module (modprobe -r kvm_intel kvm; modprobe kvm_intel), "
-				"then run check again");
+		rs_finding_hint(
+			out,
+			"something replaced the device node: by hand, remove it and "
+			"reload the kvm module (modprobe -r kvm_intel kvm; modprobe kvm_intel), "
+			"then run check again");
 		return 0;
 	}
 	st = lst;
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
 	int a = rs_access_user(ctx->host, &ctx->user, "dev/kvm", R_OK | W_OK);
 	if (a <= 0) {
-		rs_finding_set(out, RS_STATUS_FAIL, "'/dev/kvm' (%s) cannot be opened read-write by "
-			       "'%s'", d, ctx->user.name);
-		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "kvm.device",
-						       "make it root:kvm 0660 with a udev rule "
-						       "(KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\") "
-						       "and add the user to group kvm"));
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "'/dev/kvm' (%s) cannot be opened read-write by "
+			       "'%s'",
+			       d, ctx->user.name);
+		rs_finding_hint(out, "%s",
+				rs_ctx_hint(ctx, "kvm.device",
+					    "make it root:kvm 0660 with a udev rule "
+					    "(KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\") "
+					    "and add the user to group kvm"));
 		return 0;
 	}
 	bool via_owner = st.st_uid == ctx->user.uid;
 	bool via_group = rs_user_in_group(&ctx->user, st.st_gid) && (st.st_mode & 0060) == 0060;
 	if ((st.st_mode & 0006) == 0006 && !via_owner && !via_group) {
-		rs_finding_set(out, RS_STATUS_WARN, "'/dev/kvm' (%s) is usable only because it is "
-			       "world-writable", d);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'/dev/kvm' (%s) is usable only because it is "
+			       "world-writable",
+			       d);
 		rs_finding_hint(out, "prefer root:kvm 0660 with the user in group kvm (Kata's "
-				"rootless guide)");
+				     "rootless guide)");
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "'/dev/kvm' (%s) is read-write for '%s'", d,

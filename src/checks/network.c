@@ -29,21 +29,25 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *
 
 	if (rs_host_stat(ctx->host, "dev/net/tun", &st, true) < 0 || !S_ISCHR(st.st_mode)) {
 		/* devtmpfs makes the node at boot: a tree on disk has none */
-		if (rs_offline_skip(ctx, out, true, false, "whether '/dev/net/tun' exists "
+		if (rs_offline_skip(ctx, out, true, false,
+				    "whether '/dev/net/tun' exists "
 				    "(it appears at boot)"))
 			return 0;
-		rs_finding_set(out, RS_STATUS_WARN, "'/dev/net/tun' is missing: neither pasta nor "
-			       "slirp4netns can run; %s", then_text(e));
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'/dev/net/tun' is missing: neither pasta nor "
+			       "slirp4netns can run; %s",
+			       then_text(e));
 		rs_finding_hint(out, "modprobe tun");
 		return 0;
 	}
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
 	if (rs_access_user(ctx->host, &ctx->user, "dev/net/tun", R_OK | W_OK) != 1) {
-		rs_finding_set(out, RS_STATUS_WARN, "'/dev/net/tun' (%s) cannot be opened by '%s': "
-			       "neither pasta nor slirp4netns can run; %s", d, ctx->user.name,
-			       then_text(e));
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'/dev/net/tun' (%s) cannot be opened by '%s': "
+			       "neither pasta nor slirp4netns can run; %s",
+			       d, ctx->user.name, then_text(e));
 		rs_finding_hint(out, "systemd's udev rules make it 0666; here: chmod 0666 "
-				"/dev/net/tun (or a udev rule to keep it)");
+				     "/dev/net/tun (or a udev rule to keep it)");
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "'/dev/net/tun' (%s) is usable by '%s'", d,
@@ -75,15 +79,18 @@ static int network_slirp(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 	slirp = p ? rs_xstrdup(p) : NULL;
 	p = rs_ctx_find_program(ctx, "pasta");
 	if (slirp && p) {
-		rs_finding_set(out, RS_STATUS_PASS, "'/%s' and '/%s' are installed (pasta is "
-			       "preferred)", slirp, p);
+		rs_finding_set(out, RS_STATUS_PASS,
+			       "'/%s' and '/%s' are installed (pasta is "
+			       "preferred)",
+			       slirp, p);
 		return 0;
 	}
 	if (slirp || p) {
 		rs_finding_set(out, RS_STATUS_PASS, "'/%s' is installed", slirp ? slirp : p);
 		return 0;
 	}
-	rs_finding_set(out, RS_STATUS_WARN, "neither slirp4netns nor pasta is installed: the "
+	rs_finding_set(out, RS_STATUS_WARN,
+		       "neither slirp4netns nor pasta is installed: the "
 		       "network decision is host");
 	if (install)
 		rs_finding_hint(out, "install it: %s", install);
@@ -95,10 +102,12 @@ static int network_slirp(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 const struct rs_rule rs_rule_network_slirp4netns = {
 	.id = "network.slirp4netns",
 	.summary = "pasta or slirp4netns is installed",
-	.explain = "A user-mode network needs pasta (preferred when /dev/net/tun is usable) or "
-		   "slirp4netns. The launcher's --net=slirp4netns needs slirp4netns (newer than 0.4.0, with "
-		   "sandbox and seccomp: CVE-2019-14378, CVE-2020-1983). Without it containers share "
-		   "the host network.",
+	.explain =
+		"A user-mode network needs pasta (preferred when /dev/net/tun is usable) or "
+		"slirp4netns. The launcher's --net=slirp4netns needs slirp4netns (newer than "
+		"0.4.0, with "
+		"sandbox and seccomp: CVE-2019-14378, CVE-2020-1983). Without it containers share "
+		"the host network.",
 	.engines = RS_ENGINES_STORAGE,
 	.run = network_slirp,
 };

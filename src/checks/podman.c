@@ -87,15 +87,20 @@ static int podman_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 		conf = kv.major < 2 ? "libpod.conf" : "containers.conf";
 	else
 		conf = rs_host_exists(ctx->host, "etc/containers/libpod.conf") &&
-				       !rs_host_exists(ctx->host, "usr/share/containers/containers.conf")
-			       ? "libpod.conf" : "containers.conf";
+				       !rs_host_exists(ctx->host,
+						       "usr/share/containers/containers.conf")
+			       ? "libpod.conf"
+			       : "containers.conf";
 	ctx->podman_libpod_conf = strcmp(conf, "libpod.conf") == 0; /* for generate */
 	if (!rs_host_exists(ctx->host, "etc/containers/registries.conf")) {
-		rs_finding_set(out, RS_STATUS_WARN, "podman %s (%s): '/etc/containers/registries.conf'"
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "podman %s (%s): '/etc/containers/registries.conf'"
 			       " is missing, short image names will not resolve",
 			       ver ? ver : "version unknown", conf);
-		rs_finding_hint(out, "install containers-common, or write unqualified-search-"
-				"registries = [\"docker.io\"] to ~/.config/containers/registries.conf");
+		rs_finding_hint(
+			out,
+			"install containers-common, or write unqualified-search-"
+			"registries = [\"docker.io\"] to ~/.config/containers/registries.conf");
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "podman %s uses %s; registries.conf present",

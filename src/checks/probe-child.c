@@ -312,8 +312,8 @@ int rs_probe_child_parse(int argc, char *const *argv, struct rs_probe_child_args
 	out->gm = rs_xcalloc(1, sizeof(*out->gm));
 	out->map_ok = !(strcmp(argv[4], "-") == 0 && strcmp(argv[5], "-") == 0);
 	if (parse_groups(argv[2], out) < 0 || !base_ok(argv[3]) ||
-	    (out->map_ok && (parse_map(argv[4], uid, out->um) < 0 ||
-			     parse_map(argv[5], gid, out->gm) < 0))) {
+	    (out->map_ok &&
+	     (parse_map(argv[4], uid, out->um) < 0 || parse_map(argv[5], gid, out->gm) < 0))) {
 		rs_probe_child_args_clear(out);
 		return -EINVAL;
 	}

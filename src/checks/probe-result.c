@@ -35,8 +35,8 @@ size_t rs_probe_result_format(const struct rs_probe_result *r, char *buf)
 	int n = snprintf(buf, RS_PROBE_RESULT_MAX,
 			 "rs-probe 1\nstage %d\nerr %d\ntmpfs %d\noverlay %d\ntried %d\n"
 			 "scratch %s\ndetail %s\nend\n",
-			 (int)r->stage, r->err, r->tmpfs_err, r->overlay_err, r->overlay_tried ? 1 : 0,
-			 scratch, detail);
+			 (int)r->stage, r->err, r->tmpfs_err, r->overlay_err,
+			 r->overlay_tried ? 1 : 0, scratch, detail);
 	/* too long cannot happen with the sizes above; the parser refuses it */
 	return n < 0 ? 0 : (size_t)n < RS_PROBE_RESULT_MAX ? (size_t)n : RS_PROBE_RESULT_MAX - 1;
 }

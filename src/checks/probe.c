@@ -18,10 +18,13 @@
 #include "lib/sig.h"
 
 static const char *const stage_names[] = {
-	[RS_PROBE_OK] = "", [RS_PROBE_FORK] = "fork",
+	[RS_PROBE_OK] = "",
+	[RS_PROBE_FORK] = "fork",
 	[RS_PROBE_CREDS] = "dropping to the user's credentials",
-	[RS_PROBE_UNSHARE] = "unshare(CLONE_NEWUSER)", [RS_PROBE_UIDMAP] = "writing the uid map",
-	[RS_PROBE_GIDMAP] = "writing the gid map", [RS_PROBE_TIMEOUT] = "waiting for the probe",
+	[RS_PROBE_UNSHARE] = "unshare(CLONE_NEWUSER)",
+	[RS_PROBE_UIDMAP] = "writing the uid map",
+	[RS_PROBE_GIDMAP] = "writing the gid map",
+	[RS_PROBE_TIMEOUT] = "waiting for the probe",
 };
 
 /* What root learned from the probe child. */
@@ -190,8 +193,15 @@ static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr
 	_cleanup_free_ char *groups = groups_word(&ctx->user);
 	_cleanup_free_ char *um = map_ok ? rs_probe_map_format(&pr->um) : rs_xstrdup("-");
 	_cleanup_free_ char *gm = map_ok ? rs_probe_map_format(&pr->gm) : rs_xstrdup("-");
-	char *argv[] = {"rootless-setup", RS_PROBE_CHILD_VERB, uid, gid, groups, (char *)base,
-			um, gm, NULL};
+	char *argv[] = {"rootless-setup",
+			RS_PROBE_CHILD_VERB,
+			uid,
+			gid,
+			groups,
+			(char *)base,
+			um,
+			gm,
+			NULL};
 	_cleanup_free_ char *buf = rs_xmalloc(RS_PROBE_RESULT_MAX + 1);
 	pid_t pid = -1;
 	int rfd = -1, r, subreaper = 0;
@@ -210,7 +220,8 @@ static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr
 		close(rfd);
 		pr->outcome = n == -ETIMEDOUT ? OUT_TIMEOUT
 			      : n < 0 || rs_probe_result_parse(buf, (size_t)n, base, &pr->res) < 0
-				  ? OUT_MALFORMED : OUT_RESULT;
+				      ? OUT_MALFORMED
+				      : OUT_RESULT;
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, subreaper);
 	if (pr->outcome == OUT_RESULT && !map_ok &&
@@ -285,12 +296,14 @@ static void cannot_check(struct rs_ctx *ctx, struct rs_finding *out, int secs)
 	p->err = secs ? ETIMEDOUT : EBADMSG;
 	p->stage = secs ? stage_names[RS_PROBE_TIMEOUT] : "reading the probe result";
 	if (secs)
-		rs_finding_set(out, RS_STATUS_WARN, "cannot check: the probe did not finish within %d s",
-			       secs);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "cannot check: the probe did not finish within %d s", secs);
 	else
 		rs_finding_set(out, RS_STATUS_WARN, "cannot check: malformed probe result");
-	rs_finding_hint(out, "the probe runs as '%s', who can stop or trace it; run the check "
-			"again, and see the userns.* and subid.* rules above", ctx->user.name);
+	rs_finding_hint(out,
+			"the probe runs as '%s', who can stop or trace it; run the check "
+			"again, and see the userns.* and subid.* rules above",
+			ctx->user.name);
 }
 
 /* The verdict from a result the child sent (parsed, bounded, printable). */
@@ -301,29 +314,39 @@ static void report(struct rs_ctx *ctx, const struct probe_run *pr, struct rs_fin
 
 	if (!p->userns_ok) {
 		if (msg->stage == RS_PROBE_UNSHARE)
-			rs_finding_set(out, RS_STATUS_FAIL, "%s as '%s' failed: %s; likely cause: %s",
-				       p->stage, ctx->user.name, strerror(msg->err), likely_cause(msg->err));
+			rs_finding_set(out, RS_STATUS_FAIL,
+				       "%s as '%s' failed: %s; likely cause: %s", p->stage,
+				       ctx->user.name, strerror(msg->err), likely_cause(msg->err));
 		else
 			rs_finding_set(out, RS_STATUS_FAIL, "%s as '%s' failed: %s", p->stage,
-				       ctx->user.name, msg->detail[0] ? msg->detail : strerror(msg->err));
-		rs_finding_hint(out, "see the userns.* and subid.* rules above for the knob to change");
+				       ctx->user.name,
+				       msg->detail[0] ? msg->detail : strerror(msg->err));
+		rs_finding_hint(out,
+				"see the userns.* and subid.* rules above for the knob to change");
 		return;
 	}
-	_cleanup_free_ char *ov = p->overlay_tried
-		? rs_xasprintf("overlayfs (userxattr) %s", p->overlay_ok ? "mounted" : strerror(p->overlay_err))
-		: rs_xstrdup("overlayfs not tried (no writable scratch dir)");
+	_cleanup_free_ char *ov =
+		p->overlay_tried
+			? rs_xasprintf("overlayfs (userxattr) %s",
+				       p->overlay_ok ? "mounted" : strerror(p->overlay_err))
+			: rs_xstrdup("overlayfs not tried (no writable scratch dir)");
 	if (!p->tmpfs_ok) {
-		rs_finding_set(out, RS_STATUS_FAIL, "user namespace made, but a mount namespace "
-			       "with tmpfs failed: %s", strerror(msg->tmpfs_err));
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "user namespace made, but a mount namespace "
+			       "with tmpfs failed: %s",
+			       strerror(msg->tmpfs_err));
 		return;
 	}
 	if (!p->full_map) {
-		rs_finding_set(out, RS_STATUS_WARN, "user namespace made as '%s' with a single-id map "
-			       "only (no subordinate ids); tmpfs mounted; %s", ctx->user.name, ov);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "user namespace made as '%s' with a single-id map "
+			       "only (no subordinate ids); tmpfs mounted; %s",
+			       ctx->user.name, ov);
 		rs_finding_hint(out, "see subid.ranges: images with several owners need 65536 ids");
 		return;
 	}
-	rs_finding_set(out, RS_STATUS_PASS, "user namespace made as '%s' with %llu uids and %llu "
+	rs_finding_set(out, RS_STATUS_PASS,
+		       "user namespace made as '%s' with %llu uids and %llu "
 		       "gids mapped by newuidmap/newgidmap; tmpfs mounted; %s beside the data dir",
 		       ctx->user.name, (unsigned long long)pr->um.subordinate + 1,
 		       (unsigned long long)pr->gm.subordinate + 1, ov);
@@ -350,9 +373,10 @@ static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	    (pr->outcome == OUT_RESULT && pr->res.stage == RS_PROBE_TIMEOUT)) {
 		/* root's deadline, or the child's own waits for its namespace child */
 		p->scratch = rs_xstrdup("(none)");
-		cannot_check(ctx, out, pr->outcome == OUT_TIMEOUT ? RS_PROBE_DEADLINE_S
-				       : pr->outcome == OUT_MALFORMED ? 0
-				       : RS_PROBE_CHILD_BUDGET_MS / 1000);
+		cannot_check(ctx, out,
+			     pr->outcome == OUT_TIMEOUT	    ? RS_PROBE_DEADLINE_S
+			     : pr->outcome == OUT_MALFORMED ? 0
+							    : RS_PROBE_CHILD_BUDGET_MS / 1000);
 		free(pr);
 		return 0;
 	}

@@ -16,12 +16,12 @@
 #include <sys/types.h>
 #include "host/idmap.h"
 
-#define RS_PROBE_CHILD_VERB "__probe-child"
-#define RS_PROBE_RESULT_FD 3
-#define RS_PROBE_RESULT_MAX 2048 /* bytes; a longer result is malformed */
-#define RS_PROBE_DEADLINE_S 20   /* root's whole wait for the probe child */
+#define RS_PROBE_CHILD_VERB	 "__probe-child"
+#define RS_PROBE_RESULT_FD	 3
+#define RS_PROBE_RESULT_MAX	 2048  /* bytes; a longer result is malformed */
+#define RS_PROBE_DEADLINE_S	 20    /* root's whole wait for the probe child */
 #define RS_PROBE_CHILD_BUDGET_MS 15000 /* the child's own waits, below the above */
-#define RS_PROBE_SCRATCH_PREFIX ".rootless-setup-probe-"
+#define RS_PROBE_SCRATCH_PREFIX	 ".rootless-setup-probe-"
 
 /* The failing step the child reports. */
 enum rs_probe_stage {
@@ -60,8 +60,8 @@ struct rs_probe_child_args {
 	gid_t gid;
 	gid_t *groups;
 	size_t ngroups;
-	char *base;          /* absolute dir the scratch dir goes in */
-	bool map_ok;         /* false: root could not build the maps ("-") */
+	char *base;  /* absolute dir the scratch dir goes in */
+	bool map_ok; /* false: root could not build the maps ("-") */
 	struct rs_idmap *um, *gm;
 };
 

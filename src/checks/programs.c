@@ -28,7 +28,7 @@ static char *program_version(struct rs_ctx *ctx, const char *name, const char *r
 	size_t n = 0, i;
 	json_t *x;
 
-	json_array_foreach(pk, i, x) {
+	json_array_foreach (pk, i, x) {
 		if (n < ARRAY_SIZE(pkgs) - 2 && json_is_string(x))
 			pkgs[n++] = json_string_value(x);
 	}
@@ -68,8 +68,10 @@ static void judge(struct rs_ctx *ctx, const char *rel, const char *pkg_key, stru
 	struct rs_kver have, want;
 
 	if (!ver || rs_kver_parse(ver, &have) < 0) {
-		append(&v->text, "; ", rs_xasprintf("'/%s' (version unknown: no package database "
-						    "names it)", rel));
+		append(&v->text, "; ",
+		       rs_xasprintf("'/%s' (version unknown: no package database "
+				    "names it)",
+				    rel));
 		return;
 	}
 	if (!min || rs_kver_parse(min, &want) < 0) {
@@ -79,8 +81,9 @@ static void judge(struct rs_ctx *ctx, const char *rel, const char *pkg_key, stru
 	if (rs_kver_cmp(&have, &want) < 0) {
 		_cleanup_free_ char *key = rs_xasprintf("packages.%s", pkg_key ? pkg_key : name);
 		const char *pkg = rs_distro_str(&ctx->distro, key);
-		append(&v->old, "; ", rs_xasprintf("'/%s' %s is older than %s (%s)", rel, ver, min,
-						   src ? src : "upstream's minimum"));
+		append(&v->old, "; ",
+		       rs_xasprintf("'/%s' %s is older than %s (%s)", rel, ver, min,
+				    src ? src : "upstream's minimum"));
 		if (pkg)
 			append(&v->pkgs, " ", rs_xstrdup(pkg));
 		return;
@@ -132,8 +135,10 @@ static void missing(struct rs_ctx *ctx, enum rs_engine e, const char *const *bin
 	if (install)
 		rs_finding_hint(out, "install it: %s", install);
 	else
-		rs_finding_hint(out, "install %s from its project's releases; this distribution's "
-				"data names no package for it", names);
+		rs_finding_hint(out,
+				"install %s from its project's releases; this distribution's "
+				"data names no package for it",
+				names);
 }
 
 static int engine_programs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
@@ -163,11 +168,13 @@ static int engine_programs(struct rs_ctx *ctx, enum rs_engine e, struct rs_findi
 		if (*v.pkgs && cmd)
 			rs_finding_hint(out, "upgrade: %s %s", cmd, v.pkgs);
 		else
-			rs_finding_hint(out, "upgrade to a supported version from the distribution or "
+			rs_finding_hint(out,
+					"upgrade to a supported version from the distribution or "
 					"upstream releases");
 	} else {
 		rs_finding_set(out, RS_STATUS_PASS, "%s%s", v.text,
-			       net_any ? "" : "; no pasta or slirp4netns (see network.slirp4netns)");
+			       net_any ? ""
+				       : "; no pasta or slirp4netns (see network.slirp4netns)");
 	}
 	free(v.text);
 	free(v.old);
@@ -179,15 +186,16 @@ const struct rs_rule rs_rule_engine_programs = {
 	.id = "engine.programs",
 	.summary = "the engine's daemon or runtime (and pasta or slirp4netns) is installed and new "
 		   "enough",
-	.explain = "Each selected engine needs its program: isulad, containerd, buildkitd, podman, "
-		   "kata-runtime or containerd-shim-kata-v2, runc or crun (the oci engine); engines "
-		   "whose containers get a user-mode network also use pasta or slirp4netns. A "
-		   "missing daemon fails with the distribution's install command. Versions come "
-		   "from dpkg's database (the package that owns the very file), compared with the "
-		   "minimums upstream documents (distro data, each with its source: Podman 1.6.2, "
-		   "Kata 1.10, rootless containerd 1.4, runc 1.0, crun 0.8, slirp4netns 0.4.0); an "
-		   "older one fails. No program is run to ask its version: where no package "
-		   "database says it, the program passes as present, version unknown.",
+	.explain =
+		"Each selected engine needs its program: isulad, containerd, buildkitd, podman, "
+		"kata-runtime or containerd-shim-kata-v2, runc or crun (the oci engine); engines "
+		"whose containers get a user-mode network also use pasta or slirp4netns. A "
+		"missing daemon fails with the distribution's install command. Versions come "
+		"from dpkg's database (the package that owns the very file), compared with the "
+		"minimums upstream documents (distro data, each with its source: Podman 1.6.2, "
+		"Kata 1.10, rootless containerd 1.4, runc 1.0, crun 0.8, slirp4netns 0.4.0); an "
+		"older one fails. No program is run to ask its version: where no package "
+		"database says it, the program passes as present, version unknown.",
 	.engines = RS_ENGINES_ALL,
 	.per_engine = true,
 	.run = engine_programs,

@@ -26,7 +26,9 @@ enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx)
 		if (is_selinux_enabled() <= 0)
 			return RS_SELINUX_DISABLED;
 		int e = security_getenforce();
-		return e < 0 ? RS_SELINUX_UNKNOWN : e ? RS_SELINUX_ENFORCING : RS_SELINUX_PERMISSIVE;
+		return e < 0 ? RS_SELINUX_UNKNOWN
+		       : e   ? RS_SELINUX_ENFORCING
+			     : RS_SELINUX_PERMISSIVE;
 	}
 	int r = rs_host_read(ctx->host, "sys/fs/selinux/enforce", 64, &buf, &len, NULL);
 	if (r == -ENOENT)
@@ -50,7 +52,8 @@ void rs_cgroup_detect(struct rs_ctx *ctx)
 	if (!tb) {
 		/* no mountinfo: fall back to the unified hierarchy's marker file */
 		ctx->cgroup_mode = rs_host_exists(ctx->host, "sys/fs/cgroup/cgroup.controllers")
-					   ? RS_CGROUP_V2 : RS_CGROUP_V1;
+					   ? RS_CGROUP_V2
+					   : RS_CGROUP_V1;
 		return;
 	}
 	fs = mnt_table_find_target(tb, "/sys/fs/cgroup", MNT_ITER_BACKWARD);
@@ -68,8 +71,10 @@ void rs_cgroup_detect(struct rs_ctx *ctx)
 		v2 |= rs_streq(type, "cgroup2");
 	}
 	mnt_free_iter(it);
-	ctx->cgroup_mode = v1 && v2 ? RS_CGROUP_HYBRID : v1 ? RS_CGROUP_V1 : v2 ? RS_CGROUP_HYBRID
-									    : RS_CGROUP_V1;
+	ctx->cgroup_mode = v1 && v2 ? RS_CGROUP_HYBRID
+			   : v1	    ? RS_CGROUP_V1
+			   : v2	    ? RS_CGROUP_HYBRID
+				    : RS_CGROUP_V1;
 }
 
 bool rs_offline_skip(const struct rs_ctx *ctx, struct rs_finding *out, bool proc, bool sys,
@@ -79,8 +84,10 @@ bool rs_offline_skip(const struct rs_ctx *ctx, struct rs_finding *out, bool proc
 
 	if (!dir)
 		return false;
-	rs_finding_set(out, RS_STATUS_SKIP, "no %s in the tree (not a running system): cannot "
-		       "tell %s", dir, what);
+	rs_finding_set(out, RS_STATUS_SKIP,
+		       "no %s in the tree (not a running system): cannot "
+		       "tell %s",
+		       dir, what);
 	return true;
 }
 

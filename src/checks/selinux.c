@@ -30,8 +30,10 @@ static int selinux_state(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding
 	m = rs_selinux_mode(ctx);
 
 	if (e == RS_ENGINE_KATA && m != RS_SELINUX_DISABLED) {
-		rs_finding_set(out, RS_STATUS_FAIL, "SELinux is %s: rootless Kata with Podman needs "
-			       "it disabled", selinux_text(m));
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "SELinux is %s: rootless Kata with Podman needs "
+			       "it disabled",
+			       selinux_text(m));
 		rs_finding_hint(out, "set SELINUX=disabled in /etc/selinux/config and reboot");
 		return 0;
 	}
@@ -40,12 +42,14 @@ static int selinux_state(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding
 	if (m == RS_SELINUX_ENFORCING && (RS_ENGINE_BIT(e) & RS_ENGINES_STORAGE) && ctx->kver_ok &&
 	    rs_distro_bool(&ctx->distro, "selinux_overlay_warn", false) &&
 	    rs_threshold(ctx, "selinux_overlay", &min) && rs_kver_cmp(&ctx->kver, &min) < 0) {
-		rs_finding_set(out, RS_STATUS_WARN, "SELinux is enforcing on kernel %s: rootless "
-			       "overlayfs with SELinux labels needs %s", ctx->kernel_release,
-			       rs_threshold_str(ctx, "selinux_overlay"));
-		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "selinux.state",
-						       "fuse-overlayfs will be used; or upgrade the "
-						       "kernel"));
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "SELinux is enforcing on kernel %s: rootless "
+			       "overlayfs with SELinux labels needs %s",
+			       ctx->kernel_release, rs_threshold_str(ctx, "selinux_overlay"));
+		rs_finding_hint(out, "%s",
+				rs_ctx_hint(ctx, "selinux.state",
+					    "fuse-overlayfs will be used; or upgrade the "
+					    "kernel"));
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "SELinux is %s", selinux_text(m));

@@ -7,9 +7,10 @@
 /* Filesystems that cannot hold rootless image layers: no xattrs for
  * userxattr/fuse-overlayfs, root squashing breaks subordinate ids
  * (Docker docs: "not on NFS"). */
-static const char *const network_fs[] = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph",
-					  "glusterfs", "fuse.glusterfs", "fuse.sshfs", "afs",
-					  "lustre", "9p", "ncpfs", "fuse.s3fs", NULL};
+static const char *const network_fs[] = {"nfs",	       "nfs4",	    "cifs",	 "smb3",
+					 "smbfs",      "ceph",	    "glusterfs", "fuse.glusterfs",
+					 "fuse.sshfs", "afs",	    "lustre",	 "9p",
+					 "ncpfs",      "fuse.s3fs", NULL};
 
 static bool is_network_fs(const char *type)
 {
@@ -75,14 +76,18 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 		canon = rs_xstrdup(data);
 	if (!tb && ctx->no_proc) {
 		/* a warning, not a skip: an NFS or noexec home would go unseen */
-		rs_finding_set(out, RS_STATUS_WARN, "cannot check: no /proc in the tree (not a "
-			       "running system): the filesystem of '%s' is unknown", data);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "cannot check: no /proc in the tree (not a "
+			       "running system): the filesystem of '%s' is unknown",
+			       data);
 		rs_finding_hint(out, "run check on the running system");
 		return 0;
 	}
 	if (!tb) {
-		rs_finding_set(out, RS_STATUS_WARN, "cannot read /proc/self/mountinfo: the "
-			       "filesystem of '%s' is unknown", data);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "cannot read /proc/self/mountinfo: the "
+			       "filesystem of '%s' is unknown",
+			       data);
 		rs_finding_hint(out, "inside a container /proc may be hidden: check on the host");
 		return 0;
 	}
@@ -94,26 +99,35 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 	}
 	const char *type = mnt_fs_get_fstype(fs), *target = mnt_fs_get_target(fs);
 	const char *vfs = mnt_fs_get_vfs_options(fs);
-	_cleanup_free_ char *real = rs_streq(type, "fuseblk") ? probe_fstype(ctx, mnt_fs_get_source(fs))
-							      : NULL;
+	_cleanup_free_ char *real = rs_streq(type, "fuseblk")
+					    ? probe_fstype(ctx, mnt_fs_get_source(fs))
+					    : NULL;
 	if (real)
 		type = real;
 	if (is_network_fs(type)) {
-		rs_finding_set(out, RS_STATUS_FAIL, "'%s' is on %s ('%s'): a network filesystem "
-			       "cannot hold rootless image layers", data, type, target);
-		rs_finding_hint(out, "put the data dir on a local filesystem, e.g. a symlink of "
-				"'%s' to a directory on local disk", data);
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "'%s' is on %s ('%s'): a network filesystem "
+			       "cannot hold rootless image layers",
+			       data, type, target);
+		rs_finding_hint(out,
+				"put the data dir on a local filesystem, e.g. a symlink of "
+				"'%s' to a directory on local disk",
+				data);
 		return 0;
 	}
-	const char *bad = has_opt(vfs, "nosuid") ? "nosuid" : has_opt(vfs, "nodev") ? "nodev"
-						      : has_opt(vfs, "noexec") ? "noexec" : NULL;
+	const char *bad = has_opt(vfs, "nosuid")   ? "nosuid"
+			  : has_opt(vfs, "nodev")  ? "nodev"
+			  : has_opt(vfs, "noexec") ? "noexec"
+						   : NULL;
 	if (bad) {
-		rs_finding_set(out, RS_STATUS_FAIL, "'%s' is on '%s' mounted %s (%s): containers "
-			       "need setuid binaries, device whiteouts and exec", data, target, bad,
-			       vfs);
-		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "storage.fs",
-						       "use a data dir on a mount without nosuid, "
-						       "nodev and noexec"));
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "'%s' is on '%s' mounted %s (%s): containers "
+			       "need setuid binaries, device whiteouts and exec",
+			       data, target, bad, vfs);
+		rs_finding_hint(out, "%s",
+				rs_ctx_hint(ctx, "storage.fs",
+					    "use a data dir on a mount without nosuid, "
+					    "nodev and noexec"));
 		return 0;
 	}
 	existing = rs_xstrdup(canon);
@@ -125,8 +139,10 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 			*sl = '\0';
 	}
 	if (existing && lacks_dtype(ctx, existing)) {
-		rs_finding_set(out, RS_STATUS_WARN, "'%s' is on %s without d_type support: overlayfs "
-			       "refuses it", target, type);
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'%s' is on %s without d_type support: overlayfs "
+			       "refuses it",
+			       target, type);
 		rs_finding_hint(out, "reformat with d_type (xfs: mkfs.xfs -n ftype=1)");
 		return 0;
 	}

@@ -10,9 +10,9 @@ struct subid_view {
 	struct rs_subid_file f;
 	uint64_t total;
 	size_t mine;
-	char *overlap;   /* first overlap with another owner, for the message */
-	char *self;      /* a range that contains the user's own id */
-	char *dup;       /* two of the user's own ranges overlap (kernel: EINVAL) */
+	char *overlap; /* first overlap with another owner, for the message */
+	char *self;    /* a range that contains the user's own id */
+	char *dup;     /* two of the user's own ranges overlap (kernel: EINVAL) */
 };
 
 static bool owner_is(const struct rs_ctx *ctx, const char *owner)
@@ -49,8 +49,8 @@ static void subid_scan(const struct rs_ctx *ctx, struct subid_view *v, uint64_t 
 				continue;
 			if (!owner_is(ctx, b->owner) && !v->overlap)
 				v->overlap = rs_xasprintf("%s:%llu:%llu (line %u) overlaps '%s' at "
-							  "line %u", a->owner,
-							  (unsigned long long)a->start,
+							  "line %u",
+							  a->owner, (unsigned long long)a->start,
 							  (unsigned long long)a->count, a->line,
 							  b->owner, b->line);
 			else if (owner_is(ctx, b->owner) && j > i && !v->dup)
@@ -81,8 +81,9 @@ static int subid_load(struct rs_ctx *ctx, struct subid_view *v, struct rs_findin
 	int r = rs_host_read(ctx->host, rel, 64u << 20, &buf, &len, &e);
 
 	if (r == -ENOENT) {
-		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' does not exist: '%s' has no subordinate ids",
-			       rel, ctx->user.name);
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "'/%s' does not exist: '%s' has no subordinate ids", rel,
+			       ctx->user.name);
 		return 1;
 	}
 	if (r == -EINVAL || r == -EISDIR || r == -EFBIG) {
@@ -108,12 +109,16 @@ static void subid_hint(struct rs_ctx *ctx, struct rs_finding *out)
 	rs_logindefs_parse(have ? b : NULL, len, &d);
 	const char *def = "allocate a free range: rootless-setup fix --rule subid.ranges";
 	if (ctx->user.uid < d.uid_min)
-		rs_finding_hint(out, "'%s' is a system user (uid below UID_MIN %llu): useradd gives "
-				"it no subordinate ids; %s", ctx->user.name,
-				(unsigned long long)d.uid_min, rs_ctx_hint(ctx, "subid.ranges", def));
+		rs_finding_hint(out,
+				"'%s' is a system user (uid below UID_MIN %llu): useradd gives "
+				"it no subordinate ids; %s",
+				ctx->user.name, (unsigned long long)d.uid_min,
+				rs_ctx_hint(ctx, "subid.ranges", def));
 	else if (d.sub_uid_count == 0)
-		rs_finding_hint(out, "SUB_UID_COUNT is 0 in /etc/login.defs, so useradd allocates "
-				"nothing; %s", rs_ctx_hint(ctx, "subid.ranges", def));
+		rs_finding_hint(out,
+				"SUB_UID_COUNT is 0 in /etc/login.defs, so useradd allocates "
+				"nothing; %s",
+				rs_ctx_hint(ctx, "subid.ranges", def));
 	else
 		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "subid.ranges", def));
 }
@@ -140,18 +145,22 @@ static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 		/* SSSD/FreeIPA serve ranges through libsubid: an empty /etc/subuid
 		 * proves nothing then (rootlesskit docs/subid.md) */
 		if ((v[i].mine == 0 || v[i].total < min) && nss) {
-			rs_finding_set(out, RS_STATUS_WARN, "subordinate ids come from NSS ('subid: %s'): "
-				       "/etc/%s has %llu for '%s'; 'getsubids %s' tells", nss, v[i].file,
-				       (unsigned long long)v[i].total, ctx->user.name, ctx->user.name);
-			rs_finding_hint(out, "newuidmap asks that service; the launcher reads /etc/subuid "
-					"and would fall back to a single-id map");
+			rs_finding_set(out, RS_STATUS_WARN,
+				       "subordinate ids come from NSS ('subid: %s'): "
+				       "/etc/%s has %llu for '%s'; 'getsubids %s' tells",
+				       nss, v[i].file, (unsigned long long)v[i].total,
+				       ctx->user.name, ctx->user.name);
+			rs_finding_hint(
+				out, "newuidmap asks that service; the launcher reads /etc/subuid "
+				     "and would fall back to a single-id map");
 			goto out;
 		}
 		if (v[i].mine == 0 || v[i].total < min) {
-			rs_finding_set(out, RS_STATUS_FAIL, "'%s' has %llu ids in /etc/%s (%zu ranges), "
-				       "needs at least %llu", ctx->user.name,
-				       (unsigned long long)v[i].total, v[i].file, v[i].mine,
-				       (unsigned long long)min);
+			rs_finding_set(out, RS_STATUS_FAIL,
+				       "'%s' has %llu ids in /etc/%s (%zu ranges), "
+				       "needs at least %llu",
+				       ctx->user.name, (unsigned long long)v[i].total, v[i].file,
+				       v[i].mine, (unsigned long long)min);
 			subid_hint(ctx, out);
 			goto out;
 		}
@@ -160,13 +169,15 @@ static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 		const char *issue = v[i].overlap ? v[i].overlap : v[i].dup ? v[i].dup : v[i].self;
 		if (issue) {
 			rs_finding_set(out, RS_STATUS_WARN, "/etc/%s: %s", v[i].file, issue);
-			rs_finding_hint(out, "ranges must be unique per user (podman: overlapping users "
+			rs_finding_hint(out,
+					"ranges must be unique per user (podman: overlapping users "
 					"can corrupt each other's containers); an admin must "
 					"reassign one of them");
 			goto out;
 		}
 		if (v[i].f.nbad) {
-			rs_finding_set(out, RS_STATUS_WARN, "/etc/%s: line %u is malformed; newuidmap "
+			rs_finding_set(out, RS_STATUS_WARN,
+				       "/etc/%s: line %u is malformed; newuidmap "
 				       "and useradd ignore it, so its ids may be handed out twice",
 				       v[i].file, v[i].f.bad_lines[0]);
 			rs_finding_hint(out, "fix or remove the line (format: owner:start:count)");
@@ -174,7 +185,8 @@ static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 		}
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "'%s' has %llu subordinate uids and %llu gids",
-		       ctx->user.name, (unsigned long long)v[0].total, (unsigned long long)v[1].total);
+		       ctx->user.name, (unsigned long long)v[0].total,
+		       (unsigned long long)v[1].total);
 out:
 	subid_view_clear(&v[0]);
 	subid_view_clear(&v[1]);
@@ -213,16 +225,20 @@ static int helper_check(struct rs_ctx *ctx, const char *rel, struct rs_finding *
 		return 1;
 	}
 	if (st.st_uid != 0 || (st.st_mode & 0022)) {
-		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' is not owned by root or is writable by "
-			       "others: it must not be trusted", rel);
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "'/%s' is not owned by root or is writable by "
+			       "others: it must not be trusted",
+			       rel);
 		return 1;
 	}
 	/* file capabilities instead of setuid: shadow >= 4.7 build option */
 	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
 	bool caps = getxattr(self, "security.capability", NULL, 0) > 0;
 	if (!(st.st_mode & S_ISUID) && !caps) {
-		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' is neither setuid root nor has file "
-			       "capabilities", rel);
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "'/%s' is neither setuid root nor has file "
+			       "capabilities",
+			       rel);
 		rs_finding_hint(out, "chmod u+s /%s (or setcap cap_setuid+ep)", rel);
 		return 1;
 	}
@@ -232,7 +248,8 @@ static int helper_check(struct rs_ctx *ctx, const char *rel, struct rs_finding *
 static int subid_helpers(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
 			 struct rs_error **err _unused_)
 {
-	if (helper_check(ctx, "usr/bin/newuidmap", out) || helper_check(ctx, "usr/bin/newgidmap", out))
+	if (helper_check(ctx, "usr/bin/newuidmap", out) ||
+	    helper_check(ctx, "usr/bin/newgidmap", out))
 		return 0;
 	rs_finding_set(out, RS_STATUS_PASS, "newuidmap and newgidmap are installed and privileged");
 	return 0;

@@ -2,8 +2,8 @@
 #include <unistd.h>
 #include "checks/internal.h"
 
-#define KNOB_MAX "proc/sys/user/max_user_namespaces"
-#define KNOB_CLONE "proc/sys/kernel/unprivileged_userns_clone"
+#define KNOB_MAX      "proc/sys/user/max_user_namespaces"
+#define KNOB_CLONE    "proc/sys/kernel/unprivileged_userns_clone"
 #define KNOB_APPARMOR "proc/sys/kernel/apparmor_restrict_unprivileged_userns"
 
 static bool knob_unreadable(struct rs_finding *out, const char *rel, int r)
@@ -16,7 +16,8 @@ static bool knob_unreadable(struct rs_finding *out, const char *rel, int r)
 	}
 	if (r < 0) {
 		rs_finding_set(out, RS_STATUS_WARN, "cannot read '/%s': %s", rel, strerror(-r));
-		rs_finding_hint(out, "inside a container /proc/sys may be hidden: check on the host");
+		rs_finding_hint(out,
+				"inside a container /proc/sys may be hidden: check on the host");
 		return true;
 	}
 	return false;
@@ -41,11 +42,13 @@ static int userns_max(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 	if (knob_unreadable(out, KNOB_MAX, r))
 		return 0;
 	if (v == 0) {
-		rs_finding_set(out, RS_STATUS_FAIL, "user.max_user_namespaces = 0: no user "
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "user.max_user_namespaces = 0: no user "
 			       "namespace can be created");
-		_cleanup_free_ char *def = rs_xasprintf(
-			"allow them: echo 'user.max_user_namespaces = %lld' > "
-			"/etc/sysctl.d/51-rootless-setup.conf && sysctl --system", rec);
+		_cleanup_free_ char *def =
+			rs_xasprintf("allow them: echo 'user.max_user_namespaces = %lld' > "
+				     "/etc/sysctl.d/51-rootless-setup.conf && sysctl --system",
+				     rec);
 		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "userns.max", def));
 		return 0;
 	}
@@ -56,7 +59,8 @@ static int userns_max(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 		rs_finding_hint(out, "raise it to at least 1024 in /etc/sysctl.d/");
 		return 0;
 	}
-	rs_finding_set(out, RS_STATUS_PASS, "user.max_user_namespaces = %llu", (unsigned long long)v);
+	rs_finding_set(out, RS_STATUS_PASS, "user.max_user_namespaces = %llu",
+		       (unsigned long long)v);
 	return 0;
 }
 
@@ -84,19 +88,22 @@ static int userns_clone(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	r = rs_ctx_sysctl(ctx, KNOB_CLONE, &v);
 
 	if (r == -ENOENT) {
-		rs_finding_set(out, RS_STATUS_SKIP, "absent: this kernel has no Debian "
+		rs_finding_set(out, RS_STATUS_SKIP,
+			       "absent: this kernel has no Debian "
 			       "unprivileged_userns_clone patch, nothing restricts");
 		return 0;
 	}
 	if (knob_unreadable(out, KNOB_CLONE, r))
 		return 0;
 	if (v == 0) {
-		rs_finding_set(out, RS_STATUS_FAIL, "kernel.unprivileged_userns_clone = 0: only root "
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "kernel.unprivileged_userns_clone = 0: only root "
 			       "may create user namespaces");
-		rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "userns.clone",
-						       "allow them: echo 'kernel.unprivileged_userns_"
-						       "clone = 1' > /etc/sysctl.d/50-rootless-setup."
-						       "conf && sysctl --system"));
+		rs_finding_hint(out, "%s",
+				rs_ctx_hint(ctx, "userns.clone",
+					    "allow them: echo 'kernel.unprivileged_userns_"
+					    "clone = 1' > /etc/sysctl.d/50-rootless-setup."
+					    "conf && sysctl --system"));
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "kernel.unprivileged_userns_clone = %llu",
@@ -140,8 +147,8 @@ static char *apparmor_profile_for(struct rs_ctx *ctx, const char *path)
 static char *launcher_path(struct rs_ctx *ctx)
 {
 	char buf[4096];
-	static const char *const cands[] = {"usr/bin/rootless-setup", "usr/local/bin/rootless-setup",
-					    NULL};
+	static const char *const cands[] = {"usr/bin/rootless-setup",
+					    "usr/local/bin/rootless-setup", NULL};
 
 	if (ctx->host->live) {
 		ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
@@ -166,28 +173,36 @@ static int userns_apparmor(struct rs_ctx *ctx, enum rs_engine e _unused_, struct
 	r = rs_ctx_sysctl(ctx, KNOB_APPARMOR, &v);
 
 	if (r == -ENOENT) {
-		rs_finding_set(out, RS_STATUS_SKIP, "absent: no AppArmor user namespace restriction");
+		rs_finding_set(out, RS_STATUS_SKIP,
+			       "absent: no AppArmor user namespace restriction");
 		return 0;
 	}
 	if (knob_unreadable(out, KNOB_APPARMOR, r))
 		return 0;
 	if (v == 0) {
-		rs_finding_set(out, RS_STATUS_PASS, "kernel.apparmor_restrict_unprivileged_userns = 0");
+		rs_finding_set(out, RS_STATUS_PASS,
+			       "kernel.apparmor_restrict_unprivileged_userns = 0");
 		return 0;
 	}
 	_cleanup_free_ char *exe = launcher_path(ctx);
 	_cleanup_free_ char *prof = apparmor_profile_for(ctx, exe);
 	if (prof) {
-		rs_finding_set(out, RS_STATUS_PASS, "restricted, but '%s' allows user namespaces for "
-			       "'%s'", prof, exe);
+		rs_finding_set(out, RS_STATUS_PASS,
+			       "restricted, but '%s' allows user namespaces for "
+			       "'%s'",
+			       prof, exe);
 		return 0;
 	}
-	rs_finding_set(out, RS_STATUS_FAIL, "kernel.apparmor_restrict_unprivileged_userns = 1 and "
-		       "no AppArmor profile allows '%s' to create user namespaces", exe);
+	rs_finding_set(out, RS_STATUS_FAIL,
+		       "kernel.apparmor_restrict_unprivileged_userns = 1 and "
+		       "no AppArmor profile allows '%s' to create user namespaces",
+		       exe);
 	_cleanup_free_ char *def = rs_xasprintf(
 		"add a profile, e.g. /etc/apparmor.d/rootless-setup with: abi <abi/4.0>, include "
-		"<tunables/global> profile rootless-setup %s flags=(unconfined) { userns, } -- then "
-		"systemctl reload apparmor", exe);
+		"<tunables/global> profile rootless-setup %s flags=(unconfined) { userns, } -- "
+		"then "
+		"systemctl reload apparmor",
+		exe);
 	rs_finding_hint(out, "%s", rs_ctx_hint(ctx, "userns.apparmor", def));
 	return 0;
 }
@@ -197,11 +212,12 @@ const struct rs_rule rs_rule_userns_apparmor = {
 	.fixer = &rs_fixer_userns_apparmor,
 	.id = "userns.apparmor",
 	.summary = "AppArmor does not block unprivileged user namespaces",
-	.explain = "Ubuntu 23.10 added kernel.apparmor_restrict_unprivileged_userns; 24.04 turns "
-		   "it on (/usr/lib/sysctl.d/10-apparmor.conf). Unconfined programs then get EACCES "
-		   "from unshare(CLONE_NEWUSER) unless an AppArmor profile with a 'userns,' rule "
-		   "covers them. The safe fix is such a profile for rootless-setup's path, not "
-		   "turning the sysctl off.",
+	.explain =
+		"Ubuntu 23.10 added kernel.apparmor_restrict_unprivileged_userns; 24.04 turns "
+		"it on (/usr/lib/sysctl.d/10-apparmor.conf). Unconfined programs then get EACCES "
+		"from unshare(CLONE_NEWUSER) unless an AppArmor profile with a 'userns,' rule "
+		"covers them. The safe fix is such a profile for rootless-setup's path, not "
+		"turning the sysctl off.",
 	.engines = RS_ENGINES_ALL,
 	.run = userns_apparmor,
 };

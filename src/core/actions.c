@@ -125,11 +125,12 @@ json_t *rs_action_report_json(const struct rs_action_report *r)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < r->acts.n; i++) {
 		const struct rs_action *a = &r->acts.a[i];
-		json_array_append_new(arr, json_pack("{s:o, s:o, s:o, s:b, s:b, s:o}", "rule",
-						     rs_json_str(a->rule), "kind", rs_json_str(a->kind),
-						     "path", rs_json_str(a->path), "changed", a->changed,
-						     "failed", a->failed, "detail",
-						     rs_json_str(a->detail)));
+		json_array_append_new(arr,
+				      json_pack("{s:o, s:o, s:o, s:b, s:b, s:o}", "rule",
+						rs_json_str(a->rule), "kind", rs_json_str(a->kind),
+						"path", rs_json_str(a->path), "changed", a->changed,
+						"failed", a->failed, "detail",
+						rs_json_str(a->detail)));
 	}
 	return json_pack("{s:s, s:s, s:o, s:{s:I, s:I}}", "schema", "rootless-setup/actions/v1",
 			 "version", RS_VERSION, "actions", arr, "summary", "changed",

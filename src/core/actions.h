@@ -16,10 +16,10 @@ struct rs_report;
 
 struct rs_action {
 	const char *rule; /* a rule id or a verb name: static */
-	char *kind;       /* write, exec, sysctl, chmod, remove, note */
-	char *path;       /* file, or the program for exec */
-	char *detail;     /* old -> new, what and why */
-	bool changed;     /* would change (dry run) or changed */
+	char *kind;	  /* write, exec, sysctl, chmod, remove, note */
+	char *path;	  /* file, or the program for exec */
+	char *detail;	  /* old -> new, what and why */
+	bool changed;	  /* would change (dry run) or changed */
 	bool failed;
 };
 

@@ -38,7 +38,8 @@ static void load_kernel(struct rs_ctx *ctx)
 
 	if (ctx->host->live && uname(&u) == 0) {
 		ctx->kernel_release = rs_xstrdup(u.release);
-	} else if (rs_host_read(ctx->host, "proc/sys/kernel/osrelease", 4096, &buf, &len, NULL) == 0) {
+	} else if (rs_host_read(ctx->host, "proc/sys/kernel/osrelease", 4096, &buf, &len, NULL) ==
+		   0) {
 		ctx->kernel_release = rs_xstrdup(rs_strstrip(buf));
 	}
 	ctx->kver_ok = ctx->kernel_release && rs_kver_parse(ctx->kernel_release, &ctx->kver) == 0;
@@ -55,7 +56,8 @@ static void load_kernel(struct rs_ctx *ctx)
 static bool tree_procfs(const struct rs_host *h)
 {
 	struct statfs sf;
-	_cleanup_close_ int fd = rs_host_openat(h, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, NULL);
+	_cleanup_close_ int fd = rs_host_openat(h, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+						NULL);
 	return !h->live && fd >= 0 && fstatfs(fd, &sf) == 0 &&
 	       (unsigned long)sf.f_type == PROC_SUPER_MAGIC;
 }
@@ -117,8 +119,10 @@ static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struc
 	int r = rs_user_resolve(ctx->host, spec, &ctx->user, implicit_root ? NULL : err);
 	if (r < 0 && implicit_root) {
 		/* a tree without etc/passwd still has a root */
-		ctx->user = (struct rs_user){.name = rs_xstrdup("root"), .home = rs_xstrdup("/root"),
-					     .groups = rs_xcalloc(1, sizeof(gid_t)), .ngroups = 1};
+		ctx->user = (struct rs_user){.name = rs_xstrdup("root"),
+					     .home = rs_xstrdup("/root"),
+					     .groups = rs_xcalloc(1, sizeof(gid_t)),
+					     .ngroups = 1};
 		r = 0;
 	}
 	if (r < 0)
@@ -265,15 +269,16 @@ static void reconcile_probe(struct rs_ctx *ctx)
 		return;
 	if (p->overlay_ok && ov->f.status != RS_STATUS_PASS) {
 		char *m = rs_xasprintf("%s; but the live probe mounted overlayfs (userxattr) in "
-				       "'%s': the probe wins", ov->f.message, p->scratch);
+				       "'%s': the probe wins",
+				       ov->f.message, p->scratch);
 		rs_finding_set(&ov->f, RS_STATUS_PASS, "%s", m);
 		free(m);
 		free(ov->f.hint);
 		ov->f.hint = NULL;
 	} else if (!p->overlay_ok && ov->f.status == RS_STATUS_PASS) {
 		char *m = rs_xasprintf("%s; but the live probe's overlay mount in '%s' failed "
-				       "(%s): the probe wins", ov->f.message, p->scratch,
-				       strerror(p->overlay_err));
+				       "(%s): the probe wins",
+				       ov->f.message, p->scratch, strerror(p->overlay_err));
 		rs_finding_set(&ov->f, RS_STATUS_WARN, "%s", m);
 		free(m);
 		rs_finding_hint(&ov->f, "containers will use fuse-overlayfs or native snapshots; "
@@ -344,9 +349,10 @@ int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct r
 	/* a real procfs at --root/proc without init's view: the pod's own */
 	if (ctx->proc_mounted && ctx->mounts_source &&
 	    strcmp(ctx->mounts_source, "proc/1/mountinfo"))
-		rs_strv_push(&rep->notes, "note: mounts read from the tree's proc/self/mountinfo (the "
-					  "reading process's view): proc/1/mountinfo is unavailable "
-					  "(a node's / at --root needs hostPID)");
+		rs_strv_push(&rep->notes,
+			     "note: mounts read from the tree's proc/self/mountinfo (the "
+			     "reading process's view): proc/1/mountinfo is unavailable "
+			     "(a node's / at --root needs hostPID)");
 	for (size_t i = 0; i < rs_rules_count; i++)
 		if (ctx->results[i].selected)
 			rep->counts[ctx->results[i].f.status]++;

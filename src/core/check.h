@@ -7,32 +7,32 @@
 /* What `check` is asked; the verb fills it from argv and the environment
  * (the core reads neither). */
 struct rs_check_opts {
-	const char *root;        /* NULL: the live host */
-	const char *user;        /* --user, or NULL */
-	unsigned engines;        /* --engine mask */
-	bool engines_given;      /* else: engines whose daemon is installed */
-	const char *distro;      /* --distro, or NULL */
+	const char *root;   /* NULL: the live host */
+	const char *user;   /* --user, or NULL */
+	unsigned engines;   /* --engine mask */
+	bool engines_given; /* else: engines whose daemon is installed */
+	const char *distro; /* --distro, or NULL */
 	bool postinstall;
 	/* root naming nobody (no --user, SUDO_USER, PKEXEC_UID) checks the
 	 * host only: the per-user rules skip. Else (verbs that act for a user)
 	 * root itself is the target, with a warning. */
 	bool host_only;
-	const char *sudo_user;   /* SUDO_USER / PKEXEC_UID of a root caller */
+	const char *sudo_user; /* SUDO_USER / PKEXEC_UID of a root caller */
 	const char *pkexec_uid;
 	const char *xdg_runtime_dir; /* the caller's; used only for the caller */
 	const char *xdg_data_home;
 	const char *xdg_config_home;
 	const char *const *only; /* --rule ids (validated by the verb), NULL-terminated */
-	bool no_probe;           /* skip the live probe (static facts only) */
+	bool no_probe;		 /* skip the live probe (static facts only) */
 };
 
 struct rs_report {
 	struct rs_ctx ctx;
 	const char *snapshotter;    /* overlayfs | fuse-overlayfs | native */
-	const char *network;        /* slirp4netns | host */
+	const char *network;	    /* slirp4netns | host */
 	const char *cgroup_manager; /* systemd | cgroupfs | none */
-	unsigned counts[4];         /* by enum rs_status, selected rules only */
-	struct rs_strv notes;       /* one-line warnings for stderr */
+	unsigned counts[4];	    /* by enum rs_status, selected rules only */
+	struct rs_strv notes;	    /* one-line warnings for stderr */
 };
 
 /*

@@ -5,8 +5,18 @@
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 
-enum vtype { V_KVERMAP, V_STR, V_INT, V_BOOL, V_STRMAP, V_STRLIST, V_OBJ, V_KVER, V_VERSIONS,
-	     V_PROGRAMS };
+enum vtype {
+	V_KVERMAP,
+	V_STR,
+	V_INT,
+	V_BOOL,
+	V_STRMAP,
+	V_STRLIST,
+	V_OBJ,
+	V_KVER,
+	V_VERSIONS,
+	V_PROGRAMS
+};
 
 struct key_schema {
 	const char *key;
@@ -40,8 +50,8 @@ static const struct key_schema top_keys[] = {
 
 /* programs.NAME: what engine.programs knows of a program (src/checks/programs.c) */
 static const struct key_schema program_keys[] = {
-	{"min", V_KVER, NULL},        /* the oldest version upstream documents as working */
-	{"source", V_STR, NULL},      /* where that minimum is documented */
+	{"min", V_KVER, NULL},	       /* the oldest version upstream documents as working */
+	{"source", V_STR, NULL},       /* where that minimum is documented */
 	{"packages", V_STRLIST, NULL}, /* dpkg packages that may own it (for its version) */
 	{NULL, V_STR, NULL},
 };
@@ -97,7 +107,7 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 	case V_STRMAP:
 		if (!json_is_object(v))
 			break;
-		json_object_foreach((json_t *)v, key, x) {
+		json_object_foreach ((json_t *)v, key, x) {
 			if (!json_is_string(x) && !(json_is_null(x)))
 				return rs_error_setx(err, EINVAL, "%s.%s.%s: not a string", where,
 						     k->key, key);
@@ -106,7 +116,7 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 	case V_KVERMAP:
 		if (!json_is_object(v))
 			break;
-		json_object_foreach((json_t *)v, key, x) {
+		json_object_foreach ((json_t *)v, key, x) {
 			if (!json_is_string(x) || rs_kver_parse(json_string_value(x), &kv) < 0)
 				return rs_error_setx(err, EINVAL, "%s.%s.%s: not a kernel version",
 						     where, k->key, key);
@@ -115,7 +125,7 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 	case V_STRLIST:
 		if (!json_is_array(v))
 			break;
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			if (!json_is_string(x))
 				return rs_error_setx(err, EINVAL, "%s.%s[%zu]: not a string", where,
 						     k->key, i);
@@ -130,13 +140,15 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 	case V_PROGRAMS:
 		if (!json_is_object(v))
 			break;
-		json_object_foreach((json_t *)v, key, x) {
+		json_object_foreach ((json_t *)v, key, x) {
 			if (!json_is_object(x))
 				return rs_error_setx(err, EINVAL, "%s.programs.%s: not an object",
 						     where, key);
 			if (json_object_get(x, "min") && !json_object_get(x, "source"))
-				return rs_error_setx(err, EINVAL, "%s.programs.%s: a 'min' needs its "
-						     "'source'", where, key);
+				return rs_error_setx(err, EINVAL,
+						     "%s.programs.%s: a 'min' needs its "
+						     "'source'",
+						     where, key);
 			int r = check_object(x, program_keys, where, false, err);
 			if (r < 0)
 				return r;
@@ -145,10 +157,12 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 	case V_VERSIONS:
 		if (!json_is_array(v))
 			break;
-		json_array_foreach(v, i, x) {
+		json_array_foreach (v, i, x) {
 			if (!json_is_object(x) || !json_is_string(json_object_get(x, "version_id")))
-				return rs_error_setx(err, EINVAL, "%s.versions[%zu]: needs a string "
-						     "'version_id'", where, i);
+				return rs_error_setx(err, EINVAL,
+						     "%s.versions[%zu]: needs a string "
+						     "'version_id'",
+						     where, i);
 			int r = check_object(x, top_keys, where, true, err);
 			if (r < 0)
 				return r;
@@ -164,7 +178,7 @@ static int check_object(const json_t *obj, const struct key_schema *schema, cons
 	const char *key;
 	json_t *v;
 
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach ((json_t *)obj, key, v) {
 		const struct key_schema *k = schema;
 		if (in_version && strcmp(key, "version_id") == 0)
 			continue;
@@ -209,7 +223,7 @@ static bool list_has(const json_t *list, const char *id)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(list, i, x) {
+	json_array_foreach (list, i, x) {
 		if (rs_strcaseeq(json_string_value(x), id))
 			return true;
 	}
@@ -228,7 +242,8 @@ static const json_t *pick(json_t *const *docs, size_t n, const struct rs_osrelea
 {
 	if (force_id) {
 		for (size_t i = 0; i < n; i++)
-			if (rs_strcaseeq(json_string_value(json_object_get(docs[i], "id")), force_id))
+			if (rs_strcaseeq(json_string_value(json_object_get(docs[i], "id")),
+					 force_id))
 				return docs[i];
 		return NULL;
 	}
@@ -240,7 +255,8 @@ static const json_t *pick(json_t *const *docs, size_t n, const struct rs_osrelea
 	char *save = NULL;
 	for (char *w = strtok_r(like, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
 		for (size_t i = 0; i < n; i++)
-			if (list_has(json_object_get(json_object_get(docs[i], "match"), "id_like"), w))
+			if (list_has(json_object_get(json_object_get(docs[i], "match"), "id_like"),
+				     w))
 				return docs[i];
 	return NULL;
 }
@@ -255,8 +271,9 @@ static void overlay(json_t *data, const json_t *src, const char *version_id)
 	json_object_del(copy, "versions");
 	json_object_del(copy, "match");
 	json_object_update_recursive(data, copy);
-	json_array_foreach(versions, i, v) {
-		if (!version_matches(json_string_value(json_object_get(v, "version_id")), version_id))
+	json_array_foreach (versions, i, v) {
+		if (!version_matches(json_string_value(json_object_get(v, "version_id")),
+				     version_id))
 			continue;
 		json_t *vc = json_deep_copy(v);
 		json_object_del(vc, "version_id");

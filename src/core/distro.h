@@ -20,8 +20,8 @@ struct rs_distro_blob {
 extern const struct rs_distro_blob rs_distro_blobs[];
 
 struct rs_distro {
-	char *id;       /* the profile: "debian", "generic", ... */
-	json_t *data;   /* merged generic + profile + version overrides */
+	char *id;     /* the profile: "debian", "generic", ... */
+	json_t *data; /* merged generic + profile + version overrides */
 };
 
 /* Validates one document against the schema (known keys, types).

@@ -7,64 +7,99 @@
 #define BINS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
-	[RS_ENGINE_ISULAD] = {
-		.name = "isulad", .title = "iSulad",
-		.binaries = BINS("usr/bin/isulad", "usr/local/bin/isulad"),
-		.data_dir = ".local/share/isulad", .daemon = "isulad",
-		.config = "isulad/daemon.json", .run_dir = "isulad",
-		.socket = "isulad/isulad.sock", .client_var = "ISULAD_HOST", .client_url = true,
-	},
-	[RS_ENGINE_CONTAINERD] = {
-		.name = "containerd", .title = "containerd",
-		.binaries = BINS("usr/bin/containerd", "usr/local/bin/containerd"),
-		.data_dir = ".local/share/containerd", .daemon = "containerd",
-		.config = "containerd/config.toml", .run_dir = "containerd",
-		.socket = "containerd/containerd.sock", .client_var = "CONTAINERD_ADDRESS",
-		/* ctr asks for a cgroup (and a CPU weight) per container, which
+	[RS_ENGINE_ISULAD] =
+		{
+			.name = "isulad",
+			.title = "iSulad",
+			.binaries = BINS("usr/bin/isulad", "usr/local/bin/isulad"),
+			.data_dir = ".local/share/isulad",
+			.daemon = "isulad",
+			.config = "isulad/daemon.json",
+			.run_dir = "isulad",
+			.socket = "isulad/isulad.sock",
+			.client_var = "ISULAD_HOST",
+			.client_url = true,
+		},
+	[RS_ENGINE_CONTAINERD] =
+		{
+			.name = "containerd",
+			.title = "containerd",
+			.binaries = BINS("usr/bin/containerd", "usr/local/bin/containerd"),
+			.data_dir = ".local/share/containerd",
+			.daemon = "containerd",
+			.config = "containerd/config.toml",
+			.run_dir = "containerd",
+			.socket = "containerd/containerd.sock",
+			.client_var = "CONTAINERD_ADDRESS",
+			/* ctr asks for a cgroup (and a CPU weight) per container, which
 		 * runc then cannot create below the user's v1 hierarchies
 		 * ("mkdir /sys/fs/cgroup/cpuset/default: permission denied") */
-		.client_run = "ctr run --rm",
-		.client_args = "IMAGE ID [COMMAND]", .no_cgroup_flags = "--cgroup \"\" --cpu-shares 0",
-	},
-	[RS_ENGINE_BUILDKIT] = {
-		.name = "buildkit", .title = "BuildKit",
-		.binaries = BINS("usr/bin/buildkitd", "usr/local/bin/buildkitd"),
-		.data_dir = ".local/share/buildkit", .daemon = "buildkitd",
-		.config = "buildkit/buildkitd.toml", .run_dir = "buildkit",
-		.socket = "buildkit/buildkitd.sock", .client_var = "BUILDKIT_HOST", .client_url = true,
-	},
+			.client_run = "ctr run --rm",
+			.client_args = "IMAGE ID [COMMAND]",
+			.no_cgroup_flags = "--cgroup \"\" --cpu-shares 0",
+		},
+	[RS_ENGINE_BUILDKIT] =
+		{
+			.name = "buildkit",
+			.title = "BuildKit",
+			.binaries = BINS("usr/bin/buildkitd", "usr/local/bin/buildkitd"),
+			.data_dir = ".local/share/buildkit",
+			.daemon = "buildkitd",
+			.config = "buildkit/buildkitd.toml",
+			.run_dir = "buildkit",
+			.socket = "buildkit/buildkitd.sock",
+			.client_var = "BUILDKIT_HOST",
+			.client_url = true,
+		},
 	/* DevKit mirrors BuildKit's layout under its own names; its clients
 	 * speak BuildKit's API and read BUILDKIT_HOST */
-	[RS_ENGINE_DEVKIT] = {
-		.name = "devkit", .title = "DevKit",
-		.binaries = BINS("usr/bin/devkitd", "usr/local/bin/devkitd"),
-		.data_dir = ".local/share/devkit", .daemon = "devkitd",
-		.config = "devkit/devkitd.toml", .run_dir = "devkit",
-		.socket = "devkit/devkitd.sock", .client_var = "BUILDKIT_HOST", .client_url = true,
-	},
-	[RS_ENGINE_PODMAN] = {
-		.name = "podman", .title = "Podman",
-		.binaries = BINS("usr/bin/podman", "usr/local/bin/podman"),
-		.data_dir = ".local/share/containers/storage",
-		/* what Podman adds beside its storage: the blob cache, CNI's lock
+	[RS_ENGINE_DEVKIT] =
+		{
+			.name = "devkit",
+			.title = "DevKit",
+			.binaries = BINS("usr/bin/devkitd", "usr/local/bin/devkitd"),
+			.data_dir = ".local/share/devkit",
+			.daemon = "devkitd",
+			.config = "devkit/devkitd.toml",
+			.run_dir = "devkit",
+			.socket = "devkit/devkitd.sock",
+			.client_var = "BUILDKIT_HOST",
+			.client_url = true,
+		},
+	[RS_ENGINE_PODMAN] =
+		{
+			.name = "podman",
+			.title = "Podman",
+			.binaries = BINS("usr/bin/podman", "usr/local/bin/podman"),
+			.data_dir = ".local/share/containers/storage",
+			/* what Podman adds beside its storage: the blob cache, CNI's lock
 		 * (network configs the user makes stay theirs) */
-		.more_data = BINS(".local/share/containers/cache", ".config/cni/net.d/cni.lock"),
-		.config = "containers/containers.conf.d/50-rootless-setup.conf", .run_dir = "libpod",
-		.client_run = "podman run --rm", .client_args = "IMAGE [COMMAND]",
-	},
-	[RS_ENGINE_KATA] = {
-		.name = "kata", .title = "Kata Containers",
-		.binaries = BINS("usr/bin/kata-runtime", "usr/bin/containerd-shim-kata-v2",
-				 "opt/kata/bin/kata-runtime", "usr/local/bin/kata-runtime"),
-		.data_dir = ".local/share/containers/storage",
-		.config = "containers/containers.conf.d/60-rootless-setup-kata.conf", .run_dir = "libpod",
-		.client_run = "podman run --rm --runtime kata", .client_args = "IMAGE [COMMAND]",
-	},
-	[RS_ENGINE_OCI] = {
-		.name = "oci", .title = "OCI runtime",
-		.binaries = BINS("usr/bin/runc", "usr/bin/crun", "usr/sbin/runc",
-				 "usr/local/bin/runc", "usr/local/bin/crun"),
-	},
+			.more_data = BINS(".local/share/containers/cache",
+					  ".config/cni/net.d/cni.lock"),
+			.config = "containers/containers.conf.d/50-rootless-setup.conf",
+			.run_dir = "libpod",
+			.client_run = "podman run --rm",
+			.client_args = "IMAGE [COMMAND]",
+		},
+	[RS_ENGINE_KATA] =
+		{
+			.name = "kata",
+			.title = "Kata Containers",
+			.binaries = BINS("usr/bin/kata-runtime", "usr/bin/containerd-shim-kata-v2",
+					 "opt/kata/bin/kata-runtime", "usr/local/bin/kata-runtime"),
+			.data_dir = ".local/share/containers/storage",
+			.config = "containers/containers.conf.d/60-rootless-setup-kata.conf",
+			.run_dir = "libpod",
+			.client_run = "podman run --rm --runtime kata",
+			.client_args = "IMAGE [COMMAND]",
+		},
+	[RS_ENGINE_OCI] =
+		{
+			.name = "oci",
+			.title = "OCI runtime",
+			.binaries = BINS("usr/bin/runc", "usr/bin/crun", "usr/sbin/runc",
+					 "usr/local/bin/runc", "usr/local/bin/crun"),
+		},
 };
 
 const struct rs_engine_info *rs_engine_info(enum rs_engine e)

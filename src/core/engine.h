@@ -17,7 +17,7 @@ enum rs_engine {
 };
 
 #define RS_ENGINE_BIT(e) (1u << (e))
-#define RS_ENGINES_ALL ((1u << RS_ENGINE_COUNT) - 1)
+#define RS_ENGINES_ALL	 ((1u << RS_ENGINE_COUNT) - 1)
 /* the BuildKit family: a rule's verdict for BuildKit is DevKit's too */
 #define RS_ENGINES_BUILDKIT (RS_ENGINE_BIT(RS_ENGINE_BUILDKIT) | RS_ENGINE_BIT(RS_ENGINE_DEVKIT))
 /* engines that keep images on a snapshotter / graph driver */
@@ -33,15 +33,15 @@ enum rs_engine {
  */
 struct rs_engine_info {
 	const char *name;
-	const char *title;           /* for people: "containerd", "BuildKit" */
-	const char *const *binaries; /* root-relative; any present selects it by default */
-	const char *data_dir;        /* below home, or NULL */
-	const char *daemon;          /* the program the user unit runs, or NULL */
-	const char *config;          /* the daemon's configuration below config, or NULL */
-	const char *run_dir;         /* the daemon's state below run, or NULL */
-	const char *socket;          /* its API socket below run, or NULL */
-	const char *client_var;      /* the client variable naming the socket, or NULL */
-	bool client_url;             /* its value is unix://SOCKET (else the bare path) */
+	const char *title;	      /* for people: "containerd", "BuildKit" */
+	const char *const *binaries;  /* root-relative; any present selects it by default */
+	const char *data_dir;	      /* below home, or NULL */
+	const char *daemon;	      /* the program the user unit runs, or NULL */
+	const char *config;	      /* the daemon's configuration below config, or NULL */
+	const char *run_dir;	      /* the daemon's state below run, or NULL */
+	const char *socket;	      /* its API socket below run, or NULL */
+	const char *client_var;	      /* the client variable naming the socket, or NULL */
+	bool client_url;	      /* its value is unix://SOCKET (else the bare path) */
 	const char *const *more_data; /* more of the engine's data below home (purge) */
 	/* How a container is run, as install prints it: the client's run
 	 * command (after `rootless-setup nsenter --engine NAME --` when the

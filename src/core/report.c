@@ -30,9 +30,9 @@ static json_t *host_json(const struct rs_report *rep)
 		user = json_pack("{s:o, s:I, s:I}", "name", jstr(ctx->user.name), "uid",
 				 (json_int_t)ctx->user.uid, "gid", (json_int_t)ctx->user.gid);
 	return json_pack("{s:o, s:{s:o, s:o, s:s}, s:o, s:o}", "root",
-			 jstr(ctx->host->live ? "/" : ctx->host->root), "distro", "id", jstr(ctx->os.id),
-			 "version_id", jstr(ctx->os.version_id), "profile", ctx->distro.id, "kernel",
-			 jstr(ctx->kernel_release), "user", user);
+			 jstr(ctx->host->live ? "/" : ctx->host->root), "distro", "id",
+			 jstr(ctx->os.id), "version_id", jstr(ctx->os.version_id), "profile",
+			 ctx->distro.id, "kernel", jstr(ctx->kernel_release), "user", user);
 }
 
 static json_t *result_json(const struct rs_result *res)
@@ -42,8 +42,8 @@ static json_t *result_json(const struct rs_result *res)
 
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", res->rule->id, "status",
 			 rs_status_name(res->f.status), "message", jstr(res->f.message), "hint",
-			 show ? jstr(res->f.hint) : json_null(), "fixer", jstr(fixer),
-			 "engines", engines_json(res->rule->engines));
+			 show ? jstr(res->f.hint) : json_null(), "fixer", jstr(fixer), "engines",
+			 engines_json(res->rule->engines));
 }
 
 json_t *rs_report_json(const struct rs_report *rep)

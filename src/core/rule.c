@@ -153,7 +153,7 @@ const char *rs_ctx_hint(const struct rs_ctx *ctx, const char *rule_id, const cha
 const char *rs_ctx_find_program(const struct rs_ctx *ctx, const char *name)
 {
 	static const char *const dirs[] = {"usr/bin", "usr/sbin", "usr/local/bin", "usr/local/sbin",
-					   "bin", "sbin", "opt/kata/bin", NULL};
+					   "bin",     "sbin",	  "opt/kata/bin",  NULL};
 	static __thread char found[256];
 
 	for (const char *const *d = dirs; *d; d++) {
@@ -184,7 +184,8 @@ char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const cha
 		_cleanup_free_ char *list = NULL, *padded = NULL;
 		size_t len;
 		/* the version is trusted only when dpkg owns this very file */
-		if (strchr(*pkgs, '/') || rs_host_read(ctx->host, lrel, 8u << 20, &list, &len, NULL) < 0)
+		if (strchr(*pkgs, '/') ||
+		    rs_host_read(ctx->host, lrel, 8u << 20, &list, &len, NULL) < 0)
 			continue;
 		padded = rs_xasprintf("\n%s%s", list, len && list[len - 1] == '\n' ? "" : "\n");
 		if (!strstr(padded, want))

@@ -33,7 +33,7 @@ struct rs_ctx;
 struct rs_fixer; /* src/fixers/fixer.h: what `fix` does for a rule */
 
 struct rs_rule {
-	const char *id;      /* stable (rootless-setup-rules(7)); never renumbered or reused */
+	const char *id;	     /* stable (rootless-setup-rules(7)); never renumbered or reused */
 	const char *summary; /* one line, for `rules` */
 	const char *explain; /* what, why, how to fix: for `explain` */
 	unsigned engines;    /* served engines; RS_ENGINES_ALL for common rules */
@@ -48,10 +48,10 @@ struct rs_rule {
 struct rs_probe {
 	bool ran;
 	bool userns_ok;
-	int err;           /* errno of the failing step */
+	int err;	   /* errno of the failing step */
 	const char *stage; /* the failing step: "fork", "unshare(CLONE_NEWUSER)", "newuidmap" ... */
-	char *detail;      /* helper output or mapping summary */
-	bool full_map;     /* mapped with the subordinate ranges, not a single id */
+	char *detail;	   /* helper output or mapping summary */
+	bool full_map;	   /* mapped with the subordinate ranges, not a single id */
 	bool tmpfs_ok;
 	bool overlay_tried, overlay_ok;
 	int overlay_err;
@@ -75,12 +75,12 @@ struct rs_ctx {
 	bool postinstall;
 	struct libmnt_table *mounts; /* lazily loaded; NULL when unreadable */
 	bool mounts_loaded;
-	const char *mounts_source;   /* the mountinfo read: "proc/1/mountinfo"... */
+	const char *mounts_source; /* the mountinfo read: "proc/1/mountinfo"... */
 	struct rs_probe probe;
 	enum { RS_CGROUP_UNKNOWN, RS_CGROUP_V1, RS_CGROUP_HYBRID, RS_CGROUP_V2 } cgroup_mode;
-	bool systemd_init; /* run/systemd/system exists: systemd is PID 1 */
-	char *delegated;   /* controllers delegated to the user's manager, when known */
-	bool no_probe;     /* callers that need static facts only (oci rootless) */
+	bool systemd_init;	 /* run/systemd/system exists: systemd is PID 1 */
+	char *delegated;	 /* controllers delegated to the user's manager, when known */
+	bool no_probe;		 /* callers that need static facts only (oci rootless) */
 	bool podman_libpod_conf; /* podman.config found Podman < 2.0: libpod.conf */
 	/* A --root tree whose proc/ (sys/) is absent or empty: a chroot on disk,
 	 * no running kernel behind it. Rules that read them say skip (or warn
@@ -97,7 +97,7 @@ struct rs_result {
 	const struct rs_rule *rule;
 	struct rs_finding f;
 	enum rs_engine engine; /* the engine whose verdict is reported */
-	bool selected;         /* named by --rule (or no --rule given) */
+	bool selected;	       /* named by --rule (or no --rule given) */
 };
 
 /* Every rule, in report order. */

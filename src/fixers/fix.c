@@ -63,7 +63,8 @@ int rs_fix_write(struct rs_fix_ctx *f, const char *rule, const char *rel, const 
 		const char *hint = rs_ctx_hint(f->ctx, rule, NULL);
 		rs_fix_action(f, rule, "note", abs, "/etc does not persist on this system%s%s",
 			      hint ? ": " : "; use its provisioning (cloud-init, settings API)",
-			      hint ? hint : "")->failed = true;
+			      hint ? hint : "")
+			->failed = true;
 		return -EROFS;
 	}
 	if (slash) {

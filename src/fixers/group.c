@@ -76,7 +76,8 @@ static int scan_file(const char *buf, size_t len, const char *group, struct scan
 		size_t n = nl ? (size_t)(nl - l) : len - pos;
 		no++;
 		if (n > RS_REWRITE_LINE_MAX)
-			return refuse(out, "line %zu is longer than %u bytes", no, RS_REWRITE_LINE_MAX);
+			return refuse(out, "line %zu is longer than %u bytes", no,
+				      RS_REWRITE_LINE_MAX);
 		if (!s->found && n > gl && l[gl] == ':' && memcmp(l, group, gl) == 0) {
 			s->found = true;
 			s->off = pos;
@@ -100,27 +101,34 @@ static int parse_target(const char *l, size_t n, const struct rs_group_edit *e, 
 	for (int i = 0; i < 3; i++) {
 		c[i] = memchr(p, ':', n - (size_t)(p - l));
 		if (!c[i])
-			return refuse(out, "line %zu (group '%s') does not have 4 fields", lineno, e->group);
+			return refuse(out, "line %zu (group '%s') does not have 4 fields", lineno,
+				      e->group);
 		p = c[i] + 1;
 	}
 	const char *m = c[2] + 1, *end = l + n;
 	if (memchr(m, ':', (size_t)(end - m)))
-		return refuse(out, "line %zu (group '%s') has more than 4 fields", lineno, e->group);
+		return refuse(out, "line %zu (group '%s') has more than 4 fields", lineno,
+			      e->group);
 	for (const char *q = m; q < end; q++)
 		if ((unsigned char)*q <= ' ' || *q == 0x7f)
-			return refuse(out, "line %zu (group '%s') has a blank or control byte in its "
-				      "member list", lineno, e->group);
+			return refuse(out,
+				      "line %zu (group '%s') has a blank or control byte in its "
+				      "member list",
+				      lineno, e->group);
 	if (!e->gshadow) {
 		unsigned long v = 0;
 		if (c[2] == c[1] + 1 || c[2] - c[1] > 11)
-			return refuse(out, "line %zu (group '%s') has no valid gid", lineno, e->group);
+			return refuse(out, "line %zu (group '%s') has no valid gid", lineno,
+				      e->group);
 		for (const char *q = c[1] + 1; q < c[2]; q++) {
 			if (*q < '0' || *q > '9')
-				return refuse(out, "line %zu (group '%s') has no valid gid", lineno, e->group);
+				return refuse(out, "line %zu (group '%s') has no valid gid", lineno,
+					      e->group);
 			v = v * 10 + (unsigned long)(*q - '0');
 		}
 		if (v >= (gid_t)-1)
-			return refuse(out, "line %zu (group '%s') has no valid gid", lineno, e->group);
+			return refuse(out, "line %zu (group '%s') has no valid gid", lineno,
+				      e->group);
 		*gid = (gid_t)v;
 	}
 	size_t ul = strlen(e->user);
@@ -165,12 +173,14 @@ int rs_group_add_member(const char *buf, size_t len, const struct rs_group_edit 
 		addn = (size_t)snprintf(add, sizeof(add), "%s%s", empty ? "" : ",", e->user);
 	} else {
 		gid_t g = e->gid;
-		for (unsigned v = SYS_GID_MAX; !e->gshadow && g == (gid_t)-1 && v >= SYS_GID_MIN; v--)
+		for (unsigned v = SYS_GID_MAX; !e->gshadow && g == (gid_t)-1 && v >= SYS_GID_MIN;
+		     v--)
 			if (!s.used[v])
 				g = v;
 		if (!e->gshadow && g == (gid_t)-1) {
-			snprintf(out->msg, sizeof(out->msg), "no free system gid (%u-%u) for group '%s'",
-				 (unsigned)SYS_GID_MIN, (unsigned)SYS_GID_MAX, e->group);
+			snprintf(out->msg, sizeof(out->msg),
+				 "no free system gid (%u-%u) for group '%s'", (unsigned)SYS_GID_MIN,
+				 (unsigned)SYS_GID_MAX, e->group);
 			return -ENOSPC;
 		}
 		out->gid = g;
@@ -179,7 +189,8 @@ int rs_group_add_member(const char *buf, size_t len, const struct rs_group_edit 
 		at = len;
 		const char *sep = len && buf[len - 1] != '\n' ? "\n" : "";
 		if (e->gshadow)
-			addn = (size_t)snprintf(add, sizeof(add), "%s%s:!::%s\n", sep, e->group, e->user);
+			addn = (size_t)snprintf(add, sizeof(add), "%s%s:!::%s\n", sep, e->group,
+						e->user);
 		else
 			addn = (size_t)snprintf(add, sizeof(add), "%s%s:x:%u:%s\n", sep, e->group,
 						(unsigned)g, e->user);
@@ -221,8 +232,9 @@ static int plan_edit(struct rs_fix_ctx *f, const char *rule, const char *rel,
 		return 0;
 	int x = rs_group_add_member(buf ? buf : "", len, ge, r);
 	if (x < 0) {
-		rs_fix_action(f, rule, "note", NULL, "refusing to rewrite '/%s': %s; nothing changed",
-			      rel, r->msg)->failed = true;
+		rs_fix_action(f, rule, "note", NULL,
+			      "refusing to rewrite '/%s': %s; nothing changed", rel, r->msg)
+			->failed = true;
 		return x;
 	}
 	return 1;
@@ -266,7 +278,8 @@ int rs_fix_group_member(struct rs_fix_ctx *f, const char *rule, const char *grou
 	const char *why;
 
 	if (exists && rs_user_in_group(&ctx->user, gid)) {
-		rs_fix_action(f, rule, "note", NULL, "'%s' is in group '%s'", ctx->user.name, group);
+		rs_fix_action(f, rule, "note", NULL, "'%s' is in group '%s'", ctx->user.name,
+			      group);
 		return 0;
 	}
 	if (ctx->host->live && rs_fix_live(f, &why)) {
@@ -275,7 +288,8 @@ int rs_fix_group_member(struct rs_fix_ctx *f, const char *rule, const char *grou
 			if (rs_fix_exec(f, rule, ga) < 0)
 				return -EIO;
 		}
-		char *const um[] = {"/usr/sbin/usermod", "-aG", (char *)group, ctx->user.name, NULL};
+		char *const um[] = {"/usr/sbin/usermod", "-aG", (char *)group, ctx->user.name,
+				    NULL};
 		if (rs_fix_exec(f, rule, um) < 0)
 			return -EIO;
 	} else if (edit_files(f, rule, group) < 0) {

@@ -24,12 +24,12 @@
 
 struct copy_job {
 	const char *rel; /* root-relative system path: etc/isulad/daemon.json */
-	char *data;      /* root's bytes, read by root (root's file: trusted) */
+	char *data;	 /* root's bytes, read by root (root's file: trusted) */
 	size_t len;
 };
 
 struct copy_arg {
-	int home;        /* O_PATH fd of the user's home */
+	int home; /* O_PATH fd of the user's home */
 	struct copy_job *j;
 	size_t n;
 };
@@ -54,8 +54,10 @@ static int user_mkdirs(int home, const char *rel, char *msg, size_t msglen)
 		int next = rs_beneath_open(cur, c, O_RDONLY | O_DIRECTORY, 0);
 		close(cur);
 		if (next < 0) {
-			snprintf(msg, msglen, "'%s' %s: refused", path, next == -ELOOP ? "is a symlink"
-				 : next == -ENOTDIR ? "is not a directory" : strerror(-next));
+			snprintf(msg, msglen, "'%s' %s: refused", path,
+				 next == -ELOOP	    ? "is a symlink"
+				 : next == -ENOTDIR ? "is not a directory"
+						    : strerror(-next));
 			return next;
 		}
 		cur = next;
@@ -78,8 +80,7 @@ static bool same_file(int dfd, const char *name, const struct copy_job *j)
 /* One copy: a temporary file in the directory fd, 0600 whatever the umask,
  * synced, then renamed over the name (atomic; a symlink there is replaced,
  * never followed). Return: 1 written, 0 already identical, -errno. */
-static int user_write(int dfd, const char *name, const struct copy_job *j, char *msg,
-		      size_t msglen)
+static int user_write(int dfd, const char *name, const struct copy_job *j, char *msg, size_t msglen)
 {
 	char tmp[NAME_MAX + 1];
 	int fd = -1, e = 0;
@@ -94,7 +95,8 @@ static int user_write(int dfd, const char *name, const struct copy_job *j, char 
 	}
 	if (fd < 0) {
 		e = errno;
-		snprintf(msg, msglen, "cannot create a temporary file for '%s': %s", name, strerror(e));
+		snprintf(msg, msglen, "cannot create a temporary file for '%s': %s", name,
+			 strerror(e));
 		return -e;
 	}
 	for (size_t off = 0; !e && off < j->len;) {
@@ -161,9 +163,10 @@ static ssize_t collect(struct rs_fix_ctx *f, const char *rule, struct copy_job *
 			if (rs_host_stat(ctx->host, rel, &st, false) < 0 || S_ISDIR(st.st_mode) ||
 			    rs_access_user(ctx->host, &ctx->user, rel, R_OK) == 1)
 				continue;
-			if (n == MAX_COPIES || rs_safe_read(ctx->host, rel, 4u << 20, &j[n].data,
-							    &j[n].len, &e) < 0) {
-				rs_fix_action(f, rule, "note", NULL, "%s", e ? e->msg : "too many files")
+			if (n == MAX_COPIES ||
+			    rs_safe_read(ctx->host, rel, 4u << 20, &j[n].data, &j[n].len, &e) < 0) {
+				rs_fix_action(f, rule, "note", NULL, "%s",
+					      e ? e->msg : "too many files")
 					->failed = true;
 				rs_error_free(e);
 				rs_strv_free(&names);
@@ -197,21 +200,28 @@ static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
 	if (n > 0 && (!ctx->user.home || ctx->user.home[0] != '/' || !strcmp(ctx->user.home, "/") ||
 		      (home = rs_host_openat(ctx->host, rs_host_rel(ctx->user.home),
 					     O_PATH | O_DIRECTORY, NULL)) < 0)) {
-		rs_fix_action(f, rule, "note", NULL, "'%s' has no home directory to hold its copy "
-			      "of iSulad's files", ctx->user.name)->failed = true;
+		rs_fix_action(f, rule, "note", NULL,
+			      "'%s' has no home directory to hold its copy "
+			      "of iSulad's files",
+			      ctx->user.name)
+			->failed = true;
 		n = -1;
 	}
 	if (n > 0 && !f->o->dry_run) {
 		struct copy_arg a = {.home = home, .j = j, .n = (size_t)n};
 		r = rs_as_user(&ctx->user, write_copies, &a, msg, sizeof(msg), 10000);
 		if (r < 0)
-			rs_fix_action(f, rule, "note", NULL, "cannot copy iSulad's files as '%s': %s; "
-				      "nothing of root's changed", ctx->user.name, msg)->failed = true;
+			rs_fix_action(f, rule, "note", NULL,
+				      "cannot copy iSulad's files as '%s': %s; "
+				      "nothing of root's changed",
+				      ctx->user.name, msg)
+				->failed = true;
 	}
 	for (ssize_t i = 0; r >= 0 && i < n; i++) {
-		struct rs_action *a = rs_fix_action(f, rule, "write", NULL, "copy of '/%s' for '%s', "
-						    "made as '%s' (0600)", j[i].rel, ctx->user.name,
-						    ctx->user.name);
+		struct rs_action *a = rs_fix_action(f, rule, "write", NULL,
+						    "copy of '/%s' for '%s', "
+						    "made as '%s' (0600)",
+						    j[i].rel, ctx->user.name, ctx->user.name);
 		a->path = rs_xasprintf("%s/%s/%s", ctx->user.home, RS_ISULAD_COPY_DIR, j[i].rel);
 		a->changed = f->o->dry_run || msg[i] == '1';
 	}
@@ -236,7 +246,8 @@ static bool isulad_running(struct rs_ctx *ctx, char **why)
 	    rs_parse_u64(rs_strstrip(pid), INT32_MAX, &n) == 0) {
 		if (!ctx->host->live) {
 			*why = rs_xasprintf("'/var/run/isulad.pid' names pid %llu (not checkable "
-					    "under --root)", (unsigned long long)n);
+					    "under --root)",
+					    (unsigned long long)n);
 			return true;
 		}
 		if (kill((pid_t)n, 0) == 0 || errno == EPERM) {
@@ -294,8 +305,8 @@ static bool under(const char *target, const char *const *paths)
 {
 	for (; *paths; paths++) {
 		size_t n = strlen(*paths);
-		if (!strncmp(target, *paths, n) && (target[n] == '\0' || target[n] == '/' ||
-						     target[n] == ' '))
+		if (!strncmp(target, *paths, n) &&
+		    (target[n] == '\0' || target[n] == '/' || target[n] == ' '))
 			return true;
 	}
 	return false;
@@ -334,7 +345,8 @@ static bool holds(int pfd, const char *const *paths)
 	if (!fp && mfd >= 0)
 		close(mfd);
 	while (fp && !hit && getline(&line, &cap, fp) > 0)
-		hit = (slash = strchr(line, '/')) && (slash[strcspn(slash, "\n")] = '\0', under(slash, paths));
+		hit = (slash = strchr(line, '/')) &&
+		      (slash[strcspn(slash, "\n")] = '\0', under(slash, paths));
 	free(line);
 	if (fp)
 		fclose(fp);
@@ -365,7 +377,8 @@ static int holders(const struct rs_host *h, const char *const *paths, char **who
 		uint64_t pid;
 		if (rs_parse_u64(de->d_name, INT32_MAX, &pid) < 0 || (pid_t)pid == getpid())
 			continue;
-		_cleanup_close_ int pfd = openat(proc, de->d_name, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int pfd = openat(proc, de->d_name,
+						 O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (pfd < 0 || !holds(pfd, paths))
 			continue;
 		_cleanup_free_ char *comm = NULL;
@@ -377,7 +390,8 @@ static int holders(const struct rs_host *h, const char *const *paths, char **who
 		if (k > 0)
 			c[k - (c[k - 1] == '\n')] = '\0';
 		if (n++ < 4) {
-			char *x = rs_xasprintf("%s%spid %s (%s)", *who, **who ? ", " : "", de->d_name, c);
+			char *x = rs_xasprintf("%s%spid %s (%s)", *who, **who ? ", " : "",
+					       de->d_name, c);
 			free(*who);
 			*who = x;
 		}
@@ -419,8 +433,11 @@ static int fix_stale(struct rs_fix_ctx *f, const struct rs_result *res)
 
 	/* never the state of a live daemon */
 	if (isulad_running(ctx, &why) && !f->o->force) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "%s: stop it first (systemctl stop "
-			      "isulad), nothing removed", why)->failed = true;
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "%s: stop it first (systemctl stop "
+			      "isulad), nothing removed",
+			      why)
+			->failed = true;
 		free(why);
 		return 0;
 	}

@@ -145,31 +145,39 @@ static int fix_kata_config(struct rs_fix_ctx *f, const struct rs_result *res)
 		if (rs_host_exists(ctx->host, *d))
 			src = *d;
 	if (!src) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "no Kata configuration to start from: "
-			      "install Kata Containers")->failed = true;
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "no Kata configuration to start from: "
+			      "install Kata Containers")
+			->failed = true;
 		return 0;
 	}
 	if (rs_safe_read(ctx->host, src, 4u << 20, &buf, &len, &e) < 0 || !buf) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "%s", e ? e->msg : "empty")->failed = true;
+		rs_fix_action(f, res->rule->id, "note", NULL, "%s", e ? e->msg : "empty")->failed =
+			true;
 		rs_error_free(e);
 		return 0;
 	}
 	if (rs_kata_vhost_disabled(buf, len, &rw) < 0) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "refusing to rewrite '/%s': %s; nothing "
-			      "changed", src, rw.msg)->failed = true;
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "refusing to rewrite '/%s': %s; nothing "
+			      "changed",
+			      src, rw.msg)
+			->failed = true;
 		return 0;
 	}
 	/* the packaged defaults stay as they are: the admin's copy in /etc wins */
 	rs_fix_write(f, res->rule->id, KATA_ETC, rw.text, 0644,
 		     strcmp(src, KATA_ETC) ? "copied from the packaged defaults, "
-					     "disable_vhost_net = true" : "disable_vhost_net = true");
+					     "disable_vhost_net = true"
+					   : "disable_vhost_net = true");
 	rs_rewrite_clear(&rw);
 	struct stat st;
 	if (!f->o->dry_run && rs_host_stat(ctx->host, KATA_ETC, &st, true) == 0 &&
 	    (st.st_mode & 0044) != 0044) {
 		/* readable by the user: the runtime runs as the user */
 		int fd = rs_host_openat(ctx->host, KATA_ETC, O_RDONLY | O_NOFOLLOW, NULL);
-		struct rs_action *a = rs_fix_action(f, res->rule->id, "chmod", "/" KATA_ETC, "0644");
+		struct rs_action *a = rs_fix_action(f, res->rule->id, "chmod", "/" KATA_ETC,
+						    "0644");
 		a->changed = true;
 		if (fd < 0 || fchmod(fd, 0644) < 0)
 			a->failed = true;

@@ -31,13 +31,17 @@ static int chown_device(struct rs_fix_ctx *f, const char *rule, gid_t gid)
 	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode)) {
 		if (fd >= 0)
 			close(fd);
-		rs_fix_action(f, rule, "note", "/dev/kvm", "not a character device: nothing changed "
-			      "(load kvm_intel or kvm_amd)")->failed = true;
+		rs_fix_action(f, rule, "note", "/dev/kvm",
+			      "not a character device: nothing changed "
+			      "(load kvm_intel or kvm_amd)")
+			->failed = true;
 		return -EINVAL;
 	}
 	bool same = st.st_uid == 0 && st.st_gid == gid && (st.st_mode & 07777) == 0660;
-	struct rs_action *a = rs_fix_action(f, rule, "chmod", "/dev/kvm", "root:kvm 0660 (was "
-					    "%u:%u %04o)", (unsigned)st.st_uid, (unsigned)st.st_gid,
+	struct rs_action *a = rs_fix_action(f, rule, "chmod", "/dev/kvm",
+					    "root:kvm 0660 (was "
+					    "%u:%u %04o)",
+					    (unsigned)st.st_uid, (unsigned)st.st_gid,
 					    (unsigned)(st.st_mode & 07777));
 	a->changed = !same;
 	if (same || f->o->dry_run) {
@@ -60,8 +64,10 @@ static int fix_kvm_device(struct rs_fix_ctx *f, const struct rs_result *res)
 
 	/* kvm.group's fixer runs first and creates the group */
 	if (rs_group_gid(f->ctx->host, "kvm", &gid) < 0) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "no group 'kvm' yet (kvm.group's fixer "
-			      "creates it)")->failed = !f->o->dry_run;
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "no group 'kvm' yet (kvm.group's fixer "
+			      "creates it)")
+			->failed = !f->o->dry_run;
 		if (!f->o->dry_run)
 			return 0;
 		gid = (gid_t)-1;
@@ -70,8 +76,8 @@ static int fix_kvm_device(struct rs_fix_ctx *f, const struct rs_result *res)
 	 * not survive (Kata's rootless VMM guide) */
 	if (rs_fix_write(f, res->rule->id, UDEV_REL,
 			 "# rootless-setup fix --rule kvm.device\n"
-			 "KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"\n", 0644,
-			 "KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"") < 0)
+			 "KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"\n",
+			 0644, "KERNEL==\"kvm\", GROUP=\"kvm\", MODE=\"0660\"") < 0)
 		return 0;
 	chown_device(f, res->rule->id, gid);
 	return 0;

@@ -20,18 +20,18 @@
 struct rs_group_edit {
 	const char *group; /* the group's name */
 	const char *user;  /* the member to add */
-	bool gshadow;      /* name:password:admins:members (no gid) */
-	gid_t gid;         /* gid of a new etc/group line; (gid_t)-1: a free one in 100..999 */
+	bool gshadow;	   /* name:password:admins:members (no gid) */
+	gid_t gid;	   /* gid of a new etc/group line; (gid_t)-1: a free one in 100..999 */
 };
 
 struct rs_rewrite {
-	char *text;      /* the new file (NUL-terminated; no NUL inside) */
+	char *text; /* the new file (NUL-terminated; no NUL inside) */
 	size_t len;
-	bool changed;    /* text differs from the input */
+	bool changed;	 /* text differs from the input */
 	bool added_line; /* the group had no line: one was appended */
-	gid_t gid;       /* etc/group: the gid of the group (found or allocated) */
-	size_t line;     /* the line changed or added (1-based) */
-	char msg[200];   /* why it was refused */
+	gid_t gid;	 /* etc/group: the gid of the group (found or allocated) */
+	size_t line;	 /* the line changed or added (1-based) */
+	char msg[200];	 /* why it was refused */
 };
 
 /* The file buf[len] with e->user in e->group's member list (the group's

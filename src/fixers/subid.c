@@ -24,7 +24,8 @@ static int cmp_span(const void *a, const void *b)
 static bool owner_is(const struct rs_user *u, const char *owner)
 {
 	uint64_t n;
-	return strcmp(owner, u->name) == 0 || (rs_parse_u64(owner, UINT32_MAX, &n) == 0 && n == u->uid);
+	return strcmp(owner, u->name) == 0 ||
+	       (rs_parse_u64(owner, UINT32_MAX, &n) == 0 && n == u->uid);
 }
 
 struct subfile {
@@ -48,7 +49,8 @@ static int find_free(const struct subfile sf[2], const struct span *used_ids, si
 	size_t k = 0;
 	for (int i = 0; i < 2; i++)
 		for (size_t j = 0; j < sf[i].f.n; j++)
-			s[k++] = (struct span){sf[i].f.r[j].start, sf[i].f.r[j].start + sf[i].f.r[j].count};
+			s[k++] = (struct span){sf[i].f.r[j].start,
+					       sf[i].f.r[j].start + sf[i].f.r[j].count};
 	for (size_t j = 0; j < nids; j++)
 		s[k++] = used_ids[j];
 	qsort(s, k, sizeof(*s), cmp_span);
@@ -112,10 +114,12 @@ static int lock_take(const struct rs_host *h, const char *rel, bool force, char 
 		return dfd;
 	}
 	for (int tries = 0; tries < 50; tries++) {
-		int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+				0600);
 		if (fd < 0) {
 			int e = errno;
-			*why = rs_xasprintf("cannot create '/%s.%d': %s", rel, (int)getpid(), strerror(e));
+			*why = rs_xasprintf("cannot create '/%s.%d': %s", rel, (int)getpid(),
+					    strerror(e));
 			return -e;
 		}
 		bool ok = write(fd, pid, (size_t)n) == n;
@@ -146,8 +150,10 @@ static int lock_take(const struct rs_host *h, const char *rel, bool force, char 
 			continue;
 		}
 		if (!alive) {
-			*why = rs_xasprintf("'/%s.lock' is held by a process that is gone (pid %s); "
-					    "rerun with --force to break it", rel, *held ? held : "?");
+			*why = rs_xasprintf(
+				"'/%s.lock' is held by a process that is gone (pid %s); "
+				"rerun with --force to break it",
+				rel, *held ? held : "?");
 			return -EBUSY;
 		}
 		usleep(100000); /* a live useradd: wait, a bounded time */
@@ -180,7 +186,8 @@ static int load(const struct rs_host *h, const struct rs_user *u, struct subfile
 	 * allocation: never rewrite such a file */
 	if (sf->f.nbad) {
 		*why = rs_xasprintf("line %u of '/%s' is malformed; fix it first, nothing was "
-				    "changed", sf->f.bad_lines[0], sf->rel);
+				    "changed",
+				    sf->f.bad_lines[0], sf->rel);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < sf->f.n; i++)
@@ -189,16 +196,17 @@ static int load(const struct rs_host *h, const struct rs_user *u, struct subfile
 	return 0;
 }
 
-
 static int append_range(struct rs_fix_ctx *f, struct subfile *sf, uint64_t start, uint64_t count)
 {
 	const struct rs_user *u = &f->ctx->user;
 	const char *nl = sf->len && sf->buf[sf->len - 1] != '\n' ? "\n" : "";
 	_cleanup_free_ char *text = rs_xasprintf("%.*s%s%s:%llu:%llu\n", (int)sf->len,
 						 sf->buf ? sf->buf : "", nl, u->name,
-						 (unsigned long long)start, (unsigned long long)count);
+						 (unsigned long long)start,
+						 (unsigned long long)count);
 	_cleanup_free_ char *detail = rs_xasprintf("append %s:%llu:%llu", u->name,
-						   (unsigned long long)start, (unsigned long long)count);
+						   (unsigned long long)start,
+						   (unsigned long long)count);
 	return rs_fix_write(f, "subid.ranges", sf->rel, text, 0644, detail);
 }
 
@@ -212,7 +220,8 @@ static void allocate(struct rs_fix_ctx *f, struct subfile sf[2], uint64_t need, 
 
 	rs_logindefs_parse(have ? b : NULL, len, &d);
 	if (d.invalid) {
-		rs_fix_action(f, "subid.ranges", "note", "/etc/login.defs", "invalid SUB_* values; "
+		rs_fix_action(f, "subid.ranges", "note", "/etc/login.defs",
+			      "invalid SUB_* values; "
 			      "using shadow's defaults 100000-600100000");
 		rs_logindefs_parse(NULL, 0, &d);
 	}
@@ -222,9 +231,12 @@ static void allocate(struct rs_fix_ctx *f, struct subfile sf[2], uint64_t need, 
 	uint64_t min = d.sub_uid_min > d.sub_gid_min ? d.sub_uid_min : d.sub_gid_min;
 	uint64_t max = d.sub_uid_max < d.sub_gid_max ? d.sub_uid_max : d.sub_gid_max;
 	if (find_free(sf, ids, nids, min, max, count, &start) < 0) {
-		rs_fix_action(f, "subid.ranges", "note", NULL, "no free range of %llu ids between "
-			      "%llu and %llu", (unsigned long long)count, (unsigned long long)min,
-			      (unsigned long long)max)->failed = true;
+		rs_fix_action(f, "subid.ranges", "note", NULL,
+			      "no free range of %llu ids between "
+			      "%llu and %llu",
+			      (unsigned long long)count, (unsigned long long)min,
+			      (unsigned long long)max)
+			->failed = true;
 		return;
 	}
 	if (usermod) {
@@ -246,8 +258,10 @@ static void allocate(struct rs_fix_ctx *f, struct subfile sf[2], uint64_t need, 
 	for (int i = 0; i < 2; i++)
 		if (sf[i].mine < need && append_range(f, &sf[i], start, count) < 0)
 			return;
-	rs_fix_action(f, "subid.ranges", "note", NULL, "then run 'podman system migrate' as '%s' "
-		      "if Podman already ran", ctx->user.name);
+	rs_fix_action(f, "subid.ranges", "note", NULL,
+		      "then run 'podman system migrate' as '%s' "
+		      "if Podman already ran",
+		      ctx->user.name);
 }
 
 static int fix_subid(struct rs_fix_ctx *f, const struct rs_result *res)
@@ -259,20 +273,27 @@ static int fix_subid(struct rs_fix_ctx *f, const struct rs_result *res)
 	int locked = 0;
 
 	if (!ctx->has_user || ctx->user.uid == 0) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "root needs no subordinate ids: name "
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "root needs no subordinate ids: name "
 			      "the user with --user");
 		return 0;
 	}
 	if ((src = rs_nss_subid_source(ctx->host))) {
-		rs_fix_action(f, res->rule->id, "note", "/etc/nsswitch.conf", "subordinate ids come "
-			      "from '%s', not /etc/subuid: grant them there", src)->failed = true;
+		rs_fix_action(f, res->rule->id, "note", "/etc/nsswitch.conf",
+			      "subordinate ids come "
+			      "from '%s', not /etc/subuid: grant them there",
+			      src)
+			->failed = true;
 		free(src);
 		return 0;
 	}
 	/* never "repair" another user's allocation: its files carry those ids */
 	if (res->f.status == RS_STATUS_WARN) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "%s: an administrator must resolve it; "
-			      "nothing changed", res->f.message)->failed = true;
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "%s: an administrator must resolve it; "
+			      "nothing changed",
+			      res->f.message)
+			->failed = true;
 		return 0;
 	}
 	struct stat st;
@@ -283,11 +304,14 @@ static int fix_subid(struct rs_fix_ctx *f, const struct rs_result *res)
 			if (lock_take(ctx->host, sf[locked].rel, f->o->force, &why) < 0)
 				goto out;
 	}
-	if (load(ctx->host, &ctx->user, &sf[0], &why) < 0 || load(ctx->host, &ctx->user, &sf[1], &why) < 0)
+	if (load(ctx->host, &ctx->user, &sf[0], &why) < 0 ||
+	    load(ctx->host, &ctx->user, &sf[1], &why) < 0)
 		goto out;
 	if (sf[0].mine >= need && sf[1].mine >= need)
-		rs_fix_action(f, res->rule->id, "note", NULL, "'%s' already has %llu ids in both "
-			      "files", ctx->user.name, (unsigned long long)need);
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "'%s' already has %llu ids in both "
+			      "files",
+			      ctx->user.name, (unsigned long long)need);
 	else
 		allocate(f, sf, need, usermod);
 out:

@@ -14,8 +14,9 @@
 /* sysctl.d(5): the same name in an earlier directory hides a later one;
  * all names are applied in lexical order; /etc/sysctl.conf comes last
  * (procps `sysctl --system`). */
-static const char *const sysctl_dirs[] = {"etc/sysctl.d", "run/sysctl.d", "usr/local/lib/sysctl.d",
-					  "usr/lib/sysctl.d", "lib/sysctl.d", NULL};
+static const char *const sysctl_dirs[] = {"etc/sysctl.d",	    "run/sysctl.d",
+					  "usr/local/lib/sysctl.d", "usr/lib/sysctl.d",
+					  "lib/sysctl.d",	    NULL};
 
 struct knob {
 	const char *rule, *key, *proc, *file, *force_file;
@@ -45,7 +46,8 @@ static char *last_setter(const struct rs_host *h, const char *key, char **value)
 		if (rs_host_listdir(h, *d, &n, NULL) == 0)
 			for (size_t i = 0; i < n.n; i++) {
 				size_t l = strlen(n.v[i]);
-				if (l < 6 || strcmp(n.v[i] + l - 5, ".conf") || rs_strv_contains(&seen, n.v[i]))
+				if (l < 6 || strcmp(n.v[i] + l - 5, ".conf") ||
+				    rs_strv_contains(&seen, n.v[i]))
 					continue;
 				rs_strv_push(&seen, n.v[i]);
 				rs_strv_take(&files, rs_xasprintf("%s/%s", *d, n.v[i]));
@@ -98,9 +100,11 @@ static int fix_knob(struct rs_fix_ctx *f, const struct knob *k, const char *want
 	_cleanup_free_ char *old = NULL, *who = last_setter(ctx->host, k->key, &old);
 	const char *file = k->file;
 
-	if (!rs_streq(persist, "sysctl.d") || !rs_distro_bool(&ctx->distro, "etc_persistent", true)) {
-		rs_fix_action(f, k->rule, "note", NULL, "%s = %s cannot be persisted in /etc here: %s",
-			      k->key, want, rs_ctx_hint(ctx, k->rule, "use the distro's mechanism"))
+	if (!rs_streq(persist, "sysctl.d") ||
+	    !rs_distro_bool(&ctx->distro, "etc_persistent", true)) {
+		rs_fix_action(f, k->rule, "note", NULL,
+			      "%s = %s cannot be persisted in /etc here: %s", k->key, want,
+			      rs_ctx_hint(ctx, k->rule, "use the distro's mechanism"))
 			->failed = true;
 		return 0;
 	}
@@ -109,21 +113,27 @@ static int fix_knob(struct rs_fix_ctx *f, const struct knob *k, const char *want
 	 * that sorts after it ("zz-" follows every numbered name) */
 	bool later = who && k->restrictive(old) && strcmp(strrchr(who, '/') + 1, file) > 0;
 	if (later && rs_streq(who, "/etc/sysctl.conf")) {
-		rs_fix_action(f, k->rule, "note", who, "'%s' sets %s = %s and is applied last; "
-			      "change it there", who, k->key, old)->failed = true;
+		rs_fix_action(f, k->rule, "note", who,
+			      "'%s' sets %s = %s and is applied last; "
+			      "change it there",
+			      who, k->key, old)
+			->failed = true;
 		return 0;
 	}
 	if (later && !f->o->force) {
-		rs_fix_action(f, k->rule, "note", who, "'%s' sets %s = %s after ours; nothing changed "
-			      "(rerun with --force to override it)", who, k->key, old)->failed = true;
+		rs_fix_action(f, k->rule, "note", who,
+			      "'%s' sets %s = %s after ours; nothing changed "
+			      "(rerun with --force to override it)",
+			      who, k->key, old)
+			->failed = true;
 		return 0;
 	}
 	/* once forced, our later file is the one to keep (a second run is a no-op) */
 	if (later || (who && rs_streq(strrchr(who, '/') + 1, k->force_file)))
 		file = k->force_file;
 	_cleanup_free_ char *rel = rs_xasprintf("etc/sysctl.d/%s", file);
-	_cleanup_free_ char *text = rs_xasprintf("# rootless-setup fix --rule %s\n%s = %s\n", k->rule,
-						 k->key, want);
+	_cleanup_free_ char *text = rs_xasprintf("# rootless-setup fix --rule %s\n%s = %s\n",
+						 k->rule, k->key, want);
 	_cleanup_free_ char *detail = rs_xasprintf("%s = %s", k->key, want);
 	if (rs_fix_write(f, k->rule, rel, text, 0644, detail) < 0)
 		return 0;
@@ -144,14 +154,18 @@ static int fix_knob(struct rs_fix_ctx *f, const struct knob *k, const char *want
 	return 0;
 }
 
-static const struct knob clone_knob = {"userns.clone", "kernel.unprivileged_userns_clone",
+static const struct knob clone_knob = {"userns.clone",
+				       "kernel.unprivileged_userns_clone",
 				       "proc/sys/kernel/unprivileged_userns_clone",
 				       "50-rootless-setup-userns-clone.conf",
-				       "zz-rootless-setup-userns-clone.conf", is_zero};
-static const struct knob max_knob = {"userns.max", "user.max_user_namespaces",
+				       "zz-rootless-setup-userns-clone.conf",
+				       is_zero};
+static const struct knob max_knob = {"userns.max",
+				     "user.max_user_namespaces",
 				     "proc/sys/user/max_user_namespaces",
 				     "51-rootless-setup-userns-max.conf",
-				     "zz-rootless-setup-userns-max.conf", is_zero};
+				     "zz-rootless-setup-userns-max.conf",
+				     is_zero};
 
 static int fix_clone(struct rs_fix_ctx *f, const struct rs_result *res _unused_)
 {
@@ -175,7 +189,8 @@ static const struct knob apparmor_knob = {"userns.apparmor",
 					  "kernel.apparmor_restrict_unprivileged_userns",
 					  "proc/sys/kernel/apparmor_restrict_unprivileged_userns",
 					  "zz-rootless-setup-apparmor-userns.conf",
-					  "zz-rootless-setup-apparmor-userns.conf", is_one};
+					  "zz-rootless-setup-apparmor-userns.conf",
+					  is_one};
 
 int rs_fix_apparmor_knob(struct rs_fix_ctx *f)
 {

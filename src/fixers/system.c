@@ -14,8 +14,10 @@
 static int fix_delegation(struct rs_fix_ctx *f, const struct rs_result *res)
 {
 	if (!f->ctx->systemd_init) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "systemd is not the init system: no "
-			      "cgroup can be delegated to users here")->failed = true;
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "systemd is not the init system: no "
+			      "cgroup can be delegated to users here")
+			->failed = true;
 		return 0;
 	}
 	/* Delegate= assignments add up across drop-ins, so ours composes with an
@@ -26,8 +28,10 @@ static int fix_delegation(struct rs_fix_ctx *f, const struct rs_result *res)
 			 0644, "Delegate=cpu cpuset io memory pids") < 0)
 		return 0;
 	/* restarting the user's manager is the admin's call: it ends their session */
-	rs_fix_action(f, res->rule->id, "note", NULL, "effective after 'systemctl daemon-reload' "
-		      "and a new login of '%s'", f->ctx->has_user ? f->ctx->user.name : "the user");
+	rs_fix_action(f, res->rule->id, "note", NULL,
+		      "effective after 'systemctl daemon-reload' "
+		      "and a new login of '%s'",
+		      f->ctx->has_user ? f->ctx->user.name : "the user");
 	return 0;
 }
 
@@ -38,15 +42,17 @@ const struct rs_fixer rs_fixer_cgroup_delegation = {.order = 50, .run = fix_dele
 /* Engines run under the launcher create user namespaces of their own
  * (runc, crun, buildkitd, devkitd); each gets a profile allowing that too. */
 static const char *const engine_bins[] = {
-	"usr/bin/runc", "usr/sbin/runc", "usr/bin/crun", "usr/bin/containerd",
-	"usr/bin/buildkitd", "usr/bin/devkitd", "usr/bin/isulad", "usr/bin/podman", NULL,
+	"usr/bin/runc",	      "usr/sbin/runc",	   "usr/bin/crun",
+	"usr/bin/containerd", "usr/bin/buildkitd", "usr/bin/devkitd",
+	"usr/bin/isulad",     "usr/bin/podman",	   NULL,
 };
 
 static void profile_add(char **text, const char *name, const char *path)
 {
-	char *n = rs_xasprintf("%s\nprofile rootless-setup-%s %s flags=(unconfined) {\n  userns,\n\n"
-			       "  include if exists <local/rootless-setup-%s>\n}\n",
-			       *text, name, path, name);
+	char *n =
+		rs_xasprintf("%s\nprofile rootless-setup-%s %s flags=(unconfined) {\n  userns,\n\n"
+			     "  include if exists <local/rootless-setup-%s>\n}\n",
+			     *text, name, path, name);
 	free(*text);
 	*text = n;
 }
@@ -54,8 +60,8 @@ static void profile_add(char **text, const char *name, const char *path)
 static char *self_path(struct rs_fix_ctx *f)
 {
 	char buf[4096];
-	static const char *const cands[] = {"usr/bin/rootless-setup", "usr/local/bin/rootless-setup",
-					    NULL};
+	static const char *const cands[] = {"usr/bin/rootless-setup",
+					    "usr/local/bin/rootless-setup", NULL};
 	if (f->ctx->host->live) {
 		ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
 		if (n > 0)
@@ -87,8 +93,10 @@ static int fix_apparmor(struct rs_fix_ctx *f, const struct rs_result *res)
 			 "AppArmor profiles with 'userns,' for the launcher and the engines") < 0)
 		return 0;
 	if (!rs_fix_live(f, &why)) {
-		rs_fix_action(f, res->rule->id, "note", NULL, "%s: load it with apparmor_parser -r "
-			      "/" PROFILE_REL, why);
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "%s: load it with apparmor_parser -r "
+			      "/" PROFILE_REL,
+			      why);
 	} else {
 		char *const argv[] = {"/sbin/apparmor_parser", "-r", "/" PROFILE_REL, NULL};
 		rs_fix_exec(f, res->rule->id, argv);

@@ -20,13 +20,15 @@ static unsigned acl_perm_bits(acl_entry_t e)
 	acl_permset_t ps;
 	if (acl_get_permset(e, &ps) < 0)
 		return 0;
-	return (acl_get_perm(ps, ACL_READ) > 0 ? 4u : 0) | (acl_get_perm(ps, ACL_WRITE) > 0 ? 2u : 0) |
+	return (acl_get_perm(ps, ACL_READ) > 0 ? 4u : 0) |
+	       (acl_get_perm(ps, ACL_WRITE) > 0 ? 2u : 0) |
 	       (acl_get_perm(ps, ACL_EXECUTE) > 0 ? 1u : 0);
 }
 
 /* POSIX.1e access check (acl(5) "ACCESS CHECK ALGORITHM"). Return -1 when
  * the file has no extended ACL. */
-static int acl_allows(const char *path, const struct stat *st, const struct rs_user *u, unsigned want)
+static int acl_allows(const char *path, const struct stat *st, const struct rs_user *u,
+		      unsigned want)
 {
 	if (getxattr(path, "system.posix_acl_access", NULL, 0) <= 0)
 		return -1;
@@ -147,8 +149,13 @@ char *rs_access_describe(const struct rs_host *h, const struct stat *st)
 {
 	char m[11], ub[64], gb[64];
 	mode_t md = st->st_mode;
-	m[0] = S_ISDIR(md) ? 'd' : S_ISCHR(md) ? 'c' : S_ISBLK(md) ? 'b' : S_ISLNK(md) ? 'l' :
-	       S_ISFIFO(md) ? 'p' : S_ISSOCK(md) ? 's' : '-';
+	m[0] = S_ISDIR(md)    ? 'd'
+	       : S_ISCHR(md)  ? 'c'
+	       : S_ISBLK(md)  ? 'b'
+	       : S_ISLNK(md)  ? 'l'
+	       : S_ISFIFO(md) ? 'p'
+	       : S_ISSOCK(md) ? 's'
+			      : '-';
 	const char *rwx = "rwxrwxrwx";
 	for (int i = 0; i < 9; i++)
 		m[i + 1] = (md & (1u << (8 - i))) ? rwx[i] : '-';

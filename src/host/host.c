@@ -298,7 +298,8 @@ bool rs_host_exists(const struct rs_host *h, const char *rel)
 
 char *rs_host_path(const struct rs_host *h, const char *rel)
 {
-	return rs_xasprintf("%s/%s", h->root, strcmp(rs_host_rel(rel), ".") ? rs_host_rel(rel) : "");
+	return rs_xasprintf("%s/%s", h->root,
+			    strcmp(rs_host_rel(rel), ".") ? rs_host_rel(rel) : "");
 }
 
 int rs_host_canonical(const struct rs_host *h, const char *rel, char **out)

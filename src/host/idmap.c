@@ -160,8 +160,10 @@ static int helper_trusted(const struct rs_host *h, const char *rel, struct rs_er
 	if (rs_host_stat(h, rel, &st, true) < 0)
 		return rs_error_setx(err, ENOENT, "'/%s' is missing", rel);
 	if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022))
-		return rs_error_setx(err, EPERM, "'/%s' is not a root-owned file writable only by "
-				     "root: refusing to run it", rel);
+		return rs_error_setx(err, EPERM,
+				     "'/%s' is not a root-owned file writable only by "
+				     "root: refusing to run it",
+				     rel);
 	return 0;
 }
 

@@ -8,8 +8,8 @@
 
 /* Calls fn for each line of buf (without "\n"; a NUL ends a line early:
  * such a line cannot be valid in any of these formats). */
-static void for_each_line(const char *buf, size_t len, void (*fn)(char *line, bool nul, unsigned no, void *ud),
-			  void *ud)
+static void for_each_line(const char *buf, size_t len,
+			  void (*fn)(char *line, bool nul, unsigned no, void *ud), void *ud)
 {
 	size_t pos = 0;
 	unsigned no = 0;
@@ -202,9 +202,14 @@ static void ldefs_line(char *line, bool nul, unsigned no _unused_, void *ud)
 int rs_logindefs_parse(const char *buf, size_t len, struct rs_logindefs *out)
 {
 	*out = (struct rs_logindefs){
-		.uid_min = 1000, .uid_max = 60000,
-		.sub_uid_min = 100000, .sub_uid_max = 600100000, .sub_uid_count = 65536,
-		.sub_gid_min = 100000, .sub_gid_max = 600100000, .sub_gid_count = 65536,
+		.uid_min = 1000,
+		.uid_max = 60000,
+		.sub_uid_min = 100000,
+		.sub_uid_max = 600100000,
+		.sub_uid_count = 65536,
+		.sub_gid_min = 100000,
+		.sub_gid_max = 600100000,
+		.sub_gid_count = 65536,
 	};
 	if (buf)
 		for_each_line(buf, len, ldefs_line, out);

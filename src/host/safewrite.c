@@ -30,7 +30,8 @@ static int open_parent(const struct rs_host *h, const char *rel, char **name)
 		return fcntl(h->root_fd, F_DUPFD_CLOEXEC, 3);
 	*slash = '\0';
 	struct open_how how = {.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
+			       .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH |
+					  RESOLVE_NO_MAGICLINKS};
 	fd = (int)syscall(SYS_openat2, h->root_fd, dir, &how, sizeof(how));
 	if (fd >= 0 || (errno != ENOSYS && errno != EPERM))
 		return fd < 0 ? -errno : fd;
@@ -65,9 +66,10 @@ static int plain_file(const struct stat *st)
 
 static const char *refusal(int r)
 {
-	return r == -EINVAL ? "not a regular file (symlink, FIFO, device or directory)"
-	       : r == -EPERM ? "a setuid, setgid or sticky file"
-	       : r == -EMLINK ? "hard-linked elsewhere" : strerror(-r);
+	return r == -EINVAL   ? "not a regular file (symlink, FIFO, device or directory)"
+	       : r == -EPERM  ? "a setuid, setgid or sticky file"
+	       : r == -EMLINK ? "hard-linked elsewhere"
+			      : strerror(-r);
 }
 
 static int read_old(int dfd, const char *name, const struct stat *st, size_t max, char **buf,
@@ -120,10 +122,14 @@ int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **bu
 	*buf = NULL;
 	*len = 0;
 	if (dfd < 0)
-		return dfd == -ENOENT ? 0 : rs_error_set(err, -dfd, "cannot open the directory of '/%s'",
-							 rs_host_rel(rel));
+		return dfd == -ENOENT
+			       ? 0
+			       : rs_error_set(err, -dfd, "cannot open the directory of '/%s'",
+					      rs_host_rel(rel));
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		r = errno == ENOENT ? 0 : rs_error_set(err, errno, "cannot stat '/%s'", rs_host_rel(rel));
+		r = errno == ENOENT
+			    ? 0
+			    : rs_error_set(err, errno, "cannot stat '/%s'", rs_host_rel(rel));
 		close(dfd);
 		return r;
 	}
@@ -204,12 +210,14 @@ static void clean_stale_temps(int dfd, const char *name)
 		return;
 	}
 	while ((de = readdir(d))) {
-		if (strncmp(de->d_name, prefix, strlen(prefix)) || strlen(de->d_name) != strlen(prefix) + 6)
+		if (strncmp(de->d_name, prefix, strlen(prefix)) ||
+		    strlen(de->d_name) != strlen(prefix) + 6)
 			continue;
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
-		    st.st_uid == geteuid() &&
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
 		    (double)(now.tv_sec - st.st_mtim.tv_sec) +
-				    (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9 > 1.0)
+				    (double)(now.tv_nsec - st.st_mtim.tv_nsec) / 1e9 >
+			    1.0)
 			unlinkat(dfd, de->d_name, 0);
 	}
 	closedir(d);
@@ -248,8 +256,9 @@ struct target {
 	size_t oldlen;
 };
 
-static int write_new(const struct rs_host *h, int dfd, const char *name, const struct target *t, const void *data,
-		     size_t len, const struct rs_write_opts *o, const char *abs, const char **step)
+static int write_new(const struct rs_host *h, int dfd, const char *name, const struct target *t,
+		     const void *data, size_t len, const struct rs_write_opts *o, const char *abs,
+		     const char **step)
 {
 	_cleanup_free_ char *tmp = NULL;
 	int fd = make_temp(dfd, name, &tmp), r;
@@ -307,9 +316,11 @@ static int write_in(const struct rs_host *h, int dfd, const char *name, const ch
 		t.exists = true;
 		r = plain_file(&t.st);
 		if (r == 0)
-			r = read_old(dfd, name, &t.st, o->max_old ? o->max_old : OLD_MAX, &t.old, &t.oldlen);
+			r = read_old(dfd, name, &t.st, o->max_old ? o->max_old : OLD_MAX, &t.old,
+				     &t.oldlen);
 		if (r < 0)
-			return rs_error_setx(err, -r, "refusing to write '%s': %s", shown, refusal(r));
+			return rs_error_setx(err, -r, "refusing to write '%s': %s", shown,
+					     refusal(r));
 	} else if (errno != ENOENT) {
 		return rs_error_set(err, errno, "cannot stat '%s'", shown);
 	}
@@ -338,8 +349,8 @@ int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, si
 	return r;
 }
 
-int rs_safe_write_at(int dirfd, const char *name, const char *shown, const void *data,
-		     size_t len, const struct rs_write_opts *o, struct rs_error **err)
+int rs_safe_write_at(int dirfd, const char *name, const char *shown, const void *data, size_t len,
+		     const struct rs_write_opts *o, struct rs_error **err)
 {
 	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
 		return rs_error_setx(err, EINVAL, "refusing the name '%s'", shown);
@@ -356,7 +367,8 @@ int rs_safe_mkdirs(const struct rs_host *h, const char *rel, mode_t mode, uid_t 
 	for (char *c = strtok_r(path, "/", &save); c && cur >= 0; c = strtok_r(NULL, "/", &save)) {
 		if (!strcmp(c, "..") || !strcmp(c, ".")) {
 			close(cur);
-			return rs_error_setx(err, EINVAL, "refusing the path '/%s'", rs_host_rel(rel));
+			return rs_error_setx(err, EINVAL, "refusing the path '/%s'",
+					     rs_host_rel(rel));
 		}
 		int next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {

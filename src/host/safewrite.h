@@ -18,11 +18,11 @@
 #include "host/host.h"
 
 struct rs_write_opts {
-	mode_t mode;     /* for a new file; an existing file keeps its own */
-	uid_t uid;       /* owner of a new file; (uid_t)-1: the caller */
+	mode_t mode; /* for a new file; an existing file keeps its own */
+	uid_t uid;   /* owner of a new file; (uid_t)-1: the caller */
 	gid_t gid;
-	bool dry_run;    /* compute the answer, change nothing */
-	size_t max_old;  /* cap on the existing file's size; 0: 16 MiB */
+	bool dry_run;	/* compute the answer, change nothing */
+	size_t max_old; /* cap on the existing file's size; 0: 16 MiB */
 };
 
 /* Return: 1 written (or would be, in a dry run), 0 unchanged, <0 -errno
@@ -33,8 +33,8 @@ int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, si
  * the caller opened (O_NOFOLLOW on its own walk), for state that is not
  * below a host root: the launcher's child_pid. shown names the file in
  * messages. Return: as rs_safe_write. */
-int rs_safe_write_at(int dirfd, const char *name, const char *shown, const void *data,
-		     size_t len, const struct rs_write_opts *o, struct rs_error **err);
+int rs_safe_write_at(int dirfd, const char *name, const char *shown, const void *data, size_t len,
+		     const struct rs_write_opts *o, struct rs_error **err);
 /* The current content of rel when it is a plain regular file, read the same
  * careful way (NULL with 0 when absent). Return: 0, or -errno. */
 int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **buf, size_t *len,

@@ -25,7 +25,6 @@ static FILE *host_fopen(const struct rs_host *h, const char *rel)
 	return f;
 }
 
-
 /* fgetpwent_r/fgetgrent_r with a buffer that grows on ERANGE (glibc puts the
  * stream back at the start of the line), so one long line hides nothing. */
 static int next_pw(FILE *f, struct passwd *pw, char **buf, size_t *cap)

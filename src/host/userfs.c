@@ -49,7 +49,8 @@ int rs_beneath_walk(int dirfd, const char *rel, int flags, mode_t mode)
 		if (fd < 0) {
 			struct stat st;
 			int e = errno;
-			if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			if (fstatat(cur, comp, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(st.st_mode))
 				return -ELOOP;
 			return -e;
 		}
@@ -340,8 +341,8 @@ static int write_all_fd(int fd, const void *p, size_t len)
 	return 0;
 }
 
-_noreturn_ static void as_user_child(const struct rs_user *u, const struct as_user_call *c,
-				     int out, pid_t parent)
+_noreturn_ static void as_user_child(const struct rs_user *u, const struct as_user_call *c, int out,
+				     pid_t parent)
 {
 	struct as_user_reply rep = {0};
 	char *data = NULL;

@@ -40,8 +40,8 @@ int rs_beneath_symlink(int dirfd, const char *rel, char **link);
 /* The directories of a user that root may act in, as that user: e.g. the
  * home limited to its .config and .local, and the runtime dir. */
 struct rs_user_base {
-	const char *path;                /* absolute in-host path */
-	const char *const *firsts;       /* allowed first components below; NULL: any */
+	const char *path;	   /* absolute in-host path */
+	const char *const *firsts; /* allowed first components below; NULL: any */
 };
 struct rs_user_tree {
 	const struct rs_host *host;

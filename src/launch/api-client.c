@@ -26,7 +26,8 @@ static int read_response(int fd, char *buf, size_t *len)
 	*len = 0;
 	for (;;) {
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		long left = CALL_TIMEOUT_MS - ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
+		long left = CALL_TIMEOUT_MS -
+			    ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
 		if (left <= 0 || poll(&pf, 1, (int)left) == 0)
 			return -ETIMEDOUT;
 		ssize_t n = read(fd, buf + *len, RESP_MAX - *len);
@@ -56,10 +57,11 @@ int rs_api_call(const char *sock, const char *method, const char *path, const ch
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		return rs_error_set(err, errno, "cannot connect to '%s'", sock);
 	size_t bl = body ? strlen(body) : 0;
-	_cleanup_free_ char *req = rs_xasprintf("%s %s HTTP/1.1\r\nHost: localhost\r\n"
-						"Content-Type: application/json\r\nContent-Length: %zu\r\n"
-						"Connection: close\r\n\r\n%s",
-						method, path, bl, body ? body : "");
+	_cleanup_free_ char *req =
+		rs_xasprintf("%s %s HTTP/1.1\r\nHost: localhost\r\n"
+			     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+			     "Connection: close\r\n\r\n%s",
+			     method, path, bl, body ? body : "");
 	if (rs_write_full(fd, req, strlen(req)) < 0)
 		return rs_error_set(err, errno, "cannot send to '%s'", sock);
 	_cleanup_free_ char *buf = rs_xmalloc(RESP_MAX + 1);

@@ -128,8 +128,10 @@ long rs_http_parse_response(const char *buf, size_t len, int *status, size_t *he
 		return len >= RS_HTTP_HEAD_MAX ? -E2BIG : 0;
 	const char *le = memmem(buf, he, "\r\n", 2);
 	uint64_t code;
-	if (le - buf < 12 || (memcmp(buf, "HTTP/1.1 ", 9) != 0 && memcmp(buf, "HTTP/1.0 ", 9) != 0) ||
-	    rs_parse_u64n(buf + 9, 3, 999, &code) < 0 || code < 100 || (le - buf > 12 && buf[12] != ' '))
+	if (le - buf < 12 ||
+	    (memcmp(buf, "HTTP/1.1 ", 9) != 0 && memcmp(buf, "HTTP/1.0 ", 9) != 0) ||
+	    rs_parse_u64n(buf + 9, 3, 999, &code) < 0 || code < 100 ||
+	    (le - buf > 12 && buf[12] != ' '))
 		return -EINVAL;
 	long cl = -1;
 	bool te = false;
@@ -171,7 +173,8 @@ static const char *reason(int status)
 
 char *rs_http_response(int status, const char *ctype, const char *body, size_t body_len, size_t *n)
 {
-	_cleanup_free_ char *ct = ctype ? rs_xasprintf("Content-Type: %s\r\n", ctype) : rs_xstrdup("");
+	_cleanup_free_ char *ct = ctype ? rs_xasprintf("Content-Type: %s\r\n", ctype)
+					: rs_xstrdup("");
 	_cleanup_free_ char *head = rs_xasprintf("HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n"
 						 "Connection: close\r\n\r\n",
 						 status, reason(status), ct, body_len);

@@ -14,8 +14,8 @@ enum { RS_HTTP_HEAD_MAX = 8192, RS_HTTP_BODY_MAX = 65536, RS_HTTP_PATH_MAX = 256
 struct rs_http_req {
 	char method[8];
 	char path[RS_HTTP_PATH_MAX]; /* without the query */
-	size_t head_len;             /* through the blank line */
-	size_t body_len;             /* Content-Length */
+	size_t head_len;	     /* through the blank line */
+	size_t body_len;	     /* Content-Length */
 };
 
 /* Parses the request at the start of buf[0..len). Return: the request's

@@ -126,8 +126,8 @@ static void reply_json(struct api_conn *c, int status, json_t *j)
 {
 	_cleanup_free_ char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
-	c->out = rs_http_response(status, txt ? "application/json" : NULL, txt, txt ? strlen(txt) : 0,
-				  &c->outlen);
+	c->out = rs_http_response(status, txt ? "application/json" : NULL, txt,
+				  txt ? strlen(txt) : 0, &c->outlen);
 }
 
 static void reply_error(struct api_conn *c, int status, const char *msg)
@@ -198,14 +198,16 @@ static void route(struct server *s, struct api_conn *c, const struct rs_http_req
 			route_ports_post(s, c, body, q->body_len);
 		else
 			reply_json(c, 405, NULL);
-	} else if (!strncmp(q->path, "/v1/ports/", 10) && q->path[10] && !strchr(q->path + 10, '/')) {
+	} else if (!strncmp(q->path, "/v1/ports/", 10) && q->path[10] &&
+		   !strchr(q->path + 10, '/')) {
 		if (del)
 			route_ports_delete(s, c, q->path + 10);
 		else
 			reply_json(c, 405, NULL);
 	} else {
 		const char *nf = "404 page not found\n";
-		c->out = rs_http_response(404, "text/plain; charset=utf-8", nf, strlen(nf), &c->outlen);
+		c->out = rs_http_response(404, "text/plain; charset=utf-8", nf, strlen(nf),
+					  &c->outlen);
 	}
 }
 
@@ -227,7 +229,8 @@ static void conn_close(struct server *s, struct api_conn *c)
 static void conn_flush(struct server *s, struct api_conn *c)
 {
 	while (c->outoff < c->outlen) {
-		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EAGAIN)
 			return;
 		if (n <= 0)
@@ -514,7 +517,8 @@ void rs_api_stop(struct rs_api_srv *srv, int state_dir_fd)
 				break;
 			if (i == 99) {
 				if (srv->pidfd >= 0)
-					syscall(SYS_pidfd_send_signal, srv->pidfd, SIGKILL, NULL, 0);
+					syscall(SYS_pidfd_send_signal, srv->pidfd, SIGKILL, NULL,
+						0);
 				waitpid(srv->pid, NULL, 0);
 			}
 			usleep(10000);

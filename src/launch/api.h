@@ -17,12 +17,12 @@ struct rs_api_cfg {
 	int state_dir_fd;
 	pid_t child;
 	int userns_fd, netns_fd; /* the child's, for the builtin driver's helper */
-	const char *net_driver;  /* "slirp4netns", "none", "host" */
-	const char *child_ip;    /* slirp4netns: the tap's address; else NULL */
-	const char *dns;         /* slirp4netns: its DNS; else NULL */
+	const char *net_driver;	 /* "slirp4netns", "none", "host" */
+	const char *child_ip;	 /* slirp4netns: the tap's address; else NULL */
+	const char *dns;	 /* slirp4netns: its DNS; else NULL */
 	enum rs_port_driver port_driver;
 	const struct rs_strv *publish; /* -p at start */
-	const char *slirp_api;         /* slirp4netns --api-socket path */
+	const char *slirp_api;	       /* slirp4netns --api-socket path */
 };
 
 struct rs_api_srv {

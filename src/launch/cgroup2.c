@@ -85,8 +85,9 @@ static void move_procs(int old, int sub, const char *name, rs_launch_warn_fn war
 		int r = write_at(sub, "cgroup.procs", p);
 		/* a process that has left meanwhile is no failure */
 		if (r < 0 && r != -ESRCH) {
-			_cleanup_free_ char *m = rs_xasprintf("cannot move process %s into cgroup '%s': %s", p,
-							      name, strerror(-r));
+			_cleanup_free_ char *m =
+				rs_xasprintf("cannot move process %s into cgroup '%s': %s", p, name,
+					     strerror(-r));
 			warn(m);
 		}
 	}
@@ -109,8 +110,10 @@ int rs_cgroup2_evacuate(const char *name, rs_launch_warn_fn warn, struct rs_erro
 	if (mkdirat(old, name, 0755) < 0 && errno != EEXIST) {
 		int e = errno;
 		close(old);
-		return rs_error_set(err, e, "cannot create cgroup '%s/%s' for --evacuate-cgroup2 "
-				    "(is the group delegated to you?)", path, name);
+		return rs_error_set(err, e,
+				    "cannot create cgroup '%s/%s' for --evacuate-cgroup2 "
+				    "(is the group delegated to you?)",
+				    path, name);
 	}
 	int sub = openat(old, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sub < 0) {
@@ -124,8 +127,9 @@ int rs_cgroup2_evacuate(const char *name, rs_launch_warn_fn warn, struct rs_erro
 			snprintf(plus, sizeof(plus), "+%s", c);
 			int r = write_at(old, "cgroup.subtree_control", plus);
 			if (r < 0) {
-				_cleanup_free_ char *m = rs_xasprintf("cannot enable controller '%s' in '%s': %s",
-								      c, path, strerror(-r));
+				_cleanup_free_ char *m =
+					rs_xasprintf("cannot enable controller '%s' in '%s': %s", c,
+						     path, strerror(-r));
 				warn(m);
 			}
 		}

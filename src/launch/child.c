@@ -29,8 +29,8 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
-#define RS_OPEN_TREE_CLONE 1
-#define RS_AT_RECURSIVE 0x8000
+#define RS_OPEN_TREE_CLONE	   1
+#define RS_AT_RECURSIVE		   0x8000
 #define RS_MOVE_MOUNT_F_EMPTY_PATH 0x4
 
 #define RO_NAME ".rootless-setup-ro"
@@ -62,7 +62,8 @@ static void link_entries(const char *src, const char *dst)
 	if (!d)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot list '%s'", src);
 	while ((de = readdir(d))) {
-		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") || !strcmp(de->d_name, RO_NAME))
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    !strcmp(de->d_name, RO_NAME))
 			continue;
 		snprintf(s, sizeof(s), "%s/%s", src, de->d_name);
 		snprintf(t, sizeof(t), "%s/%s", dst, de->d_name);
@@ -93,7 +94,8 @@ static void copy_up_mount(const char *dir, bool *fallback)
 	char opts[64];
 
 	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
-		child_fail(RS_LAUNCH_EXIT_SETUP, errno ? errno : ENOTDIR, "cannot copy up '%s'", dir);
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno ? errno : ENOTDIR, "cannot copy up '%s'",
+			   dir);
 	if (!ro_base && ro_tree < 0 && !*fallback) {
 		ro_tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/",
 				       RS_OPEN_TREE_CLONE | RS_AT_RECURSIVE | O_CLOEXEC);
@@ -117,7 +119,8 @@ static void copy_up_fallback(const char *dir)
 	struct stat st;
 	char opts[64], ro[4096], tmp[] = "/tmp/.rootless-setup-XXXXXX";
 
-	if (stat(dir, &st) < 0 || !mkdtemp(tmp) || mount(dir, tmp, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (stat(dir, &st) < 0 || !mkdtemp(tmp) ||
+	    mount(dir, tmp, NULL, MS_BIND | MS_REC, NULL) < 0)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bind '%s'", dir);
 	snprintf(opts, sizeof(opts), "mode=%o", st.st_mode & 07777);
 	snprintf(ro, sizeof(ro), "%s/%s", strcmp(dir, "/") ? dir : "", RO_NAME);
@@ -142,7 +145,8 @@ static void copy_up_link(const char *dir, bool fallback)
 		snprintf(ro, sizeof(ro), "%s/%s", strcmp(dir, "/") ? dir : "", RO_NAME);
 		if (mkdir(ro, 0755) < 0)
 			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", ro);
-		if (syscall(SYS_move_mount, ro_tree, "", AT_FDCWD, ro, RS_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		if (syscall(SYS_move_mount, ro_tree, "", AT_FDCWD, ro, RS_MOVE_MOUNT_F_EMPTY_PATH) <
+		    0)
 			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot attach the read-only view");
 		close(ro_tree);
 		ro_tree = -1;
@@ -183,8 +187,10 @@ static void overlay_file(const char *spec)
 				child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot copy up '%s'", dst);
 			link_entries(orig, dst);
 		} else if (lstat(dst, &st) < 0 && mkdir(dst, 0755) < 0) {
-			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s' (copy up its "
-				   "parent)", dst);
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno,
+				   "cannot create '%s' (copy up its "
+				   "parent)",
+				   dst);
 		}
 		*p = '/';
 	}
@@ -194,7 +200,8 @@ static void overlay_file(const char *spec)
 	if (fd < 0 && errno != EISDIR)
 		fd = open(dst, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s' for --overlay-file", dst);
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s' for --overlay-file",
+			   dst);
 	close(fd);
 	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot place '%s' at '%s'", src, dst);
@@ -220,7 +227,8 @@ static void write_resolv(const unsigned char dns[4])
 	int fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot write '/etc/resolv.conf'");
-	int n = snprintf(buf, sizeof(buf), "nameserver %u.%u.%u.%u\n", dns[0], dns[1], dns[2], dns[3]);
+	int n = snprintf(buf, sizeof(buf), "nameserver %u.%u.%u.%u\n", dns[0], dns[1], dns[2],
+			 dns[3]);
 	rs_write_full(fd, buf, (size_t)n);
 	close(fd);
 }
@@ -257,11 +265,12 @@ static void detached_netns(const char *state_dir)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot fork");
 	if (p == 0) {
 		if (unshare(CLONE_NEWNET) < 0)
-			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create a network namespace");
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno,
+				   "cannot create a network namespace");
 		loopback_up();
 		if (mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0)
-			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bind the network namespace at '%s'",
-				   path);
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno,
+				   "cannot bind the network namespace at '%s'", path);
 		_exit(0);
 	}
 	/* on failure the helper has reported; the parent reads that instead of 'r' */

@@ -17,8 +17,8 @@ struct rs_child_args {
 	const struct rs_launch_opts *o;
 	const char *state_dir;
 	int from_parent; /* 'm' (mapped), then 'g' (go) */
-	int to_parent;   /* 'r' (ready) or a struct rs_child_msg */
-	int status_fd;   /* --pidns: PID 1 writes the command's wait status here */
+	int to_parent;	 /* 'r' (ready) or a struct rs_child_msg */
+	int status_fd;	 /* --pidns: PID 1 writes the command's wait status here */
 	bool single_map;
 	unsigned char dns[4];
 	uid_t parent_euid; /* for ROOTLESSKIT_PARENT_EUID/EGID */
@@ -73,4 +73,5 @@ int rs_cgroup2_evacuate(const char *name, rs_launch_warn_fn warn, struct rs_erro
  * (allocated, *text_len bytes). Return: 0, or -EINVAL for any other line. */
 int rs_getsubids_parse(const char *buf, size_t len, char **text, size_t *text_len);
 /* The user's map from `getsubids [-g] NAME`. Return: 0 or -errno. */
-int rs_launch_dynamic_map(const struct rs_user *u, bool gid, struct rs_idmap *out, struct rs_error **err);
+int rs_launch_dynamic_map(const struct rs_user *u, bool gid, struct rs_idmap *out,
+			  struct rs_error **err);

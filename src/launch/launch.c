@@ -66,8 +66,8 @@ int rs_launch_parse_propagation(const char *s, unsigned long *out)
 		unsigned long flags;
 	} t[] = {
 		{"private", MS_PRIVATE}, {"rprivate", MS_PRIVATE | MS_REC},
-		{"slave", MS_SLAVE},     {"rslave", MS_SLAVE | MS_REC},
-		{"shared", MS_SHARED},   {"rshared", MS_SHARED | MS_REC},
+		{"slave", MS_SLAVE},	 {"rslave", MS_SLAVE | MS_REC},
+		{"shared", MS_SHARED},	 {"rshared", MS_SHARED | MS_REC},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(t); i++)
 		if (strcmp(s, t[i].name) == 0) {
@@ -116,7 +116,8 @@ static const char *clone_cause(int e)
 {
 	switch (e) {
 	case EPERM:
-		return "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone), "
+		return "unprivileged user namespaces are disabled "
+		       "(kernel.unprivileged_userns_clone), "
 		       "or a seccomp filter forbids them";
 	case EACCES:
 		return "AppArmor (kernel.apparmor_restrict_unprivileged_userns) or SELinux denies "
@@ -133,8 +134,9 @@ static const char *clone_cause(int e)
 /* --subid-source: static reads /etc/subuid and /etc/subgid, dynamic asks
  * getsubids (libsubid, nsswitch), auto tries the files and then getsubids.
  * Return: true when both maps hold subordinate ids. */
-static bool subid_maps(const struct rs_host *h, const struct rs_launch_opts *o, const struct rs_user *u,
-		       struct rs_idmap *um, struct rs_idmap *gm, struct rs_error **e)
+static bool subid_maps(const struct rs_host *h, const struct rs_launch_opts *o,
+		       const struct rs_user *u, struct rs_idmap *um, struct rs_idmap *gm,
+		       struct rs_error **e)
 {
 	if (o->subid_source != RS_SUBID_DYNAMIC && rs_idmap_build(h, u, false, um, NULL) == 0 &&
 	    rs_idmap_build(h, u, true, gm, NULL) == 0 && um->subordinate && gm->subordinate)
@@ -143,8 +145,8 @@ static bool subid_maps(const struct rs_host *h, const struct rs_launch_opts *o, 
 		return false;
 	_cleanup_error_ struct rs_error *ignored = NULL;
 	struct rs_error **where = o->subid_source == RS_SUBID_DYNAMIC ? e : &ignored;
-	return rs_launch_dynamic_map(u, false, um, where) == 0 && rs_launch_dynamic_map(u, true, gm, where) == 0 &&
-	       um->subordinate && gm->subordinate;
+	return rs_launch_dynamic_map(u, false, um, where) == 0 &&
+	       rs_launch_dynamic_map(u, true, gm, where) == 0 && um->subordinate && gm->subordinate;
 }
 
 /* The maps to write, or single-id ones with a warning when the user has no
@@ -162,7 +164,8 @@ static bool build_maps(const struct rs_host *h, const struct rs_launch_opts *o, 
 	rs_idmap_single(gm, getgid());
 	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
 	if (rs_user_resolve(h, uid, &u, &e) < 0) {
-		_cleanup_free_ char *m = rs_xasprintf("%s; using a single-id map (uid -> 0)", e->msg);
+		_cleanup_free_ char *m = rs_xasprintf("%s; using a single-id map (uid -> 0)",
+						      e->msg);
 		warn(m);
 		return true;
 	}
@@ -170,15 +173,18 @@ static bool build_maps(const struct rs_host *h, const struct rs_launch_opts *o, 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1) {
 		warn("no_new_privs is set, so the setuid newuidmap cannot map subordinate ids; "
 		     "using a single-id map (uid -> 0)");
-	} else if (!rs_host_exists(h, "usr/bin/newuidmap") || !rs_host_exists(h, "usr/bin/newgidmap")) {
+	} else if (!rs_host_exists(h, "usr/bin/newuidmap") ||
+		   !rs_host_exists(h, "usr/bin/newgidmap")) {
 		warn("newuidmap/newgidmap are not installed; using a single-id map (uid -> 0)");
 	} else if (!subid_maps(h, o, &u, um, gm, &e)) {
-		_cleanup_free_ char *m = e ? rs_xasprintf("%s; using a single-id map (uid -> 0)", e->msg)
-					   : rs_xasprintf("'%s' has no subordinate ids (%s); using a "
-							  "single-id map (uid -> 0)", u.name,
-							  o->subid_source == RS_SUBID_DYNAMIC
-								  ? "getsubids"
-								  : "/etc/subuid and /etc/subgid");
+		_cleanup_free_ char *m =
+			e ? rs_xasprintf("%s; using a single-id map (uid -> 0)", e->msg)
+			  : rs_xasprintf("'%s' has no subordinate ids (%s); using a "
+					 "single-id map (uid -> 0)",
+					 u.name,
+					 o->subid_source == RS_SUBID_DYNAMIC
+						 ? "getsubids"
+						 : "/etc/subuid and /etc/subgid");
 		warn(m);
 		rs_idmap_single(um, getuid());
 		rs_idmap_single(gm, getgid());
@@ -194,7 +200,8 @@ static char *default_state_dir(const struct rs_launch_opts *o, struct rs_error *
 	if (o->state_dir)
 		return rs_xstrdup(o->state_dir);
 	if (o->xdg_runtime_dir && o->xdg_runtime_dir[0] == '/')
-		return rs_xasprintf("%s/rootless-setup/launch-%d", o->xdg_runtime_dir, (int)getpid());
+		return rs_xasprintf("%s/rootless-setup/launch-%d", o->xdg_runtime_dir,
+				    (int)getpid());
 	struct stat st;
 	_cleanup_free_ char *run = rs_xasprintf("/run/user/%u", (unsigned)getuid());
 	if (stat(run, &st) == 0 && st.st_uid == getuid())
@@ -227,7 +234,7 @@ struct run {
 	struct rs_state st;
 	struct rs_net_plan plan;
 	struct rs_netproc net;
-	char *slirp_api;  /* slirp4netns --api-socket, for its port driver */
+	char *slirp_api; /* slirp4netns --api-socket, for its port driver */
 	struct rs_api_srv api;
 	pid_t child;
 	int p2c[2], c2p[2];
@@ -321,15 +328,19 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 {
 	const struct rs_launch_opts *o = r->o;
 	char ip[16], dns[16];
-	struct rs_api_cfg c = {.state_dir = r->st.dir, .state_dir_fd = r->st.dir_fd, .child = r->child,
-			       .userns_fd = -1, .netns_fd = -1, .publish = &o->publish,
+	struct rs_api_cfg c = {.state_dir = r->st.dir,
+			       .state_dir_fd = r->st.dir_fd,
+			       .child = r->child,
+			       .userns_fd = -1,
+			       .netns_fd = -1,
+			       .publish = &o->publish,
 			       .slirp_api = r->slirp_api};
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 100);
 	snprintf(dns, sizeof(dns), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 3);
 	c.net_driver = o->net == RS_NET_SLIRP4NETNS ? "slirp4netns"
-		       : o->net == RS_NET_PASTA      ? "pasta"
-		       : o->net == RS_NET_NONE       ? "none"
-						     : "host";
+		       : o->net == RS_NET_PASTA	    ? "pasta"
+		       : o->net == RS_NET_NONE	    ? "none"
+						    : "host";
 	if (o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA)
 		c.child_ip = ip, c.dns = dns;
 	if (o->port_driver && rs_port_driver_parse(o->port_driver, &c.port_driver) < 0)
@@ -364,9 +375,11 @@ static void warn_propagation(const struct rs_launch_opts *o, rs_launch_warn_fn w
 	struct libmnt_fs *fs = mnt_table_find_target(tb, "/", MNT_ITER_BACKWARD);
 	const char *opt = fs ? mnt_fs_get_optional_fields(fs) : NULL;
 	if (fs && (!opt || !strstr(opt, "shared"))) {
-		_cleanup_free_ char *m = rs_xasprintf(
-			"the host's / is mounted '%s' (not shared): --propagation=%s will receive no "
-			"mounts from the host", opt && *opt ? opt : "private", o->propagation_name);
+		_cleanup_free_ char *m = rs_xasprintf("the host's / is mounted '%s' (not shared): "
+						      "--propagation=%s will receive no "
+						      "mounts from the host",
+						      opt && *opt ? opt : "private",
+						      o->propagation_name);
 		warn(m);
 	}
 	mnt_unref_table(tb);
@@ -396,7 +409,8 @@ static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx
 
 /* After the ids are mapped: cgroup evacuation, the network helper, and
  * the child's "ready" (its mounts, its netns with --detach-netns). */
-static int bring_up(struct run *r, struct rs_net_ctx *nc, rs_launch_warn_fn warn, struct rs_error **err)
+static int bring_up(struct run *r, struct rs_net_ctx *nc, rs_launch_warn_fn warn,
+		    struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
 	bool helper = o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA;
@@ -437,7 +451,8 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	int ret;
 
 	r->slirp_api = o->port_driver && !strcmp(o->port_driver, "slirp4netns")
-			       ? rs_xasprintf("%s/.s4n.sock", r->st.dir) : NULL;
+			       ? rs_xasprintf("%s/.s4n.sock", r->st.dir)
+			       : NULL;
 	child_args(r, &a, &nc);
 	nc.slirp_api = r->slirp_api;
 	nc.warn = warn;
@@ -468,7 +483,8 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	close(r->status[1]);
 	r->p2c[0] = r->c2p[1] = r->status[1] = -1;
 	if (rs_idmap_apply_pair(r->host, r->child, &um, &gm, err) < 0) {
-		rs_error_wrap(err, "cannot map ids (AppArmor, an LSM or a seccomp filter may forbid "
+		rs_error_wrap(err,
+			      "cannot map ids (AppArmor, an LSM or a seccomp filter may forbid "
 			      "newuidmap)");
 		return RS_LAUNCH_EXIT_SETUP;
 	}
@@ -494,8 +510,13 @@ static void close_pair(int p[2])
 
 int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct rs_error **err)
 {
-	struct run r = {.o = o, .p2c = {-1, -1}, .c2p = {-1, -1}, .status = {-1, -1}, .sfd = -1,
-			.net = {.exit_w = -1, .ready_r = -1}, .api = {.pidfd = -1}};
+	struct run r = {.o = o,
+			.p2c = {-1, -1},
+			.c2p = {-1, -1},
+			.status = {-1, -1},
+			.sfd = -1,
+			.net = {.exit_w = -1, .ready_r = -1},
+			.api = {.pidfd = -1}};
 	sigset_t set;
 	int ret;
 

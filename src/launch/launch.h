@@ -30,14 +30,14 @@ struct rs_launch_opts {
 	struct rs_strv copy_up;
 	struct rs_strv overlay_files; /* "SRC:DST" */
 	enum rs_net net;
-	unsigned mtu;        /* 0: 65520 for slirp4netns */
-	const char *cidr;    /* NULL: 10.0.2.0/24 */
+	unsigned mtu;	  /* 0: 65520 for slirp4netns */
+	const char *cidr; /* NULL: 10.0.2.0/24 */
 	bool disable_host_loopback;
-	const char *ifname;             /* NULL: tap0 */
-	bool ipv6;                      /* slirp4netns --enable-ipv6, pasta without -4 */
+	const char *ifname;		/* NULL: tap0 */
+	bool ipv6;			/* slirp4netns --enable-ipv6, pasta without -4 */
 	const char *slirp4netns_binary; /* NULL: slirp4netns from PATH */
 	enum rs_launch_tri slirp4netns_sandbox, slirp4netns_seccomp;
-	const char *pasta_binary;       /* NULL: pasta from PATH */
+	const char *pasta_binary; /* NULL: pasta from PATH */
 	/* the port driver (src/launch/port*.c): "none", "builtin",
 	 * "slirp4netns" or "implicit" (NULL: none); -p specs, added before
 	 * the command runs */
@@ -45,13 +45,13 @@ struct rs_launch_opts {
 	struct rs_strv publish;
 	bool cgroupns, pidns, ipcns, utsns;
 	enum rs_launch_tri reaper;    /* auto: with --pidns */
-	bool detach_netns;            /* the command keeps our netns; the new one is STATE/netns */
+	bool detach_netns;	      /* the command keeps our netns; the new one is STATE/netns */
 	const char *evacuate_cgroup2; /* sub-cgroup name, NULL: none */
 	enum rs_subid_source subid_source;
-	bool debug;                   /* network helpers keep their stderr */
-	unsigned long propagation; /* MS_PRIVATE|MS_REC etc.; 0: rprivate */
+	bool debug;		      /* network helpers keep their stderr */
+	unsigned long propagation;    /* MS_PRIVATE|MS_REC etc.; 0: rprivate */
 	const char *propagation_name; /* as given, for the warning; NULL: rprivate */
-	char **argv;               /* the command */
+	char **argv;		      /* the command */
 	const char *xdg_runtime_dir;
 };
 

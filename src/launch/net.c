@@ -68,10 +68,13 @@ static bool want(enum rs_launch_tri t, bool supported, bool conflict, const char
 	if (t == RS_TRI_AUTO)
 		return supported && !conflict;
 	if (!supported)
-		*r = rs_error_setx(err, ENOTSUP, "%s=true: this slirp4netns or kernel lacks it", flag);
+		*r = rs_error_setx(err, ENOTSUP, "%s=true: this slirp4netns or kernel lacks it",
+				   flag);
 	else if (conflict)
-		*r = rs_error_setx(err, EINVAL, "%s=true conflicts with --detach-netns "
-				   "(slirp4netns cannot open the namespace's path in its sandbox)", flag);
+		*r = rs_error_setx(err, EINVAL,
+				   "%s=true conflicts with --detach-netns "
+				   "(slirp4netns cannot open the namespace's path in its sandbox)",
+				   flag);
 	return true;
 }
 
@@ -92,14 +95,17 @@ int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, struct
 	p->sandbox = want(o->slirp4netns_sandbox, sandbox, o->detach_netns, "--slirp4netns-sandbox",
 			  err, &r);
 	if (r == 0)
-		p->seccomp = want(o->slirp4netns_seccomp, seccomp, false, "--slirp4netns-seccomp", err, &r);
+		p->seccomp = want(o->slirp4netns_seccomp, seccomp, false, "--slirp4netns-seccomp",
+				  err, &r);
 	return r;
 }
 
 /* Address a.b.c.d of the network plus n, as text. */
 static void host_addr(const unsigned char net[4], unsigned n, char *buf, size_t len)
 {
-	uint32_t h = ((uint32_t)net[0] << 24 | (uint32_t)net[1] << 16 | (uint32_t)net[2] << 8 | net[3]) + n;
+	uint32_t h = ((uint32_t)net[0] << 24 | (uint32_t)net[1] << 16 | (uint32_t)net[2] << 8 |
+		      net[3]) +
+		     n;
 	snprintf(buf, len, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
 }
 
@@ -306,9 +312,11 @@ int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 		snprintf(how, sizeof(how), "it exited with status %d", WEXITSTATUS(st));
 	else
 		snprintf(how, sizeof(how), "it was killed by signal %d", WTERMSIG(st));
-	return rs_error_setx(err, EIO, "%s did not set up the network (%s): is /dev/net/tun usable? "
-			     "see 'rootless-setup check --rule network.tun', and --debug for its messages",
-			     np->name, how);
+	return rs_error_setx(
+		err, EIO,
+		"%s did not set up the network (%s): is /dev/net/tun usable? "
+		"see 'rootless-setup check --rule network.tun', and --debug for its messages",
+		np->name, how);
 }
 
 void rs_net_stop(struct rs_netproc *np)

@@ -39,7 +39,7 @@ static const struct {
 } ns_order[] = {
 	/* the user namespace first: it grants the capabilities to join the rest */
 	{"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC},
-	{"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID},
+	{"uts", CLONE_NEWUTS},	 {"net", CLONE_NEWNET},	      {"pid", CLONE_NEWPID},
 	{"mnt", CLONE_NEWNS},
 };
 #define NS_COUNT ARRAY_SIZE(ns_order)
@@ -47,12 +47,12 @@ static const struct {
 struct target {
 	pid_t pid;
 	unsigned long long start;
-	int pidfd;  /* -1 before Linux 5.3 */
-	int procfd; /* /proc/PID: every read is of this process, not of a number */
+	int pidfd;	    /* -1 before Linux 5.3 */
+	int procfd;	    /* /proc/PID: every read is of this process, not of a number */
 	int nsfd[NS_COUNT]; /* -1: the same namespace as ours */
-	int flags;          /* CLONE_NEW* of those that differ */
-	uid_t uids[4];      /* real, effective, saved, filesystem */
-	uid_t owner;        /* of its user namespace */
+	int flags;	    /* CLONE_NEW* of those that differ */
+	uid_t uids[4];	    /* real, effective, saved, filesystem */
+	uid_t owner;	    /* of its user namespace */
 	uid_t dir_owner;    /* of the state dir that named it */
 };
 
@@ -72,8 +72,10 @@ static void target_close(struct target *t)
 
 static int stale(const char *dir, const struct target *t, struct rs_error **err)
 {
-	return rs_error_setx(err, ESRCH, "'%s/child_pid' names pid %d, which is no longer the "
-			     "launch's process (stale state)", dir, (int)t->pid);
+	return rs_error_setx(err, ESRCH,
+			     "'%s/child_pid' names pid %d, which is no longer the "
+			     "launch's process (stale state)",
+			     dir, (int)t->pid);
 }
 
 /* The process named by dir, pinned: a pidfd first, then /proc/PID, then the
@@ -151,9 +153,10 @@ static int target_ns(const char *dir, struct target *t, struct rs_error **err)
 		snprintf(path, sizeof(path), "ns/%s", ns_order[i].name);
 		int fd = openat(t->procfd, path, O_RDONLY | O_CLOEXEC);
 		if (fd < 0 && (errno == EACCES || errno == EPERM))
-			return rs_error_setx(err, errno, "cannot open the %s namespace of pid %d "
-					     "(%s): refusing to enter it", ns_order[i].name,
-					     (int)t->pid, strerror(errno));
+			return rs_error_setx(err, errno,
+					     "cannot open the %s namespace of pid %d "
+					     "(%s): refusing to enter it",
+					     ns_order[i].name, (int)t->pid, strerror(errno));
 		/* never run half-joined: every namespace is ours or joinable */
 		if (fd < 0)
 			return stale(dir, t, err);
@@ -167,11 +170,15 @@ static int target_ns(const char *dir, struct target *t, struct rs_error **err)
 		t->flags |= ns_order[i].type;
 	}
 	if (t->nsfd[0] < 0)
-		return rs_error_setx(err, EPERM, "pid %d is not in a user namespace of its own: "
-				     "not a launch", (int)t->pid);
+		return rs_error_setx(err, EPERM,
+				     "pid %d is not in a user namespace of its own: "
+				     "not a launch",
+				     (int)t->pid);
 	if (ioctl(t->nsfd[0], NS_GET_OWNER_UID, &t->owner) < 0)
-		return rs_error_set(err, errno, "cannot read the owner of the user namespace of "
-				    "pid %d", (int)t->pid);
+		return rs_error_set(err, errno,
+				    "cannot read the owner of the user namespace of "
+				    "pid %d",
+				    (int)t->pid);
 	return 0;
 }
 
@@ -182,24 +189,28 @@ static int authorize(const struct target *t, bool before_ns, struct rs_error **e
 
 	for (int i = 0; i < 4; i++) {
 		if (before_ns && me != 0 && t->uids[i] != me)
-			return rs_error_setx(err, EPERM, "pid %d runs as uid %u, not as uid %u: not "
-					     "your launch", (int)t->pid, (unsigned)t->uids[i],
-					     (unsigned)me);
+			return rs_error_setx(err, EPERM,
+					     "pid %d runs as uid %u, not as uid %u: not "
+					     "your launch",
+					     (int)t->pid, (unsigned)t->uids[i], (unsigned)me);
 		if (!before_ns && t->uids[i] != t->owner)
-			return rs_error_setx(err, EPERM, "pid %d runs as uid %u, but its user "
+			return rs_error_setx(err, EPERM,
+					     "pid %d runs as uid %u, but its user "
 					     "namespace belongs to uid %u: not a launch",
 					     (int)t->pid, (unsigned)t->uids[i], (unsigned)t->owner);
 	}
 	if (!before_ns && me != 0 && t->owner != me)
-		return rs_error_setx(err, EPERM, "the user namespace of pid %d belongs to uid %u, "
-				     "not to uid %u: not your launch", (int)t->pid,
-				     (unsigned)t->owner, (unsigned)me);
+		return rs_error_setx(err, EPERM,
+				     "the user namespace of pid %d belongs to uid %u, "
+				     "not to uid %u: not your launch",
+				     (int)t->pid, (unsigned)t->owner, (unsigned)me);
 	/* a state dir of one user never leads root into another's launch
 	 * (a user naming a namespace root made for itself) */
 	if (!before_ns && t->dir_owner != t->owner)
-		return rs_error_setx(err, EPERM, "the state dir belongs to uid %u but the launch of "
-				     "pid %d to uid %u: refusing to enter it", (unsigned)t->dir_owner,
-				     (int)t->pid, (unsigned)t->owner);
+		return rs_error_setx(err, EPERM,
+				     "the state dir belongs to uid %u but the launch of "
+				     "pid %d to uid %u: refusing to enter it",
+				     (unsigned)t->dir_owner, (int)t->pid, (unsigned)t->owner);
 	return 0;
 }
 
@@ -231,9 +242,10 @@ static int drop_to_owner(const struct target *t, struct rs_error **err)
 	int r = rs_user_resolve(h, spec, &u, &e);
 	rs_host_free(h);
 	if (r == -ENOENT)
-		return rs_error_setx(err, EPERM, "the launch of pid %d belongs to uid %u, which has "
-				     "no passwd entry: refusing to enter it as root", (int)t->pid,
-				     (unsigned)t->owner);
+		return rs_error_setx(err, EPERM,
+				     "the launch of pid %d belongs to uid %u, which has "
+				     "no passwd entry: refusing to enter it as root",
+				     (int)t->pid, (unsigned)t->owner);
 	if (r < 0)
 		return rs_error_setx(err, -r, "%s", e->msg);
 	if (setgroups(u.ngroups, u.groups) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 ||
@@ -250,8 +262,10 @@ static int drop_to_owner(const struct target *t, struct rs_error **err)
 	rs_user_clear(&u);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	if (caps_left())
-		return rs_error_setx(err, EPERM, "capabilities are left after becoming uid %u: "
-				     "refusing to enter its launch", (unsigned)t->owner);
+		return rs_error_setx(err, EPERM,
+				     "capabilities are left after becoming uid %u: "
+				     "refusing to enter its launch",
+				     (unsigned)t->owner);
 	return 0;
 }
 
@@ -261,7 +275,8 @@ static int join(struct target *t, struct rs_error **err)
 	if (t->pidfd >= 0 && setns(t->pidfd, t->flags) == 0)
 		return 0;
 	if (t->pidfd >= 0 && errno != EINVAL)
-		return rs_error_set(err, errno, "cannot join the namespaces of pid %d", (int)t->pid);
+		return rs_error_set(err, errno, "cannot join the namespaces of pid %d",
+				    (int)t->pid);
 	/* older kernels take one namespace fd at a time, the user namespace
 	 * first; a failure leaves us half-joined, and we exec nothing then */
 	for (size_t i = 0; i < NS_COUNT; i++) {
@@ -333,7 +348,8 @@ int rs_nsenter_run(const char *dir, char **argv, struct rs_error **err)
 	}
 	/* a pid namespace applies to children only */
 	if (joined_pid) {
-		static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
+		static const int fwd[] = {SIGTERM, SIGINT,  SIGHUP, SIGQUIT,
+					  SIGUSR1, SIGUSR2, SIGCHLD};
 		sigemptyset(&set);
 		for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
 			sigaddset(&set, fwd[i]);

@@ -48,7 +48,8 @@ _noreturn_ static void helper_main(int fd, int userns, int netns)
 		int e = 0;
 		int s = socket(q.addr.ss_family, q.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		/* non-blocking: the helper never waits for a slow peer */
-		if (s < 0 || (connect(s, (struct sockaddr *)&q.addr, q.len) < 0 && errno != EINPROGRESS))
+		if (s < 0 ||
+		    (connect(s, (struct sockaddr *)&q.addr, q.len) < 0 && errno != EINPROGRESS))
 			e = errno;
 		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 		struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
@@ -72,7 +73,8 @@ int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 {
 	int sp[2];
 	if (d->cfg->userns_fd < 0 || d->cfg->netns_fd < 0) {
-		snprintf(why, n, "the builtin port driver needs the child's own network namespace "
+		snprintf(why, n,
+			 "the builtin port driver needs the child's own network namespace "
 			 "(--net=slirp4netns or --net=none)");
 		return -EINVAL;
 	}
@@ -99,7 +101,8 @@ int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 	int e = 0;
 	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
 	    recv(d->helper_fd, &e, sizeof(e), 0) != sizeof(e)) {
-		snprintf(why, n, "the port helper cannot join the child's user and network namespaces");
+		snprintf(why, n,
+			 "the port helper cannot join the child's user and network namespaces");
 		return -EIO;
 	}
 	return 0;
@@ -113,7 +116,9 @@ static int child_socket(struct rs_portd *d, int type, const struct sockaddr_stor
 	int e = 0, fd = -1;
 	char cbuf[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = cbuf,
 			   .msg_controllen = sizeof(cbuf)};
 	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q))
 		return -EIO;
@@ -158,7 +163,8 @@ static int listen_socket(const struct rs_port *p, char *why, size_t n)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
 	if (type == SOCK_STREAM)
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, len) < 0 || (type == SOCK_STREAM && listen(fd, 128) < 0))
+	if (bind(fd, (struct sockaddr *)&sa, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 128) < 0))
 		goto fail;
 	return fd;
 fail:;
@@ -286,7 +292,8 @@ static struct tcp_conn *tcp_new(struct rs_portd *d, int client, int child)
 	for (int i = 0; i < 2; i++) {
 		c->ev[i].kind = RS_EV_TCP_CONN;
 		c->ev[i].obj = c;
-		if (rs_portd_epoll_add(d, c->fd[i], EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->ev[i]) < 0) {
+		if (rs_portd_epoll_add(d, c->fd[i], EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+				       &c->ev[i]) < 0) {
 			tcp_free(d, c);
 			return NULL;
 		}
@@ -385,7 +392,8 @@ static void udp_from_host(struct rs_portd *d, struct rs_port *p)
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage peer;
 		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(p->fd, udp_buf, sizeof(udp_buf), 0, (struct sockaddr *)&peer, &plen);
+		ssize_t n = recvfrom(p->fd, udp_buf, sizeof(udp_buf), 0, (struct sockaddr *)&peer,
+				     &plen);
 		if (n < 0)
 			return;
 		struct rs_udp_flow *f = flow_get(d, p, &peer, plen);

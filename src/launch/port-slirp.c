@@ -61,8 +61,9 @@ int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *why, size_t n)
 	json_t *req = json_pack("{s:s, s:{s:s, s:s, s:i, s:s, s:i}}", "execute", "add_hostfwd",
 				"arguments", "proto", proto, "host_addr",
 				p->spec.parent_ip[0] ? p->spec.parent_ip : "0.0.0.0", "host_port",
-				(int)p->spec.parent_port, "guest_addr", guest ? guest : "10.0.2.100",
-				"guest_port", (int)p->spec.child_port);
+				(int)p->spec.parent_port, "guest_addr",
+				guest ? guest : "10.0.2.100", "guest_port",
+				(int)p->spec.child_port);
 	json_t *rep = NULL;
 	int r = slirp_call(d->cfg->slirp_api, req, &rep, why, n);
 	json_decref(req);

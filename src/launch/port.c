@@ -122,9 +122,12 @@ static int check_new(struct rs_portd *d, const struct rs_portspec *spec, char *w
 	}
 	unsigned start = unprivileged_port_start();
 	if (spec->parent_port < start) {
-		snprintf(why, n, "cannot expose privileged port %u: it is below "
-			 "net.ipv4.ip_unprivileged_port_start (%u); set that sysctl to %u or choose "
-			 "a port >= %u", spec->parent_port, start, spec->parent_port, start);
+		snprintf(
+			why, n,
+			"cannot expose privileged port %u: it is below "
+			"net.ipv4.ip_unprivileged_port_start (%u); set that sysctl to %u or choose "
+			"a port >= %u",
+			spec->parent_port, start, spec->parent_port, start);
 		return -EACCES;
 	}
 	return 0;
@@ -139,7 +142,8 @@ int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_p
 		return -EINVAL;
 	}
 	if (d->cfg->port_driver == RS_PORT_IMPLICIT) {
-		snprintf(why, n, "the implicit port driver cannot add ports: the network driver "
+		snprintf(why, n,
+			 "the implicit port driver cannot add ports: the network driver "
 			 "forwards them itself (pasta -t/-u)");
 		return -EOPNOTSUPP;
 	}
@@ -149,7 +153,7 @@ int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_p
 	p->spec = *spec;
 	p->fd = -1;
 	r = d->cfg->port_driver == RS_PORT_BUILTIN ? rs_builtin_add(d, p, why, n)
-						     : rs_slirp_add(d, p, why, n);
+						   : rs_slirp_add(d, p, why, n);
 	if (r < 0) {
 		free(p);
 		return r;

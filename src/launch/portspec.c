@@ -85,9 +85,11 @@ int rs_portspec_validate(const struct rs_portspec *p, const char **why)
 		return -EINVAL;
 	}
 	int fam = rs_portspec_family(p);
-	if (check_ip(p->parent_ip, fam, why, "the parent IP is not an address of the proto's family") < 0)
+	if (check_ip(p->parent_ip, fam, why,
+		     "the parent IP is not an address of the proto's family") < 0)
 		return -EINVAL;
-	return check_ip(p->child_ip, fam, why, "the child IP is not an address of the proto's family");
+	return check_ip(p->child_ip, fam, why,
+			"the child IP is not an address of the proto's family");
 }
 
 /* One field from the right: "PORT" before *end, or "IP" / "[IP6]" before a

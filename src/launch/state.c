@@ -224,7 +224,8 @@ int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, 
 	int r2 = r == 0 ? read_num(dfd, "child_start", start) : r;
 	close(dfd);
 	if (r == -ENOENT)
-		return rs_error_setx(err, ENOENT, "no launch is running in '%s' (no child_pid)", dir);
+		return rs_error_setx(err, ENOENT, "no launch is running in '%s' (no child_pid)",
+				     dir);
 	if (r < 0 || r2 < 0 || p == 0 || p > 4194304)
 		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'", dir);
 	*pid = (pid_t)p;

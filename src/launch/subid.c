@@ -101,17 +101,22 @@ static int run_getsubids(const char *name, bool gid, char **buf, size_t *len)
 	return 0;
 }
 
-int rs_launch_dynamic_map(const struct rs_user *u, bool gid, struct rs_idmap *out, struct rs_error **err)
+int rs_launch_dynamic_map(const struct rs_user *u, bool gid, struct rs_idmap *out,
+			  struct rs_error **err)
 {
 	_cleanup_free_ char *raw = NULL, *text = NULL;
 	size_t len = 0, tlen = 0;
 
 	if (access(GETSUBIDS, X_OK) < 0)
-		return rs_error_set(err, errno, "--subid-source=dynamic: cannot run '%s'", GETSUBIDS);
+		return rs_error_set(err, errno, "--subid-source=dynamic: cannot run '%s'",
+				    GETSUBIDS);
 	if (run_getsubids(u->name, gid, &raw, &len) < 0)
-		return rs_error_setx(err, EIO, "--subid-source=dynamic: cannot run '%s'", GETSUBIDS);
+		return rs_error_setx(err, EIO, "--subid-source=dynamic: cannot run '%s'",
+				     GETSUBIDS);
 	if (rs_getsubids_parse(raw, len, &text, &tlen) < 0)
-		return rs_error_setx(err, EINVAL, "--subid-source=dynamic: cannot read the output of "
-				     "'getsubids%s %s'", gid ? " -g" : "", u->name);
+		return rs_error_setx(err, EINVAL,
+				     "--subid-source=dynamic: cannot read the output of "
+				     "'getsubids%s %s'",
+				     gid ? " -g" : "", u->name);
 	return rs_idmap_build_text(text, tlen, u, gid, out);
 }

@@ -6,8 +6,8 @@
 #include "lib/error.h"
 #include "lib/xalloc.h"
 
-_printf_(4, 0) static int error_vset(struct rs_error **err, int code, bool with_errno, const char *fmt,
-		      va_list ap)
+_printf_(4, 0) static int error_vset(struct rs_error **err, int code, bool with_errno,
+				     const char *fmt, va_list ap)
 {
 	int ret = code > 0 ? -code : -EIO;
 

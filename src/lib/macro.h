@@ -6,10 +6,10 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#define _noreturn_ __attribute__((noreturn))
+#define _noreturn_     __attribute__((noreturn))
 #define _printf_(a, b) __attribute__((format(printf, a, b)))
-#define _unused_ __attribute__((unused))
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define _unused_       __attribute__((unused))
+#define ARRAY_SIZE(a)  (sizeof(a) / sizeof((a)[0]))
 
 static inline void freep(void *p)
 {
@@ -34,19 +34,19 @@ static inline void closedirp(DIR **d)
 		closedir(*d);
 }
 
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(freep)
-#define _cleanup_close_ _cleanup_(closep)
-#define _cleanup_fclose_ _cleanup_(fclosep)
+#define _cleanup_(f)	   __attribute__((cleanup(f)))
+#define _cleanup_free_	   _cleanup_(freep)
+#define _cleanup_close_	   _cleanup_(closep)
+#define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
 
 /* Ownership transfer: returns the value and clears the variable so that its
  * cleanup attribute does nothing. */
-#define TAKE_PTR(p)                        \
-	({                                 \
+#define TAKE_PTR(p)                       \
+	({                                \
 		__typeof__(p) _tp_ = (p); \
-		(p) = NULL;                \
-		_tp_;                      \
+		(p) = NULL;               \
+		_tp_;                     \
 	})
 
 #define TAKE_FD(fd)              \

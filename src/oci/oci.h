@@ -16,10 +16,10 @@
 struct rs_oci_opts {
 	const struct rs_idmap *uidmap; /* the map to add when the spec has none */
 	const struct rs_idmap *gidmap;
-	bool host_net;      /* drop the network namespace (runc's behaviour) */
-	bool limits_ok;     /* cgroup v2 with the user's controllers delegated */
+	bool host_net;	       /* drop the network namespace (runc's behaviour) */
+	bool limits_ok;	       /* cgroup v2 with the user's controllers delegated */
 	const char *delegated; /* "cpu memory pids": controllers delegated to the user */
-	const char *proot;  /* PRoot binary to put in front of process.args, or NULL */
+	const char *proot;     /* PRoot binary to put in front of process.args, or NULL */
 	struct rs_strv *notes; /* out, optional: what was replaced, one line each */
 };
 

@@ -21,7 +21,8 @@ static int want_type(const json_t *v, int type, bool optional, const char *path,
 	if (!v)
 		return rs_error_setx(err, EINVAL, "invalid config.json: '%s' is missing", path);
 	if ((int)json_typeof(v) != type && !(type == JSON_TRUE && json_is_boolean(v)))
-		return rs_error_setx(err, EINVAL, "invalid config.json: '%s' has the wrong type", path);
+		return rs_error_setx(err, EINVAL, "invalid config.json: '%s' has the wrong type",
+				     path);
 	return 0;
 }
 
@@ -30,18 +31,24 @@ static int validate_mounts(const json_t *mounts, struct rs_error **err)
 	size_t i, j;
 	json_t *m, *opt;
 
-	json_array_foreach(mounts, i, m) {
+	json_array_foreach (mounts, i, m) {
 		if (!json_is_object(m) || !json_is_string(json_object_get(m, "destination")))
-			return rs_error_setx(err, EINVAL, "invalid config.json: mounts[%zu] needs a "
-					     "string 'destination'", i);
+			return rs_error_setx(err, EINVAL,
+					     "invalid config.json: mounts[%zu] needs a "
+					     "string 'destination'",
+					     i);
 		json_t *opts = json_object_get(m, "options");
 		if (opts && !json_is_array(opts))
-			return rs_error_setx(err, EINVAL, "invalid config.json: mounts[%zu].options "
-					     "is not an array", i);
-		json_array_foreach(opts, j, opt) {
+			return rs_error_setx(err, EINVAL,
+					     "invalid config.json: mounts[%zu].options "
+					     "is not an array",
+					     i);
+		json_array_foreach (opts, j, opt) {
 			if (!json_is_string(opt))
-				return rs_error_setx(err, EINVAL, "invalid config.json: mounts[%zu]."
-						     "options[%zu] is not a string", i, j);
+				return rs_error_setx(err, EINVAL,
+						     "invalid config.json: mounts[%zu]."
+						     "options[%zu] is not a string",
+						     i, j);
 		}
 	}
 	return 0;
@@ -57,12 +64,14 @@ int rs_oci_validate(const json_t *spec, struct rs_error **err)
 		return rs_error_setx(err, EINVAL, "invalid config.json: not a JSON object");
 	const json_t *proc = json_object_get(spec, "process");
 	if ((r = want_type(proc, JSON_OBJECT, false, "process", err)) < 0 ||
-	    (r = want_type(json_object_get(proc, "args"), JSON_ARRAY, false, "process.args", err)) < 0 ||
+	    (r = want_type(json_object_get(proc, "args"), JSON_ARRAY, false, "process.args", err)) <
+		    0 ||
 	    (r = want_type(json_object_get(spec, "root"), JSON_OBJECT, false, "root", err)) < 0 ||
-	    (r = want_type(json_object_get(json_object_get(spec, "root"), "path"), JSON_STRING, false,
-			   "root.path", err)) < 0 ||
+	    (r = want_type(json_object_get(json_object_get(spec, "root"), "path"), JSON_STRING,
+			   false, "root.path", err)) < 0 ||
 	    (r = want_type(json_object_get(spec, "mounts"), JSON_ARRAY, true, "mounts", err)) < 0 ||
-	    (r = want_type(linux_ = json_object_get(spec, "linux"), JSON_OBJECT, true, "linux", err)) < 0 ||
+	    (r = want_type(linux_ = json_object_get(spec, "linux"), JSON_OBJECT, true, "linux",
+			   err)) < 0 ||
 	    (r = want_type(ns = json_object_get(linux_, "namespaces"), JSON_ARRAY, true,
 			   "linux.namespaces", err)) < 0 ||
 	    (r = want_type(json_object_get(linux_, "uidMappings"), JSON_ARRAY, true,
@@ -72,15 +81,19 @@ int rs_oci_validate(const json_t *spec, struct rs_error **err)
 	    (r = want_type(json_object_get(linux_, "resources"), JSON_OBJECT, true,
 			   "linux.resources", err)) < 0)
 		return r;
-	json_array_foreach(json_object_get(proc, "args"), i, x) {
+	json_array_foreach (json_object_get(proc, "args"), i, x) {
 		if (!json_is_string(x))
-			return rs_error_setx(err, EINVAL, "invalid config.json: process.args[%zu] is "
-					     "not a string", i);
+			return rs_error_setx(err, EINVAL,
+					     "invalid config.json: process.args[%zu] is "
+					     "not a string",
+					     i);
 	}
-	json_array_foreach(ns, i, x) {
+	json_array_foreach (ns, i, x) {
 		if (!json_is_object(x) || !json_is_string(json_object_get(x, "type")))
-			return rs_error_setx(err, EINVAL, "invalid config.json: linux.namespaces[%zu] "
-					     "needs a string 'type'", i);
+			return rs_error_setx(err, EINVAL,
+					     "invalid config.json: linux.namespaces[%zu] "
+					     "needs a string 'type'",
+					     i);
 	}
 	return validate_mounts(json_object_get(spec, "mounts"), err);
 }
@@ -89,7 +102,7 @@ static json_t *ns_find(json_t *ns, const char *type, size_t *idx)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(ns, i, x) {
+	json_array_foreach (ns, i, x) {
 		if (rs_streq(json_string_value(json_object_get(x, "type")), type)) {
 			if (idx)
 				*idx = i;
@@ -115,7 +128,7 @@ static bool id_mapped(const json_t *maps, uint64_t id)
 {
 	size_t i;
 	json_t *m;
-	json_array_foreach(maps, i, m) {
+	json_array_foreach (maps, i, m) {
 		json_int_t c = json_integer_value(json_object_get(m, "containerID"));
 		json_int_t s = json_integer_value(json_object_get(m, "size"));
 		if (c >= 0 && s > 0 && id >= (uint64_t)c && id < (uint64_t)c + (uint64_t)s)
@@ -169,7 +182,8 @@ static void userns_and_maps(json_t *linux_, const struct rs_oci_opts *o)
 			oci_note(o, "the user namespace entry of the input replaced by a new one");
 		json_array_set_new(ns, idx, json_pack("{s:s}", "type", "user"));
 		for (size_t i = json_array_size(ns); i-- > idx + 1;)
-			if (rs_streq(json_string_value(json_object_get(json_array_get(ns, i), "type")),
+			if (rs_streq(json_string_value(
+					     json_object_get(json_array_get(ns, i), "type")),
 				     "user"))
 				json_array_remove(ns, i);
 	} else {
@@ -186,7 +200,7 @@ static void fix_mount_options(json_t *m, const json_t *um, const json_t *gm)
 	size_t i;
 	bool changed = false;
 
-	json_array_foreach(opts, i, o) {
+	json_array_foreach (opts, i, o) {
 		const char *s = json_string_value(o);
 		uint64_t id;
 		bool is_uid = rs_startswith(s, "uid="), is_gid = rs_startswith(s, "gid=");
@@ -220,13 +234,15 @@ static void fix_mounts(json_t *spec)
 	bool own_netns = net && !json_object_get(net, "path");
 	size_t i;
 
-	json_array_foreach(mounts, i, m) {
+	json_array_foreach (mounts, i, m) {
 		if (is_sys(json_string_value(json_object_get(m, "destination"))) &&
-		    rs_streq(json_string_value(json_object_get(m, "type")), "sysfs") && !own_netns) {
+		    rs_streq(json_string_value(json_object_get(m, "type")), "sysfs") &&
+		    !own_netns) {
 			json_array_set_new(mounts, i,
-					   json_pack("{s:s, s:s, s:s, s:[sssss]}", "destination", "/sys",
-						     "type", "none", "source", "/sys", "options", "rbind",
-						     "nosuid", "noexec", "nodev", "ro"));
+					   json_pack("{s:s, s:s, s:s, s:[sssss]}", "destination",
+						     "/sys", "type", "none", "source", "/sys",
+						     "options", "rbind", "nosuid", "noexec",
+						     "nodev", "ro"));
 			continue;
 		}
 		fix_mount_options(m, json_object_get(linux_, "uidMappings"),
@@ -237,9 +253,14 @@ static void fix_mounts(json_t *spec)
 static const char *resource_controller(const char *key)
 {
 	static const char *const map[][2] = {
-		{"memory", "memory"}, {"cpu", "cpu"},          {"pids", "pids"},
-		{"blockIO", "io"},    {"hugepageLimits", "hugetlb"}, {"rdma", "rdma"},
-		{"devices", NULL},    {"network", NULL},
+		{"memory", "memory"},
+		{"cpu", "cpu"},
+		{"pids", "pids"},
+		{"blockIO", "io"},
+		{"hugepageLimits", "hugetlb"},
+		{"rdma", "rdma"},
+		{"devices", NULL},
+		{"network", NULL},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(map); i++)
 		if (strcmp(key, map[i][0]) == 0)
@@ -268,12 +289,14 @@ static void fix_resources(json_t *linux_, const struct rs_oci_opts *o)
 		json_object_del(linux_, "resources");
 		return;
 	}
-	json_object_foreach_safe(res, tmp, key, v) {
+	json_object_foreach_safe(res, tmp, key, v)
+	{
 		if (strcmp(key, "unified") == 0 && json_is_object(v)) {
 			const char *k;
 			json_t *x;
 			void *t2;
-			json_object_foreach_safe(v, t2, k, x) {
+			json_object_foreach_safe(v, t2, k, x)
+			{
 				_cleanup_free_ char *ctl = rs_xstrndup(k, strcspn(k, "."));
 				if (!delegated(o->delegated, ctl))
 					json_object_del(v, k);
@@ -367,7 +390,8 @@ static void add_chown_filter(json_t *linux_)
 		size_t i;
 		json_t *v;
 		bool have = false;
-		json_array_foreach(a, i, v) have |= rs_streq(json_string_value(v), *x);
+		json_array_foreach (a, i, v)
+			have |= rs_streq(json_string_value(v), *x);
 		if (!have)
 			json_array_append_new(a, json_string(*x));
 	}
@@ -404,8 +428,10 @@ static int add_proot(json_t *spec, const char *proot, struct rs_error **err)
 	if (fstat(fd, &st) < 0)
 		return rs_error_set(err, errno, "cannot stat PRoot '%s'", real);
 	if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-		return rs_error_setx(err, EINVAL, "cannot use PRoot '%s': not an executable "
-				     "regular file", real);
+		return rs_error_setx(err, EINVAL,
+				     "cannot use PRoot '%s': not an executable "
+				     "regular file",
+				     real);
 	img = rs_xmalloc(1u << 16);
 	ssize_t k = pread(fd, img, 1u << 16, 0);
 	size_t n = k > 0 ? (size_t)k : 0;
@@ -414,13 +440,14 @@ static int add_proot(json_t *spec, const char *proot, struct rs_error **err)
 		mounts = json_array();
 		json_object_set_new(spec, "mounts", mounts);
 	}
-	if (args && json_array_size(args) && rs_streq(json_string_value(json_array_get(args, 0)),
-						      PROOT_DIR "/proot"))
+	if (args && json_array_size(args) &&
+	    rs_streq(json_string_value(json_array_get(args, 0)), PROOT_DIR "/proot"))
 		return 0; /* already in front */
 	add_bind(mounts, real, PROOT_DIR "/proot");
-	json_array_append_new(mounts, json_pack("{s:s, s:s, s:s, s:[sss]}", "destination",
-						PROOT_DIR "/tmp", "type", "tmpfs", "source", "tmpfs",
-						"options", "nosuid", "nodev", "mode=1777"));
+	json_array_append_new(mounts,
+			      json_pack("{s:s, s:s, s:s, s:[sss]}", "destination", PROOT_DIR "/tmp",
+					"type", "tmpfs", "source", "tmpfs", "options", "nosuid",
+					"nodev", "mode=1777"));
 	json_t *pre = json_array();
 	if (interp && (interp_real = realpath(interp, NULL))) {
 		_cleanup_free_ char *libdir = rs_xstrdup(interp_real);

@@ -50,8 +50,10 @@ char *rs_template_fill(const char *name, const char *const *vars)
 		}
 		const char *v = lookup(vars, t + 1, k);
 		if (!v) {
-			fprintf(stderr, "rootless-setup: template '%s' has @%.*s@ and no value for it "
-				"(a bug)\n", name, (int)k, t + 1);
+			fprintf(stderr,
+				"rootless-setup: template '%s' has @%.*s@ and no value for it "
+				"(a bug)\n",
+				name, (int)k, t + 1);
 			abort();
 		}
 		fputs(v, f);

@@ -26,7 +26,8 @@ static const char *home_of(const struct rs_ctx *ctx)
 
 char *rs_record_user_path(const struct rs_ctx *ctx, enum rs_engine e)
 {
-	return rs_xasprintf("%s/.local/state/rootless-setup/%s.json", home_of(ctx), rs_engine_name(e));
+	return rs_xasprintf("%s/.local/state/rootless-setup/%s.json", home_of(ctx),
+			    rs_engine_name(e));
 }
 
 char *rs_record_root_path(const struct rs_ctx *ctx, enum rs_engine e)
@@ -87,8 +88,9 @@ static json_t *created_dirs(const struct rs_ctx *ctx, const struct rs_strv *dirs
 			size_t n = 0;
 			for (const char *p = d; *p; p++)
 				n += *p == '/';
-			if (n != depth || (i < dirs->n && (rs_host_stat(ctx->host, d, &st, true) < 0 ||
-							   !S_ISDIR(st.st_mode))))
+			if (n != depth ||
+			    (i < dirs->n &&
+			     (rs_host_stat(ctx->host, d, &st, true) < 0 || !S_ISDIR(st.st_mode))))
 				continue;
 			if (i >= dirs->n && rs_strv_contains(dirs, d))
 				continue;
@@ -117,8 +119,10 @@ static void write_files(struct rs_gen_ctx *f, const struct rs_install_opts *o, s
 		mkdir(d, 0755);
 	}
 	if (o->output && rs_host_open(o->output, &out, NULL) < 0) {
-		rs_action_add(&f->acts, "generate", "note", o->output, "cannot open the output "
-			      "directory")->failed = true;
+		rs_action_add(&f->acts, "generate", "note", o->output,
+			      "cannot open the output "
+			      "directory")
+			->failed = true;
 		return;
 	}
 	for (size_t i = 0; dirs && i < g->n; i++)
@@ -128,10 +132,12 @@ static void write_files(struct rs_gen_ctx *f, const struct rs_install_opts *o, s
 		/* the action names the file written: in DIR for --output */
 		_cleanup_free_ char *shown = o->output ? rs_xasprintf("%s/%s", o->output, rel)
 						       : rs_xstrdup(rel);
-		int r = rs_gen_write(f, out ? out : ctx->host, rel, shown, &g->f[i], o->force, uid, gid);
+		int r = rs_gen_write(f, out ? out : ctx->host, rel, shown, &g->f[i], o->force, uid,
+				     gid);
 		if (r >= 0 && manifest)
-			json_array_append_new(manifest, json_pack("{s:s, s:s%}", "path", g->f[i].path,
-								  "hash", rs_record_hash(g->f[i].text), 16));
+			json_array_append_new(manifest,
+					      json_pack("{s:s, s:s%}", "path", g->f[i].path, "hash",
+							rs_record_hash(g->f[i].text), 16));
 	}
 	rs_host_free(out);
 }
@@ -147,7 +153,8 @@ int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **o
 	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_action_add(&f.acts, "generate", "note", NULL, "nothing to generate for '%s'",
-			      rs_engine_name(o->engine))->failed = true;
+			      rs_engine_name(o->engine))
+			->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
 	write_files(&f, o, &g, NULL, NULL);
@@ -164,15 +171,20 @@ bool rs_inst_user_manager(const struct rs_ctx *ctx)
 
 static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct rs_gen *g)
 {
-	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service", rs_engine_name(o->engine));
+	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service",
+						 rs_engine_name(o->engine));
 	if (!g->launch_cmd)
 		return;
 	if (o->no_start || !rs_inst_user_manager(f->ctx)) {
-		rs_action_add(&f->acts, "install", "note", NULL, "start it with: %s", g->launch_cmd);
-		rs_action_add(&f->acts, "install", "note", NULL, "%s: with a systemd user session, "
+		rs_action_add(&f->acts, "install", "note", NULL, "start it with: %s",
+			      g->launch_cmd);
+		rs_action_add(&f->acts, "install", "note", NULL,
+			      "%s: with a systemd user session, "
 			      "'systemctl --user enable --now %s'; to keep it without a login, "
-			      "'loginctl enable-linger %s'", o->no_start ? "not started (--no-start)"
-			      : "no systemd user manager reachable", unit, f->ctx->user.name);
+			      "'loginctl enable-linger %s'",
+			      o->no_start ? "not started (--no-start)"
+					  : "no systemd user manager reachable",
+			      unit, f->ctx->user.name);
 		return;
 	}
 	char *const reload[] = {"/usr/bin/systemctl", "--user", "daemon-reload", NULL};
@@ -197,8 +209,8 @@ static void write_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, 
 	struct rs_error *e = NULL;
 	/* root's record: var/lib/rootless-setup 0755 as the package makes it
 	 * (preflight.json), users/UID 0700 */
-	if (by_root && rs_safe_mkdirs(ctx->host, "var/lib/rootless-setup", 0755, 0, 0, o->dry_run,
-				      &e) < 0) {
+	if (by_root &&
+	    rs_safe_mkdirs(ctx->host, "var/lib/rootless-setup", 0755, 0, 0, o->dry_run, &e) < 0) {
 		rs_action_add(&f->acts, "install", "note", path, "%s", e->msg)->failed = true;
 		rs_error_free(e);
 	} else {
@@ -212,8 +224,8 @@ static void write_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, 
 /* The engine's data directory, made by install (0700, the user's) so that
  * the directories it adds are recorded: uninstall --purge empties it and
  * leaves the home as it was. */
-static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o, struct rs_strv *dirs,
-			  struct rs_strv *later)
+static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o,
+			  struct rs_strv *dirs, struct rs_strv *later)
 {
 	struct rs_ctx *ctx = f->ctx;
 	_cleanup_free_ char *data = rs_ctx_data_dir(ctx, o->engine);
@@ -247,16 +259,21 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	if (rep->counts[RS_STATUS_FAIL] && !o->force) {
 		for (size_t i = 0; i < rs_rules_count; i++)
-			if (rep->ctx.results[i].selected && rep->ctx.results[i].f.status == RS_STATUS_FAIL)
-				rs_action_add(&f.acts, rep->ctx.results[i].rule->id, "note", NULL, "fails: %s",
-					      rep->ctx.results[i].f.message)->failed = true;
-		rs_action_add(&f.acts, "install", "note", NULL, "refusing to install past failing rules "
-			      "(--fix repairs what it can, --force goes on)")->failed = true;
+			if (rep->ctx.results[i].selected &&
+			    rep->ctx.results[i].f.status == RS_STATUS_FAIL)
+				rs_action_add(&f.acts, rep->ctx.results[i].rule->id, "note", NULL,
+					      "fails: %s", rep->ctx.results[i].f.message)
+					->failed = true;
+		rs_action_add(&f.acts, "install", "note", NULL,
+			      "refusing to install past failing rules "
+			      "(--fix repairs what it can, --force goes on)")
+			->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
 	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
 		rs_action_add(&f.acts, "install", "note", NULL, "nothing to install for '%s'",
-			      rs_engine_name(o->engine))->failed = true;
+			      rs_engine_name(o->engine))
+			->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
 	json_t *files = json_array();

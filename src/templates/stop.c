@@ -98,15 +98,16 @@ static int pin_child(int sdfd, int *procfd, char *msg, size_t len)
 	struct stat a, b;
 	uid_t owner = (uid_t)-1;
 
-	if (read_num_at(sdfd, "child_pid", &pid) < 0 || read_num_at(sdfd, "child_start", &start) < 0 ||
-	    pid < 2 || pid > 1u << 22)
+	if (read_num_at(sdfd, "child_pid", &pid) < 0 ||
+	    read_num_at(sdfd, "child_start", &start) < 0 || pid < 2 || pid > 1u << 22)
 		return 0;
 	int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
 	if (pfd < 0)
 		return 0; /* gone: a stale state dir */
 	snprintf(path, sizeof(path), "/proc/%llu", pid);
 	*procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	_cleanup_close_ int ns = *procfd >= 0 ? openat(*procfd, "ns/user", O_RDONLY | O_CLOEXEC) : -1;
+	_cleanup_close_ int ns = *procfd >= 0 ? openat(*procfd, "ns/user", O_RDONLY | O_CLOEXEC)
+					      : -1;
 	if (*procfd < 0 || rs_proc_stat_at(*procfd, &state, &now) < 0 || now != start ||
 	    state == 'Z') {
 		close(pfd);
@@ -115,8 +116,10 @@ static int pin_child(int sdfd, int *procfd, char *msg, size_t len)
 	if (!proc_is_mine(*procfd) || ns < 0 || fstat(ns, &a) < 0 ||
 	    stat("/proc/self/ns/user", &b) < 0 || (a.st_ino == b.st_ino && a.st_dev == b.st_dev) ||
 	    ioctl(ns, NS_GET_OWNER_UID, &owner) < 0 || owner != geteuid()) {
-		snprintf(msg, len, "pid %llu named by the state dir is not a launch of uid %u: left "
-			 "alone", pid, (unsigned)geteuid());
+		snprintf(msg, len,
+			 "pid %llu named by the state dir is not a launch of uid %u: left "
+			 "alone",
+			 pid, (unsigned)geteuid());
 		close(pfd);
 		return -EPERM;
 	}
@@ -167,7 +170,8 @@ int rs_stop_launch_at(int sdfd, char *msg, size_t len)
 	int launcher = pin_launcher(procfd);
 	int target = launcher >= 0 ? launcher : child;
 	send_sig(target, SIGTERM);
-	bool gone = wait_exit(child, TERM_WAIT_MS) && (launcher < 0 || wait_exit(launcher, TERM_WAIT_MS));
+	bool gone = wait_exit(child, TERM_WAIT_MS) &&
+		    (launcher < 0 || wait_exit(launcher, TERM_WAIT_MS));
 	if (!gone) {
 		send_sig(child, SIGKILL);
 		if (launcher >= 0)
@@ -223,8 +227,8 @@ int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, si
 		if (e == 0) {
 			_cleanup_free_ char *xdg = rs_xasprintf("XDG_RUNTIME_DIR=%s", run);
 			_cleanup_free_ char *home = rs_xasprintf("HOME=%s", u->home);
-			char *argv[] = {"rootless-setup", "launch", "--", "/bin/rm", "-rf",
-					"--one-file-system", "--", name, NULL};
+			char *argv[] = {"rootless-setup",    "launch", "--", "/bin/rm", "-rf",
+					"--one-file-system", "--",     name, NULL};
 			char *envp[] = {xdg, home, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
 			execve(self, argv, envp);
 			e = -errno;
@@ -243,9 +247,10 @@ int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, si
 		return e;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(msg, len, "'rootless-setup launch -- rm -rf' as the user failed (status %d): "
-			 "the user's subordinate ids cannot be mapped", WIFEXITED(status)
-			 ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+		snprintf(msg, len,
+			 "'rootless-setup launch -- rm -rf' as the user failed (status %d): "
+			 "the user's subordinate ids cannot be mapped",
+			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		return -EPERM;
 	}
 	return 1;

@@ -130,7 +130,7 @@ static bool slirp(const struct rs_report *rep)
 	return strcmp(rep->network, "slirp4netns") == 0;
 }
 
-#define KATA_RT                                                                    \
+#define KATA_RT                                                         \
 	"[\"/usr/bin/kata-runtime\", \"/usr/local/bin/kata-runtime\", " \
 	"\"/opt/kata/bin/kata-runtime\"]"
 
@@ -147,7 +147,8 @@ static void client_cmd(const struct rs_report *rep, const struct paths *p, const
 {
 	const char *flags = rs_gen_cgroups_usable(rep) ? NULL : p->ei->no_cgroup_flags;
 	_cleanup_free_ char *pre = p->ei->daemon ? rs_xasprintf("%s nsenter --engine %s -- ", self,
-								 p->ei->name) : rs_xstrdup("");
+								p->ei->name)
+						 : rs_xstrdup("");
 	if (!p->ei->client_run)
 		return;
 	g->client_cmd = rs_xasprintf("%s%s%s%s", pre, p->ei->client_run, flags ? " " : "",
@@ -200,20 +201,27 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 		_cleanup_free_ char *qu = toml_str(user_cfg);
 		free(cfg);
 		cfg = rs_xasprintf("%s/containerd/rootless-setup.toml", p->config);
-		imports = rs_xasprintf("# your own config.toml, merged over this file\nimports = [%s]\n", qu);
+		imports = rs_xasprintf(
+			"# your own config.toml, merged over this file\nimports = [%s]\n", qu);
 	}
 	if (!rs_gen_cgroups_usable(rep))
 		cg = rs_xasprintf("# no cgroups for this user here: containers run with\n"
-				  "#   %s %s IMAGE ID [COMMAND]\n", p->ei->client_run,
-				  p->ei->no_cgroup_flags);
+				  "#   %s %s IMAGE ID [COMMAND]\n",
+				  p->ei->client_run, p->ei->no_cgroup_flags);
 	/* containerd 1.6 has no built-in fuse-overlayfs: native then */
 	const char *snap = strcmp(snapshotter(rep), "overlayfs") ? "native" : "overlayfs";
-	const char *const vars[] = {"ENGINE", p->ei->name, "ROOT", qr, "STATE", qs, "ADDRESS", qa,
-				    "IMPORTS", imports ? imports : "", "CGROUP", cg ? cg : "", NULL};
+	const char *const vars[] = {"ENGINE",  p->ei->name,
+				    "ROOT",    qr,
+				    "STATE",   qs,
+				    "ADDRESS", qa,
+				    "IMPORTS", imports ? imports : "",
+				    "CGROUP",  cg ? cg : "",
+				    NULL};
 	add(g, cfg, rs_template_fill("containerd-config.toml", vars), false, false);
-	_cleanup_free_ char *sh = rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
-					       "rm -f /run/containerd; exec %s -c %s",
-					       snap, p->ei->daemon, cfg);
+	_cleanup_free_ char *sh =
+		rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
+			     "rm -f /run/containerd; exec %s -c %s",
+			     snap, p->ei->daemon, cfg);
 	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
 					       "--copy-up=/etc", "--copy-up=/run", NULL};
 	static const char *const host_opts[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
@@ -233,9 +241,19 @@ static char *isulad_json(const struct rs_report *rep, const struct paths *p)
 	bool overlay = strcmp(snapshotter(rep), "overlayfs") == 0;
 	/* only keys of iSulad's own daemon.json (src/contrib/config/daemon.json) */
 	const char *const vars[] = {
-		"GRAPH", qg, "STATE", qs, "PIDFILE", qp, "LOG_PATH", ql,
-		"STORAGE_DRIVER", overlay ? "\"overlay2\"" : "\"vfs\"",
-		"STORAGE_OPTS", overlay ? "[\"overlay2.override_kernel_check=true\"]" : "[]", NULL,
+		"GRAPH",
+		qg,
+		"STATE",
+		qs,
+		"PIDFILE",
+		qp,
+		"LOG_PATH",
+		ql,
+		"STORAGE_DRIVER",
+		overlay ? "\"overlay2\"" : "\"vfs\"",
+		"STORAGE_OPTS",
+		overlay ? "[\"overlay2.override_kernel_check=true\"]" : "[]",
+		NULL,
 	};
 	_cleanup_free_ char *filled = rs_template_fill("isulad-daemon.json", vars);
 	/* the merge with the user's file works on the parsed document; the
@@ -304,13 +322,22 @@ static void render_buildkit(const struct rs_report *rep, enum rs_engine e, const
 {
 	_cleanup_free_ char *root = data_path(p, "");
 	_cleanup_free_ char *addr = rs_engine_client_value(e, p->run);
-	_cleanup_free_ char *qr = toml_str(root), *qa = toml_str(addr), *qs = toml_str(snapshotter(rep));
+	_cleanup_free_ char *qr = toml_str(root), *qa = toml_str(addr),
+			    *qs = toml_str(snapshotter(rep));
 	const struct rs_result *env = rs_ctx_result(&rep->ctx, "env.container");
 	bool in_container = env && env->f.status == RS_STATUS_WARN;
 	char *cfg = config_path(p);
-	const char *const vars[] = {"ENGINE", p->ei->name, "ROOT", qr, "ADDRESS", qa,
-				    "SNAPSHOTTER", qs, "IN_CONTAINER",
-				    in_container ? "  noProcessSandbox = true\n" : "", NULL};
+	const char *const vars[] = {"ENGINE",
+				    p->ei->name,
+				    "ROOT",
+				    qr,
+				    "ADDRESS",
+				    qa,
+				    "SNAPSHOTTER",
+				    qs,
+				    "IN_CONTAINER",
+				    in_container ? "  noProcessSandbox = true\n" : "",
+				    NULL};
 	add(g, cfg, rs_template_fill("buildkitd.toml", vars), false, false);
 	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
 					       "--copy-up=/etc", NULL};
@@ -339,10 +366,16 @@ static void render_storage(const struct rs_report *rep, const struct paths *p, s
 {
 	const char *snap = snapshotter(rep);
 	bool overlay = !strcmp(snap, "overlayfs") || !strcmp(snap, "fuse-overlayfs");
-	const char *const vars[] = {
-		"ENGINE", p->ei->name, "DRIVER", overlay ? "\"overlay\"" : "\"vfs\"", "OPTIONS",
-		strcmp(snap, "fuse-overlayfs") ? ""
-		: "\n[storage.options.overlay]\nmount_program = \"/usr/bin/fuse-overlayfs\"\n", NULL};
+	const char *const vars[] = {"ENGINE",
+				    p->ei->name,
+				    "DRIVER",
+				    overlay ? "\"overlay\"" : "\"vfs\"",
+				    "OPTIONS",
+				    strcmp(snap, "fuse-overlayfs")
+					    ? ""
+					    : "\n[storage.options.overlay]\nmount_program = "
+					      "\"/usr/bin/fuse-overlayfs\"\n",
+				    NULL};
 	add(g, rs_xasprintf("%s/containers/storage.conf", p->config),
 	    rs_template_fill("storage.conf", vars), false, false);
 	g->f[g->n - 1].toml_keys = true;
@@ -350,14 +383,15 @@ static void render_storage(const struct rs_report *rep, const struct paths *p, s
 
 static void render_podman_legacy(const struct paths *p, bool kata, const char *qt, struct rs_gen *g)
 {
-	const char *const vars[] = {"ENGINE", p->ei->name, "TMP_DIR", qt, "KATA_RUNTIME", KATA_RT, NULL};
+	const char *const vars[] = {"ENGINE",	    p->ei->name, "TMP_DIR", qt,
+				    "KATA_RUNTIME", KATA_RT,	 NULL};
 	const char *parts[] = {"libpod.conf", kata ? "libpod-kata.conf" : NULL, NULL};
 	add(g, rs_xasprintf("%s/containers/libpod.conf", p->config), rs_template_join(parts, vars),
 	    false, false);
 }
 
-static void render_podman(const struct rs_report *rep, const struct paths *p, bool kata,
-			  bool def, const char *self, struct rs_gen *g)
+static void render_podman(const struct rs_report *rep, const struct paths *p, bool kata, bool def,
+			  const char *self, struct rs_gen *g)
 {
 	_cleanup_free_ char *tmp = rs_xasprintf("%s/%s/tmp", p->run, p->ei->run_dir);
 	_cleanup_free_ char *qt = toml_str(tmp), *keys = NULL;
@@ -367,9 +401,15 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 		return;
 	}
 	if (kata) {
-		const char *const vars[] = {"ENGINE", p->ei->name, "KATA_RUNTIME", KATA_RT,
-					    "DEFAULT_RUNTIME", def ? "runtime = \"kata\"" : "", NULL};
-		add(g, config_path(p), rs_template_fill("containers-kata.conf", vars), false, false);
+		const char *const vars[] = {"ENGINE",
+					    p->ei->name,
+					    "KATA_RUNTIME",
+					    KATA_RT,
+					    "DEFAULT_RUNTIME",
+					    def ? "runtime = \"kata\"" : "",
+					    NULL};
+		add(g, config_path(p), rs_template_fill("containers-kata.conf", vars), false,
+		    false);
 		return;
 	}
 	const char *rt = podman_runtime(rep);
@@ -378,9 +418,15 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 			    sd ? "" : "cgroup_manager = \"cgroupfs\"\n",
 			    /* no journald to log events to */
 			    rep->ctx.systemd_init ? "" : "events_logger = \"file\"\n");
-	const char *const vars[] = {"ENGINE", p->ei->name, "TMP_DIR", qt, "CONTAINERS",
+	const char *const vars[] = {"ENGINE",
+				    p->ei->name,
+				    "TMP_DIR",
+				    qt,
+				    "CONTAINERS",
 				    strcmp(rep->network, "host") ? "" : "netns = \"host\"",
-				    "ENGINE_KEYS", keys, NULL};
+				    "ENGINE_KEYS",
+				    keys,
+				    NULL};
 	add(g, config_path(p), rs_template_fill("containers.conf", vars), false, false);
 	render_storage(rep, p, g);
 	client_cmd(rep, p, self, g);
@@ -396,7 +442,8 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 
 	memset(out, 0, sizeof(*out));
 	p.config = ctx->user_is_caller && ctx->xdg_config_home && ctx->xdg_config_home[0] == '/'
-			   ? rs_xstrdup(ctx->xdg_config_home) : rs_xasprintf("%s/.config", home);
+			   ? rs_xstrdup(ctx->xdg_config_home)
+			   : rs_xasprintf("%s/.config", home);
 	p.state_dir = rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
 	switch (e) {
 	case RS_ENGINE_CONTAINERD:
@@ -418,8 +465,9 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 		break;
 	}
 	if (out->launch_cmd)
-		add(out, rs_xasprintf("%s/systemd/user/rootless-setup-%s.service", p.config,
-				      rs_engine_name(e)),
+		add(out,
+		    rs_xasprintf("%s/systemd/user/rootless-setup-%s.service", p.config,
+				 rs_engine_name(e)),
 		    unit_text(rs_engine_name(e), out->unit_exec), false, true);
 	free(p.config);
 	free(p.state_dir);
@@ -454,7 +502,7 @@ char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts)
 		free(list);
 		return NULL;
 	}
-	json_object_foreach(n, k, v) {
+	json_object_foreach (n, k, v) {
 		json_t *have = json_object_get(o, k);
 		if (have && !json_equal(have, v)) {
 			char *l = rs_xasprintf("%s%s%s", list, *list ? ", " : "", k);

@@ -22,10 +22,10 @@ struct rs_gen_ctx {
 };
 
 struct rs_gen_file {
-	char *path;    /* in-host absolute path, e.g. /home/alice/.config/... */
+	char *path; /* in-host absolute path, e.g. /home/alice/.config/... */
 	char *text;
-	bool json;     /* merge into an existing file (keys added, user values kept) */
-	bool unit;     /* the systemd user unit */
+	bool json;	/* merge into an existing file (keys added, user values kept) */
+	bool unit;	/* the systemd user unit */
 	bool toml_keys; /* a file with no drop-in directory (storage.conf): when the
 			 * user has one, only our missing keys are added */
 };
@@ -61,6 +61,6 @@ char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts);
  * an existing JSON file is merged, any other existing file that differs is
  * left alone unless force. Records the action on shown, the path as it was
  * written (generate --output DIR: DIR/NAME). Return: 1, 0, or <0. */
-int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
-		 const char *shown, const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid);
+int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel, const char *shown,
+		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid);
 uint64_t rs_gen_hash(const char *s);

@@ -25,9 +25,9 @@
 #define FILE_TIMEOUT_MS 30000u
 /* container storage can hold a great many files */
 #define PURGE_TIMEOUT_MS (30u * 60u * 1000u)
-#define PURGE_DEPTH 256u
-#define RECORD_MAX (1u << 20)
-#define OUTSIDE "refused: outside the user's directories"
+#define PURGE_DEPTH	 256u
+#define RECORD_MAX	 (1u << 20)
+#define OUTSIDE		 "refused: outside the user's directories"
 
 /* The user's own directories: the home's .config and .local, the runtime
  * dir, and on the user's own run its XDG_CONFIG_HOME / XDG_DATA_HOME. */
@@ -76,14 +76,16 @@ static int open_parent(const struct user_op *op, char **name, char *msg, size_t 
 {
 	_cleanup_close_ int bfd = rs_user_tree_open(op->t, op->base);
 	if (bfd < 0) {
-		snprintf(msg, len, "cannot open '%s': %s", op->t->base[op->base].path, strerror(-bfd));
+		snprintf(msg, len, "cannot open '%s': %s", op->t->base[op->base].path,
+			 strerror(-bfd));
 		return bfd;
 	}
 	int fd = rs_beneath_parent(bfd, op->rel, name);
 	if (fd == -ELOOP) {
 		_cleanup_free_ char *link = NULL;
 		if (rs_beneath_symlink(bfd, op->rel, &link) > 0)
-			snprintf(msg, len, "refused: '%s/%s' is a symbolic link", base_of(op), link);
+			snprintf(msg, len, "refused: '%s/%s' is a symbolic link", base_of(op),
+				 link);
 		else
 			snprintf(msg, len, "refused: a symbolic link on the way to '%s/%s'",
 				 base_of(op), op->rel);
@@ -98,8 +100,8 @@ static int open_parent(const struct user_op *op, char **name, char *msg, size_t 
 static int read_plain(int dirfd, const char *name, const struct stat *st, size_t max, char **buf)
 {
 	struct stat fst;
-	_cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY |
-					O_CLOEXEC);
+	_cleanup_close_ int fd = openat(dirfd, name,
+					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &fst) < 0)
@@ -138,7 +140,8 @@ static int op_file(const struct user_op *op, int pfd, const char *name, const st
 		   char *msg, size_t len)
 {
 	if (!own_plain(st)) {
-		snprintf(msg, len, "not a plain file of the user's own (type, owner or links): kept");
+		snprintf(msg, len,
+			 "not a plain file of the user's own (type, owner or links): kept");
 		return -EPERM;
 	}
 	if (op->hash) {
@@ -176,7 +179,8 @@ static int op_purge(const struct user_op *op, int pfd, const char *name, char *m
 	snprintf(msg, len, "cannot remove '%s/%.*s%s': %s%s", base_of(op), dl, op->rel,
 		 where ? where : name, strerror(-r),
 		 perm ? " (files of the user's subordinate ids are removed from inside its user "
-			"namespace, e.g. as the user: podman unshare rm -rf DIR)" : "");
+			"namespace, e.g. as the user: podman unshare rm -rf DIR)"
+		      : "");
 	return r;
 }
 
@@ -193,7 +197,8 @@ static int user_op_fn(void *arg, char *msg, size_t len)
 	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno == ENOENT)
 			return 0;
-		snprintf(msg, len, "cannot stat '%s/%s': %s", base_of(op), op->rel, strerror(errno));
+		snprintf(msg, len, "cannot stat '%s/%s': %s", base_of(op), op->rel,
+			 strerror(errno));
 		return -errno;
 	}
 	if (S_ISLNK(st.st_mode)) {
@@ -202,7 +207,10 @@ static int user_op_fn(void *arg, char *msg, size_t len)
 	}
 	if (op->kind == OP_STOP) {
 		_cleanup_close_ int sdfd = S_ISDIR(st.st_mode)
-			? openat(pfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+						   ? openat(pfd, name,
+							    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+								    O_CLOEXEC)
+						   : -1;
 		return sdfd < 0 ? 0 : op->dry_run ? 0 : rs_stop_launch_at(sdfd, msg, len);
 	}
 	if (op->kind == OP_FILE)
@@ -262,8 +270,8 @@ static int as_user(struct rs_gen_ctx *f, const struct tree *tr, struct user_op *
 	} else if (r == -ESTALE) {
 		rs_action_add(&f->acts, "uninstall", "note", path, "%s", msg);
 	} else if (r < 0) {
-		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))->failed =
-			true;
+		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))
+			->failed = true;
 	}
 	return r;
 }
@@ -273,14 +281,15 @@ static void remove_recorded(struct rs_gen_ctx *f, const struct tree *tr, json_t 
 	size_t i;
 	json_t *x;
 
-	json_array_foreach(files, i, x) {
+	json_array_foreach (files, i, x) {
 		const char *path = json_string_value(json_object_get(x, "path"));
 		struct user_op op = {.kind = OP_FILE,
 				     .hash = json_string_value(json_object_get(x, "hash"))};
 		if (!path)
 			continue;
 		if (!op.hash) { /* no hash, no proof it is ours */
-			rs_action_add(&f->acts, "uninstall", "note", path, "no hash recorded: kept");
+			rs_action_add(&f->acts, "uninstall", "note", path,
+				      "no hash recorded: kept");
 			continue;
 		}
 		as_user(f, tr, &op, path, "installed by rootless-setup");
@@ -292,11 +301,12 @@ static void remove_dirs(struct rs_gen_ctx *f, const struct tree *tr, json_t *dir
 	size_t i;
 	json_t *x;
 
-	json_array_foreach(dirs, i, x) {
+	json_array_foreach (dirs, i, x) {
 		struct user_op op = {.kind = OP_DIR};
 		if (json_is_string(x))
-			as_user(f, tr, &op, json_string_value(x), f->acts.dry_run
-				? "created by install, removed if empty" : "created by install, empty");
+			as_user(f, tr, &op, json_string_value(x),
+				f->acts.dry_run ? "created by install, removed if empty"
+						: "created by install, empty");
 	}
 }
 
@@ -319,10 +329,11 @@ static void purge_userns(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 		/* the first attempt's refusal is answered */
 		last->failed = false;
 		rs_action_detail(last, "files of the user's subordinate ids: retried inside its "
-				 "user namespace");
-		rs_action_add(&f->acts, "uninstall", "remove", path, "the engine's data (files of "
-			      "the user's subordinate ids: removed inside its user namespace)")->changed =
-			true;
+				       "user namespace");
+		rs_action_add(&f->acts, "uninstall", "remove", path,
+			      "the engine's data (files of "
+			      "the user's subordinate ids: removed inside its user namespace)")
+			->changed = true;
 	} else {
 		_cleanup_free_ char *was = last->detail ? rs_xstrdup(last->detail) : NULL;
 		rs_action_detail(last, "%s; inside the user's namespace: %s", was ? was : "", msg);
@@ -348,8 +359,9 @@ static void purge(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 	_cleanup_free_ char *data = rs_ctx_data_dir(f->ctx, o->engine);
 	purge_one(f, o, tr, data);
 	for (const char *const *m = ei->more_data; m && *m; m++) {
-		_cleanup_free_ char *p = rs_xasprintf("%s/%s", strcmp(f->ctx->user.home, "/")
-						      ? f->ctx->user.home : "", *m);
+		_cleanup_free_ char *p =
+			rs_xasprintf("%s/%s",
+				     strcmp(f->ctx->user.home, "/") ? f->ctx->user.home : "", *m);
 		struct user_op op = {.kind = OP_PURGE};
 		as_user(f, tr, &op, p, "the engine's data");
 	}
@@ -371,8 +383,10 @@ static json_t *root_record(struct rs_gen_ctx *f, const char *path)
 	}
 	json_t *m = text ? json_loads(text, 0, NULL) : NULL;
 	if (text && !json_is_object(m)) {
-		rs_action_add(&f->acts, "uninstall", "note", path, "not a rootless-setup record: "
-			      "left alone")->failed = true;
+		rs_action_add(&f->acts, "uninstall", "note", path,
+			      "not a rootless-setup record: "
+			      "left alone")
+			->failed = true;
 		json_decref(m);
 		return NULL;
 	}
@@ -392,12 +406,14 @@ static json_t *user_record(struct rs_gen_ctx *f, const struct tree *tr, const ch
 	int r = rs_as_user_data(&f->ctx->user, read_record_fn, &op, RECORD_MAX, &text, &len, msg,
 				sizeof(msg), FILE_TIMEOUT_MS);
 	if (r < 0)
-		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))->failed =
-			true;
+		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))
+			->failed = true;
 	json_t *m = r > 0 && text ? json_loads(text, 0, NULL) : NULL;
 	if (r > 0 && !json_is_object(m)) {
-		rs_action_add(&f->acts, "uninstall", "note", path, "not a rootless-setup record: "
-			      "left alone")->failed = true;
+		rs_action_add(&f->acts, "uninstall", "note", path,
+			      "not a rootless-setup record: "
+			      "left alone")
+			->failed = true;
 		json_decref(m);
 		return NULL;
 	}
@@ -407,7 +423,8 @@ static json_t *user_record(struct rs_gen_ctx *f, const struct tree *tr, const ch
 static void remove_root_record(struct rs_gen_ctx *f, const char *path)
 {
 	int r = rs_safe_unlink(f->ctx->host, path, f->acts.dry_run);
-	struct rs_action *a = rs_action_add(&f->acts, "uninstall", "remove", path, "the install record");
+	struct rs_action *a = rs_action_add(&f->acts, "uninstall", "remove", path,
+					    "the install record");
 	a->changed = r > 0;
 	a->failed = r < 0;
 	/* users/UID: root's own directory, removed when it holds nothing more */
@@ -425,17 +442,21 @@ static void remove_root_record(struct rs_gen_ctx *f, const char *path)
 /* A running launch of the engine is stopped first (the engines that have
  * one: a daemon): by systemd when it runs the unit, else TERM to it as the
  * user, decided on the process (stop.c). */
-static void stop_launch(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct tree *tr)
+static void stop_launch(struct rs_gen_ctx *f, const struct rs_install_opts *o,
+			const struct tree *tr)
 {
-	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service", rs_engine_name(o->engine));
-	_cleanup_free_ char *sd = rs_xasprintf("%s/rootless-setup/%s", tr->run, rs_engine_name(o->engine));
+	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service",
+						 rs_engine_name(o->engine));
+	_cleanup_free_ char *sd = rs_xasprintf("%s/rootless-setup/%s", tr->run,
+					       rs_engine_name(o->engine));
 	struct user_op op = {.kind = OP_STOP};
 	char msg[512] = "";
 
 	if (!rs_engine_info(o->engine)->daemon)
 		return;
 	if (rs_inst_user_manager(f->ctx)) {
-		char *const stop[] = {"/usr/bin/systemctl", "--user", "disable", "--now", unit, NULL};
+		char *const stop[] =
+			{"/usr/bin/systemctl", "--user", "disable", "--now", unit, NULL};
 		rs_action_exec(&f->acts, "uninstall", stop);
 	}
 	op.t = &tr->t;
@@ -448,11 +469,13 @@ static void stop_launch(struct rs_gen_ctx *f, const struct rs_install_opts *o, c
 	}
 	int r = rs_as_user(&f->ctx->user, user_op_fn, &op, msg, sizeof(msg), 30000);
 	if (r > 0)
-		rs_action_add(&f->acts, "uninstall", "stop", sd, "the running launch: stopped")->changed =
-			true;
+		rs_action_add(&f->acts, "uninstall", "stop", sd, "the running launch: stopped")
+			->changed = true;
 	else if (r < 0)
-		rs_action_add(&f->acts, "uninstall", "note", sd, "%s; stop a running launch of it "
-			      "first (TERM to its 'rootless-setup launch')", *msg ? msg : strerror(-r))
+		rs_action_add(&f->acts, "uninstall", "note", sd,
+			      "%s; stop a running launch of it "
+			      "first (TERM to its 'rootless-setup launch')",
+			      *msg ? msg : strerror(-r))
 			->failed = true;
 }
 
@@ -462,13 +485,16 @@ static void no_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, con
 	_cleanup_free_ char *rdir = rs_xstrdup(rs_host_rel(rpath));
 	struct stat st;
 
-	rs_action_add(&f->acts, "uninstall", "note", upath, "no install of '%s' recorded: no file to "
-		      "remove", rs_engine_name(o->engine));
+	rs_action_add(&f->acts, "uninstall", "note", upath,
+		      "no install of '%s' recorded: no file to "
+		      "remove",
+		      rs_engine_name(o->engine));
 	/* the user cannot read root's record: say where it would be */
 	*strrchr(rdir, '/') = '\0';
 	int x = geteuid() ? rs_host_stat(f->ctx->host, rdir, &st, true) : -ENOENT;
 	if (x == 0 || x == -EACCES)
-		rs_action_add(&f->acts, "uninstall", "note", rpath, "root may have installed it for you: "
+		rs_action_add(&f->acts, "uninstall", "note", rpath,
+			      "root may have installed it for you: "
 			      "run uninstall as root");
 }
 

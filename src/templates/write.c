@@ -17,8 +17,8 @@ uint64_t rs_gen_hash(const char *s)
 	return h;
 }
 
-int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
-		 const char *shown, const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid)
+int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel, const char *shown,
+		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid)
 {
 	_cleanup_free_ char *old = NULL, *merged = NULL, *conflicts = NULL, *dir = rs_xstrdup(rel);
 	struct rs_error *e = NULL;
@@ -36,22 +36,29 @@ int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 	if (old && strcmp(old, text) && gf->json && !force) {
 		merged = rs_gen_merge_json(old, text, &conflicts);
 		if (!merged) {
-			rs_action_add(&f->acts, "generate", "note", shown, "not a JSON object: left alone "
-				      "(--force replaces it)")->failed = true;
+			rs_action_add(&f->acts, "generate", "note", shown,
+				      "not a JSON object: left alone "
+				      "(--force replaces it)")
+				->failed = true;
 			return -EINVAL;
 		}
 		if (*conflicts)
-			rs_action_add(&f->acts, "generate", "note", shown, "your values kept for: %s "
-				      "(--force writes ours)", conflicts);
+			rs_action_add(&f->acts, "generate", "note", shown,
+				      "your values kept for: %s "
+				      "(--force writes ours)",
+				      conflicts);
 		text = merged;
 	} else if (old && strcmp(old, text) && gf->toml_keys && !force) {
 		/* no drop-in directory: the user's own file decides */
-		rs_action_add(&f->acts, "generate", "note", shown, "yours: kept, its settings decide "
+		rs_action_add(&f->acts, "generate", "note", shown,
+			      "yours: kept, its settings decide "
 			      "(--force writes ours)");
 		return -EEXIST;
 	} else if (old && strcmp(old, text) && !force) {
-		rs_action_add(&f->acts, "generate", "note", shown, "exists and differs: left alone "
-			      "(--force replaces it)")->failed = true;
+		rs_action_add(&f->acts, "generate", "note", shown,
+			      "exists and differs: left alone "
+			      "(--force replaces it)")
+			->failed = true;
 		return -EEXIST;
 	}
 	int r = 0;

@@ -24,7 +24,9 @@ static void check_insert(const char *in, size_t len, const struct rs_rewrite *r)
 
 static void group(const char *in, size_t len, bool gshadow)
 {
-	struct rs_group_edit e = {.group = "kvm", .user = "alice", .gshadow = gshadow,
+	struct rs_group_edit e = {.group = "kvm",
+				  .user = "alice",
+				  .gshadow = gshadow,
 				  .gid = (gid_t)-1};
 	struct rs_rewrite r, again;
 	int x = rs_group_add_member(in, len, &e, &r);

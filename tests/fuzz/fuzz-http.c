@@ -18,7 +18,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	long r = rs_http_parse(b, size, &q);
 	if (r > 0) {
-		if ((size_t)r > size || q.head_len + q.body_len != (size_t)r || q.body_len > RS_HTTP_BODY_MAX)
+		if ((size_t)r > size || q.head_len + q.body_len != (size_t)r ||
+		    q.body_len > RS_HTTP_BODY_MAX)
 			abort();
 		if (q.path[0] != '/' || strchr(q.path, '?') || !q.method[0])
 			abort();

@@ -11,8 +11,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_error_t jerr;
 	struct rs_idmap u, g;
-	struct rs_oci_opts o = {.uidmap = &u, .gidmap = &g, .limits_ok = size & 1,
-				.host_net = size & 2, .delegated = "cpu memory"};
+	struct rs_oci_opts o = {.uidmap = &u,
+				.gidmap = &g,
+				.limits_ok = size & 1,
+				.host_net = size & 2,
+				.delegated = "cpu memory"};
 	if (size > (1u << 20))
 		return 0;
 	rs_idmap_single(&u, 1000);

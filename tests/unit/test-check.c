@@ -55,8 +55,9 @@ static void mkdir_p(struct fx *f, const char *rel)
 	mkdir(at(f, rel), 0755);
 }
 
-static const char mi_v2[] = "21 1 8:1 / / rw,relatime - ext4 /dev/vda1 rw\n"
-			    "25 21 0:24 / /sys/fs/cgroup rw,nosuid,nodev,noexec - cgroup2 cgroup2 rw\n";
+static const char mi_v2[] =
+	"21 1 8:1 / / rw,relatime - ext4 /dev/vda1 rw\n"
+	"25 21 0:24 / /sys/fs/cgroup rw,nosuid,nodev,noexec - cgroup2 cgroup2 rw\n";
 static const char mi_hybrid[] = "21 1 8:1 / / rw,relatime - ext4 /dev/vda1 rw\n"
 				"31 21 0:28 / /sys/fs/cgroup ro - tmpfs tmpfs ro,mode=755\n"
 				"32 31 0:29 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n"
@@ -71,8 +72,9 @@ static int setup(void **state)
 		return -1;
 	*state = f;
 	put(f, "etc/os-release", "ID=debian\nVERSION_ID=\"12\"\n");
-	put(f, "etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
-			     "bob:x:1001:1001::/home/bob:/bin/sh\n");
+	put(f, "etc/passwd",
+	    "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
+	    "bob:x:1001:1001::/home/bob:/bin/sh\n");
 	put(f, "etc/group", "root:x:0:\nalice:x:1000:\nbob:x:1001:\nkvm:x:36:alice\n");
 	put(f, "etc/subuid", "alice:100000:65536\n");
 	put(f, "etc/subgid", "alice:100000:65536\n");
@@ -139,7 +141,8 @@ static unsigned total(const struct rs_report *r)
 static void test_check_every_rule_reported_exactly_once(void **state)
 {
 	struct fx *f = *state;
-	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
+	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice",
+							    .engines_given = true,
 							    .engines = RS_ENGINES_ALL});
 	assert_int_equal(total(r), rs_rules_count);
 	for (size_t i = 0; i < rs_rules_count; i++) {
@@ -156,7 +159,8 @@ static void test_check_every_rule_reported_exactly_once(void **state)
 	json_t *results = json_object_get(doc, "results");
 	assert_int_equal(json_array_size(results), rs_rules_count);
 	for (size_t i = 0; i < rs_rules_count; i++)
-		assert_string_equal(json_string_value(json_object_get(json_array_get(results, i), "id")),
+		assert_string_equal(json_string_value(
+					    json_object_get(json_array_get(results, i), "id")),
 				    rs_rules[i]->id);
 	assert_string_equal(json_string_value(json_object_get(doc, "schema")),
 			    "rootless-setup/report/v1");
@@ -166,11 +170,13 @@ static void test_check_every_rule_reported_exactly_once(void **state)
 static void test_check_unselected_engine_rules_skip(void **state)
 {
 	struct fx *f = *state;
-	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
+	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice",
+							    .engines_given = true,
 							    .engines = ENG(CONTAINERD)});
-	static const char *const other[] = {"kvm.device", "kvm.group", "isulad.permissions",
-					    "isulad.stale-state", "kata.config", "kata.image",
-					    "podman.config", NULL};
+	static const char *const other[] = {"kvm.device",	  "kvm.group",
+					    "isulad.permissions", "isulad.stale-state",
+					    "kata.config",	  "kata.image",
+					    "podman.config",	  NULL};
 	for (const char *const *id = other; *id; id++) {
 		const struct rs_result *x = res(r, *id);
 		if (x->f.status != RS_STATUS_SKIP || !strstr(x->f.message, "only for"))
@@ -286,7 +292,8 @@ static void test_check_missing_root_host_error(void **state)
 static void test_check_postinstall_root_no_user_skips_needs_user(void **state)
 {
 	struct fx *f = *state;
-	struct rs_report *r = run(f, (struct rs_check_opts){.postinstall = true, .engines_given = true,
+	struct rs_report *r = run(f, (struct rs_check_opts){.postinstall = true,
+							    .engines_given = true,
 							    .engines = RS_ENGINES_ALL});
 	assert_false(r->ctx.has_user);
 	size_t n = 0;
@@ -314,7 +321,8 @@ static void test_check_postinstall_root_no_user_skips_needs_user(void **state)
 static void test_check_postinstall_with_sudo_user_checks_that_user(void **state)
 {
 	struct fx *f = *state;
-	struct rs_report *r = run(f, (struct rs_check_opts){.postinstall = true, .sudo_user = "alice"});
+	struct rs_report *r = run(f, (struct rs_check_opts){.postinstall = true,
+							    .sudo_user = "alice"});
 	assert_true(r->ctx.has_user);
 	assert_string_equal(r->ctx.user.name, "alice");
 	assert_int_equal(res(r, "subid.ranges")->f.status, RS_STATUS_PASS);
@@ -356,8 +364,10 @@ static void test_check_cgroup_hybrid_most_severe_engine_named(void **state)
 	struct fx *f = *state;
 	put(f, "proc/self/mountinfo", mi_hybrid);
 	unlink(at(f, "sys/fs/cgroup/cgroup.controllers"));
-	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
-							    .engines = ENG(ISULAD) | ENG(CONTAINERD)});
+	struct rs_report *r = run(f,
+				  (struct rs_check_opts){.user = "alice",
+							 .engines_given = true,
+							 .engines = ENG(ISULAD) | ENG(CONTAINERD)});
 	const struct rs_result *x = res(r, "cgroup.v2");
 	assert_int_equal(x->f.status, RS_STATUS_FAIL);
 	assert_int_equal(x->engine, RS_ENGINE_ISULAD);
@@ -365,7 +375,8 @@ static void test_check_cgroup_hybrid_most_severe_engine_named(void **state)
 	assert_null(strstr(x->f.message + 8, "isulad:"));
 	assert_string_equal(r->cgroup_manager, "none");
 	/* order does not matter: containerd (warn) + kata (fail) names kata */
-	r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
+	r = run(f, (struct rs_check_opts){.user = "alice",
+					  .engines_given = true,
 					  .engines = ENG(CONTAINERD) | ENG(KATA)});
 	x = res(r, "cgroup.v2");
 	assert_int_equal(x->f.status, RS_STATUS_FAIL);
@@ -376,12 +387,14 @@ static void test_check_cgroup_hybrid_single_engine_unprefixed(void **state)
 {
 	struct fx *f = *state;
 	put(f, "proc/self/mountinfo", mi_hybrid);
-	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
+	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice",
+							    .engines_given = true,
 							    .engines = ENG(CONTAINERD)});
 	const struct rs_result *x = res(r, "cgroup.v2");
 	assert_int_equal(x->f.status, RS_STATUS_WARN);
 	assert_null(strstr(x->f.message, "containerd:"));
-	r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
+	r = run(f, (struct rs_check_opts){.user = "alice",
+					  .engines_given = true,
 					  .engines = ENG(ISULAD)});
 	assert_int_equal(res(r, "cgroup.v2")->f.status, RS_STATUS_FAIL);
 }
@@ -390,14 +403,17 @@ static void test_check_kernel_below_kata_minimum_fail_names_kata(void **state)
 {
 	struct fx *f = *state;
 	put(f, "proc/sys/kernel/osrelease", "4.9.0-8-amd64\n");
-	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
-							    .engines = ENG(CONTAINERD) | ENG(KATA)});
+	struct rs_report *r = run(f,
+				  (struct rs_check_opts){.user = "alice",
+							 .engines_given = true,
+							 .engines = ENG(CONTAINERD) | ENG(KATA)});
 	const struct rs_result *x = res(r, "kernel.version");
 	assert_int_equal(x->f.status, RS_STATUS_FAIL);
 	assert_int_equal(x->engine, RS_ENGINE_KATA);
 	assert_true(strncmp(x->f.message, "kata: ", 6) == 0);
 	assert_non_null(strstr(x->f.message, "4.14"));
-	r = run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
+	r = run(f, (struct rs_check_opts){.user = "alice",
+					  .engines_given = true,
 					  .engines = ENG(CONTAINERD)});
 	assert_int_equal(res(r, "kernel.version")->f.status, RS_STATUS_PASS);
 }
@@ -453,7 +469,8 @@ static void test_check_fixture_tree_left_unchanged(void **state)
 	listing_len = 0;
 	nftw(f->root, list_one, 16, FTW_PHYS);
 	memcpy(before, listing, listing_len + 1);
-	run(f, (struct rs_check_opts){.user = "alice", .engines_given = true,
+	run(f, (struct rs_check_opts){.user = "alice",
+				      .engines_given = true,
 				      .engines = RS_ENGINES_ALL});
 	listing_len = 0;
 	nftw(f->root, list_one, 16, FTW_PHYS);

@@ -15,12 +15,15 @@
 static void load(struct rs_distro *d, const char *id, const char *like, const char *ver,
 		 const char *force)
 {
-	struct rs_osrelease os = {.id = (char *)id, .id_like = (char *)like, .version_id = (char *)ver};
+	struct rs_osrelease os = {.id = (char *)id,
+				  .id_like = (char *)like,
+				  .version_id = (char *)ver};
 	struct rs_error *e = NULL;
 	int r = rs_distro_load(&os, force, d, &e);
 	if (r < 0) {
 		char m[256];
-		snprintf(m, sizeof(m), "rs_distro_load(%s): %d %s", id ? id : "-", r, e ? e->msg : "");
+		snprintf(m, sizeof(m), "rs_distro_load(%s): %d %s", id ? id : "-", r,
+			 e ? e->msg : "");
 		rs_error_free(e);
 		fail_msg("%s", m);
 	}
@@ -227,10 +230,12 @@ static void test_distro_validate_minimal_and_full_versions_accepted(void **state
 	(void)state;
 	assert_int_equal(validate("{\"id\":\"x\"}"), 0);
 	assert_int_equal(validate("{\"id\":\"x\",\"versions\":[{\"version_id\":\"7\",\"eol\":true,"
-				  "\"hints\":{\"a.b\":\"c\"},\"thresholds\":{\"overlay_userns\":\"5.11\"}}]}"),
+				  "\"hints\":{\"a.b\":\"c\"},\"thresholds\":{\"overlay_userns\":"
+				  "\"5.11\"}}]}"),
 			 0);
 	assert_int_equal(validate("{\"id\":\"x\",\"packages\":{\"newuidmap\":null},"
-				  "\"match\":{\"ids\":[\"a\"],\"id_like\":[]}}"), 0);
+				  "\"match\":{\"ids\":[\"a\"],\"id_like\":[]}}"),
+			 0);
 }
 
 /* programs.NAME: a minimum version only with where it is documented */
@@ -238,19 +243,25 @@ static void test_distro_validate_programs(void **state)
 {
 	(void)state;
 	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"min\":\"1.0\","
-				  "\"source\":\"runc 1.0.0\",\"packages\":[\"runc\"]}}}"), 0);
-	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"pasta\":{\"packages\":[\"passt\"]}}}"), 0);
-	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"min\":\"1.0\"}}}"), -EINVAL);
+				  "\"source\":\"runc 1.0.0\",\"packages\":[\"runc\"]}}}"),
+			 0);
+	assert_int_equal(
+		validate("{\"id\":\"x\",\"programs\":{\"pasta\":{\"packages\":[\"passt\"]}}}"), 0);
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"min\":\"1.0\"}}}"),
+			 -EINVAL);
 	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"min\":\"one\","
-				  "\"source\":\"s\"}}}"), -EINVAL);
-	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"max\":\"1.0\"}}}"), -EINVAL);
+				  "\"source\":\"s\"}}}"),
+			 -EINVAL);
+	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":{\"max\":\"1.0\"}}}"),
+			 -EINVAL);
 	assert_int_equal(validate("{\"id\":\"x\",\"programs\":{\"runc\":\"1.0\"}}"), -EINVAL);
 }
 
 static void test_distro_validate_not_object_or_no_id_rejected(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"[]", "{}", "\"x\"", "{\"id\":1}", "{\"name\":\"x\"}", NULL};
+	static const char *const bad[] = {"[]", "{}", "\"x\"", "{\"id\":1}", "{\"name\":\"x\"}",
+					  NULL};
 	expect_invalid(bad);
 }
 
@@ -328,7 +339,8 @@ static void test_distro_validate_bad_threshold_strings_rejected(void **state)
 	};
 	expect_invalid(bad);
 	assert_int_equal(validate("{\"id\":\"x\",\"thresholds\":{\"overlay_userns\":\"5.11\","
-				  "\"kernel_min\":{\"kata\":\"4.14\"}}}"), 0);
+				  "\"kernel_min\":{\"kata\":\"4.14\"}}}"),
+			 0);
 }
 
 /* kernel.version reads thresholds.kernel_min.<engine> as a kernel version:

@@ -17,10 +17,10 @@ static void test_engine_parse_each_name_single_bit(void **state)
 		const char *name;
 		enum rs_engine e;
 	} names[] = {
-		{"isulad", RS_ENGINE_ISULAD}, {"containerd", RS_ENGINE_CONTAINERD},
+		{"isulad", RS_ENGINE_ISULAD},	  {"containerd", RS_ENGINE_CONTAINERD},
 		{"buildkit", RS_ENGINE_BUILDKIT}, {"devkit", RS_ENGINE_DEVKIT},
-		{"podman", RS_ENGINE_PODMAN},
-		{"kata", RS_ENGINE_KATA}, {"oci", RS_ENGINE_OCI},
+		{"podman", RS_ENGINE_PODMAN},	  {"kata", RS_ENGINE_KATA},
+		{"oci", RS_ENGINE_OCI},
 	};
 	unsigned seen = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -65,7 +65,7 @@ static void test_engine_client_value(void **state)
 	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
 		const struct rs_engine_info *i = rs_engine_info(e);
 		assert_true(!i->client_var || i->socket); /* a variable names a socket */
-		assert_true(!i->daemon || i->config);     /* a daemon has a configuration */
+		assert_true(!i->daemon || i->config);	  /* a daemon has a configuration */
 	}
 }
 
@@ -81,8 +81,10 @@ static void test_engine_parse_all_every_engine(void **state)
 static void test_engine_parse_unknown_einval(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"docker", "", "runc", "isulad ", " kata", "containerd,podman",
-					  "al", "allx", "devkitd", NULL};
+	static const char *const bad[] = {"docker",  "",      "runc",
+					  "isulad ", " kata", "containerd,podman",
+					  "al",	     "allx",  "devkitd",
+					  NULL};
 	for (const char *const *b = bad; *b; b++) {
 		unsigned m = 12345;
 		if (rs_engine_parse(*b, &m) != -EINVAL)
@@ -117,7 +119,8 @@ static void test_engine_info_every_engine_has_binaries(void **state)
 	}
 	assert_null(rs_engine_info(RS_ENGINE_NONE));
 	assert_null(rs_engine_info(RS_ENGINE_OCI)->data_dir);
-	assert_string_equal(rs_engine_info(RS_ENGINE_CONTAINERD)->data_dir, ".local/share/containerd");
+	assert_string_equal(rs_engine_info(RS_ENGINE_CONTAINERD)->data_dir,
+			    ".local/share/containerd");
 	assert_int_equal(RS_ENGINES_STORAGE & RS_ENGINE_BIT(RS_ENGINE_KATA), 0);
 	assert_int_equal(RS_ENGINES_STORAGE & RS_ENGINE_BIT(RS_ENGINE_OCI), 0);
 }

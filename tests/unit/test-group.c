@@ -15,7 +15,9 @@
 
 static int add(const char *in, size_t len, const char *group, bool gshadow, struct rs_rewrite *r)
 {
-	struct rs_group_edit e = {.group = group, .user = "alice", .gshadow = gshadow,
+	struct rs_group_edit e = {.group = group,
+				  .user = "alice",
+				  .gshadow = gshadow,
 				  .gid = (gid_t)-1};
 	return rs_group_add_member(in, len, &e, r);
 }
@@ -150,8 +152,9 @@ static void test_large_linear(void **state)
 static void test_kata(void **state)
 {
 	(void)state;
-	static const char in[] = "[hypervisor.qemu]\npath = \"x\"  \n  #  disable_vhost_net = true\n"
-				 "# comment\n[agent.kata]\nx = 1";
+	static const char in[] =
+		"[hypervisor.qemu]\npath = \"x\"  \n  #  disable_vhost_net = true\n"
+		"# comment\n[agent.kata]\nx = 1";
 	static const char want[] = "[hypervisor.qemu]\npath = \"x\"  \ndisable_vhost_net = true\n"
 				   "# comment\n[agent.kata]\nx = 1";
 	struct rs_rewrite r;

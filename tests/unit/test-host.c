@@ -356,7 +356,8 @@ static void test_host_canonical_existing_path(void **state)
 static void test_host_canonical_missing_tail_appended(void **state)
 {
 	struct fx *f = *state;
-	canon_expect(f, "home/alice/.local/share/containerd", "/home/alice/.local/share/containerd");
+	canon_expect(f, "home/alice/.local/share/containerd",
+		     "/home/alice/.local/share/containerd");
 	canon_expect(f, "nope", "/nope");
 	canon_expect(f, "nope/a/b", "/nope/a/b");
 }
@@ -378,7 +379,8 @@ static void test_host_listdir_sorted_without_dots(void **state)
 {
 	struct fx *f = *state;
 	mkdirs(f, "d", 0755);
-	static const char *const names[] = {"zeta", "alpha", "Beta", "m.conf", "10", "9", ".hidden"};
+	static const char *const names[] = {"zeta", "alpha", "Beta",   "m.conf",
+					    "10",   "9",     ".hidden"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char rel[64];
 		snprintf(rel, sizeof(rel), "d/%s", names[i]);
@@ -387,8 +389,8 @@ static void test_host_listdir_sorted_without_dots(void **state)
 	mkdirs(f, "d/sub", 0755);
 	struct rs_strv v = {0};
 	assert_int_equal(rs_host_listdir(f->h, "d", &v, NULL), 0);
-	static const char *const want[] = {".hidden", "10", "9", "Beta", "alpha", "m.conf", "sub",
-					   "zeta"};
+	static const char *const want[] = {".hidden", "10",	"9",   "Beta",
+					   "alpha",   "m.conf", "sub", "zeta"};
 	assert_int_equal(v.n, 8);
 	for (size_t i = 0; i < 8; i++)
 		assert_string_equal(v.v[i], want[i]);
@@ -425,7 +427,6 @@ static void test_host_openat_missing_enoent_with_error(void **state)
 	assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	close(fd);
 }
-
 
 /* ---- the in-root walk that replaces openat2 where it is missing ---- */
 

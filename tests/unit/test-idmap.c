@@ -52,8 +52,9 @@ static int setup(void **state)
 		return -1;
 	*state = f;
 	mkdir(at(f, "etc"), 0755);
-	put(f, "etc/passwd", "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
-			     "bob:x:1001:1001::/home/bob:/bin/sh\ncarol:x:1002:100::/home/carol:/bin/sh\n");
+	put(f, "etc/passwd",
+	    "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n"
+	    "bob:x:1001:1001::/home/bob:/bin/sh\ncarol:x:1002:100::/home/carol:/bin/sh\n");
 	put(f, "etc/group", "root:x:0:\nusers:x:100:\n");
 	if (rs_host_open(f->root, &f->h, NULL) < 0 ||
 	    rs_user_resolve(f->h, "alice", &f->alice, NULL) < 0 ||
@@ -124,8 +125,9 @@ static void test_idmap_adjacent_and_overlapping_ranges_merged(void **state)
 	struct fx *f = *state;
 	struct rs_idmap m;
 	/* adjacent (165536 follows 100000+65536), overlapping, and contained */
-	put(f, "etc/subuid", "alice:165536:100\nalice:100000:65536\nalice:165600:100\n"
-			     "alice:100010:5\n");
+	put(f, "etc/subuid",
+	    "alice:165536:100\nalice:100000:65536\nalice:165600:100\n"
+	    "alice:100010:5\n");
 	build(f, &f->alice, false, &m);
 	assert_int_equal(m.n, 2);
 	ext(&m, 1, 1, 100000, 65700);
@@ -164,8 +166,9 @@ static void test_idmap_numeric_owner_counted(void **state)
 {
 	struct fx *f = *state;
 	struct rs_idmap m;
-	put(f, "etc/subuid", "1000:200000:65536\nalice:300000:65536\n01000:400000:10\n"
-			     "bob:500000:65536\n1001:600000:65536\n");
+	put(f, "etc/subuid",
+	    "1000:200000:65536\nalice:300000:65536\n01000:400000:10\n"
+	    "bob:500000:65536\n1001:600000:65536\n");
 	build(f, &f->alice, false, &m);
 	assert_int_equal(m.n, 3);
 	ext(&m, 1, 1, 200000, 65536);
@@ -233,7 +236,8 @@ static void test_idmap_extents_capped_at_kernel_limit(void **state)
 	fclose(fp);
 	build(f, &f->alice, false, &m);
 	assert_int_equal(m.n, RS_IDMAP_MAX);
-	ext(&m, RS_IDMAP_MAX - 1, 1 + 10 * (RS_IDMAP_MAX - 2), 100000 + 100 * (RS_IDMAP_MAX - 2), 10);
+	ext(&m, RS_IDMAP_MAX - 1, 1 + 10 * (RS_IDMAP_MAX - 2), 100000 + 100 * (RS_IDMAP_MAX - 2),
+	    10);
 	assert_int_equal(m.subordinate, 10 * (RS_IDMAP_MAX - 1));
 }
 
@@ -264,7 +268,8 @@ static void test_idmap_outside_ids_exclude_u32_max(void **state)
 	for (size_t i = 0; i < m.n; i++)
 		if (m.e[i].outside + m.e[i].count > UINT32_MAX)
 			fail_msg("extent %zu: outside %llu count %llu reaches 2^32", i,
-				 (unsigned long long)m.e[i].outside, (unsigned long long)m.e[i].count);
+				 (unsigned long long)m.e[i].outside,
+				 (unsigned long long)m.e[i].count);
 }
 
 static void test_idmap_single_any_id_one_extent(void **state)

@@ -15,15 +15,19 @@
 
 /* `runc spec` of runc 1.1, trimmed to the parts the transformation reads */
 static const char *root_spec =
-	"{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":0},"
+	"{\"ociVersion\":\"1.0.2-dev\",\"process\":{\"terminal\":true,\"user\":{\"uid\":0,\"gid\":"
+	"0},"
 	"\"args\":[\"sh\"],\"cwd\":\"/\"},\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
-	"\"hostname\":\"runc\",\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-	"{\"destination\":\"/dev/pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\","
+	"\"hostname\":\"runc\",\"mounts\":[{\"destination\":\"/"
+	"proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+	"{\"destination\":\"/dev/"
+	"pts\",\"type\":\"devpts\",\"source\":\"devpts\",\"options\":[\"nosuid\","
 	"\"noexec\",\"newinstance\",\"ptmxmode=0666\",\"mode=0620\",\"gid=5\"]},"
 	"{\"destination\":\"/sys\",\"type\":\"sysfs\",\"source\":\"sysfs\",\"options\":[\"nosuid\","
 	"\"noexec\",\"nodev\",\"ro\"]}],\"linux\":{\"resources\":{\"devices\":[{\"allow\":false,"
 	"\"access\":\"rwm\"}],\"memory\":{\"limit\":1000000},\"pids\":{\"limit\":10}},"
-	"\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":\"uts\"},"
+	"\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},{\"type\":"
+	"\"uts\"},"
 	"{\"type\":\"mount\"}],\"maskedPaths\":[\"/proc/kcore\"]},\"x-unknown\":{\"keep\":[1,2]}}";
 
 struct maps {
@@ -42,8 +46,11 @@ static int convert(json_t *spec, bool host_net, bool limits_ok, const char *dele
 	static struct maps m;
 	rs_idmap_single(&m.u, 1000);
 	rs_idmap_single(&m.g, 1000);
-	struct rs_oci_opts o = {.uidmap = &m.u, .gidmap = &m.g, .host_net = host_net,
-				.limits_ok = limits_ok, .delegated = delegated};
+	struct rs_oci_opts o = {.uidmap = &m.u,
+				.gidmap = &m.g,
+				.host_net = host_net,
+				.limits_ok = limits_ok,
+				.delegated = delegated};
 	struct rs_error *err = NULL;
 	int r = rs_oci_rootless(spec, &o, &err);
 	rs_error_free(err);
@@ -54,7 +61,7 @@ static bool has_ns(const json_t *spec, const char *type)
 {
 	size_t i;
 	json_t *x;
-	json_array_foreach(json_object_get(json_object_get(spec, "linux"), "namespaces"), i, x)
+	json_array_foreach (json_object_get(json_object_get(spec, "linux"), "namespaces"), i, x)
 		if (strcmp(json_string_value(json_object_get(x, "type")), type) == 0)
 			return true;
 	return false;
@@ -64,7 +71,7 @@ static const json_t *mount_at(const json_t *spec, const char *dest)
 {
 	size_t i;
 	json_t *m;
-	json_array_foreach(json_object_get(spec, "mounts"), i, m)
+	json_array_foreach (json_object_get(spec, "mounts"), i, m)
 		if (strcmp(json_string_value(json_object_get(m, "destination")), dest) == 0)
 			return m;
 	return NULL;
@@ -79,9 +86,11 @@ static void test_oci_default_adds_userns_keeps_netns(void **state)
 	assert_true(has_ns(s, "network"));
 	json_t *um = json_object_get(json_object_get(s, "linux"), "uidMappings");
 	assert_int_equal(json_array_size(um), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(um, 0), "hostID")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(um, 0), "hostID")),
+			 1000);
 	/* an own network namespace can mount sysfs: kept */
-	assert_string_equal(json_string_value(json_object_get(mount_at(s, "/sys"), "type")), "sysfs");
+	assert_string_equal(json_string_value(json_object_get(mount_at(s, "/sys"), "type")),
+			    "sysfs");
 	json_decref(s);
 }
 
@@ -108,7 +117,8 @@ static void test_oci_unmapped_gid_option_removed(void **state)
 	const json_t *pts = json_object_get(mount_at(s, "/dev/pts"), "options");
 	size_t i;
 	json_t *o;
-	json_array_foreach(pts, i, o) assert_string_not_equal(json_string_value(o), "gid=5");
+	json_array_foreach (pts, i, o)
+		assert_string_not_equal(json_string_value(o), "gid=5");
 	assert_int_equal(json_array_size(pts), 5);
 	json_decref(s);
 }
@@ -159,7 +169,8 @@ static void test_oci_unknown_fields_preserved(void **state)
 	(void)state;
 	json_t *s = load(root_spec), *orig = load(root_spec);
 	assert_int_equal(convert(s, false, false, NULL), 0);
-	assert_true(json_equal(json_object_get(s, "x-unknown"), json_object_get(orig, "x-unknown")));
+	assert_true(
+		json_equal(json_object_get(s, "x-unknown"), json_object_get(orig, "x-unknown")));
 	assert_true(json_equal(json_object_get(s, "process"), json_object_get(orig, "process")));
 	assert_true(json_equal(json_object_get(json_object_get(s, "linux"), "maskedPaths"),
 			       json_object_get(json_object_get(orig, "linux"), "maskedPaths")));
@@ -183,12 +194,16 @@ static void test_oci_bad_input_rejected(void **state)
 {
 	(void)state;
 	static const char *bad[] = {
-		"[]", "{}", "{\"process\":{\"args\":[\"sh\"]}}",
+		"[]",
+		"{}",
+		"{\"process\":{\"args\":[\"sh\"]}}",
 		"{\"process\":{\"args\":\"sh\"},\"root\":{\"path\":\"r\"}}",
 		"{\"process\":{\"args\":[1]},\"root\":{\"path\":\"r\"}}",
 		"{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"r\"},\"mounts\":{}}",
-		"{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"r\"},\"mounts\":[{\"type\":\"x\"}]}",
-		"{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"r\"},\"linux\":{\"namespaces\":[1]}}",
+		"{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"r\"},\"mounts\":[{\"type\":"
+		"\"x\"}]}",
+		"{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"r\"},\"linux\":{"
+		"\"namespaces\":[1]}}",
 		"{\"process\":{\"args\":[\"sh\"]},\"root\":{\"path\":\"r\"},\"linux\":[]}",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -210,10 +225,11 @@ static void test_oci_elf_interp_of_this_test(void **state)
 	assert_non_null(interp);
 	assert_true(interp[0] == '/');
 	free(interp);
-	assert_null(rs_elf_interp((const unsigned char *)"\x7f" "ELF", 4));
+	assert_null(rs_elf_interp((const unsigned char *)"\x7f"
+							 "ELF",
+				  4));
 	assert_null(rs_elf_interp(buf, 63));
 }
-
 
 /* hostile input: a full-range map and a joined user namespace (item 11) */
 static const char *hostile_spec =
@@ -234,11 +250,14 @@ static void test_oci_input_mappings_and_userns_path_replaced(void **state)
 	struct rs_oci_opts o = {.uidmap = &m.u, .gidmap = &m.g, .notes = &notes};
 	assert_int_equal(rs_oci_rootless(s, &o, NULL), 0);
 	json_t *linux_ = json_object_get(s, "linux");
-	json_t *um = json_object_get(linux_, "uidMappings"), *gm = json_object_get(linux_, "gidMappings");
+	json_t *um = json_object_get(linux_, "uidMappings"),
+	       *gm = json_object_get(linux_, "gidMappings");
 	assert_int_equal(json_array_size(um), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(um, 0), "hostID")), 1000);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(um, 0), "hostID")),
+			 1000);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(um, 0), "size")), 1);
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(gm, 0), "hostID")), 1001);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(gm, 0), "hostID")),
+			 1001);
 	/* exactly one user entry, in the first one's place, without a path */
 	json_t *ns = json_object_get(linux_, "namespaces");
 	assert_int_equal(json_array_size(ns), 3);

@@ -216,7 +216,8 @@ static void test_osrelease_double_quotes_removed(void **state _unused_)
 {
 	struct rs_osrelease o;
 	rs_osrelease_parse(S("ID=\"debian\"\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 "
-			     "(bookworm)\"\n"), &o);
+			     "(bookworm)\"\n"),
+			   &o);
 	assert_string_equal(o.id, "debian");
 	assert_string_equal(o.version_id, "12");
 	assert_string_equal(o.pretty_name, "Debian GNU/Linux 12 (bookworm)");
@@ -257,7 +258,8 @@ static void test_osrelease_comments_and_junk_ignored(void **state _unused_)
 {
 	struct rs_osrelease o;
 	rs_osrelease_parse(S("# ID=fedora\n  #VERSION_ID=39\nBAD LINE\nIDX=nope\nFOO=bar\n"
-			     "ID=arch\n"), &o);
+			     "ID=arch\n"),
+			   &o);
 	assert_string_equal(o.id, "arch");
 	assert_null(o.version_id);
 	rs_osrelease_clear(&o);
@@ -280,7 +282,8 @@ static void test_osrelease_openeuler_id_case_preserved(void **state _unused_)
 {
 	struct rs_osrelease o;
 	rs_osrelease_parse(S("NAME=\"openEuler\"\nVERSION=\"22.03 (LTS-SP2)\"\nID=\"openEuler\"\n"
-			     "VERSION_ID=\"22.03\"\n"), &o);
+			     "VERSION_ID=\"22.03\"\n"),
+			   &o);
 	assert_string_equal(o.id, "openEuler");
 	assert_string_equal(o.version_id, "22.03");
 	rs_osrelease_clear(&o);
@@ -328,7 +331,8 @@ static void test_logindefs_overrides_applied(void **state _unused_)
 	struct rs_logindefs d;
 	rs_logindefs_parse(S("# SUB_UID_MIN 1\nMAIL_DIR /var/mail\nSUB_UID_MIN\t524288\n"
 			     "SUB_UID_MAX   1000000000\r\nSUB_GID_COUNT 131072\nUID_MIN 500\n"
-			     "  SUB_GID_MIN 200000  \n"), &d);
+			     "  SUB_GID_MIN 200000  \n"),
+			   &d);
 	assert_int_equal(d.sub_uid_min, 524288);
 	assert_int_equal(d.sub_uid_max, 1000000000);
 	assert_int_equal(d.sub_uid_count, 65536);
@@ -399,8 +403,10 @@ static void test_sysctl_parse_surrounding_space_ignored(void **state _unused_)
 
 static void test_sysctl_parse_garbage_einval(void **state _unused_)
 {
-	static const char *const bad[] = {"abc", "-1", "", " ", "\n", "0x1", "+1", "1 2",
-					  "4096\t87380\t6291456\n", "1abc", NULL};
+	static const char *const bad[] = {"abc",  "-1",	 "",
+					  " ",	  "\n",	 "0x1",
+					  "+1",	  "1 2", "4096\t87380\t6291456\n",
+					  "1abc", NULL};
 	for (const char *const *b = bad; *b; b++) {
 		uint64_t v = 9;
 		if (rs_sysctl_parse_u64(*b, strlen(*b), &v) != -EINVAL)
@@ -422,21 +428,22 @@ static void test_sysctl_parse_overflow_erange(void **state _unused_)
 
 /* ---- TOML key scan ---- */
 
-static const char kata[] = "version = 2\n"
-			   "[hypervisor.qemu]\n"
-			   "path = \"/usr/bin/qemu-system-x86_64\"\n"
-			   "image = \"/opt/kata/share/kata-containers/kata.img\" # the guest image\n"
-			   "# disable_vhost_net = false\n"
-			   "disable_vhost_net = true\n"
-			   "kernel_params = \"a=1 # not a comment\"\n"
-			   "machine = 'q35'\n"
-			   "esc = \"a\\\"b\"\n"
-			   "[ hypervisor.clh ]\n"
-			   "disable_vhost_net = false\n"
-			   "only_clh = 1\n"
-			   "[runtime]\n"
-			   "\"quoted_key\" = 'v'\n"
-			   "enable_debug=false\r\n";
+static const char kata[] =
+	"version = 2\n"
+	"[hypervisor.qemu]\n"
+	"path = \"/usr/bin/qemu-system-x86_64\"\n"
+	"image = \"/opt/kata/share/kata-containers/kata.img\" # the guest image\n"
+	"# disable_vhost_net = false\n"
+	"disable_vhost_net = true\n"
+	"kernel_params = \"a=1 # not a comment\"\n"
+	"machine = 'q35'\n"
+	"esc = \"a\\\"b\"\n"
+	"[ hypervisor.clh ]\n"
+	"disable_vhost_net = false\n"
+	"only_clh = 1\n"
+	"[runtime]\n"
+	"\"quoted_key\" = 'v'\n"
+	"enable_debug=false\r\n";
 
 static void toml_expect(const char *section, const char *key, const char *want)
 {
@@ -515,8 +522,9 @@ static void test_toml_get_unterminated_quote_null(void **state _unused_)
 
 static void test_dpkg_version_installed_upstream_without_epoch(void **state _unused_)
 {
-	static const char in[] = "Package: podmanx\nStatus: install ok installed\nVersion: 9\n\n"
-				 "Package: podman\nStatus: install ok installed\nVersion: 1:4.3.1+ds1-8\n\n";
+	static const char in[] =
+		"Package: podmanx\nStatus: install ok installed\nVersion: 9\n\n"
+		"Package: podman\nStatus: install ok installed\nVersion: 1:4.3.1+ds1-8\n\n";
 	char *v = rs_dpkg_version(in, sizeof(in) - 1, "podman");
 	assert_non_null(v);
 	assert_string_equal(v, "4.3.1");
@@ -526,7 +534,8 @@ static void test_dpkg_version_installed_upstream_without_epoch(void **state _unu
 static void test_dpkg_version_removed_package_null(void **state _unused_)
 {
 	assert_null(rs_dpkg_version(S("Package: podman\nStatus: deinstall ok config-files\n"
-				      "Version: 4\n"), "podman"));
+				      "Version: 4\n"),
+				    "podman"));
 	assert_null(rs_dpkg_version(S("Package: other\nStatus: install ok installed\nVersion: 4\n"),
 				    "podman"));
 }
@@ -534,7 +543,8 @@ static void test_dpkg_version_removed_package_null(void **state _unused_)
 static void test_sysctl_conf_get_last_assignment_wins(void **state _unused_)
 {
 	char *s = rs_sysctl_conf_get(S("kernel.x = 1\n-kernel/x=0\n; kernel.x = 5\n# kernel.x=6\n"
-				       "kernel.x = 2\n"), "kernel.x");
+				       "kernel.x = 2\n"),
+				     "kernel.x");
 	assert_non_null(s);
 	assert_string_equal(s, "2");
 	free(s);

@@ -12,7 +12,8 @@
 #include "launch/api-http.h"
 #include "launch/portspec.h"
 
-static void ok(const char *s, const char *proto, const char *pip, unsigned pp, const char *cip, unsigned cp)
+static void ok(const char *s, const char *proto, const char *pip, unsigned pp, const char *cip,
+	       unsigned cp)
 {
 	struct rs_portspec p;
 	const char *why = NULL;
@@ -50,21 +51,21 @@ static void test_portspec_forms_parsed(void **state)
 static void test_portspec_malformed_refused(void **state)
 {
 	(void)state;
-	bad("8080:80");          /* no proto */
-	bad("8080:80/sctp");     /* not ours */
+	bad("8080:80");	     /* no proto */
+	bad("8080:80/sctp"); /* not ours */
 	bad("8080:80/");
-	bad("80/tcp");           /* one port */
-	bad("0:80/tcp");         /* port 0 */
+	bad("80/tcp");	 /* one port */
+	bad("0:80/tcp"); /* port 0 */
 	bad("8080:65536/tcp");
-	bad("08080:80/tcp");     /* not canonical */
+	bad("08080:80/tcp"); /* not canonical */
 	bad("-1:80/tcp");
-	bad("::1:8080:80/tcp");  /* IPv6 without brackets */
+	bad("::1:8080:80/tcp"); /* IPv6 without brackets */
 	bad("[127.0.0.1]:8080:80/tcp");
 	bad("[::1:8080:80/tcp");
 	bad("1.2.3:8080:80/tcp");
 	bad(":8080:80/tcp");
 	bad("a:8080:80/tcp");
-	bad("1.2.3.4:80/tcp");   /* an IP where the parent port goes */
+	bad("1.2.3.4:80/tcp");	   /* an IP where the parent port goes */
 	bad("[::1]:8080:80/tcp4"); /* family mismatch */
 	bad("127.0.0.1:8080:80/tcp6");
 	bad("x:1.2.3.4:8080:80/tcp");

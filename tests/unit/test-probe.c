@@ -13,7 +13,7 @@
 #include <string.h>
 #include "checks/probe.h"
 
-#define BASE "/home/alice/.local/share"
+#define BASE	"/home/alice/.local/share"
 #define SCRATCH BASE "/.rootless-setup-probe-Ab12Cd"
 
 static const char good[] = "rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\n"
@@ -47,8 +47,11 @@ static void test_good(void **state)
  * texts are replaced first. */
 static void test_roundtrip(void **state)
 {
-	struct rs_probe_result in = {.stage = RS_PROBE_GIDMAP, .err = 22, .tmpfs_err = 0,
-				     .overlay_err = 95, .overlay_tried = true};
+	struct rs_probe_result in = {.stage = RS_PROBE_GIDMAP,
+				     .err = 22,
+				     .tmpfs_err = 0,
+				     .overlay_err = 95,
+				     .overlay_tried = true};
 	struct rs_probe_result out;
 	char buf[RS_PROBE_RESULT_MAX];
 	(void)state;
@@ -70,34 +73,48 @@ static void test_malformed(void **state)
 		"rs-probe 2\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
 		/* out of range, signed, leading zero, hex, too big */
 		"rs-probe 1\nstage 7\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
-		"rs-probe 1\nstage -1\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
-		"rs-probe 1\nstage 0\nerr 01\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
-		"rs-probe 1\nstage 0\nerr 0x1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
-		"rs-probe 1\nstage 0\nerr 4096\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
+		"rs-probe 1\nstage -1\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\nend\n",
+		"rs-probe 1\nstage 0\nerr 01\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\nend\n",
+		"rs-probe 1\nstage 0\nerr 0x1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\nend\n",
+		"rs-probe 1\nstage 0\nerr 4096\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\nend\n",
 		"rs-probe 1\nstage 0\nerr 0\ntmpfs 99999999999999999999\noverlay 0\ntried 0\n"
 		"scratch \ndetail \nend\n",
 		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 2\nscratch \ndetail \nend\n",
 		/* keys out of order, unknown, missing, repeated */
 		"rs-probe 1\nerr 0\nstage 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
-		"rs-probe 1\nstage 0\nerr 0\nuids 5\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
+		"rs-probe 1\nstage 0\nerr 0\nuids 5\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\nend\n",
 		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \n",
-		"rs-probe 1\nstage 0\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
+		"rs-probe 1\nstage 0\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch "
+		"\ndetail \nend\n",
 		/* trailing data, no final newline, CRLF */
-		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\nx",
+		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\nend\nx",
 		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend",
-		"rs-probe 1\r\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \nend\n",
+		"rs-probe 1\r\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\nend\n",
 		/* control bytes and non-ASCII in the text */
-		"rs-probe 1\nstage 4\nerr 1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail a\x1b[2Jb\nend\n",
-		"rs-probe 1\nstage 4\nerr 1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail \xc3\xa9\nend\n",
-		"rs-probe 1\nstage 4\nerr 1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail a\rb\nend\n",
+		"rs-probe 1\nstage 4\nerr 1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"a\x1b[2Jb\nend\n",
+		"rs-probe 1\nstage 4\nerr 1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"\xc3\xa9\nend\n",
+		"rs-probe 1\nstage 4\nerr 1\ntmpfs 0\noverlay 0\ntried 0\nscratch \ndetail "
+		"a\rb\nend\n",
 		/* a scratch path elsewhere, of another shape, or without tried */
-		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\nscratch /etc/.rootless-setup"
+		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\nscratch "
+		"/etc/.rootless-setup"
 		"-probe-Ab12Cd\ndetail \nend\n",
 		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\nscratch " BASE
 		"/.rootless-setup-probe-../../\ndetail \nend\n",
-		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\nscratch " SCRATCH "x\ndetail \nend\n",
+		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\nscratch " SCRATCH
+		"x\ndetail \nend\n",
 		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\nscratch \ndetail \nend\n",
-		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch " SCRATCH "\ndetail \nend\n",
+		"rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 0\nscratch " SCRATCH
+		"\ndetail \nend\n",
 	};
 	struct rs_probe_result r;
 	(void)state;
@@ -119,13 +136,16 @@ static void test_nul_and_size(void **state)
 	memcpy(d, "a\0b", 3);
 	assert_int_equal(rs_probe_result_parse(nul, sizeof(good) + 2, BASE, &r), -EBADMSG);
 	/* longer than the bound, even if well-formed up to it */
-	int n = snprintf(big, RS_PROBE_RESULT_MAX + 2, "rs-probe 1\nstage 4\nerr 1\ntmpfs 0\n"
+	int n = snprintf(big, RS_PROBE_RESULT_MAX + 2,
+			 "rs-probe 1\nstage 4\nerr 1\ntmpfs 0\n"
 			 "overlay 0\ntried 0\nscratch \ndetail ");
 	memset(big + n, 'a', RS_PROBE_RESULT_MAX + 1 - (size_t)n);
 	assert_int_equal(rs_probe_result_parse(big, RS_PROBE_RESULT_MAX + 1, BASE, &r), -EBADMSG);
 	/* a detail longer than the field */
-	n = snprintf(big, RS_PROBE_RESULT_MAX + 2, "rs-probe 1\nstage 4\nerr 1\ntmpfs 0\n"
-		     "overlay 0\ntried 0\nscratch \ndetail %0600d\nend\n", 0);
+	n = snprintf(big, RS_PROBE_RESULT_MAX + 2,
+		     "rs-probe 1\nstage 4\nerr 1\ntmpfs 0\n"
+		     "overlay 0\ntried 0\nscratch \ndetail %0600d\nend\n",
+		     0);
 	assert_int_equal(rs_probe_result_parse(big, (size_t)n, BASE, &r), -EBADMSG);
 	free(big);
 }
@@ -133,7 +153,8 @@ static void test_nul_and_size(void **state)
 static int child_parse(const char *u, const char *g, const char *gr, const char *base,
 		       const char *um, const char *gm, struct rs_probe_child_args *a)
 {
-	char *argv[] = {(char *)u, (char *)g, (char *)gr, (char *)base, (char *)um, (char *)gm, NULL};
+	char *argv[] = {(char *)u,  (char *)g,	(char *)gr, (char *)base,
+			(char *)um, (char *)gm, NULL};
 	return rs_probe_child_parse(6, argv, a);
 }
 
@@ -143,7 +164,8 @@ static void test_child_args(void **state)
 	struct rs_idmap m;
 	(void)state;
 	assert_int_equal(child_parse("1000", "1000", "1000,27,100", BASE, "0:1000:1,1:100000:65536",
-				     "0:1000:1,1:100000:65536", &a), 0);
+				     "0:1000:1,1:100000:65536", &a),
+			 0);
 	assert_int_equal(a.uid, 1000);
 	assert_int_equal(a.ngroups, 3);
 	assert_int_equal(a.groups[2], 100);
@@ -206,12 +228,9 @@ static void test_child_args_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_malformed),
-		cmocka_unit_test(test_nul_and_size),
-		cmocka_unit_test(test_child_args),
-		cmocka_unit_test(test_child_args_bad),
+		cmocka_unit_test(test_good),	   cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_malformed),  cmocka_unit_test(test_nul_and_size),
+		cmocka_unit_test(test_child_args), cmocka_unit_test(test_child_args_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -62,8 +62,8 @@ static void test_parse_u64_sign_rejected(void **state)
 static void test_parse_u64_spaces_and_garbage_rejected(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"", " ", " 1", "1 ", "1\n", "\t1", "1 2", "1a", "a1",
-					  "1.0", "1,000", NULL};
+	static const char *const bad[] = {"",	 " ",  " 1", "1 ",  "1\n",   "\t1",
+					  "1 2", "1a", "a1", "1.0", "1,000", NULL};
 	for (const char *const *b = bad; *b; b++) {
 		uint64_t v = 42;
 		assert_int_equal(rs_parse_u64(*b, UINT64_MAX, &v), -EINVAL);
@@ -167,8 +167,8 @@ static void test_kver_parse_plus_suffix_keeps_patch(void **state)
 static void test_kver_parse_garbage_einval_out_untouched(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"garbage", "", "5", "5.", ".5", "5.x", "x5.10", "v5.10",
-					  "-5.10", "1234567.1", NULL};
+	static const char *const bad[] = {"garbage", "",      "5",     "5.",	    ".5", "5.x",
+					  "x5.10",   "v5.10", "-5.10", "1234567.1", NULL};
 	for (const char *const *b = bad; *b; b++) {
 		struct rs_kver k = {99, 99, 99};
 		assert_int_equal(rs_kver_parse(*b, &k), -EINVAL);
@@ -194,7 +194,7 @@ static void test_kver_cmp_orders_numerically(void **state)
 {
 	(void)state;
 	assert_true(cmp_str("5.10.0-60.18.0.50.oe2203.x86_64", "5.11") < 0);
-	assert_true(cmp_str("3.10.0-1160.el7.x86_64", "3.8") > 0);  /* 10 > 8, not "1" < "8" */
+	assert_true(cmp_str("3.10.0-1160.el7.x86_64", "3.8") > 0); /* 10 > 8, not "1" < "8" */
 	assert_true(cmp_str("5.4.0", "5.10") < 0);
 	assert_true(cmp_str("10.0", "9.99") > 0);
 	assert_true(cmp_str("5.15.133+", "5.15") > 0);
@@ -298,7 +298,6 @@ static void test_strv_empty_contains_nothing(void **state)
 	rs_strv_free(&v);
 }
 
-
 /* ---- rs_escape / rs_json_str ---- */
 
 static void expect_escape(const char *in, const char *want)
@@ -326,7 +325,8 @@ static void test_escape_backslash_doubled(void **state)
 static void test_escape_valid_utf8_kept(void **state)
 {
 	(void)state;
-	expect_escape("/home/j\xc3\xbcrgen/\xe6\x97\xa5\xf0\x9f\x90\xb3", "/home/j\xc3\xbcrgen/\xe6\x97\xa5\xf0\x9f\x90\xb3");
+	expect_escape("/home/j\xc3\xbcrgen/\xe6\x97\xa5\xf0\x9f\x90\xb3",
+		      "/home/j\xc3\xbcrgen/\xe6\x97\xa5\xf0\x9f\x90\xb3");
 	expect_escape("", "");
 	assert_null(rs_escape(NULL));
 	assert_true(rs_is_clean("plain /path"));
@@ -338,7 +338,9 @@ static void test_escape_invalid_utf8_bytes_become_hex(void **state)
 	(void)state;
 	expect_escape("\xff\xfe", "\\xff\\xfe");
 	/* a raw C1 CSI byte (0x9b) is not UTF-8 */
-	expect_escape("a\x9b" "2Jb", "a\\x9b2Jb");
+	expect_escape("a\x9b"
+		      "2Jb",
+		      "a\\x9b2Jb");
 	/* overlong "/" and an overlong NUL */
 	expect_escape("\xc0\xaf\xe0\x80\xaf", "\\xc0\\xaf\\xe0\\x80\\xaf");
 	/* a UTF-16 surrogate and a code point past U+10FFFF */
@@ -347,14 +349,20 @@ static void test_escape_invalid_utf8_bytes_become_hex(void **state)
 	/* truncated at the end: every byte, never a read past the NUL */
 	expect_escape("ok\xe6\x97", "ok\\xe6\\x97");
 	/* a bad lead byte does not swallow the valid text after it */
-	expect_escape("\xe6" "abc", "\\xe6" "abc");
+	expect_escape("\xe6"
+		      "abc",
+		      "\\xe6"
+		      "abc");
 }
 
 static void test_escape_c1_and_bidi_code_points_become_hex(void **state)
 {
 	(void)state;
 	/* U+009B (CSI) encoded as valid UTF-8, and U+202E RIGHT-TO-LEFT OVERRIDE */
-	expect_escape("\xc2\x9b" "2J", "\\xc2\\x9b" "2J");
+	expect_escape("\xc2\x9b"
+		      "2J",
+		      "\\xc2\\x9b"
+		      "2J");
 	expect_escape("x\xe2\x80\xaey", "x\\xe2\\x80\\xaey");
 	/* U+00A0 and later are printable: kept */
 	expect_escape("\xc2\xa0", "\xc2\xa0");
@@ -368,8 +376,10 @@ static void test_json_str_never_null(void **state)
 	assert_string_equal(json_string_value(j), "bad\\xff\\x1b");
 	json_decref(j);
 	/* valid UTF-8 with a control stays exact: JSON escapes it itself */
-	j = rs_json_str("a\x1b" "b");
-	assert_string_equal(json_string_value(j), "a\x1b" "b");
+	j = rs_json_str("a\x1b"
+			"b");
+	assert_string_equal(json_string_value(j), "a\x1b"
+						  "b");
 	json_decref(j);
 	j = rs_json_str(NULL);
 	assert_true(json_is_null(j));

@@ -11,9 +11,16 @@
 
 /* the templates templates.c fills: each one is embedded */
 static const char *const used[] = {
-	"containerd-config.toml", "isulad-daemon.json", "buildkitd.toml", "containers.conf",
-	"containers-kata.conf", "storage.conf", "libpod.conf", "libpod-kata.conf",
-	"user.service", NULL,
+	"containerd-config.toml",
+	"isulad-daemon.json",
+	"buildkitd.toml",
+	"containers.conf",
+	"containers-kata.conf",
+	"storage.conf",
+	"libpod.conf",
+	"libpod-kata.conf",
+	"user.service",
+	NULL,
 };
 
 static void test_templates_every_used_one_is_embedded(void **state)
@@ -59,9 +66,10 @@ static void test_templates_fill_every_key(void **state)
 static void test_templates_values_verbatim_and_joined(void **state)
 {
 	(void)state;
-	const char *const vars[] = {"ENGINE", "x@ENGINE@y", "TMP_DIR", "\"/run/user/1/libpod/tmp\"",
-				    "KATA_RUNTIME", "[]", "CONTAINERS", "netns = \"host\"",
-				    "ENGINE_KEYS", "", NULL};
+	const char *const vars[] =
+		{"ENGINE",	 "x@ENGINE@y", "TMP_DIR",    "\"/run/user/1/libpod/tmp\"",
+		 "KATA_RUNTIME", "[]",	       "CONTAINERS", "netns = \"host\"",
+		 "ENGINE_KEYS",	 "",	       NULL};
 	char *s = rs_template_fill("containers.conf", vars);
 	assert_non_null(strstr(s, "--engine x@ENGINE@y\n"));
 	assert_non_null(strstr(s, "tmp_dir = \"/run/user/1/libpod/tmp\"\n"));
@@ -69,7 +77,8 @@ static void test_templates_values_verbatim_and_joined(void **state)
 	free(s);
 	const char *const parts[] = {"libpod.conf", "libpod-kata.conf", NULL};
 	s = rs_template_join(parts, vars);
-	assert_non_null(strstr(s, "tmp_dir = \"/run/user/1/libpod/tmp\"\n\n[runtimes]\nkata = []\n"));
+	assert_non_null(
+		strstr(s, "tmp_dir = \"/run/user/1/libpod/tmp\"\n\n[runtimes]\nkata = []\n"));
 	free(s);
 }
 

@@ -45,9 +45,9 @@ static void put(struct fx *f, const char *rel, const char *text)
 
 /* Owners need root: without it, the tests that depend on them are skipped. */
 static bool is_root;
-#define NEED_ROOT()            \
-	do {                   \
-		if (!is_root)  \
+#define NEED_ROOT()             \
+	do {                    \
+		if (!is_root)   \
 			skip(); \
 	} while (0)
 
@@ -89,13 +89,15 @@ static int setup(void **state)
 	dir(f, "home", 0, 0, 0755);
 	dir(f, "home/alice", 1000, 1000, 0700);
 	dir(f, "srv", 0, 0, 0755);
-	put(f, "etc/passwd", "root:x:0:0:root:/root:/bin/bash\n"
-			     "alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\n"
-			     "bob:x:1001:1001::/home/bob:/bin/sh\n"
-			     "carol:x:1002:100::/home/carol:/bin/sh\n"
-			     "nohome:x:1003:1003:::/bin/sh\n");
-	put(f, "etc/group", "root:x:0:\nusers:x:100:\nalice:x:1000:alice\nbob:x:1001:\n"
-			    "kvm:x:36:alice,bob\nstaff:x:50:bob\ndev:x:60:carol,alice\n");
+	put(f, "etc/passwd",
+	    "root:x:0:0:root:/root:/bin/bash\n"
+	    "alice:x:1000:1000:Alice,,,:/home/alice:/bin/bash\n"
+	    "bob:x:1001:1001::/home/bob:/bin/sh\n"
+	    "carol:x:1002:100::/home/carol:/bin/sh\n"
+	    "nohome:x:1003:1003:::/bin/sh\n");
+	put(f, "etc/group",
+	    "root:x:0:\nusers:x:100:\nalice:x:1000:alice\nbob:x:1001:\n"
+	    "kvm:x:36:alice,bob\nstaff:x:50:bob\ndev:x:60:carol,alice\n");
 	if (rs_host_open(f->root, &f->h, NULL) < 0 ||
 	    rs_user_resolve(f->h, "root", &f->root_u, NULL) < 0 ||
 	    rs_user_resolve(f->h, "alice", &f->alice, NULL) < 0 ||
@@ -162,8 +164,13 @@ static void test_user_resolve_invalid_name_einval(void **state)
 {
 	struct fx *f = *state;
 	struct rs_user u;
-	static const char *const bad[] = {"a:b", "alice:x:1000", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-					  "", "a\nb", "../etc", NULL};
+	static const char *const bad[] = {"a:b",
+					  "alice:x:1000",
+					  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+					  "",
+					  "a\nb",
+					  "../etc",
+					  NULL};
 	for (const char *const *b = bad; *b; b++) {
 		struct rs_error *e = NULL;
 		if (rs_user_resolve(f->h, *b, &u, &e) != -EINVAL)
@@ -264,7 +271,8 @@ static void test_user_resolve_after_long_passwd_line_found(void **state)
 static void test_user_malformed_passwd_line_skipped(void **state)
 {
 	struct fx *f = *state;
-	put(f, "etc/passwd", "garbage\nroot:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
+	put(f, "etc/passwd",
+	    "garbage\nroot:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n");
 	struct rs_user u;
 	assert_int_equal(rs_user_resolve(f->h, "alice", &u, NULL), 0);
 	assert_int_equal(u.uid, 1000);

@@ -103,8 +103,10 @@ static void remove_keeps_what_links_point_at(void **state)
 {
 	struct fx *f = *state;
 	char *where = NULL;
-	sh("mkdir -p $D/home/a/ro/deep && echo z > $D/home/a/ro/deep/g && chmod 0555 $D/home/a/ro/deep "
-	   "$D/home/a/ro", f->dir);
+	sh("mkdir -p $D/home/a/ro/deep && echo z > $D/home/a/ro/deep/g && chmod 0555 "
+	   "$D/home/a/ro/deep "
+	   "$D/home/a/ro",
+	   f->dir);
 	assert_int_equal(rs_remove_beneath(f->fd, "a", 64, &where), 0);
 	assert_null(where);
 	struct stat st;
@@ -165,10 +167,20 @@ static void tree_locate_is_lexical(void **state)
 	assert_string_equal(rel, "podman/x");
 	/* outside, a neighbour sharing the prefix, the home itself or its
 	 * other entries, and any "..", "." or empty component */
-	const char *bad[] = {"/etc/pam.d/su", "/home/alice/.config/x", "/home/al", "/home/al/",
-			     "/home/al/.bashrc", "/home/al/.configx/y", "/home/al/.config/../../../etc",
-			     "/home/al/.config/./x", "/home/al//.config/x", "/home/al/.config/x/",
-			     "home/al/.config/x", "/run/user/1000", "/run/user/10000/x", NULL};
+	const char *bad[] = {"/etc/pam.d/su",
+			     "/home/alice/.config/x",
+			     "/home/al",
+			     "/home/al/",
+			     "/home/al/.bashrc",
+			     "/home/al/.configx/y",
+			     "/home/al/.config/../../../etc",
+			     "/home/al/.config/./x",
+			     "/home/al//.config/x",
+			     "/home/al/.config/x/",
+			     "home/al/.config/x",
+			     "/run/user/1000",
+			     "/run/user/10000/x",
+			     NULL};
 	for (const char **p = bad; *p; p++)
 		assert_int_equal(rs_user_tree_locate(&t, *p, &b, &rel), -EXDEV);
 	assert_int_equal(rs_user_tree_locate(&t, NULL, &b, &rel), -EXDEV);
@@ -193,19 +205,24 @@ static void as_user_hands_data_back(void **state)
 {
 	(void)state;
 	gid_t g = 65534;
-	struct rs_user nobody = {.name = "nobody", .uid = 65534, .gid = 65534, .groups = &g,
+	struct rs_user nobody = {.name = "nobody",
+				 .uid = 65534,
+				 .gid = 65534,
+				 .groups = &g,
 				 .ngroups = 1};
 	char msg[64], *data = NULL;
 	size_t len = 0, n = 200000; /* more than a pipe holds */
 	assert_int_equal(rs_as_user_data(&nobody, give_data, &n, 1u << 20, &data, &len, msg,
-					 sizeof(msg), 5000), 7);
+					 sizeof(msg), 5000),
+			 7);
 	assert_int_equal(len, n);
 	assert_int_equal(strspn(data, "x"), n);
 	assert_string_equal(msg, "gave 200000");
 	free(data);
 	/* past max: nothing handed back */
 	assert_int_equal(rs_as_user_data(&nobody, give_data, &n, 1000, &data, &len, msg,
-					 sizeof(msg), 5000), 7);
+					 sizeof(msg), 5000),
+			 7);
 	assert_int_equal(len, 0);
 	free(data);
 }
@@ -230,7 +247,10 @@ static void as_user_drops_and_is_bounded(void **state)
 {
 	(void)state;
 	gid_t g = 65534;
-	struct rs_user nobody = {.name = "nobody", .uid = 65534, .gid = 65534, .groups = &g,
+	struct rs_user nobody = {.name = "nobody",
+				 .uid = 65534,
+				 .gid = 65534,
+				 .groups = &g,
 				 .ngroups = 1};
 	char msg[128];
 	int r = rs_as_user(&nobody, report_euid, NULL, msg, sizeof(msg), 5000);
