@@ -138,7 +138,7 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 		else
 			*sl = '\0';
 	}
-	if (existing && lacks_dtype(ctx, existing)) {
+	if (lacks_dtype(ctx, existing)) {
 		rs_finding_set(out, RS_STATUS_WARN,
 			       "'%s' is on %s without d_type support: overlayfs "
 			       "refuses it",

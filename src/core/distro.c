@@ -247,6 +247,8 @@ static const json_t *pick(json_t *const *docs, size_t n, const struct rs_osrelea
 				return docs[i];
 		return NULL;
 	}
+	if (!os) /* no os-release at all: the generic profile */
+		return NULL;
 	/* ID first (openEuler ships ID="openEuler"), then ID_LIKE, closest first */
 	for (size_t i = 0; os->id && i < n; i++)
 		if (list_has(json_object_get(json_object_get(docs[i], "match"), "ids"), os->id))
