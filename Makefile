@@ -49,7 +49,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-package check-deploy check-security \
-	deps fuzz bench install clean man deb format format-check lint
+	deps fuzz bench install clean man deb format format-check lint vm check-vm
 
 all: $(BIN)
 
@@ -206,6 +206,15 @@ endif
 
 check-san:
 	$(MAKE) SAN=1 check
+
+# The lab: a Debian image really booted by qemu (systemd, pure cgroup v2, a
+# lingering user); not part of `make check`. LAB_SUITE=bookworm for Debian 12.
+LAB_SUITE ?= trixie
+vm: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash lab/build-image.sh $(LAB_SUITE)
+
+check-vm: vm
+	bash lab/run-vm.sh $(LAB_SUITE)
 
 bench: deps $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash bench/run.sh

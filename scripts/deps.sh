@@ -13,7 +13,8 @@ podman slirp4netns passt fuse-overlayfs rootlesskit hyperfine iperf3 valgrind ut
 iproute2 procps jq xxd proot crun time
 strace gdb systemd python3 bsdutils
 debhelper dpkg-dev fakeroot rpm python3-yaml lintian
-clang-format clang-tidy cppcheck bear"
+clang-format clang-tidy cppcheck bear
+debootstrap qemu-system-x86 e2fsprogs"
 
 missing=""
 for p in $PKGS; do

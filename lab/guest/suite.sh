@@ -1,0 +1,152 @@
+#!/bin/bash
+# The lab suite, inside a booted guest (systemd as PID 1, pure cgroup v2, the
+# lab user's manager started by lingering). Runs as root from
+# rs-lab-suite.service; TAP goes to /dev/vdb (NUL-padded) and to the console
+# between "=== rs-lab tap begin/end ===" markers; then the guest powers off.
+set -u
+. /usr/local/lib/rs-lab/tap.sh
+RS=/usr/local/bin/rootless-setup
+U=labuser
+UID_=1000
+XDG=/run/user/$UID_
+OUT=/run/rs-lab.tap
+T_START=$(cut -d' ' -f1 /proc/uptime)
+
+asu() {
+	(cd / && runuser -u "$U" -- env HOME=/home/$U XDG_RUNTIME_DIR=$XDG \
+		DBUS_SESSION_BUS_ADDRESS=unix:path=$XDG/bus PATH=/usr/local/bin:/usr/bin:/bin "$@")
+}
+# show the last lines of OUTPUT as TAP comments
+show() { tail -"${2:-8}" <<<"$1" | sed 's/^/# /'; }
+# checko OUTPUT NAME CMD...: check, showing OUTPUT when it fails
+checko() {
+	local o=$1 n=$2; shift 2
+	if "$@"; then ok "$n"; else not_ok "$n"; show "$o" 12; fi
+}
+absent() { local f; for f; do [ ! -e "$f" ] || return 1; done; }
+# wait_for SECONDS CMD...: until CMD succeeds
+wait_for() {
+	local n=$(($1 * 2)); shift
+	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; n=$((n - 1)); done
+	return 1
+}
+rule_status() { jq -r --arg id "$2" '.results[] | select(.id == $id) | .status' <<<"$1"; }
+
+scenario_systemd_v2() {
+	diag "scenario 1: systemd, pure cgroup v2, a lingering user"
+	check "PID 1 is systemd" [ "$(cat /proc/1/comm)" = systemd ]
+	check "/sys/fs/cgroup is cgroup2 only (pure v2)" [ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ]
+	check "user@$UID_.service is active (lingering)" systemctl is-active --quiet "user@$UID_.service"
+	local st
+	st=$(asu systemctl --user is-system-running --wait 2>&1)
+	check "the user manager answers systemctl --user ($st)" grep -qxE 'running|degraded' <<<"$st"
+	local cg=/sys/fs/cgroup/user.slice/user-$UID_.slice/user@$UID_.service
+	diag "delegated controllers: $(cat "$cg/cgroup.controllers" 2>/dev/null)"
+
+	local rep
+	rep=$(asu "$RS" check --format json 2>/dev/null)
+	check "check as the user prints a JSON report" jq -e .results <<<"$rep" >/dev/null
+	check "check: cgroup.v2 passes" [ "$(rule_status "$rep" cgroup.v2)" = pass ]
+	check "check: cgroup.delegation passes from the real user@$UID_.service" \
+		[ "$(rule_status "$rep" cgroup.delegation)" = pass ]
+	jq -r '.results[] | select(.status != "pass" and .status != "skip") | "\(.status) \(.id): \(.message)"' \
+		<<<"$rep" | sed 's/^/# /'
+	diag "decisions: $(jq -c .decisions <<<"$rep")"
+}
+
+busybox_image() {
+	local d=/tmp/rs-lab-bb
+	rm -rf "$d" && mkdir -p "$d/rootfs/bin" "$d/rootfs/proc" "$d/rootfs/sys" "$d/rootfs/dev" "$d/rootfs/tmp"
+	cp /bin/busybox "$d/rootfs/bin/busybox"
+	ln -s busybox "$d/rootfs/bin/sh"
+	chown -R "$U:" "$d"
+	asu sh -c "tar -C $d/rootfs -c . | podman import - localhost/busybox:lab" >/dev/null 2>&1
+}
+
+scenario_podman() {
+	diag "podman under pure v2, installed by root for the user"
+	local out
+	out=$("$RS" --user "$U" --engine podman install 2>&1)
+	checko "$out" "install --engine podman (root for the user) succeeds" [ $? -eq 0 ]
+	check "containers.conf written for the user" [ -f /home/$U/.config/containers/containers.conf ]
+	check "install's record is root's" [ -f /var/lib/rootless-setup/users/$UID_/podman.json ]
+	check "a local busybox image is imported (no registry)" busybox_image
+	out=$(asu podman run --rm localhost/busybox:lab /bin/busybox echo hello-from-podman 2>&1)
+	checko "$out" "a plain podman run works" grep -qx hello-from-podman <<<"$out"
+	out=$(asu podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.CgroupsVersion}} {{.Host.CgroupManager}}' 2>&1)
+	check "podman uses crun, cgroup v2, the systemd manager ($out)" [ "$out" = "crun v2 systemd" ]
+	out=$(asu podman run --rm --memory 64m --pids-limit 50 localhost/busybox:lab \
+		/bin/busybox cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max 2>&1)
+	checko "$out" "limits apply in the delegated cgroup (memory.max, pids.max)" \
+		[ "$(echo $out)" = "67108864 50" ]
+	out=$("$RS" --user "$U" --engine podman uninstall 2>&1)
+	checko "$out" "uninstall --engine podman succeeds" [ $? -eq 0 ]
+	check "uninstall removed containers.conf and the record" \
+		absent /home/$U/.config/containers/containers.conf /var/lib/rootless-setup/users/$UID_/podman.json
+}
+
+scenario_containerd() {
+	diag "containerd started by systemctl --user, installed by root for the user"
+	local out unit=rootless-setup-containerd.service sock=$XDG/containerd/containerd.sock
+	out=$("$RS" --user "$U" --engine containerd install 2>&1)
+	checko "$out" "install --engine containerd (root for the user) succeeds" [ $? -eq 0 ]
+	check "the unit file is the user's" [ -f /home/$U/.config/systemd/user/$unit ]
+	wait_for 60 [ -S "$sock" ]
+	checko "$(asu systemctl --user status $unit 2>&1; journalctl -q --no-pager -n 20 _UID=$UID_ 2>&1)" "$unit is active under systemctl --user" asu systemctl --user is-active --quiet $unit
+	local cgu=/sys/fs/cgroup/user.slice/user-$UID_.slice/user@$UID_.service/app.slice/$unit
+	check "the unit's processes sit in its own cgroup under user@$UID_.service" [ -s "$cgu/cgroup.procs" ]
+	out=$(asu "$RS" --engine containerd nsenter -- ctr version 2>&1)
+	checko "$out" "ctr answers through nsenter --engine containerd" grep -q Server: <<<"$out"
+	local b=/tmp/rs-lab-bundle
+	rm -rf "$b" && mkdir -p "$b/rootfs/bin" "$b/rootfs/proc" "$b/rootfs/dev" "$b/rootfs/sys" "$b/rootfs/tmp"
+	cp /bin/busybox "$b/rootfs/bin/busybox"
+	chown -R "$U:" "$b"
+	asu "$RS" --engine containerd nsenter -- sh -c "cd $b && runc spec --rootless" >/dev/null 2>&1
+	asu sh -c "jq '.process.terminal = false | .process.args = [\"/bin/busybox\", \"echo\", \"hello-from-ctr\"] | .root.path = \"$b/rootfs\"' $b/config.json > $b/c.json && mv $b/c.json $b/config.json"
+	out=$(asu "$RS" --engine containerd nsenter -- ctr run --rm --config $b/config.json bb1 2>&1)
+	checko "$out" "a busybox container run by ctr prints its line" grep -qx hello-from-ctr <<<"$out"
+	out=$("$RS" --user "$U" --engine containerd uninstall 2>&1)
+	checko "$out" "uninstall --engine containerd succeeds" [ $? -eq 0 ]
+	check "uninstall stopped the unit" ! asu systemctl --user is-active --quiet $unit
+	check "uninstall removed the unit file, config.toml and the record" \
+		absent /home/$U/.config/systemd/user/$unit /home/$U/.config/containerd/config.toml \
+		/var/lib/rootless-setup/users/$UID_/containerd.json
+	wait_for 10 sh -c "! pgrep -u $UID_ -x containerd"
+	check "no containerd left running" ! pgrep -u $UID_ -x containerd
+}
+
+scenario_apparmor_knob() {
+	if [ -e /proc/sys/kernel/apparmor_restrict_unprivileged_userns ]; then
+		diag "kernel.apparmor_restrict_unprivileged_userns exists on this kernel"
+	else
+		skip "the Ubuntu-only apparmor userns knob" "Debian's kernel has no kernel.apparmor_restrict_unprivileged_userns"
+	fi
+}
+
+main() {
+	diag "rs-lab: $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r), $("$RS" --version 2>&1 | head -1)"
+	# qemu's user network (restrict=on): a default route for pasta/slirp4netns
+	ip link set eth0 up 2>/dev/null && ip addr add 10.0.2.15/24 dev eth0 2>/dev/null &&
+		ip route add default via 10.0.2.2 2>/dev/null
+	scenario_systemd_v2
+	local t_ready
+	t_ready=$(cut -d' ' -f1 /proc/uptime)
+	scenario_podman
+	scenario_containerd
+	scenario_apparmor_knob
+	local t_end
+	t_end=$(cut -d' ' -f1 /proc/uptime)
+	diag "lab-time boot_to_suite_s=$T_START user_manager_ready_s=$t_ready suite_s=$(awk -v a="$T_START" -v b="$t_end" 'BEGIN{printf "%.1f", b-a}')"
+	done_testing
+}
+
+main >"$OUT" 2>&1
+{
+	echo "=== rs-lab tap begin ==="
+	cat "$OUT"
+	echo "=== rs-lab tap end ==="
+} >/dev/ttyS0 2>/dev/null || cat "$OUT"
+if [ -b /dev/vdb ]; then
+	cat "$OUT" >/dev/vdb && sync
+fi
+systemctl poweroff --no-block

@@ -1,0 +1,96 @@
+#!/bin/bash
+# Boot the lab image with qemu (KVM when /dev/kvm opens, else software
+# emulation), let the guest's rs-lab-suite.service run the suite and power
+# off, then print the TAP it left on the second disk. `make check-vm` runs it.
+# qemu is always killed on exit; every file stays under build/lab/.
+#
+#   bash lab/run-vm.sh [SUITE]            SUITE: trixie (default) or bookworm
+#
+# Environment: RS_LAB_TIMEOUT (seconds, default 900 under emulation, 300 with
+# KVM), RS_LAB_MEM (MiB, default 2048), RS_LAB_ACCEL (kvm or tcg: force one).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/.." && pwd)
+SUITE=${1:-trixie}
+DIR=$TOP/build/lab/$SUITE
+RUN=$TOP/build/lab/run-$SUITE
+QEMU=qemu-system-x86_64
+
+say() { echo "lab: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+command -v $QEMU >/dev/null || die "$QEMU is missing (make deps)"
+[ -f "$DIR/image.ext4" ] || die "no image in $DIR (make vm)"
+
+accel=${RS_LAB_ACCEL:-}
+if [ -z "$accel" ]; then
+	# /dev/kvm may exist without working (no nested virtualisation): a
+	# stopped qemu that is still alive after 2 s (timeout's 124) has KVM
+	accel=tcg
+	if [ -c /dev/kvm ]; then
+		timeout 2 $QEMU -accel kvm -machine none -nodefaults -display none -S \
+			-monitor none </dev/null >/dev/null 2>&1
+		[ $? = 124 ] && accel=kvm
+	fi
+fi
+if [ "$accel" = kvm ]; then
+	timeout=${RS_LAB_TIMEOUT:-300}; cpu=host
+else
+	timeout=${RS_LAB_TIMEOUT:-900}; cpu=max
+fi
+
+rm -rf "$RUN" && mkdir -p "$RUN"
+truncate -s 8M "$RUN/out.img"
+LOG=$RUN/console.log
+QPID=
+cleanup() {
+	if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
+		say "stopping qemu (pid $QPID)"
+		kill -TERM "$QPID" 2>/dev/null
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$QPID" 2>/dev/null || break; sleep 0.5; done
+		kill -KILL "$QPID" 2>/dev/null
+		wait "$QPID" 2>/dev/null
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say "booting $SUITE with $accel (timeout ${timeout}s), console: $LOG"
+t0=$(date +%s.%N)
+# -snapshot: the image stays pristine; its scratch file goes to TMPDIR=$RUN
+TMPDIR=$RUN $QEMU -accel "$accel" -machine q35 -cpu "$cpu" -smp 2 -m "${RS_LAB_MEM:-2048}" \
+	-nographic -no-reboot -snapshot \
+	-kernel "$DIR/vmlinuz" -initrd "$DIR/initrd.img" \
+	-append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.firstboot=off systemd.unified_cgroup_hierarchy=1 panic=-1" \
+	-drive "file=$DIR/image.ext4,if=virtio,format=raw" \
+	-drive "file=$RUN/out.img,if=virtio,format=raw" \
+	-nic user,model=virtio-net-pci,restrict=on \
+	</dev/null >"$LOG" 2>&1 &
+QPID=$!
+deadline=$(($(date +%s) + timeout))
+while kill -0 "$QPID" 2>/dev/null; do
+	if [ "$(date +%s)" -ge "$deadline" ]; then
+		say "timeout after ${timeout}s; last console lines:"
+		tail -20 "$LOG" | sed 's/^/  | /' >&2
+		break
+	fi
+	sleep 1
+done
+cleanup
+QPID=
+t1=$(date +%s.%N)
+
+tr -d '\0' <"$RUN/out.img" >"$RUN/tap"
+if [ ! -s "$RUN/tap" ]; then
+	# fall back to the console copy between the markers
+	sed -n '/=== rs-lab tap begin ===/,/=== rs-lab tap end ===/p' "$LOG" | tr -d '\r' |
+		sed '1d;$d' >"$RUN/tap"
+fi
+cat "$RUN/tap"
+total=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+echo "boot_and_suite_s $total accel $accel" >"$RUN/times"
+say "qemu ran ${total}s ($accel); TAP in $RUN/tap"
+[ -s "$RUN/tap" ] || die "no TAP from the guest (console: $LOG)"
+tail -1 "$RUN/tap" | grep -qE '^[0-9]+ passed, 0 failed, [0-9]+ skipped$' ||
+	die "the lab suite failed or did not finish"
