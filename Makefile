@@ -255,4 +255,4 @@ deb:
 clean:
 	rm -rf build build-san build-fuzz build-cc compile_commands.json
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/lab -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -10,7 +10,7 @@
 # lab/packages); the tree is reused while the recipe is unchanged, the image is
 # rewritten only when the tree, the binary or the guest files changed.
 # Environment: RS_LAB_MIRROR (default http://deb.debian.org/debian),
-# RS_BIN (default build/rootless-setup).
+# RS_BIN (default build/rootless-setup), RS_LAB_PRINT_KEY=1 (print the key).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -33,6 +33,7 @@ case $SUITE in trixie | bookworm) ;; *) die "unknown suite '$SUITE' (trixie, boo
 
 MOUNTS=()
 cleanup() {
+	[ -n "${TREE:-}" ] || return 0
 	local i
 	for ((i = ${#MOUNTS[@]} - 1; i >= 0; i--)); do
 		umount -l "${MOUNTS[$i]}" 2>/dev/null || true
@@ -145,6 +146,7 @@ build_image() {
 # The key hashes what makes the tree (build_tree, the package list, suite,
 # mirror); configure_tree is cheap and idempotent, so it runs every time.
 KEY=$( (declare -f build_tree; cat "$HERE/packages"; echo "$SUITE $MIRROR") | sha256sum | cut -c1-12)
+[ "${RS_LAB_PRINT_KEY:-0}" = 1 ] && { echo "$KEY"; exit 0; }
 DIR=$TOP/build/lab/$SUITE-$KEY
 TREE=$DIR/tree
 mkdir -p "$DIR"

@@ -23,25 +23,27 @@ die() { say "$*"; exit 1; }
 command -v $QEMU >/dev/null || die "$QEMU is missing (make deps)"
 [ -f "$DIR/image.ext4" ] || die "no image in $DIR (make vm)"
 
+# qemu 7.2 under a nested KVM whose host hides IA32_ARCH_CAPABILITIES aborts
+# setting MSR 0x10a with -cpu host or max: ask for the host CPU without it
+KVM_CPU=host,-arch-capabilities
 accel=${RS_LAB_ACCEL:-}
 if [ -z "$accel" ]; then
 	# /dev/kvm may exist without working (no nested virtualisation): a
 	# stopped qemu that is still alive after 2 s (timeout's 124) has KVM
 	accel=tcg
 	if [ -c /dev/kvm ]; then
-		timeout 2 $QEMU -accel kvm -machine none -nodefaults -display none -S \
+		timeout 2 $QEMU -accel kvm -machine q35 -cpu "$KVM_CPU" -nodefaults -display none -S \
 			-monitor none </dev/null >/dev/null 2>&1
 		[ $? = 124 ] && accel=kvm
 	fi
 fi
 if [ "$accel" = kvm ]; then
-	timeout=${RS_LAB_TIMEOUT:-300}; cpu=host
+	timeout=${RS_LAB_TIMEOUT:-300}; cpu=$KVM_CPU
 else
 	timeout=${RS_LAB_TIMEOUT:-900}; cpu=max
 fi
 
 rm -rf "$RUN" && mkdir -p "$RUN"
-truncate -s 8M "$RUN/out.img"
 LOG=$RUN/console.log
 QPID=
 cleanup() {
@@ -52,33 +54,57 @@ cleanup() {
 		kill -KILL "$QPID" 2>/dev/null
 		wait "$QPID" 2>/dev/null
 	fi
+	QPID=
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-say "booting $SUITE with $accel (timeout ${timeout}s), console: $LOG"
+# boot ACCEL CPU TIMEOUT: run qemu until it powers off or TIMEOUT; returns 2
+# when KVM fails on this host (a nested KVM can accept the CPU model and then
+# stop the guest with "KVM internal error" on an instruction it lacks)
+boot() {
+	local accel=$1 cpu=$2 timeout=$3 deadline
+	truncate -s 0 "$RUN/out.img" && truncate -s 8M "$RUN/out.img"
+	say "booting $SUITE with $accel (timeout ${timeout}s), console: $LOG"
+	# -snapshot: the image stays pristine; its scratch file goes to TMPDIR=$RUN
+	TMPDIR=$RUN $QEMU -accel "$accel" -machine q35 -cpu "$cpu" -smp 2 -m "${RS_LAB_MEM:-2048}" \
+		-nographic -no-reboot -snapshot \
+		-kernel "$DIR/vmlinuz" -initrd "$DIR/initrd.img" \
+		-append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.firstboot=off systemd.unified_cgroup_hierarchy=1 panic=-1" \
+		-drive "file=$DIR/image.ext4,if=virtio,format=raw" \
+		-drive "file=$RUN/out.img,if=virtio,format=raw" \
+		-nic user,model=virtio-net-pci,restrict=on \
+		</dev/null >"$LOG" 2>&1 &
+	QPID=$!
+	deadline=$(($(date +%s) + timeout))
+	while kill -0 "$QPID" 2>/dev/null; do
+		if [ "$accel" = kvm ] && grep -q 'KVM internal error' "$LOG"; then
+			cleanup
+			return 2
+		fi
+		if [ "$(date +%s)" -ge "$deadline" ]; then
+			say "timeout after ${timeout}s; last console lines:"
+			tail -20 "$LOG" | sed 's/^/  | /' >&2
+			break
+		fi
+		sleep 1
+	done
+	cleanup
+	return 0
+}
+
 t0=$(date +%s.%N)
-# -snapshot: the image stays pristine; its scratch file goes to TMPDIR=$RUN
-TMPDIR=$RUN $QEMU -accel "$accel" -machine q35 -cpu "$cpu" -smp 2 -m "${RS_LAB_MEM:-2048}" \
-	-nographic -no-reboot -snapshot \
-	-kernel "$DIR/vmlinuz" -initrd "$DIR/initrd.img" \
-	-append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.firstboot=off systemd.unified_cgroup_hierarchy=1 panic=-1" \
-	-drive "file=$DIR/image.ext4,if=virtio,format=raw" \
-	-drive "file=$RUN/out.img,if=virtio,format=raw" \
-	-nic user,model=virtio-net-pci,restrict=on \
-	</dev/null >"$LOG" 2>&1 &
-QPID=$!
-deadline=$(($(date +%s) + timeout))
-while kill -0 "$QPID" 2>/dev/null; do
-	if [ "$(date +%s)" -ge "$deadline" ]; then
-		say "timeout after ${timeout}s; last console lines:"
-		tail -20 "$LOG" | sed 's/^/  | /' >&2
-		break
+if [ "$accel" = kvm ]; then
+	boot kvm "$cpu" "$timeout"
+	if [ $? = 2 ]; then
+		say "KVM cannot run this guest here (KVM internal error): software emulation"
+		accel=tcg cpu=max timeout=${RS_LAB_TIMEOUT:-900}
+		t0=$(date +%s.%N)
+		boot tcg "$cpu" "$timeout"
 	fi
-	sleep 1
-done
-cleanup
-QPID=
+else
+	boot tcg "$cpu" "$timeout"
+fi
 t1=$(date +%s.%N)
 
 tr -d '\0' <"$RUN/out.img" >"$RUN/tap"
