@@ -169,5 +169,9 @@ else
 	build_image
 	echo "$STAMP" >"$DIR/image.stamp"
 fi
+# older recipes' trees and images of this suite are not needed any more
+for old in "$TOP/build/lab/$SUITE"-*; do
+	[ "$old" = "$DIR" ] || [ ! -d "$old" ] || grep -q " $old/" /proc/mounts || rm -rf "$old"
+done
 echo "total_s $(elapsed "$T0")" >"$DIR/times.last"
 say "ready: $DIR/image.ext4 ($(cat "$DIR"/times.tree "$DIR"/times.image 2>/dev/null | tr '\n' ' '); this run $(cut -d' ' -f2 "$DIR/times.last") s)"
