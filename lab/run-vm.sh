@@ -77,8 +77,11 @@ boot() {
 		</dev/null >"$LOG" 2>&1 &
 	QPID=$!
 	deadline=$(($(date +%s) + timeout))
+	local kvm_first_line=$(($(date +%s) + 60))
 	while kill -0 "$QPID" 2>/dev/null; do
-		if [ "$accel" = kvm ] && grep -q 'KVM internal error' "$LOG"; then
+		# or stop it silently before the kernel prints its first line
+		if [ "$accel" = kvm ] && { grep -q 'KVM internal error' "$LOG" ||
+			{ [ "$(date +%s)" -ge "$kvm_first_line" ] && ! grep -aq 'Linux version' "$LOG"; }; }; then
 			cleanup
 			return 2
 		fi
@@ -97,7 +100,7 @@ t0=$(date +%s.%N)
 if [ "$accel" = kvm ]; then
 	boot kvm "$cpu" "$timeout"
 	if [ $? = 2 ]; then
-		say "KVM cannot run this guest here (KVM internal error): software emulation"
+		say "KVM cannot run this guest here (KVM internal error, or no kernel line in 60 s): software emulation"
 		accel=tcg cpu=max timeout=${RS_LAB_TIMEOUT:-900}
 		t0=$(date +%s.%N)
 		boot tcg "$cpu" "$timeout"
