@@ -40,6 +40,7 @@ wait_for() {
 	while [ "$n" -gt 0 ]; do "$@" >/dev/null 2>&1 && return 0; sleep 0.5; n=$((n - 1)); done
 	return 1
 }
+is_report() { jq -e .results >/dev/null 2>&1 <<<"$1"; }
 rule_status() { jq -r --arg id "$2" '.results[] | select(.id == $id) | .status' <<<"$1"; }
 
 scenario_systemd_v2() {
@@ -56,7 +57,7 @@ scenario_systemd_v2() {
 	local rep real msg
 	real=$(cat "$cg/cgroup.controllers" 2>/dev/null)
 	rep=$(asu "$RS" check --format json 2>/dev/null)
-	check "check as the user prints a JSON report" jq -e .results <<<"$rep"
+	check "check as the user prints a JSON report" is_report "$rep"
 	check "check: cgroup.v2 passes" [ "$(rule_status "$rep" cgroup.v2)" = pass ]
 	msg=$(jq -r '.results[] | select(.id == "cgroup.delegation") | "\(.status): \(.message)"' <<<"$rep")
 	diag "cgroup.delegation on stock $(. /etc/os-release; echo "$ID $VERSION_ID"): $msg"
