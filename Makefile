@@ -49,7 +49,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
-	check-e2e deps fuzz bench install clean man deb image format format-check lint
+	check-e2e deps fuzz bench install clean man deb image format format-check lint vm check-vm
 
 all: $(BIN)
 
@@ -231,6 +231,15 @@ endif
 check-san:
 	$(MAKE) SAN=1 check
 
+# The lab: a Debian image really booted by qemu (systemd, pure cgroup v2, a
+# lingering user); not part of `make check`. LAB_SUITE=bookworm for Debian 12.
+LAB_SUITE ?= trixie
+vm: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash lab/build-image.sh $(LAB_SUITE)
+
+check-vm: vm
+	bash lab/run-vm.sh $(LAB_SUITE)
+
 bench: deps $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash bench/run.sh
 
@@ -280,4 +289,4 @@ image: $(BIN)
 clean:
 	rm -rf build build-san build-fuzz build-cc compile_commands.json
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -path $(BUILD)/lab -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -530,6 +530,39 @@ bench_startup() {
 	} | tee "$OUT/startup.md"
 }
 
+# ---------------------------------------------------------------- the lab
+
+# Only when `make vm` built the image: the recorded tree and image build times,
+# a cached `make vm` (nothing to rebuild), and one boot of `make check-vm`
+# (qemu wall time, the guest's uptime when the suite starts, the suite).
+bench_lab() {
+	local suite=${RS_BENCH_LAB_SUITE:-trixie} d t0 cached tap line
+	d=$TOP/build/lab/$suite
+	[ -f "$d/image.ext4" ] || { say "lab: no $suite image (make vm): skipped"; return 0; }
+	t0=$(date +%s.%N)
+	RS_BIN=$RS_BIN bash "$TOP/lab/build-image.sh" "$suite" >"$W/lab-build.log" 2>&1 ||
+		{ say "lab: build-image.sh failed: $(tail -1 "$W/lab-build.log")"; return 1; }
+	cached=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	bash "$TOP/lab/run-vm.sh" "$suite" >"$W/lab.tap" 2>"$W/lab-run.log" ||
+		{ say "lab: run-vm.sh failed: $(tail -1 "$W/lab-run.log")"; return 1; }
+	tap=$(grep -m1 '^# lab-time' "$W/lab.tap")
+	line=$(cat "$TOP/build/lab/run-$suite/times")
+	{
+		echo "## the lab: Debian $suite booted by qemu ($(awk '{print $4}' <<<"$line"))"
+		echo
+		echo "| step | seconds |"
+		echo "|---|---:|"
+		awk '{ printf "| recorded %s | %s |\n", $1, $2 }' "$d/times.tree" "$d/times.image" 2>/dev/null
+		echo "| make vm, cached | $cached |"
+		echo "| qemu start to power-off | $(awk '{print $2}' <<<"$line") |"
+		for k in boot_to_suite_s user_manager_ready_s suite_s; do
+			echo "| guest $k | $(grep -o "$k=[0-9.]*" <<<"$tap" | cut -d= -f2) |"
+		done
+		echo "| suite result | $(tail -1 "$W/lab.tap") |"
+		echo
+	} | tee "$OUT/lab.md"
+}
+
 # RS_BENCH_ONLY=ports,net,startup: those parts alone
 if [ -n "${RS_BENCH_ONLY:-}" ]; then
 	rc=0
@@ -540,7 +573,8 @@ if [ -n "${RS_BENCH_ONLY:-}" ]; then
 		startup) bench_startup || rc=1 ;;
 		launch) bench_launch || rc=1 ;;
 		check) bench_check || rc=1 ;;
-		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, startup, launch, check)" ;;
+		lab) bench_lab || rc=1 ;;
+		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, startup, launch, check, lab)" ;;
 		esac
 	done
 	exit $rc
@@ -555,5 +589,6 @@ bench_fix_group || STATUS=1
 bench_ports || STATUS=1
 bench_startup || STATUS=1
 bench_net || STATUS=1
+bench_lab || STATUS=1
 say "done in $(($(date +%s) - start)) s; JSON and tables in $OUT"
 exit "$STATUS"

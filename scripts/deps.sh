@@ -15,7 +15,7 @@ strace gdb systemd python3 bsdutils
 docker.io curl
 debhelper dpkg-dev fakeroot rpm python3-yaml lintian
 clang-format clang-tidy cppcheck bear
-ansible-core ansible-lint rpmlint debootstrap"
+ansible-core ansible-lint rpmlint debootstrap qemu-system-x86 e2fsprogs"
 
 missing=""
 for p in $PKGS; do
