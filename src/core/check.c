@@ -178,6 +178,23 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 	return 0;
 }
 
+/* Our launcher runs pasta for the daemons; Podman runs its own network
+ * helper and takes pasta from 4.4 on (4.3, Debian 12's, knows only
+ * slirp4netns): with Podman (or Kata, which runs under it) selected and
+ * not known to be 4.4 or later, pasta is not the decision. */
+static bool pasta_for_engines(struct rs_ctx *ctx)
+{
+	static const char *const pkgs[] = {"podman", NULL};
+	unsigned podman = RS_ENGINE_BIT(RS_ENGINE_PODMAN) | RS_ENGINE_BIT(RS_ENGINE_KATA);
+	struct rs_kver have, min = {0};
+
+	if (!(ctx->engines & podman))
+		return true;
+	_cleanup_free_ char *v = rs_ctx_dpkg_version(ctx, pkgs, "usr/bin/podman");
+	return v && rs_kver_parse(v, &have) == 0 && rs_kver_parse("4.4", &min) == 0 &&
+	       rs_kver_cmp(&have, &min) >= 0;
+}
+
 static unsigned engines_for(const struct rs_ctx *ctx, const struct rs_rule *rule)
 {
 	unsigned sel = rule->engines & ctx->engines;
@@ -304,10 +321,11 @@ static void decide(struct rs_report *rep)
 	else
 		rep->snapshotter = "native";
 	/* pasta and slirp4netns both need /dev/net/tun (network.tun, which
-	 * passes only for a target user who can open it); pasta first */
+	 * passes only for a target user who can open it); pasta first where
+	 * every selected engine can use it */
 	if (!rule_passes(ctx, "network.tun"))
 		rep->network = "host";
-	else if (rs_ctx_find_program(ctx, "pasta"))
+	else if (rs_ctx_find_program(ctx, "pasta") && pasta_for_engines(ctx))
 		rep->network = "pasta";
 	else if (rs_ctx_find_program(ctx, "slirp4netns"))
 		rep->network = "slirp4netns";

@@ -125,9 +125,32 @@ static const char *snapshotter(const struct rs_report *rep)
 	return rep->snapshotter;
 }
 
-static bool slirp(const struct rs_report *rep)
+/* The launcher's network options for the decision: a user-mode network
+ * with its port driver (so a daemon can publish ports), or the host's. */
+static const char *const *launch_net(const struct rs_report *rep, bool copy_run)
 {
-	return strcmp(rep->network, "slirp4netns") == 0;
+	static const char *const slirp[] = {"--net=slirp4netns",       "--port-driver=builtin",
+					    "--disable-host-loopback", "--copy-up=/etc",
+					    "--copy-up=/run",	       NULL};
+	static const char *const pasta[] = {"--net=pasta",
+					    "--port-driver=implicit",
+					    "--disable-host-loopback",
+					    "--copy-up=/etc",
+					    "--copy-up=/run",
+					    NULL};
+	static const char *const host[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
+	const char *const *o = strcmp(rep->network, "slirp4netns") == 0 ? slirp
+			       : strcmp(rep->network, "pasta") == 0	? pasta
+									: host;
+	if (copy_run)
+		return o;
+	/* the same without --copy-up=/run (the last option) */
+	static const char *const slirp_etc[] = {"--net=slirp4netns", "--port-driver=builtin",
+						"--disable-host-loopback", "--copy-up=/etc", NULL};
+	static const char *const pasta_etc[] = {"--net=pasta", "--port-driver=implicit",
+						"--disable-host-loopback", "--copy-up=/etc", NULL};
+	static const char *const host_etc[] = {"--copy-up=/etc", NULL};
+	return o == slirp ? slirp_etc : o == pasta ? pasta_etc : host_etc;
 }
 
 #define KATA_RT                                                         \
@@ -222,11 +245,8 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 		rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
 			     "rm -f /run/containerd; exec %s -c %s",
 			     snap, p->ei->daemon, cfg);
-	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
-					       "--copy-up=/etc", "--copy-up=/run", NULL};
-	static const char *const host_opts[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
 	char *const cmd[] = {"/bin/sh", "-c", sh, NULL};
-	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
+	g->launch_cmd = launch_cmd(self, p, launch_net(rep, true), cmd, &g->unit_exec);
 	client_cmd(rep, p, self, g);
 }
 
@@ -339,11 +359,8 @@ static void render_buildkit(const struct rs_report *rep, enum rs_engine e, const
 				    in_container ? "  noProcessSandbox = true\n" : "",
 				    NULL};
 	add(g, cfg, rs_template_fill("buildkitd.toml", vars), false, false);
-	static const char *const net_opts[] = {"--net=slirp4netns", "--disable-host-loopback",
-					       "--copy-up=/etc", NULL};
-	static const char *const host_opts[] = {"--copy-up=/etc", NULL};
 	char *const cmd[] = {(char *)p->ei->daemon, "--config", cfg, NULL};
-	g->launch_cmd = launch_cmd(self, p, slirp(rep) ? net_opts : host_opts, cmd, &g->unit_exec);
+	g->launch_cmd = launch_cmd(self, p, launch_net(rep, false), cmd, &g->unit_exec);
 }
 
 /* Podman's OCI runtime: crun 1.8 refuses a hybrid layout ("cgroups in
