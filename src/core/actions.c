@@ -55,6 +55,12 @@ void rs_actions_clear(struct rs_actions *l)
 
 int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[])
 {
+	return rs_action_exec_env(l, rule, argv, NULL);
+}
+
+int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[],
+		       const char *const *env)
+{
 	_cleanup_free_ char *line = rs_xstrdup(argv[0]);
 	struct stat st;
 	pid_t pid;
@@ -76,7 +82,9 @@ int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[])
 				 argv[0]);
 		return -EPERM;
 	}
-	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	char *envp[8] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	for (size_t i = 0, n = 2; env && env[i] && n + 1 < ARRAY_SIZE(envp); i++)
+		envp[n++] = (char *)env[i];
 	/* default signal dispositions: main() ignores SIGPIPE */
 	posix_spawnattr_t attr;
 	int r = rs_spawnattr_init_clean(&attr);

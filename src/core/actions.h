@@ -42,6 +42,11 @@ void rs_actions_clear(struct rs_actions *l);
 /* Runs a root-owned helper (absolute path, clean environment), recorded as
  * an exec action; planned only in a dry run. Return: 0 or <0 (recorded). */
 int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[]);
+/* The same with "NAME=value" entries added to that clean environment
+ * (env NULL-terminated, may be NULL): systemctl --user finds the user's
+ * manager only through XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS. */
+int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[],
+		       const char *const *env);
 
 /* What a verb hands its printer: the check it ran and its actions. */
 struct rs_action_report {

@@ -169,6 +169,21 @@ bool rs_inst_user_manager(const struct rs_ctx *ctx)
 	return ctx->host->live && rs_host_exists(ctx->host, sock) && geteuid() == ctx->user.uid;
 }
 
+int rs_inst_systemctl(struct rs_gen_ctx *f, const char *rule, char *const argv[])
+{
+	/* the clean environment of helpers has neither variable, and without
+	 * them systemctl --user cannot find the user's manager (seen on a
+	 * booted Debian 12 and 13: "$DBUS_SESSION_BUS_ADDRESS and
+	 * $XDG_RUNTIME_DIR not defined"); both come from the context, never
+	 * from the caller's environment */
+	_cleanup_free_ char *run = rs_ctx_runtime_dir(f->ctx);
+	_cleanup_free_ char *xdg = rs_xasprintf("XDG_RUNTIME_DIR=/%s", rs_host_rel(run));
+	_cleanup_free_ char *bus = rs_xasprintf("DBUS_SESSION_BUS_ADDRESS=unix:path=/%s/bus",
+						rs_host_rel(run));
+	const char *const env[] = {xdg, bus, NULL};
+	return rs_action_exec_env(&f->acts, rule, argv, env);
+}
+
 static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct rs_gen *g)
 {
 	_cleanup_free_ char *unit = rs_xasprintf("rootless-setup-%s.service",
@@ -189,8 +204,8 @@ static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 	}
 	char *const reload[] = {"/usr/bin/systemctl", "--user", "daemon-reload", NULL};
 	char *const now[] = {"/usr/bin/systemctl", "--user", "enable", "--now", unit, NULL};
-	if (rs_action_exec(&f->acts, "install", reload) == 0)
-		rs_action_exec(&f->acts, "install", now);
+	if (rs_inst_systemctl(f, "install", reload) == 0)
+		rs_inst_systemctl(f, "install", now);
 }
 
 /* What uninstall may remove: exactly these files while unchanged, and

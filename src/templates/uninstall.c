@@ -457,7 +457,7 @@ static void stop_launch(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 	if (rs_inst_user_manager(f->ctx)) {
 		char *const stop[] =
 			{"/usr/bin/systemctl", "--user", "disable", "--now", unit, NULL};
-		rs_action_exec(&f->acts, "uninstall", stop);
+		rs_inst_systemctl(f, "uninstall", stop);
 	}
 	op.t = &tr->t;
 	op.dry_run = f->acts.dry_run;
