@@ -281,7 +281,7 @@ static int write_new(const struct rs_host *h, int dfd, const char *name, const s
 		goto fail;
 	}
 	*step = "sync";
-	if (fsync(fd) < 0)
+	if (!o->no_sync && fsync(fd) < 0)
 		goto fail;
 	if (close(fd) < 0) {
 		fd = -1;
@@ -292,7 +292,8 @@ static int write_new(const struct rs_host *h, int dfd, const char *name, const s
 	if (renameat(dfd, tmp, dfd, name) < 0)
 		goto fail;
 	/* rename is atomic, not durable without this */
-	fsync(dfd);
+	if (!o->no_sync)
+		fsync(dfd);
 	return 1;
 fail:
 	r = -errno;

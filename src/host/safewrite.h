@@ -23,6 +23,8 @@ struct rs_write_opts {
 	gid_t gid;
 	bool dry_run;	/* compute the answer, change nothing */
 	size_t max_old; /* cap on the existing file's size; 0: 16 MiB */
+	bool no_sync;	/* runtime state a reboot invalidates anyway (the
+			 * launcher's child_pid): atomic, not durable */
 };
 
 /* Return: 1 written (or would be, in a dry run), 0 unchanged, <0 -errno

@@ -328,6 +328,11 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 {
 	const struct rs_launch_opts *o = r->o;
 	char ip[16], dns[16];
+
+	/* the server is a process of its own: a launch that names no port
+	 * driver (the guides' daemons, `launch -- true`) does not pay for it */
+	if (!o->port_driver)
+		return 0;
 	struct rs_api_cfg c = {.state_dir = r->st.dir,
 			       .state_dir_fd = r->st.dir_fd,
 			       .child = r->child,
