@@ -2,7 +2,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <pwd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdint.h>
 #include <string.h>
 #include "host/user.h"
@@ -234,4 +237,25 @@ char *rs_nss_subid_source(const struct rs_host *h)
 			return rs_xstrdup(v);
 	}
 	return NULL;
+}
+
+int rs_user_become(const struct rs_user *u)
+{
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct caps[_LINUX_CAPABILITY_U32S_3] = {{0}};
+	uid_t r, e, s;
+
+	if (geteuid() != 0 || u->uid == 0)
+		return 0;
+	if (setgroups(u->ngroups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
+	    setresuid(u->uid, u->uid, u->uid) < 0)
+		return -errno;
+	if (getresuid(&r, &e, &s) < 0 || r != u->uid || e != u->uid || s != u->uid)
+		return -EPERM;
+	if (syscall(SYS_capget, &hdr, caps) < 0)
+		return -EPERM;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (caps[i].effective || caps[i].permitted)
+			return -EPERM;
+	return 0;
 }

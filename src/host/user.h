@@ -24,6 +24,12 @@ int rs_user_resolve(const struct rs_host *h, const char *spec, struct rs_user *o
 		    struct rs_error **err);
 void rs_user_clear(struct rs_user *u);
 bool rs_user_in_group(const struct rs_user *u, gid_t gid);
+/* Root becomes u for good: u's groups, gid and uid (real, effective and
+ * saved), checked to have held, and no capability left (capget). Nothing
+ * when the caller is not root or u is root. The one way root turns into a
+ * user (the probe child excepted: it gets its ids as arguments). Return: 0,
+ * -errno of the failing call, or -EPERM when the switch did not hold. */
+int rs_user_become(const struct rs_user *u);
 /* gid of a group by name from etc/group. Return: 0 or -ENOENT. */
 int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out);
 /* Name of a uid in etc/passwd, or NULL; caller frees. */

@@ -2,8 +2,6 @@
 /* Walking, removing and acting inside user-controlled trees by fd. */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <poll.h>
 #include <signal.h>
@@ -291,28 +289,14 @@ struct as_user_reply {
 
 static int drop_to(const struct rs_user *u, char *msg, size_t len)
 {
-	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct data[2] = {{0}};
-	uid_t r, e, s;
-
-	if (geteuid() == 0 && u->uid != 0) {
-		if (setgroups(u->ngroups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
-		    setresuid(u->uid, u->uid, u->uid) < 0) {
-			snprintf(msg, len, "cannot switch to uid %u: %s", (unsigned)u->uid,
-				 strerror(errno));
-			return -errno;
-		}
-		if (getresuid(&r, &e, &s) < 0 || r != u->uid || e != u->uid || s != u->uid) {
-			snprintf(msg, len, "uid %u was not fully taken", (unsigned)u->uid);
-			return -EPERM;
-		}
-		if (syscall(SYS_capget, &hdr, data) < 0 || data[0].effective || data[0].permitted ||
-		    data[1].effective || data[1].permitted) {
-			snprintf(msg, len, "capabilities left after switching to uid %u",
-				 (unsigned)u->uid);
-			return -EPERM;
-		}
-	}
+	int r = rs_user_become(u);
+	if (r == -EPERM)
+		snprintf(msg, len, "uid %u was not fully taken, or capabilities are left",
+			 (unsigned)u->uid);
+	else if (r < 0)
+		snprintf(msg, len, "cannot switch to uid %u: %s", (unsigned)u->uid, strerror(-r));
+	if (r < 0)
+		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		snprintf(msg, len, "cannot set no_new_privs: %s", strerror(errno));
 		return -errno;

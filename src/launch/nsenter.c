@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
 #include <linux/nsfs.h>
 #include <poll.h>
 #include <sched.h>
@@ -214,19 +212,6 @@ static int authorize(const struct target *t, bool before_ns, struct rs_error **e
 	return 0;
 }
 
-static bool caps_left(void)
-{
-	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
-	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
-
-	if (syscall(SYS_capget, &h, d) < 0)
-		return true;
-	for (size_t i = 0; i < ARRAY_SIZE(d); i++)
-		if (d[i].effective || d[i].permitted)
-			return true;
-	return false;
-}
-
 /* Root becomes the launch's owner before joining anything: its passwd
  * entry's uid, gid and groups, and no capability in our namespace. */
 static int drop_to_owner(const struct target *t, struct rs_error **err)
@@ -248,11 +233,17 @@ static int drop_to_owner(const struct target *t, struct rs_error **err)
 				     (int)t->pid, (unsigned)t->owner);
 	if (r < 0)
 		return rs_error_setx(err, -r, "%s", e->msg);
-	if (setgroups(u.ngroups, u.groups) < 0 || setresgid(u.gid, u.gid, u.gid) < 0 ||
-	    setresuid(t->owner, t->owner, t->owner) < 0) {
-		r = errno;
+	r = rs_user_become(&u);
+	if (r == -EPERM) {
 		rs_user_clear(&u);
-		return rs_error_set(err, r, "cannot become uid %u to enter its launch",
+		return rs_error_setx(err, EPERM,
+				     "capabilities are left after becoming uid %u: "
+				     "refusing to enter its launch",
+				     (unsigned)t->owner);
+	}
+	if (r < 0) {
+		rs_user_clear(&u);
+		return rs_error_set(err, -r, "cannot become uid %u to enter its launch",
 				    (unsigned)t->owner);
 	}
 	/* the command lives as the user: its home, its name */
@@ -261,11 +252,6 @@ static int drop_to_owner(const struct target *t, struct rs_error **err)
 	setenv("LOGNAME", u.name, 1);
 	rs_user_clear(&u);
 	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	if (caps_left())
-		return rs_error_setx(err, EPERM,
-				     "capabilities are left after becoming uid %u: "
-				     "refusing to enter its launch",
-				     (unsigned)t->owner);
 	return 0;
 }
 

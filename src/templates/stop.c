@@ -8,7 +8,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/nsfs.h>
 #include <poll.h>
 #include <signal.h>
@@ -188,19 +187,6 @@ int rs_stop_launch_at(int sdfd, char *msg, size_t len)
 	return 1;
 }
 
-/* In the child: become the user, without no_new_privs, since the launcher
- * maps the id ranges through the setuid newuidmap and newgidmap. The user
- * may then trace this process: it holds nothing the user does not. */
-static int become(const struct rs_user *u)
-{
-	if (geteuid() != 0 || u->uid == 0)
-		return 0;
-	if (setgroups(u->ngroups, u->groups) < 0 || setresgid(u->gid, u->gid, u->gid) < 0 ||
-	    setresuid(u->uid, u->uid, u->uid) < 0)
-		return -errno;
-	return geteuid() == u->uid && getuid() == u->uid ? 0 : -EPERM;
-}
-
 int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, size_t base,
 		       const char *rel, const char *self, const char *run, char *msg, size_t len)
 {
@@ -219,7 +205,10 @@ int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, si
 		_cleanup_free_ char *name = NULL;
 		int e = 0;
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if ((e = become(u)) == 0) {
+		/* the user, without no_new_privs: the launcher maps the id ranges
+		 * through the setuid newuidmap and newgidmap; the user may then
+		 * trace this process, which holds nothing the user does not */
+		if ((e = rs_user_become(u)) == 0) {
 			_cleanup_close_ int bfd = rs_user_tree_open(t, base);
 			int pfd = bfd < 0 ? bfd : rs_beneath_parent(bfd, rel, &name);
 			e = pfd < 0 ? pfd : fchdir(pfd) < 0 ? -errno : 0;
