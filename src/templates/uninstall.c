@@ -368,6 +368,21 @@ static void purge(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 }
 
 /* The record root keeps for the user, when there is one (root only). */
+
+/* A record's text as a JSON object, or NULL (absent text; anything else is
+ * left alone and said so). */
+static json_t *parse_record(struct rs_gen_ctx *f, const char *path, const char *text)
+{
+	json_t *m = text ? json_loads(text, 0, NULL) : NULL;
+	if (text && !json_is_object(m)) {
+		rs_action_add(&f->acts, "uninstall", "note", path,
+			      "not a rootless-setup record: left alone")
+			->failed = true;
+		json_decref(m);
+		return NULL;
+	}
+	return m;
+}
 static json_t *root_record(struct rs_gen_ctx *f, const char *path)
 {
 	_cleanup_free_ char *text = NULL;
@@ -381,16 +396,7 @@ static json_t *root_record(struct rs_gen_ctx *f, const char *path)
 		rs_error_free(e);
 		return NULL;
 	}
-	json_t *m = text ? json_loads(text, 0, NULL) : NULL;
-	if (text && !json_is_object(m)) {
-		rs_action_add(&f->acts, "uninstall", "note", path,
-			      "not a rootless-setup record: "
-			      "left alone")
-			->failed = true;
-		json_decref(m);
-		return NULL;
-	}
-	return m;
+	return parse_record(f, path, text);
 }
 
 /* The record the user keeps, read with the user's credentials. */
@@ -408,16 +414,7 @@ static json_t *user_record(struct rs_gen_ctx *f, const struct tree *tr, const ch
 	if (r < 0)
 		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))
 			->failed = true;
-	json_t *m = r > 0 && text ? json_loads(text, 0, NULL) : NULL;
-	if (r > 0 && !json_is_object(m)) {
-		rs_action_add(&f->acts, "uninstall", "note", path,
-			      "not a rootless-setup record: "
-			      "left alone")
-			->failed = true;
-		json_decref(m);
-		return NULL;
-	}
-	return m;
+	return r > 0 ? parse_record(f, path, text ? text : "") : NULL;
 }
 
 static void remove_root_record(struct rs_gen_ctx *f, const char *path)
