@@ -52,41 +52,36 @@ static void load_kernel(struct rs_ctx *ctx)
  * no kernel runs behind the tree and nothing it would show can be
  * concluded from its absence.
  */
-/* A --root tree's proc/ is a mounted procfs (a node's / at /host). */
-static bool tree_procfs(const struct rs_host *h)
-{
-	struct statfs sf;
-	_cleanup_close_ int fd = rs_host_openat(h, "proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-						NULL);
-	return !h->live && fd >= 0 && fstatfs(fd, &sf) == 0 &&
-	       (unsigned long)sf.f_type == PROC_SUPER_MAGIC;
-}
+enum tree_dir { TREE_DIR_FILES, TREE_DIR_EMPTY, TREE_DIR_MOUNTED };
 
-static bool tree_dir_empty(const struct rs_host *h, const char *rel, unsigned long magic)
+/* What a --root tree's proc/ or sys/ is: absent or empty, the mounted
+ * filesystem (magic), or a directory of files. One open and one fstatfs
+ * answer both questions check asks of it. */
+static enum tree_dir tree_dir(const struct rs_host *h, const char *rel, unsigned long magic)
 {
 	struct statfs sf;
 	struct dirent *de;
 
 	if (h->live)
-		return false;
+		return TREE_DIR_FILES;
 	int fd = rs_host_openat(h, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC, NULL);
 	if (fd == -ENOENT || fd == -ENOTDIR)
-		return true;
+		return TREE_DIR_EMPTY;
 	if (fd < 0)
-		return false; /* unreadable: the rules say so themselves */
+		return TREE_DIR_FILES; /* unreadable: the rules say so themselves */
 	if (fstatfs(fd, &sf) == 0 && (unsigned long)sf.f_type == magic) {
 		close(fd);
-		return false;
+		return TREE_DIR_MOUNTED;
 	}
 	_cleanup_closedir_ DIR *d = fdopendir(fd);
 	if (!d) {
 		close(fd);
-		return false;
+		return TREE_DIR_FILES;
 	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-			return false;
-	return true;
+			return TREE_DIR_FILES;
+	return TREE_DIR_EMPTY;
 }
 
 static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struct rs_report *rep,
@@ -160,9 +155,10 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 		return rs_error_input(err, r);
 	if (r < 0)
 		return r;
-	ctx->no_proc = tree_dir_empty(ctx->host, "proc", PROC_SUPER_MAGIC);
-	ctx->no_sys = tree_dir_empty(ctx->host, "sys", SYSFS_MAGIC);
-	ctx->proc_mounted = tree_procfs(ctx->host);
+	enum tree_dir proc = tree_dir(ctx->host, "proc", PROC_SUPER_MAGIC);
+	ctx->no_proc = proc == TREE_DIR_EMPTY;
+	ctx->proc_mounted = proc == TREE_DIR_MOUNTED;
+	ctx->no_sys = tree_dir(ctx->host, "sys", SYSFS_MAGIC) == TREE_DIR_EMPTY;
 	load_kernel(ctx);
 	r = resolve_user(ctx, o, rep, err);
 	if (r == -ENOENT || r == -EINVAL)
