@@ -13,7 +13,7 @@ podman slirp4netns passt fuse-overlayfs rootlesskit hyperfine iperf3 valgrind ut
 iproute2 procps jq xxd proot crun time
 strace gdb systemd python3 bsdutils
 docker.io curl
-debhelper dpkg-dev fakeroot rpm python3-yaml lintian
+debhelper dpkg-dev fakeroot rpm gpg python3-yaml lintian
 clang-format clang-tidy cppcheck bear
 ansible-core ansible-lint rpmlint debootstrap qemu-system-x86 e2fsprogs"
 
