@@ -56,26 +56,33 @@ _noreturn_ _printf_(3, 4) static void child_fail(int code, int err, const char *
 static void link_entries(const char *src, const char *dst)
 {
 	DIR *d = opendir(src);
+	int dfd = open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	struct dirent *de;
-	char s[4096], t[4096], target[4096];
+	char s[4096], target[4096];
 
 	if (!d)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot list '%s'", src);
+	if (dfd < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot open '%s'", dst);
+	/* fd-relative: one lookup of src and dst, not one per entry */
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
 		    !strcmp(de->d_name, RO_NAME))
 			continue;
-		snprintf(s, sizeof(s), "%s/%s", src, de->d_name);
-		snprintf(t, sizeof(t), "%s/%s", dst, de->d_name);
 		/* readdir's d_type spares a readlink per entry */
 		ssize_t n = -1;
 		if (de->d_type == DT_LNK || de->d_type == DT_UNKNOWN)
-			n = readlink(s, target, sizeof(target) - 1);
+			n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
 		if (n >= 0)
 			target[n] = '\0';
-		if (symlink(n >= 0 ? target : s, t) < 0)
-			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", t);
+		else
+			snprintf(target, sizeof(target), "%s/%s", src, de->d_name);
+		if (symlinkat(target, dfd, de->d_name) < 0) {
+			snprintf(s, sizeof(s), "%s/%s", dst, de->d_name);
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", s);
+		}
 	}
+	close(dfd);
 	closedir(d);
 }
 
