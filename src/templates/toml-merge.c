@@ -17,6 +17,15 @@ struct text {
 	size_t len;
 };
 
+/* len bytes (a NUL among them is the reader's to refuse) */
+static char *dup_bytes(const char *b, size_t len)
+{
+	char *s = rs_xmalloc(len + 1);
+	memcpy(s, b, len);
+	s[len] = '\0';
+	return s;
+}
+
 static void list_add(char **list, const char *sep_path)
 {
 	_cleanup_free_ char *d = rs_xstrdup(sep_path);
@@ -207,7 +216,7 @@ static int our_keys(const char *ours, struct rs_toml_keys *out, char *msg, size_
 int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_merge *out)
 {
 	struct rs_toml_keys keys = {0};
-	struct text t = {.s = rs_xstrndup(old, len), .len = len};
+	struct text t = {.s = dup_bytes(old, len), .len = len};
 	int r;
 
 	memset(out, 0, sizeof(*out));
@@ -299,7 +308,7 @@ static int unmerge_one(struct text *t, const struct rs_toml_key *k, struct rs_to
 int rs_toml_unmerge(const char *cur, size_t len, const struct rs_toml_keys *keys,
 		    struct rs_toml_unmerge *out)
 {
-	struct text t = {.s = rs_xstrndup(cur, len), .len = len};
+	struct text t = {.s = dup_bytes(cur, len), .len = len};
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
