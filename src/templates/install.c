@@ -112,8 +112,9 @@ void rs_record_keys(json_t *list, struct rs_toml_keys *out)
 		const char *b = json_string_value(json_object_get(x, "before"));
 		bool h = json_is_true(json_object_get(x, "header"));
 		/* names the reader can find again; the rest is no key of ours */
-		if (t && k && v && rs_toml_bare_path(t) && rs_toml_bare_path(k) && !strchr(k, '.') &&
-		    !strpbrk(v, "\r\n") && (!b || strspn(b, "\r\n") == strlen(b)))
+		if (t && k && v && rs_toml_bare_path(t) && rs_toml_bare_path(k) &&
+		    !strchr(k, '.') && !strpbrk(v, "\r\n") &&
+		    (!b || strspn(b, "\r\n") == strlen(b)))
 			rs_toml_keys_push(out, t, k, v, h, b);
 	}
 }
@@ -360,8 +361,8 @@ static void prior_dirs(const struct rs_ctx *ctx, json_t *prior, struct rs_strv *
 		size_t n = d ? strlen(d) : 0;
 		/* below the home, by name: no "." or ".." component */
 		if (d && !strncmp(d, home, hl) && d[hl] == '/' && !strstr(d, "/./") &&
-		    !strstr(d, "/../") && (n < 2 || strcmp(d + n - 2, "/.")) && (n < 3 || strcmp(d + n - 3, "/..")) &&
-		    !rs_strv_contains(dirs, d))
+		    !strstr(d, "/../") && (n < 2 || strcmp(d + n - 2, "/.")) &&
+		    (n < 3 || strcmp(d + n - 3, "/..")) && !rs_strv_contains(dirs, d))
 			rs_strv_push(dirs, d);
 	}
 }

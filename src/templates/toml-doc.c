@@ -362,10 +362,9 @@ static enum rs_toml_rel piece(const char *s, size_t n, const char *t)
 	size_t tl = strnlen(t, n + 1);
 
 	if (tl <= n) /* t is at most as long */
-		return !memcmp(s, t, tl) && (tl == n || s[tl] == RS_TOML_SEP) ? tl == n
-										 ? RS_REL_EQUAL
-										 : RS_REL_BELOW
-									       : RS_REL_NONE;
+		return !memcmp(s, t, tl) && (tl == n || s[tl] == RS_TOML_SEP)
+			       ? tl == n ? RS_REL_EQUAL : RS_REL_BELOW
+			       : RS_REL_NONE;
 	if (memcmp(s, t, n))
 		return RS_REL_NONE;
 	return t[n] == RS_TOML_SEP ? RS_REL_ABOVE : RS_REL_NONE;

@@ -20,10 +20,10 @@ enum rs_toml_kind { RS_TI_TABLE, RS_TI_ARRAY, RS_TI_KV };
 
 struct rs_toml_item {
 	enum rs_toml_kind kind;
-	size_t start, end; /* from the line's start to after its line break (or EOF) */
-	char *path;	   /* header: its name; KV: the key, relative to its section */
-	size_t plen;	   /* strlen(path) */
-	size_t section;	   /* KV: the index of its header, or RS_TOML_ROOT */
+	size_t start, end;   /* from the line's start to after its line break (or EOF) */
+	char *path;	     /* header: its name; KV: the key, relative to its section */
+	size_t plen;	     /* strlen(path) */
+	size_t section;	     /* KV: the index of its header, or RS_TOML_ROOT */
 	size_t vstart, vend; /* KV: the value's text */
 	bool eol;	     /* the item's last line ends with a line break */
 };

@@ -334,9 +334,10 @@ bool rs_toml_bare_path(const char *s)
 		if (*s == '.' && !part)
 			return false;
 		part = *s != '.';
-		if (part && (*s < 0 || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					       "0123456789_-",
-					       *s)))
+		if (part &&
+		    (*s < 0 || !strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				       "0123456789_-",
+				       *s)))
 			return false;
 	}
 	return part;

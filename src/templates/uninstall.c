@@ -58,8 +58,8 @@ enum op_kind { OP_FILE, OP_DIR, OP_PURGE, OP_READ, OP_STOP, OP_UNMERGE };
 struct user_op {
 	const struct rs_user_tree *t;
 	size_t base;
-	const char *rel;  /* below the base */
-	const char *hash; /* OP_FILE: remove only while the content hashes to it */
+	const char *rel;		 /* below the base */
+	const char *hash;		 /* OP_FILE: remove only while the content hashes to it */
 	const struct rs_toml_keys *keys; /* OP_UNMERGE: our keys in the user's file */
 	enum op_kind kind;
 	bool dry_run;
@@ -313,8 +313,8 @@ static int as_user(struct rs_gen_ctx *f, const struct tree *tr, struct user_op *
 			   op->kind == OP_PURGE ? PURGE_TIMEOUT_MS : FILE_TIMEOUT_MS);
 	if (r > 0) {
 		/* a file edited, not removed, says what it took out */
-		rs_action_add(&f->acts, "uninstall", op->kind == OP_UNMERGE ? "write" : "remove", path,
-			      "%s", *msg ? msg : what)
+		rs_action_add(&f->acts, "uninstall", op->kind == OP_UNMERGE ? "write" : "remove",
+			      path, "%s", *msg ? msg : what)
 			->changed = true;
 	} else if (r == -ESTALE) {
 		rs_action_add(&f->acts, "uninstall", "note", path, "%s", msg);

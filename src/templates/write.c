@@ -119,8 +119,8 @@ int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 			free(keys);
 			keys = k;
 		}
-		a = rs_action_add(&f->acts, "generate", "write", shown,
-				  "yours, with our keys: %s", *keys ? keys : "none needed");
+		a = rs_action_add(&f->acts, "generate", "write", shown, "yours, with our keys: %s",
+				  *keys ? keys : "none needed");
 	} else {
 		a = rs_action_add(&f->acts, "generate", "write", shown, "%s",
 				  old ? "updated" : "created");

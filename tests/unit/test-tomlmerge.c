@@ -156,8 +156,9 @@ static void test_merge_garbage_refused(void **state)
 	}
 	assert_int_equal(rs_toml_merge("a = 1\n\0b", 9, ours, &m), -EINVAL);
 	assert_int_equal(rs_toml_merge("[storage]\n", 10, ours, &m), 0);
-	assert_string_equal(m.text, "[storage]\ndriver = \"overlay\"\n\n[storage.options.overlay]\n" MP
-				    "\n");
+	assert_string_equal(m.text,
+			    "[storage]\ndriver = \"overlay\"\n\n[storage.options.overlay]\n" MP
+			    "\n");
 	rs_toml_merge_clear(&m);
 }
 
