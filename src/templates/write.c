@@ -55,6 +55,24 @@ static int merge_toml(struct rs_gen_ctx *f, const char *shown, const char *old, 
 	return 0;
 }
 
+/* The write's action: what it is to the user's file. */
+static struct rs_action *write_action(struct rs_gen_ctx *f, const char *shown, bool existed,
+				      const struct rs_gen_merged *mg)
+{
+	if (!mg || !mg->merged)
+		return rs_action_add(&f->acts, "generate", "write", shown, "%s",
+				     existed ? "updated" : "created");
+	_cleanup_free_ char *keys = rs_xstrdup("");
+	for (size_t i = 0; i < mg->added.n; i++) {
+		char *k = rs_xasprintf("%s%s%s.%s", keys, i ? ", " : "", mg->added.v[i].table,
+				       mg->added.v[i].key);
+		free(keys);
+		keys = k;
+	}
+	return rs_action_add(&f->acts, "generate", "write", shown, "yours, with our keys: %s",
+			     *keys ? keys : "none needed");
+}
+
 int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel, const char *shown,
 		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid,
 		 struct rs_gen_merged *mg)
@@ -111,20 +129,7 @@ int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel,
 	struct rs_write_opts wo = {.mode = 0644, .uid = uid, .gid = gid, .dry_run = f->acts.dry_run};
 	if (r >= 0 && !(r == 1 && f->acts.dry_run))
 		r = rs_safe_write(h, rel, text, strlen(text), &wo, &e);
-	if (mg && mg->merged) {
-		_cleanup_free_ char *keys = rs_xstrdup("");
-		for (size_t i = 0; i < mg->added.n; i++) {
-			char *k = rs_xasprintf("%s%s%s.%s", keys, i ? ", " : "",
-					       mg->added.v[i].table, mg->added.v[i].key);
-			free(keys);
-			keys = k;
-		}
-		a = rs_action_add(&f->acts, "generate", "write", shown, "yours, with our keys: %s",
-				  *keys ? keys : "none needed");
-	} else {
-		a = rs_action_add(&f->acts, "generate", "write", shown, "%s",
-				  old ? "updated" : "created");
-	}
+	a = write_action(f, shown, old != NULL, mg);
 	a->changed = r > 0;
 	if (r == 0) {
 		rs_action_detail(a, "up to date");
