@@ -100,8 +100,67 @@ static json_t *created_dirs(const struct rs_ctx *ctx, const struct rs_strv *dirs
 	return out;
 }
 
+void rs_record_keys(json_t *list, struct rs_toml_keys *out)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach (list, i, x) {
+		const char *t = json_string_value(json_object_get(x, "table"));
+		const char *k = json_string_value(json_object_get(x, "key"));
+		const char *v = json_string_value(json_object_get(x, "value"));
+		const char *b = json_string_value(json_object_get(x, "before"));
+		bool h = json_is_true(json_object_get(x, "header"));
+		/* names the reader can find again; the rest is no key of ours */
+		if (t && k && v && rs_toml_bare_path(t) && rs_toml_bare_path(k) &&
+		    !strchr(k, '.') && !strpbrk(v, "\r\n") &&
+		    (!b || strspn(b, "\r\n") == strlen(b)))
+			rs_toml_keys_push(out, t, k, v, h, b);
+	}
+}
+
+/* What the record (prior: the last install's, read by install_prior) says
+ * of path: its hash when written whole, its keys when merged. */
+static void prior_of(json_t *prior, const char *path, struct rs_gen_merged *mg,
+		     struct rs_toml_keys *keys)
+{
+	size_t i;
+	json_t *x;
+
+	json_array_foreach (json_object_get(prior, "files"), i, x) {
+		if (!json_is_string(json_object_get(x, "path")) ||
+		    strcmp(json_string_value(json_object_get(x, "path")), path))
+			continue;
+		mg->prior_hash = json_string_value(json_object_get(x, "hash"));
+		rs_record_keys(json_object_get(x, "merged"), keys);
+		mg->prior = keys;
+		return;
+	}
+}
+
+/* The record entry of a file written: its hash, or the keys merged into the
+ * user's own file (nothing when none of ours is in it). */
+static json_t *record_entry(const struct rs_gen_file *gf, const struct rs_gen_merged *mg)
+{
+	if (!mg->merged)
+		return json_pack("{s:s, s:s%}", "path", gf->path, "hash", rs_record_hash(gf->text),
+				 16);
+	if (!mg->added.n)
+		return NULL;
+	json_t *keys = json_array();
+	for (size_t i = 0; i < mg->added.n; i++) {
+		const struct rs_toml_key *k = &mg->added.v[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "table", k->table, "key", k->key,
+				      "value", k->value, "header", k->header);
+		if (k->header)
+			json_object_set_new(o, "before", json_string(k->before));
+		json_array_append_new(keys, o);
+	}
+	return json_pack("{s:s, s:o}", "path", gf->path, "merged", keys);
+}
+
 static void write_files(struct rs_gen_ctx *f, const struct rs_install_opts *o, struct rs_gen *g,
-			json_t *manifest, struct rs_strv *dirs)
+			json_t *manifest, struct rs_strv *dirs, json_t *prior)
 {
 	struct rs_ctx *ctx = f->ctx;
 	uid_t uid = geteuid() == 0 ? ctx->user.uid : (uid_t)-1;
@@ -132,14 +191,40 @@ static void write_files(struct rs_gen_ctx *f, const struct rs_install_opts *o, s
 		/* the action names the file written: in DIR for --output */
 		_cleanup_free_ char *shown = o->output ? rs_xasprintf("%s/%s", o->output, rel)
 						       : rs_xstrdup(rel);
+		struct rs_toml_keys keys = {0};
+		struct rs_gen_merged mg = {0};
+		json_t *entry;
+		if (prior && !o->output)
+			prior_of(prior, g->f[i].path, &mg, &keys);
 		int r = rs_gen_write(f, out ? out : ctx->host, rel, shown, &g->f[i], o->force, uid,
-				     gid);
-		if (r >= 0 && manifest)
-			json_array_append_new(manifest,
-					      json_pack("{s:s, s:s%}", "path", g->f[i].path, "hash",
-							rs_record_hash(g->f[i].text), 16));
+				     gid, &mg);
+		if (r >= 0 && manifest && (entry = record_entry(&g->f[i], &mg)))
+			json_array_append_new(manifest, entry);
+		rs_toml_keys_free(&keys);
+		rs_toml_keys_free(&mg.added);
 	}
 	rs_host_free(out);
+}
+
+/* The record the last install left, as far as this install may trust it:
+ * root's own when root installs for a user (the user's is never read
+ * then), else the caller's own. NULL: none, or not a record. */
+static json_t *install_prior(const struct rs_ctx *ctx, const char *mpath)
+{
+	_cleanup_free_ char *text = NULL;
+	struct rs_error *e = NULL;
+	size_t len;
+
+	if (rs_safe_read(ctx->host, mpath, 1u << 20, &text, &len, &e) < 0) {
+		rs_error_free(e);
+		return NULL;
+	}
+	json_t *m = text ? json_loads(text, 0, NULL) : NULL;
+	if (m && !json_is_object(m)) {
+		json_decref(m);
+		return NULL;
+	}
+	return m;
 }
 
 int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **out,
@@ -157,7 +242,7 @@ int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **o
 			->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
-	write_files(&f, o, &g, NULL, NULL);
+	write_files(&f, o, &g, NULL, NULL, NULL);
 	rs_gen_clear(&g);
 	return rs_inst_finish(&f, rep, out);
 }
@@ -231,7 +316,7 @@ static void write_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, 
 	} else {
 		bool chown = geteuid() == 0 && !by_root;
 		rs_gen_write(f, ctx->host, path, path, &mf, true, chown ? ctx->user.uid : (uid_t)-1,
-			     chown ? ctx->user.gid : (gid_t)-1);
+			     chown ? ctx->user.gid : (gid_t)-1, NULL);
 	}
 	free(mf.text);
 }
@@ -260,6 +345,25 @@ static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 			   geteuid() == 0 ? ctx->user.gid : (gid_t)-1, o->dry_run, &e) < 0) {
 		rs_action_add(&f->acts, "install", "note", data, "%s", e->msg)->failed = true;
 		rs_error_free(e);
+	}
+}
+
+/* A second install finds the directories the first one made: they stay
+ * recorded (those still there), so uninstall removes them all the same. */
+static void prior_dirs(const struct rs_ctx *ctx, json_t *prior, struct rs_strv *dirs)
+{
+	const char *home = home_of(ctx);
+	size_t i, hl = strlen(home);
+	json_t *x;
+
+	json_array_foreach (json_object_get(prior, "dirs"), i, x) {
+		const char *d = json_string_value(x);
+		size_t n = d ? strlen(d) : 0;
+		/* below the home, by name: no "." or ".." component */
+		if (d && !strncmp(d, home, hl) && d[hl] == '/' && !strstr(d, "/./") &&
+		    !strstr(d, "/../") && (n < 2 || strcmp(d + n - 2, "/.")) &&
+		    (n < 3 || strcmp(d + n - 3, "/..")) && !rs_strv_contains(dirs, d))
+			rs_strv_push(dirs, d);
 	}
 }
 
@@ -298,7 +402,10 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 					     : rs_record_user_path(&rep->ctx, o->engine);
 	if (!rs_record_by_root(&rep->ctx))
 		missing_dirs(&rep->ctx, mpath, &rdirs);
-	write_files(&f, o, &g, files, &dirs);
+	json_t *prior = install_prior(&rep->ctx, mpath);
+	write_files(&f, o, &g, files, &dirs, prior);
+	prior_dirs(&rep->ctx, prior, &dirs);
+	json_decref(prior);
 	if (!rs_actions_last_failed(&f.acts))
 		make_data_dir(&f, o, &dirs, &rdirs);
 	if (!rs_actions_last_failed(&f.acts))

@@ -3,7 +3,8 @@
 
 /*
  * The install record (rootless-setup/manifest/v1): the files install wrote,
- * their hashes, and the directories it created. Root installing for another
+ * their hashes (or, for a user's own file we only added keys to, those
+ * keys and their values), and the directories it created. Root installing for another
  * user keeps it where that user cannot write (var/lib/rootless-setup/users/
  * UID/ENGINE.json, dirs 0700): a record the user can edit would let them
  * name any file for root to delete. A user installing for itself keeps it
@@ -19,6 +20,11 @@ char *rs_record_user_path(const struct rs_ctx *ctx, enum rs_engine e);
 char *rs_record_root_path(const struct rs_ctx *ctx, enum rs_engine e);
 /* Whether install writes the record under RS_RECORD_ROOT_DIR. */
 bool rs_record_by_root(const struct rs_ctx *ctx);
+/* The keys a record's "merged" list names (install merged them into the
+ * user's own file, which is not removed): only bare table and key names
+ * and one-line values, the rest is skipped. */
+struct json_t;
+void rs_record_keys(struct json_t *list, struct rs_toml_keys *out);
 /* 16 hex digits of rs_gen_hash; static buffer. */
 const char *rs_record_hash(const char *text);
 

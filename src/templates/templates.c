@@ -378,7 +378,8 @@ static const char *podman_runtime(const struct rs_report *rep)
 	return NULL;
 }
 
-/* storage.conf has no drop-in directory: ours when there is none */
+/* storage.conf has no drop-in directory: ours whole when the user has none,
+ * else our missing keys go into theirs (write.c, toml-merge.c) */
 static void render_storage(const struct rs_report *rep, const struct paths *p, struct rs_gen *g)
 {
 	const char *snap = snapshotter(rep);

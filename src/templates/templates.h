@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include "core/actions.h"
 #include "core/check.h"
+#include "templates/toml-merge.h"
 
 /* What generate, install and uninstall act on: the check's context, and the
  * actions they record (acts.dry_run: plan only). */
@@ -28,6 +29,15 @@ struct rs_gen_file {
 	bool unit;	/* the systemd user unit */
 	bool toml_keys; /* a file with no drop-in directory (storage.conf): when the
 			 * user has one, only our missing keys are added */
+};
+
+/* install's view of a toml_keys file across installs: what the last
+ * record says of it, and what this write put in the user's own file. */
+struct rs_gen_merged {
+	const char *prior_hash;		  /* in: written whole by us, with this hash */
+	const struct rs_toml_keys *prior; /* in: our keys merged into the user's file */
+	bool merged;			  /* out: the user's file was kept, ours merged in */
+	struct rs_toml_keys added;	  /* out: our keys in it now (to record) */
 };
 
 /* The first words of every file we generate. */
@@ -58,9 +68,12 @@ void rs_gen_clear(struct rs_gen *g);
 char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts);
 
 /* Writes one generated file at rel below h (owned uid:gid, parents 0700):
- * an existing JSON file is merged, any other existing file that differs is
- * left alone unless force. Records the action on shown, the path as it was
- * written (generate --output DIR: DIR/NAME). Return: 1, 0, or <0. */
+ * an existing JSON file is merged, our missing keys go into an existing
+ * toml_keys file (mg, may be NULL: what install knows of it), any other
+ * existing file that differs is left alone unless force. Records the
+ * action on shown, the path as it was written (generate --output DIR:
+ * DIR/NAME). Return: 1, 0, or <0. */
 int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel, const char *shown,
-		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid);
+		 const struct rs_gen_file *gf, bool force, uid_t uid, gid_t gid,
+		 struct rs_gen_merged *mg);
 uint64_t rs_gen_hash(const char *s);

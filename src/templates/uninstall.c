@@ -52,14 +52,15 @@ static void tree_init(struct tree *tr, const struct rs_ctx *ctx)
 		t->base[t->n++] = (struct rs_user_base){.path = ctx->xdg_data_home};
 }
 
-enum op_kind { OP_FILE, OP_DIR, OP_PURGE, OP_READ, OP_STOP };
+enum op_kind { OP_FILE, OP_DIR, OP_PURGE, OP_READ, OP_STOP, OP_UNMERGE };
 
 /* One piece of work done as the user. */
 struct user_op {
 	const struct rs_user_tree *t;
 	size_t base;
-	const char *rel;  /* below the base */
-	const char *hash; /* OP_FILE: remove only while the content hashes to it */
+	const char *rel;		 /* below the base */
+	const char *hash;		 /* OP_FILE: remove only while the content hashes to it */
+	const struct rs_toml_keys *keys; /* OP_UNMERGE: our keys in the user's file */
 	enum op_kind kind;
 	bool dry_run;
 };
@@ -166,6 +167,49 @@ static int op_file(const struct user_op *op, int pfd, const char *name, const st
 	return 1;
 }
 
+/* Our keys out of the user's own file (install merged them in), each only
+ * while it holds our value; the rest of the file stays byte for byte. */
+static int op_unmerge(const struct user_op *op, int pfd, const char *name, const struct stat *st,
+		      char *msg, size_t len)
+{
+	_cleanup_free_ char *now = NULL;
+	struct rs_toml_unmerge u;
+	struct rs_error *e = NULL;
+
+	if (!own_plain(st)) {
+		snprintf(msg, len,
+			 "not a plain file of the user's own (type, owner or links): kept");
+		return -EPERM;
+	}
+	int r = read_plain(pfd, name, st, 16u << 20, &now);
+	if (r < 0) {
+		snprintf(msg, len, "cannot read: %s", strerror(-r));
+		return r;
+	}
+	if (rs_toml_unmerge(now, (size_t)r, op->keys, &u) < 0) {
+		snprintf(msg, len, "not TOML this tool can follow (%s): left alone", u.msg);
+		return -EINVAL;
+	}
+	if (u.changed && !op->dry_run) {
+		struct rs_write_opts wo = {.mode = 0644, .uid = (uid_t)-1, .gid = (gid_t)-1};
+		r = rs_safe_write_at(pfd, name, name, u.text, u.len, &wo, &e);
+		if (r < 0) {
+			snprintf(msg, len, "%s", e ? e->msg : strerror(-r));
+			rs_error_free(e);
+			rs_toml_unmerge_clear(&u);
+			return r;
+		}
+	}
+	snprintf(msg, len, "%s%s%s%s%s", u.changed ? "our keys taken out: " : "", u.removed,
+		 u.changed && *u.kept ? "; " : "", *u.kept ? "changed since install, kept: " : "",
+		 u.kept);
+	if (!u.changed && !*u.kept)
+		snprintf(msg, len, "none of our keys left in it");
+	r = u.changed ? 1 : -ESTALE;
+	rs_toml_unmerge_clear(&u);
+	return r;
+}
+
 static int op_purge(const struct user_op *op, int pfd, const char *name, char *msg, size_t len)
 {
 	_cleanup_free_ char *where = NULL;
@@ -215,6 +259,8 @@ static int user_op_fn(void *arg, char *msg, size_t len)
 	}
 	if (op->kind == OP_FILE)
 		return op_file(op, pfd, name, &st, msg, len);
+	if (op->kind == OP_UNMERGE)
+		return op_unmerge(op, pfd, name, &st, msg, len);
 	if (op->kind == OP_PURGE)
 		return op_purge(op, pfd, name, msg, len);
 	/* OP_DIR: only while empty; anything in it now is the user's */
@@ -266,7 +312,10 @@ static int as_user(struct rs_gen_ctx *f, const struct tree *tr, struct user_op *
 	int r = rs_as_user(&f->ctx->user, user_op_fn, op, msg, sizeof(msg),
 			   op->kind == OP_PURGE ? PURGE_TIMEOUT_MS : FILE_TIMEOUT_MS);
 	if (r > 0) {
-		rs_action_add(&f->acts, "uninstall", "remove", path, "%s", what)->changed = true;
+		/* a file edited, not removed, says what it took out */
+		rs_action_add(&f->acts, "uninstall", op->kind == OP_UNMERGE ? "write" : "remove",
+			      path, "%s", *msg ? msg : what)
+			->changed = true;
 	} else if (r == -ESTALE) {
 		rs_action_add(&f->acts, "uninstall", "note", path, "%s", msg);
 	} else if (r < 0) {
@@ -274,6 +323,19 @@ static int as_user(struct rs_gen_ctx *f, const struct tree *tr, struct user_op *
 			->failed = true;
 	}
 	return r;
+}
+
+/* A user's own file install only added keys to: those keys come out. */
+static void unmerge_recorded(struct rs_gen_ctx *f, const struct tree *tr, const char *path,
+			     json_t *merged)
+{
+	struct rs_toml_keys keys = {0};
+	struct user_op op = {.kind = OP_UNMERGE, .keys = &keys};
+
+	rs_record_keys(merged, &keys);
+	if (keys.n)
+		as_user(f, tr, &op, path, "our keys taken out");
+	rs_toml_keys_free(&keys);
 }
 
 static void remove_recorded(struct rs_gen_ctx *f, const struct tree *tr, json_t *files)
@@ -287,6 +349,10 @@ static void remove_recorded(struct rs_gen_ctx *f, const struct tree *tr, json_t 
 				     .hash = json_string_value(json_object_get(x, "hash"))};
 		if (!path)
 			continue;
+		if (json_is_array(json_object_get(x, "merged"))) {
+			unmerge_recorded(f, tr, path, json_object_get(x, "merged"));
+			continue;
+		}
 		if (!op.hash) { /* no hash, no proof it is ours */
 			rs_action_add(&f->acts, "uninstall", "note", path,
 				      "no hash recorded: kept");
