@@ -415,10 +415,18 @@ void rs_launch_child(const struct rs_child_args *a)
 	/* a credential change clears the parent-death signal: arm it again */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setup_mounts(a);
-	c = 'r';
-	rs_write_full(a->to_parent, &c, 1);
-	if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'g')
-		_exit(RS_LAUNCH_EXIT_SETUP);
+	if (a->self_publish) {
+		/* no pid namespace: our pid is the host's; the files are the
+		 * user's (its uid is our 0) */
+		struct rs_error *e = NULL;
+		if (rs_state_publish(a->self_publish, getpid(), &e) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, 0, "%s", e->msg);
+	} else {
+		c = 'r';
+		rs_write_full(a->to_parent, &c, 1);
+		if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'g')
+			_exit(RS_LAUNCH_EXIT_SETUP);
+	}
 	close(a->from_parent);
 	if (a->o->pidns)
 		pid1(a, a->o->reaper != RS_TRI_FALSE);

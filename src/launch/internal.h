@@ -18,7 +18,12 @@ struct rs_child_args {
 	const char *state_dir;
 	int from_parent; /* 'm' (mapped), then 'g' (go) */
 	int to_parent;	 /* 'r' (ready) or a struct rs_child_msg */
-	int status_fd;	 /* --pidns: PID 1 writes the command's wait status here */
+	/* a launch with nothing for the parent to do between the child's
+	 * "ready" and the command (no network helper, API, pid namespace or
+	 * cgroup move): the child publishes child_pid itself and runs the
+	 * command, sparing a round trip; else NULL */
+	struct rs_state *self_publish;
+	int status_fd; /* --pidns: PID 1 writes the command's wait status here */
 	bool single_map;
 	unsigned char dns[4];
 	uid_t parent_euid; /* for ROOTLESSKIT_PARENT_EUID/EGID */
