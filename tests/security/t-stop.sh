@@ -12,17 +12,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/testuser.sh"
 . "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	skip "uninstall stop attacks" "root runs uninstall for the user: needs root"
-	done_testing
-	exit
-fi
-tu_setup || { echo "Bail out! cannot set up the test user"; exit 1; }
-tu_bin || { echo "Bail out! cannot copy the binary"; exit 1; }
-RS=$TU_BIN
-[ -d /var/lib/rootless-setup ] || tu_on_exit sh -c "rmdir /var/lib/rootless-setup 2>/dev/null; true"
-[ -d /var/lib/rootless-setup/users ] || tu_on_exit sh -c "rmdir /var/lib/rootless-setup/users 2>/dev/null; true"
-tu_on_exit rm -rf "/var/lib/rootless-setup/users/$TU_UID"
+sec_begin "uninstall stop attacks" "root runs uninstall for the user: needs root"
+sec_records
 S="$TU_XDG/rootless-setup/containerd"
 start_of() { awk '{ sub(/^.*\) /, ""); split($0, f, " "); print f[20] }' "/proc/$1/stat"; }
 

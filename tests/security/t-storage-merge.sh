@@ -16,24 +16,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/testuser.sh"
 . "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	skip "storage.conf merge attacks" "root runs install and uninstall for the user: needs root"
-	done_testing
-	exit
-fi
-tu_setup || { echo "Bail out! cannot set up the test user"; exit 1; }
-tu_bin || { echo "Bail out! cannot copy the binary"; exit 1; }
-RS=$TU_BIN
-U=$TU_NAME
-H=$TU_HOME
-D=$(mktemp -d /tmp/rs-merge.XXXXXX) || exit 1
-chmod 755 "$D"
-tu_on_exit rm -rf "$D"
-[ -d /var/lib/rootless-setup ] || tu_on_exit rmdir /var/lib/rootless-setup
-[ -d /var/lib/rootless-setup/users ] || tu_on_exit rmdir /var/lib/rootless-setup/users
-tu_on_exit rm -rf "/var/lib/rootless-setup/users/$TU_UID"
-O=$D/out
-mkdir "$O"
+sec_begin "storage.conf merge attacks" "root runs install and uninstall for the user: needs root"
+sec_records
+sec_scratch merge
 
 # ---- the decoy: root's own containers directory, its storage.conf holding
 # exactly the line install adds (what an unmerge would take out) ----

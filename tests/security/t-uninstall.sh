@@ -14,25 +14,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/testuser.sh"
 . "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	skip "uninstall attacks" "root runs uninstall for the user: needs root"
-	done_testing
-	exit
-fi
-tu_setup || { echo "Bail out! cannot set up the test user"; exit 1; }
-tu_bin || { echo "Bail out! cannot copy the binary"; exit 1; }
-RS=$TU_BIN
-U=$TU_NAME
-H=$TU_HOME
-D=$(mktemp -d /tmp/rs-unin.XXXXXX) || exit 1
-chmod 755 "$D"
-tu_on_exit rm -rf "$D"
+sec_begin "uninstall attacks" "root runs uninstall for the user: needs root"
 # root's records: what this run adds to /var/lib/rootless-setup goes again
-[ -d /var/lib/rootless-setup ] || tu_on_exit rmdir /var/lib/rootless-setup
-[ -d /var/lib/rootless-setup/users ] || tu_on_exit rmdir /var/lib/rootless-setup/users
-tu_on_exit rm -rf "/var/lib/rootless-setup/users/$TU_UID"
-O=$D/out
-mkdir "$O"
+sec_records
+sec_scratch unin
 
 # ---- decoys: root's files an attack aims at ----
 mkdir -p "$D/etc/pam.d" "$D/root-only"
