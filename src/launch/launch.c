@@ -241,6 +241,7 @@ struct run {
 	int status[2]; /* --pidns: the command's wait status from PID 1 */
 	int sfd;
 	sigset_t oldmask;
+	bool quick; /* the child publishes and runs the command on its own */
 };
 
 /* Reads the child's answer: 'r' ready, or a failure report. */
@@ -308,8 +309,12 @@ static int forward_and_wait(struct run *r, rs_launch_warn_fn warn, struct rs_err
 		if (si.ssi_signo == SIGCHLD) {
 			pid_t p;
 			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
-				if (p == r->child)
-					return command_status(r, st, err);
+				if (p == r->child) {
+					/* a quick launch: a setup failure's report,
+					 * or EOF when the exec went through */
+					int ret = r->quick ? child_answer(r, 0, err) : 0;
+					return ret ? ret : command_status(r, st, err);
+				}
 				if (p == r->net.pid)
 					net_helper_died(r, st, warn);
 			}
@@ -473,9 +478,9 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	a.from_parent = r->p2c[0];
 	a.to_parent = r->c2p[1];
 	a.status_fd = r->status[1];
-	bool quick = (o->net == RS_NET_HOST || o->net == RS_NET_NONE) && !o->port_driver &&
-		     !o->pidns && !o->detach_netns && !o->evacuate_cgroup2;
-	a.self_publish = quick ? &r->st : NULL;
+	r->quick = (o->net == RS_NET_HOST || o->net == RS_NET_NONE) && !o->port_driver &&
+		   !o->pidns && !o->detach_netns && !o->evacuate_cgroup2;
+	a.self_publish = r->quick ? &r->st : NULL;
 	r->child = (pid_t)syscall(SYS_clone, clone_flags(o), NULL, NULL, NULL, NULL);
 	if (r->child < 0) {
 		int e = errno;
@@ -497,8 +502,10 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 		return RS_LAUNCH_EXIT_SETUP;
 	}
 	rs_write_full(r->p2c[1], "m", 1);
-	if (quick) /* the child publishes and runs the command */
-		return child_answer(r, 0, err);
+	/* the child publishes and runs the command; whether its setup failed
+	 * is read when it exits (forward_and_wait), not waited for here */
+	if (r->quick)
+		return 0;
 	if ((ret = bring_up(r, &nc, warn, err)) != 0)
 		return ret;
 	/* the API server and port drivers, before the command runs, so -p
