@@ -570,7 +570,7 @@ bench_lab() {
 		echo "| step | seconds |"
 		echo "|---|---:|"
 		awk '{ printf "| recorded %s | %s |\n", $1, $2 }' "$d/times.tree" "$d/times.image" 2>/dev/null
-		echo "| make vm, cached | $cached |"
+		echo "| make vm, tree cached (the image is rewritten only when the binary or guest files changed) | $cached |"
 		echo "| make vm, uncached (RS_BENCH_LAB_UNCACHED=1) | $uncached |"
 		if [ -n "$start" ]; then
 			echo "| boot to suite start (guest uptime, console log of $(date -r "$log" +%FT%T)) | $start |"

@@ -129,6 +129,14 @@ configure_selinux() {
 	[ -f "$TREE$fc" ] || die "no $fc in the tree (selinux-policy-default)"
 	printf 'SELINUX=enforcing\nSELINUXTYPE=default\n' >"$TREE/etc/selinux/config"
 	rm -f "$TREE/.autorelabel"
+	# the suite as an admin logged in (root is unconfined_u on Debian) and,
+	# through runuser, the user as it logs in (labuser's manager runs
+	# unconfined_t): as a plain system service (initrc_t) the user's
+	# manager refuses it ("Access denied") and podman runs as podman_t,
+	# which may not enter /run/user: neither is what a user meets
+	mkdir -p "$TREE/etc/systemd/system/rs-lab-suite.service.d"
+	printf '[Service]\nSELinuxContext=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023\n' \
+		>"$TREE/etc/systemd/system/rs-lab-suite.service.d/selinux.conf"
 }
 
 label_tree() {
