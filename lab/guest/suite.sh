@@ -49,6 +49,21 @@ todo() {
 	if "$@"; then echo "ok $T_N - $n # TODO passes now, drop the TODO: $why"
 	else echo "not ok $T_N - $n # TODO $why"; fi
 }
+# outcheck OUTPUT NAME CMD...: checko for a container's output; under
+# SELinux, an empty output that the policy denied (container_t may not
+# write to the pipe of an unconfined caller: Debian's reference policy) is
+# a TODO, with the denial, as no verdict of check says so
+outcheck() {
+	local o=$1 n=$2 avc
+	avc=$(dmesg 2>/dev/null | grep 'avc: *denied' | grep 'scontext=[^ ]*:container_t' | grep fifo_file | tail -1)
+	if [ "$VARIANT" = selinux ] && [ -z "$o" ] && [ -n "$avc" ]; then
+		shift 2
+		todo "SELinux: container_t may not write to the caller's pipe, and check does not say so" "$n" "$@"
+		diag "${avc#*avc: }"
+	else
+		checko "$@"
+	fi
+}
 absent() { local f; for f; do [ ! -e "$f" ] || return 1; done; }
 # wait_for SECONDS CMD...: until CMD succeeds
 wait_for() {
@@ -81,12 +96,13 @@ podman_driver() {
 	overlayfs | fuse-overlayfs) echo overlay ;; native) echo vfs ;; *) echo "?" ;;
 	esac
 }
-# podman_truth LABEL REPORT OUT: podman's storage, network, cgroup manager
-# and whether the container started (OUT is its output), against REPORT
+# podman_truth LABEL REPORT: podman's storage, network, cgroup manager and
+# whether a container started (its exit status), against REPORT
 podman_truth() {
-	local label=$1 rep=$2 out=$3 info netmode
+	local label=$1 rep=$2 info netmode
 	info=$(asu podman info --format json 2>/dev/null)
-	truth podman "$label/started" "$(predicts_start "$rep")" "$([ "$out" = hello-from-podman ] && echo yes || echo no)"
+	truth podman "$label/started" "$(predicts_start "$rep")" \
+		"$(yes_if asu podman run --rm localhost/busybox:lab /bin/busybox true)"
 	[ -n "$info" ] || { diag "$label: podman info printed nothing"; return 0; }
 	truth podman "$label/storage" "$(podman_driver "$rep")" "$(jq -r .store.graphDriverName <<<"$info")"
 	truth podman "$label/cgroup-manager" "$(jq -r .decisions.cgroup_manager <<<"$rep")" \
@@ -164,13 +180,13 @@ scenario_podman() {
 	check "install's record is root's" [ -f /var/lib/rootless-setup/users/$UID_/podman.json ]
 	check "a local busybox image is imported (no registry)" busybox_image
 	out=$(asu podman run --rm localhost/busybox:lab /bin/busybox echo hello-from-podman 2>&1)
-	checko "$out" "a plain podman run works" grep -qx hello-from-podman <<<"$out"
-	podman_truth "${1:-v2}" "$rep" "$out"
+	outcheck "$out" "a plain podman run works" grep -qx hello-from-podman <<<"$out"
+	podman_truth "${1:-v2}" "$rep"
 	out=$(asu podman info --format '{{.Host.OCIRuntime.Name}} {{.Host.CgroupsVersion}} {{.Host.CgroupManager}}' 2>&1)
 	check "podman uses crun, cgroup v2, the systemd manager ($out)" [ "$out" = "crun v2 systemd" ]
 	out=$(asu podman run --rm --memory 64m --pids-limit 50 localhost/busybox:lab \
 		/bin/busybox cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max 2>&1)
-	checko "$out" "limits apply in the delegated cgroup (memory.max, pids.max)" \
+	outcheck "$out" "limits apply in the delegated cgroup (memory.max, pids.max)" \
 		[ "$(echo $out)" = "67108864 50" ]
 	out=$("$RS" --user "$U" --engine podman uninstall 2>&1)
 	checko "$out" "uninstall --engine podman succeeds" [ $? -eq 0 ]
@@ -303,7 +319,7 @@ scenario_userns_off() {
 	check "check: the live probe (userns.probe) fails ($(rule_line "$rep" userns.probe | cut -c1-80))" \
 		[ "$(rule_status "$rep" userns.probe)" = fail ]
 	out=$(asu podman run --rm localhost/busybox:lab /bin/busybox echo hello-from-podman 2>&1)
-	podman_truth "userns-off" "$rep" "$out"
+	podman_truth "userns-off" "$rep"
 	out=$("$RS" --user "$U" --engine podman fix --yes 2>&1)
 	checko "$out" "fix (root for the user) succeeds" [ $? -eq 0 ]
 	f=$(grep -l '^user.max_user_namespaces = ' /etc/sysctl.d/*rootless-setup* 2>/dev/null | head -1)
@@ -318,7 +334,7 @@ scenario_userns_off() {
 	check "check after fix: userns.max passes" [ "$(rule_status "$rep" userns.max)" = pass ]
 	out=$(asu podman run --rm localhost/busybox:lab /bin/busybox echo hello-from-podman 2>&1)
 	checko "$out" "podman run works again after fix" grep -qx hello-from-podman <<<"$out"
-	podman_truth "userns-fixed" "$rep" "$out"
+	podman_truth "userns-fixed" "$rep"
 	# restore: the values of the boot, and no drop-in of ours
 	grep -l '^# rootless-setup fix --rule userns' /etc/sysctl.d/* 2>/dev/null | xargs -r rm -f
 	sysctl -qw user.max_user_namespaces="$old_max"
