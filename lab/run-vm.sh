@@ -78,13 +78,15 @@ boot() {
 	local accel=$1 cpu=$2 timeout=$3 deadline
 	truncate -s 0 "$RUN/out.img" && truncate -s 8M "$RUN/out.img"
 	say "booting $NAME with $accel (timeout ${timeout}s), console: $LOG"
-	# -snapshot: the image stays pristine; its scratch file goes to TMPDIR=$RUN
+	# -snapshot: the image stays pristine; its scratch file goes to TMPDIR=$RUN.
+	# It covers every drive: the TAP disk needs snapshot=off, or the guest's
+	# writes land in the scratch file and only the console copy is left
 	TMPDIR=$RUN $QEMU -accel "$accel" -machine q35 -cpu "$cpu" -smp 2 -m "${RS_LAB_MEM:-2048}" \
 		-nographic -no-reboot -snapshot \
 		-kernel "$DIR/vmlinuz" -initrd "$DIR/initrd.img" \
 		-append "$APPEND" \
 		-drive "file=$DIR/image.ext4,if=virtio,format=raw" \
-		-drive "file=$RUN/out.img,if=virtio,format=raw" \
+		-drive "file=$RUN/out.img,if=virtio,format=raw,snapshot=off" \
 		-nic user,model=virtio-net-pci,restrict=on \
 		</dev/null >"$LOG" 2>&1 &
 	QPID=$!

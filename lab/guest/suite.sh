@@ -333,7 +333,7 @@ scenario_userns_off() {
 	check "check after fix: the probe passes" [ "$(rule_status "$rep" userns.probe)" = pass ]
 	check "check after fix: userns.max passes" [ "$(rule_status "$rep" userns.max)" = pass ]
 	out=$(asu podman run --rm localhost/busybox:lab /bin/busybox echo hello-from-podman 2>&1)
-	checko "$out" "podman run works again after fix" grep -qx hello-from-podman <<<"$out"
+	outcheck "$out" "podman run works again after fix" grep -qx hello-from-podman <<<"$out"
 	podman_truth "userns-fixed" "$rep"
 	# restore: the values of the boot, and no drop-in of ours
 	grep -l '^# rootless-setup fix --rule userns' /etc/sysctl.d/* 2>/dev/null | xargs -r rm -f
@@ -385,7 +385,7 @@ main() {
 	fi
 	local t_end
 	t_end=$(cut -d' ' -f1 /proc/uptime)
-	[ "$T_TODO" -eq 0 ] || diag "$T_TODO TODO tests: known bugs of rootless-setup (see their lines)"
+	[ "$T_TODO" -eq 0 ] || diag "$T_TODO TODO tests: known gaps the lab found (see their lines)"
 	diag "lab-time boot_to_suite_s=$T_START user_manager_ready_s=$t_ready suite_s=$(awk -v a="$T_START" -v b="$t_end" 'BEGIN{printf "%.1f", b-a}')"
 	done_testing
 }
