@@ -49,7 +49,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
-	check-e2e deps fuzz bench install clean man deb image format format-check lint vm check-vm
+	check-e2e deps fuzz bench install clean man deb image format format-check lint vm check-vm check-vm-smoke
 
 all: $(BIN)
 
@@ -232,13 +232,19 @@ check-san:
 	$(MAKE) SAN=1 check
 
 # The lab: a Debian image really booted by qemu (systemd, pure cgroup v2, a
-# lingering user); not part of `make check`. LAB_SUITE=bookworm for Debian 12.
+# lingering user); not part of `make check`. LAB_SUITE=bookworm for Debian 12;
+# LAB_VARIANT=selinux for the image booted with SELinux enforcing.
+# check-vm-smoke: scenario 1 only (systemd, cgroup v2, podman, containerd).
 LAB_SUITE ?= trixie
+LAB_VARIANT ?=
 vm: $(BIN)
-	RS_BIN=$(abspath $(BIN)) bash lab/build-image.sh $(LAB_SUITE)
+	RS_BIN=$(abspath $(BIN)) RS_LAB_VARIANT=$(LAB_VARIANT) bash lab/build-image.sh $(LAB_SUITE)
 
 check-vm: vm
-	bash lab/run-vm.sh $(LAB_SUITE)
+	RS_LAB_VARIANT=$(LAB_VARIANT) bash lab/run-vm.sh $(LAB_SUITE)
+
+check-vm-smoke: vm
+	RS_LAB_VARIANT=$(LAB_VARIANT) RS_LAB_SMOKE=1 bash lab/run-vm.sh $(LAB_SUITE)
 
 bench: deps $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash bench/run.sh

@@ -6,16 +6,23 @@
 #
 #   bash lab/build-image.sh [SUITE]      SUITE: trixie (default) or bookworm
 #
+# Variants (RS_LAB_VARIANT): selinux: the same tree plus lab/packages.selinux
+# (Debian's reference policy), every file labelled at build time with
+# setfiles, booted enforcing by run-vm.sh; its own key and directory
+# build/lab/SUITE-selinux-KEY, built from a copy of the plain tree.
+#
 # Cache: build/lab/SUITE-KEY/ where KEY hashes the recipe (this script and
 # lab/packages); the tree is reused while the recipe is unchanged, the image is
 # rewritten only when the tree, the binary or the guest files changed.
 # Environment: RS_LAB_MIRROR (default http://deb.debian.org/debian),
-# RS_BIN (default build/rootless-setup), RS_LAB_PRINT_KEY=1 (print the key).
+# RS_BIN (default build/rootless-setup), RS_LAB_PRINT_KEY=1 (print the key),
+# RS_LAB_VARIANT (empty or selinux), RS_LAB_UNCACHED=1 (rebuild the tree).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 SUITE=${1:-trixie}
+VARIANT=${RS_LAB_VARIANT:-}
 MIRROR=${RS_LAB_MIRROR:-http://deb.debian.org/debian}
 : "${RS_BIN:=$TOP/build/rootless-setup}"
 LAB_USER=labuser
@@ -29,6 +36,7 @@ for t in debootstrap mkfs.ext4 sha256sum; do
 	command -v "$t" >/dev/null || die "$t is missing (make deps)"
 done
 case $SUITE in trixie | bookworm) ;; *) die "unknown suite '$SUITE' (trixie, bookworm)" ;; esac
+case $VARIANT in '' | selinux) ;; *) die "unknown variant '$VARIANT' (selinux)" ;; esac
 
 
 MOUNTS=()
@@ -82,6 +90,63 @@ build_tree() {
 	echo "$KEY $(date -u +%FT%TZ)" >"$DIR/tree.ok"
 }
 
+# The variant's tree: a copy of the plain tree (built first when missing)
+# plus the variant's packages; cheaper than a second debootstrap.
+build_variant_tree() {
+	local t0 base
+	rm -rf "$TREE" "$DIR/tree.ok"
+	base=$(RS_LAB_VARIANT= RS_LAB_PRINT_KEY=1 bash "$0" "$SUITE")
+	base=$TOP/build/lab/$SUITE-$base
+	if [ ! -f "$base/tree.ok" ]; then
+		say "the $VARIANT variant starts from the plain $SUITE tree: building it"
+		RS_LAB_VARIANT= bash "$0" "$SUITE" || die "the plain $SUITE tree failed"
+	fi
+	t0=$(now)
+	cp -a "$base/tree" "$TREE"
+	printf '#!/bin/sh\nexit 101\n' >"$TREE/usr/sbin/policy-rc.d"
+	chmod 0755 "$TREE/usr/sbin/policy-rc.d"
+	bind /proc "$TREE/proc"
+	bind /sys "$TREE/sys"
+	bind /dev "$TREE/dev"
+	say "apt-get install the $VARIANT packages into a copy of the $SUITE tree"
+	# shellcheck disable=SC2046
+	chroot "$TREE" env DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 sh -c \
+		'apt-get update -qq && apt-get install -y -qq --no-install-recommends "$@" && apt-get clean' \
+		sh $(sed -e 's/#.*//' "$HERE/packages.$VARIANT") >"$DIR/apt.log" 2>&1 ||
+		{ tail -30 "$DIR/apt.log" >&2; die "apt-get install in the tree failed (log: $DIR/apt.log)"; }
+	cleanup
+	MOUNTS=()
+	echo "variant_packages_s $(elapsed "$t0")" >"$DIR/times.tree"
+	echo "$KEY $(date -u +%FT%TZ)" >"$DIR/tree.ok"
+}
+
+# SELinux without a relabelling boot: enforcing from the first boot, every
+# file labelled now by the tree's own setfiles and policy (run in the tree,
+# nothing bind-mounted: only the tree's files get labels); mkfs.ext4 -d
+# copies the security.selinux attributes into the image.
+configure_selinux() {
+	local fc=/etc/selinux/default/contexts/files/file_contexts
+	[ -f "$TREE$fc" ] || die "no $fc in the tree (selinux-policy-default)"
+	printf 'SELINUX=enforcing\nSELINUXTYPE=default\n' >"$TREE/etc/selinux/config"
+	rm -f "$TREE/.autorelabel"
+	# the suite as an admin logged in (root is unconfined_u on Debian) and,
+	# through runuser, the user as it logs in (labuser's manager runs
+	# unconfined_t): as a plain system service (initrc_t) the user's
+	# manager refuses it ("Access denied") and podman runs as podman_t,
+	# which may not enter /run/user: neither is what a user meets
+	mkdir -p "$TREE/etc/systemd/system/rs-lab-suite.service.d"
+	printf '[Service]\nSELinuxContext=unconfined_u:unconfined_r:unconfined_t:s0-s0:c0.c1023\n' \
+		>"$TREE/etc/systemd/system/rs-lab-suite.service.d/selinux.conf"
+}
+
+label_tree() {
+	local fc=/etc/selinux/default/contexts/files/file_contexts t0
+	t0=$(now)
+	chroot "$TREE" setfiles -F "$fc" / >"$DIR/setfiles.log" 2>&1 ||
+		{ tail -10 "$DIR/setfiles.log" >&2; die "setfiles in the tree failed (log: $DIR/setfiles.log)"; }
+	echo "label_s $(elapsed "$t0")" >>"$DIR/times.image"
+}
+
 configure_tree() {
 	echo "rs-lab" >"$TREE/etc/hostname"
 	printf '127.0.0.1 localhost\n127.0.1.1 rs-lab\n' >"$TREE/etc/hosts"
@@ -109,6 +174,7 @@ configure_tree() {
 	# a fixed machine id: no first-boot units (systemd-firstboot would prompt
 	# on the console); every boot is a -snapshot of the same image anyway
 	[ -s "$TREE/etc/machine-id" ] || chroot "$TREE" systemd-machine-id-setup >/dev/null 2>&1
+	if [ "$VARIANT" = selinux ]; then configure_selinux; fi
 }
 
 # our binary: the build host's libraries are bookworm's; a trixie guest has
@@ -137,31 +203,42 @@ build_image() {
 	size=$(du -sm "$TREE" | cut -f1)
 	size=$((size + 2048)) # room for images and containers
 	rm -f "$DIR/image.ext4.tmp"
+	: >"$DIR/times.image"
+	if [ "$VARIANT" = selinux ]; then label_tree; fi
 	mkfs.ext4 -q -F -L rs-lab -d "$TREE" "$DIR/image.ext4.tmp" "${size}M" ||
 		die "mkfs.ext4 -d failed"
 	mv "$DIR/image.ext4.tmp" "$DIR/image.ext4"
-	echo "image_s $(elapsed "$t0")" >"$DIR/times.image"
+	echo "image_s $(elapsed "$t0")" >>"$DIR/times.image"
 }
 
 # The key hashes what makes the tree (build_tree, the package list, suite,
 # mirror); configure_tree is cheap and idempotent, so it runs every time.
 KEY=$( (declare -f build_tree; cat "$HERE/packages"; echo "$SUITE $MIRROR") | sha256sum | cut -c1-12)
+NAME=$SUITE
+if [ -n "$VARIANT" ]; then
+	# the variant's key: the plain tree's, its builder and its packages
+	KEY=$( (echo "$KEY"; declare -f build_variant_tree; cat "$HERE/packages.$VARIANT") |
+		sha256sum | cut -c1-12)
+	NAME=$SUITE-$VARIANT
+fi
 [ "${RS_LAB_PRINT_KEY:-0}" = 1 ] && { echo "$KEY"; exit 0; }
-DIR=$TOP/build/lab/$SUITE-$KEY
+DIR=$TOP/build/lab/$NAME-$KEY
 TREE=$DIR/tree
 mkdir -p "$DIR"
-# build/lab/SUITE -> the current key, for run-vm.sh and bench
-ln -sfn "$SUITE-$KEY" "$TOP/build/lab/$SUITE"
+# build/lab/NAME -> the current key, for run-vm.sh and bench
+ln -sfn "$NAME-$KEY" "$TOP/build/lab/$NAME"
 
 T0=$(now)
-if [ -f "$DIR/tree.ok" ]; then
+if [ -f "$DIR/tree.ok" ] && [ "${RS_LAB_UNCACHED:-0}" != 1 ]; then
 	say "tree cached: $TREE"
+elif [ -n "$VARIANT" ]; then
+	build_variant_tree
 else
 	build_tree
 fi
 configure_tree
 install_binary
-STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; declare -f configure_tree build_image) |
+STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; declare -f configure_tree configure_selinux label_tree build_image) |
 	sha256sum | cut -c1-16)
 if [ -f "$DIR/image.ext4" ] && [ "$(cat "$DIR/image.stamp" 2>/dev/null)" = "$STAMP" ]; then
 	say "image up to date: $DIR/image.ext4"
@@ -169,8 +246,10 @@ else
 	build_image
 	echo "$STAMP" >"$DIR/image.stamp"
 fi
-# older recipes' trees and images of this suite are not needed any more
-for old in "$TOP/build/lab/$SUITE"-*; do
+# older recipes' trees and images of this suite and variant are not needed
+# any more (NAME-KEY, KEY 12 hex digits: trixie-* must not match trixie-selinux-*)
+for old in "$TOP/build/lab/$NAME"-*; do
+	[[ ${old##*/} =~ ^$NAME-[0-9a-f]{12}$ ]] || continue
 	[ "$old" = "$DIR" ] || [ ! -d "$old" ] || grep -q " $old/" /proc/mounts || rm -rf "$old"
 done
 echo "total_s $(elapsed "$T0")" >"$DIR/times.last"

@@ -7,21 +7,33 @@
 #   bash lab/run-vm.sh [SUITE]            SUITE: trixie (default) or bookworm
 #
 # Environment: RS_LAB_TIMEOUT (seconds, default 900 under emulation, 300 with
-# KVM), RS_LAB_MEM (MiB, default 2048), RS_LAB_ACCEL (kvm or tcg: force one).
+# KVM), RS_LAB_MEM (MiB, default 2048), RS_LAB_ACCEL (kvm or tcg: force one),
+# RS_LAB_VARIANT (selinux: that image, booted enforcing), RS_LAB_SMOKE=1
+# (the guest runs scenario 1 only; rs_lab.smoke=1 on the kernel command line).
 set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/.." && pwd)
 SUITE=${1:-trixie}
-DIR=$TOP/build/lab/$SUITE
-RUN=$TOP/build/lab/run-$SUITE
+VARIANT=${RS_LAB_VARIANT:-}
+NAME=$SUITE${VARIANT:+-$VARIANT}
+DIR=$TOP/build/lab/$NAME
+RUN=$TOP/build/lab/run-$NAME
 QEMU=qemu-system-x86_64
 
 say() { echo "lab: $*" >&2; }
 die() { say "$*"; exit 1; }
 
 command -v $QEMU >/dev/null || die "$QEMU is missing (make deps)"
-[ -f "$DIR/image.ext4" ] || die "no image in $DIR (make vm)"
+[ -f "$DIR/image.ext4" ] || die "no image in $DIR (make vm${VARIANT:+ LAB_VARIANT=$VARIANT})"
+# the guest suite reads its options from the kernel command line
+APPEND="root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.firstboot=off systemd.unified_cgroup_hierarchy=1 panic=-1"
+case $VARIANT in
+'') ;;
+selinux) APPEND="$APPEND security=selinux selinux=1 enforcing=1 rs_lab.variant=selinux" ;;
+*) die "unknown variant '$VARIANT' (selinux)" ;;
+esac
+[ "${RS_LAB_SMOKE:-0}" = 1 ] && APPEND="$APPEND rs_lab.smoke=1"
 
 # qemu 7.2 under a nested KVM whose host hides IA32_ARCH_CAPABILITIES aborts
 # setting MSR 0x10a with -cpu host or max: ask for the host CPU without it
@@ -65,14 +77,16 @@ trap 'exit 130' INT TERM
 boot() {
 	local accel=$1 cpu=$2 timeout=$3 deadline
 	truncate -s 0 "$RUN/out.img" && truncate -s 8M "$RUN/out.img"
-	say "booting $SUITE with $accel (timeout ${timeout}s), console: $LOG"
-	# -snapshot: the image stays pristine; its scratch file goes to TMPDIR=$RUN
+	say "booting $NAME with $accel (timeout ${timeout}s), console: $LOG"
+	# -snapshot: the image stays pristine; its scratch file goes to TMPDIR=$RUN.
+	# It covers every drive: the TAP disk needs snapshot=off, or the guest's
+	# writes land in the scratch file and only the console copy is left
 	TMPDIR=$RUN $QEMU -accel "$accel" -machine q35 -cpu "$cpu" -smp 2 -m "${RS_LAB_MEM:-2048}" \
 		-nographic -no-reboot -snapshot \
 		-kernel "$DIR/vmlinuz" -initrd "$DIR/initrd.img" \
-		-append "root=/dev/vda rw console=ttyS0 net.ifnames=0 systemd.firstboot=off systemd.unified_cgroup_hierarchy=1 panic=-1" \
+		-append "$APPEND" \
 		-drive "file=$DIR/image.ext4,if=virtio,format=raw" \
-		-drive "file=$RUN/out.img,if=virtio,format=raw" \
+		-drive "file=$RUN/out.img,if=virtio,format=raw,snapshot=off" \
 		-nic user,model=virtio-net-pci,restrict=on \
 		</dev/null >"$LOG" 2>&1 &
 	QPID=$!
@@ -80,9 +94,10 @@ boot() {
 	local kvm_first_line=$(($(date +%s) + 60))
 	while kill -0 "$QPID" 2>/dev/null; do
 		# or stop it silently before the kernel prints its first line
-		if [ "$accel" = kvm ] && { grep -q 'KVM internal error' "$LOG" ||
+		if [ "$accel" = kvm ] && { grep -aq 'KVM internal error' "$LOG" ||
 			{ [ "$(date +%s)" -ge "$kvm_first_line" ] && ! grep -aq 'Linux version' "$LOG"; }; }; then
 			cleanup
+			cp "$LOG" "$RUN/console-kvm.log" # why KVM gave up, for a look later
 			return 2
 		fi
 		if [ "$(date +%s)" -ge "$deadline" ]; then
@@ -118,7 +133,9 @@ if [ ! -s "$RUN/tap" ]; then
 fi
 cat "$RUN/tap"
 total=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
-echo "boot_and_suite_s $total accel $accel" >"$RUN/times"
+# the guest's uptime when the suite started, from its console line
+start=$(tr -d '\r' <"$LOG" | sed -n 's/^=== rs-lab suite start uptime=\([0-9.]*\) ===$/\1/p' | head -1)
+echo "boot_and_suite_s $total accel $accel boot_to_suite_s ${start:-none}" >"$RUN/times"
 say "qemu ran ${total}s ($accel); TAP in $RUN/tap"
 [ -s "$RUN/tap" ] || die "no TAP from the guest (console: $LOG)"
 tail -1 "$RUN/tap" | grep -qE '^[0-9]+ passed, 0 failed, [0-9]+ skipped$' ||

@@ -3,10 +3,14 @@
 #include <spawn.h>
 #include <stdarg.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include "core/actions.h"
 #include "core/check.h"
+#include "host/user.h"
 #include "lib/sig.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
@@ -55,11 +59,60 @@ void rs_actions_clear(struct rs_actions *l)
 
 int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[])
 {
-	return rs_action_exec_env(l, rule, argv, NULL);
+	return rs_action_exec_env(l, rule, argv, NULL, NULL);
+}
+
+/* The child of an exec as user u, between fork and execve: only
+ * async-signal-safe calls. The user gets no capability and cannot gain one
+ * (no_new_privs); the cwd is "/" (root's may be closed to the user). An
+ * error goes back as -errno on fd. */
+static _noreturn_ void exec_as_child(const struct rs_user *u, char *const argv[],
+				     char *const envp[], int fd)
+{
+	int e = 0;
+	rs_signals_reset();
+	if ((e = rs_user_become(u)) == 0 && chdir("/") < 0)
+		e = -errno;
+	if (e == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		e = -errno;
+	if (e == 0) {
+		execve(argv[0], argv, envp);
+		e = -errno;
+	}
+	(void)!write(fd, &e, sizeof(e));
+	_exit(127);
+}
+
+/* fork + exec_as_child. Return: 0 with *pid, or an errno value (as
+ * posix_spawn: the child's failure to become u or to exec is returned). */
+static int spawn_as(const struct rs_user *u, char *const argv[], char *const envp[], pid_t *pid)
+{
+	int fds[2], e = 0, status;
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		return errno;
+	*pid = fork();
+	if (*pid < 0) {
+		e = errno;
+		close(fds[0]);
+		close(fds[1]);
+		return e;
+	}
+	if (*pid == 0)
+		exec_as_child(u, argv, envp, fds[1]);
+	close(fds[1]);
+	ssize_t n;
+	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
+		;
+	close(fds[0]);
+	if (n != (ssize_t)sizeof(e) || e >= 0)
+		return 0;
+	while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return -e;
 }
 
 int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[],
-		       const char *const *env)
+		       const char *const *env, const struct rs_user *as)
 {
 	_cleanup_free_ char *line = rs_xstrdup(argv[0]);
 	struct stat st;
@@ -68,6 +121,11 @@ int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[
 
 	for (char *const *w = argv + 1; *w; w++) {
 		char *n = rs_xasprintf("%s %s", line, *w);
+		free(line);
+		line = n;
+	}
+	if (as && as->uid != geteuid()) {
+		char *n = rs_xasprintf("%s (as %s)", line, as->name);
 		free(line);
 		line = n;
 	}
@@ -85,15 +143,21 @@ int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[
 	char *envp[8] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
 	for (size_t i = 0, n = 2; env && env[i] && n + 1 < ARRAY_SIZE(envp); i++)
 		envp[n++] = (char *)env[i];
-	/* default signal dispositions: main() ignores SIGPIPE */
-	posix_spawnattr_t attr;
-	int r = rs_spawnattr_init_clean(&attr);
-	if (r == 0) {
-		r = posix_spawn(&pid, argv[0], NULL, &attr, argv, envp);
-		posix_spawnattr_destroy(&attr);
+	int r;
+	if (as && geteuid() == 0 && as->uid != 0) {
+		r = spawn_as(as, argv, envp, &pid);
+	} else {
+		/* default signal dispositions: main() ignores SIGPIPE */
+		posix_spawnattr_t attr;
+		r = rs_spawnattr_init_clean(&attr);
+		if (r == 0) {
+			r = posix_spawn(&pid, argv[0], NULL, &attr, argv, envp);
+			posix_spawnattr_destroy(&attr);
+		}
 	}
 	if (r != 0) {
 		a->failed = true;
+		rs_action_detail(a, "%s: cannot run: %s", line, strerror(r));
 		return -r; /* posix_spawn returns the error, errno is not set */
 	}
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)

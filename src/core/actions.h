@@ -13,6 +13,7 @@
 #include "lib/macro.h"
 
 struct rs_report;
+struct rs_user;
 
 struct rs_action {
 	const char *rule; /* a rule id or a verb name: static */
@@ -44,9 +45,12 @@ void rs_actions_clear(struct rs_actions *l);
 int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[]);
 /* The same with "NAME=value" entries added to that clean environment
  * (env NULL-terminated, may be NULL): systemctl --user finds the user's
- * manager only through XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS. */
+ * manager only through XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS. With
+ * as (may be NULL) and root running, the helper runs as that user (its
+ * groups, no capability, no_new_privs, cwd "/"): root starting a user's
+ * unit talks to the user's manager only with the user's credentials. */
 int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[],
-		       const char *const *env);
+		       const char *const *env, const struct rs_user *as);
 
 /* What a verb hands its printer: the check it ran and its actions. */
 struct rs_action_report {

@@ -49,12 +49,14 @@ struct rs_net_ctx {
 	rs_launch_warn_fn warn;
 	const char *slirp_api; /* slirp4netns --api-socket (its port driver), or NULL */
 	int netns_fd;	       /* --detach-netns: STATE/netns, for the helper to inherit; or -1 */
+	int state_dir_fd;      /* the state dir, for pasta's ready FIFO; or -1 */
 };
 struct rs_netproc {
 	const char *name;
 	pid_t pid;
 	int exit_w;  /* slirp4netns leaves when this closes */
 	int ready_r; /* a byte (slirp4netns) or a pid (pasta) when set up */
+	int fifo_dir; /* pasta: the state dir holding PASTA_READY (borrowed), or -1 */
 };
 /* Before the clone: slirp4netns' features for the auto switches.
  * Return: 0 or -errno (a switch set to true that cannot be had). */

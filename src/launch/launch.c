@@ -413,7 +413,8 @@ static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx
 				  .plan = &r->plan,
 				  .state_dir = r->st.dir,
 				  .prefix = prefix,
-				  .netns_fd = -1};
+				  .netns_fd = -1,
+				  .state_dir_fd = r->st.dir_fd};
 	memcpy(nc->net, net, 4);
 }
 
@@ -532,7 +533,7 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 			.c2p = {-1, -1},
 			.status = {-1, -1},
 			.sfd = -1,
-			.net = {.exit_w = -1, .ready_r = -1},
+			.net = {.exit_w = -1, .ready_r = -1, .fifo_dir = -1},
 			.api = {.pidfd = -1}};
 	sigset_t set;
 	int ret;

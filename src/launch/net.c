@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -204,7 +205,30 @@ static void slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, stru
 	arg(b, o->ifname ? o->ifname : "tap0");
 }
 
-static void pasta_argv(const struct rs_net_ctx *c, int ready_w, struct argv_buf *b)
+/* pasta's readiness: since 2024 it closes every file descriptor it did not
+ * open itself when it starts (a pipe's write end given as --pid=/proc/self/
+ * fd/N is gone: "Couldn't open PID file", seen with Debian 13's passt), so
+ * it writes its pid to this FIFO in the state dir, opened by name; we hold
+ * the read end open first, so its open for writing does not block. */
+#define PASTA_READY "pasta.ready"
+
+static int pasta_fifo(const struct rs_net_ctx *c, struct rs_error **err)
+{
+	if (c->state_dir_fd < 0)
+		return rs_error_setx(err, EINVAL, "pasta needs a state dir for its ready FIFO");
+	(void)unlinkat(c->state_dir_fd, PASTA_READY, 0);
+	if (mkfifoat(c->state_dir_fd, PASTA_READY, 0600) < 0)
+		return rs_error_set(err, errno, "cannot create '%s/%s'", c->state_dir, PASTA_READY);
+	int fd = openat(c->state_dir_fd, PASTA_READY, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		int e = errno;
+		(void)unlinkat(c->state_dir_fd, PASTA_READY, 0);
+		return rs_error_set(err, e, "cannot open '%s/%s'", c->state_dir, PASTA_READY);
+	}
+	return fd;
+}
+
+static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b)
 {
 	const struct rs_launch_opts *o = c->o;
 	char a[32];
@@ -236,7 +260,7 @@ static void pasta_argv(const struct rs_net_ctx *c, int ready_w, struct argv_buf 
 	bool implicit = o->port_driver && strcmp(o->port_driver, "implicit") == 0;
 	argf(b, "--tcp-ports=%s", implicit ? "auto" : "none");
 	argf(b, "--udp-ports=%s", implicit ? "auto" : "none");
-	argf(b, "--pid=/proc/self/fd/%d", ready_w);
+	argf(b, "--pid=%s/%s", c->state_dir, PASTA_READY);
 	target(b, c, false);
 }
 
@@ -247,12 +271,17 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 	bool slirp = c->o->net == RS_NET_SLIRP4NETNS;
 
 	np->name = slirp ? "slirp4netns" : "pasta";
-	if (pipe2(ready, O_CLOEXEC) < 0 || (slirp && pipe2(ex, O_CLOEXEC) < 0))
-		return rs_error_set(err, errno, "cannot create pipes for %s", np->name);
-	if (slirp)
+	if (slirp) {
+		if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
+			return rs_error_set(err, errno, "cannot create pipes for %s", np->name);
 		slirp_argv(c, ready[1], ex[0], &b);
-	else
-		pasta_argv(c, ready[1], &b);
+	} else {
+		if ((ready[0] = pasta_fifo(c, err)) < 0)
+			return ready[0];
+		ready[1] = -1;
+		np->fifo_dir = c->state_dir_fd;
+		pasta_argv(c, &b);
+	}
 	if (c->warn && c->o->debug) {
 		char line[1024] = "debug: running";
 		for (int i = 0; i < b.n; i++)
@@ -266,7 +295,8 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 		rs_signals_reset();
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* the fds the helper must keep */
-		fcntl(ready[1], F_SETFD, 0);
+		if (ready[1] >= 0)
+			fcntl(ready[1], F_SETFD, 0);
 		if (ex[0] >= 0)
 			fcntl(ex[0], F_SETFD, 0);
 		if (c->netns_fd >= 0)
@@ -283,7 +313,8 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 		execv(b.v[0], b.v);
 		_exit(127);
 	}
-	close(ready[1]);
+	if (ready[1] >= 0)
+		close(ready[1]);
 	np->ready_r = ready[0];
 	if (ex[0] >= 0)
 		close(ex[0]);
@@ -291,17 +322,33 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 	return 0;
 }
 
+static void unlink_fifo(struct rs_netproc *np)
+{
+	if (np->fifo_dir >= 0)
+		(void)unlinkat(np->fifo_dir, PASTA_READY, 0);
+	np->fifo_dir = -1;
+}
+
 int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 {
 	char c;
-	int r = rs_read_full(np->ready_r, &c, 1, 10000);
+	int st = -1, r = -ETIMEDOUT;
+	/* in slices: a helper that exits before it opened the FIFO never makes
+	 * it readable (no writer came), so its exit is looked for too */
+	for (int t = 0; t < 10000 && r == -ETIMEDOUT; t += 100) {
+		r = rs_read_full(np->ready_r, &c, 1, 100);
+		if (r == -ETIMEDOUT && waitpid(np->pid, &st, WNOHANG) == np->pid) {
+			np->pid = 0;
+			r = -EPIPE;
+		}
+	}
+	unlink_fifo(np);
 	if (r == 0)
 		return 0;
-	int st = 0;
 	/* it closed the pipe by exiting: collect its status */
-	if (r != -ETIMEDOUT && waitpid(np->pid, &st, 0) == np->pid)
+	if (np->pid > 0 && r != -ETIMEDOUT && waitpid(np->pid, &st, 0) == np->pid)
 		np->pid = 0;
-	else
+	else if (np->pid > 0)
 		st = -1;
 	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return rs_error_setx(err, ENOENT, "cannot run %s", np->name);
@@ -321,6 +368,7 @@ int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 
 void rs_net_stop(struct rs_netproc *np)
 {
+	unlink_fifo(np);
 	if (np->exit_w >= 0)
 		close(np->exit_w);
 	if (np->ready_r >= 0)

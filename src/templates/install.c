@@ -251,7 +251,10 @@ bool rs_inst_user_manager(const struct rs_ctx *ctx)
 {
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
 	_cleanup_free_ char *sock = rs_xasprintf("%s/systemd/private", run);
-	return ctx->host->live && rs_host_exists(ctx->host, sock) && geteuid() == ctx->user.uid;
+	/* root reaches another user's manager too: rs_inst_systemctl then runs
+	 * systemctl as that user */
+	return ctx->host->live && rs_host_exists(ctx->host, sock) &&
+	       (geteuid() == ctx->user.uid || geteuid() == 0);
 }
 
 int rs_inst_systemctl(struct rs_gen_ctx *f, const char *rule, char *const argv[])
@@ -260,13 +263,15 @@ int rs_inst_systemctl(struct rs_gen_ctx *f, const char *rule, char *const argv[]
 	 * them systemctl --user cannot find the user's manager (seen on a
 	 * booted Debian 12 and 13: "$DBUS_SESSION_BUS_ADDRESS and
 	 * $XDG_RUNTIME_DIR not defined"); both come from the context, never
-	 * from the caller's environment */
+	 * from the caller's environment. Root acting for the user runs it as
+	 * the user: the manager, its bus and the unit files are the user's,
+	 * and root gains nothing by talking to them with its own rights */
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(f->ctx);
 	_cleanup_free_ char *xdg = rs_xasprintf("XDG_RUNTIME_DIR=/%s", rs_host_rel(run));
 	_cleanup_free_ char *bus = rs_xasprintf("DBUS_SESSION_BUS_ADDRESS=unix:path=/%s/bus",
 						rs_host_rel(run));
 	const char *const env[] = {xdg, bus, NULL};
-	return rs_action_exec_env(&f->acts, rule, argv, env);
+	return rs_action_exec_env(&f->acts, rule, argv, env, &f->ctx->user);
 }
 
 static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct rs_gen *g)

@@ -31,6 +31,7 @@ const char *rs_record_hash(const char *text);
 /* Shared by the verbs of install.c and uninstall.c. */
 int rs_inst_finish(struct rs_gen_ctx *f, struct rs_report *rep, struct rs_action_report **out);
 bool rs_inst_user_manager(const struct rs_ctx *ctx);
-/* systemctl --user ARGS for the target user (who is the caller: see
+/* systemctl --user ARGS for the target user (the caller, or root acting
+ * for the user: then run with the user's credentials; see
  * rs_inst_user_manager), recorded as an action. Return: 0 or <0. */
 int rs_inst_systemctl(struct rs_gen_ctx *f, const char *rule, char *const argv[]);

@@ -246,7 +246,23 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 			     "rm -f /run/containerd; exec %s -c %s",
 			     snap, p->ei->daemon, cfg);
 	char *const cmd[] = {"/bin/sh", "-c", sh, NULL};
-	g->launch_cmd = launch_cmd(self, p, launch_net(rep, true), cmd, &g->unit_exec);
+	/* cgroups delegated to the user (v2, the unit's Delegate=yes): the
+	 * unit's group becomes the launch's cgroup namespace, the launch moved
+	 * into a leaf of it, so runc makes the containers' groups below it.
+	 * Without that, ctr run's "/default/ID" is made below the host's root
+	 * group: "mkdir /sys/fs/cgroup/default: permission denied" (the lab,
+	 * Debian 13 booted with a lingering user) */
+	const char *opts[16];
+	size_t n = 0;
+	for (const char *const *o = launch_net(rep, true); *o && n < 12; o++)
+		opts[n++] = *o;
+	if (rs_gen_cgroups_usable(rep)) {
+		opts[n++] = "--pidns";
+		opts[n++] = "--cgroupns";
+		opts[n++] = "--evacuate-cgroup2=rootless-setup";
+	}
+	opts[n] = NULL;
+	g->launch_cmd = launch_cmd(self, p, opts, cmd, &g->unit_exec);
 	client_cmd(rep, p, self, g);
 }
 
