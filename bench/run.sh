@@ -209,18 +209,6 @@ bench_check() {
 		cmds+=("$(cmdline "$contrib/dockerd-rootless-setuptool.sh" "${DOCKER_ARGS[@]}")")
 		labels+=("\`dockerd-rootless-setuptool.sh ${DOCKER_ARGS[*]}\` (docker.io $(cat "$W/docker.version" 2>/dev/null))")
 	fi
-	# the issue's start-up measure is the bare `launch -- true` against the
-	# floor (neither copies anything up); the copy-up pair against RootlessKit
-	local plain_cmd=("$RS_BIN" launch -- true) rk_plain=() i_plain i_rkplain=-1
-	i_plain=${#cmds[@]}
-	cmds+=("$(cmdline "${plain_cmd[@]}")")
-	labels+=("\`rootless-setup launch -- true\`")
-	if [ "${#rk_cmd[@]}" -gt 0 ]; then
-		rk_plain=("${rk_cmd[0]}" true)
-		i_rkplain=${#cmds[@]}
-		cmds+=("$(cmdline "${rk_plain[@]}")")
-		labels+=("\`rootlesskit true\`")
-	fi
 	cmds+=("$(cmdline "${floor_cmd[@]}")")
 	labels+=("\`unshare --map-auto --map-root-user --mount true\` (floor)")
 
@@ -397,7 +385,7 @@ bench_fix_group() {
 # alternating rounds of RS_BENCH_PORT_SECS seconds each; medians. RSS: the
 # user's processes other than iperf3 (launcher, its helpers, slirp4netns)
 # in the middle of a run.
-port_once() { # NAME PORT -> "Gbit/s launcherKiB slirp4netnsKiB"
+port_once() { # NAME PORT -> "Gbit/s launcherRSS slirp4netnsRSS launcherPSS" (KiB)
 	local name=$1 port=$2 state="$TU_XDG/bench-port-state" lp bps kib cmd
 	rm -rf "$state"
 	case $name in
@@ -417,8 +405,13 @@ port_once() { # NAME PORT -> "Gbit/s launcherKiB slirp4netnsKiB"
 	sleep "$((PORT_SECS / 2)).5"
 	# the launcher's own processes and slirp4netns, apart: both launchers
 	# run the same slirp4netns, the launcher is what differs
-	kib=$(ps -u "$TU_UID" -o rss=,comm= | awk '$2 == "slirp4netns" { h += $1; next }
-		$2 != "iperf3" { l += $1 } END { print l + 0, h + 0 }')
+	# RSS counts the shared libraries once per process; PSS (smaps_rollup)
+	# shares them out, so a design of several small processes is not
+	# charged for the same pages again and again
+	kib=$(ps -u "$TU_UID" -o pid=,rss=,comm= | while read -r p r c; do
+		echo "$c $r $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)"
+	done | awk '$1 == "slirp4netns" { h += $2; next }
+		$1 != "iperf3" { l += $2; lp += $3 } END { print l + 0, h + 0, lp + 0 }')
 	wait "$ip"
 	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$W/iperf.json" 2>/dev/null)
 	wait "$lp" 2>/dev/null
@@ -446,24 +439,27 @@ bench_ports() {
 	{
 		echo "## port forwarding: iperf3, host 127.0.0.1 -> child, $rounds alternating runs of $PORT_SECS s"
 		echo
-		echo "| port driver | median Gbit/s | median RSS KiB, launcher + its helpers | median RSS KiB, slirp4netns |"
-		echo "|---|---:|---:|---:|"
+		echo "| port driver | median Gbit/s | median RSS KiB, launcher + its helpers | the same, PSS KiB | median RSS KiB, slirp4netns |"
+		echo "|---|---:|---:|---:|---:|"
 		for n in ours rootlesskit slirp4netns; do
-			printf '| %s | %s | %s | %s |\n' "$n" \
+			printf '| %s | %s | %s | %s | %s |\n' "$n" \
 				"$(awk -v n="$n" '$1 == n {print $2}' "$W/ports.txt" | median)" \
 				"$(awk -v n="$n" '$1 == n {print $3}' "$W/ports.txt" | median)" \
+				"$(awk -v n="$n" '$1 == n {print $5}' "$W/ports.txt" | median)" \
 				"$(awk -v n="$n" '$1 == n {print $4}' "$W/ports.txt" | median)"
 		done
 		echo
 		# issue targets, reported: throughput at least RootlessKit's builtin,
 		# the launcher's memory under load at most a quarter of RootlessKit's
-		local g_o g_r m_o m_r
+		local g_o g_r m_o m_r p_o p_r
 		g_o=$(awk '$1 == "ours" {print $2}' "$W/ports.txt" | median)
 		g_r=$(awk '$1 == "rootlesskit" {print $2}' "$W/ports.txt" | median)
 		m_o=$(awk '$1 == "ours" {print $3}' "$W/ports.txt" | median)
 		m_r=$(awk '$1 == "rootlesskit" {print $3}' "$W/ports.txt" | median)
-		awk -v a="$g_o" -v b="$g_r" 'BEGIN { if (b > 0) printf "target: builtin throughput %.2f× RootlessKit'"'"'s (at least 1×): %s\n", a / b, a >= b ? "met" : "MISSED" }'
-		awk -v a="$m_o" -v b="$m_r" 'BEGIN { if (b > 0) printf "target: launcher memory under load %.2f× RootlessKit'"'"'s (at most 0.25×): %s\n", a / b, a <= b / 4 ? "met" : "MISSED" }'
+		awk -v a="$g_o" -v b="$g_r" 'BEGIN { if (b > 0) printf "target: builtin throughput %.2f× RootlessKit'"'"'s (at least 1×): %s\n", a / b, (a >= b ? "met" : "MISSED") }'
+		p_o=$(awk '$1 == "ours" {print $5}' "$W/ports.txt" | median)
+		p_r=$(awk '$1 == "rootlesskit" {print $5}' "$W/ports.txt" | median)
+		awk -v a="$m_o" -v b="$m_r" -v c="$p_o" -v d="$p_r" 'BEGIN { if (b > 0 && d > 0) printf "target: launcher memory under load %.2f× RootlessKit'"'"'s in RSS, %.2f× in PSS (at most 0.25×): %s in RSS, %s in PSS\n", a / b, c / d, (a <= b / 4 ? "met" : "MISSED"), (c <= d / 4 ? "met" : "MISSED") }'
 		echo
 	} | tee "$OUT/ports.md"
 }
@@ -550,30 +546,6 @@ bench_net() {
 	} | tee "$OUT/net.md"
 }
 
-# ---------------------------------------------------------------- start-up
-# plain: no copy-up, host network (bench_launch times the --copy-up form)
-bench_startup() {
-	local rk
-	rk=$(command -v rootlesskit) || { say "rootlesskit is missing (make deps)"; return 1; }
-	local cmds=("$(cmdline "$RS_BIN" launch -- true)" "$(cmdline "$rk" true)"
-		"$(cmdline "$UNSHARE" --map-auto --map-root-user true)")
-	local labels=("\`rootless-setup launch -- true\`" "\`rootlesskit true\`"
-		"\`unshare --map-auto --map-root-user true\` (floor)")
-	say "start-up: $RUNS runs of each, as $TU_NAME"
-	run_hyperfine startup "" "${cmds[@]}" || { say "hyperfine failed"; return 1; }
-	exits_ok startup 0 || { say "a timed run failed: $(jq -c '[.results[].exit_codes | unique]' "$OUT/startup.json")"; return 1; }
-	RSS=("$(peak_rss "" "$RS_BIN" launch -- true)" "$(peak_rss "" "$rk" true)"
-		"$(peak_rss "" "$UNSHARE" --map-auto --map-root-user true)")
-	{
-		echo "## start-up (plain)"
-		echo
-		table startup "${labels[@]}"
-		echo
-		printf 'rootlesskit true takes %.2f× as long as rootless-setup launch -- true\n\n' \
-			"$(median_ratio startup 1 0)"
-	} | tee "$OUT/startup.md"
-}
-
 # ---------------------------------------------------------------- the lab
 
 # lab_build ENV...: one build-image.sh run with ENV, its wall time in seconds
@@ -627,18 +599,17 @@ bench_lab() {
 	} | tee "$OUT/lab.md"
 }
 
-# RS_BENCH_ONLY=ports,net,startup: those parts alone
+# RS_BENCH_ONLY=ports,net,launch: those parts alone
 if [ -n "${RS_BENCH_ONLY:-}" ]; then
 	rc=0
 	for part in ${RS_BENCH_ONLY//,/ }; do
 		case $part in
 		ports) bench_ports || rc=1 ;;
 		net) bench_net || rc=1 ;;
-		startup) bench_startup || rc=1 ;;
 		launch) bench_launch || rc=1 ;;
 		check) bench_check || rc=1 ;;
 		lab) bench_lab || rc=1 ;;
-		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, startup, launch, check, lab)" ;;
+		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, launch, check, lab)" ;;
 		esac
 	done
 	exit $rc
@@ -651,7 +622,6 @@ bench_check || STATUS=1
 bench_launch || STATUS=1
 bench_fix_group || STATUS=1
 bench_ports || STATUS=1
-bench_startup || STATUS=1
 bench_net || STATUS=1
 bench_lab || STATUS=1
 say "done in $(($(date +%s) - start)) s; JSON and tables in $OUT"
