@@ -8,6 +8,7 @@
 #include "fixers/fixer.h"
 #include "fixers/rewrite.h"
 #include "host/safewrite.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 
 #define KATA_ETC "etc/kata-containers/configuration.toml"
@@ -17,24 +18,6 @@ static const char *const kata_defaults[] = {
 	"opt/kata/share/defaults/kata-containers/configuration.toml",
 	NULL,
 };
-
-/* A growing output buffer: the text is built once, in order (the first
- * version re-copied everything for every line). */
-struct obuf {
-	char *p;
-	size_t n, cap;
-};
-
-static void put(struct obuf *o, const char *s, size_t n)
-{
-	if (o->n + n + 1 > o->cap) {
-		o->cap = (o->n + n + 1) * 2;
-		o->p = rs_xrealloc(o->p, o->cap);
-	}
-	memcpy(o->p + o->n, s, n);
-	o->n += n;
-	o->p[o->n] = '\0';
-}
 
 static const char *skip_blank(const char *p, const char *end)
 {
@@ -77,7 +60,7 @@ static bool is_vhost_key(const char *l, const char *end)
 int rs_kata_vhost_disabled(const char *buf, size_t len, struct rs_rewrite *out)
 {
 	static const char want[] = "disable_vhost_net = true";
-	struct obuf o = {0};
+	struct rs_sbuf o = {0};
 	bool in_qemu = false, done = false;
 	size_t pos = 0, no = 0;
 	const char *nul = memchr(buf, '\0', len);
@@ -87,48 +70,48 @@ int rs_kata_vhost_disabled(const char *buf, size_t len, struct rs_rewrite *out)
 		snprintf(out->msg, sizeof(out->msg), "byte %zu is a NUL byte", (size_t)(nul - buf));
 		return -EINVAL;
 	}
-	put(&o, "", 0);
+	rs_sbuf_add(&o, "", 0);
 	while (pos < len) {
 		const char *l = buf + pos, *nl = memchr(l, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - l) : len - pos;
 		const char *end = l + n;
 		no++;
 		if (n > RS_REWRITE_LINE_MAX) {
-			free(o.p);
+			free(o.s);
 			snprintf(out->msg, sizeof(out->msg), "line %zu is longer than %u bytes", no,
 				 RS_REWRITE_LINE_MAX);
 			return -EINVAL;
 		}
 		if (is_header(l, end)) {
 			if (in_qemu && !done) { /* leaving the section without the key */
-				put(&o, want, sizeof(want) - 1);
-				put(&o, "\n", 1);
+				rs_sbuf_add(&o, want, sizeof(want) - 1);
+				rs_sbuf_add(&o, "\n", 1);
 				done = true;
 				out->line = no;
 			}
 			in_qemu = is_section(l, end, "hypervisor.qemu");
 		}
 		if (in_qemu && !done && is_vhost_key(l, end)) {
-			put(&o, want, sizeof(want) - 1);
+			rs_sbuf_add(&o, want, sizeof(want) - 1);
 			done = true;
 			out->line = no;
 		} else {
-			put(&o, l, n);
+			rs_sbuf_add(&o, l, n);
 		}
 		if (nl)
-			put(&o, "\n", 1);
+			rs_sbuf_add(&o, "\n", 1);
 		pos += n + 1;
 	}
 	if (in_qemu && !done) {
 		if (len && buf[len - 1] != '\n')
-			put(&o, "\n", 1);
-		put(&o, want, sizeof(want) - 1);
-		put(&o, "\n", 1);
+			rs_sbuf_add(&o, "\n", 1);
+		rs_sbuf_add(&o, want, sizeof(want) - 1);
+		rs_sbuf_add(&o, "\n", 1);
 		out->line = no + 1;
 	}
-	out->text = o.p;
+	out->text = o.s;
 	out->len = o.n;
-	out->changed = o.n != len || memcmp(o.p, buf, len) != 0;
+	out->changed = o.n != len || memcmp(o.s, buf, len) != 0;
 	return 0;
 }
 

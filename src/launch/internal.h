@@ -54,8 +54,8 @@ struct rs_net_ctx {
 struct rs_netproc {
 	const char *name;
 	pid_t pid;
-	int exit_w;  /* slirp4netns leaves when this closes */
-	int ready_r; /* a byte (slirp4netns) or a pid (pasta) when set up */
+	int exit_w;   /* slirp4netns leaves when this closes */
+	int ready_r;  /* a byte (slirp4netns) or a pid (pasta) when set up */
 	int fifo_dir; /* pasta: the state dir holding PASTA_READY (borrowed), or -1 */
 };
 /* Before the clone: slirp4netns' features for the auto switches.

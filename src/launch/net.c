@@ -219,7 +219,8 @@ static int pasta_fifo(const struct rs_net_ctx *c, struct rs_error **err)
 	(void)unlinkat(c->state_dir_fd, PASTA_READY, 0);
 	if (mkfifoat(c->state_dir_fd, PASTA_READY, 0600) < 0)
 		return rs_error_set(err, errno, "cannot create '%s/%s'", c->state_dir, PASTA_READY);
-	int fd = openat(c->state_dir_fd, PASTA_READY, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+	int fd = openat(c->state_dir_fd, PASTA_READY,
+			O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0) {
 		int e = errno;
 		(void)unlinkat(c->state_dir_fd, PASTA_READY, 0);

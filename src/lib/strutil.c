@@ -242,3 +242,15 @@ json_t *rs_json_str(const char *s)
 		abort();
 	return j;
 }
+
+void rs_sbuf_add(struct rs_sbuf *sb, const char *p, size_t n)
+{
+	if (sb->n + n + 1 > sb->cap) {
+		sb->cap = (sb->n + n + 1) * 2;
+		sb->s = rs_xrealloc(sb->s, sb->cap);
+	}
+	if (n)
+		memcpy(sb->s + sb->n, p, n);
+	sb->n += n;
+	sb->s[sb->n] = '\0';
+}

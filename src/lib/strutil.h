@@ -56,3 +56,12 @@ void rs_strv_push(struct rs_strv *sv, const char *s);
 void rs_strv_take(struct rs_strv *sv, char *s);
 bool rs_strv_contains(const struct rs_strv *sv, const char *s);
 void rs_strv_free(struct rs_strv *sv);
+
+/* Growable byte buffer, always NUL-terminated after the first add: text
+ * built once, in order (re-copying it per line made a 200,000-line rewrite
+ * quadratic). */
+struct rs_sbuf {
+	char *s;
+	size_t n, cap;
+};
+void rs_sbuf_add(struct rs_sbuf *sb, const char *p, size_t n);

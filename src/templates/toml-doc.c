@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 #include "templates/toml-doc.h"
 
@@ -16,22 +17,6 @@ struct pstate {
 	unsigned line;
 	struct rs_toml_doc *d;
 };
-
-struct sbuf {
-	char *s;
-	size_t n, cap;
-};
-
-static void sb_add(struct sbuf *sb, const char *p, size_t n)
-{
-	if (sb->n + n + 1 > sb->cap) {
-		sb->cap = (sb->n + n + 1) * 2;
-		sb->s = rs_xrealloc(sb->s, sb->cap);
-	}
-	memcpy(sb->s + sb->n, p, n);
-	sb->n += n;
-	sb->s[sb->n] = '\0';
-}
 
 static int fail(struct pstate *p, const char *what)
 {
@@ -103,7 +88,7 @@ static bool bare_char(char c)
 	       c == '_' || c == '-';
 }
 
-static int key_part(struct pstate *p, struct sbuf *sb)
+static int key_part(struct pstate *p, struct rs_sbuf *sb)
 {
 	char q = cur(p);
 	size_t s = p->i;
@@ -113,7 +98,7 @@ static int key_part(struct pstate *p, struct sbuf *sb)
 			p->i++;
 		if (p->i == s)
 			return fail(p, "a key expected");
-		sb_add(sb, p->b + s, p->i - s);
+		rs_sbuf_add(sb, p->b + s, p->i - s);
 		return 0;
 	}
 	s = ++p->i;
@@ -127,13 +112,13 @@ static int key_part(struct pstate *p, struct sbuf *sb)
 	}
 	if (!more(p))
 		return fail(p, "an unterminated quoted key");
-	sb_add(sb, p->b + s, p->i - s);
+	rs_sbuf_add(sb, p->b + s, p->i - s);
 	p->i++;
 	return 0;
 }
 
 /* A dotted key, appended to sb with RS_TOML_SEP between the parts. */
-static int parse_key(struct pstate *p, struct sbuf *sb)
+static int parse_key(struct pstate *p, struct rs_sbuf *sb)
 {
 	for (;;) {
 		skip_ws(p);
@@ -144,7 +129,7 @@ static int parse_key(struct pstate *p, struct sbuf *sb)
 		if (cur(p) != '.')
 			return 0;
 		p->i++;
-		sb_add(sb, (const char[]){RS_TOML_SEP}, 1);
+		rs_sbuf_add(sb, (const char[]){RS_TOML_SEP}, 1);
 	}
 }
 
@@ -212,7 +197,7 @@ static int scan_nested(struct pstate *p, unsigned depth)
 			return 0;
 		}
 		if (table) {
-			struct sbuf sb = {0};
+			struct rs_sbuf sb = {0};
 			int r = parse_key(p, &sb);
 			free(sb.s);
 			if (r < 0)
@@ -258,7 +243,7 @@ static int scan_value(struct pstate *p, unsigned depth)
 }
 
 static struct rs_toml_item *add_item(struct rs_toml_doc *d, enum rs_toml_kind kind, size_t start,
-				     struct sbuf *path)
+				     struct rs_sbuf *path)
 {
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 16;
@@ -273,7 +258,7 @@ static struct rs_toml_item *add_item(struct rs_toml_doc *d, enum rs_toml_kind ki
 static int parse_header(struct pstate *p, size_t start, size_t *section)
 {
 	bool array = at(p, "[[");
-	struct sbuf sb = {0};
+	struct rs_sbuf sb = {0};
 
 	p->i += array ? 2 : 1;
 	int r = parse_key(p, &sb);
@@ -293,7 +278,7 @@ static int parse_header(struct pstate *p, size_t start, size_t *section)
 
 static int parse_kv(struct pstate *p, size_t start, size_t section)
 {
-	struct sbuf sb = {0};
+	struct rs_sbuf sb = {0};
 	int r = parse_key(p, &sb);
 
 	if (r >= 0 && cur(p) != '=')
