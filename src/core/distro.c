@@ -42,6 +42,7 @@ static const struct key_schema top_keys[] = {
 	{"mac", V_STR, ENUMS("apparmor", "selinux", "none")},
 	{"eol", V_BOOL, NULL},
 	{"selinux_overlay_warn", V_BOOL, NULL},
+	{"selinux_container_pipe_warn", V_BOOL, NULL},
 	{"hints", V_STRMAP, NULL},
 	{"versions", V_VERSIONS, NULL},
 	{"programs", V_PROGRAMS, NULL},
