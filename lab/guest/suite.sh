@@ -204,7 +204,7 @@ scenario_podman() {
 # into the user's containerd, run with the client command install printed;
 # then the truth table (started, snapshotter, network) against REPORT
 containerd_truth() {
-	local rep=$1 client=$2 tar=/tmp/rs-lab-bb-oci.tar out ref snap netns net helper
+	local rep=$1 client=$2 tar=/tmp/rs-lab-bb-oci.tar out ref snap netns net helper launcher
 	NS() { asu "$RS" --engine containerd nsenter -- "$@"; }
 	rm -f "$tar"
 	asu podman save --format oci-archive -o "$tar" localhost/busybox:lab >/dev/null 2>&1
@@ -223,7 +223,13 @@ containerd_truth() {
 	# user runs for it
 	netns=$(NS readlink /proc/self/ns/net 2>/dev/null)
 	net=$(jq -r .decisions.network <<<"$rep")
-	helper=$(pgrep -u $UID_ -l 2>/dev/null | grep -oE 'pasta|slirp4netns' | head -1)
+	# the helper is the launcher's child (the parent of the state dir's
+	# child_pid); bookworm's pasta runs as passt.avx2 (pasta is a link to
+	# passt, which re-executes its AVX2 build), trixie's as pasta
+	launcher=$(ps -o ppid= -p "$(cat "/run/user/$UID_/rootless-setup/containerd/child_pid" 2>/dev/null)" 2>/dev/null | tr -d ' ')
+	helper=$([ -n "$launcher" ] && pgrep -P "$launcher" -l 2>/dev/null |
+		grep -oE 'pasta|passt|slirp4netns' | head -1 | sed 's/^passt$/pasta/')
+	[ -n "$helper" ] || diag "containerd's launch (launcher ${launcher:-?}): no pasta or slirp4netns among its children: $(pgrep -P "${launcher:-0}" -l 2>/dev/null | tr '\n' ' ')"
 	truth containerd network "$net" \
 		"$(if [ "$netns" = "$(readlink /proc/self/ns/net)" ]; then echo host; else echo "${helper:-unknown}"; fi)"
 	rm -f "$tar"
