@@ -97,6 +97,8 @@ check "--root: done as the tree's user" grep -q "config.toml: installed by rootl
 # ---- on this machine, as a throwaway user ----
 . "$HERE/../lib/testuser.sh"
 tu_setup || { done_testing; exit; }
+# tu_setup's EXIT trap replaces ours: the scratch dir goes with the user
+tu_on_exit rm -rf "$T"
 tu_bin || { done_testing; exit; }
 RS=$TU_BIN
 # content and names (a directory's own mtime moves with the probe's scratch dir)
