@@ -15,20 +15,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/testuser.sh"
 . "$HERE/lib.sh"
 
-if [ "$(id -u)" != 0 ]; then
-	skip "user manager attacks" "root runs install for the user: needs root"
-	done_testing
-	exit
-fi
+sec_begin "user manager attacks" "root runs install for the user: needs root"
+sec_records
 PY=/usr/bin/python3
 [ -x "$PY" ] || { not_ok "python3 is missing (make deps)"; done_testing; exit; }
 [ -x /usr/bin/systemctl ] || { not_ok "systemctl is missing (make deps)"; done_testing; exit; }
-tu_setup || { echo "Bail out! cannot set up the test user"; exit 1; }
-tu_bin || { echo "Bail out! cannot copy the binary"; exit 1; }
-RS=$TU_BIN
-[ -d /var/lib/rootless-setup ] || tu_on_exit sh -c "rmdir /var/lib/rootless-setup 2>/dev/null; true"
-[ -d /var/lib/rootless-setup/users ] || tu_on_exit sh -c "rmdir /var/lib/rootless-setup/users 2>/dev/null; true"
-tu_on_exit rm -rf "/var/lib/rootless-setup/users/$TU_UID"
 
 # the fake manager, as the user: every peer's uid on a line of its log
 cat > "$TU_WORK/fake.py" <<'EOF'
