@@ -4,7 +4,6 @@
 #include <stdarg.h>
 #include <string.h>
 #include <fcntl.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -71,9 +70,7 @@ static _noreturn_ void exec_as_child(const struct rs_user *u, char *const argv[]
 {
 	int e = 0;
 	rs_signals_reset();
-	if ((e = rs_user_become(u)) == 0 && chdir("/") < 0)
-		e = -errno;
-	if (e == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+	if ((e = rs_user_drop(u)) == 0 && chdir("/") < 0)
 		e = -errno;
 	if (e == 0) {
 		execve(argv[0], argv, envp);

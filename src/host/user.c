@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <stdint.h>
@@ -258,4 +259,12 @@ int rs_user_become(const struct rs_user *u)
 		if (caps[i].effective || caps[i].permitted)
 			return -EPERM;
 	return 0;
+}
+
+int rs_user_drop(const struct rs_user *u)
+{
+	int r = rs_user_become(u);
+	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		r = -errno;
+	return r;
 }

@@ -30,6 +30,11 @@ bool rs_user_in_group(const struct rs_user *u, gid_t gid);
  * user (the probe child excepted: it gets its ids as arguments). Return: 0,
  * -errno of the failing call, or -EPERM when the switch did not hold. */
 int rs_user_become(const struct rs_user *u);
+/* rs_user_become, then no_new_privs: what runs next (a fixer's removal, an
+ * exec'd systemctl, nsenter's command) can never gain a privilege back
+ * through a setuid program. Async-signal-safe. Return: as rs_user_become,
+ * or -errno of prctl. */
+int rs_user_drop(const struct rs_user *u);
 /* gid of a group by name from etc/group. Return: 0 or -ENOENT. */
 int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out);
 /* Name of a uid in etc/passwd, or NULL; caller frees. */

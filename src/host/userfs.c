@@ -289,19 +289,13 @@ struct as_user_reply {
 
 static int drop_to(const struct rs_user *u, char *msg, size_t len)
 {
-	int r = rs_user_become(u);
+	int r = rs_user_drop(u);
 	if (r == -EPERM)
 		snprintf(msg, len, "uid %u was not fully taken, or capabilities are left",
 			 (unsigned)u->uid);
 	else if (r < 0)
 		snprintf(msg, len, "cannot switch to uid %u: %s", (unsigned)u->uid, strerror(-r));
-	if (r < 0)
-		return r;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		snprintf(msg, len, "cannot set no_new_privs: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return r;
 }
 
 struct as_user_call {

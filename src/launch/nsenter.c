@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -233,7 +232,7 @@ static int drop_to_owner(const struct target *t, struct rs_error **err)
 				     (int)t->pid, (unsigned)t->owner);
 	if (r < 0)
 		return rs_error_setx(err, -r, "%s", e->msg);
-	r = rs_user_become(&u);
+	r = rs_user_drop(&u);
 	if (r == -EPERM) {
 		rs_user_clear(&u);
 		return rs_error_setx(err, EPERM,
@@ -251,7 +250,6 @@ static int drop_to_owner(const struct target *t, struct rs_error **err)
 	setenv("USER", u.name, 1);
 	setenv("LOGNAME", u.name, 1);
 	rs_user_clear(&u);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	return 0;
 }
 
