@@ -215,7 +215,7 @@ static json_t *install_prior(const struct rs_ctx *ctx, const char *mpath)
 	struct rs_error *e = NULL;
 	size_t len;
 
-	if (rs_safe_read(ctx->host, mpath, 1u << 20, &text, &len, &e) < 0) {
+	if (rs_safe_read(ctx->host, mpath, RS_RECORD_MAX, &text, &len, &e) < 0) {
 		rs_error_free(e);
 		return NULL;
 	}

@@ -14,6 +14,8 @@
 #include "templates/templates.h"
 
 #define RS_RECORD_ROOT_DIR "/var/lib/rootless-setup/users"
+/* the largest record install and uninstall read back */
+#define RS_RECORD_MAX (1u << 20)
 
 /* In-host absolute paths; caller frees. */
 char *rs_record_user_path(const struct rs_ctx *ctx, enum rs_engine e);

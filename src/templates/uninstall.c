@@ -26,7 +26,6 @@
 /* container storage can hold a great many files */
 #define PURGE_TIMEOUT_MS (30u * 60u * 1000u)
 #define PURGE_DEPTH	 256u
-#define RECORD_MAX	 (1u << 20)
 #define OUTSIDE		 "refused: outside the user's directories"
 
 /* The user's own directories: the home's .config and .local, the runtime
@@ -287,7 +286,7 @@ static int read_record_fn(void *arg, char **data, size_t *dlen, char *msg, size_
 		snprintf(msg, len, "refused: '%s/%s' is not a regular file", base_of(op), op->rel);
 		return -EINVAL;
 	}
-	int r = read_plain(pfd, name, &st, RECORD_MAX, data);
+	int r = read_plain(pfd, name, &st, RS_RECORD_MAX, data);
 	if (r < 0) {
 		snprintf(msg, len, "cannot read '%s/%s': %s", base_of(op), op->rel, strerror(-r));
 		return r;
@@ -457,7 +456,7 @@ static json_t *root_record(struct rs_gen_ctx *f, const char *path)
 
 	if (geteuid() != 0 || f->ctx->user.uid == 0)
 		return NULL;
-	if (rs_safe_read(f->ctx->host, path, RECORD_MAX, &text, &len, &e) < 0) {
+	if (rs_safe_read(f->ctx->host, path, RS_RECORD_MAX, &text, &len, &e) < 0) {
 		rs_action_add(&f->acts, "uninstall", "note", path, "%s", e->msg)->failed = true;
 		rs_error_free(e);
 		return NULL;
@@ -475,7 +474,7 @@ static json_t *user_record(struct rs_gen_ctx *f, const struct tree *tr, const ch
 
 	if (rs_user_tree_locate(&tr->t, path, &op.base, &op.rel) < 0)
 		return NULL;
-	int r = rs_as_user_data(&f->ctx->user, read_record_fn, &op, RECORD_MAX, &text, &len, msg,
+	int r = rs_as_user_data(&f->ctx->user, read_record_fn, &op, RS_RECORD_MAX, &text, &len, msg,
 				sizeof(msg), FILE_TIMEOUT_MS);
 	if (r < 0)
 		rs_action_add(&f->acts, "uninstall", "note", path, "%s", *msg ? msg : strerror(-r))
