@@ -2,32 +2,26 @@
 /*
  * The launch's API server: RootlessKit's REST API (GET /v1/info, GET and
  * POST /v1/ports, DELETE /v1/ports/ID) on STATE_DIR/api.sock, and the port
- * drivers, in one process with one epoll loop. It is forked by the launch's
- * parent, so a stuck client or a flood of connections never holds up the
- * launch; every API connection is bounded in size, number and time.
+ * drivers, in the launch's parent with one epoll loop that also watches the
+ * launch's signalfd (one process fewer than a server of its own: its
+ * memory is counted once). Nothing in it blocks on a client: every socket
+ * is non-blocking and every API connection is bounded in size, number and
+ * time, so a stuck client or a flood never holds up signal forwarding.
  */
 #include <errno.h>
 #include <jansson.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <fcntl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "launch/api-http.h"
-#include "launch/internal.h"
 #include "launch/port.h"
-#include "lib/sig.h"
 #include "lib/xalloc.h"
 
 enum { API_CONNS_MAX = 32, API_TIMEOUT_SEC = 10 };
@@ -42,10 +36,12 @@ struct api_conn {
 	time_t deadline;
 };
 
-struct server {
+struct rs_api_srv {
+	struct rs_api_cfg cfg; /* a copy: the strings below are ours */
+	char *child_ip, *dns;
 	struct rs_portd d;
 	int listen_fd;
-	struct rs_ev listen_ev, sig_ev;
+	struct rs_ev listen_ev, wake_ev;
 	struct api_conn *conns[API_CONNS_MAX];
 };
 
@@ -62,7 +58,7 @@ static json_t *spec_json(const struct rs_port *p)
 	return json_pack("{s:i, s:o}", "id", p->id, "spec", s);
 }
 
-static json_t *info_json(struct server *s)
+static json_t *info_json(struct rs_api_srv *s)
 {
 	const struct rs_api_cfg *c = s->d.cfg;
 	json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "apiVersion", "1.1.1", "version", RS_VERSION,
@@ -136,7 +132,7 @@ static void reply_error(struct api_conn *c, int status, const char *msg)
 	reply_json(c, status, json_pack("{s:s}", "message", msg));
 }
 
-static void route_ports_post(struct server *s, struct api_conn *c, const char *body, size_t n)
+static void route_ports_post(struct rs_api_srv *s, struct api_conn *c, const char *body, size_t n)
 {
 	json_error_t je;
 	struct rs_portspec sp;
@@ -162,7 +158,7 @@ static void route_ports_post(struct server *s, struct api_conn *c, const char *b
 	reply_json(c, 201, spec_json(p));
 }
 
-static void route_ports_delete(struct server *s, struct api_conn *c, const char *id)
+static void route_ports_delete(struct rs_api_srv *s, struct api_conn *c, const char *id)
 {
 	uint64_t v;
 	char whybuf[512];
@@ -177,7 +173,7 @@ static void route_ports_delete(struct server *s, struct api_conn *c, const char 
 		c->out = rs_http_response(200, NULL, NULL, 0, &c->outlen);
 }
 
-static void route(struct server *s, struct api_conn *c, const struct rs_http_req *q)
+static void route(struct rs_api_srv *s, struct api_conn *c, const struct rs_http_req *q)
 {
 	const char *body = c->in + q->head_len;
 	bool get = !strcmp(q->method, "GET"), post = !strcmp(q->method, "POST"),
@@ -212,7 +208,7 @@ static void route(struct server *s, struct api_conn *c, const struct rs_http_req
 	}
 }
 
-static void conn_close(struct server *s, struct api_conn *c)
+static void conn_close(struct rs_api_srv *s, struct api_conn *c)
 {
 	for (int i = 0; i < API_CONNS_MAX; i++)
 		if (s->conns[i] == c)
@@ -227,7 +223,7 @@ static void conn_close(struct server *s, struct api_conn *c)
 }
 
 /* Writes what is pending; closes when all of it went. */
-static void conn_flush(struct server *s, struct api_conn *c)
+static void conn_flush(struct rs_api_srv *s, struct api_conn *c)
 {
 	while (c->outoff < c->outlen) {
 		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
@@ -241,7 +237,7 @@ static void conn_flush(struct server *s, struct api_conn *c)
 	conn_close(s, c);
 }
 
-static void conn_read(struct server *s, struct api_conn *c)
+static void conn_read(struct rs_api_srv *s, struct api_conn *c)
 {
 	struct rs_http_req q;
 	const size_t cap = RS_HTTP_HEAD_MAX + RS_HTTP_BODY_MAX;
@@ -271,7 +267,7 @@ static void conn_read(struct server *s, struct api_conn *c)
 	}
 }
 
-static void api_accept(struct server *s)
+static void api_accept(struct rs_api_srv *s)
 {
 	for (;;) {
 		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -302,7 +298,7 @@ static void api_accept(struct server *s)
 	}
 }
 
-static void sweep(struct server *s)
+static void sweep(struct rs_api_srv *s)
 {
 	time_t now = time(NULL);
 	for (int i = 0; i < API_CONNS_MAX; i++)
@@ -315,80 +311,79 @@ static void sweep(struct server *s)
 	s->d.ngrave = 0;
 }
 
-static void loop(struct server *s, int sfd)
+/* One batch of events; true when the launch's wake fd is readable. */
+static bool serve_batch(struct rs_api_srv *s)
 {
 	struct epoll_event evs[64];
-	for (;;) {
-		int n = epoll_wait(s->d.epfd, evs, 64, 1000);
-		for (int i = 0; i < n; i++) {
-			struct rs_ev *ev = evs[i].data.ptr;
-			struct api_conn *c = ev->obj;
-			switch (ev->kind) {
-			case RS_EV_SIGNAL:
-				(void)sfd;
-				return;
-			case RS_EV_API_LISTEN:
-				api_accept(s);
-				break;
-			case RS_EV_API_CONN:
-				if (c->fd >= 0 && c->out)
-					conn_flush(s, c);
-				else if (c->fd >= 0)
-					conn_read(s, c);
-				break;
-			case RS_EV_TCP_LISTEN:
-			case RS_EV_TCP_CONN:
-			case RS_EV_UDP_LISTEN:
-			case RS_EV_UDP_FLOW:
-				rs_builtin_event(&s->d, ev, evs[i].events);
-				break;
-			}
+	bool wake = false;
+	int n = epoll_wait(s->d.epfd, evs, 64, 1000);
+	for (int i = 0; i < n; i++) {
+		struct rs_ev *ev = evs[i].data.ptr;
+		struct api_conn *c = ev->obj;
+		switch (ev->kind) {
+		case RS_EV_SIGNAL:
+			/* the rest of the batch is still served: the sockets
+			 * are edge-triggered and would not report again */
+			wake = true;
+			break;
+		case RS_EV_API_LISTEN:
+			api_accept(s);
+			break;
+		case RS_EV_API_CONN:
+			if (c->fd >= 0 && c->out)
+				conn_flush(s, c);
+			else if (c->fd >= 0)
+				conn_read(s, c);
+			break;
+		case RS_EV_TCP_LISTEN:
+		case RS_EV_TCP_CONN:
+		case RS_EV_UDP_LISTEN:
+		case RS_EV_UDP_FLOW:
+			rs_builtin_event(&s->d, ev, evs[i].events);
+			break;
 		}
-		sweep(s);
 	}
+	sweep(s);
+	return wake;
 }
 
-/* The server keeps only the fds it was given: the launch's sync pipes, its
- * lock and signalfd are the launch's. */
-static void close_except(const int *keep, int n)
+void rs_api_serve(struct rs_api_srv *s)
 {
-	unsigned lo = 3;
-	for (;;) {
-		unsigned next = ~0u;
-		for (int i = 0; i < n; i++)
-			if (keep[i] >= (int)lo && (unsigned)keep[i] < next)
-				next = (unsigned)keep[i];
-		if (next > lo)
-			syscall(SYS_close_range, lo, next == ~0u ? ~0u : next - 1, 0);
-		if (next == ~0u)
-			return;
-		lo = next + 1;
-	}
+	while (!serve_batch(s))
+		;
 }
 
-static int api_listen(struct server *s, char *why, size_t n)
+static int api_listen(struct rs_api_srv *s, char *why, size_t n)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	int r = -1;
 	strcpy(sa.sun_path, "api.sock");
-	/* relative to the state dir: no path length limit, no path walk */
-	if (fchdir(s->d.cfg->state_dir_fd) < 0)
-		goto fail;
-	unlinkat(s->d.cfg->state_dir_fd, "api.sock", 0);
-	mode_t old = umask(0177);
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	int r = s->listen_fd < 0 ? -1 : bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || listen(s->listen_fd, 16) < 0)
-		goto fail;
+	/* bound relative to the state dir (no path length limit, no path
+	 * walk), then back: the launch's cwd is the user's */
+	int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (cwd >= 0 && fchdir(s->d.cfg->state_dir_fd) == 0) {
+		unlinkat(s->d.cfg->state_dir_fd, "api.sock", 0);
+		mode_t old = umask(0177);
+		s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		r = s->listen_fd < 0 ? -1 : bind(s->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+		umask(old);
+	}
+	int e = errno;
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0 && r == 0)
+			r = -1, e = errno;
+		close(cwd);
+	}
+	if (r == 0 && listen(s->listen_fd, 16) < 0)
+		r = -1, e = errno;
 	s->listen_ev.kind = RS_EV_API_LISTEN;
-	if (rs_portd_epoll_add(&s->d, s->listen_fd, EPOLLIN, &s->listen_ev) == 0)
+	if (r == 0 && rs_portd_epoll_add(&s->d, s->listen_fd, EPOLLIN, &s->listen_ev) == 0)
 		return 0;
-fail:
-	snprintf(why, n, "cannot create '%s/api.sock': %s", s->d.cfg->state_dir, strerror(errno));
+	snprintf(why, n, "cannot create '%s/api.sock': %s", s->d.cfg->state_dir, strerror(e));
 	return -EIO;
 }
 
-static int add_published(struct server *s, char *why, size_t n)
+static int add_published(struct rs_api_srv *s, char *why, size_t n)
 {
 	const struct rs_strv *pub = s->d.cfg->publish;
 	for (size_t i = 0; pub && i < pub->n; i++) {
@@ -408,7 +403,7 @@ static int add_published(struct server *s, char *why, size_t n)
 	return 0;
 }
 
-static void server_limits(struct server *s)
+static void server_limits(struct rs_api_srv *s)
 {
 	struct rlimit rl;
 	/* each TCP connection holds two sockets and two pipes */
@@ -421,120 +416,70 @@ static void server_limits(struct server *s)
 	s->d.pipe_size = 1024 * 1024;
 }
 
-_noreturn_ static void server_main(const struct rs_api_cfg *cfg, int ready)
+int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct rs_error **err)
 {
-	struct server s = {.d = {.cfg = cfg, .helper_fd = -1}, .listen_fd = -1};
+	struct rs_api_srv *s = rs_xcalloc(1, sizeof(*s));
 	char why[512] = "";
-	sigset_t set;
-	int keep[] = {ready, cfg->state_dir_fd, cfg->userns_fd, cfg->netns_fd};
 
-	rs_signals_reset();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close_except(keep, 4);
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	server_limits(&s);
-	int sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	s.d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	s.sig_ev.kind = RS_EV_SIGNAL;
-	if (sfd < 0 || s.d.epfd < 0 || rs_portd_epoll_add(&s.d, sfd, EPOLLIN, &s.sig_ev) < 0)
+	s->cfg = *cfg;
+	s->child_ip = cfg->child_ip ? rs_xstrdup(cfg->child_ip) : NULL;
+	s->dns = cfg->dns ? rs_xstrdup(cfg->dns) : NULL;
+	s->cfg.child_ip = s->child_ip;
+	s->cfg.dns = s->dns;
+	s->d.cfg = &s->cfg;
+	s->d.helper_fd = -1;
+	s->listen_fd = -1;
+	server_limits(s);
+	s->d.epfd = epoll_create1(EPOLL_CLOEXEC);
+	s->wake_ev.kind = RS_EV_SIGNAL;
+	if (s->d.epfd < 0 || rs_portd_epoll_add(&s->d, cfg->wake_fd, EPOLLIN, &s->wake_ev) < 0)
 		snprintf(why, sizeof(why), "cannot set up the API server: %s", strerror(errno));
-	else if (cfg->port_driver == RS_PORT_BUILTIN && rs_builtin_init(&s.d, why, sizeof(why)) < 0)
+	else if (cfg->port_driver == RS_PORT_BUILTIN &&
+		 rs_builtin_init(&s->d, why, sizeof(why)) < 0)
 		;
-	else if (api_listen(&s, why, sizeof(why)) == 0)
-		add_published(&s, why, sizeof(why));
-	if (cfg->userns_fd >= 0)
-		close(cfg->userns_fd);
-	if (cfg->netns_fd >= 0)
-		close(cfg->netns_fd);
-	rs_write_full(ready, why, strlen(why) + 1);
-	close(ready);
-	if (!why[0])
-		loop(&s, sfd);
-	unlinkat(cfg->state_dir_fd, "api.sock", 0);
-	if (s.d.helper_pid > 0) {
-		/* reaped here: an orphan would wait on a PID 1 that may not reap */
-		kill(s.d.helper_pid, SIGKILL);
-		waitpid(s.d.helper_pid, NULL, 0);
+	else if (api_listen(s, why, sizeof(why)) == 0)
+		add_published(s, why, sizeof(why));
+	/* the caller's; the helper has joined what they name */
+	s->cfg.userns_fd = s->cfg.netns_fd = -1;
+	if (why[0]) {
+		rs_api_stop(s);
+		return rs_error_setx(err, EINVAL, "%s", why);
 	}
-	_exit(why[0] ? 1 : 0);
+	*out = s;
+	return 0;
 }
 
-int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv *srv, struct rs_error **err)
+void rs_api_reaped(struct rs_api_srv *s, pid_t pid)
 {
-	int p[2];
-	char msg[512];
-	size_t got = 0;
-
-	srv->pid = 0;
-	srv->pidfd = -1;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return rs_error_set(err, errno, "cannot create a pipe for the API server");
-	pid_t pid = fork();
-	if (pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return rs_error_set(err, errno, "cannot fork the API server");
-	}
-	if (pid == 0) {
-		close(p[0]);
-		server_main(cfg, p[1]);
-	}
-	close(p[1]);
-	srv->pid = pid;
-	srv->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	/* its answer: "" when ready, else why not; bounded in time */
-	bool ended = false;
-	while (got < sizeof(msg) - 1) {
-		if (rs_read_full(p[0], msg + got, 1, 10000) < 0)
-			break;
-		if (msg[got] == '\0') {
-			ended = true;
-			break;
-		}
-		got++;
-	}
-	close(p[0]);
-	msg[got] = '\0';
-	if (ended && got == 0)
-		return 0;
-	rs_api_stop(srv, -1);
-	return rs_error_setx(err, EINVAL, "%s", msg[0] ? msg : "the API server did not start");
+	if (s && pid > 0 && s->d.helper_pid == pid)
+		s->d.helper_pid = 0;
 }
 
-void rs_api_stop(struct rs_api_srv *srv, int state_dir_fd)
+void rs_api_stop(struct rs_api_srv *s)
 {
-	if (srv->pid > 0) {
-		/* a pidfd names our server even after a reap elsewhere (the launch's
-		 * SIGCHLD loop waits for any child) */
-		if (srv->pidfd >= 0)
-			syscall(SYS_pidfd_send_signal, srv->pidfd, SIGTERM, NULL, 0);
-		/* the pidfd becomes readable when the server exits: no polling
-		 * sleep (a 10 ms step cost every launch 10 ms at exit) */
-		struct pollfd pf = {.fd = srv->pidfd, .events = POLLIN};
-		if (srv->pidfd >= 0)
-			while (poll(&pf, 1, 1000) < 0 && errno == EINTR)
-				;
-		for (int i = 0; i < 100; i++) {
-			pid_t w = waitpid(srv->pid, NULL, WNOHANG);
-			if (w != 0)
-				break;
-			if (i == 99) {
-				if (srv->pidfd >= 0)
-					syscall(SYS_pidfd_send_signal, srv->pidfd, SIGKILL, NULL,
-						0);
-				waitpid(srv->pid, NULL, 0);
-			}
-			usleep(10000);
-		}
+	if (!s)
+		return;
+	for (int i = 0; i < API_CONNS_MAX; i++)
+		if (s->conns[i])
+			conn_close(s, s->conns[i]);
+	if (s->cfg.port_driver == RS_PORT_BUILTIN)
+		rs_builtin_stop(&s->d);
+	/* slirp4netns' forwards end with slirp4netns, which the launch stops */
+	while (s->d.ports) {
+		struct rs_port *p = s->d.ports;
+		s->d.ports = p->next;
+		free(p);
 	}
-	if (srv->pidfd >= 0)
-		close(srv->pidfd);
-	srv->pid = 0;
-	srv->pidfd = -1;
-	if (state_dir_fd >= 0)
-		unlinkat(state_dir_fd, "api.sock", 0);
+	for (size_t i = 0; i < s->d.ngrave; i++)
+		free(s->d.grave[i]);
+	free(s->d.grave);
+	if (s->listen_fd >= 0) {
+		close(s->listen_fd);
+		unlinkat(s->cfg.state_dir_fd, "api.sock", 0);
+	}
+	if (s->d.epfd >= 0)
+		close(s->d.epfd);
+	free(s->child_ip);
+	free(s->dns);
+	free(s);
 }

@@ -15,6 +15,7 @@ const char *rs_port_driver_name(enum rs_port_driver d);
 struct rs_api_cfg {
 	const char *state_dir;
 	int state_dir_fd;
+	int wake_fd; /* the launch's signalfd: rs_api_serve returns when it is readable */
 	pid_t child;
 	int userns_fd, netns_fd; /* the child's, for the builtin driver's helper */
 	const char *net_driver;	 /* "slirp4netns", "none", "host" */
@@ -25,18 +26,21 @@ struct rs_api_cfg {
 	const char *slirp_api;	       /* slirp4netns --api-socket path */
 };
 
-struct rs_api_srv {
-	pid_t pid;
-	int pidfd;
-};
+struct rs_api_srv;
 
-/* Forks the server, which creates STATE_DIR/api.sock (0600), adds the
- * -p ports and answers when ready; a port it cannot add is the error (one
- * line). Return: 0 or -errno with *err. */
-int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv *srv, struct rs_error **err);
-/* Stops the server (SIGTERM, then SIGKILL after a second) and removes
- * api.sock. */
-void rs_api_stop(struct rs_api_srv *srv, int state_dir_fd);
+/* Sets the server up in this process: STATE_DIR/api.sock (0600), the port
+ * driver (the builtin's helper joins the namespaces cfg names; the fds are
+ * the caller's) and the -p ports. A port it cannot add is the error (one
+ * line). cfg's strings but state_dir, publish and slirp_api are copied.
+ * Return: 0 or -errno with *err. */
+int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct rs_error **err);
+/* Serves API clients and ports until cfg->wake_fd is readable. */
+void rs_api_serve(struct rs_api_srv *s);
+/* The launch reaped pid (it waits for any child): the server's helper? */
+void rs_api_reaped(struct rs_api_srv *s, pid_t pid);
+/* Closes every connection and port, ends the helper, removes api.sock and
+ * frees s (NULL: nothing). */
+void rs_api_stop(struct rs_api_srv *s);
 
 /* Client side (`rootless-setup ports`): one request to the socket at path,
  * bounded in size and time (5 s). *status: the HTTP status; *body: the

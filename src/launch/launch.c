@@ -234,8 +234,8 @@ struct run {
 	struct rs_state st;
 	struct rs_net_plan plan;
 	struct rs_netproc net;
-	char *slirp_api; /* slirp4netns --api-socket, for its port driver */
-	struct rs_api_srv api;
+	char *slirp_api;	/* slirp4netns --api-socket, for its port driver */
+	struct rs_api_srv *api; /* with a port driver */
 	pid_t child;
 	int p2c[2], c2p[2];
 	int status[2]; /* --pidns: the command's wait status from PID 1 */
@@ -303,12 +303,16 @@ static int forward_and_wait(struct run *r, rs_launch_warn_fn warn, struct rs_err
 	int st;
 
 	for (;;) {
+		/* the API and the ports are served in this loop, until a signal */
+		if (r->api)
+			rs_api_serve(r->api);
 		ssize_t n = read(r->sfd, &si, sizeof(si));
 		if (n != sizeof(si))
 			continue;
 		if (si.ssi_signo == SIGCHLD) {
 			pid_t p;
 			while ((p = waitpid(-1, &st, WNOHANG)) > 0) {
+				rs_api_reaped(r->api, p);
 				if (p == r->child) {
 					/* a quick launch: a setup failure's report,
 					 * or EOF when the exec went through */
@@ -334,12 +338,13 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 	const struct rs_launch_opts *o = r->o;
 	char ip[16], dns[16];
 
-	/* the server is a process of its own: a launch that names no port
-	 * driver (the guides' daemons, `launch -- true`) does not pay for it */
+	/* a launch that names no port driver (the guides' daemons,
+	 * `launch -- true`) does not pay for the server */
 	if (!o->port_driver)
 		return 0;
 	struct rs_api_cfg c = {.state_dir = r->st.dir,
 			       .state_dir_fd = r->st.dir_fd,
+			       .wake_fd = r->sfd,
 			       .child = r->child,
 			       .userns_fd = -1,
 			       .netns_fd = -1,
@@ -533,8 +538,7 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 			.c2p = {-1, -1},
 			.status = {-1, -1},
 			.sfd = -1,
-			.net = {.exit_w = -1, .ready_r = -1, .fifo_dir = -1},
-			.api = {.pidfd = -1}};
+			.net = {.exit_w = -1, .ready_r = -1, .fifo_dir = -1}};
 	sigset_t set;
 	int ret;
 
@@ -565,7 +569,7 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 		ret = forward_and_wait(&r, warn, err);
 	}
 	/* at exit: the API server, the network helper, our pipes, the state files */
-	rs_api_stop(&r.api, r.st.dir_fd);
+	rs_api_stop(r.api);
 	rs_net_stop(&r.net);
 	if (r.slirp_api)
 		unlinkat(r.st.dir_fd, ".s4n.sock", 0);

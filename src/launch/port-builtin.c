@@ -6,7 +6,7 @@
  * user and network namespaces (the server is outside the child's user
  * namespace, so it cannot setns(CLONE_NEWNET) there itself) and hands the
  * socket back over SCM_RIGHTS. TCP bytes move with splice(2) through a pipe
- * per direction, all in the server's one epoll loop.
+ * per direction, all in the launch's one epoll loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +19,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "launch/port.h"
@@ -30,10 +31,32 @@ struct helper_req {
 	struct sockaddr_storage addr;
 };
 
+/* Closes every fd from 3 up but the three the helper keeps (the launch's
+ * pipes, lock, signalfd and sockets are not its to hold open). */
+static void close_others(int a, int b, int c)
+{
+	int keep[3] = {a, b, c}, lo = 3;
+	for (int i = 0; i < 3; i++) /* sorted, so the gaps are ranges */
+		for (int j = i + 1; j < 3; j++)
+			if (keep[j] < keep[i]) {
+				int t = keep[i];
+				keep[i] = keep[j];
+				keep[j] = t;
+			}
+	for (int i = 0; i < 3; i++) {
+		if (keep[i] > lo)
+			syscall(SYS_close_range, lo, keep[i] - 1, 0);
+		if (keep[i] >= lo)
+			lo = keep[i] + 1;
+	}
+	syscall(SYS_close_range, lo, ~0u, 0);
+}
+
 _noreturn_ static void helper_main(int fd, int userns, int netns)
 {
 	struct helper_req q;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	close_others(fd, userns, netns);
 	/* as the user namespace's owner we may join it, then its netns */
 	if (setns(userns, CLONE_NEWUSER) < 0 || setns(netns, CLONE_NEWNET) < 0)
 		_exit(1);
@@ -203,14 +226,22 @@ struct dir {
 };
 
 struct tcp_conn {
-	bool dead; /* closed; freed after this batch of events */
-	int fd[2]; /* 0: the host's client, 1: the child's side */
+	bool dead;		      /* closed; freed after this batch of events */
+	struct tcp_conn *prev, *next; /* d->tcp */
+	int fd[2];		      /* 0: the host's client, 1: the child's side */
 	struct rs_ev ev[2];
 	struct dir dir[2];
 };
 
 static void tcp_free(struct rs_portd *d, struct tcp_conn *c)
 {
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (d->tcp == c)
+		d->tcp = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
 	for (int i = 0; i < 2; i++) {
 		rs_portd_epoll_del(d, c->fd[i]);
 		if (c->fd[i] >= 0)
@@ -272,6 +303,10 @@ static struct tcp_conn *tcp_new(struct rs_portd *d, int client, int child)
 	struct tcp_conn *c = rs_xcalloc(1, sizeof(*c));
 	c->fd[0] = client;
 	c->fd[1] = child;
+	c->next = d->tcp;
+	if (d->tcp)
+		d->tcp->prev = c;
+	d->tcp = c;
 	d->conns++;
 	for (int i = 0; i < 2; i++)
 		c->dir[i].pipe[0] = c->dir[i].pipe[1] = -1;
@@ -436,6 +471,23 @@ void rs_builtin_remove(struct rs_portd *d, struct rs_port *p)
 		close(p->fd);
 	/* established TCP connections go on, as with RootlessKit */
 	p->fd = -1;
+}
+
+void rs_builtin_stop(struct rs_portd *d)
+{
+	while (d->tcp)
+		tcp_free(d, d->tcp);
+	for (struct rs_port *p = d->ports; p; p = p->next)
+		rs_builtin_remove(d, p);
+	if (d->helper_fd >= 0)
+		close(d->helper_fd);
+	d->helper_fd = -1;
+	if (d->helper_pid > 0) {
+		/* not yet reaped, so the pid is still its own */
+		kill(d->helper_pid, SIGKILL);
+		waitpid(d->helper_pid, NULL, 0);
+	}
+	d->helper_pid = 0;
 }
 
 void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events)

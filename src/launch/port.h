@@ -2,13 +2,13 @@
 #pragma once
 
 /*
- * The launcher's port server (a process of its own, forked by the launch's
- * parent once the child is up): RootlessKit's REST API on STATE_DIR/api.sock
+ * The launcher's port server, run by the launch's parent in its own loop
+ * once the child is up: RootlessKit's REST API on STATE_DIR/api.sock
  * (api.c) and the port drivers: builtin (port-builtin.c: listens here,
  * connects in the child's network namespace through a helper that joined it,
- * copies with splice(2) in one epoll loop), slirp4netns (port-slirp.c: its
- * add_hostfwd/remove_hostfwd API), implicit (pasta forwards by itself) and
- * none. Shared by those files only.
+ * copies with splice(2) in the same epoll loop), slirp4netns (port-slirp.c:
+ * its add_hostfwd/remove_hostfwd API), implicit (pasta forwards by itself)
+ * and none. Shared by those files only.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,6 +36,7 @@ struct rs_ev {
 enum { RS_PORTS_MAX = 256, RS_UDP_FLOWS_MAX = 256, RS_UDP_IDLE_SEC = 60 };
 
 struct rs_udp_flow;
+struct tcp_conn;
 
 struct rs_port {
 	int id;
@@ -51,9 +52,10 @@ struct rs_port {
 struct rs_portd {
 	const struct rs_api_cfg *cfg;
 	int epfd;
-	int helper_fd; /* builtin: SOCK_SEQPACKET to the helper in the child */
-	pid_t helper_pid;
+	int helper_fd;	  /* builtin: SOCK_SEQPACKET to the helper in the child */
+	pid_t helper_pid; /* 0 once reaped (by the launch's loop or rs_builtin_stop) */
 	struct rs_port *ports;
+	struct tcp_conn *tcp; /* builtin: the open TCP connections */
 	unsigned nports;
 	int next_id;
 	unsigned conns, conns_max; /* TCP connections and UDP flows */
@@ -82,6 +84,8 @@ int rs_builtin_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n
 void rs_builtin_remove(struct rs_portd *d, struct rs_port *p);
 void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events);
 void rs_builtin_sweep(struct rs_portd *d, time_t now);
+/* Closes every connection, flow and port, and ends the helper. */
+void rs_builtin_stop(struct rs_portd *d);
 
 /* port-slirp.c */
 int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);

@@ -137,8 +137,31 @@ check "ports remove: the port is closed" [ -z "$(get "http://127.0.0.1:$P5/")" ]
 out=$(tu_run "$RS" ports --state-dir "$S" remove 4242 2>&1); rc=$?
 check "ports remove of an unknown id: exit 1, the API's message ($out)" [ $rc = 1 ] && [ "$out" = "rootless-setup: unknown id: 4242" ]
 
-kill -TERM "$(launcher_of "$S")"
+# the API and the ports are served by the launcher itself: its processes
+# are the launcher and the port helper in the child's network namespace
+lpid=$(launcher_of "$S")
+check "the launch's own processes: the launcher and its port helper" \
+	[ "$(pgrep -u "$TU_UID" -x rootless-setup | sort | tr '\n' ' ')" = "$( (echo "$lpid"; pgrep -u "$TU_UID" -P "$lpid" -x rootless-setup) | sort | tr '\n' ' ')" ] && \
+	[ "$(pgrep -u "$TU_UID" -x rootless-setup | wc -l)" = 2 ]
+check "api.sock is the launcher's own socket" \
+	grep -q "$(ss -xlnH src "$S/api.sock" | awk '{ print $6 }')" <<<"$(ls -l /proc/"$lpid"/fd 2>/dev/null)"
+# a client stuck half-way through a request and an idle forwarded TCP
+# connection: a SIGTERM still reaches the command and ends the launch
+$PY - "$S/api.sock" "$P1" <<'PY' &
+import socket, sys, time
+a = socket.socket(socket.AF_UNIX); a.connect(sys.argv[1]); a.send(b"GET /v1/info HTTP/1.1\r\nHost: x\r\n")
+t = socket.create_connection(("127.0.0.1", int(sys.argv[2])))
+time.sleep(8)
+PY
+hp=$!
+sleep 0.5
+kill -TERM "$lpid"
+ended() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
+check "SIGTERM ends the launch while an API client and a TCP connection are open" ended "$lpid"
 wait "$lp"
+kill "$hp" 2>/dev/null
+wait "$hp" 2>/dev/null
 sleep 0.3
 check "after the launch: api.sock is gone" [ ! -e "$S/api.sock" ]
 check "after the launch: the ports are closed" [ -z "$(get "http://127.0.0.1:$P1/")" ]
