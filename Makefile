@@ -17,7 +17,11 @@ endif
 
 PKGS := mount blkid libselinux jansson
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lacl
+# libmount, libblkid, libselinux and libacl are opened on first use
+# (src/host/libs.c), not linked: most runs need none of them. dlopen is in
+# libc since glibc 2.34; -ldl only where it is not.
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null) \
+	-Wl,--push-state,--as-needed -ldl -Wl,--pop-state
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 
 CFLAGS ?= -O2 -g
@@ -85,7 +89,7 @@ $(BIN): $(CLI_OBJS) $(LIBCORE)
 $(BUILD)/tests/%: tests/unit/%.c $(LIBCORE)
 	@mkdir -p $(dir $@)
 	@echo "  CCLD    $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBCORE) $(ALL_LDFLAGS) $(PKG_LIBS) $(CMOCKA_LIBS)
+	@$(CC) $(ALL_CFLAGS) -o $@ $< $(LIBCORE) $(ALL_LDFLAGS) $(PKG_LIBS) -lacl $(CMOCKA_LIBS)
 
 # Fuzz targets: without libFuzzer they link a main() that replays the corpus,
 # so every input ever found (crashes included) is a regression test.

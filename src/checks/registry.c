@@ -23,8 +23,9 @@ enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx)
 	uint64_t v;
 
 	if (ctx->host->live) {
-		if (is_selinux_enabled() <= 0)
-			return RS_SELINUX_DISABLED;
+		int en = is_selinux_enabled(); /* -1: libselinux cannot load */
+		if (en <= 0)
+			return en == 0 ? RS_SELINUX_DISABLED : RS_SELINUX_UNKNOWN;
 		int e = security_getenforce();
 		return e < 0 ? RS_SELINUX_UNKNOWN
 		       : e   ? RS_SELINUX_ENFORCING

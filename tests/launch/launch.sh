@@ -48,6 +48,10 @@ lp=$!
 for _ in $(seq 100); do [ -s "$S/child_pid" ] && break; sleep 0.05; done
 sleep 0.2
 launcher=$(pgrep -u "$TU_UID" -f "rootless-setup launch --state-dir=$S" | head -1)
+# a launch needs no libmount, libblkid, libselinux or libacl: they are
+# opened on first use, so the launcher has not mapped them
+libs=$(grep -oE 'lib(mount|blkid|selinux|acl|pcre2-8)\.so[.0-9]*' "/proc/$launcher/maps" | sort -u | tr '\n' ' ')
+check "the launcher maps none of the libraries it does not use (${libs:-none})" [ -z "$libs" ]
 kill -TERM "$launcher"
 wait "$lp"
 check "a forwarded TERM reaches the command's trap (exit 9)" [ $? -eq 9 ]

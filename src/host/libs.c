@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * libmount, libblkid, libselinux and libacl, loaded on first use.
+ *
+ * Linked the usual way, every exec of rootless-setup maps libmount and what
+ * it pulls in (libblkid, libselinux, libpcre2) and runs libselinux's
+ * constructor: about 0.9 ms on a small VM, more than the whole of what
+ * `launch -- true` does itself, and paid again by the probe child. Most
+ * runs need none of them (launch, nsenter, ports, oci, the probe child),
+ * so the functions we use are defined here with their own names and
+ * signatures: each opens its library with dlopen(3) on the first call and
+ * calls the real function. The binary does not export these names, so
+ * the libraries never bind to them.
+ *
+ * A library that cannot be loaded (the package depends on all four) makes
+ * the function fail the way it documents failing, with errno ENOSYS: the
+ * caller reports "cannot check", as for any other failed read.
+ */
+#include <acl/libacl.h>
+#include <blkid/blkid.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <libmount/libmount.h>
+#include <selinux/label.h>
+#include <selinux/selinux.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/acl.h>
+
+struct lib {
+	const char *soname;
+	void *handle;
+	bool tried;
+};
+
+static struct lib lib_mount = {"libmount.so.1"}, lib_blkid = {"libblkid.so.1"},
+		  lib_selinux = {"libselinux.so.1"}, lib_acl = {"libacl.so.1"};
+
+static void *lib_sym(struct lib *l, const char *name)
+{
+	if (!l->tried) {
+		l->tried = true;
+		l->handle = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+	}
+	void *p = l->handle ? dlsym(l->handle, name) : NULL;
+	if (!p)
+		errno = ENOSYS;
+	return p;
+}
+
+/* ret name(params) { return real(args); }, or fail when it cannot load */
+#define LAZY(lib, ret, fail, name, params, args)                                          \
+	ret name params                                                                   \
+	{                                                                                 \
+		static __typeof__(&name) real;                                            \
+		if (!real)                                                                \
+			real = (__typeof__(&name))lib_sym(&lib_##lib, #name);             \
+		if (!real)                                                                \
+			return fail;                                                      \
+		return real args;                                                         \
+	}
+#define LAZY_VOID(lib, name, params, args)                                                \
+	void name params                                                                  \
+	{                                                                                 \
+		static __typeof__(&name) real;                                            \
+		if (!real)                                                                \
+			real = (__typeof__(&name))lib_sym(&lib_##lib, #name);             \
+		if (real)                                                                 \
+			real args;                                                        \
+	}
+
+/* libmount: mountinfo tables */
+LAZY(mount, struct libmnt_table *, NULL, mnt_new_table, (void), ())
+LAZY(mount, struct libmnt_table *, NULL, mnt_new_table_from_file, (const char *f), (f))
+LAZY(mount, int, -ENOSYS, mnt_table_parse_stream,
+     (struct libmnt_table * tb, FILE *f, const char *name), (tb, f, name))
+LAZY_VOID(mount, mnt_unref_table, (struct libmnt_table * tb), (tb))
+LAZY(mount, int, 0, mnt_table_get_nents, (struct libmnt_table * tb), (tb))
+LAZY(mount, struct libmnt_fs *, NULL, mnt_table_find_target,
+     (struct libmnt_table * tb, const char *path, int dir), (tb, path, dir))
+LAZY(mount, int, -ENOSYS, mnt_table_next_fs,
+     (struct libmnt_table * tb, struct libmnt_iter *it, struct libmnt_fs **fs), (tb, it, fs))
+LAZY(mount, struct libmnt_iter *, NULL, mnt_new_iter, (int dir), (dir))
+LAZY_VOID(mount, mnt_free_iter, (struct libmnt_iter * it), (it))
+LAZY(mount, const char *, NULL, mnt_fs_get_fstype, (struct libmnt_fs * fs), (fs))
+LAZY(mount, const char *, NULL, mnt_fs_get_optional_fields, (struct libmnt_fs * fs), (fs))
+LAZY(mount, const char *, NULL, mnt_fs_get_source, (struct libmnt_fs * fs), (fs))
+LAZY(mount, const char *, NULL, mnt_fs_get_target, (struct libmnt_fs * fs), (fs))
+LAZY(mount, const char *, NULL, mnt_fs_get_vfs_options, (struct libmnt_fs * fs), (fs))
+LAZY(mount, int, -ENOSYS, mnt_optstr_get_option,
+     (const char *optstr, const char *name, char **value, size_t *valsz),
+     (optstr, name, value, valsz))
+
+/* libblkid: the filesystem of the storage directory's device */
+LAZY(blkid, blkid_probe, NULL, blkid_new_probe_from_filename, (const char *f), (f))
+LAZY_VOID(blkid, blkid_free_probe, (blkid_probe pr), (pr))
+LAZY(blkid, int, -1, blkid_probe_enable_superblocks, (blkid_probe pr, int on), (pr, on))
+LAZY(blkid, int, -1, blkid_probe_set_superblocks_flags, (blkid_probe pr, int fl), (pr, fl))
+LAZY(blkid, int, -1, blkid_do_safeprobe, (blkid_probe pr), (pr))
+LAZY(blkid, int, -1, blkid_probe_lookup_value,
+     (blkid_probe pr, const char *name, const char **data, size_t *len), (pr, name, data, len))
+
+/* libselinux: the mode, and labels kept across our atomic writes */
+LAZY(selinux, int, -1, is_selinux_enabled, (void), ())
+LAZY(selinux, int, -1, security_getenforce, (void), ())
+LAZY(selinux, int, -1, getfilecon, (const char *path, char **con), (path, con))
+LAZY(selinux, int, -1, fsetfilecon, (int fd, const char *con), (fd, con))
+LAZY_VOID(selinux, freecon, (char *con), (con))
+LAZY(selinux, struct selabel_handle *, NULL, selabel_open,
+     (unsigned int backend, const struct selinux_opt *opts, unsigned nopts),
+     (backend, opts, nopts))
+LAZY(selinux, int, -1, selabel_lookup,
+     (struct selabel_handle * h, char **con, const char *key, int type), (h, con, key, type))
+LAZY_VOID(selinux, selabel_close, (struct selabel_handle * h), (h))
+
+/* libacl: may a user open a path (access.c) */
+LAZY(acl, acl_t, NULL, acl_get_file, (const char *path, acl_type_t type), (path, type))
+LAZY(acl, int, -1, acl_get_entry, (acl_t acl, int id, acl_entry_t *e), (acl, id, e))
+LAZY(acl, int, -1, acl_get_tag_type, (acl_entry_t e, acl_tag_t *t), (e, t))
+LAZY(acl, void *, NULL, acl_get_qualifier, (acl_entry_t e), (e))
+LAZY(acl, int, -1, acl_get_permset, (acl_entry_t e, acl_permset_t *p), (e, p))
+LAZY(acl, int, -1, acl_get_perm, (acl_permset_t p, acl_perm_t perm), (p, perm))
+LAZY(acl, int, -1, acl_free, (void *obj), (obj))
