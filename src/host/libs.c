@@ -49,24 +49,24 @@ static void *lib_sym(struct lib *l, const char *name)
 }
 
 /* ret name(params) { return real(args); }, or fail when it cannot load */
-#define LAZY(lib, ret, fail, name, params, args)                                          \
-	ret name params                                                                   \
-	{                                                                                 \
-		static __typeof__(&name) real;                                            \
-		if (!real)                                                                \
-			real = (__typeof__(&name))lib_sym(&lib_##lib, #name);             \
-		if (!real)                                                                \
-			return fail;                                                      \
-		return real args;                                                         \
+#define LAZY(lib, ret, fail, name, params, args)                              \
+	ret name params                                                       \
+	{                                                                     \
+		static __typeof__(&name) real;                                \
+		if (!real)                                                    \
+			real = (__typeof__(&name))lib_sym(&lib_##lib, #name); \
+		if (!real)                                                    \
+			return fail;                                          \
+		return real args;                                             \
 	}
-#define LAZY_VOID(lib, name, params, args)                                                \
-	void name params                                                                  \
-	{                                                                                 \
-		static __typeof__(&name) real;                                            \
-		if (!real)                                                                \
-			real = (__typeof__(&name))lib_sym(&lib_##lib, #name);             \
-		if (real)                                                                 \
-			real args;                                                        \
+#define LAZY_VOID(lib, name, params, args)                                    \
+	void name params                                                      \
+	{                                                                     \
+		static __typeof__(&name) real;                                \
+		if (!real)                                                    \
+			real = (__typeof__(&name))lib_sym(&lib_##lib, #name); \
+		if (real)                                                     \
+			real args;                                            \
 	}
 
 /* libmount: mountinfo tables */
@@ -107,8 +107,7 @@ LAZY(selinux, int, -1, getfilecon, (const char *path, char **con), (path, con))
 LAZY(selinux, int, -1, fsetfilecon, (int fd, const char *con), (fd, con))
 LAZY_VOID(selinux, freecon, (char *con), (con))
 LAZY(selinux, struct selabel_handle *, NULL, selabel_open,
-     (unsigned int backend, const struct selinux_opt *opts, unsigned nopts),
-     (backend, opts, nopts))
+     (unsigned int backend, const struct selinux_opt *opts, unsigned nopts), (backend, opts, nopts))
 LAZY(selinux, int, -1, selabel_lookup,
      (struct selabel_handle * h, char **con, const char *key, int type), (h, con, key, type))
 LAZY_VOID(selinux, selabel_close, (struct selabel_handle * h), (h))
