@@ -54,6 +54,7 @@ struct rs_net_ctx {
 struct rs_netproc {
 	const char *name;
 	pid_t pid;
+	int pidfd;    /* readable when it exits (-1 before Linux 5.3: polled) */
 	int exit_w;   /* slirp4netns leaves when this closes */
 	int ready_r;  /* a byte (slirp4netns) or a pid (pasta) when set up */
 	int fifo_dir; /* pasta: the state dir holding PASTA_READY (borrowed), or -1 */

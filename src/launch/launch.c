@@ -538,7 +538,7 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 			.c2p = {-1, -1},
 			.status = {-1, -1},
 			.sfd = -1,
-			.net = {.exit_w = -1, .ready_r = -1, .fifo_dir = -1}};
+			.net = {.pidfd = -1, .exit_w = -1, .ready_r = -1, .fifo_dir = -1}};
 	sigset_t set;
 	int ret;
 

@@ -314,6 +314,7 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 		execv(b.v[0], b.v);
 		_exit(127);
 	}
+	np->pidfd = (int)syscall(SYS_pidfd_open, np->pid, 0);
 	if (ready[1] >= 0)
 		close(ready[1]);
 	np->ready_r = ready[0];
@@ -330,19 +331,36 @@ static void unlink_fifo(struct rs_netproc *np)
 	np->fifo_dir = -1;
 }
 
+/* Until fd is readable or the helper exits (its pidfd), ms at most.
+ * Return: 0 readable, -EPIPE it exited (*st, np->pid 0), -ETIMEDOUT. */
+static int ready_or_exit(struct rs_netproc *np, int fd, int ms, int *st)
+{
+	struct pollfd pf[2] = {{.fd = fd, .events = POLLIN}, {.fd = np->pidfd, .events = POLLIN}};
+	/* without a pidfd, in slices: a helper that exits before it opened
+	 * the FIFO never makes it readable (no writer came) */
+	int slice = np->pidfd >= 0 ? ms : 100;
+	for (int t = 0; t < ms; t += slice) {
+		int n = poll(pf, np->pidfd >= 0 ? 2 : 1, slice);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n > 0 && pf[0].revents)
+			return 0;
+		if (waitpid(np->pid, st, WNOHANG) == np->pid) {
+			np->pid = 0;
+			return -EPIPE;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
 int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 {
 	char c;
-	int st = -1, r = -ETIMEDOUT;
-	/* in slices: a helper that exits before it opened the FIFO never makes
-	 * it readable (no writer came), so its exit is looked for too */
-	for (int t = 0; t < 10000 && r == -ETIMEDOUT; t += 100) {
-		r = rs_read_full(np->ready_r, &c, 1, 100);
-		if (r == -ETIMEDOUT && waitpid(np->pid, &st, WNOHANG) == np->pid) {
-			np->pid = 0;
-			r = -EPIPE;
-		}
-	}
+	int st = -1, r = ready_or_exit(np, np->ready_r, 10000, &st);
+
+	/* readable: the byte, or EOF when it exited after all */
+	if (r == 0)
+		r = rs_read_full(np->ready_r, &c, 1, 0);
 	unlink_fifo(np);
 	if (r == 0)
 		return 0;
@@ -367,6 +385,18 @@ int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 		np->name, how);
 }
 
+/* Ends the helper once the command is done. Killed, as RootlessKit kills
+ * its slirp4netns and pasta (a cancelled exec.CommandContext): nothing of
+ * theirs outlives the namespace, and slirp4netns took ~14 ms here to leave
+ * on its own after its exit-fd closed, added to every launch's exit. (The
+ * exit-fd still ends it if the launcher itself dies.) */
+static void reap(struct rs_netproc *np)
+{
+	kill(np->pid, SIGKILL);
+	while (waitpid(np->pid, NULL, 0) < 0 && errno == EINTR)
+		;
+}
+
 void rs_net_stop(struct rs_netproc *np)
 {
 	unlink_fifo(np);
@@ -375,19 +405,10 @@ void rs_net_stop(struct rs_netproc *np)
 	if (np->ready_r >= 0)
 		close(np->ready_r);
 	np->exit_w = np->ready_r = -1;
-	if (np->pid <= 0)
-		return;
-	/* slirp4netns leaves when its exit-fd closes; pasta is told */
-	if (!np->name || strcmp(np->name, "pasta") == 0)
-		kill(np->pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(np->pid, NULL, WNOHANG) != 0) {
-			np->pid = 0;
-			return;
-		}
-		usleep(20000);
-	}
-	kill(np->pid, SIGKILL);
-	waitpid(np->pid, NULL, 0);
+	if (np->pid > 0)
+		reap(np);
 	np->pid = 0;
+	if (np->pidfd >= 0)
+		close(np->pidfd);
+	np->pidfd = -1;
 }
