@@ -182,4 +182,20 @@ if command -v podman >/dev/null; then
 else
 	skip "the image" "podman is not installed"
 fi
+
+# --- a root without the libraries opened on first use -------------------------
+# The binary and what ldd lists, nothing else (an image staged by ldd
+# alone): the rules that need libmount say they cannot check, naming it,
+# and never guess the cgroup layout from what is left.
+R="$T/nolibs"
+mkdir -p "$R/usr/bin" "$R/proc" "$R/sys" "$R/etc"
+cp "$RS_BIN" "$R/usr/bin/rootless-setup"
+ldd "$RS_BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | while read -r l; do
+	mkdir -p "$R$(dirname "$l")" && cp -L "$l" "$R$l"
+done
+out=$(unshare -m sh -c 'mount --bind /proc "$1/proc" && mount --rbind /sys "$1/sys" &&
+	chroot "$1" /usr/bin/rootless-setup check --engine containerd --rule cgroup.v2' sh "$R" 2>&1)
+check "without libmount: cgroup.v2 cannot check, naming the library" \
+	grep -q "cgroup.v2 .*cannot check: cannot tell the cgroup layout: cannot load 'libmount.so.1'" <<<"$out"
+[ $? = 0 ] || diag "$out"
 done_testing

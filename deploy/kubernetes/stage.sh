@@ -1,7 +1,8 @@
 #!/bin/sh
 # Stages the root file system of the FROM scratch image: the binary at
-# /usr/bin/rootless-setup and every shared library ldd(1) says it loads,
-# each at the path the dynamic linker will look for it (the loader too).
+# /usr/bin/rootless-setup, every shared library ldd(1) says it loads and
+# those it opens on first use, each at the path the dynamic linker will
+# look for it (the loader too).
 #   sh deploy/kubernetes/stage.sh build/rootless-setup build/image
 set -eu
 bin=$1
@@ -12,17 +13,31 @@ cp "$bin" "$out/rootfs/usr/bin/rootless-setup"
 chmod 0755 "$out/rootfs/usr/bin/rootless-setup"
 # ldd lines: "libX.so.1 => /lib/.../libX.so.1 (0x...)" or "/lib64/ld-linux... (0x...)";
 # linux-vdso has no file. A library ldd cannot find stops the build.
-ldd "$bin" | while read -r a b c _; do
-	case "$b" in
-	"=>") lib=$c ;;
-	"(0x"*) case "$a" in /*) lib=$a ;; *) continue ;; esac ;;
-	*) continue ;;
-	esac
-	case "$lib" in
-	/*) ;;
-	*) echo "stage.sh: ldd found no file for '$a'" >&2; exit 1 ;;
-	esac
-	mkdir -p "$out/rootfs$(dirname "$lib")"
-	cp -L "$lib" "$out/rootfs$lib"
+copy_libs() {
+	ldd "$1" | while read -r a b c _; do
+		case "$b" in
+		"=>") lib=$c ;;
+		"(0x"*) case "$a" in /*) lib=$a ;; *) continue ;; esac ;;
+		*) continue ;;
+		esac
+		case "$lib" in
+		/*) ;;
+		*) echo "stage.sh: ldd found no file for '$a'" >&2; exit 1 ;;
+		esac
+		mkdir -p "$out/rootfs$(dirname "$lib")"
+		cp -L "$lib" "$out/rootfs$lib"
+	done
+}
+copy_libs "$bin"
+# The libraries the binary opens with dlopen(3) on first use
+# (src/host/libs.c) are not in ldd's list: their sonames are strings in
+# the binary. Each is taken from the directory libc was found in (the
+# binary's architecture), with what it needs in turn.
+libdir=$(dirname "$(ldd "$bin" | awk '$1 ~ /^libc\.so/ { print $3 }')")
+for so in $(strings -n 8 "$bin" | grep -E '^lib[a-z0-9_+-]+\.so\.[0-9]+$' | sort -u); do
+	[ -e "$out/rootfs$libdir/$so" ] && continue
+	[ -e "$libdir/$so" ] || { echo "stage.sh: no '$libdir/$so'" >&2; exit 1; }
+	cp -L "$libdir/$so" "$out/rootfs$libdir/$so"
+	copy_libs "$libdir/$so"
 done
 cp "$(dirname "$0")/Containerfile" "$out/Containerfile"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "checks/internal.h"
+#include "host/libs.h"
 
 static const char *mode_text(int m)
 {
@@ -85,8 +86,17 @@ static void crun_hybrid(struct rs_ctx *ctx, enum rs_engine e, const char *ctl,
 	}
 }
 
+/* The layout is unknown on a running system only when libmount cannot be
+ * loaded: "cannot check", never a guess. */
+static int layout_unknown(struct rs_error **err)
+{
+	const char *why = rs_libs_error();
+	return rs_error_setx(err, ENOSYS, "cannot tell the cgroup layout: %s",
+			     why ? why : "the mount table cannot be read");
+}
+
 static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
-		     struct rs_error **err _unused_)
+		     struct rs_error **err)
 {
 	_cleanup_free_ char *ctl = NULL;
 	size_t len;
@@ -96,6 +106,8 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN &&
 	    rs_offline_skip(ctx, out, true, true, "the running system's cgroup layout"))
 		return 0;
+	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN)
+		return layout_unknown(err);
 	if (ctx->cgroup_mode == RS_CGROUP_V2) {
 		if (rs_host_read(ctx->host, "sys/fs/cgroup/cgroup.controllers", 4096, &ctl, &len,
 				 NULL) == 0)
@@ -130,7 +142,8 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 		   "require v2 outright. crun refuses a hybrid layout whose v2 part "
 		   "(/sys/fs/cgroup/unified) has controllers: there the oci engine and Podman "
 		   "fail unless runc is installed, and Podman warns until it is configured to run "
-		   "runc. A --root tree without proc/ and sys/ is skipped. Reads "
+		   "runc. A --root tree without proc/ and sys/ is skipped; without libmount (which "
+		   "the package depends on) the rule cannot check rather than guess. Reads "
 		   "proc/self/mountinfo (cgroup2 at "
 		   "/sys/fs/cgroup) and sys/fs/cgroup/cgroup.controllers.",
 	.engines = RS_ENGINES_ALL,
@@ -139,7 +152,7 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 };
 
 static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
-			     struct rs_error **err _unused_)
+			     struct rs_error **err)
 {
 	static const char *const want[] = {"cpu", "memory", "pids", "io", NULL};
 	_cleanup_free_ char *rel = NULL, *buf = NULL, *missing = rs_xstrdup("");
@@ -150,6 +163,8 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_, stru
 	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN &&
 	    rs_offline_skip(ctx, out, false, true, "what the user's manager is delegated"))
 		return 0;
+	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN)
+		return layout_unknown(err);
 	if (ctx->cgroup_mode != RS_CGROUP_V2) {
 		rs_finding_set(out, RS_STATUS_SKIP, "no cgroup v2");
 		return 0;

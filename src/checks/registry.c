@@ -48,12 +48,17 @@ void rs_cgroup_detect(struct rs_ctx *ctx)
 		return;
 	ctx->systemd_init = rs_host_exists(ctx->host, "run/systemd/system");
 	tb = rs_ctx_mounts(ctx);
-	if (!tb && ctx->no_sys)
-		return; /* stays unknown: an offline tree shows no layout */
+	if (!tb && (ctx->no_sys || ctx->mounts_nolib))
+		return; /* stays unknown: an offline tree shows no layout, and
+			 * without libmount the file below would be a guess */
 	if (!tb) {
-		/* no mountinfo: fall back to the unified hierarchy's marker file */
+		/* no mountinfo: fall back to the unified hierarchy's marker files
+		 * (systemd's hybrid layout mounts it at .../unified) */
 		ctx->cgroup_mode = rs_host_exists(ctx->host, "sys/fs/cgroup/cgroup.controllers")
 					   ? RS_CGROUP_V2
+				   : rs_host_exists(ctx->host,
+						    "sys/fs/cgroup/unified/cgroup.controllers")
+					   ? RS_CGROUP_HYBRID
 					   : RS_CGROUP_V1;
 		return;
 	}

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include "checks/internal.h"
+#include "host/libs.h"
 
 /* Filesystems that cannot hold rootless image layers: no xattrs for
  * userxattr/fuse-overlayfs, root squashing breaks subordinate ids
@@ -81,6 +82,13 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 			       "running system): the filesystem of '%s' is unknown",
 			       data);
 		rs_finding_hint(out, "run check on the running system");
+		return 0;
+	}
+	if (!tb && ctx->mounts_nolib) {
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "cannot check: %s: the filesystem of '%s' is unknown",
+			       rs_libs_error(), data);
+		rs_finding_hint(out, "install libmount (the package depends on it)");
 		return 0;
 	}
 	if (!tb) {

@@ -104,6 +104,7 @@ struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx)
 	if (!f)
 		return NULL;
 	struct libmnt_table *tb = mnt_new_table();
+	ctx->mounts_nolib = !tb && errno == ENOSYS;
 	if (!tb || mnt_table_parse_stream(tb, f, *src) < 0 || mnt_table_get_nents(tb) == 0) {
 		fclose(f);
 		mnt_unref_table(tb);

@@ -75,6 +75,7 @@ struct rs_ctx {
 	bool postinstall;
 	struct libmnt_table *mounts; /* lazily loaded; NULL when unreadable */
 	bool mounts_loaded;
+	bool mounts_nolib;	   /* NULL because libmount cannot be loaded (host/libs.h) */
 	const char *mounts_source; /* the mountinfo read: "proc/1/mountinfo"... */
 	struct rs_probe probe;
 	enum { RS_CGROUP_UNKNOWN, RS_CGROUP_V1, RS_CGROUP_HYBRID, RS_CGROUP_V2 } cgroup_mode;

@@ -13,8 +13,9 @@
  * the libraries never bind to them.
  *
  * A library that cannot be loaded (the package depends on all four) makes
- * the function fail the way it documents failing, with errno ENOSYS: the
- * caller reports "cannot check", as for any other failed read.
+ * the function fail the way it documents failing, with errno ENOSYS, and
+ * rs_libs_error() says which: the rules that needed it report "cannot
+ * check" rather than guess.
  */
 #include <acl/libacl.h>
 #include <blkid/blkid.h>
@@ -25,7 +26,9 @@
 #include <selinux/selinux.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/acl.h>
+#include "host/libs.h"
 
 struct lib {
 	const char *soname;
@@ -36,11 +39,23 @@ struct lib {
 static struct lib lib_mount = {"libmount.so.1"}, lib_blkid = {"libblkid.so.1"},
 		  lib_selinux = {"libselinux.so.1"}, lib_acl = {"libacl.so.1"};
 
+static char lib_error[512];
+
+const char *rs_libs_error(void)
+{
+	return lib_error[0] ? lib_error : NULL;
+}
+
 static void *lib_sym(struct lib *l, const char *name)
 {
 	if (!l->tried) {
 		l->tried = true;
 		l->handle = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+		if (!l->handle) {
+			const char *why = dlerror();
+			snprintf(lib_error, sizeof(lib_error), "cannot load '%s': %s", l->soname,
+				 why ? why : "unknown error");
+		}
 	}
 	void *p = l->handle ? dlsym(l->handle, name) : NULL;
 	if (!p)
