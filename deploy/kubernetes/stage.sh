@@ -30,11 +30,14 @@ copy_libs() {
 }
 copy_libs "$bin"
 # The libraries the binary opens with dlopen(3) on first use
-# (src/host/libs.c) are not in ldd's list: their sonames are strings in
-# the binary. Each is taken from the directory libc was found in (the
-# binary's architecture), with what it needs in turn.
+# (src/host/libs.c) are not in ldd's list: the binary names them in its
+# .note.dlopen ELF note (freedesktop.org's dlopen metadata, a JSON array).
+# Each is taken from the directory libc was found in (the binary's
+# architecture), with what it needs in turn.
 libdir=$(dirname "$(ldd "$bin" | awk '$1 ~ /^libc\.so/ { print $3 }')")
-for so in $(strings -n 8 "$bin" | grep -E '^lib[a-z0-9_+-]+\.so\.[0-9]+$' | sort -u); do
+sonames=$(objcopy -O binary --only-section=.note.dlopen "$bin" /dev/stdout |
+	strings -n 8 | jq -r '.[].soname[]') || { echo "stage.sh: cannot read the .note.dlopen of '$bin'" >&2; exit 1; }
+for so in $sonames; do
 	[ -e "$out/rootfs$libdir/$so" ] && continue
 	[ -e "$libdir/$so" ] || { echo "stage.sh: no '$libdir/$so'" >&2; exit 1; }
 	cp -L "$libdir/$so" "$out/rootfs$libdir/$so"

@@ -26,6 +26,7 @@
 #include <selinux/selinux.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/acl.h>
 #include "host/libs.h"
@@ -36,8 +37,35 @@ struct lib {
 	bool tried;
 };
 
-static struct lib lib_mount = {"libmount.so.1"}, lib_blkid = {"libblkid.so.1"},
-		  lib_selinux = {"libselinux.so.1"}, lib_acl = {"libacl.so.1"};
+#define SO_MOUNT   "libmount.so.1"
+#define SO_BLKID   "libblkid.so.1"
+#define SO_SELINUX "libselinux.so.1"
+#define SO_ACL	   "libacl.so.1"
+
+static struct lib lib_mount = {SO_MOUNT}, lib_blkid = {SO_BLKID}, lib_selinux = {SO_SELINUX},
+		  lib_acl = {SO_ACL};
+
+/* The same list for packaging tools, which cannot see a dlopen: an ELF
+ * note in the freedesktop.org "dlopen metadata" format (section
+ * .note.dlopen, owner "FDO", type 0x407c0c0a, a NUL-terminated JSON array;
+ * https://systemd.io/ELF_DLOPEN_METADATA/). deploy/kubernetes/stage.sh
+ * reads it to put them in the image. */
+#define DLOPEN_ENTRY(feature, what, so)                                                        \
+	"{\"feature\":\"" feature "\",\"description\":\"" what "\",\"priority\":\"required\"," \
+	"\"soname\":[\"" so "\"]}"
+/* clang-format off */
+#define DLOPEN_JSON                                                            \
+	"[" DLOPEN_ENTRY("mount", "mount tables", SO_MOUNT) ","                \
+	DLOPEN_ENTRY("blkid", "filesystem probing", SO_BLKID) ","              \
+	DLOPEN_ENTRY("selinux", "SELinux mode and labels", SO_SELINUX) ","     \
+	DLOPEN_ENTRY("acl", "POSIX ACLs", SO_ACL) "]"
+/* clang-format on */
+
+__attribute__((used, section(".note.dlopen"), aligned(4))) static const struct {
+	uint32_t namesz, descsz, type;
+	char name[4];
+	_Alignas(4) char desc[sizeof(DLOPEN_JSON)];
+} dlopen_note = {4, sizeof(DLOPEN_JSON), 0x407c0c0a, "FDO", DLOPEN_JSON};
 
 static char lib_error[512];
 

@@ -475,6 +475,16 @@ fi
 # ---------------------------------------------------------------- as root, no target user
 
 if [ "$AS_ROOT" = 1 ]; then
+	# the libraries a check opens with dlopen are the ones the binary's
+	# .note.dlopen names (what packagers and the image's stage.sh read)
+	rm -rf "$W/ld" && mkdir "$W/ld"
+	env -i PATH="$ROOT_PATH" LD_DEBUG=files LD_DEBUG_OUTPUT="$W/ld/out" "$RS_BIN" check --engine all --user "$TU_NAME" >/dev/null 2>&1
+	opened=$(sed -n 's/.*file=\([^ ]*\) \[0\]; *dynamically loaded by.*/\1/p' "$W"/ld/out.* | sort -u | paste -sd' ')
+	noted=$(objcopy -O binary --only-section=.note.dlopen "$RS_BIN" /dev/stdout | strings -n 8 |
+		jq -r '.[].soname[]' | sort -u | paste -sd' ')
+	unnoted=$(for so in $opened; do case " $noted " in *" $so "*) ;; *) printf '%s ' "$so" ;; esac; done)
+	check "root: check opens libraries with dlopen ($opened), each named in .note.dlopen ($noted)" \
+		[ -n "$opened" ] && [ -z "$unnoted" ]
 	rrun r-self check --engine containerd --format json
 	rc=$?
 	if one_json "$W/r-self.out"; then
