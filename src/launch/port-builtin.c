@@ -20,6 +20,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "launch/port.h"
@@ -116,6 +117,12 @@ int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 	}
 	close(sp[1]);
 	d->helper_fd = sp[0];
+	/* The helper runs as the user, who may stop it: every round trip is
+	 * bounded, so the loop that also forwards the launch's signals never
+	 * waits on it for long (a helper that misses the bound is ended). */
+	struct timeval tv = {.tv_sec = RS_PORT_HELPER_TIMEOUT_SEC};
+	setsockopt(d->helper_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(d->helper_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* one round trip: did it join the namespaces? */
 	struct helper_req q = {.type = SOCK_DGRAM};
 	socklen_t l;
@@ -131,6 +138,20 @@ int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 	return 0;
 }
 
+/* The helper missed a round trip (stopped, or gone): it is ended, and no
+ * new connection is made; an answer it still owes would be taken for the
+ * next request's. */
+static void helper_lost(struct rs_portd *d)
+{
+	close(d->helper_fd);
+	d->helper_fd = -1;
+	if (d->helper_pid > 0) {
+		kill(d->helper_pid, SIGKILL);
+		waitpid(d->helper_pid, NULL, 0);
+		d->helper_pid = 0;
+	}
+}
+
 /* A socket connected (or connecting) to addr inside the child. */
 static int child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
 			socklen_t len)
@@ -143,11 +164,13 @@ static int child_socket(struct rs_portd *d, int type, const struct sockaddr_stor
 			   .msg_iovlen = 1,
 			   .msg_control = cbuf,
 			   .msg_controllen = sizeof(cbuf)};
-	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q))
+	if (d->helper_fd < 0)
 		return -EIO;
-	ssize_t n = recvmsg(d->helper_fd, &m, MSG_CMSG_CLOEXEC);
-	if (n != sizeof(e))
+	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
+	    recvmsg(d->helper_fd, &m, MSG_CMSG_CLOEXEC) != sizeof(e)) {
+		helper_lost(d);
 		return -EIO;
+	}
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));

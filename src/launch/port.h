@@ -33,7 +33,12 @@ struct rs_ev {
 	void *obj;
 };
 
-enum { RS_PORTS_MAX = 256, RS_UDP_FLOWS_MAX = 256, RS_UDP_IDLE_SEC = 60 };
+enum {
+	RS_PORTS_MAX = 256,
+	RS_UDP_FLOWS_MAX = 256,
+	RS_UDP_IDLE_SEC = 60,
+	RS_PORT_HELPER_TIMEOUT_SEC = 2,
+};
 
 struct rs_udp_flow;
 struct tcp_conn;

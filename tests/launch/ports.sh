@@ -167,6 +167,28 @@ check "after the launch: api.sock is gone" [ ! -e "$S/api.sock" ]
 check "after the launch: the ports are closed" [ -z "$(get "http://127.0.0.1:$P1/")" ]
 check "after the launch: no process of the user is left" [ "$(user_procs)" = 0 ]
 
+# 4b. the port helper runs as the user, who may stop it: a connection then
+# fails within the helper's bound, the API still answers, signals still
+# reach the command, and the stopped helper is ended
+rm -rf "$S"
+tu_run "$RS" launch --state-dir="$S" --net=none --port-driver=builtin \
+	-p "127.0.0.1:$P1:8000/tcp" -- $PY "$W/servers.py" "$W/www" &
+lp=$!
+wait_sock "$S"
+wait_http "http://127.0.0.1:$P1/"
+lpid=$(launcher_of "$S")
+helper=$(pgrep -u "$TU_UID" -P "$lpid" -x rootless-setup)
+kill -STOP "$helper"
+get "http://127.0.0.1:$P1/" >/dev/null
+check "with the port helper stopped, the API still answers" grep -q ' 200$' <<<"$(tu_run curl -s -m 5 --unix-socket "$S/api.sock" -w ' %{http_code}' http://x/v1/info)"
+check "and the stopped helper was ended" [ ! -e "/proc/$helper" ]
+kill -TERM "$lpid"
+for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
+check "and SIGTERM still ends the launch" ended "$lpid"
+wait "$lp"
+sleep 0.3
+check "  and no process of the user is left" [ "$(user_procs)" = 0 ]
+
 # 5. refusals: one line, non-zero, no hang, nothing left behind
 one_line() { # EXPECTED-RC PATTERN ARGS...: launch as the user and judge
 	local want=$1 pat=$2; shift 2
