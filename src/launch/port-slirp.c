@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "launch/port.h"
@@ -25,6 +26,14 @@ static int slirp_call(const char *path, json_t *req, json_t **rep, char *why, si
 	strcpy(sa.sun_path, path);
 	_cleanup_free_ char *txt = json_dumps(req, JSON_COMPACT);
 	_cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	/* slirp4netns runs as the user, who may stop it: the connect (a full
+	 * backlog would block it), the send and the answer are bounded, so
+	 * the launch's loop, which also forwards its signals, moves on */
+	struct timeval tv = {.tv_sec = RS_PORT_HELPER_TIMEOUT_SEC};
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
 	    send(fd, txt, strlen(txt), MSG_NOSIGNAL) < 0) {
 		snprintf(why, n, "cannot reach slirp4netns' API socket: %s", strerror(errno));
@@ -32,7 +41,7 @@ static int slirp_call(const char *path, json_t *req, json_t **rep, char *why, si
 	}
 	shutdown(fd, SHUT_WR);
 	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	while (got < sizeof(buf) - 1 && poll(&pf, 1, 5000) == 1) {
+	while (got < sizeof(buf) - 1 && poll(&pf, 1, RS_PORT_HELPER_TIMEOUT_SEC * 1000) == 1) {
 		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
 		if (r <= 0)
 			break;

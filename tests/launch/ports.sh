@@ -234,8 +234,22 @@ if command -v slirp4netns >/dev/null && command -v setfacl >/dev/null; then
 		[ "$(jq -r '[.portDriver.disallowLoopbackChildIP, .networkDriver.childIP] | @tsv' <<<"$out")" = "$(printf 'true\t10.0.2.100')" ]
 	out=$(tu_run "$RS" ports --state-dir "$S" add "[::1]:$P3:8000/tcp6" 2>&1)
 	check "slirp4netns driver: tcp6 refused with a reason" grep -q "does not forward tcp6" <<<"$out"
-	kill -TERM "$(launcher_of "$S")"
+	# slirp4netns runs as the user, who may stop it: adds fail in bounded
+	# time (its listen backlog filling up included), the launch goes on
+	lpid=$(launcher_of "$S")
+	kill -STOP "$(pgrep -u "$TU_UID" -x slirp4netns)"
+	fails=0
+	for i in 1 2 3 4; do
+		out=$(tu_run timeout 20 "$RS" ports --state-dir "$S" add "127.0.0.1:$((P3 + i)):8000/tcp" 2>&1)
+		grep -q "slirp4netns" <<<"$out" && fails=$((fails + 1))
+	done
+	check "slirp4netns stopped: each add fails, naming it ($fails of 4)" [ "$fails" = 4 ]
+	kill -TERM "$lpid"
+	for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
+	check "slirp4netns stopped: SIGTERM still ends the launch" ended "$lpid"
 	wait "$lp"
+	sleep 0.3
+	check "  and no process of the user is left" [ "$(user_procs)" = 0 ]
 	setfacl -x "u:$TU_NAME" /dev/net/tun
 	check "the ACL is gone afterwards" [ -z "$(getfacl -p /dev/net/tun 2>/dev/null | grep "user:$TU_NAME")" ]
 else
