@@ -138,18 +138,20 @@ int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 	return 0;
 }
 
-/* The helper missed a round trip (stopped, or gone): it is ended, and no
- * new connection is made; an answer it still owes would be taken for the
- * next request's. */
-static void helper_lost(struct rs_portd *d)
+/* Ends the helper: at stop, or when it missed a round trip (stopped, or
+ * gone), after which no new connection is made (an answer it still owed
+ * would be taken for the next request's). */
+static void helper_end(struct rs_portd *d)
 {
-	close(d->helper_fd);
+	if (d->helper_fd >= 0)
+		close(d->helper_fd);
 	d->helper_fd = -1;
 	if (d->helper_pid > 0) {
+		/* not yet reaped, so the pid is still its own */
 		kill(d->helper_pid, SIGKILL);
 		waitpid(d->helper_pid, NULL, 0);
-		d->helper_pid = 0;
 	}
+	d->helper_pid = 0;
 }
 
 /* A socket connected (or connecting) to addr inside the child. */
@@ -168,7 +170,7 @@ static int child_socket(struct rs_portd *d, int type, const struct sockaddr_stor
 		return -EIO;
 	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
 	    recvmsg(d->helper_fd, &m, MSG_CMSG_CLOEXEC) != sizeof(e)) {
-		helper_lost(d);
+		helper_end(d);
 		return -EIO;
 	}
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
@@ -502,15 +504,7 @@ void rs_builtin_stop(struct rs_portd *d)
 		tcp_free(d, d->tcp);
 	for (struct rs_port *p = d->ports; p; p = p->next)
 		rs_builtin_remove(d, p);
-	if (d->helper_fd >= 0)
-		close(d->helper_fd);
-	d->helper_fd = -1;
-	if (d->helper_pid > 0) {
-		/* not yet reaped, so the pid is still its own */
-		kill(d->helper_pid, SIGKILL);
-		waitpid(d->helper_pid, NULL, 0);
-	}
-	d->helper_pid = 0;
+	helper_end(d);
 }
 
 void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events)

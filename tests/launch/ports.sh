@@ -59,6 +59,17 @@ wait_sock() { for _ in $(seq 100); do [ -S "$1/api.sock" ] && return 0; sleep 0.
 wait_http() { for _ in $(seq 60); do [ -n "$(get "$1")" ] && return 0; sleep 0.1; done; return 1; }
 launcher_of() { pgrep -u "$TU_UID" -f "rootless-setup launch --state-dir=$1" | head -1; }
 user_procs() { pgrep -u "$TU_UID" | wc -l; }
+ended() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
+# LABEL: SIGTERM to the launcher $lpid (job $lp) ends it within 5 s, and
+# nothing of the user's is left
+term_ends() {
+	kill -TERM "$lpid"
+	for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
+	check "$1" ended "$lpid"
+	wait "$lp"
+	sleep 0.3
+	check "  and no process of the user is left" [ "$(user_procs)" = 0 ]
+}
 
 S=$TU_XDG/rs-ports
 rm -rf "$S"
@@ -155,17 +166,11 @@ time.sleep(8)
 PY
 hp=$!
 sleep 0.5
-kill -TERM "$lpid"
-ended() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
-for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
-check "SIGTERM ends the launch while an API client and a TCP connection are open" ended "$lpid"
-wait "$lp"
+term_ends "SIGTERM ends the launch while an API client and a TCP connection are open"
 kill "$hp" 2>/dev/null
 wait "$hp" 2>/dev/null
-sleep 0.3
 check "after the launch: api.sock is gone" [ ! -e "$S/api.sock" ]
 check "after the launch: the ports are closed" [ -z "$(get "http://127.0.0.1:$P1/")" ]
-check "after the launch: no process of the user is left" [ "$(user_procs)" = 0 ]
 
 # 4b. the port helper runs as the user, who may stop it: a connection then
 # fails within the helper's bound, the API still answers, signals still
@@ -182,12 +187,7 @@ kill -STOP "$helper"
 get "http://127.0.0.1:$P1/" >/dev/null
 check "with the port helper stopped, the API still answers" grep -q ' 200$' <<<"$(tu_run curl -s -m 5 --unix-socket "$S/api.sock" -w ' %{http_code}' http://x/v1/info)"
 check "and the stopped helper was ended" [ ! -e "/proc/$helper" ]
-kill -TERM "$lpid"
-for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
-check "and SIGTERM still ends the launch" ended "$lpid"
-wait "$lp"
-sleep 0.3
-check "  and no process of the user is left" [ "$(user_procs)" = 0 ]
+term_ends "and SIGTERM still ends the launch"
 
 # 5. refusals: one line, non-zero, no hang, nothing left behind
 one_line() { # EXPECTED-RC PATTERN ARGS...: launch as the user and judge
@@ -244,12 +244,7 @@ if command -v slirp4netns >/dev/null && command -v setfacl >/dev/null; then
 		grep -q "slirp4netns" <<<"$out" && fails=$((fails + 1))
 	done
 	check "slirp4netns stopped: each add fails, naming it ($fails of 4)" [ "$fails" = 4 ]
-	kill -TERM "$lpid"
-	for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
-	check "slirp4netns stopped: SIGTERM still ends the launch" ended "$lpid"
-	wait "$lp"
-	sleep 0.3
-	check "  and no process of the user is left" [ "$(user_procs)" = 0 ]
+	term_ends "slirp4netns stopped: SIGTERM still ends the launch"
 	setfacl -x "u:$TU_NAME" /dev/net/tun
 	check "the ACL is gone afterwards" [ -z "$(getfacl -p /dev/net/tun 2>/dev/null | grep "user:$TU_NAME")" ]
 else
