@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "checks/internal.h"
@@ -53,8 +51,7 @@ static char *podman_version(void)
 		n += (size_t)k;
 	}
 	close(p[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	rs_kill_reap(pid);
 	buf[n] = '\0';
 	char *v = strstr(buf, "version ");
 	if (!v)

@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include "checks/internal.h"
 #include "checks/probe.h"
 #include "host/safewrite.h"
+#include "lib/sig.h"
 
 #define GROUPS_MAX 65536 /* NGROUPS_MAX since Linux 2.6.4 */
 
@@ -192,9 +192,7 @@ static void probe_work(const struct rs_probe_child_args *a, struct rs_probe_resu
 	}
 	r->tmpfs_err = res[0];
 	r->overlay_err = res[1];
-	kill(q, SIGKILL);
-	while (waitpid(q, NULL, 0) < 0 && errno == EINTR)
-		;
+	rs_kill_reap(q);
 out:
 	if (r->scratch[0])
 		drop_scratch(r->scratch);

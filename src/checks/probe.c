@@ -159,9 +159,7 @@ static ssize_t wait_child(pid_t pid, int rfd, char *buf)
 	}
 	/* the zombie leader keeps its pid from reuse: the group is still its */
 	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-		;
+	rs_kill_reap(pid);
 	/* its orphans came to us (a subreaper, see run_child): reap the group */
 	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
 		;

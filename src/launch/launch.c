@@ -560,9 +560,7 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 	r.sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	ret = setup(&r, warn, err);
 	if (ret != 0 && r.child > 0) {
-		kill(r.child, SIGKILL);
-		while (waitpid(r.child, NULL, 0) < 0 && errno == EINTR)
-			;
+		rs_kill_reap(r.child);
 	} else if (ret == 0) {
 		/* the child is ready and runs the command: the place for work
 		 * that needs the running namespaces (port drivers), before waiting */

@@ -56,8 +56,7 @@ static int help_text(const char *bin, char *buf, size_t n)
 	}
 	buf[got] = '\0';
 	close(p[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
+	rs_kill_reap(pid);
 	return 0;
 }
 
@@ -385,18 +384,6 @@ int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 		np->name, how);
 }
 
-/* Ends the helper once the command is done. Killed, as RootlessKit kills
- * its slirp4netns and pasta (a cancelled exec.CommandContext): nothing of
- * theirs outlives the namespace, and slirp4netns took ~14 ms here to leave
- * on its own after its exit-fd closed, added to every launch's exit. (The
- * exit-fd still ends it if the launcher itself dies.) */
-static void reap(struct rs_netproc *np)
-{
-	kill(np->pid, SIGKILL);
-	while (waitpid(np->pid, NULL, 0) < 0 && errno == EINTR)
-		;
-}
-
 void rs_net_stop(struct rs_netproc *np)
 {
 	unlink_fifo(np);
@@ -405,8 +392,13 @@ void rs_net_stop(struct rs_netproc *np)
 	if (np->ready_r >= 0)
 		close(np->ready_r);
 	np->exit_w = np->ready_r = -1;
+	/* the helper is killed once the command is done, as RootlessKit kills
+	 * its slirp4netns and pasta (a cancelled exec.CommandContext): nothing
+	 * of theirs outlives the namespace, and slirp4netns took ~14 ms here
+	 * to leave on its own after its exit-fd closed, added to every
+	 * launch's exit (the exit-fd still ends it if the launcher dies) */
 	if (np->pid > 0)
-		reap(np);
+		rs_kill_reap(np->pid);
 	np->pid = 0;
 	if (np->pidfd >= 0)
 		close(np->pidfd);

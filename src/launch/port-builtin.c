@@ -21,9 +21,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "launch/port.h"
+#include "lib/sig.h"
 #include "lib/xalloc.h"
 
 struct helper_req {
@@ -146,11 +146,8 @@ static void helper_end(struct rs_portd *d)
 	if (d->helper_fd >= 0)
 		close(d->helper_fd);
 	d->helper_fd = -1;
-	if (d->helper_pid > 0) {
-		/* not yet reaped, so the pid is still its own */
-		kill(d->helper_pid, SIGKILL);
-		waitpid(d->helper_pid, NULL, 0);
-	}
+	if (d->helper_pid > 0) /* not yet reaped, so the pid is still its own */
+		rs_kill_reap(d->helper_pid);
 	d->helper_pid = 0;
 }
 

@@ -7,11 +7,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "launch/internal.h"
 #include "lib/sig.h"
@@ -95,9 +93,7 @@ static int run_getsubids(const char *name, bool gid, char **buf, size_t *len)
 		*len += (size_t)k;
 	}
 	close(p[0]);
-	int st;
-	kill(pid, SIGKILL);
-	waitpid(pid, &st, 0);
+	rs_kill_reap(pid);
 	return 0;
 }
 

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <signal.h>
+#include <errno.h>
 #include <stddef.h>
+#include <sys/wait.h>
 #include "lib/sig.h"
 
 void rs_signals_reset(void)
@@ -33,4 +35,11 @@ int rs_spawnattr_init_clean(posix_spawnattr_t *attr)
 	if (r)
 		posix_spawnattr_destroy(attr);
 	return r;
+}
+
+void rs_kill_reap(pid_t pid)
+{
+	kill(pid, SIGKILL);
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }

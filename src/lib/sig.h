@@ -18,3 +18,6 @@ void rs_signals_reset(void);
  * signals) and POSIX_SPAWN_SETSIGMASK (empty). Destroy with
  * posix_spawnattr_destroy. Return: 0 or an errno value, as posix_spawn. */
 int rs_spawnattr_init_clean(posix_spawnattr_t *attr);
+
+/* Kills our child pid (SIGKILL) and reaps it, waiting through EINTR. */
+void rs_kill_reap(pid_t pid);
