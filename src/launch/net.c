@@ -330,11 +330,12 @@ static void unlink_fifo(struct rs_netproc *np)
 	np->fifo_dir = -1;
 }
 
-/* Until fd is readable or the helper exits (its pidfd), ms at most.
- * Return: 0 readable, -EPIPE it exited (*st, np->pid 0), -ETIMEDOUT. */
-static int ready_or_exit(struct rs_netproc *np, int fd, int ms, int *st)
+/* Until its ready fd is readable or the helper exits (its pidfd), ms at
+ * most. Return: 0 readable, -EPIPE it exited (*st, np->pid 0), -ETIMEDOUT. */
+static int ready_or_exit(struct rs_netproc *np, int ms, int *st)
 {
-	struct pollfd pf[2] = {{.fd = fd, .events = POLLIN}, {.fd = np->pidfd, .events = POLLIN}};
+	struct pollfd pf[2] = {{.fd = np->ready_r, .events = POLLIN},
+			       {.fd = np->pidfd, .events = POLLIN}};
 	/* without a pidfd, in slices: a helper that exits before it opened
 	 * the FIFO never makes it readable (no writer came) */
 	int slice = np->pidfd >= 0 ? ms : 100;
@@ -355,7 +356,7 @@ static int ready_or_exit(struct rs_netproc *np, int fd, int ms, int *st)
 int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 {
 	char c;
-	int st = -1, r = ready_or_exit(np, np->ready_r, 10000, &st);
+	int st = -1, r = ready_or_exit(np, 10000, &st);
 
 	/* readable: the byte, or EOF when it exited after all */
 	if (r == 0)

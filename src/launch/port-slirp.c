@@ -4,7 +4,6 @@
  * one JSON request per connection, one JSON reply. */
 #include <errno.h>
 #include <jansson.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -40,13 +39,10 @@ static int slirp_call(const char *path, json_t *req, json_t **rep, char *why, si
 		return -EIO;
 	}
 	shutdown(fd, SHUT_WR);
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	while (got < sizeof(buf) - 1 && poll(&pf, 1, RS_PORT_HELPER_TIMEOUT_SEC * 1000) == 1) {
-		ssize_t r = read(fd, buf + got, sizeof(buf) - 1 - got);
-		if (r <= 0)
-			break;
+	/* each read waits SO_RCVTIMEO at most */
+	ssize_t r;
+	while (got < sizeof(buf) - 1 && (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
 		got += (size_t)r;
-	}
 	*rep = json_loadb(buf, got, 0, NULL);
 	if (!*rep || !json_is_object(*rep)) {
 		json_decref(*rep);
