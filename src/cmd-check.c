@@ -141,9 +141,7 @@ static void print_postinstall(const struct rs_report *rep)
 		const struct rs_result *r = &ctx->results[i];
 		if (!r->selected || r->f.status != RS_STATUS_FAIL)
 			continue;
-		char *n = rs_xasprintf("%s%s%s", ids, *ids ? ", " : "", r->rule->id);
-		free(ids);
-		ids = n;
+		rs_list_add(&ids, ", ", r->rule->id);
 	}
 	fprintf(stderr, "rootless-setup: preflight: %u pass, %u warn, %u fail, %u skip%s%s%s\n",
 		rep->counts[RS_STATUS_PASS], rep->counts[RS_STATUS_WARN],

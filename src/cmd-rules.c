@@ -15,9 +15,7 @@ static char *engines_text(unsigned mask)
 	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
 		if (!(mask & RS_ENGINE_BIT(e)))
 			continue;
-		char *n = rs_xasprintf("%s%s%s", s, *s ? "," : "", rs_engine_name(e));
-		free(s);
-		s = n;
+		rs_list_add(&s, ",", rs_engine_name(e));
 	}
 	return TAKE_PTR(s);
 }

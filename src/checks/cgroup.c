@@ -195,9 +195,7 @@ static int cgroup_delegation(struct rs_ctx *ctx, enum rs_engine e _unused_, stru
 		_cleanup_free_ char *pad = rs_xasprintf(" %s ", ctl);
 		_cleanup_free_ char *needle = rs_xasprintf(" %s ", *w);
 		if (!strstr(pad, needle)) {
-			char *m = rs_xasprintf("%s%s%s", missing, *missing ? " " : "", *w);
-			free(missing);
-			missing = m;
+			rs_list_add(&missing, " ", *w);
 		}
 	}
 	if (*missing) {

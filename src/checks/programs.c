@@ -45,10 +45,8 @@ struct verdict {
 
 static void append(char **list, const char *sep, char *item)
 {
-	char *n = rs_xasprintf("%s%s%s", *list, **list ? sep : "", item);
-	free(*list);
+	rs_list_add(list, sep, item);
 	free(item);
-	*list = n;
 }
 
 static const char *base_name(const char *rel)

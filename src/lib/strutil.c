@@ -254,3 +254,10 @@ void rs_sbuf_add(struct rs_sbuf *sb, const char *p, size_t n)
 	sb->n += n;
 	sb->s[sb->n] = '\0';
 }
+
+void rs_list_add(char **list, const char *sep, const char *item)
+{
+	char *n = rs_xasprintf("%s%s%s", *list ? *list : "", *list && **list ? sep : "", item);
+	free(*list);
+	*list = n;
+}

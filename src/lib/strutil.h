@@ -56,6 +56,9 @@ void rs_strv_push(struct rs_strv *sv, const char *s);
 void rs_strv_take(struct rs_strv *sv, char *s);
 bool rs_strv_contains(const struct rs_strv *sv, const char *s);
 void rs_strv_free(struct rs_strv *sv);
+/* *list (NULL or a heap string, freed) + sep + item; sep only between
+ * items. For the short lists messages name. */
+void rs_list_add(char **list, const char *sep, const char *item);
 
 /* Growable byte buffer, always NUL-terminated after the first add: text
  * built once, in order (re-copying it per line made a 200,000-line rewrite

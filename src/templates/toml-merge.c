@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/macro.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 #include "templates/toml-doc.h"
 #include "templates/toml-merge.h"
@@ -32,9 +33,7 @@ static void list_add(char **list, const char *sep_path)
 	for (char *c = d; *c; c++)
 		if (*c == RS_TOML_SEP)
 			*c = '.';
-	char *n = rs_xasprintf("%s%s%s", *list ? *list : "", *list && **list ? ", " : "", d);
-	free(*list);
-	*list = n;
+	rs_list_add(list, ", ", d);
 }
 
 /* "a.b" (bare names) with RS_TOML_SEP for the dots. */

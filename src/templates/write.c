@@ -62,15 +62,14 @@ static struct rs_action *write_action(struct rs_gen_ctx *f, const char *shown, b
 	if (!mg || !mg->merged)
 		return rs_action_add(&f->acts, "generate", "write", shown, "%s",
 				     existed ? "updated" : "created");
-	_cleanup_free_ char *keys = rs_xstrdup("");
+	_cleanup_free_ char *keys = NULL;
 	for (size_t i = 0; i < mg->added.n; i++) {
-		char *k = rs_xasprintf("%s%s%s.%s", keys, i ? ", " : "", mg->added.v[i].table,
-				       mg->added.v[i].key);
-		free(keys);
-		keys = k;
+		_cleanup_free_ char *k = rs_xasprintf("%s.%s", mg->added.v[i].table,
+						      mg->added.v[i].key);
+		rs_list_add(&keys, ", ", k);
 	}
 	return rs_action_add(&f->acts, "generate", "write", shown, "yours, with our keys: %s",
-			     *keys ? keys : "none needed");
+			     keys ? keys : "none needed");
 }
 
 int rs_gen_write(struct rs_gen_ctx *f, const struct rs_host *h, const char *rel, const char *shown,
