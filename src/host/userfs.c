@@ -145,25 +145,10 @@ static bool first_allowed(const struct rs_user_base *b, const char *rel)
 	return false;
 }
 
-/* path's components are plain names: no "", "." or ".." (a lexical check
- * cannot know where ".." leads once a symlink is involved) */
-static bool plain_components(const char *path)
-{
-	for (const char *p = path; *p;) {
-		size_t n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
-			return false;
-		p += n;
-		if (*p == '/' && !*++p)
-			return false;
-	}
-	return true;
-}
-
 int rs_user_tree_locate(const struct rs_user_tree *t, const char *path, size_t *base,
 			const char **rel)
 {
-	if (!path || path[0] != '/' || !plain_components(path + 1))
+	if (!path || path[0] != '/' || !rs_path_plain(path + 1))
 		return -EXDEV;
 	for (size_t i = 0; i < t->n; i++) {
 		const char *b = t->base[i].path;

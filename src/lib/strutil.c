@@ -261,3 +261,16 @@ void rs_list_add(char **list, const char *sep, const char *item)
 	free(*list);
 	*list = n;
 }
+
+bool rs_path_plain(const char *rel)
+{
+	for (const char *p = rel; *p;) {
+		size_t n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return false;
+		p += n;
+		if (*p == '/' && !*++p)
+			return false;
+	}
+	return true;
+}

@@ -56,6 +56,9 @@ void rs_strv_push(struct rs_strv *sv, const char *s);
 void rs_strv_take(struct rs_strv *sv, char *s);
 bool rs_strv_contains(const struct rs_strv *sv, const char *s);
 void rs_strv_free(struct rs_strv *sv);
+/* The relative path's components are plain names: no "", "." or ".." (a
+ * lexical check cannot know where ".." leads once a symlink is involved). */
+bool rs_path_plain(const char *rel);
 /* *list (NULL or a heap string, freed) + sep + item; sep only between
  * items. For the short lists messages name. */
 void rs_list_add(char **list, const char *sep, const char *item);

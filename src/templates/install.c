@@ -50,15 +50,22 @@ const char *rs_record_hash(const char *text)
 
 /* The directories below the home that writing path would create, added to
  * dirs once each: uninstall removes them again when empty. */
-static void missing_dirs(const struct rs_ctx *ctx, const char *path, struct rs_strv *dirs)
+/* The length of the target user's home when path lies below it, else 0. */
+static size_t below_home(const struct rs_ctx *ctx, const char *path)
 {
 	const char *home = home_of(ctx);
 	size_t hl = strlen(home);
+	return strncmp(path, home, hl) || path[hl] != '/' ? 0 : hl;
+}
+
+static void missing_dirs(const struct rs_ctx *ctx, const char *path, struct rs_strv *dirs)
+{
+	size_t hl = below_home(ctx, path);
 	_cleanup_free_ char *d = rs_xstrdup(path);
 	char *slash;
 	struct stat st;
 
-	if (strncmp(d, home, hl) || d[hl] != '/')
+	if (!hl)
 		return;
 	while ((slash = strrchr(d, '/')) && (size_t)(slash - d) > hl) {
 		*slash = '\0';
@@ -357,17 +364,14 @@ static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o,
  * recorded (those still there), so uninstall removes them all the same. */
 static void prior_dirs(const struct rs_ctx *ctx, json_t *prior, struct rs_strv *dirs)
 {
-	const char *home = home_of(ctx);
-	size_t i, hl = strlen(home);
+	size_t i, hl;
 	json_t *x;
 
 	json_array_foreach (json_object_get(prior, "dirs"), i, x) {
 		const char *d = json_string_value(x);
-		size_t n = d ? strlen(d) : 0;
-		/* below the home, by name: no "." or ".." component */
-		if (d && !strncmp(d, home, hl) && d[hl] == '/' && !strstr(d, "/./") &&
-		    !strstr(d, "/../") && (n < 2 || strcmp(d + n - 2, "/.")) &&
-		    (n < 3 || strcmp(d + n - 3, "/..")) && !rs_strv_contains(dirs, d))
+		/* below the home, by name: no empty, "." or ".." component */
+		if (d && (hl = below_home(ctx, d)) && rs_path_plain(d + hl + 1) &&
+		    !rs_strv_contains(dirs, d))
 			rs_strv_push(dirs, d);
 	}
 }
