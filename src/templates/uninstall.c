@@ -23,6 +23,8 @@
 #include "templates/stop.h"
 
 #define FILE_TIMEOUT_MS 30000u
+/* a file of ours read back (to hash it, or to take our keys out) */
+#define FILE_READ_MAX (16u << 20)
 /* container storage can hold a great many files */
 #define PURGE_TIMEOUT_MS (30u * 60u * 1000u)
 #define PURGE_DEPTH	 256u
@@ -146,7 +148,7 @@ static int op_file(const struct user_op *op, int pfd, const char *name, const st
 	}
 	if (op->hash) {
 		_cleanup_free_ char *now = NULL;
-		int r = read_plain(pfd, name, st, 16u << 20, &now);
+		int r = read_plain(pfd, name, st, FILE_READ_MAX, &now);
 		if (r < 0) {
 			snprintf(msg, len, "cannot read: %s", strerror(-r));
 			return r;
@@ -180,7 +182,7 @@ static int op_unmerge(const struct user_op *op, int pfd, const char *name, const
 			 "not a plain file of the user's own (type, owner or links): kept");
 		return -EPERM;
 	}
-	int r = read_plain(pfd, name, st, 16u << 20, &now);
+	int r = read_plain(pfd, name, st, FILE_READ_MAX, &now);
 	if (r < 0) {
 		snprintf(msg, len, "cannot read: %s", strerror(-r));
 		return r;
@@ -199,10 +201,14 @@ static int op_unmerge(const struct user_op *op, int pfd, const char *name, const
 			return r;
 		}
 	}
-	snprintf(msg, len, "%s%s%s%s%s", u.changed ? "our keys taken out: " : "", u.removed,
-		 u.changed && *u.kept ? "; " : "", *u.kept ? "changed since install, kept: " : "",
-		 u.kept);
-	if (!u.changed && !*u.kept)
+	if (u.changed && *u.kept)
+		snprintf(msg, len, "our keys taken out: %s; changed since install, kept: %s",
+			 u.removed, u.kept);
+	else if (u.changed)
+		snprintf(msg, len, "our keys taken out: %s", u.removed);
+	else if (*u.kept)
+		snprintf(msg, len, "changed since install, kept: %s", u.kept);
+	else
 		snprintf(msg, len, "none of our keys left in it");
 	r = u.changed ? 1 : -ESTALE;
 	rs_toml_unmerge_clear(&u);
