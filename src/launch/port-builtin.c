@@ -19,7 +19,6 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include "launch/port.h"
@@ -32,37 +31,20 @@ struct helper_req {
 	struct sockaddr_storage addr;
 };
 
-/* Closes every fd from 3 up but the three the helper keeps (the launch's
- * pipes, lock, signalfd and sockets are not its to hold open). */
-static void close_others(int a, int b, int c)
-{
-	int keep[3] = {a, b, c}, lo = 3;
-	for (int i = 0; i < 3; i++) /* sorted, so the gaps are ranges */
-		for (int j = i + 1; j < 3; j++)
-			if (keep[j] < keep[i]) {
-				int t = keep[i];
-				keep[i] = keep[j];
-				keep[j] = t;
-			}
-	for (int i = 0; i < 3; i++) {
-		if (keep[i] > lo)
-			syscall(SYS_close_range, lo, keep[i] - 1, 0);
-		if (keep[i] >= lo)
-			lo = keep[i] + 1;
-	}
-	syscall(SYS_close_range, lo, ~0u, 0);
-}
-
 _noreturn_ static void helper_main(int fd, int userns, int netns)
 {
 	struct helper_req q;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	close_others(fd, userns, netns);
 	/* as the user namespace's owner we may join it, then its netns */
 	if (setns(userns, CLONE_NEWUSER) < 0 || setns(netns, CLONE_NEWNET) < 0)
 		_exit(1);
-	close(userns);
-	close(netns);
+	/* its socket at 3 and nothing above (as the probe child does): the
+	 * launch's pipes, lock, signalfd and sockets are not its to hold
+	 * open, nor the namespace fds once joined */
+	if (fd != 3 && dup2(fd, 3) < 0)
+		_exit(1);
+	fd = 3;
+	close_range(4, ~0U, 0);
 	for (;;) {
 		ssize_t n = recv(fd, &q, sizeof(q), 0);
 		if (n == 0 || (n < 0 && errno != EINTR))

@@ -183,6 +183,10 @@ wait_sock "$S"
 wait_http "http://127.0.0.1:$P1/"
 lpid=$(launcher_of "$S")
 helper=$(pgrep -u "$TU_UID" -P "$lpid" -x rootless-setup)
+# it holds stdio and its socket to the launcher, none of the launch's fds
+fds=$(ls /proc/"$helper"/fd | sort -n | paste -sd' ')
+check "the port helper holds fds 0-3 only ($fds)" [ "$fds" = "0 1 2 3" ] && \
+	[ "$(stat -L -c %F "/proc/$helper/fd/3")" = socket ]
 kill -STOP "$helper"
 get "http://127.0.0.1:$P1/" >/dev/null
 check "with the port helper stopped, the API still answers" grep -q ' 200$' <<<"$(tu_run curl -s -m 5 --unix-socket "$S/api.sock" -w ' %{http_code}' http://x/v1/info)"
