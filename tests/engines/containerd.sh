@@ -65,8 +65,7 @@ tu_run "$RS" --engine containerd uninstall --purge --yes > "$W/uninstall.out" 2>
 check "uninstall --purge --yes succeeds" [ $? -eq 0 ]
 check "uninstall stopped the running launch" grep -q 'the running launch: stopped' "$W/uninstall.out"
 wait "$lp"
-left=$(pgrep -u "$TU_UID" -f containerd | while read -r p; do
-	[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" != Z ] && echo "$p"; done)
+left=$(pgrep -u "$TU_UID" -f containerd | while read -r p; do tu_dead "$p" || echo "$p"; done)
 check "no containerd process left" [ -z "$left" ]
 after=$(en_digest)
 check "~/.config, ~/.local/share, ~/.local/state as before install" [ "$before" = "$after" ]

@@ -23,10 +23,6 @@ stop_launch() { # STATE_DIR JOB: TERM to the launcher, then wait for it
 	wait "$2" 2>/dev/null
 	for _ in $(seq 100); do [ -e "$1/child_pid" ] || break; sleep 0.05; done
 }
-dead() {
-	local s; s=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
-	[ -z "$s" ] || [ "$s" = Z ]
-}
 # /dev/net/tun is root's here: the user gets it for this test only
 HAVE_TUN=0
 if command -v setfacl >/dev/null && [ -c /dev/net/tun ]; then
@@ -165,7 +161,7 @@ for args in "--pidns --reaper=true" "--reaper=false"; do
 	child=$(cat "$S/child_pid")
 	launcher=$(pgrep -u "$TU_UID" -f "rootless-setup launch --state-dir=$S" | head -1)
 	kill -KILL "$launcher"; sleep 0.5
-	check "pdeathsig with $args: the child is gone" dead "$child"
+	check "pdeathsig with $args: the child is gone" tu_dead "$child"
 done
 
 # 6. restart on a stale state dir (integration-restart.sh, #220)
@@ -261,7 +257,7 @@ if [ $HAVE_TUN = 1 ]; then
 		tu_run "$RS" launch --state-dir="$S" --net=$net -- sleep 30 &
 		wait_file "$S/child_pid"; sleep 0.3
 		kill -KILL "$(pgrep -u "$TU_UID" -f "rootless-setup launch --state-dir=$S" | head -1)"; sleep 0.5
-		left=$(pgrep -u "$TU_UID" -f "^(/usr/bin/)?($net|passt)" | while read -r p; do dead "$p" || echo "$p"; done)
+		left=$(pgrep -u "$TU_UID" -f "^(/usr/bin/)?($net|passt)" | while read -r p; do tu_dead "$p" || echo "$p"; done)
 		check "--net=$net: a SIGKILLed launcher leaves no $net" [ -z "$left" ]
 	done
 	# --detach-netns and the builtin port driver: a published port reaches

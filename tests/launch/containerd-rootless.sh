@@ -116,8 +116,7 @@ launcher=$(pgrep -u "$TU_UID" -f "^$RS launch " | head -1)
 for _ in $(seq 100); do kill -0 "$lp" 2>/dev/null || break; sleep 0.1; done
 wait "$lp" 2>/dev/null
 sleep 0.3
-left=$(pgrep -u "$TU_UID" | while read -r p; do
-	s=$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null); [ "$s" != Z ] && echo "$p"; done)
+left=$(pgrep -u "$TU_UID" | while read -r p; do tu_dead "$p" || echo "$p"; done)
 check "TERM to the launcher stops containerd; no process of the user is left" [ -z "$left" ]
 [ -z "$left" ] || ps -o pid=,args= -p "$(echo $left | tr ' ' ,)" | sed 's/^/# left: /'
 check "the launch's state is gone" [ ! -e "$S/child_pid" ]

@@ -58,8 +58,7 @@ launcher=$(pgrep -u "$TU_UID" -f "rootless-setup launch --copy-up=/etc --copy-up
 kill -TERM "$launcher"
 wait "$lp"
 sleep 0.5
-left=$(pgrep -u "$TU_UID" -f 'containerd' | while read -r p; do
-	s=$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null); [ "$s" != Z ] && echo "$p"; done)
+left=$(pgrep -u "$TU_UID" -f 'containerd' | while read -r p; do tu_dead "$p" || echo "$p"; done)
 check "TERM to the launcher stops containerd and everything under it" [ -z "$left" ]
 check "the launch's state files are gone" [ ! -e "$S/child_pid" ]
 done_testing

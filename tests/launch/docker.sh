@@ -102,9 +102,7 @@ proxy_running() { pgrep -u "$TU_UID" -f "rootlesskit-docker-proxy .*-host-port $
 # the user's processes but zombies (a containerd-shim reparented to a
 # PID 1 that reaps late is gone, only not yet collected)
 live_user_procs() {
-	pgrep -u "$TU_UID" | while read -r p; do
-		[ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null)" = Z ] || echo "$p"
-	done
+	pgrep -u "$TU_UID" | while read -r p; do tu_dead "$p" || echo "$p"; done
 }
 no_user_procs() { [ -z "$(live_user_procs)" ]; }
 

@@ -13,10 +13,6 @@ W=$TU_WORK
 RS=$TU_BIN
 L() { tu_run "$RS" launch "$@"; }
 state() { echo "$TU_XDG/rs-test-$1"; }
-dead() { # PID: gone, or a zombie (this machine's PID 1 does not reap)
-	local s; s=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
-	[ -z "$s" ] || [ "$s" = Z ]
-}
 
 # 1. maps
 range=$(awk -F: -v u="$TU_NAME" '$1 == u {print $2, $3; exit}' /etc/subuid)
@@ -87,10 +83,10 @@ for mode in plain pidns; do
 	launcher=$(pgrep -u "$TU_UID" -f "rootless-setup launch.*--state-dir=$S" | head -1)
 	kill -KILL "$launcher"
 	sleep 0.5
-	check "$mode: after SIGKILL of the launcher the command is gone" dead "$child"
+	check "$mode: after SIGKILL of the launcher the command is gone" tu_dead "$child"
 	if [ $mode = pidns ]; then
 		alive=0
-		for k in $kids; do dead "$k" || alive=1; done
+		for k in $kids; do tu_dead "$k" || alive=1; done
 		check "pidns: and its children too" [ $alive -eq 0 ]
 	fi
 	pkill -KILL -u "$TU_UID" -x sleep 2>/dev/null

@@ -59,13 +59,12 @@ wait_sock() { for _ in $(seq 100); do [ -S "$1/api.sock" ] && return 0; sleep 0.
 wait_http() { for _ in $(seq 60); do [ -n "$(get "$1")" ] && return 0; sleep 0.1; done; return 1; }
 launcher_of() { pgrep -u "$TU_UID" -f "rootless-setup launch --state-dir=$1" | head -1; }
 user_procs() { pgrep -u "$TU_UID" | wc -l; }
-ended() { [ ! -e "/proc/$1" ] || [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]; }
 # LABEL: SIGTERM to the launcher $lpid (job $lp) ends it within 5 s, and
 # nothing of the user's is left
 term_ends() {
 	kill -TERM "$lpid"
-	for _ in $(seq 50); do ended "$lpid" && break; sleep 0.1; done
-	check "$1" ended "$lpid"
+	for _ in $(seq 50); do tu_dead "$lpid" && break; sleep 0.1; done
+	check "$1" tu_dead "$lpid"
 	wait "$lp"
 	sleep 0.3
 	check "  and no process of the user is left" [ "$(user_procs)" = 0 ]

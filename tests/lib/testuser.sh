@@ -203,6 +203,14 @@ tu_run() {
 	fi
 }
 
+# tu_dead PID: the process is gone, or a zombie (this machine's PID 1 does
+# not reap)
+tu_dead() {
+	local s
+	s=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+	[ -z "$s" ] || [ "$s" = Z ]
+}
+
 # tu_bin: a copy of $RS_BIN the test user can run (the work tree may not be
 # traversable for it) in TU_WORK, a 0755 scratch directory removed at exit.
 # Sets TU_BIN and TU_WORK.
