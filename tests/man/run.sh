@@ -15,7 +15,7 @@ IDS=$("$RS_BIN" rules --format json | jq -r '.[].id')
 for id in $(sed -n '/^# RULES/,/^# DECISIONS/p' "$MAN" | grep -oE '^\*[a-z0-9]+\.[a-z0-9-]+\*' | tr -d '*'); do
 	check "rootless-setup(8) names rule $id, which the program has" sh -c 'printf "%s\n" $2 | grep -qx "$1"' _ "$id" "$IDS"
 done
-opts=$( { "$RS_BIN" --help; for v in check rules explain launch nsenter oci fix generate; do "$RS_BIN" "$v" --help; done; } |
+opts=$( { "$RS_BIN" --help; for v in $("$RS_BIN" --help | sed -n "/^Commands:/,/^$/p" | awk 'NF > 1 && $1 ~ /^[a-z]+$/ { print $1 }'); do "$RS_BIN" "$v" --help; done; } |
 	grep -o -- '--[a-z][a-z0-9-]*' | sort -u)
 for o in $opts; do
 	check "man documents option $o" grep -q -- "\*$o\*" "$MAN"
@@ -32,9 +32,16 @@ if command -v scdoc >/dev/null 2>&1; then
 else
 	skip "man page builds with scdoc" "scdoc not installed"
 fi
-for v in check fix generate install uninstall launch nsenter oci rules explain; do
-	check "man documents the command $v" grep -qE "^\*$v( rootless)?\*" "$MAN"
+# the verbs are the ones --help lists, each documented once, and no section
+# heading stands twice (two merged copies of a section once contradicted
+# each other and this test passed)
+VERBS=$("$RS_BIN" --help | sed -n '/^Commands:/,/^$/p' | awk 'NF > 1 && $1 ~ /^[a-z]+$/ { print $1 }')
+[ "$(printf '%s\n' $VERBS | grep -c .)" -ge 10 ]; check "--help lists at least 10 commands" [ $? -eq 0 ]
+for v in $VERBS; do
+	check "man documents the command $v once" [ "$(grep -cE "^\*$v( rootless)?\*( [[_].*)?$" "$MAN")" = 1 ]
 done
+dups=$(grep -E '^#+ ' "$MAN" | sort | uniq -d)
+check "no section heading stands twice${dups:+ ($dups)}" [ -z "$dups" ]
 
 # rules(7), written from the rule table, builds and lints clean
 if command -v scdoc >/dev/null 2>&1 && command -v groff >/dev/null 2>&1; then
