@@ -52,6 +52,24 @@ static bool hybrid_v2_controllers(struct rs_ctx *ctx, char **ctl)
 	       *rs_strstrip(*ctl);
 }
 
+/* Podman already configured for runc (install's drop-in, or the user's or
+ * admin's own file): say so instead of asking for it. */
+static bool podman_runc(struct rs_ctx *ctx, const char *ctl, struct rs_finding *out)
+{
+	_cleanup_free_ char *from = NULL;
+	_cleanup_free_ char *rt = rs_podman_conf_runtime(ctx, &from);
+
+	if (!rt || strcmp(rt, "runc") != 0)
+		return false;
+	_cleanup_free_ char *where = rs_escape(from);
+	rs_finding_set(out, RS_STATUS_WARN,
+		       "hybrid cgroup v1/v2 with controllers in the v2 part (%s): podman runs "
+		       "runc ('%s' says so), without resource limits",
+		       ctl, where);
+	rs_finding_hint(out, "for resource limits, boot with systemd.unified_cgroup_hierarchy=1");
+	return true;
+}
+
 static void crun_hybrid(struct rs_ctx *ctx, enum rs_engine e, const char *ctl,
 			const char *with_runc, struct rs_finding *out)
 {
@@ -68,6 +86,8 @@ static void crun_hybrid(struct rs_ctx *ctx, enum rs_engine e, const char *ctl,
 				"install runc%s%s%s, or boot with "
 				"systemd.unified_cgroup_hierarchy=1",
 				install ? " (" : "", install ? install : "", install ? ")" : "");
+	} else if (crun && with_runc && e == RS_ENGINE_PODMAN && podman_runc(ctx, ctl, out)) {
+		return;
 	} else if (crun && with_runc) {
 		rs_finding_set(
 			out, RS_STATUS_WARN,
@@ -142,7 +162,9 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 		   "require v2 outright. crun refuses a hybrid layout whose v2 part "
 		   "(/sys/fs/cgroup/unified) has controllers: there the oci engine and Podman "
 		   "fail unless runc is installed, and Podman warns until it is configured to run "
-		   "runc. A --root tree without proc/ and sys/ is skipped; without libmount (which "
+		   "runc ([engine] runtime in a containers.conf it reads, such as install's "
+		   "drop-in: the warning then names that file). A --root tree without proc/ and "
+		   "sys/ is skipped; without libmount (which "
 		   "the package depends on) the rule cannot check rather than guess. Reads "
 		   "proc/self/mountinfo (cgroup2 at "
 		   "/sys/fs/cgroup) and sys/fs/cgroup/cgroup.controllers.",

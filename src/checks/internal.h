@@ -34,3 +34,7 @@ bool rs_offline_skip(const struct rs_ctx *ctx, struct rs_finding *out, bool proc
 const char *rs_first_existing(const struct rs_ctx *ctx, const char *const *paths);
 /* The mount holding path (a canonical in-host path), by mountinfo alone. */
 struct libmnt_fs *rs_mount_for(struct libmnt_table *tb, const char *path);
+/* The OCI runtime Podman's containers.conf files name ([engine] runtime), the
+ * last one winning as in Podman: the system's, then the user's own (read by
+ * a child with the user's credentials). *from: that file. NULL: none. */
+char *rs_podman_conf_runtime(struct rs_ctx *ctx, char **from);

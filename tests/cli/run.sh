@@ -411,6 +411,14 @@ expect hybrid-crun-only containerd cgroup.v2=warn
 expect hybrid-crun-runc podman cgroup.v2=warn
 check "hybrid-crun-runc: podman is told to configure runc" grep -q "configure runc" <<< "$(rule_text cgroup.v2)"
 expect hybrid-crun-runc oci cgroup.v2=warn
+# what install's drop-in (or anyone's containers.conf) configured is the
+# verdict: no request to configure runc when it is configured
+expect hybrid-crun-runc-conf podman cgroup.v2=warn
+check "hybrid-crun-runc-conf: podman runs runc, as the user's drop-in says" \
+	grep -q "podman runs runc ('/home/alice/.config/containers/containers.conf.d/50-rootless-setup.conf'" <<< "$(rule_text cgroup.v2)"
+check "hybrid-crun-runc-conf: no request to configure runc" bash -c '! grep -q "configure runc" <<< "$1"' _ "$(rule_text cgroup.v2)"
+expect hybrid-crun-runc-link podman cgroup.v2=warn
+check "hybrid-crun-runc-link: a symlinked drop-in is not read" grep -q "configure runc" <<< "$(rule_text cgroup.v2)"
 expect h18-hybrid oci cgroup.v2=warn
 
 # ---- the network decision: pasta, else slirp4netns, else host ---------------

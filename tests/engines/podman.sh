@@ -52,6 +52,13 @@ run_once() {
 		check "$label: a runtime ran the container ($rt)" [ -n "$rt" ]
 	fi
 	en_truth podman "$label/started" yes "$([ "$out" = hi ] && echo yes || echo no)"
+	# the verdict after install follows what install configured: where its
+	# drop-in chose a runtime, cgroup.v2 never asks to configure it again
+	if grep -q '^runtime = "runc"' "$TU_HOME/.config/containers/containers.conf.d/50-rootless-setup.conf"; then
+		tu_run "$RS" --engine podman --format json check --rule cgroup.v2 > "$W/cg-$label.json" 2>/dev/null
+		check "$label: after install, cgroup.v2 names the runc install configured" \
+			grep -q 'podman runs runc' <<< "$(jq -r '.results[0].message' "$W/cg-$label.json")"
+	fi
 
 	tu_run "$RS" --engine podman uninstall --purge --yes > "$W/uninstall-$label.out" 2>&1
 	check "$label: uninstall --purge --yes succeeds" [ $? -eq 0 ]
