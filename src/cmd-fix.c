@@ -122,7 +122,10 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		return RS_EXIT_FAIL;
 	}
 	if (ret == 0 && !o.dry_run && r->changed) {
-		if (cli->format == RS_FORMAT_TEXT)
+		/* the plan is shown to be agreed to; with --yes only what was
+		 * done is printed (the plan and then the actions read as if fix
+		 * had run twice) */
+		if (cli->format == RS_FORMAT_TEXT && !yes)
 			rs_cli_print_actions(r, true);
 		if (!confirmed(yes)) {
 			rs_action_report_free(r);

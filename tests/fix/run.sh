@@ -42,6 +42,8 @@ check "the max drop-in uses Debian's recommended value" grep -qx 'user.max_user_
 check "drop-ins are 0644" [ "$(stat -c %a "$R/etc/sysctl.d/50-rootless-setup-userns-clone.conf")" = 644 ]
 check "the admin's file is untouched" grep -qx 'net.ipv4.ip_forward = 1' "$R/etc/sysctl.d/10-admin.conf"
 check "under --root the live kernel is not touched" grep -q "not applied to the running system under --root" "$T/out1"
+check "--yes prints what was done once, not the plan first" \
+	sh -c '! grep -q "^would change" "$1" && [ "$(grep -c "^summary:" "$1")" = 1 ]' _ "$T/out1"
 check "the fixture's /proc value stays as it was" [ "$(cat "$R/proc/sys/kernel/unprivileged_userns_clone")" = 0 ]
 after1=$(digest "$R")
 rs fix --yes > "$T/out2"
