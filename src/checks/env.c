@@ -36,7 +36,7 @@ static const char *container_sign(struct rs_ctx *ctx)
 	return NULL;
 }
 
-static int env_container(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+static int env_container(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
 			 struct rs_error **err _unused_)
 {
 	const char *sign = container_sign(ctx);
@@ -45,10 +45,21 @@ static int env_container(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 		return 0;
 	if (sign) {
 		rs_finding_set(out, RS_STATUS_WARN, "running inside a container: %s", sign);
-		rs_finding_hint(
-			out, "BuildKit then needs --oci-worker-no-process-sandbox or an "
-			     "unmasked /proc (systempaths=unconfined); fixes to the host must be "
-			     "made on the host");
+		/* BuildKit's process sandbox mounts a new /proc, which a masked
+		 * /proc forbids (moby/buildkit docs/rootless.md); other engines'
+		 * containers need the same unmasked /proc for theirs */
+		if (e != RS_ENGINE_NONE && (RS_ENGINE_BIT(e) & RS_ENGINES_BUILDKIT))
+			rs_finding_hint(out,
+					"%s then needs --oci-worker-no-process-sandbox or an "
+					"unmasked /proc (systempaths=unconfined); fixes to the "
+					"host must be made on the host",
+					rs_engine_name(e));
+		else
+			rs_finding_hint(out,
+					"the outer container must leave /proc unmasked "
+					"(docker: --security-opt systempaths=unconfined; podman: "
+					"--security-opt unmask=ALL) and map subordinate ids; fixes "
+					"to the host must be made on the host");
 		return 0;
 	}
 	rs_finding_set(out, RS_STATUS_PASS, "not inside a container");
@@ -63,5 +74,6 @@ const struct rs_rule rs_rule_env_container = {
 		   "/run/.containerenv, container cgroups in /proc/1/cgroup, masked /proc paths, a "
 		   "non-identity uid_map.",
 	.engines = RS_ENGINES_ALL,
+	.per_engine = true, /* the hint is the engine's */
 	.run = env_container,
 };

@@ -13,9 +13,9 @@
 #include "lib/strutil.h"
 
 /* containers.conf(5): a few KiB in practice; more is not Podman's file */
-#define CONF_MAX (1u << 20)
+#define CONF_MAX	 (1u << 20)
 #define CONF_DROPINS_MAX 64u
-#define CONF_TIMEOUT_MS 5000u
+#define CONF_TIMEOUT_MS	 5000u
 
 static bool ends_conf(const char *name)
 {
@@ -109,8 +109,8 @@ static int user_runtime_fn(void *arg, char **data, size_t *dlen, char *msg _unus
 			   size_t msglen _unused_)
 {
 	const struct user_conf *uc = arg;
-	_cleanup_close_ int home =
-		rs_host_openat(uc->host, rs_host_rel(uc->home), O_PATH | O_DIRECTORY, NULL);
+	_cleanup_close_ int home = rs_host_openat(uc->host, rs_host_rel(uc->home),
+						  O_PATH | O_DIRECTORY, NULL);
 	_cleanup_free_ char *val = NULL, *from = NULL;
 	_cleanup_free_ char *main_rel = rs_xasprintf("%s/containers.conf", uc->cfg);
 	_cleanup_free_ char *dir_rel = rs_xasprintf("%s/containers.conf.d", uc->cfg);
@@ -146,7 +146,8 @@ static int user_runtime_fn(void *arg, char **data, size_t *dlen, char *msg _unus
  * are the user's to write, so root never opens them itself. */
 static void user_runtime(struct rs_ctx *ctx, char **val, char **from)
 {
-	struct user_conf uc = {.host = ctx->host, .home = ctx->user.home,
+	struct user_conf uc = {.host = ctx->host,
+			       .home = ctx->user.home,
 			       .cfg = ".config/containers"};
 	_cleanup_free_ char *data = NULL;
 	char msg[256];

@@ -351,6 +351,9 @@ expect helpers-fcaps containerd subid.helpers=pass
 expect runtime-dir-missing containerd rc=1 runtime.dir=fail
 expect runtime-dir-bad containerd rc=1 runtime.dir=fail
 expect in-container containerd env.container=warn
+check "in-container [containerd]: the hint is not BuildKit's" bash -c '! grep -q "oci-worker-no-process-sandbox" <<< "$1"' _ "$(rule_text env.container)"
+expect in-container buildkit env.container=warn
+check "in-container [buildkit]: BuildKit's hint" grep -q "buildkit then needs --oci-worker-no-process-sandbox" <<< "$(rule_text env.container)"
 expect kata-bad-kvm kata rc=1 kvm.device=fail kvm.group=fail kata.config=warn kata.image=warn podman.config=warn
 expect kata-good-kvm kata rc=0 kvm.device=pass kvm.group=pass kata.config=pass kata.image=pass podman.config=pass \
 	selinux.state=pass kernel.version=pass storage.fs=skip network.tun=skip
