@@ -210,6 +210,17 @@ static int append_range(struct rs_fix_ctx *f, struct subfile *sf, uint64_t start
 	return rs_fix_write(f, "subid.ranges", sf->rel, text, 0644, detail);
 }
 
+/* Podman's pause process keeps the user namespace it made with the old
+ * ranges until it is restarted (podman-system-migrate(1)); both the usermod
+ * path and the append path change the ranges. */
+static void migrate_note(struct rs_fix_ctx *f)
+{
+	rs_fix_action(f, "subid.ranges", "note", NULL,
+		      "then run 'podman system migrate' as '%s' "
+		      "if Podman already ran",
+		      f->ctx->user.name);
+}
+
 static void allocate(struct rs_fix_ctx *f, struct subfile sf[2], uint64_t need, bool usermod)
 {
 	struct rs_ctx *ctx = f->ctx;
@@ -252,16 +263,14 @@ static void allocate(struct rs_fix_ctx *f, struct subfile sf[2], uint64_t need, 
 			argv[n++] = "--add-subgids", argv[n++] = range;
 		argv[n++] = ctx->user.name;
 		argv[n] = NULL;
-		rs_fix_exec(f, "subid.ranges", argv);
+		if (rs_fix_exec(f, "subid.ranges", argv) == 0)
+			migrate_note(f);
 		return;
 	}
 	for (int i = 0; i < 2; i++)
 		if (sf[i].mine < need && append_range(f, &sf[i], start, count) < 0)
 			return;
-	rs_fix_action(f, "subid.ranges", "note", NULL,
-		      "then run 'podman system migrate' as '%s' "
-		      "if Podman already ran",
-		      ctx->user.name);
+	migrate_note(f);
 }
 
 static int fix_subid(struct rs_fix_ctx *f, const struct rs_result *res)

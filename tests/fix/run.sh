@@ -155,6 +155,7 @@ if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/usermod ]; then
 	check "live: the throwaway user starts without ranges" jq_is "$T/live0.json" '.results[0].status' fail
 	"$RS_BIN" --user "$TU_NAME" fix --yes --rule subid.ranges > "$T/live"
 	check "live: fix runs usermod" grep -q "changed.*exec.*usermod" "$T/live"
+	check "live: and says to run 'podman system migrate' after it" grep -q "podman system migrate" "$T/live"
 	"$RS_BIN" --user "$TU_NAME" check --format json > "$T/live.json"
 	check "live: subid.ranges passes" jq_is "$T/live.json" '.results[] | select(.id == "subid.ranges") | .status' pass
 	check "live: the probe maps the new range" jq_is "$T/live.json" '.results[] | select(.id == "userns.probe") | .status' pass
