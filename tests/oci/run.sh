@@ -85,6 +85,19 @@ jq '.process.args=["/bin/cat","/proc/self/uid_map"]' "$B/config.json" > "$B/c.js
 out=$(as_user sh -c "cd '$B' && $RUN run t4" 2>&1)
 check "runc maps the subordinate range" [ "$(echo "$out" | wc -l)" -ge 2 ]
 
+# 6b. chown under --subids: runc spec's three capabilities hold no
+# CAP_CHOWN (as root too), so chown fails until the bundle grants it; with
+# CAP_CHOWN the container's root chowns to a mapped id (the README says so)
+jq '.process.args=["/bin/sh","-c","touch /tmp/f && chown 1:1 /tmp/f && echo chown-ok"]' \
+	"$B/root.json" > "$B/chown.json"; chown "$U" "$B/chown.json"
+as_user "$T/rootless-setup" oci rootless --subids -i "$B/chown.json" -o "$B/config.json"
+out=$(as_user sh -c "cd '$B' && $RUN run t4b" 2>&1)
+check "--subids: chown fails without CAP_CHOWN (runc spec's set)" sh -c "! echo '$out' | grep -q chown-ok"
+capadd='.process.capabilities |= with_entries(.value += ["CAP_CHOWN"])'
+jq "$capadd" "$B/config.json" > "$B/c.json" && mv "$B/c.json" "$B/config.json"; chown "$U" "$B/config.json"
+out=$(as_user sh -c "cd '$B' && $RUN run t4c" 2>&1)
+check "--subids: with CAP_CHOWN added, chown 1:1 works (got '$out')" sh -c "echo '$out' | grep -q chown-ok"
+
 # 7. crun: the prediction of check --engine oci matches what crun does
 as_user "$T/rootless-setup" oci rootless -i "$B/root.json" -o "$B/config.json"
 as_user sh -c "cd '$B' && crun --root /run/user/$UID_U/crun run t5" > "$T/crun.out" 2>&1
