@@ -32,6 +32,20 @@ if command -v scdoc >/dev/null 2>&1; then
 else
 	skip "man page builds with scdoc" "scdoc not installed"
 fi
+# the RULES overview says "Fixer" for exactly the rules that have one (it
+# once claimed a fixer for subid.helpers, which explain said it lacks)
+sed -n '/^# RULES/,/^# DECISIONS/p' "$MAN" | awk '
+	/^\*[a-z0-9]+\.[a-z0-9-]+\* \(/ { if (id != "") print id, has; id = $1; gsub(/\*/, "", id); has = 0; next }
+	/^$/ { if (id != "") print id, has; id = ""; next }
+	id != "" && /(^|[^a-z])(Fixer|[Tt]he fixer)([^a-z]|$)/ && !/No fixer/ { has = 1 }
+	END { if (id != "") print id, has }' > "${TMPDIR:-/tmp}/rs-man-fixers.$$"
+while read -r id has; do
+	want=$("$RS_BIN" rules --format json | jq -r --arg id "$id" '.[] | select(.id == $id) | if .fixer then 1 else 0 end')
+	[ -n "$want" ] || continue
+	check "rootless-setup(8) says rule $id has a fixer only if it has one ($has, program $want)" [ "$has" = "$want" ]
+done < "${TMPDIR:-/tmp}/rs-man-fixers.$$"
+rm -f "${TMPDIR:-/tmp}/rs-man-fixers.$$"
+
 # the verbs are the ones --help lists, each documented once, and no section
 # heading stands twice (two merged copies of a section once contradicted
 # each other and this test passed)
