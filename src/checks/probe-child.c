@@ -4,64 +4,31 @@
  * after drop_creds(), and holds only what argv handed it. */
 #include <fcntl.h>
 #include <grp.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
-#include <time.h>
 #include <unistd.h>
 #include "checks/internal.h"
 #include "checks/probe.h"
 #include "host/safewrite.h"
+#include "lib/io.h"
 #include "lib/sig.h"
 
 #define GROUPS_MAX 65536 /* NGROUPS_MAX since Linux 2.6.4 */
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static uint64_t deadline_ms;
 
 static int left_ms(void)
 {
-	uint64_t n = now_ms();
-	return n >= deadline_ms ? 0 : (int)(deadline_ms - n);
+	return rs_ms_left(deadline_ms);
 }
 
+/* The child's waits share one budget, RS_PROBE_CHILD_BUDGET_MS. */
 static int read_full(int fd, void *buf, size_t n)
 {
-	size_t got = 0;
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	while (got < n) {
-		if (poll(&pf, 1, left_ms()) <= 0)
-			return -ETIMEDOUT;
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -EPIPE;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-static void write_full(int fd, const void *buf, size_t n)
-{
-	while (n) {
-		ssize_t r = write(fd, buf, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return;
-		buf = (const char *)buf + r;
-		n -= (size_t)r;
-	}
+	return rs_read_full(fd, buf, n, left_ms());
 }
 
 /* The namespace child: a user namespace, then a mount namespace with a
@@ -73,7 +40,7 @@ _noreturn_ static void ns_child(int to_parent, int from_parent, const char *scra
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	res[0] = unshare(CLONE_NEWUSER) < 0 ? errno : 0;
-	write_full(to_parent, &res[0], sizeof(int));
+	(void)rs_write_full(to_parent, &res[0], sizeof(int));
 	if (res[0] || read_full(from_parent, &go, 1) < 0 || go != 'g')
 		_exit(1);
 	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
@@ -89,7 +56,7 @@ _noreturn_ static void ns_child(int to_parent, int from_parent, const char *scra
 		res[1] = mount("tmpfs", "/tmp", "tmpfs", 0, "size=64k") < 0 ? errno : 0;
 		res[2] = ENOENT;
 	}
-	write_full(to_parent, &res[1], 2 * sizeof(int));
+	(void)rs_write_full(to_parent, &res[1], 2 * sizeof(int));
 	_exit(0);
 }
 
@@ -186,7 +153,7 @@ static void probe_work(const struct rs_probe_child_args *a, struct rs_probe_resu
 		r->stage = RS_PROBE_UNSHARE;
 	} else {
 		map_child(a, q, r);
-		write_full(p2q[1], r->stage ? "x" : "g", 1);
+		(void)rs_write_full(p2q[1], r->stage ? "x" : "g", 1);
 		if (!r->stage && read_full(q2p[0], res, sizeof(res)) < 0)
 			r->stage = RS_PROBE_TIMEOUT;
 	}
@@ -209,7 +176,7 @@ int rs_probe_child_run(const struct rs_probe_child_args *a)
 		return -EBADF;
 	/* the map helpers and the namespace child never get the result pipe */
 	fcntl(RS_PROBE_RESULT_FD, F_SETFD, FD_CLOEXEC);
-	deadline_ms = now_ms() + RS_PROBE_CHILD_BUDGET_MS;
+	deadline_ms = rs_now_ms() + RS_PROBE_CHILD_BUDGET_MS;
 	int e = drop_creds(a);
 	if (e) {
 		r.stage = RS_PROBE_CREDS;
@@ -225,7 +192,7 @@ int rs_probe_child_run(const struct rs_probe_child_args *a)
 			return 0;
 		probe_work(a, &r);
 	}
-	write_full(RS_PROBE_RESULT_FD, buf, rs_probe_result_format(&r, buf));
+	(void)rs_write_full(RS_PROBE_RESULT_FD, buf, rs_probe_result_format(&r, buf));
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include "host/access.h"
 #include "host/safewrite.h"
 #include "host/userfs.h"
+#include "lib/io.h"
 #include "lib/xalloc.h"
 
 #define MAX_COPIES 128
@@ -73,7 +74,8 @@ static bool same_file(int dfd, const char *name, const struct copy_job *j)
 	    (size_t)st.st_size != j->len)
 		return false;
 	_cleanup_free_ char *b = rs_xmalloc(j->len + 1);
-	ssize_t n = read(fd, b, j->len + 1);
+	/* a file that grew since the fstat is -EFBIG: not the same */
+	ssize_t n = rs_read_all(fd, b, j->len, -1);
 	return n == (ssize_t)j->len && memcmp(b, j->data, j->len) == 0;
 }
 
@@ -99,13 +101,9 @@ static int user_write(int dfd, const char *name, const struct copy_job *j, char 
 			 strerror(e));
 		return -e;
 	}
-	for (size_t off = 0; !e && off < j->len;) {
-		ssize_t w = write(fd, j->data + off, j->len - off);
-		if (w < 0 && errno != EINTR)
-			e = errno;
-		else if (w > 0)
-			off += (size_t)w;
-	}
+	int w = rs_write_full(fd, j->data, j->len);
+	if (w < 0)
+		e = -w;
 	if (!e && (fchmod(fd, 0600) < 0 || fsync(fd) < 0))
 		e = errno;
 	close(fd);

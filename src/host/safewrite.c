@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "host/safewrite.h"
+#include "lib/io.h"
 #include "lib/xalloc.h"
 
 #define OLD_MAX (16u << 20)
@@ -142,23 +143,6 @@ int rs_safe_read(const struct rs_host *h, const char *rel, size_t max, char **bu
 	return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
-{
-	const char *p = data;
-	while (len) {
-		ssize_t r = write(fd, p, len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EIO;
-		p += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
-
 /* The replaced file keeps its SELinux context (shadow's commonio does the
  * same); a new one gets the policy's default for its path. */
 static void copy_label(const struct rs_host *h, int dfd, const char *name, bool exists, int tmpfd,
@@ -276,7 +260,7 @@ static int write_new(const struct rs_host *h, int dfd, const char *name, const s
 	if (fchmod(fd, mode) < 0)
 		goto fail;
 	*step = "write";
-	if ((r = write_all(fd, data, len)) < 0) {
+	if ((r = rs_write_full(fd, data, len)) < 0) {
 		errno = -r;
 		goto fail;
 	}

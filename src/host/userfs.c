@@ -3,7 +3,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,9 +10,9 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "host/userfs.h"
+#include "lib/io.h"
 #include "lib/macro.h"
 #include "lib/xalloc.h"
 
@@ -290,20 +289,6 @@ struct as_user_call {
 	size_t max;
 };
 
-static int write_all_fd(int fd, const void *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p = (const char *)p + n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 _noreturn_ static void as_user_child(const struct rs_user *u, const struct as_user_call *c, int out,
 				     pid_t parent)
 {
@@ -322,46 +307,21 @@ _noreturn_ static void as_user_child(const struct rs_user *u, const struct as_us
 	if (!data || len > c->max)
 		len = 0;
 	rep.len = (uint32_t)len;
-	if (write_all_fd(out, &rep, sizeof(rep)) < 0 || write_all_fd(out, data, len) < 0)
+	if (rs_write_full(out, &rep, sizeof(rep)) < 0 || rs_write_full(out, data, len) < 0)
 		_exit(126);
 	_exit(0);
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads len bytes before the deadline end. Return: 0, -ETIMEDOUT or -ECHILD. */
-static int read_reply(int fd, void *buf, size_t len, long long end)
+static int read_reply(int fd, void *buf, size_t len, uint64_t end)
 {
-	size_t got = 0;
-
-	while (got < len) {
-		long long left = end - now_ms();
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		if (left <= 0)
-			return -ETIMEDOUT;
-		int n = poll(&pfd, 1, (int)left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n == 0 ? -ETIMEDOUT : -ECHILD;
-		ssize_t x = read(fd, (char *)buf + got, len - got);
-		if (x < 0 && errno == EINTR)
-			continue;
-		if (x <= 0)
-			return -ECHILD;
-		got += (size_t)x;
-	}
-	return 0;
+	int r = rs_read_full(fd, buf, len, rs_ms_left(end));
+	return r == -ETIMEDOUT ? r : r < 0 ? -ECHILD : 0;
 }
 
 static int read_all(int fd, struct as_user_reply *rep, size_t max, char **data, unsigned timeout_ms)
 {
-	long long end = now_ms() + timeout_ms;
+	uint64_t end = rs_now_ms() + timeout_ms;
 	int r = read_reply(fd, rep, sizeof(*rep), end);
 
 	if (r < 0 || !data)

@@ -3,45 +3,18 @@
  * `rootless-setup ports` sends. The answer comes from a process the
  * socket's owner runs, so it is bounded in size and time like any input. */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 #include "launch/api-http.h"
 #include "launch/api.h"
-#include "launch/internal.h"
+#include "lib/io.h"
 #include "lib/xalloc.h"
 
 enum { RESP_MAX = RS_HTTP_HEAD_MAX + (1 << 20), CALL_TIMEOUT_MS = 5000 };
-
-static int read_response(int fd, char *buf, size_t *len)
-{
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	struct timespec t0, t;
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	*len = 0;
-	for (;;) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		long left = CALL_TIMEOUT_MS -
-			    ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || poll(&pf, 1, (int)left) == 0)
-			return -ETIMEDOUT;
-		ssize_t n = read(fd, buf + *len, RESP_MAX - *len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return 0;
-		*len += (size_t)n;
-		if (*len == RESP_MAX)
-			return -E2BIG;
-	}
-}
 
 int rs_api_call(const char *sock, const char *method, const char *path, const char *body,
 		int *status, char **resp, struct rs_error **err)
@@ -62,13 +35,17 @@ int rs_api_call(const char *sock, const char *method, const char *path, const ch
 			     "Content-Type: application/json\r\nContent-Length: %zu\r\n"
 			     "Connection: close\r\n\r\n%s",
 			     method, path, bl, body ? body : "");
-	if (rs_write_full(fd, req, strlen(req)) < 0)
-		return rs_error_set(err, errno, "cannot send to '%s'", sock);
+	int w = rs_write_full(fd, req, strlen(req));
+	if (w < 0)
+		return rs_error_set(err, -w, "cannot send to '%s'", sock);
 	_cleanup_free_ char *buf = rs_xmalloc(RESP_MAX + 1);
-	int r = read_response(fd, buf, &len);
+	ssize_t r = rs_read_all(fd, buf, RESP_MAX, CALL_TIMEOUT_MS);
 	if (r < 0)
-		return rs_error_setx(err, -r, "no answer from '%s' (%s)", sock,
-				     r == -ETIMEDOUT ? "timed out" : "too large");
+		return r == -ETIMEDOUT || r == -EFBIG
+			       ? rs_error_setx(err, (int)-r, "no answer from '%s' (%s)", sock,
+					       r == -ETIMEDOUT ? "timed out" : "too large")
+			       : rs_error_set(err, (int)-r, "no answer from '%s'", sock);
+	len = (size_t)r;
 	if (rs_http_parse_response(buf, len, status, &head, &cl) <= 0)
 		return rs_error_setx(err, EPROTO, "'%s' did not answer in HTTP", sock);
 	size_t blen = len - head;

@@ -4,6 +4,7 @@
 /* Shared by launch.c (parent) and child.c (inside the namespaces). */
 #include "host/idmap.h"
 #include "launch/launch.h"
+#include "lib/io.h"
 
 /* The child's report over the sync pipe: setup failures and exec failures
  * come back as one of these; a clean exec closes the pipe (O_CLOEXEC). */
@@ -31,9 +32,6 @@ struct rs_child_args {
 };
 
 _noreturn_ void rs_launch_child(const struct rs_child_args *a);
-/* Reads exactly n bytes; Return: 0, -EPIPE at EOF, -ETIMEDOUT, -errno. */
-int rs_read_full(int fd, void *buf, size_t n, int timeout_ms);
-int rs_write_full(int fd, const void *buf, size_t n);
 
 /* ---- network helpers (net.c) ---- */
 struct rs_net_plan {

@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,42 +21,6 @@
 #include "lib/xalloc.h"
 
 static const int fwd_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
-int rs_read_full(int fd, void *buf, size_t n, int timeout_ms)
-{
-	size_t got = 0;
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	while (got < n) {
-		int p = poll(&pf, 1, timeout_ms);
-		if (p < 0 && errno == EINTR)
-			continue;
-		if (p == 0)
-			return -ETIMEDOUT;
-		ssize_t r = read(fd, (char *)buf + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -errno;
-		if (r == 0)
-			return -EPIPE;
-		got += (size_t)r;
-	}
-	return 0;
-}
-
-int rs_write_full(int fd, const void *buf, size_t n)
-{
-	while (n) {
-		ssize_t r = write(fd, buf, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -errno;
-		buf = (const char *)buf + r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
 
 int rs_launch_parse_propagation(const char *s, unsigned long *out)
 {
