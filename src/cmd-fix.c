@@ -111,7 +111,8 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 	struct rs_action_report *r = NULL;
 	struct rs_error *err = NULL;
 	int ret = rs_fix_run(&plan, &r, &err);
-	if (ret == 0 && !o.dry_run && r->changed && !cli->root && geteuid() != 0) {
+	if (ret == 0 && !o.dry_run && r->changed && !cli->root && geteuid() != 0 &&
+	    !rs_fix_user_may(r)) {
 		/* what fix changes belongs to root: say so before trying */
 		if (cli->format == RS_FORMAT_TEXT)
 			rs_cli_print_actions(r, true);

@@ -16,10 +16,21 @@ static int runtime_dir(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 			return 0;
 		rs_finding_set(out, bad, "'%s' does not exist: '%s' has no login session", dir,
 			       ctx->user.name);
-		rs_finding_hint(out,
-				"log in through ssh or the console (not su/sudo), or: "
-				"loginctl enable-linger %s",
-				ctx->user.name);
+		if (rs_host_exists(ctx->host, "run/systemd/system"))
+			/* su and sudo open no logind session (systemd#7451) */
+			rs_finding_hint(out,
+					"log in through ssh or the console, or from root "
+					"'machinectl shell %s@' (su and sudo start no login "
+					"session); to keep it without a login: 'loginctl "
+					"enable-linger %s' (what fix runs)",
+					ctx->user.name, ctx->user.name);
+		else
+			rs_finding_hint(out,
+					"no systemd-logind on this host makes it: fix, run by "
+					"root, makes /run/user/%u as pam_systemd would; run by "
+					"'%s', it makes one under the home and prints the "
+					"export",
+					(unsigned)ctx->user.uid, ctx->user.name);
 		return 0;
 	}
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
@@ -37,13 +48,25 @@ static int runtime_dir(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 	return 0;
 }
 
+extern const struct rs_fixer rs_fixer_runtime_dir;
+
 const struct rs_rule rs_rule_runtime_dir = {
 	.id = "runtime.dir",
 	.summary = "the user's runtime directory exists, owned by the user, mode 0700",
 	.explain = "Sockets and launcher state live in $XDG_RUNTIME_DIR (/run/user/UID), which "
-		   "pam_systemd creates at login; su and sudo do not. 'loginctl enable-linger' "
-		   "keeps it without a login. Under --postinstall a missing one is only a warning.",
+		   "pam_systemd creates at login; su and sudo do not (from root, 'machinectl "
+		   "shell USER@' opens a real login), and hosts without systemd (OpenRC, "
+		   "sysvinit, WSL, containers) have no logind to make it at all. 'loginctl "
+		   "enable-linger' keeps it without a login. The fixer, run by root: on a systemd "
+		   "host 'loginctl enable-linger USER'; elsewhere it makes /run/user/UID as "
+		   "pam_systemd would (root's /run/user 0755, the user's directory 0700) and "
+		   "notes it for 'uninstall --purge', since nothing else removes it; a "
+		   "directory of the user's with another mode becomes 0700. Run by the user "
+		   "itself (no root needed): ~/.local/state/rootless-setup/run (0700) and the "
+		   "'export XDG_RUNTIME_DIR=' line, as Docker's setuptool does with "
+		   "~/.docker/run. Under --postinstall a missing one is only a warning.",
 	.engines = RS_ENGINES_ALL,
 	.needs_user = true,
 	.run = runtime_dir,
+	.fixer = &rs_fixer_runtime_dir,
 };

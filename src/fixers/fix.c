@@ -95,3 +95,14 @@ bool rs_fix_live(struct rs_fix_ctx *f, const char **why)
 		return true;
 	return false;
 }
+
+bool rs_fix_user_may(const struct rs_action_report *r)
+{
+	for (size_t i = 0; i < r->acts.n; i++) {
+		const struct rs_rule *rule = r->acts.a[i].changed ? rs_rule_find(r->acts.a[i].rule)
+								  : NULL;
+		if (r->acts.a[i].changed && (!rule || !rule->fixer || !rule->fixer->user_may))
+			return false;
+	}
+	return true;
+}

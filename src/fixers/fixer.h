@@ -29,7 +29,14 @@ struct rs_fixer {
 	int order;
 	/* Appends actions; returns <0 only when it could not even plan. */
 	int (*run)(struct rs_fix_ctx *f, const struct rs_result *res);
+	/* A user may run it for itself without root: everything it changes
+	 * is the caller's own (runtime.dir's directory under the home). */
+	bool user_may;
 };
+
+/* Whether every change in r is one a user may make for itself (the
+ * fixers of its changed actions all have user_may). */
+bool rs_fix_user_may(const struct rs_action_report *r);
 
 /* Runs check (no probe), then the fixer of every selected rule that warns
  * or fails. Return: 0, or <0 as rs_check_run. */

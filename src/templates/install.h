@@ -19,3 +19,8 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		   struct rs_error **err);
 int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		     struct rs_error **err);
+
+/* uninstall --purge, run by root: the /run/user/UID that fix made where no
+ * logind runs, when nothing but empty directories is left in it
+ * (templates/rundir.c). */
+void rs_uninstall_rundir(struct rs_gen_ctx *f, const struct rs_install_opts *o);

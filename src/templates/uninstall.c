@@ -601,6 +601,7 @@ int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **
 		remove_dirs(&f, &tr, json_object_get(m, "dirs"));
 		json_decref(m);
 	}
+	rs_uninstall_rundir(&f, o);
 	free(tr.run);
 	return rs_inst_finish(&f, rep, out);
 }

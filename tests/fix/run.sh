@@ -159,6 +159,32 @@ if [ "$(id -u)" = 0 ] && [ -x /usr/sbin/usermod ]; then
 	"$RS_BIN" --user "$TU_NAME" check --format json > "$T/live.json"
 	check "live: subid.ranges passes" jq_is "$T/live.json" '.results[] | select(.id == "subid.ranges") | .status' pass
 	check "live: the probe maps the new range" jq_is "$T/live.json" '.results[] | select(.id == "userns.probe") | .status' pass
+	# runtime.dir on this host (no logind runs here: PID 1 is not systemd)
+	if [ ! -d /run/systemd/system ]; then
+		rm -rf "/run/user/$TU_UID"
+		tu_on_exit rm -rf "/var/lib/rootless-setup/users/$TU_UID/runtime-dir"
+		tu_run env -u XDG_RUNTIME_DIR "$RS_BIN" fix --yes --rule runtime.dir > "$T/rd-user" 2>&1
+		check "live, as the user: fix makes a runtime dir under the home (exit 0)" [ $? -eq 0 ]
+		fb="$TU_HOME/.local/state/rootless-setup/run"
+		check "live, as the user: it is the user's 0700" [ "$(stat -c '%u %a' "$fb")" = "$TU_UID 700" ]
+		check "live, as the user: the export is printed" grep -q "export XDG_RUNTIME_DIR=$fb" "$T/rd-user"
+		tu_run env XDG_RUNTIME_DIR="$fb" "$RS_BIN" --format json check --rule runtime.dir > "$T/rd-user.json"
+		check "live, as the user: check passes with that export" jq_is "$T/rd-user.json" '.results[] | select(.id == "runtime.dir") | .status' pass
+		"$RS_BIN" --user "$TU_NAME" fix --yes --rule runtime.dir > "$T/rd-root" 2>&1
+		check "live, as root: fix makes /run/user/UID as pam_systemd would" [ "$(stat -c '%u:%g %a' "/run/user/$TU_UID")" = "$TU_UID:$TU_GID 700" ]
+		"$RS_BIN" --user "$TU_NAME" --format json check --rule runtime.dir > "$T/rd-root.json"
+		check "live, as root: check passes after it" jq_is "$T/rd-root.json" '.results[] | select(.id == "runtime.dir") | .status' pass
+		# uninstall --purge removes it, but only while nothing but empty
+		# directories is left in it (other engines, other sessions)
+		tu_run sh -c 'mkdir -p "$XDG_RUNTIME_DIR/rootless-setup/podman" && : > "$XDG_RUNTIME_DIR/keep"'
+		"$RS_BIN" --user "$TU_NAME" --engine podman uninstall --purge --yes > "$T/rd-un1" 2>&1
+		check "live: uninstall --purge keeps a runtime dir that holds a file, naming it" \
+			sh -c "[ -f '/run/user/$TU_UID/keep' ] && grep -q \"still holds 'keep'\" '$T/rd-un1'"
+		rm -f "/run/user/$TU_UID/keep"
+		"$RS_BIN" --user "$TU_NAME" --engine podman uninstall --purge --yes > "$T/rd-un2" 2>&1
+		check "live: uninstall --purge removes the runtime dir fix made" [ ! -e "/run/user/$TU_UID" ]
+		check "live: and root's note of it" [ ! -e "/var/lib/rootless-setup/users/$TU_UID/runtime-dir" ]
+	fi
 else
 	skip "live subid fix" "needs root and usermod"
 fi
@@ -319,6 +345,32 @@ if command -v strace >/dev/null; then
 else
 	skip "fault injection" "strace is not installed"
 fi
+
+# ---- runtime.dir: made as pam_systemd would, or under the home ----
+MK="$(dirname "$0")/../fixtures/mkhost.sh"
+R="$T/rd-nosd"; bash "$MK" runtime-dir-missing-nosystemd "$R" > /dev/null
+rs --user alice fix --yes --rule runtime.dir > "$T/rd1"
+check "runtime.dir, no systemd: fix exits 0" [ $? -eq 0 ]
+check "runtime.dir, no systemd: /run/user/1000 is alice's 0700" [ "$(stat -c '%u:%g %a' "$R/run/user/1000")" = "1000:1000 700" ]
+check "runtime.dir, no systemd: root's note for uninstall --purge" [ "$(stat -c '%u %a' "$R/var/lib/rootless-setup/users/1000/runtime-dir")" = "0 600" ]
+check "runtime.dir, no systemd: it says nothing else removes it" grep -q "nothing removes it at logout" "$T/rd1"
+rs --user alice --format json check --rule runtime.dir > "$T/rd1.json"
+check "runtime.dir, no systemd: check passes after it" jq_is "$T/rd1.json" '.results[] | select(.id == "runtime.dir") | .status' pass
+after=$(digest "$R"); rs --user alice fix --yes --rule runtime.dir > /dev/null
+check "runtime.dir: a second run changes nothing" [ "$after" = "$(digest "$R")" ]
+R="$T/rd-sd"; bash "$MK" runtime-dir-missing "$R" > /dev/null
+before=$(digest "$R")
+rs --user alice fix --yes --rule runtime.dir > "$T/rd2"
+check "runtime.dir, systemd tree: linger is named, nothing made" sh -c "grep -q 'loginctl enable-linger alice' '$T/rd2' && [ '$before' = \"\$(cd '$R' && find . -printf '%p %m %u %g %s\n' | sort && find . -type f -exec sha256sum {} + | sort)\" ]"
+check "runtime.dir: the hint names machinectl shell for su/sudo" grep -q "machinectl shell alice@" <(rs --user alice check --rule runtime.dir)
+R="$T/rd-mode"; bash "$MK" runtime-dir-mode "$R" > /dev/null
+rs --user alice fix --yes --rule runtime.dir > /dev/null
+check "runtime.dir: alice's 0755 directory becomes 0700" [ "$(stat -c '%u %a' "$R/run/user/1000")" = "1000 700" ]
+R="$T/rd-bad"; bash "$MK" runtime-dir-bad "$R" > /dev/null
+before=$(digest "$R")
+rs --user alice fix --yes --rule runtime.dir > "$T/rd3"
+check "runtime.dir: a root-owned one is refused (exit 1)" [ $? -eq 1 ]
+check "runtime.dir: and left as it was" [ "$before" = "$(digest "$R")" ]
 
 # ---- /etc/subuid a symlink; COS; two runs at once; dry-run purity ----
 R="$T/symlink"; mksub "$R"; mv "$R/etc/subuid" "$R/etc/subuid.real"; ln -s subuid.real "$R/etc/subuid"
