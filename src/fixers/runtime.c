@@ -38,9 +38,9 @@ static void make_run_user(struct rs_fix_ctx *f, const char *rule, const char *di
 	int r = rs_safe_mkdirs(f->ctx->host, "run/user", 0755, 0, 0, f->o->dry_run, &e);
 	if (r >= 0)
 		r = rs_safe_mkdirs(f->ctx->host, dir, 0700, u->uid, u->gid, f->o->dry_run, &e);
-	struct rs_action *a =
-		rs_fix_action(f, rule, "mkdir", dir, "0700 %s:%u, as pam_systemd makes it", u->name,
-			      (unsigned)u->gid);
+	struct rs_action *a = rs_fix_action(f, rule, "mkdir", dir,
+					    "0700 %s:%u, as pam_systemd makes it", u->name,
+					    (unsigned)u->gid);
 	a->changed = r > 0;
 	if (r < 0) {
 		a->failed = true;
@@ -90,8 +90,8 @@ static void make_fallback(struct rs_fix_ctx *f, const char *rule)
 	static const char *const sub[] = {".local", ".local/state", ".local/state/rootless-setup",
 					  ".local/state/rootless-setup/run"};
 	_cleanup_free_ char *dir = rs_xasprintf("%s/%s", u->home, sub[3]);
-	_cleanup_close_ int home =
-		rs_host_openat(f->ctx->host, rs_host_rel(u->home), O_PATH | O_DIRECTORY, NULL);
+	_cleanup_close_ int home = rs_host_openat(f->ctx->host, rs_host_rel(u->home),
+						  O_PATH | O_DIRECTORY, NULL);
 	int r = home < 0 ? -errno : 0;
 	_cleanup_close_ int there = r ? -1 : rs_beneath_open(home, sub[3], O_PATH | O_DIRECTORY, 0);
 	struct stat st;
@@ -103,7 +103,9 @@ static void make_fallback(struct rs_fix_ctx *f, const char *rule)
 			break;
 		if (mkdirat(home, sub[i], 0700) < 0 && errno != EEXIST)
 			r = -errno;
-		_cleanup_close_ int fd = r ? -1 : rs_beneath_open(home, sub[i], O_RDONLY | O_DIRECTORY, 0);
+		_cleanup_close_ int fd = r ? -1
+					   : rs_beneath_open(home, sub[i], O_RDONLY | O_DIRECTORY,
+							     0);
 		if (!r && fd < 0)
 			r = fd;
 		if (!r && i == ARRAY_SIZE(sub) - 1 && fchmod(fd, 0700) < 0)
@@ -117,11 +119,12 @@ static void make_fallback(struct rs_fix_ctx *f, const char *rule)
 		rs_action_detail(a, "cannot create it: %s", strerror(-r));
 		return;
 	}
-	rs_fix_action(f, rule, "note", NULL,
-		      "then, in this shell and in your profile: export XDG_RUNTIME_DIR=%s "
-		      "(as root, 'rootless-setup --user %s fix --rule runtime.dir' makes /run/user/%u "
-		      "instead)",
-		      dir, u->name, (unsigned)u->uid);
+	rs_fix_action(
+		f, rule, "note", NULL,
+		"then, in this shell and in your profile: export XDG_RUNTIME_DIR=%s "
+		"(as root, 'rootless-setup --user %s fix --rule runtime.dir' makes /run/user/%u "
+		"instead)",
+		dir, u->name, (unsigned)u->uid);
 }
 
 static int fix_runtime_dir(struct rs_fix_ctx *f, const struct rs_result *res)

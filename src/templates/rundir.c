@@ -20,9 +20,9 @@
 #include "lib/xalloc.h"
 #include "templates/install.h"
 
-#define MADE_FMT	"var/lib/rootless-setup/users/%u/runtime-dir"
-#define RUNDIR_DEPTH	16u
-#define RUNDIR_TIMEOUT	30000u
+#define MADE_FMT       "var/lib/rootless-setup/users/%u/runtime-dir"
+#define RUNDIR_DEPTH   16u
+#define RUNDIR_TIMEOUT 30000u
 
 /* Removes the empty directories below dirfd, deepest first. Return: 0 when
  * nothing else is left, else -ENOTEMPTY with the first entry kept in *left. */
@@ -76,8 +76,8 @@ struct rundir_op {
 static int empties_fn(void *arg, char *msg, size_t msglen)
 {
 	struct rundir_op *op = arg;
-	_cleanup_close_ int fd =
-		rs_host_openat(op->host, rs_host_rel(op->dir), O_RDONLY | O_DIRECTORY | O_NOFOLLOW, NULL);
+	_cleanup_close_ int fd = rs_host_openat(op->host, rs_host_rel(op->dir),
+						O_RDONLY | O_DIRECTORY | O_NOFOLLOW, NULL);
 
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
@@ -109,7 +109,8 @@ void rs_uninstall_rundir(struct rs_gen_ctx *f, const struct rs_install_opts *o)
 		return;
 	struct rundir_op op = {.host = ctx->host, .dir = dir};
 	int r = rs_as_user(&ctx->user, empties_fn, &op, msg, sizeof(msg), RUNDIR_TIMEOUT);
-	_cleanup_close_ int run = rs_host_openat(ctx->host, "run/user", O_RDONLY | O_DIRECTORY | O_NOFOLLOW, NULL);
+	_cleanup_close_ int run = rs_host_openat(ctx->host, "run/user",
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW, NULL);
 	_cleanup_free_ char *name = rs_xasprintf("%u", (unsigned)ctx->user.uid);
 	if (r == 0 && run >= 0 && unlinkat(run, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
 		r = -errno;
