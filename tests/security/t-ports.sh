@@ -30,6 +30,11 @@ stop_launches() {
 		kill "$p" 2>/dev/null
 	done
 	wait 2>/dev/null
+	for _ in $(seq 50); do
+		[ -z "$(pgrep -u "$TU_UID")$(pgrep -u "$U2ID")" ] && return
+		sleep 0.1
+	done
+	diag "left: $(ps -o pid=,user=,args= -u "$TU_UID","$U2ID" | tr '\n' ';')"
 }
 tu_on_exit stop_launches
 # said RC WANT TEXT PATTERN: exit status WANT and PATTERN in TEXT
