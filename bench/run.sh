@@ -377,6 +377,39 @@ bench_fix_group() {
 	return 0
 }
 
+# ---------------------------------------------------------------- TOML merge
+# Our keys merged into a user's 16 MiB storage.conf of the shortest lines
+# ("a=1", 4 bytes each: the most items per byte), through generate
+# --output, restored before each run. The peak RSS per input byte was 28
+# when the reader kept every line as an item (issue 19).
+
+bench_toml() {
+	local G="$W/toml" cmd rc rss size
+	mkdir -p "$G/out"
+	awk 'BEGIN { for (i = 0; i < 4194296; i++) print "a=1" }' >"$W/storage.big"
+	size=$(stat -c %s "$W/storage.big")
+	cp "$W/storage.big" "$G/out/storage.conf"
+	cmd=("$RS_BIN" --engine podman generate --output "$G/out")
+	"${cmd[@]}" >"$W/toml.out" 2>&1
+	rc=$?
+	if [ "$rc" != 0 ] || ! grep -q 'yours, with our keys' "$W/toml.out"; then
+		say "generate does not merge into the 16 MiB storage.conf (exit $rc): $(head -c 300 "$W/toml.out")"
+		return 1
+	fi
+	rss=$(for i in $(seq "$RSS_RUNS"); do cp "$W/storage.big" "$G/out/storage.conf"
+		/usr/bin/time -f %M -o "$W/rss.toml" "${cmd[@]}" >/dev/null 2>&1; tail -1 "$W/rss.toml"; done | sort -n | tail -1)
+	{
+		echo "## TOML merge (generate --output, a 16 MiB storage.conf of 4-byte lines)"
+		echo
+		echo "| command | input bytes | peak RSS KiB | bytes per input byte |"
+		echo "|---|---:|---:|---:|"
+		awk -v s="$size" -v r="$rss" 'BEGIN { printf "| `rootless-setup --engine podman generate --output DIR` | %d | %d | %.1f |\n", s, r, r * 1024 / s }'
+		echo
+		awk -v s="$size" -v r="$rss" 'BEGIN { b = r * 1024 / s; printf "target: %.1f bytes per input byte (at most 4): %s\n\n", b, b <= 4 ? "met" : "MISSED" }'
+	} | tee "$OUT/toml.md"
+	awk -v s="$size" -v r="$rss" 'BEGIN { exit !(r * 1024 / s <= 4) }' || [ "$ENFORCE" = 0 ]
+}
+
 # ---------------------------------------------------------------- port forwarding
 
 # iperf3 through a published port, parent (host loopback) to child, for our
@@ -609,7 +642,8 @@ if [ -n "${RS_BENCH_ONLY:-}" ]; then
 		launch) bench_launch || rc=1 ;;
 		check) bench_check || rc=1 ;;
 		lab) bench_lab || rc=1 ;;
-		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, launch, check, lab)" ;;
+		toml) bench_toml || rc=1 ;;
+		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, launch, check, lab, toml)" ;;
 		esac
 	done
 	exit $rc
@@ -621,6 +655,7 @@ echo
 bench_check || STATUS=1
 bench_launch || STATUS=1
 bench_fix_group || STATUS=1
+bench_toml || STATUS=1
 bench_ports || STATUS=1
 bench_net || STATUS=1
 bench_lab || STATUS=1

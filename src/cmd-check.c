@@ -47,7 +47,8 @@ static void check_help(void)
 	       "                         (or the named users): one fleet-report/v1 document\n"
 	       "     --interval <secs>   run again every <secs> seconds, forever\n"
 	       "     --report-file <p>   also write each run's JSON report to <p> (atomically)\n"
-	       "     --ready-file <p>    create <p> after a run without failures, else remove it\n"
+	       "     --ready-file <p>    create <p> after a run without failures (of the host,\n"
+	       "                         with --all-users), else remove it\n"
 	       "     --ready-test <p>    only test: exit 0 when <p> exists, else 1\n"
 	       "     (and the global options of 'rootless-setup --help')\n\n"
 	       " -h, --help              display this help\n\n"
@@ -255,9 +256,17 @@ static int fleet_users(const struct rs_check_opts *o, const char *named, struct 
 	return r < 0 ? rs_error_set(err, r, "cannot parse 'etc/subuid'") : 0;
 }
 
+/* How the users of a fleet run fared: each its own line, none the fleet's
+ * verdict (rootless-setup(8), check --all-users). */
+struct fleet_tally {
+	unsigned n[4];	  /* every result, host and users, by status */
+	unsigned failing; /* users with a failing rule (--strict: or a warning) */
+	unsigned errors;  /* users that could not be checked */
+};
+
 /* One user's entry: its per-user results, or why it could not be checked. */
 static json_t *user_entry(const struct rs_cli *cli, const struct rs_check_opts *o, const char *name,
-			  unsigned total[4], unsigned *errors)
+			  bool strict, struct fleet_tally *t)
 {
 	struct rs_check_opts uo = *o;
 	struct rs_report *rep = NULL;
@@ -274,7 +283,7 @@ static json_t *user_entry(const struct rs_cli *cli, const struct rs_check_opts *
 		json_t *e = json_pack("{s:{s:o}, s:o}", "user", "name", rs_json_str(name), "error",
 				      rs_json_str(why));
 		rs_error_free(err);
-		(*errors)++;
+		t->errors++;
 		return e;
 	}
 	print_notes(rep, false);
@@ -290,7 +299,9 @@ static json_t *user_entry(const struct rs_cli *cli, const struct rs_check_opts *
 			      summary_json(n));
 	json_decref(doc);
 	for (unsigned k = 0; k < 4; k++)
-		total[k] += n[k];
+		t->n[k] += n[k];
+	if (verdict(n, strict) != RS_EXIT_OK)
+		t->failing++;
 	return e;
 }
 
@@ -330,33 +341,39 @@ static int run_fleet(const struct rs_cli *cli, const struct rs_check_opts *o,
 {
 	struct rs_strv users = {0};
 	struct rs_error *err = NULL;
-	unsigned n[4] = {0}, errors = 0;
+	struct fleet_tally t = {0};
+	unsigned host[4] = {0};
 	int code = RS_EXIT_OK;
 
 	int r = fleet_users(o, a->users, &users, &err);
 	if (r < 0)
 		return rs_cli_fail(r, err);
-	json_t *fleet = fleet_host(cli, o, n, &code);
+	json_t *fleet = fleet_host(cli, o, host, &code);
 	if (!fleet) {
 		rs_strv_free(&users);
 		return code ? code : RS_EXIT_HOST;
 	}
+	memcpy(t.n, host, sizeof(host));
 	json_t *arr = json_array();
 	for (size_t i = 0; i < users.n; i++)
-		json_array_append_new(arr, user_entry(cli, o, users.v[i], n, &errors));
+		json_array_append_new(arr, user_entry(cli, o, users.v[i], a->strict, &t));
 	rs_strv_free(&users);
-	json_t *sum = summary_json(n);
+	json_t *sum = summary_json(t.n);
 	json_object_set_new(sum, "users", json_integer((json_int_t)json_array_size(arr)));
-	json_object_set_new(sum, "errors", json_integer((json_int_t)errors));
+	json_object_set_new(sum, "failing", json_integer((json_int_t)t.failing));
+	json_object_set_new(sum, "errors", json_integer((json_int_t)t.errors));
 	json_object_set_new(fleet, "users", arr);
 	json_object_set_new(fleet, "summary", sum);
 	if (cli->format == RS_FORMAT_TEXT)
-		printf("fleet: %zu users, %u errors; %u pass, %u warn, %u fail, %u skip\n",
-		       json_array_size(arr), errors, n[RS_STATUS_PASS], n[RS_STATUS_WARN],
-		       n[RS_STATUS_FAIL], n[RS_STATUS_SKIP]);
+		printf("fleet: %zu users, %u failing, %u errors; %u pass, %u warn, %u fail, "
+		       "%u skip\n",
+		       json_array_size(arr), t.failing, t.errors, t.n[RS_STATUS_PASS],
+		       t.n[RS_STATUS_WARN], t.n[RS_STATUS_FAIL], t.n[RS_STATUS_SKIP]);
 	*doc = fleet;
-	/* a user that could not be checked is a host that could not be inspected */
-	return errors ? RS_EXIT_HOST : verdict(n, a->strict);
+	/* the host's verdict: a user's failure, or a user that cannot be
+	 * checked (a hostile runtime dir, an account gone), is that user's
+	 * line and counts, never the node's readiness */
+	return verdict(host, a->strict);
 }
 
 /* --ready-test: the readiness probe of an image without a shell. */
@@ -382,14 +399,22 @@ static int write_outputs(const struct check_args *a, json_t *doc, bool ready)
 {
 	struct rs_host *h = NULL;
 	struct rs_error *err = NULL;
-	const struct rs_write_opts wo = {.mode = 0644, .uid = (uid_t)-1, .gid = (gid_t)-1};
+	/* a new file of ours every time, never one a user made there first
+	 * (which would keep the user's owner and mode); the report, which
+	 * speaks for every user, only where nobody else can replace it */
+	const struct rs_write_opts wo = {.mode = 0644,
+					 .uid = (uid_t)-1,
+					 .gid = (gid_t)-1,
+					 .fresh = true};
+	struct rs_write_opts ro = wo;
+	ro.own_dir = true;
 	int r = rs_host_open("/", &h, &err);
 
 	if (r >= 0 && a->report_file && doc) {
 		_cleanup_free_ char *rel = local_rel(a->report_file);
 		_cleanup_free_ char *s = json_dumps(doc, JSON_INDENT(2));
 		_cleanup_free_ char *text = s ? rs_xasprintf("%s\n", s) : NULL;
-		r = text ? rs_safe_write(h, rel, text, strlen(text), &wo, &err) : -ENOMEM;
+		r = text ? rs_safe_write(h, rel, text, strlen(text), &ro, &err) : -ENOMEM;
 	}
 	if (r >= 0 && a->ready_file) {
 		_cleanup_free_ char *rel = local_rel(a->ready_file);

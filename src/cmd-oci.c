@@ -8,12 +8,15 @@
 #include "cli.h"
 #include "core/check.h"
 #include "host/safewrite.h"
+#include "host/userfs.h"
 #include "lib/xalloc.h"
 #include "oci/oci.h"
 
 enum { OPT_SUBIDS = OPT_VERB_BASE, OPT_HOST_NET, OPT_PROOT };
 
 #define OCI_MAX_INPUT (16u << 20)
+/* as root, the user's file is read by a process of the user's: its bound */
+#define OCI_READ_TIMEOUT_MS 10000
 
 static void oci_help(void)
 {
@@ -58,26 +61,54 @@ static void cgroup_facts(struct rs_cli *cli, struct rs_oci_opts *o, char **deleg
 	rs_report_free(rep);
 }
 
-static json_t *read_spec(const char *in)
+/* -i FILE as root: the file may be a user's (a bundle), so it is reached
+ * without following a symlink the user could have made, must be a regular
+ * file (a FIFO would block), and is read with that user's credentials. */
+static int read_input(const char *in, char **buf, size_t *n)
 {
-	json_error_t jerr;
+	struct rs_error *err = NULL;
+	int r;
+
+	if (in && geteuid() == 0) {
+		r = rs_guarded_read(in, OCI_MAX_INPUT, OCI_READ_TIMEOUT_MS, buf, n, &err);
+		if (r < 0)
+			rs_cli_msg("%s", err ? err->msg : strerror(-r));
+		rs_error_free(err);
+		return r;
+	}
 	FILE *f = in ? fopen(in, "re") : stdin;
 	if (!f) {
 		rs_cli_msg("cannot open '%s': %s", in, strerror(errno));
-		return NULL;
+		return -errno;
 	}
-	_cleanup_free_ char *buf = rs_xmalloc(OCI_MAX_INPUT + 1);
-	size_t n = fread(buf, 1, OCI_MAX_INPUT + 1, f);
+	*buf = rs_xmalloc(OCI_MAX_INPUT + 1);
+	*n = fread(*buf, 1, OCI_MAX_INPUT + 1, f);
 	if (in)
 		fclose(f);
-	if (n > OCI_MAX_INPUT) {
+	if (*n > OCI_MAX_INPUT) {
 		rs_cli_msg("'%s' is larger than %u MiB", in ? in : "(stdin)", OCI_MAX_INPUT >> 20);
-		return NULL;
+		free(*buf);
+		*buf = NULL;
+		return -EFBIG;
 	}
+	return 0;
+}
+
+static json_t *read_spec(const char *in)
+{
+	json_error_t jerr;
+	_cleanup_free_ char *buf = NULL;
+	size_t n = 0;
+
+	if (read_input(in, &buf, &n) < 0)
+		return NULL;
 	json_t *spec = json_loadb(buf, n, JSON_REJECT_DUPLICATES, &jerr);
+	/* where and what was expected, never the text there: root reading a
+	 * user's file must not print what the file holds */
 	if (!spec)
-		rs_cli_msg("invalid config.json '%s': line %d: %s", in ? in : "(stdin)", jerr.line,
-			   jerr.text);
+		rs_cli_msg("invalid config.json '%s': line %d, column %d (byte %d): %s",
+			   in ? in : "(stdin)", jerr.line, jerr.column, jerr.position,
+			   rs_oci_json_what(&jerr));
 	return spec;
 }
 

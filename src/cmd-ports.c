@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "core/check.h"
 #include "core/engine.h"
+#include "host/user.h"
 #include "launch/api.h"
 #include "launch/portspec.h"
 #include "lib/xalloc.h"
@@ -44,18 +46,31 @@ static int api_failed(int status, const char *body)
 	return RS_EXIT_FAIL;
 }
 
-static int call(const char *sock, const char *method, const char *path, const char *body,
+/* Where the request goes: the socket of a state dir, and, for root, the
+ * uid that must own it ((uid_t)-1: whoever owns the state dir). */
+struct target {
+	const char *dir;
+	const char *sock;
+	uid_t expect;
+};
+
+static int call(const struct target *t, const char *method, const char *path, const char *body,
 		char **resp)
 {
 	struct rs_error *err = NULL;
 	int status;
-	if (rs_api_call(sock, method, path, body, &status, resp, &err) < 0) {
-		rs_cli_msg("%s", err->msg);
+	/* root reaches a user's socket through the guarded walk, and asks as
+	 * the user; a user's own call needs neither (the kernel checks it) */
+	int r = geteuid() == 0 ? rs_api_call_guarded(t->dir, t->expect, method, path, body, &status,
+						     resp, &err)
+			       : rs_api_call(t->sock, method, path, body, &status, resp, &err);
+	if (r < 0) {
+		rs_cli_msg("%s", err ? err->msg : strerror(-r));
 		rs_error_free(err);
 		return RS_EXIT_HOST;
 	}
 	if (status / 100 != 2) {
-		int r = api_failed(status, *resp);
+		r = api_failed(status, *resp);
 		free(*resp);
 		*resp = NULL;
 		return r;
@@ -63,10 +78,10 @@ static int call(const char *sock, const char *method, const char *path, const ch
 	return 0;
 }
 
-static int do_list(const char *sock)
+static int do_list(const struct target *t)
 {
 	_cleanup_free_ char *resp = NULL;
-	int r = call(sock, "GET", "/v1/ports", NULL, &resp);
+	int r = call(t, "GET", "/v1/ports", NULL, &resp);
 	if (r)
 		return r;
 	json_t *a = json_loads(resp, 0, NULL);
@@ -95,7 +110,7 @@ static int do_list(const char *sock)
 	return 0;
 }
 
-static int do_add(const char *sock, const char *spec)
+static int do_add(const struct target *t, const char *spec)
 {
 	struct rs_portspec p;
 	const char *why;
@@ -107,7 +122,7 @@ static int do_add(const char *sock, const char *spec)
 	_cleanup_free_ char *body = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	_cleanup_free_ char *resp = NULL;
-	int r = call(sock, "POST", "/v1/ports", body, &resp);
+	int r = call(t, "POST", "/v1/ports", body, &resp);
 	if (r)
 		return r;
 	json_t *st = json_loads(resp, 0, NULL);
@@ -116,20 +131,46 @@ static int do_add(const char *sock, const char *spec)
 	return 0;
 }
 
-static int do_remove(const char *sock, const char *id)
+static int do_remove(const struct target *t, const char *id)
 {
 	uint64_t v;
 	if (rs_parse_u64(id, INT32_MAX, &v) < 0)
 		rs_cli_usage_error("bad port id '%s'", id);
 	_cleanup_free_ char *path = rs_xasprintf("/v1/ports/%llu", (unsigned long long)v);
 	_cleanup_free_ char *resp = NULL;
-	int r = call(sock, "DELETE", path, NULL, &resp);
+	int r = call(t, "DELETE", path, NULL, &resp);
 	if (!r)
 		printf("%llu\n", (unsigned long long)v);
 	return r;
 }
 
-static char *engine_state_dir(const struct rs_cli *cli)
+/* The uid root acts for: --user, else SUDO_USER or PKEXEC_UID; (uid_t)-1
+ * when the caller is not root or names nobody. */
+static uid_t target_uid(const struct rs_cli *cli)
+{
+	struct rs_check_opts o = {0};
+	rs_cli_check_opts(cli, &o);
+	const char *spec = o.user ? o.user : o.sudo_user ? o.sudo_user : o.pkexec_uid;
+	struct rs_host *h = NULL;
+	struct rs_user u = {0};
+	struct rs_error *err = NULL;
+
+	if (geteuid() != 0 || !spec)
+		return (uid_t)-1;
+	int r = rs_host_open("/", &h, &err);
+	if (r == 0)
+		r = rs_user_resolve(h, spec, &u, &err);
+	rs_host_free(h);
+	if (r < 0)
+		exit(rs_cli_fail(r, err));
+	uid_t uid = u.uid;
+	rs_user_clear(&u);
+	return uid;
+}
+
+/* --engine: that engine's state dir in the runtime dir of the user root
+ * acts for (/run/user/UID), else in the caller's own. */
+static char *engine_state_dir(const struct rs_cli *cli, uid_t target)
 {
 	enum rs_engine e = RS_ENGINE_COUNT;
 	for (unsigned i = 0; i < RS_ENGINE_COUNT; i++)
@@ -138,7 +179,9 @@ static char *engine_state_dir(const struct rs_cli *cli)
 	if (e == RS_ENGINE_COUNT)
 		rs_cli_usage_error("ports takes exactly one --engine");
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	_cleanup_free_ char *run = xdg && *xdg == '/'
+	_cleanup_free_ char *run = target != (uid_t)-1
+					   ? rs_xasprintf("/run/user/%u", (unsigned)target)
+				   : xdg && *xdg == '/'
 					   ? rs_xstrdup(xdg)
 					   : rs_xasprintf("/run/user/%u", (unsigned)getuid());
 	return rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
@@ -161,20 +204,24 @@ static int cmd_ports(struct rs_cli *cli, int argc, char **argv)
 		rs_cli_usage_error("ports needs list, add SPEC or remove ID");
 	if (!dir && !cli->engines_given)
 		rs_cli_usage_error("ports needs --state-dir or --engine");
-	_cleanup_free_ char *edir = dir ? NULL : engine_state_dir(cli);
+	/* the user root acts for names the state dir (--engine) or is
+	 * checked against its owner (--user) */
+	uid_t target = !dir || cli->user ? target_uid(cli) : (uid_t)-1;
+	_cleanup_free_ char *edir = dir ? NULL : engine_state_dir(cli, target);
 	_cleanup_free_ char *sock = rs_xasprintf("%s/api.sock", dir ? dir : edir);
+	struct target t = {.dir = dir ? dir : edir, .sock = sock, .expect = target};
 	const char *verb = argv[optind++];
 	int r = 0;
 	if (!strcmp(verb, "list") && optind == argc)
-		return do_list(sock);
+		return do_list(&t);
 	if (!strcmp(verb, "add") && optind < argc) {
 		for (; optind < argc && !r; optind++)
-			r = do_add(sock, argv[optind]);
+			r = do_add(&t, argv[optind]);
 		return r;
 	}
 	if (!strcmp(verb, "remove") && optind < argc) {
 		for (; optind < argc && !r; optind++)
-			r = do_remove(sock, argv[optind]);
+			r = do_remove(&t, argv[optind]);
 		return r;
 	}
 	rs_cli_usage_error("ports needs list, add SPEC... or remove ID...");

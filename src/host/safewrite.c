@@ -250,10 +250,11 @@ static int write_new(const struct rs_host *h, int dfd, const char *name, const s
 	*step = "create a temporary file beside";
 	if (fd < 0)
 		return fd;
-	copy_label(h, dfd, name, t->exists, fd, abs);
-	uid_t uid = t->exists ? t->st.st_uid : o->uid;
-	gid_t gid = t->exists ? t->st.st_gid : o->gid;
-	mode_t mode = t->exists ? (t->st.st_mode & 07777) : o->mode;
+	bool keep = t->exists && !o->fresh;
+	copy_label(h, dfd, name, keep, fd, abs);
+	uid_t uid = keep ? t->st.st_uid : o->uid;
+	gid_t gid = keep ? t->st.st_gid : o->gid;
+	mode_t mode = keep ? (t->st.st_mode & 07777) : o->mode;
 	*step = "set owner and mode of the temporary file for";
 	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0 && errno != EPERM)
 		goto fail;
@@ -287,6 +288,20 @@ fail:
 	return r;
 }
 
+/* Whether only root and the caller can change directory dfd. Return: 0,
+ * -EPERM, or -errno of fstat. */
+static int dir_private(int dfd)
+{
+	struct stat st;
+	if (fstat(dfd, &st) < 0)
+		return -errno;
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return -EPERM;
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX))
+		return -EPERM;
+	return 0;
+}
+
 /* The write itself, in the directory dfd; shown names the file in messages.
  * h: for the SELinux label, or NULL. */
 static int write_in(const struct rs_host *h, int dfd, const char *name, const char *shown,
@@ -297,10 +312,19 @@ static int write_in(const struct rs_host *h, int dfd, const char *name, const ch
 	const char *step = "write";
 	int r;
 
+	if (o->own_dir && (r = dir_private(dfd)) < 0)
+		return r == -EPERM
+			       ? rs_error_setx(err, EPERM,
+					       "refusing to write '%s': its directory may be "
+					       "changed by another user (owned by one, or "
+					       "writable by group or others without the sticky "
+					       "bit)",
+					       shown)
+			       : rs_error_set(err, -r, "cannot stat the directory of '%s'", shown);
 	if (fstatat(dfd, name, &t.st, AT_SYMLINK_NOFOLLOW) == 0) {
 		t.exists = true;
 		r = plain_file(&t.st);
-		if (r == 0)
+		if (r == 0 && !o->fresh)
 			r = read_old(dfd, name, &t.st, o->max_old ? o->max_old : OLD_MAX, &t.old,
 				     &t.oldlen);
 		if (r < 0)
@@ -309,7 +333,7 @@ static int write_in(const struct rs_host *h, int dfd, const char *name, const ch
 	} else if (errno != ENOENT) {
 		return rs_error_set(err, errno, "cannot stat '%s'", shown);
 	}
-	if (t.exists && t.oldlen == len && memcmp(t.old, data, len) == 0)
+	if (t.exists && !o->fresh && t.oldlen == len && memcmp(t.old, data, len) == 0)
 		r = 0; /* identical bytes: no write, no new mtime */
 	else if (o->dry_run)
 		r = 1;

@@ -25,6 +25,13 @@ struct rs_write_opts {
 	size_t max_old; /* cap on the existing file's size; 0: 16 MiB */
 	bool no_sync;	/* runtime state a reboot invalidates anyway (the
 			 * launcher's child_pid): atomic, not durable */
+	bool fresh;	/* always a new file with mode, uid and gid as given,
+			 * even for identical bytes: nothing of an existing
+			 * file (its owner, mode, label) is kept, so a file a
+			 * user made where root writes stays not the user's */
+	bool own_dir;	/* refuse a directory another uid could change: owned
+			 * by a uid other than root's and the caller's, or
+			 * writable by group or others without the sticky bit */
 };
 
 /* Return: 1 written (or would be, in a dry run), 0 unchanged, <0 -errno

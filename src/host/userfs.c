@@ -2,12 +2,15 @@
 /* Walking, removing and acting inside user-controlled trees by fd. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
 #include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -405,4 +408,289 @@ int rs_as_user_data(const struct rs_user *u, rs_as_user_data_fn fn, void *arg, s
 		*len = 0;
 	}
 	return r;
+}
+
+/* ---- paths a user may have shaped, opened by root ---- */
+
+enum { GUARD_LINKS_MAX = 40 };
+
+/* Only root can change it: root's, and nobody else may write in it (or
+ * only remove their own entries: the sticky bit). */
+static bool root_only(const struct stat *st)
+{
+	return st->st_uid == 0 && (!(st->st_mode & (S_IWGRP | S_IWOTH)) || (st->st_mode & S_ISVTX));
+}
+
+/* A symlink of directory cur root may follow (cur is root's alone): the
+ * link is root's, and not one of /proc's magic links (the text of
+ * /proc/PID/fd/N or /proc/PID/root is no path to follow); /proc/self and
+ * /proc/thread-self, in procfs's root, are. */
+static bool link_followable(int cur, const struct stat *lst)
+{
+	struct statfs sf;
+	struct stat dst;
+
+	if (lst->st_uid != 0 || fstatfs(cur, &sf) < 0)
+		return false;
+	return sf.f_type != PROC_SUPER_MAGIC || (fstat(cur, &dst) == 0 && dst.st_ino == 1);
+}
+
+struct guard {
+	const char *path; /* as given, for messages */
+	int cur;
+	bool trusted; /* every directory so far is root's alone */
+	unsigned links;
+	struct rs_guarded *g;
+	struct rs_error **err;
+};
+
+static int guard_link_refused(struct guard *w, const char *comp)
+{
+	return rs_error_setx(
+		w->err, ELOOP,
+		"refusing '%s': '%s' is a symlink a user could have made (not followed)", w->path,
+		comp);
+}
+
+static int guard_reset(struct guard *w)
+{
+	struct stat st;
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return rs_error_set(w->err, e, "cannot open '/'");
+	}
+	if (w->cur >= 0)
+		close(w->cur);
+	w->cur = fd;
+	w->trusted = root_only(&st);
+	w->g->shaped = !w->trusted;
+	w->g->shaper = st.st_uid ? st.st_uid : (uid_t)-1;
+	return 0;
+}
+
+/* Steps into directory comp of w->cur. */
+static int guard_enter(struct guard *w, const char *comp)
+{
+	struct stat st;
+	int fd = openat(w->cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		/* swapped for a symlink since it was looked at */
+		return e == ELOOP || e == ENOTDIR
+			       ? rs_error_setx(w->err, e, "refusing '%s': '%s' is not a directory",
+					       w->path, comp)
+			       : rs_error_set(w->err, e, "cannot open '%s'", w->path);
+	}
+	close(w->cur);
+	w->cur = fd;
+	if (!strcmp(comp, ".."))
+		return 0; /* back where the walk came from (trusted only) */
+	w->trusted = w->trusted && root_only(&st);
+	w->g->shaped = w->g->shaped || !root_only(&st);
+	if (st.st_uid != 0 && w->g->shaper == (uid_t)-1)
+		w->g->shaper = st.st_uid;
+	return 0;
+}
+
+/* Follows the symlink comp of w->cur: *rest becomes its target, then what
+ * was left after comp (tail). */
+static int guard_follow(struct guard *w, const char *comp, const char *tail, char **rest)
+{
+	char target[PATH_MAX];
+	ssize_t n = readlinkat(w->cur, comp, target, sizeof(target) - 1);
+
+	if (n < 0)
+		return rs_error_set(w->err, errno, "cannot read the symlink '%s'", comp);
+	target[n] = '\0';
+	if (++w->links > GUARD_LINKS_MAX)
+		return rs_error_setx(w->err, ELOOP, "cannot open '%s': too many symlinks", w->path);
+	char *next = rs_xasprintf("%s%s", target, tail);
+	free(*rest);
+	*rest = next;
+	return target[0] == '/' ? guard_reset(w) : 0;
+}
+
+/* The last component: opened with the caller's flags, never a symlink
+ * (shown: its path, for messages). */
+static int guard_last(struct guard *w, const char *comp, const char *shown, int flags)
+{
+	int fd = openat(w->cur, comp, flags | O_NOFOLLOW | O_CLOEXEC, 0);
+
+	if (fd < 0)
+		return errno == ELOOP ? guard_link_refused(w, shown)
+				      : rs_error_set(w->err, errno, "cannot open '%s'", w->path);
+	if (fstat(fd, &w->g->st) < 0 || S_ISLNK(w->g->st.st_mode)) {
+		int e = errno;
+		close(fd);
+		return S_ISLNK(w->g->st.st_mode)
+			       ? guard_link_refused(w, shown)
+			       : rs_error_set(w->err, e, "cannot open '%s'", w->path);
+	}
+	return fd;
+}
+
+/* One step: comp (of length n) of *rest, tail the text after it. Return:
+ * 1 go on, an fd (>= 0 returned as fd + 2) when done, or -errno. */
+static int guard_step(struct guard *w, char **rest, size_t off, size_t n, int flags)
+{
+	_cleanup_free_ char *comp = rs_xstrndup(*rest + off, n);
+	_cleanup_free_ char *shown = rs_xstrndup(*rest, off + n);
+	const char *tail = *rest + off + n;
+	bool last = !tail[strspn(tail, "/")];
+	struct stat lst;
+	int fd;
+
+	if (!strcmp(comp, ".") && !last)
+		return 1;
+	if (!strcmp(comp, "..") && !w->trusted)
+		return rs_error_setx(w->err, EXDEV,
+				     "refusing '%s': '..' below a directory a user could change",
+				     w->path);
+	if (fstatat(w->cur, comp, &lst, AT_SYMLINK_NOFOLLOW) < 0)
+		return rs_error_set(w->err, errno, "cannot open '%s'", w->path);
+	if (S_ISLNK(lst.st_mode)) {
+		if (!w->trusted || !link_followable(w->cur, &lst))
+			return guard_link_refused(w, shown);
+		_cleanup_free_ char *t = rs_xstrdup(tail);
+		int r = guard_follow(w, comp, t, rest);
+		return r < 0 ? r : 0;
+	}
+	if (!last || !strcmp(comp, "..")) {
+		int r = guard_enter(w, comp);
+		return r < 0 ? r : 1;
+	}
+	fd = guard_last(w, comp, shown, flags);
+	return fd < 0 ? fd : fd + 2;
+}
+
+int rs_guarded_open(const char *path, int flags, struct rs_guarded *g, struct rs_error **err)
+{
+	struct guard w = {.path = path, .cur = -1, .g = g, .err = err};
+	_cleanup_free_ char *rest = NULL;
+	size_t off = 0;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	if (!*path)
+		return rs_error_setx(err, ENOENT, "cannot open '': no such file");
+	if (path[0] == '/') {
+		rest = rs_xstrdup(path);
+	} else {
+		_cleanup_free_ char *cwd = getcwd(NULL, 0);
+		if (!cwd)
+			return rs_error_set(err, errno, "cannot resolve '%s'", path);
+		rest = rs_xasprintf("%s/%s", cwd, path);
+	}
+	if ((r = guard_reset(&w)) < 0)
+		return r;
+	for (;;) {
+		off += strspn(rest + off, "/");
+		size_t n = strcspn(rest + off, "/");
+		if (!n) { /* "/" itself, or a trailing "/" after a ".." */
+			r = guard_last(&w, ".", path, flags);
+			break;
+		}
+		r = guard_step(&w, &rest, off, n, flags);
+		if (r < 0 || r >= 2) {
+			r = r < 0 ? r : r - 2;
+			break;
+		}
+		off = r == 0 ? 0 : off + n; /* 0: a symlink's target replaced rest */
+	}
+	close(w.cur);
+	return r;
+}
+
+struct guarded_read {
+	int fd; /* O_PATH fd of the file */
+	size_t max;
+	const char *path;
+};
+
+/* Opens the O_PATH fd's file for reading again (a FIFO or device swapped
+ * in is impossible: the fd is the inode checked) and reads it whole. */
+static int read_reopened(void *arg, char **data, size_t *len, char *msg, size_t msglen)
+{
+	const struct guarded_read *c = arg;
+	char proc[64];
+	struct stat st;
+
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", c->fd);
+	_cleanup_close_ int fd = open(proc, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(msg, msglen, "cannot read '%s': %s", c->path, strerror(errno));
+		return -errno;
+	}
+	char *buf = rs_xmalloc(c->max + 2);
+	size_t got = 0;
+	while (got <= c->max) {
+		ssize_t n = read(fd, buf + got, c->max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(buf);
+			snprintf(msg, msglen, "cannot read '%s': %s", c->path, strerror(e));
+			return -e;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got > c->max) {
+		free(buf);
+		snprintf(msg, msglen, "'%s' is larger than %zu bytes", c->path, c->max);
+		return -EFBIG;
+	}
+	buf[got] = '\0';
+	*data = buf;
+	*len = got;
+	return 0;
+}
+
+int rs_guarded_read(const char *path, size_t max, unsigned timeout_ms, char **buf, size_t *len,
+		    struct rs_error **err)
+{
+	struct rs_guarded g;
+	char msg[512] = "";
+	_cleanup_close_ int fd = rs_guarded_open(path, O_PATH, &g, err);
+
+	*buf = NULL;
+	*len = 0;
+	if (fd < 0)
+		return fd;
+	if (!S_ISREG(g.st.st_mode))
+		return rs_error_setx(err, EINVAL, "cannot read '%s': not a regular file", path);
+	if ((uint64_t)g.st.st_size > max)
+		return rs_error_setx(err, EFBIG, "'%s' is larger than %zu bytes", path, max);
+	struct guarded_read c = {.fd = fd, .max = max, .path = path};
+	int r;
+	if (g.shaper == (uid_t)-1 || g.shaper == geteuid()) {
+		r = read_reopened(&c, buf, len, msg, sizeof(msg));
+	} else {
+		struct rs_user u = {0};
+		struct rs_host *h = NULL;
+		char spec[16];
+		snprintf(spec, sizeof(spec), "%u", (unsigned)g.shaper);
+		r = rs_host_open("/", &h, err);
+		if (r == 0 && rs_user_resolve(h, spec, &u, err) < 0)
+			r = rs_error_wrap(err, "'%s' is in a directory of uid %u", path,
+					  (unsigned)g.shaper);
+		rs_host_free(h);
+		if (r < 0)
+			return r;
+		r = rs_as_user_data(&u, read_reopened, &c, max, buf, len, msg, sizeof(msg),
+				    timeout_ms);
+		rs_user_clear(&u);
+	}
+	if (r < 0)
+		return rs_error_setx(err, -r, "%s", msg[0] ? msg : strerror(-r));
+	return 0;
 }

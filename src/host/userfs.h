@@ -13,8 +13,10 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "host/user.h"
+#include "lib/error.h"
 
 /* Opens rel (relative; no leading '/') beneath dirfd, refusing symlinks in
  * any component and any escape from dirfd: openat2(RESOLVE_BENEATH |
@@ -36,6 +38,39 @@ int rs_beneath_parent(int dirfd, const char *rel, char **name);
  * as the prefix of rel naming it in *link (caller frees). Return: 1 found,
  * 0 none (the tree changed meanwhile), or -errno of the walk. */
 int rs_beneath_symlink(int dirfd, const char *rel, char **link);
+
+/* What rs_guarded_open found on the way. */
+struct rs_guarded {
+	struct stat st; /* the object opened */
+	uid_t shaper;	/* owner of the first directory on the way that a uid other
+			 * than root owns; (uid_t)-1: none */
+	bool shaped;	/* a directory on the way could be changed by a uid other
+			 * than root (owned by one, or writable by group or others
+			 * without the sticky bit) */
+};
+
+/* Opens path (absolute, or relative to the working directory) the way root
+ * opens a path that a user may have shaped (a state dir, api.sock, a
+ * bundle's config.json given to root): one component at a time from "/".
+ * While every directory so far is root's and only root can change it (owned
+ * by root, not writable by group or others unless sticky), a symlink owned by
+ * root is followed (/var/run -> /run; at most 40, none of /proc's magic
+ * links); from the first directory another uid could change, no symlink is
+ * followed at all and ".." is refused (a symlinked api.sock, state dir or
+ * config.json of a user is never a way into another user's files).
+ * flags as openat(2) for the last component (O_NOFOLLOW and O_CLOEXEC are
+ * added). Return: fd, or -errno with *err naming the path (-ELOOP: a symlink
+ * that is not followed, named). */
+int rs_guarded_open(const char *path, int flags, struct rs_guarded *g, struct rs_error **err);
+
+/* Reads the regular file path, reached by rs_guarded_open (never a FIFO,
+ * device or a symlink a user could have made; opened again by its fd, non-
+ * blocking), at most max bytes (-EFBIG beyond), with the credentials of
+ * the user whose directory holds it (g.shaper, through rs_as_user_data,
+ * bounded by timeout_ms) when that is not the caller. *buf is
+ * NUL-terminated; caller frees. Return: 0 or -errno with *err. */
+int rs_guarded_read(const char *path, size_t max, unsigned timeout_ms, char **buf, size_t *len,
+		    struct rs_error **err);
 
 /* The directories of a user that root may act in, as that user: e.g. the
  * home limited to its .config and .local, and the runtime dir. */

@@ -43,7 +43,19 @@ void rs_api_reaped(struct rs_api_srv *s, pid_t pid);
 void rs_api_stop(struct rs_api_srv *s);
 
 /* Client side (`rootless-setup ports`): one request to the socket at path,
- * bounded in size and time (5 s). *status: the HTTP status; *body: the
- * response body (NUL-terminated). Return: 0 or -errno with *err. */
+ * bounded in size and in time: connect (a server that never accepts),
+ * request and answer together within RS_API_CALL_TIMEOUT_MS. *status: the
+ * HTTP status; *resp: the response body (NUL-terminated). Return: 0 or
+ * -errno with *err. */
+enum { RS_API_CALL_TIMEOUT_MS = 5000 };
 int rs_api_call(const char *sock, const char *method, const char *path, const char *body,
 		int *status, char **resp, struct rs_error **err);
+/* The same for root acting on a user's launch: DIR is opened by
+ * rs_guarded_open (no symlink a user could have made is followed), DIR and
+ * DIR/api.sock (a socket, never a symlink) must have one owner, that of the
+ * user directories leading there, and expect when it is not (uid_t)-1. The
+ * request is sent through the socket's fd (/proc/self/fd/N) by a child with
+ * the owner's credentials (rs_as_user), so the kernel checks the access
+ * too. Return: as rs_api_call. */
+int rs_api_call_guarded(const char *dir, uid_t expect, const char *method, const char *path,
+			const char *body, int *status, char **resp, struct rs_error **err);

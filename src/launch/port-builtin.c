@@ -78,6 +78,7 @@ _noreturn_ static void helper_main(int fd, int userns, int netns)
 int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 {
 	int sp[2];
+	d->diag_fd = -1;
 	if (d->cfg->userns_fd < 0 || d->cfg->netns_fd < 0) {
 		snprintf(why, n,
 			 "the builtin port driver needs the child's own network namespace "
@@ -133,9 +134,8 @@ static void helper_end(struct rs_portd *d)
 	d->helper_pid = 0;
 }
 
-/* A socket connected (or connecting) to addr inside the child. */
-static int child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
-			socklen_t len)
+int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
+			    socklen_t len)
 {
 	struct helper_req q = {.type = type, .len = len, .addr = *addr};
 	int e = 0, fd = -1;
@@ -160,7 +160,7 @@ static int child_socket(struct rs_portd *d, int type, const struct sockaddr_stor
 	return fd >= 0 ? fd : -EIO;
 }
 
-static void child_addr(const struct rs_port *p, struct sockaddr_storage *sa, socklen_t *len)
+void rs_builtin_child_addr(const struct rs_port *p, struct sockaddr_storage *sa, socklen_t *len)
 {
 	const char *ip = p->spec.child_ip;
 	if (!ip[0])
@@ -352,8 +352,8 @@ static void tcp_accept(struct rs_portd *d, struct rs_port *p)
 			close(fd); /* bounded: a flood costs the flood, not the launch */
 			continue;
 		}
-		child_addr(p, &sa, &len);
-		int cfd = child_socket(d, SOCK_STREAM, &sa, len);
+		rs_builtin_child_addr(p, &sa, &len);
+		int cfd = rs_builtin_child_socket(d, SOCK_STREAM, &sa, len);
 		if (cfd < 0) {
 			close(fd);
 			continue;
@@ -364,112 +364,15 @@ static void tcp_accept(struct rs_portd *d, struct rs_port *p)
 	}
 }
 
-/* ---- UDP: one child-side socket per host peer, idle ones closed ---- */
-
-struct rs_udp_flow {
-	struct rs_port *port;
-	int fd; /* connected to the child's address, inside the child */
-	struct rs_ev ev;
-	struct sockaddr_storage peer;
-	socklen_t peer_len;
-	time_t last;
-	struct rs_udp_flow *next;
-};
-
-static void flow_close(struct rs_portd *d, struct rs_port *p, struct rs_udp_flow *f)
-{
-	for (struct rs_udp_flow **pp = &p->flows; *pp; pp = &(*pp)->next)
-		if (*pp == f) {
-			*pp = f->next;
-			break;
-		}
-	rs_portd_epoll_del(d, f->fd);
-	close(f->fd);
-	f->fd = -1;
-	p->nflows--;
-	d->conns--;
-	rs_portd_defer_free(d, f);
-}
-
-static struct rs_udp_flow *flow_get(struct rs_portd *d, struct rs_port *p,
-				    const struct sockaddr_storage *peer, socklen_t plen)
-{
-	for (struct rs_udp_flow *f = p->flows; f; f = f->next)
-		if (f->peer_len == plen && memcmp(&f->peer, peer, plen) == 0)
-			return f;
-	if (p->nflows >= RS_UDP_FLOWS_MAX || d->conns >= d->conns_max)
-		return NULL;
-	struct sockaddr_storage sa;
-	socklen_t len;
-	child_addr(p, &sa, &len);
-	int fd = child_socket(d, SOCK_DGRAM, &sa, len);
-	if (fd < 0)
-		return NULL;
-	struct rs_udp_flow *f = rs_xcalloc(1, sizeof(*f));
-	f->port = p;
-	f->fd = fd;
-	f->peer = *peer;
-	f->peer_len = plen;
-	f->ev.kind = RS_EV_UDP_FLOW;
-	f->ev.obj = f;
-	if (rs_portd_epoll_add(d, fd, EPOLLIN, &f->ev) < 0) {
-		close(fd);
-		free(f);
-		return NULL;
-	}
-	f->next = p->flows;
-	p->flows = f;
-	p->nflows++;
-	d->conns++;
-	return f;
-}
-
-static char udp_buf[65536];
-
-static void udp_from_host(struct rs_portd *d, struct rs_port *p)
-{
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_storage peer;
-		socklen_t plen = sizeof(peer);
-		ssize_t n = recvfrom(p->fd, udp_buf, sizeof(udp_buf), 0, (struct sockaddr *)&peer,
-				     &plen);
-		if (n < 0)
-			return;
-		struct rs_udp_flow *f = flow_get(d, p, &peer, plen);
-		if (!f)
-			continue;
-		f->last = time(NULL);
-		send(f->fd, udp_buf, (size_t)n, MSG_DONTWAIT);
-	}
-}
-
-static void udp_from_child(struct rs_portd *d, struct rs_udp_flow *f)
-{
-	(void)d;
-	for (int i = 0; i < 64; i++) {
-		ssize_t n = recv(f->fd, udp_buf, sizeof(udp_buf), 0);
-		if (n < 0)
-			return;
-		f->last = time(NULL);
-		sendto(f->port->fd, udp_buf, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&f->peer,
-		       f->peer_len);
-	}
-}
-
 void rs_builtin_sweep(struct rs_portd *d, time_t now)
 {
 	for (struct rs_port *p = d->ports; p; p = p->next)
-		for (struct rs_udp_flow *f = p->flows, *nx; f; f = nx) {
-			nx = f->next;
-			if (now - f->last > RS_UDP_IDLE_SEC)
-				flow_close(d, p, f);
-		}
+		rs_udp_sweep(d, p, now);
 }
 
 void rs_builtin_remove(struct rs_portd *d, struct rs_port *p)
 {
-	while (p->flows)
-		flow_close(d, p, p->flows);
+	rs_udp_close_all(d, p);
 	rs_portd_epoll_del(d, p->fd);
 	if (p->fd >= 0)
 		close(p->fd);
@@ -484,6 +387,9 @@ void rs_builtin_stop(struct rs_portd *d)
 	for (struct rs_port *p = d->ports; p; p = p->next)
 		rs_builtin_remove(d, p);
 	helper_end(d);
+	if (d->diag_fd >= 0)
+		close(d->diag_fd);
+	d->diag_fd = -1;
 }
 
 void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events)
@@ -500,11 +406,11 @@ void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events)
 		break;
 	case RS_EV_UDP_LISTEN:
 		if (((struct rs_port *)ev->obj)->fd >= 0)
-			udp_from_host(d, ev->obj);
+			rs_udp_from_host(d, ev->obj);
 		break;
 	case RS_EV_UDP_FLOW:
-		if (((struct rs_udp_flow *)ev->obj)->fd >= 0)
-			udp_from_child(d, ev->obj);
+		if (rs_udp_flow_open(ev->obj))
+			rs_udp_from_child(d, ev->obj);
 		break;
 	case RS_EV_SIGNAL:
 	case RS_EV_API_LISTEN:

@@ -12,6 +12,7 @@
  */
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 #include "launch/api.h"
@@ -35,12 +36,14 @@ struct rs_ev {
 
 enum {
 	RS_PORTS_MAX = 256,
-	RS_UDP_FLOWS_MAX = 256,
+	RS_UDP_FLOWS_MAX = 256,	      /* per port */
+	RS_UDP_FLOWS_PER_SOURCE = 32, /* per source (port-udp.c) */
 	RS_UDP_IDLE_SEC = 60,
 	RS_PORT_HELPER_TIMEOUT_SEC = 2,
 };
 
 struct rs_udp_flow;
+struct rs_udp_src;
 struct tcp_conn;
 
 struct rs_port {
@@ -48,8 +51,9 @@ struct rs_port {
 	struct rs_portspec spec;
 	int fd; /* builtin: the listening socket */
 	struct rs_ev ev;
-	int slirp_id; /* slirp4netns: its hostfwd id */
-	struct rs_udp_flow *flows;
+	int slirp_id;			    /* slirp4netns: its hostfwd id */
+	struct rs_udp_flow *flows, *oldest; /* UDP: by last use, newest first */
+	struct rs_udp_src *srcs;	    /* UDP: who holds them */
 	unsigned nflows;
 	struct rs_port *next;
 };
@@ -58,6 +62,7 @@ struct rs_portd {
 	const struct rs_api_cfg *cfg;
 	int epfd;
 	int helper_fd;	  /* builtin: SOCK_SEQPACKET to the helper in the child */
+	int diag_fd;	  /* builtin: NETLINK_SOCK_DIAG (UDP senders' uids); -1 not yet */
 	pid_t helper_pid; /* 0 once reaped (by the launch's loop or rs_builtin_stop) */
 	struct rs_port *ports;
 	struct tcp_conn *tcp; /* builtin: the open TCP connections */
@@ -91,6 +96,19 @@ void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events);
 void rs_builtin_sweep(struct rs_portd *d, time_t now);
 /* Closes every connection, flow and port, and ends the helper. */
 void rs_builtin_stop(struct rs_portd *d);
+/* A socket connected (or connecting) inside the child, made by the helper;
+ * the address p forwards to there. Return: fd or -errno. */
+int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
+			    socklen_t len);
+void rs_builtin_child_addr(const struct rs_port *p, struct sockaddr_storage *sa, socklen_t *len);
+
+/* port-udp.c: the builtin driver's UDP flows */
+void rs_udp_from_host(struct rs_portd *d, struct rs_port *p);
+void rs_udp_from_child(struct rs_portd *d, struct rs_udp_flow *f);
+bool rs_udp_flow_open(const struct rs_udp_flow *f);
+/* Closes p's flows idle for more than RS_UDP_IDLE_SEC. */
+void rs_udp_sweep(struct rs_portd *d, struct rs_port *p, time_t now);
+void rs_udp_close_all(struct rs_portd *d, struct rs_port *p);
 
 /* port-slirp.c */
 int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);

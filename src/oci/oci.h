@@ -35,3 +35,6 @@ int rs_oci_rootless(json_t *spec, const struct rs_oci_opts *o, struct rs_error *
 /* The ELF interpreter (PT_INTERP) of an executable image, or NULL for a
  * static binary or anything that is not a valid ELF file. Caller frees. */
 char *rs_elf_interp(const unsigned char *buf, size_t len);
+/* A JSON parse error in fixed words (jansson's own for syntax errors, never
+ * the text near the error, which is the file's content). */
+const char *rs_oci_json_what(const json_error_t *e);

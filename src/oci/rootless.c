@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/macro.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 #include "oci/oci.h"
@@ -488,4 +489,51 @@ int rs_oci_rootless(json_t *spec, const struct rs_oci_opts *o, struct rs_error *
 	if (o->proot)
 		return add_proot(spec, o->proot, err);
 	return 0;
+}
+
+/* What jansson's error says, in words of its own: never the "near '...'"
+ * part, nor a byte or code point, which would show the file's content
+ * (root converting a user's file must not print a line of /etc/shadow the
+ * user linked there). */
+const char *rs_oci_json_what(const json_error_t *e)
+{
+	/* jansson's fixed texts for a syntax error (2.14, load.c) */
+	static const char *const syntax[] = {
+		"unexpected newline", "invalid escape",	  "string or '}' expected",
+		"':' expected",	      "'}' expected",	  "']' expected",
+		"invalid token",      "unexpected token", "'[' or '{' expected",
+	};
+	static const struct {
+		enum json_error_code code;
+		const char *what;
+	} by_code[] = {
+		{json_error_invalid_utf8, "invalid UTF-8"},
+		{json_error_premature_end_of_input, "the input ends inside a value"},
+		{json_error_end_of_input_expected, "more after the end of the document"},
+		{json_error_stack_overflow, "nested too deep"},
+		{json_error_null_character, "a NUL character"},
+		{json_error_null_byte_in_key, "a NUL character"},
+		{json_error_duplicate_key, "a duplicate object key"},
+		{json_error_numeric_overflow, "a number out of range"},
+		{json_error_out_of_memory, "out of memory"},
+	};
+	enum json_error_code code = json_error_code(e);
+	size_t n = strnlen(e->text, JSON_ERROR_TEXT_LENGTH - 1);
+
+	for (size_t i = 0; i < ARRAY_SIZE(by_code); i++)
+		if (by_code[i].code == code)
+			return by_code[i].what;
+	if (code != json_error_invalid_syntax)
+		return "invalid JSON";
+	if (!strncmp(e->text, "control character", 17))
+		return "a control character in a string";
+	if (!strncmp(e->text, "invalid Unicode", 15))
+		return "an invalid \\u escape";
+	for (size_t i = 0; i < ARRAY_SIZE(syntax); i++) {
+		size_t l = strlen(syntax[i]);
+		if (n >= l && !strncmp(e->text, syntax[i], l) &&
+		    (e->text[l] == '\0' || e->text[l] == ' '))
+			return syntax[i];
+	}
+	return "invalid JSON syntax";
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The TOML subset reader (toml-doc.h): one pass, bounded nesting. */
+/* The TOML subset reader (toml-doc.h): one pass, bounded nesting, memory
+ * bounded by the longest name. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,17 @@ struct pstate {
 	const char *b;
 	size_t len, i;
 	unsigned line;
-	struct rs_toml_doc *d;
+	struct rs_toml_scan *out;
+	rs_toml_item_fn fn;
+	void *arg;
+	struct rs_sbuf sect; /* the current section's name; n == 0 with !has_sect */
+	bool has_sect;
+	struct rs_sbuf key; /* reused for every key */
 };
 
 static int fail(struct pstate *p, const char *what)
 {
-	snprintf(p->d->msg, sizeof(p->d->msg), "line %u: %s", p->line, what);
+	snprintf(p->out->msg, sizeof(p->out->msg), "line %u: %s", p->line, what);
 	return -EINVAL;
 }
 
@@ -242,102 +248,96 @@ static int scan_value(struct pstate *p, unsigned depth)
 	return p->i > s ? 0 : fail(p, "a value expected");
 }
 
-static struct rs_toml_item *add_item(struct rs_toml_doc *d, enum rs_toml_kind kind, size_t start,
-				     struct rs_sbuf *path)
-{
-	if (d->n == d->cap) {
-		d->cap = d->cap ? d->cap * 2 : 16;
-		d->it = rs_xrealloc(d->it, d->cap * sizeof(*d->it));
-	}
-	struct rs_toml_item *it = &d->it[d->n++];
-	*it = (struct rs_toml_item){.kind = kind, .start = start, .path = path->s, .plen = path->n};
-	path->s = NULL;
-	return it;
-}
-
-static int parse_header(struct pstate *p, size_t start, size_t *section)
+static int parse_header(struct pstate *p, size_t start)
 {
 	bool array = at(p, "[[");
-	struct rs_sbuf sb = {0};
+	struct rs_toml_item it = {.kind = array ? RS_TI_ARRAY : RS_TI_TABLE, .start = start};
 
 	p->i += array ? 2 : 1;
-	int r = parse_key(p, &sb);
+	p->sect.n = 0;
+	p->has_sect = true;
+	rs_sbuf_add(&p->sect, "", 0);
+	int r = parse_key(p, &p->sect);
 	if (r >= 0 && !at(p, array ? "]]" : "]"))
 		r = fail(p, "an unterminated table header");
-	if (r < 0) {
-		free(sb.s);
+	if (r < 0)
 		return r;
-	}
 	p->i += array ? 2 : 1;
-	struct rs_toml_item *it = add_item(p->d, array ? RS_TI_ARRAY : RS_TI_TABLE, start, &sb);
-	*section = p->d->n - 1;
-	r = end_line(p, &it->eol);
-	p->d->it[*section].end = p->i;
-	return r;
+	r = end_line(p, &it.eol);
+	if (r < 0)
+		return r;
+	it.end = p->i;
+	it.path = p->sect.s;
+	it.plen = p->sect.n;
+	p->fn(p->arg, &it);
+	return 0;
 }
 
-static int parse_kv(struct pstate *p, size_t start, size_t section)
+static int parse_kv(struct pstate *p, size_t start)
 {
-	struct rs_sbuf sb = {0};
-	int r = parse_key(p, &sb);
+	struct rs_toml_item it = {.kind = RS_TI_KV, .start = start};
 
+	p->key.n = 0;
+	rs_sbuf_add(&p->key, "", 0);
+	int r = parse_key(p, &p->key);
 	if (r >= 0 && cur(p) != '=')
 		r = fail(p, "'=' expected after a key");
-	if (r < 0) {
-		free(sb.s);
+	if (r < 0)
 		return r;
-	}
 	p->i++;
 	skip_ws(p);
-	struct rs_toml_item *it = add_item(p->d, RS_TI_KV, start, &sb);
-	it->section = section;
-	it->vstart = p->i;
-	size_t k = p->d->n - 1;
+	it.vstart = p->i;
 	r = scan_value(p, 0);
-	p->d->it[k].vend = p->i;
+	it.vend = p->i;
 	if (r >= 0)
-		r = end_line(p, &p->d->it[k].eol);
-	p->d->it[k].end = p->i;
-	return r;
+		r = end_line(p, &it.eol);
+	if (r < 0)
+		return r;
+	it.end = p->i;
+	it.path = p->key.s;
+	it.plen = p->key.n;
+	it.sect = p->has_sect ? p->sect.s : NULL;
+	it.slen = p->has_sect ? p->sect.n : 0;
+	p->fn(p->arg, &it);
+	return 0;
 }
 
-int rs_toml_doc_parse(const char *b, size_t len, struct rs_toml_doc *d)
+static int scan(struct pstate *p)
 {
-	struct pstate p = {.b = b, .len = len, .line = 1, .d = d};
-	size_t section = RS_TOML_ROOT;
-	const char *nl = memchr(b, '\n', len);
+	const char *nl = memchr(p->b, '\n', p->len);
 
-	memset(d, 0, sizeof(*d));
-	d->crlf = nl && nl > b && nl[-1] == '\r';
-	if (memchr(b, '\0', len))
-		return fail(&p, "a NUL byte");
-	while (more(&p)) {
-		size_t start = p.i;
+	p->out->crlf = nl && nl > p->b && nl[-1] == '\r';
+	if (memchr(p->b, '\0', p->len))
+		return fail(p, "a NUL byte");
+	while (more(p)) {
+		size_t start = p->i;
 		int r = 0;
-		skip_ws(&p);
-		if (cur(&p) == '#')
-			skip_comment(&p);
-		if (!more(&p))
+		skip_ws(p);
+		if (cur(p) == '#')
+			skip_comment(p);
+		if (!more(p))
 			break;
-		if (eol_len(&p))
-			take_eol(&p);
-		else if (cur(&p) == '[')
-			r = parse_header(&p, start, &section);
+		if (eol_len(p))
+			take_eol(p);
+		else if (cur(p) == '[')
+			r = parse_header(p, start);
 		else
-			r = parse_kv(&p, start, section);
+			r = parse_kv(p, start);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-void rs_toml_doc_free(struct rs_toml_doc *d)
+int rs_toml_scan(const char *b, size_t len, rs_toml_item_fn fn, void *arg, struct rs_toml_scan *out)
 {
-	for (size_t k = 0; k < d->n; k++)
-		free(d->it[k].path);
-	free(d->it);
-	d->it = NULL;
-	d->n = d->cap = 0;
+	struct pstate p = {.b = b, .len = len, .line = 1, .out = out, .fn = fn, .arg = arg};
+
+	memset(out, 0, sizeof(*out));
+	int r = scan(&p);
+	free(p.sect.s);
+	free(p.key.s);
+	return r;
 }
 
 /* Compares s[0..n) (a path) with the start of *t: equal up to n and then
@@ -355,18 +355,20 @@ static enum rs_toml_rel piece(const char *s, size_t n, const char *t)
 	return t[n] == RS_TOML_SEP ? RS_REL_ABOVE : RS_REL_NONE;
 }
 
-enum rs_toml_rel rs_toml_relation(const struct rs_toml_doc *d, size_t k, const char *t)
+enum rs_toml_rel rs_toml_path_relation(const char *s, size_t n, const char *t)
 {
-	const struct rs_toml_item *it = &d->it[k];
+	return piece(s, n, t);
+}
 
-	if (it->kind == RS_TI_KV && it->section != RS_TOML_ROOT) {
-		const struct rs_toml_item *h = &d->it[it->section];
-		enum rs_toml_rel r = piece(h->path, h->plen, t);
+enum rs_toml_rel rs_toml_relation(const struct rs_toml_item *it, const char *t)
+{
+	if (it->kind == RS_TI_KV && it->sect) {
+		enum rs_toml_rel r = piece(it->sect, it->slen, t);
 		if (r == RS_REL_NONE)
 			return r;
 		if (r != RS_REL_ABOVE) /* t ends within the section's name */
 			return RS_REL_BELOW;
-		t += h->plen + 1;
+		t += it->slen + 1;
 	}
 	return piece(it->path, it->plen, t);
 }

@@ -74,96 +74,139 @@ static bool same_value(const char *a, size_t an, const char *b)
 	return xn == yn && !memcmp(x, y, xn);
 }
 
+/* In place: a file of 16 MiB is not copied once per key. */
 static void splice(struct text *t, size_t at, size_t cut, const char *ins)
 {
-	size_t n = strlen(ins);
-	char *s = rs_xmalloc(t->len - cut + n + 1);
-	memcpy(s, t->s, at);
-	memcpy(s + at, ins, n);
-	memcpy(s + at + n, t->s + at + cut, t->len - at - cut);
-	t->len = t->len - cut + n;
-	s[t->len] = '\0';
-	free(t->s);
-	t->s = s;
+	size_t n = strlen(ins), len = t->len - cut + n;
+
+	if (n > cut)
+		t->s = rs_xrealloc(t->s, len + 1);
+	memmove(t->s + at + n, t->s + at + cut, t->len - at - cut);
+	memcpy(t->s + at, ins, n);
+	t->len = len;
+	t->s[len] = '\0';
 }
 
-/* The end of the last key/value line of the section whose header is item
- * hdr (RS_TOML_ROOT: before the first header); the header's end if none. */
-static size_t section_end(const struct rs_toml_doc *d, size_t hdr)
+/* ---- does the user's file already decide a key? ---- */
+
+struct decide {
+	const char *text, *full, *value;
+	bool done;
+	bool conflict;
+};
+
+static void decide_item(void *arg, const struct rs_toml_item *it)
 {
-	size_t pos = hdr == RS_TOML_ROOT ? 0 : d->it[hdr].end;
-	for (size_t j = hdr == RS_TOML_ROOT ? 0 : hdr + 1; j < d->n && d->it[j].kind == RS_TI_KV;
-	     j++)
-		pos = d->it[j].end;
-	return pos;
+	struct decide *x = arg;
+	if (x->done)
+		return;
+	enum rs_toml_rel r = rs_toml_relation(it, x->full);
+	if (r == RS_REL_EQUAL && it->kind == RS_TI_KV &&
+	    same_value(x->text + it->vstart, it->vend - it->vstart, x->value))
+		x->done = true;
+	else if (r == RS_REL_EQUAL || r == RS_REL_BELOW ||
+		 (r == RS_REL_ABOVE && it->kind != RS_TI_TABLE))
+		x->done = x->conflict = true;
 }
 
-/* Whether the user's file already decides full (set, or made impossible:
- * an ancestor is a value or an array of tables, or full is a table). */
-static bool decided(const struct rs_toml_doc *d, const char *text, const char *full,
-		    const char *value, char **conflicts)
+/* ---- where a key of a table goes ---- */
+
+/* The end of the last key/value line of a section (its header's end when
+ * it has none; 0 for the keys before any header) is where a key goes:
+ * into table tsep's own section, else the section whose dotted keys
+ * define the table (then prefix: the table's part below that section). */
+struct place {
+	const char *tsep;
+	size_t cur_end;	 /* the current section's end so far */
+	bool in_header;	 /* the current section is table tsep's */
+	bool found;	 /* table tsep's header was met */
+	size_t hdr_pos;	 /* its section's end, once that is known */
+	int cand;	 /* 0 none; 1 in the candidate's section; 2 its end known */
+	size_t cand_pos; /* the candidate section's end */
+	size_t prefix;	 /* offset into the dotted table name of the candidate's prefix */
+};
+
+static void place_section_end(struct place *x)
 {
-	for (size_t k = 0; k < d->n; k++) {
-		const struct rs_toml_item *it = &d->it[k];
-		enum rs_toml_rel r = rs_toml_relation(d, k, full);
-		if (r == RS_REL_EQUAL && it->kind == RS_TI_KV &&
-		    same_value(text + it->vstart, it->vend - it->vstart, value))
-			return true;
-		if (r == RS_REL_EQUAL || r == RS_REL_BELOW ||
-		    (r == RS_REL_ABOVE && it->kind != RS_TI_TABLE)) {
-			list_add(conflicts, full);
-			return true;
-		}
+	if (x->in_header)
+		x->hdr_pos = x->cur_end;
+	if (x->cand == 1) {
+		x->cand_pos = x->cur_end;
+		x->cand = 2;
 	}
-	return false;
+	x->in_header = false;
 }
 
-/* Where a key of table tsep goes: its header's section, else the section
- * whose dotted keys define the table (then *prefix: the table's part
- * below that section, dotted); SIZE_MAX: nowhere (a new table). */
-static size_t insert_at(const struct rs_toml_doc *d, const char *tsep, const char *table,
-			const char **prefix)
+static void place_item(void *arg, const struct rs_toml_item *it)
 {
+	struct place *x = arg;
+
+	if (it->kind != RS_TI_KV) {
+		place_section_end(x);
+		x->cur_end = it->end;
+		if (!x->found && it->kind == RS_TI_TABLE &&
+		    rs_toml_relation(it, x->tsep) == RS_REL_EQUAL)
+			x->found = x->in_header = true;
+		return;
+	}
+	x->cur_end = it->end;
+	if (x->cand || rs_toml_relation(it, x->tsep) != RS_REL_BELOW)
+		return;
+	if (!it->sect) {
+		x->cand = 1;
+		x->prefix = 0;
+	} else if (rs_toml_path_relation(it->sect, it->slen, x->tsep) == RS_REL_ABOVE) {
+		x->cand = 1;
+		x->prefix = it->slen + 1;
+	}
+}
+
+/* Whether the user's file decides the key (set, or made impossible: an
+ * ancestor is a value or an array of tables, or the key is a table), and
+ * else where it goes (SIZE_MAX: a new table; *prefix as struct place).
+ * Return: 0, or -EINVAL with m->msg. */
+static int survey(const struct text *t, const char *tsep, const char *full,
+		  const struct rs_toml_key *k, bool *decided, size_t *pos, const char **prefix,
+		  bool *crlf, struct rs_toml_merge *m)
+{
+	struct rs_toml_scan sc;
+	struct decide dx = {.text = t->s, .full = full, .value = k->value};
+	struct place px = {.tsep = tsep};
+
+	if (rs_toml_scan(t->s, t->len, decide_item, &dx, &sc) < 0) {
+		snprintf(m->msg, sizeof(m->msg), "%s", sc.msg);
+		return -EINVAL;
+	}
+	*crlf = sc.crlf;
+	*decided = dx.done;
+	if (dx.conflict)
+		list_add(&m->conflicts, full);
 	*prefix = NULL;
-	for (size_t k = 0; k < d->n; k++)
-		if (d->it[k].kind == RS_TI_TABLE && rs_toml_relation(d, k, tsep) == RS_REL_EQUAL)
-			return section_end(d, k);
-	for (size_t k = 0; k < d->n; k++) {
-		const struct rs_toml_item *it = &d->it[k];
-		if (it->kind != RS_TI_KV || rs_toml_relation(d, k, tsep) != RS_REL_BELOW)
-			continue;
-		if (it->section == RS_TOML_ROOT) {
-			*prefix = table;
-			return section_end(d, it->section);
-		}
-		if (rs_toml_relation(d, it->section, tsep) == RS_REL_ABOVE) {
-			*prefix = table + d->it[it->section].plen + 1;
-			return section_end(d, it->section);
-		}
+	*pos = SIZE_MAX;
+	if (dx.done)
+		return 0;
+	rs_toml_scan(t->s, t->len, place_item, &px, &sc);
+	place_section_end(&px);
+	if (px.found) {
+		*pos = px.hdr_pos;
+	} else if (px.cand == 2) {
+		*pos = px.cand_pos;
+		*prefix = k->table + px.prefix;
 	}
-	return SIZE_MAX;
+	return 0;
 }
 
 static int merge_one(struct text *t, const struct rs_toml_key *k, struct rs_toml_merge *m)
 {
-	struct rs_toml_doc d;
 	_cleanup_free_ char *tsep = sep_of(k->table), *full = full_of(tsep, k->key);
-	const char *eol = NULL, *prefix;
-	int r = rs_toml_doc_parse(t->s, t->len, &d);
+	const char *prefix;
+	bool decided, crlf;
+	size_t pos;
+	int r = survey(t, tsep, full, k, &decided, &pos, &prefix, &crlf, m);
 
-	if (r < 0) {
-		snprintf(m->msg, sizeof(m->msg), "%s", d.msg);
-		rs_toml_doc_free(&d);
+	if (r < 0 || decided)
 		return r;
-	}
-	bool crlf = d.crlf;
-	eol = crlf ? "\r\n" : "\n";
-	if (decided(&d, t->s, full, k->value, &m->conflicts)) {
-		rs_toml_doc_free(&d);
-		return 0;
-	}
-	size_t pos = insert_at(&d, tsep, k->table, &prefix);
-	rs_toml_doc_free(&d);
+	const char *eol = crlf ? "\r\n" : "\n";
 	bool open = t->len && t->s[t->len - 1] != '\n';
 	if (pos == SIZE_MAX) {
 		const char *before = !t->len ? "" : open ? (crlf ? "\r\n\r\n" : "\n\n") : eol;
@@ -184,31 +227,38 @@ static int merge_one(struct text *t, const struct rs_toml_key *k, struct rs_toml
 }
 
 /* Our document's keys: table (dotted), key, value. */
+struct ours {
+	const char *text;
+	struct rs_toml_keys *out;
+};
+
+static void our_key(void *arg, const struct rs_toml_item *it)
+{
+	const struct ours *x = arg;
+	if (it->kind != RS_TI_KV)
+		return;
+	_cleanup_free_ char *full = it->sect ? rs_xasprintf("%s%c%s", it->sect, RS_TOML_SEP,
+							    it->path)
+					     : rs_xstrdup(it->path);
+	char *last = strrchr(full, RS_TOML_SEP);
+	if (!last) /* a key outside any table: none of ours */
+		return;
+	_cleanup_free_ char *value = rs_xstrndup(x->text + it->vstart, it->vend - it->vstart);
+	*last = '\0';
+	for (char *c = full; *c; c++)
+		if (*c == RS_TOML_SEP)
+			*c = '.';
+	rs_toml_keys_push(x->out, full, last + 1, value, false, NULL);
+}
+
 static int our_keys(const char *ours, struct rs_toml_keys *out, char *msg, size_t msglen)
 {
-	struct rs_toml_doc d;
-	int r = rs_toml_doc_parse(ours, strlen(ours), &d);
+	struct rs_toml_scan sc;
+	struct ours x = {.text = ours, .out = out};
+	int r = rs_toml_scan(ours, strlen(ours), our_key, &x, &sc);
 
-	for (size_t k = 0; r == 0 && k < d.n; k++) {
-		const struct rs_toml_item *it = &d.it[k];
-		if (it->kind != RS_TI_KV)
-			continue;
-		_cleanup_free_ char *full = it->section == RS_TOML_ROOT
-						    ? rs_xstrdup(it->path)
-						    : full_of(d.it[it->section].path, it->path);
-		char *last = strrchr(full, RS_TOML_SEP);
-		_cleanup_free_ char *value = rs_xstrndup(ours + it->vstart, it->vend - it->vstart);
-		if (!last) /* a key outside any table: none of ours */
-			continue;
-		*last = '\0';
-		for (char *c = full; *c; c++)
-			if (*c == RS_TOML_SEP)
-				*c = '.';
-		rs_toml_keys_push(out, full, last + 1, value, false, NULL);
-	}
 	if (r < 0)
-		snprintf(msg, msglen, "our own file: %.120s", d.msg);
-	rs_toml_doc_free(&d);
+		snprintf(msg, msglen, "our own file: %.120s", sc.msg);
 	return r;
 }
 
@@ -249,58 +299,89 @@ static void cut(struct text *t, size_t start, size_t end, bool eol)
 
 /* The header of table tsep, added by us, goes when its section holds
  * nothing but blank lines: with the line breaks we put before it. */
-static void drop_header(struct text *t, const struct rs_toml_doc *d, const char *tsep,
-			const char *before)
+struct header {
+	const char *tsep;
+	int state; /* 0 looking; 1 found, waiting for the next item; 2 done */
+	size_t start, end, next;
+	bool eol, keep;
+};
+
+static void header_item(void *arg, const struct rs_toml_item *it)
 {
-	for (size_t k = 0; k < d->n; k++) {
-		const struct rs_toml_item *h = &d->it[k];
-		if (h->kind != RS_TI_TABLE || rs_toml_relation(d, k, tsep) != RS_REL_EQUAL)
-			continue;
-		size_t next = k + 1 < d->n ? d->it[k + 1].start : t->len;
-		if (k + 1 < d->n && d->it[k + 1].kind == RS_TI_KV)
-			return;
-		for (size_t i = h->end; i < next; i++)
-			if (!strchr(" \t\r\n", t->s[i]))
-				return;
-		size_t start = h->start, bl = before ? strlen(before) : 0;
-		if (bl && start >= bl && !memcmp(t->s + start - bl, before, bl))
-			start -= bl;
-		cut(t, start, h->end, h->eol);
-		return;
+	struct header *x = arg;
+
+	if (x->state == 1) {
+		x->state = 2;
+		x->keep = it->kind == RS_TI_KV;
+		x->next = it->start;
+	} else if (!x->state && it->kind == RS_TI_TABLE &&
+		   rs_toml_relation(it, x->tsep) == RS_REL_EQUAL) {
+		*x = (struct header){.tsep = x->tsep,
+				     .state = 1,
+				     .start = it->start,
+				     .end = it->end,
+				     .eol = it->eol};
 	}
+}
+
+static void drop_header(struct text *t, const char *tsep, const char *before)
+{
+	struct header x = {.tsep = tsep};
+	struct rs_toml_scan sc;
+
+	if (rs_toml_scan(t->s, t->len, header_item, &x, &sc) < 0 || !x.state || x.keep)
+		return;
+	size_t next = x.state == 1 ? t->len : x.next;
+	for (size_t i = x.end; i < next; i++)
+		if (!strchr(" \t\r\n", t->s[i]))
+			return;
+	size_t start = x.start, bl = before ? strlen(before) : 0;
+	if (bl && start >= bl && !memcmp(t->s + start - bl, before, bl))
+		start -= bl;
+	cut(t, start, x.end, x.eol);
+}
+
+/* The first key/value line of full. */
+struct kv {
+	const char *full;
+	bool found, eol;
+	size_t start, end, vstart, vend;
+};
+
+static void kv_item(void *arg, const struct rs_toml_item *it)
+{
+	struct kv *x = arg;
+	if (x->found || it->kind != RS_TI_KV || rs_toml_relation(it, x->full) != RS_REL_EQUAL)
+		return;
+	x->found = true;
+	x->start = it->start;
+	x->end = it->end;
+	x->vstart = it->vstart;
+	x->vend = it->vend;
+	x->eol = it->eol;
 }
 
 static int unmerge_one(struct text *t, const struct rs_toml_key *k, struct rs_toml_unmerge *u)
 {
-	struct rs_toml_doc d;
 	_cleanup_free_ char *tsep = sep_of(k->table), *full = full_of(tsep, k->key);
-	int r = rs_toml_doc_parse(t->s, t->len, &d);
-	size_t k2;
+	struct kv x = {.full = full};
+	struct rs_toml_scan sc;
 
-	for (k2 = 0; r == 0 && k2 < d.n; k2++)
-		if (d.it[k2].kind == RS_TI_KV && rs_toml_relation(&d, k2, full) == RS_REL_EQUAL)
-			break;
-	if (r < 0 || k2 == d.n) { /* refused, or the user took it out */
-		if (r < 0)
-			snprintf(u->msg, sizeof(u->msg), "%s", d.msg);
-		rs_toml_doc_free(&d);
-		return r;
+	if (rs_toml_scan(t->s, t->len, kv_item, &x, &sc) < 0) {
+		snprintf(u->msg, sizeof(u->msg), "%s", sc.msg);
+		return -EINVAL;
 	}
-	const struct rs_toml_item *it = &d.it[k2];
-	if (!same_value(t->s + it->vstart, it->vend - it->vstart, k->value)) {
+	if (!x.found) /* the user took it out */
+		return 0;
+	if (!same_value(t->s + x.vstart, x.vend - x.vstart, k->value)) {
 		list_add(&u->kept, full);
-		rs_toml_doc_free(&d);
 		return 0;
 	}
-	cut(t, it->start, it->end, it->eol);
+	cut(t, x.start, x.end, x.eol);
 	list_add(&u->removed, full);
 	u->changed = true;
-	rs_toml_doc_free(&d);
-	if (!k->header)
-		return 0;
-	if (rs_toml_doc_parse(t->s, t->len, &d) == 0)
-		drop_header(t, &d, tsep, k->before);
-	rs_toml_doc_free(&d);
+	if (k->header)
+		drop_header(t, tsep, k->before);
 	return 0;
 }
 

@@ -55,3 +55,35 @@ sec_scratch() {
 	O=$D/out
 	mkdir "$O"
 }
+
+# sec_user2: a second throwaway user, ${RS_TEST_USER}2 (another user's
+# launch, a flood from another uid), with a runtime dir of its own; removed
+# at exit (only one this file made). Sets U2, U2ID, U2GID, U2XDG; as_u2 CMD
+# runs CMD as it with a clean environment. Return: 1 when it cannot be made.
+sec_user2() {
+	local mark="rootless-setup test user (throwaway)"
+	U2=${RS_TEST_USER:-rstest}2
+	if getent passwd "$U2" > /dev/null; then
+		[ "$(getent passwd "$U2" | cut -d: -f5)" = "$mark" ] || return 1
+		pkill -KILL -u "$U2" 2>/dev/null
+		sleep 0.1
+		userdel -r "$U2" 2>/dev/null
+	fi
+	useradd -m -U -s /bin/sh -c "$mark" -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 "$U2" || return 1
+	U2ID=$(id -u "$U2") U2GID=$(id -g "$U2")
+	U2XDG=/run/user/$U2ID
+	tu_on_exit sec_user2_del
+	rm -rf "$U2XDG"
+	install -d -m 0700 -o "$U2ID" -g "$U2GID" "$U2XDG"
+}
+sec_user2_del() {
+	pkill -KILL -u "$U2ID" 2>/dev/null
+	sleep 0.2
+	userdel -r "$U2" 2>/dev/null
+	rm -rf "$U2XDG"
+}
+as_u2() {
+	(cd / && { [ -z "$TU_LOCKFD" ] || exec {TU_LOCKFD}>&-; } && exec setpriv --reuid="$U2ID" --regid="$U2GID" --init-groups --inh-caps=-all \
+		env -i HOME="/home/$U2" USER="$U2" LOGNAME="$U2" PATH=/usr/local/bin:/usr/bin:/bin \
+		XDG_RUNTIME_DIR="$U2XDG" LANG=C.UTF-8 "$@")
+}

@@ -309,9 +309,35 @@ static void test_oci_proot_fifo_refused_without_blocking(void **state)
 	rmdir(dir);
 }
 
+/* a parse error in fixed words: never the text near it */
+static void test_oci_json_error_hides_the_text(void **state)
+{
+	(void)state;
+	static const char *const bad[] = {"{\"a\": root:$6$SECRETHASH:19000::\n",
+					  "{\"a\": \"SECRET\x01\"}",
+					  "{\"SECRET\": 1, \"SECRET\": 2}",
+					  "[SECRET]",
+					  "{\"a\": \"\\uD800SECRET\"}",
+					  "{\"a\": 1} SECRET",
+					  "{\"a\": \"SECRET"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_error_t e;
+		json_t *j = json_loads(bad[i], JSON_REJECT_DUPLICATES, &e);
+		assert_null(j);
+		const char *what = rs_oci_json_what(&e);
+		assert_non_null(what);
+		assert_null(strstr(what, "SECRET"));
+		assert_null(strstr(what, "near"));
+	}
+	json_error_t e;
+	assert_null(json_loads("{\"a\": [1, 2}", 0, &e));
+	assert_string_equal(rs_oci_json_what(&e), "']' expected");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_oci_json_error_hides_the_text),
 		cmocka_unit_test(test_oci_default_adds_userns_keeps_netns),
 		cmocka_unit_test(test_oci_host_net_matches_runc_rootless),
 		cmocka_unit_test(test_oci_unmapped_gid_option_removed),

@@ -237,6 +237,37 @@ static void test_safewrite_at_dirfd(void **state)
 	close(dfd);
 }
 
+/* fresh: a new inode with the given mode every time, nothing of the old
+ * file kept (a report where a user made a 0666 file first); own_dir: a
+ * directory others may write without the sticky bit is refused */
+static void test_safewrite_fresh_and_own_dir(void **state)
+{
+	struct fx *f = *state;
+	struct rs_write_opts o = {.mode = 0644, .uid = (uid_t)-1, .gid = (gid_t)-1, .fresh = true};
+	struct rs_error *err = NULL;
+	struct stat a, b;
+
+	put(f, "etc/r.json", "same\n");
+	chmod(path(f, "etc/r.json"), 0666);
+	stat(path(f, "etc/r.json"), &a);
+	assert_int_equal(rs_safe_write(f->h, "etc/r.json", "same\n", 5, &o, &err), 1);
+	stat(path(f, "etc/r.json"), &b);
+	assert_int_not_equal(a.st_ino, b.st_ino);
+	assert_int_equal(b.st_mode & 07777, 0644);
+	assert_int_equal(b.st_uid, geteuid());
+	o.own_dir = true;
+	chmod(path(f, "etc"), 0777);
+	assert_int_equal(rs_safe_write(f->h, "etc/r.json", "new\n", 4, &o, &err), -EPERM);
+	assert_non_null(strstr(err->msg, "another user"));
+	rs_error_free(err);
+	err = NULL;
+	assert_string_equal(get(f, "etc/r.json"), "same\n");
+	chmod(path(f, "etc"), 01777);
+	assert_int_equal(rs_safe_write(f->h, "etc/r.json", "new\n", 4, &o, &err), 1);
+	assert_string_equal(get(f, "etc/r.json"), "new\n");
+	chmod(path(f, "etc"), 0755);
+}
+
 int main(void)
 {
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
@@ -252,6 +283,7 @@ int main(void)
 		T(test_safewrite_dry_run_changes_nothing),
 		T(test_safewrite_read_refuses_what_write_refuses),
 		T(test_safewrite_at_dirfd),
+		T(test_safewrite_fresh_and_own_dir),
 	};
 	return cmocka_run_group_tests_name("safewrite", tests, NULL, NULL);
 }

@@ -264,6 +264,58 @@ static void as_user_drops_and_is_bounded(void **state)
 	assert_non_null(strstr(msg, "did not finish"));
 }
 
+/* rs_guarded_open: root's symlinks in root-only directories are followed,
+ * nothing below a directory others can change (the scratch dir is made
+ * 0777, so whoever runs the test, it is such a directory) */
+static void guarded_open_trusts_only_root(void **state)
+{
+	struct fx *f = *state;
+	struct rs_guarded g;
+	struct rs_error *err = NULL;
+	char p[256];
+
+	sh("chmod 0777 $D && mkdir -p $D/real && echo z > $D/real/file && ln -s real $D/link && "
+	   "ln -s /etc/passwd $D/real/pw && mkfifo $D/real/fifo",
+	   f->dir);
+	snprintf(p, sizeof(p), "%s/real/file", f->dir);
+	int fd = rs_guarded_open(p, O_RDONLY, &g, &err);
+	assert_true(fd >= 0);
+	assert_true(g.shaped && S_ISREG(g.st.st_mode));
+	assert_int_equal(g.shaper, geteuid() ? geteuid() : (uid_t)-1);
+	close(fd);
+	snprintf(p, sizeof(p), "%s/link/file", f->dir);
+	assert_int_equal(rs_guarded_open(p, O_RDONLY, &g, &err), -ELOOP);
+	assert_non_null(strstr(err->msg, "/link' is a symlink"));
+	rs_error_freep(&err);
+	snprintf(p, sizeof(p), "%s/real/pw", f->dir);
+	assert_int_equal(rs_guarded_open(p, O_RDONLY, &g, &err), -ELOOP);
+	rs_error_freep(&err);
+	snprintf(p, sizeof(p), "%s/real/../real/file", f->dir);
+	assert_int_equal(rs_guarded_open(p, O_RDONLY, &g, &err), -EXDEV);
+	rs_error_freep(&err);
+	/* a FIFO opened non-blocking: no wait for a writer */
+	snprintf(p, sizeof(p), "%s/real/fifo", f->dir);
+	fd = rs_guarded_open(p, O_RDONLY | O_NONBLOCK, &g, &err);
+	assert_true(fd >= 0 && S_ISFIFO(g.st.st_mode));
+	close(fd);
+	/* root's own: /proc/self (procfs's root) is followed, a magic link
+	 * of /proc/PID/fd never */
+	fd = rs_guarded_open("/proc/self/status", O_RDONLY, &g, &err);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(rs_guarded_open("/proc/self/fd/0", O_RDONLY, &g, &err), -ELOOP);
+	rs_error_freep(&err);
+	struct stat st;
+	if (lstat("/var/run", &st) == 0 && S_ISLNK(st.st_mode) && st.st_uid == 0) {
+		fd = rs_guarded_open("/var/run", O_PATH | O_DIRECTORY, &g, &err);
+		assert_true(fd >= 0 && !g.shaped);
+		close(fd);
+	}
+	fd = rs_guarded_open("/", O_PATH | O_DIRECTORY, &g, &err);
+	assert_true(fd >= 0 && S_ISDIR(g.st.st_mode));
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -273,6 +325,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(remove_keeps_what_links_point_at, setup, teardown),
 		cmocka_unit_test_setup_teardown(remove_depth_is_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(symlink_is_named, setup, teardown),
+		cmocka_unit_test_setup_teardown(guarded_open_trusts_only_root, setup, teardown),
 		cmocka_unit_test(tree_locate_is_lexical),
 		cmocka_unit_test(as_user_hands_data_back),
 		cmocka_unit_test(as_user_drops_and_is_bounded),
