@@ -28,7 +28,7 @@ struct report {
 
 /* Steps of our own (setup's are >= 0, indexes into steps[]). */
 enum {
-	STEP_EXEC = -1,
+	STEP_EXEC = RS_SPAWN_STEP_EXEC,
 	STEP_SESSION = -2,
 	STEP_FDS = -3,
 	STEP_CTTY = -4,
@@ -92,11 +92,15 @@ static void close_above(int first)
 }
 
 /* Every source moved above the targets first, so no dup3 below
- * overwrites one that is still to be placed. Return: the report fd. */
+ * overwrites one that is still to be placed. keep_others (fn's
+ * RS_SPAWN_KEEP_FDS): only fds 0-2 are placed, the report pipe stays
+ * where it landed, and every other fd of ours stays as it is. Return: the
+ * report fd. */
 static int place_fds(const struct plan *p, bool keep_others)
 {
 	int hi[TARGETS_MAX] = {0};
 	int report = p->report_w;
+	int n = keep_others ? 3 : p->n;
 
 	for (int i = 0; i < 4; i++)
 		if (p->ours[i] >= 0)
@@ -107,17 +111,18 @@ static int place_fds(const struct plan *p, bool keep_others)
 			child_fail(report, STEP_FDS, errno);
 	}
 	report = hi[p->report];
-	for (int i = 0; i < p->n; i++)
+	for (int i = 0; i < n; i++)
 		if (hi[i] >= 0 && dup3(hi[i], i, p->cloexec[i] ? O_CLOEXEC : 0) < 0)
 			child_fail(report, STEP_FDS, errno);
 	if (!keep_others) {
 		close_above(p->n);
 		return p->report;
 	}
-	for (int i = 0; i < p->n; i++)
+	for (int i = 0; i < 3; i++)
 		if (hi[i] >= 0)
 			close(hi[i]);
-	return p->report;
+	close(p->report_w);
+	return report;
 }
 
 static const char *env_get(char *const *envp, const char *name)
@@ -228,8 +233,10 @@ static int plan_stdio(const struct rs_spawn *o, struct plan *p, int nul, int out
 static void plan_rest(const struct rs_spawn *o, struct plan *p, int report_w)
 {
 	p->n = 3;
-	for (size_t i = 0; i < o->n_fds; i++)
+	for (size_t i = 0; i < o->n_fds; i++) {
+		p->cloexec[p->n] = o->flags & RS_SPAWN_FDS_CLOEXEC;
 		p->src[p->n++] = o->fds[i];
+	}
 	p->report = p->n;
 	p->cloexec[p->n] = true;
 	p->src[p->n++] = report_w;
@@ -288,6 +295,7 @@ static void close_all(int *fds, size_t n)
 static bool start_bad(const struct rs_spawn *o)
 {
 	return !o->path || o->n_fds > RS_SPAWN_FDS_MAX ||
+	       ((o->flags & RS_SPAWN_KEEP_FDS) && (!o->fn || o->n_fds)) ||
 	       ((o->flags & RS_SPAWN_CTTY) &&
 		(!(o->flags & RS_SPAWN_STDIO) || o->ctty < 0 || o->ctty > 2));
 }
@@ -423,6 +431,7 @@ int rs_child_report(struct rs_child *c, bool *done, struct rs_error **err)
 			return 0; /* it exec'd (or ran fn and left) */
 		int e = r.err > 0 && r.err < 4096 ? r.err : EIO;
 		const char *step = step_name(c->steps, r.step);
+		c->step = r.step;
 		if (step)
 			return rs_error_set(err, e, "cannot run '%s': %s", c->path, step);
 		return rs_error_set(err, e, "cannot run '%s'", c->path);

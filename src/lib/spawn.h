@@ -49,12 +49,16 @@ enum rs_spawn_flags {
 	/* fds 0-2 are the caller's stdio[] (nsenter's command: root's pipes
 	 * and files pass through, a terminal is replaced by a pty first) */
 	RS_SPAWN_STDIO = 1u << 3,
-	RS_SPAWN_CTTY = 1u << 4,	/* with STDIO: fd ctty (0-2) becomes the controlling tty */
-	RS_SPAWN_EXE_FD = 1u << 5,	/* fexecve(exe_fd): the image the caller opened */
-	RS_SPAWN_SEARCH = 1u << 6,	/* path is a command looked up in envp's PATH */
-	RS_SPAWN_REAPER = 1u << 7,	/* the child's orphans come to us; the wait reaps them */
-	RS_SPAWN_KEEP_FDS = 1u << 8,	/* fn only: keep our other fds (fn's args use them) */
+	RS_SPAWN_CTTY = 1u << 4,   /* with STDIO: fd ctty (0-2) becomes the controlling tty */
+	RS_SPAWN_EXE_FD = 1u << 5, /* fexecve(exe_fd): the image the caller opened */
+	RS_SPAWN_SEARCH = 1u << 6, /* path is a command looked up in envp's PATH */
+	RS_SPAWN_REAPER = 1u << 7, /* the child's orphans come to us; the wait reaps them */
+	/* fn only, no fds handed on: keep our other fds where they are
+	 * (fn's args use them; fn execs nothing) */
+	RS_SPAWN_KEEP_FDS = 1u << 8,
 	RS_SPAWN_NO_DEADLINE = 1u << 9, /* nsenter's interactive command: the admin waits */
+	/* the fds handed on are the setup's only: closed at exec */
+	RS_SPAWN_FDS_CLOEXEC = 1u << 10,
 };
 
 /* What the setup callback gets: where it stands, and where it says what
@@ -99,7 +103,11 @@ struct rs_child {
 	size_t out_max, err_max;
 	unsigned timeout_ms;
 	int old_reaper; /* PR_GET_CHILD_SUBREAPER before, -1: untouched */
+	int step;	/* after a report: the step that failed */
 };
+
+/* rs_child's step when exec itself failed (setup's are >= 0) */
+#define RS_SPAWN_STEP_EXEC (-1)
 
 struct rs_spawn_result {
 	int status;		 /* the wait status */

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "lib/io.h"
@@ -240,6 +241,40 @@ static void child_holds_nothing_of_ours(void **state)
 	close(handed);
 }
 
+/* fn: fd 3 is still the file the caller opened there (its inode in arg) */
+static int check_kept(void *arg)
+{
+	struct stat st;
+	return fstat(3, &st) == 0 && st.st_ino == *(ino_t *)arg && getsid(0) == getpid() ? 0 : 1;
+}
+
+static void keep_fds_leaves_ours_in_place(void **state)
+{
+	(void)state;
+	int saved = fcntl(3, F_DUPFD_CLOEXEC, 10);
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	struct rs_spawn_result res;
+
+	assert_true(fd >= 0 && (fd == 3 || dup3(fd, 3, O_CLOEXEC) == 3) && fstat(3, &st) == 0);
+	struct rs_spawn o = {.path = "check_kept",
+			     .fn = check_kept,
+			     .arg = &st.st_ino,
+			     .flags = RS_SPAWN_KEEP_FDS};
+	/* the report pipe must not land on fd 3 (a host's root fd, say) */
+	assert_int_equal(rs_spawn_run(&o, &res, NULL), 0);
+	assert_int_equal(rs_spawn_exit_code(res.status), 0);
+	rs_spawn_result_clear(&res);
+	if (fd != 3)
+		close(fd);
+	if (saved >= 0) {
+		dup3(saved, 3, O_CLOEXEC);
+		close(saved);
+	} else {
+		close(3);
+	}
+}
+
 static void cleanup_kills_and_reaps(void **state)
 {
 	(void)state;
@@ -325,6 +360,7 @@ int main(void)
 		cmocka_unit_test(search_uses_envp_path),
 		cmocka_unit_test(deadline_kills_the_group),
 		cmocka_unit_test(child_holds_nothing_of_ours),
+		cmocka_unit_test(keep_fds_leaves_ours_in_place),
 		cmocka_unit_test(cleanup_kills_and_reaps),
 		cmocka_unit_test(child_dies_with_its_parent),
 		cmocka_unit_test(bad_options_are_refused),
