@@ -3,6 +3,7 @@
  * (probe.h says why). Everything here runs with the user's credentials
  * after drop_creds(), and holds only what argv handed it. */
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -65,8 +66,8 @@ static bool make_scratch(const char *base, struct rs_probe_result *r)
 	static const char *const sub[] = {"l", "u", "w", "m", "t"};
 	char tmpl[1024];
 
-	if (snprintf(tmpl, sizeof(tmpl), "%s/" RS_PROBE_SCRATCH_PREFIX "XXXXXX", base) >=
-	    (int)sizeof(tmpl))
+	if (snprintf(tmpl, sizeof(tmpl), "%s/" RS_PROBE_SCRATCH_PREFIX "XXXXXX",
+		     strcmp(base, "/") ? base : "") >= (int)sizeof(tmpl))
 		return false;
 	if (!mkdtemp(tmpl))
 		return false;
@@ -132,12 +133,37 @@ static void map_child(const struct rs_probe_child_args *a, pid_t q, struct rs_pr
 	rs_host_free(h);
 }
 
+/* The scratch dir's parent, resolved as the user: the data dir's parent,
+ * or the deepest ancestor of the data dir that exists. out holds
+ * PATH_MAX bytes. Return: false when none resolves. */
+static bool probe_base(const char *data, char *out)
+{
+	_cleanup_free_ char *p = rs_xstrdup(data);
+	bool whole = true;
+
+	for (;;) {
+		if (realpath(p, out)) {
+			/* the data dir itself exists: its parent */
+			char *slash = whole ? strrchr(out, '/') : NULL;
+			if (slash)
+				slash[slash == out ? 1 : 0] = '\0';
+			return true;
+		}
+		char *slash = strrchr(p, '/');
+		if (!slash || slash == p)
+			return realpath("/", out) != NULL;
+		*slash = '\0';
+		whole = false;
+	}
+}
+
 static void probe_work(const struct rs_probe_child_args *a, struct rs_probe_result *r)
 {
 	int q2p[2], p2q[2], res[2] = {0, 0};
 	pid_t q;
 
-	r->overlay_tried = make_scratch(a->base, r);
+	char base[PATH_MAX];
+	r->overlay_tried = probe_base(a->data, base) && make_scratch(base, r);
 	if (pipe2(q2p, O_CLOEXEC) < 0 || pipe2(p2q, O_CLOEXEC) < 0 || (q = fork()) < 0) {
 		r->stage = RS_PROBE_FORK;
 		r->err = errno;
@@ -282,14 +308,14 @@ int rs_probe_child_parse(int argc, char *const *argv, struct rs_probe_child_args
 		rs_probe_child_args_clear(out);
 		return -EINVAL;
 	}
-	out->base = rs_xstrdup(argv[3]);
+	out->data = rs_xstrdup(argv[3]);
 	return 0;
 }
 
 void rs_probe_child_args_clear(struct rs_probe_child_args *a)
 {
 	free(a->groups);
-	free(a->base);
+	free(a->data);
 	free(a->um);
 	free(a->gm);
 	memset(a, 0, sizeof(*a));

@@ -80,12 +80,31 @@ static bool alnum(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* base + "/" RS_PROBE_SCRATCH_PREFIX + six of mkdtemp's letters, or "" */
+/* An absolute path of plain components (no "", "." or ".."). */
+static bool abs_plain(const char *v, size_t n)
+{
+	if (n == 0 || v[0] != '/')
+		return false;
+	for (size_t i = 0; i < n;) {
+		size_t k = i + 1, len;
+		while (k < n && v[k] != '/')
+			k++;
+		len = k - i - 1;
+		if (len == 0 || (len == 1 && v[i + 1] == '.') ||
+		    (len == 2 && v[i + 1] == '.' && v[i + 2] == '.'))
+			return false;
+		i = k;
+	}
+	return true;
+}
+
+/* base + "/" RS_PROBE_SCRATCH_PREFIX + six of mkdtemp's letters, or "";
+ * base NULL: any absolute plain directory (the child resolved it) */
 static int take_scratch(struct cursor *c, const char *base, bool tried, char *out, size_t cap)
 {
 	static const char pre[] = "/" RS_PROBE_SCRATCH_PREFIX;
 	const char *v;
-	size_t n, bl = strlen(base);
+	size_t n, pl = strlen(pre);
 
 	if (take(c, "scratch", &v, &n) < 0)
 		return -EBADMSG;
@@ -93,8 +112,10 @@ static int take_scratch(struct cursor *c, const char *base, bool tried, char *ou
 		out[0] = '\0';
 		return n == 0 ? 0 : -EBADMSG;
 	}
-	if (n != bl + strlen(pre) + 6 || n >= cap || memcmp(v, base, bl) != 0 ||
-	    memcmp(v + bl, pre, strlen(pre)) != 0)
+	size_t bl = base ? strlen(base) : n >= pl + 6 ? n - pl - 6 : 0;
+	if (n != bl + pl + 6 || n >= cap || (base && memcmp(v, base, bl) != 0) ||
+	    (!base && bl > 1 && !abs_plain(v, bl)) || (!base && bl == 1) ||
+	    memcmp(v + bl, pre, pl) != 0)
 		return -EBADMSG;
 	for (size_t i = n - 6; i < n; i++)
 		if (!alnum(v[i]))

@@ -3,19 +3,12 @@
  * image (probe.h), bounds the wait, and parses what comes back as the
  * user's input. */
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include "checks/internal.h"
 #include "checks/probe.h"
 #include "host/idmap.h"
-#include "lib/sig.h"
+#include "lib/spawn.h"
 
 static const char *const stage_names[] = {
 	[RS_PROBE_OK] = "",
@@ -36,136 +29,6 @@ struct probe_run {
 	struct rs_idmap um, gm; /* built by root, passed in argv */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-/* Between fork and exec: async-signal-safe calls only. The fresh image
- * gets fds 0-2 on /dev/null and the result pipe at RS_PROBE_RESULT_FD,
- * nothing else; a new session (no controlling terminal to inject into,
- * and a process group root can kill whole); "/" as its cwd, not root's. */
-_noreturn_ static void exec_child(int exe, int nul, int wr, char **argv)
-{
-	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL};
-	/* above the fds they go to, so no dup2 below overwrites another */
-	int e = fcntl(exe, F_DUPFD_CLOEXEC, 10), n = fcntl(nul, F_DUPFD_CLOEXEC, 10);
-	int w = fcntl(wr, F_DUPFD_CLOEXEC, 10);
-
-	if (e < 0 || n < 0 || w < 0 || setsid() < 0 || chdir("/") < 0)
-		_exit(127);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	rs_signals_reset();
-	if (dup2(n, 0) < 0 || dup2(n, 1) < 0 || dup2(n, 2) < 0 || dup2(w, RS_PROBE_RESULT_FD) < 0 ||
-	    dup3(e, RS_PROBE_RESULT_FD + 1, O_CLOEXEC) < 0)
-		_exit(127);
-	if (close_range(RS_PROBE_RESULT_FD + 2, ~0U, 0) < 0) {
-		struct rlimit rl;
-		rlim_t max = getrlimit(RLIMIT_NOFILE, &rl) == 0 ? rl.rlim_cur : 65536;
-		for (rlim_t fd = RS_PROBE_RESULT_FD + 2; fd < max && fd < (1u << 20); fd++)
-			close((int)fd);
-	}
-	fexecve(RS_PROBE_RESULT_FD + 1, argv, envp);
-	_exit(127);
-}
-
-/* Starts the fresh image. Return: 0 or -errno. */
-static int spawn_child(char **argv, pid_t *pid, int *rfd)
-{
-	/* opened before the fork: the image that runs is the one running now */
-	_cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
-	_cleanup_close_ int nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	int p[2];
-
-	if (exe < 0 || nul < 0 || pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t c = fork();
-	if (c < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return -e;
-	}
-	if (c == 0)
-		exec_child(exe, nul, p[1], argv);
-	close(p[1]);
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	*pid = c;
-	*rfd = p[0];
-	return 0;
-}
-
-/* Reads what is there. Return: 0, or -EMSGSIZE past RS_PROBE_RESULT_MAX. */
-static int drain(int fd, char *buf, size_t *n, bool *eof)
-{
-	while (!*eof) {
-		ssize_t r = read(fd, buf + *n, RS_PROBE_RESULT_MAX + 1 - *n);
-		if (r > 0) {
-			*n += (size_t)r;
-			if (*n > RS_PROBE_RESULT_MAX)
-				return -EMSGSIZE;
-		} else if (r < 0 && errno == EINTR) {
-			continue;
-		} else if (r < 0 && errno == EAGAIN) {
-			return 0;
-		} else {
-			*eof = true;
-		}
-	}
-	return 0;
-}
-
-static bool child_exited(pid_t pid)
-{
-	siginfo_t si = {0};
-	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
-}
-
-/* Collects the child's output until it exits or the deadline passes; a
- * stopped (SIGSTOP) or traced child does not move the deadline. Then kills
- * what is left of its process group and reaps it. buf holds
- * RS_PROBE_RESULT_MAX + 1 bytes. Return: bytes read, -ETIMEDOUT or -EMSGSIZE. */
-static ssize_t wait_child(pid_t pid, int rfd, char *buf)
-{
-	_cleanup_close_ int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	uint64_t deadline = now_ms() + RS_PROBE_DEADLINE_S * 1000;
-	size_t n = 0;
-	bool eof = false, exited = false;
-	ssize_t ret;
-
-	for (;;) {
-		if (drain(rfd, buf, &n, &eof) < 0) {
-			ret = -EMSGSIZE;
-			break;
-		}
-		if (exited) {
-			/* what it wrote before exiting is in the pipe already */
-			ret = (ssize_t)n;
-			break;
-		}
-		uint64_t now = now_ms();
-		if (now >= deadline) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		int left = (int)(deadline - now);
-		struct pollfd pf[2] = {{.fd = eof ? -1 : rfd, .events = POLLIN},
-				       {.fd = pidfd, .events = POLLIN}};
-		/* without a pidfd (before Linux 5.3) the exit is polled for */
-		poll(pf, 2, pidfd < 0 && left > 50 ? 50 : left);
-		exited = child_exited(pid);
-	}
-	/* the zombie leader keeps its pid from reuse: the group is still its */
-	kill(-pid, SIGKILL);
-	rs_kill_reap(pid);
-	/* its orphans came to us (a subreaper, see run_child): reap the group */
-	while (waitpid(-pid, NULL, 0) > 0 || errno == EINTR)
-		;
-	return ret;
-}
-
 static char *groups_word(const struct rs_user *u)
 {
 	size_t cap = u->ngroups * 11 + 12, k = 0;
@@ -178,10 +41,48 @@ static char *groups_word(const struct rs_user *u)
 	return s;
 }
 
+/* The fresh image, started by lib/spawn: fds 0 and 2 on /dev/null, its
+ * result on stdout (a pipe root reads, RS_PROBE_RESULT_MAX bytes at most),
+ * nothing else of root's; a new session (no controlling terminal to inject
+ * into, and a process group root kills whole); "/" as its cwd, not root's;
+ * orphans of its namespace child reparented to us and reaped. */
+static void spawn_child(char **argv, struct probe_run *pr)
+{
+	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C", NULL};
+	/* opened before the fork: the image that runs is the one running now */
+	_cleanup_close_ int exe = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	struct rs_spawn o = {.path = "/proc/self/exe",
+			     .argv = argv,
+			     .envp = envp,
+			     .flags = RS_SPAWN_EXE_FD | RS_SPAWN_STDOUT | RS_SPAWN_REAPER,
+			     .exe_fd = exe,
+			     .out_max = RS_PROBE_RESULT_MAX,
+			     .timeout_ms = RS_PROBE_DEADLINE_S * 1000};
+	struct rs_spawn_result res = {0};
+	_cleanup_error_ struct rs_error *e = NULL;
+
+	int r = exe < 0 ? -errno : rs_spawn_run(&o, &res, &e);
+	if (r == -ETIMEDOUT) {
+		pr->outcome = OUT_TIMEOUT;
+	} else if (r < 0) {
+		pr->outcome = OUT_SPAWN;
+		pr->res.stage = RS_PROBE_FORK;
+		pr->res.err = -r;
+	} else {
+		pr->outcome = res.out_cut || !res.out ||
+					      rs_probe_result_parse(res.out, res.out_len, NULL,
+								    &pr->res) < 0
+				      ? OUT_MALFORMED
+				      : OUT_RESULT;
+	}
+	rs_spawn_result_clear(&res);
+}
+
 /* Builds the maps as root (the child checks them again and newuidmap
  * checks them against the files as the user); a failure to read the
- * ranges is reported by root at the step that needs them. */
-static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr)
+ * ranges is reported by root at the step that needs them. data: the
+ * engine's data dir, which the child resolves as the user. */
+static void run_child(struct rs_ctx *ctx, const char *data, struct probe_run *pr)
 {
 	struct rs_error *e = NULL;
 	bool map_ok = rs_idmap_build(ctx->host, &ctx->user, false, &pr->um, &e) >= 0 &&
@@ -196,32 +97,13 @@ static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr
 			uid,
 			gid,
 			groups,
-			(char *)base,
+			(char *)data,
 			um,
 			gm,
 			NULL};
-	_cleanup_free_ char *buf = rs_xmalloc(RS_PROBE_RESULT_MAX + 1);
-	pid_t pid = -1;
-	int rfd = -1, r, subreaper = 0;
 
 	memset(&pr->res, 0, sizeof(pr->res));
-	/* the child's descendants killed with it must not become init's
-	 * zombies (not every PID 1 reaps): they are reparented to us */
-	prctl(PR_GET_CHILD_SUBREAPER, &subreaper);
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if ((r = spawn_child(argv, &pid, &rfd)) < 0) {
-		pr->outcome = OUT_SPAWN;
-		pr->res.stage = RS_PROBE_FORK;
-		pr->res.err = -r;
-	} else {
-		ssize_t n = wait_child(pid, rfd, buf);
-		close(rfd);
-		pr->outcome = n == -ETIMEDOUT ? OUT_TIMEOUT
-			      : n < 0 || rs_probe_result_parse(buf, (size_t)n, base, &pr->res) < 0
-				      ? OUT_MALFORMED
-				      : OUT_RESULT;
-	}
-	prctl(PR_SET_CHILD_SUBREAPER, subreaper);
+	spawn_child(argv, pr);
 	if (pr->outcome == OUT_RESULT && !map_ok &&
 	    (pr->res.stage == RS_PROBE_UIDMAP || pr->res.stage == RS_PROBE_GIDMAP)) {
 		pr->res.stage = e && strstr(e->msg, "gidmap") ? RS_PROBE_GIDMAP : RS_PROBE_UIDMAP;
@@ -231,9 +113,12 @@ static void run_child(struct rs_ctx *ctx, const char *base, struct probe_run *pr
 	rs_error_free(e);
 }
 
-/* The scratch dir goes beside the engine's data dir, so the overlay is
- * tried on the filesystem that will hold the layers. */
-static char *probe_base(struct rs_ctx *ctx)
+/* The engine's data dir, as a path: the child resolves it as the user and
+ * puts the scratch dir beside it, so the overlay is tried on the
+ * filesystem that will hold the layers. Root never resolves it: where a
+ * symlink of the user's points would show in the child's argv, which
+ * every user can read. */
+static char *probe_data(struct rs_ctx *ctx)
 {
 	enum rs_engine e = RS_ENGINE_CONTAINERD;
 	for (unsigned i = 0; i < RS_ENGINE_COUNT; i++)
@@ -241,20 +126,7 @@ static char *probe_base(struct rs_ctx *ctx)
 			e = i;
 			break;
 		}
-	_cleanup_free_ char *data = rs_ctx_data_dir(ctx, e);
-	char *dir = NULL;
-	if (rs_host_canonical(ctx->host, data, &dir) < 0)
-		dir = rs_xstrdup(data);
-	/* the parent of the data dir, or the deepest ancestor that exists */
-	do {
-		char *slash = strrchr(dir, '/');
-		if (!slash || slash == dir) {
-			dir[1] = '\0';
-			break;
-		}
-		*slash = '\0';
-	} while (!rs_host_exists(ctx->host, dir));
-	return dir;
+	return rs_ctx_data_dir(ctx, e);
 }
 
 static const char *likely_cause(int err)
@@ -280,8 +152,8 @@ static const char *likely_cause(int err)
 
 static void probe_collect(struct rs_ctx *ctx, struct probe_run *pr)
 {
-	_cleanup_free_ char *base = probe_base(ctx);
-	run_child(ctx, base, pr);
+	_cleanup_free_ char *data = probe_data(ctx);
+	run_child(ctx, data, pr);
 }
 
 /* The probe could not give a verdict: a warning, never a pass or fail.

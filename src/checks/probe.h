@@ -7,9 +7,12 @@
  * once it has dropped to the user's credentials it must be dumpable (for
  * newuidmap), so the user can ptrace it and read its memory, environment and
  * fds. A fresh image holds nothing of root's: a minimal environment, fds
- * 0-2 on /dev/null and the result pipe on RS_PROBE_RESULT_FD only. What it
- * writes back is the user's input to root: a small line format parsed
- * strictly by rs_probe_result_parse().
+ * 0 and 2 on /dev/null and the result pipe on RS_PROBE_RESULT_FD (its
+ * stdout) only, started by lib/spawn. It resolves the engine's data dir
+ * itself, as the user: root never follows the user's symlinks, and the
+ * child's argv (readable by every user) shows the path as root built it.
+ * What it writes back is the user's input to root: a small line format
+ * parsed strictly by rs_probe_result_parse().
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -17,7 +20,7 @@
 #include "host/idmap.h"
 
 #define RS_PROBE_CHILD_VERB	 "__probe-child"
-#define RS_PROBE_RESULT_FD	 3
+#define RS_PROBE_RESULT_FD	 1     /* its stdout: a pipe root reads */
 #define RS_PROBE_RESULT_MAX	 2048  /* bytes; a longer result is malformed */
 #define RS_PROBE_DEADLINE_S	 20    /* root's whole wait for the probe child */
 #define RS_PROBE_CHILD_BUDGET_MS 15000 /* the child's own waits, below the above */
@@ -49,8 +52,9 @@ struct rs_probe_result {
 size_t rs_probe_result_format(const struct rs_probe_result *r, char *buf);
 /* Strict parse of what the child wrote (len bytes, not NUL-terminated):
  * the exact keys in order, bounded decimal numbers, a scratch path of the
- * form base/RS_PROBE_SCRATCH_PREFIX + 6 alphanumerics, printable ASCII
- * only. Return: 0 or -EBADMSG. */
+ * form base/RS_PROBE_SCRATCH_PREFIX + 6 alphanumerics (base NULL: any
+ * absolute path without "", "." or ".." components, as the child resolved
+ * it), printable ASCII only. Return: 0 or -EBADMSG. */
 int rs_probe_result_parse(const char *buf, size_t len, const char *base,
 			  struct rs_probe_result *out);
 
@@ -60,14 +64,14 @@ struct rs_probe_child_args {
 	gid_t gid;
 	gid_t *groups;
 	size_t ngroups;
-	char *base;  /* absolute dir the scratch dir goes in */
+	char *data;  /* the engine's data dir, unresolved: the scratch dir goes beside it */
 	bool map_ok; /* false: root could not build the maps ("-") */
 	struct rs_idmap *um, *gm;
 };
 
 /* A map as one argv word: "0:OWN:1,IN:OUT:COUNT,..."; caller frees. */
 char *rs_probe_map_format(const struct rs_idmap *m);
-/* argv after the verb: UID GID GROUPS BASE UIDMAP GIDMAP. Return: 0 or
+/* argv after the verb: UID GID GROUPS DATADIR UIDMAP GIDMAP. Return: 0 or
  * -EINVAL (anything out of shape). */
 int rs_probe_child_parse(int argc, char *const *argv, struct rs_probe_child_args *out);
 void rs_probe_child_args_clear(struct rs_probe_child_args *a);

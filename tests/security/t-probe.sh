@@ -3,8 +3,8 @@
 # probe child that runs with U's credentials and must be dumpable (newuidmap
 # wants /proc/PID to be U's), so U can ptrace it, read its environ and fds, and
 # SIGSTOP it. The child must hold nothing of root's (a fresh image: a minimal
-# environment, fds 0-2 on /dev/null and the result pipe, cwd /), and root's
-# wait for it must be bounded.
+# environment, fds 0 and 2 on /dev/null and the result pipe on 1, cwd /), and
+# root's wait for it must be bounded.
 #
 #   RS_TEST_USER=name bash tests/security/t-probe.sh   (as root)
 # shellcheck disable=SC2016
@@ -113,13 +113,13 @@ while not os.path.exists(stop):
             # the result pipe is root's inode (mode 0600): reopening it
             # through /proc is refused; writing through the child is not
             try:
-                os.close(os.open(d + "/fd/3", os.O_WRONLY | os.O_NONBLOCK))
+                os.close(os.open(d + "/fd/1", os.O_WRONLY | os.O_NONBLOCK))
                 add("reopen", "opened\n")
             except OSError as e:
                 add("reopen", e.strerror + "\n")
             r = subprocess.run(["gdb", "-nx", "-batch", "-p", str(pid),
                                 "-ex", "handle SIGSTOP nostop noprint nopass", "-ex",
-                                'call (long)write(3, "rs-probe 1\\nstage 0\\033[2J\\nINJECTED-BY-USER\\007\\n", 41)',
+                                'call (long)write(1, "rs-probe 1\\nstage 0\\033[2J\\nINJECTED-BY-USER\\007\\n", 41)',
                                 "-ex", "detach"], stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=15)
             add("gdb.log", r.stdout.decode("ascii", "replace"))
@@ -247,11 +247,11 @@ if [ "$nseen" -gt 0 ]; then
 	cwds=$(grep '^cwd ' "$W/seen-all" | sort -u)
 	check "the probe child's cwd is / (not root's)" test "$cwds" = "cwd /"
 	[ "$cwds" != "cwd /" ] && diag "  cwds: $(printf '%s' "$cwds" | tr '\n' ' ')"
-	# fd 0-2 on /dev/null, the result pipe on 3, nothing else of root's
-	# (fd 2 of the instant between posix_spawn's file actions and the exec
-	# of newuidmap is the pipe that collects newuidmap's message)
-	check "the probe child's fds 0-2 are /dev/null" \
-		sh -c '! grep -E "^fd [012] " "$1" | grep -v -E "^fd 2 pipe:\[[0-9]+\]$" | grep -qv " /dev/null$"' _ "$W/seen-all"
+	# fd 0 and 2 on /dev/null, the result pipe on 1, nothing else of
+	# root's (fd 2 of the instant between lib/spawn's fd set-up and the
+	# exec of newuidmap is the pipe that collects newuidmap's message)
+	check "the probe child's fd 0 is /dev/null, fds 1-2 /dev/null or pipes" \
+		sh -c '! grep -E "^fd [012] " "$1" | grep -v -E "^fd [12] pipe:\[[0-9]+\]$" | grep -qv " /dev/null$"' _ "$W/seen-all"
 else
 	for t in "root's environment never reaches the probe child" "fds of the probe child"; do
 		not_ok "$t (no probe child observed: proves nothing)"

@@ -123,6 +123,41 @@ static void test_malformed(void **state)
 			fail_msg("accepted bad result %zu: %s", i, bad[i]);
 }
 
+/* Root no longer knows where the child resolved the data dir: any
+ * absolute plain directory, the scratch name of the right shape. */
+static void test_any_base(void **state)
+{
+	static const char *const ok_scratch[] = {
+		"/srv/x/.rootless-setup-probe-Ab12Cd",
+		"/.rootless-setup-probe-Ab12Cd",
+	};
+	static const char *const bad_scratch[] = {
+		"srv/.rootless-setup-probe-Ab12Cd",	"/srv/../.rootless-setup-probe-Ab12Cd",
+		"/srv/./.rootless-setup-probe-Ab12Cd",	"//.rootless-setup-probe-Ab12Cd",
+		"/srv//x/.rootless-setup-probe-Ab12Cd", "/srv/.rootless-setup-probe-Ab12C/",
+		"/srv/.rootless-setup-probe-Ab12Cd/x",	".rootless-setup-probe-Ab12Cd",
+	};
+	struct rs_probe_result r;
+	char buf[512];
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok_scratch) / sizeof(ok_scratch[0]); i++) {
+		int n = snprintf(buf, sizeof(buf),
+				 "rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\n"
+				 "scratch %s\ndetail \nend\n",
+				 ok_scratch[i]);
+		assert_int_equal(rs_probe_result_parse(buf, (size_t)n, NULL, &r), 0);
+		assert_string_equal(r.scratch, ok_scratch[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad_scratch) / sizeof(bad_scratch[0]); i++) {
+		int n = snprintf(buf, sizeof(buf),
+				 "rs-probe 1\nstage 0\nerr 0\ntmpfs 0\noverlay 0\ntried 1\n"
+				 "scratch %s\ndetail \nend\n",
+				 bad_scratch[i]);
+		if (rs_probe_result_parse(buf, (size_t)n, NULL, &r) != -EBADMSG)
+			fail_msg("accepted scratch %s", bad_scratch[i]);
+	}
+}
+
 static void test_nul_and_size(void **state)
 {
 	struct rs_probe_result r;
@@ -228,9 +263,10 @@ static void test_child_args_bad(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),	   cmocka_unit_test(test_roundtrip),
-		cmocka_unit_test(test_malformed),  cmocka_unit_test(test_nul_and_size),
-		cmocka_unit_test(test_child_args), cmocka_unit_test(test_child_args_bad),
+		cmocka_unit_test(test_good),	       cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_malformed),      cmocka_unit_test(test_nul_and_size),
+		cmocka_unit_test(test_any_base),       cmocka_unit_test(test_child_args),
+		cmocka_unit_test(test_child_args_bad),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
