@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <string.h>
 #include <fcntl.h>
@@ -10,7 +9,7 @@
 #include "core/actions.h"
 #include "core/check.h"
 #include "host/user.h"
-#include "lib/sig.h"
+#include "lib/spawn.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 
@@ -61,51 +60,71 @@ int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[])
 	return rs_action_exec_env(l, rule, argv, NULL, NULL);
 }
 
-/* The child of an exec as user u, between fork and execve: only
- * async-signal-safe calls. The user gets no capability and cannot gain one
- * (no_new_privs); the cwd is "/" (root's may be closed to the user). An
- * error goes back as -errno on fd. */
-static _noreturn_ void exec_as_child(const struct rs_user *u, char *const argv[],
-				     char *const envp[], int fd)
+/* The last line of a helper's stderr (its reason, usually), at most 200
+ * bytes: for the action's detail, which the verbs escape when they print
+ * it. Caller frees; NULL when there is none. */
+static char *last_line(const struct rs_spawn_result *res)
 {
-	int e = 0;
-	rs_signals_reset();
-	if ((e = rs_user_drop(u)) == 0 && chdir("/") < 0)
-		e = -errno;
-	if (e == 0) {
-		execve(argv[0], argv, envp);
-		e = -errno;
-	}
-	(void)!write(fd, &e, sizeof(e));
-	_exit(127);
+	const char *t = res->err;
+	size_t n = res->err_len;
+
+	while (n && (t[n - 1] == '\n' || t[n - 1] == '\r' || t[n - 1] == ' '))
+		n--;
+	if (!t || !n)
+		return NULL;
+	const char *nl = memrchr(t, '\n', n);
+	const char *s = nl ? nl + 1 : t;
+	size_t len = (size_t)(t + n - s);
+	return rs_xstrndup(s, len > 200 ? 200 : len);
 }
 
-/* fork + exec_as_child. Return: 0 with *pid, or an errno value (as
- * posix_spawn: the child's failure to become u or to exec is returned). */
-static int spawn_as(const struct rs_user *u, char *const argv[], char *const envp[], pid_t *pid)
+/* The helper's environment: a clean one for root's helpers; for a user,
+ * the allow-list of rs_user_env, so nothing of root's reaches the user's
+ * process. Then the caller's "NAME=value" entries. */
+static void exec_env(const struct rs_user *as, const char *const *env, struct rs_strv *out)
 {
-	int fds[2], e = 0, status;
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return errno;
-	*pid = fork();
-	if (*pid < 0) {
-		e = errno;
-		close(fds[0]);
-		close(fds[1]);
-		return e;
+	if (as)
+		rs_user_env(as, NULL, NULL, out);
+	else
+		rs_strv_push(out, "PATH=/usr/sbin:/usr/bin:/sbin:/bin");
+	rs_strv_push(out, "LC_ALL=C");
+	for (size_t i = 0; env && env[i]; i++)
+		rs_strv_push(out, env[i]);
+}
+
+/* Runs argv through lib/spawn: a new session, no terminal, output read
+ * by us, a deadline; as u (its groups, no capability, no_new_privs, cwd
+ * "/") when u is given. Return: 0 or -errno, with a's detail set. */
+static int exec_run(struct rs_action *a, const char *line, char *const argv[],
+		    const char *const *env, const struct rs_user *as)
+{
+	_cleanup_(rs_strv_free) struct rs_strv envp = {0};
+	_cleanup_error_ struct rs_error *e = NULL;
+	struct rs_spawn_result res;
+
+	exec_env(as, env, &envp);
+	struct rs_spawn o = {.path = argv[0],
+			     .argv = argv,
+			     .envp = envp.v,
+			     .flags = RS_SPAWN_STDOUT | RS_SPAWN_STDERR,
+			     .setup = as ? rs_user_spawn_drop : NULL,
+			     .arg = (void *)as,
+			     .steps = rs_user_steps,
+			     .err_max = 4096,
+			     .timeout_ms = RS_ACTION_EXEC_TIMEOUT_S * 1000};
+	int r = rs_spawn_run(&o, &res, &e);
+	if (r < 0) {
+		a->failed = true;
+		rs_action_detail(a, "%s: %s", line, e->msg);
+	} else if (!WIFEXITED(res.status) || WEXITSTATUS(res.status)) {
+		_cleanup_free_ char *why = last_line(&res);
+		a->failed = true;
+		rs_action_detail(a, "%s: failed (status %d)%s%s", line,
+				 rs_spawn_exit_code(res.status), why ? ": " : "", why ? why : "");
+		r = -EIO;
 	}
-	if (*pid == 0)
-		exec_as_child(u, argv, envp, fds[1]);
-	close(fds[1]);
-	ssize_t n;
-	while ((n = read(fds[0], &e, sizeof(e))) < 0 && errno == EINTR)
-		;
-	close(fds[0]);
-	if (n != (ssize_t)sizeof(e) || e >= 0)
-		return 0;
-	while (waitpid(*pid, &status, 0) < 0 && errno == EINTR)
-		;
-	return -e;
+	rs_spawn_result_clear(&res);
+	return r;
 }
 
 int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[],
@@ -113,8 +132,6 @@ int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[
 {
 	_cleanup_free_ char *line = rs_xstrdup(argv[0]);
 	struct stat st;
-	pid_t pid;
-	int status = 0;
 
 	for (char *const *w = argv + 1; *w; w++) {
 		char *n = rs_xasprintf("%s %s", line, *w);
@@ -137,34 +154,9 @@ int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[
 				 argv[0]);
 		return -EPERM;
 	}
-	char *envp[8] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	for (size_t i = 0, n = 2; env && env[i] && n + 1 < ARRAY_SIZE(envp); i++)
-		envp[n++] = (char *)env[i];
-	int r;
-	if (as && geteuid() == 0 && as->uid != 0) {
-		r = spawn_as(as, argv, envp, &pid);
-	} else {
-		/* default signal dispositions: main() ignores SIGPIPE */
-		posix_spawnattr_t attr;
-		r = rs_spawnattr_init_clean(&attr);
-		if (r == 0) {
-			r = posix_spawn(&pid, argv[0], NULL, &attr, argv, envp);
-			posix_spawnattr_destroy(&attr);
-		}
-	}
-	if (r != 0) {
-		a->failed = true;
-		rs_action_detail(a, "%s: cannot run: %s", line, strerror(r));
-		return -r; /* posix_spawn returns the error, errno is not set */
-	}
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		a->failed = true;
-		rs_action_detail(a, "%s: failed (status %d)", line, WEXITSTATUS(status));
-		return -EIO;
-	}
-	return 0;
+	/* root acting for a user talks to the user's things (its manager)
+	 * with the user's credentials only */
+	return exec_run(a, line, argv, env, as && geteuid() == 0 && as->uid != 0 ? as : NULL);
 }
 
 struct rs_action_report *rs_action_report_new(struct rs_report *check, struct rs_actions *l)

@@ -40,15 +40,26 @@ void rs_action_detail(struct rs_action *a, const char *fmt, ...) _printf_(2, 3);
 bool rs_actions_last_failed(const struct rs_actions *l);
 void rs_actions_clear(struct rs_actions *l);
 
+/* The deadline of a helper run by rs_action_exec: systemd's own default
+ * for starting a unit (DefaultTimeoutStartSec), which systemctl --user
+ * enable --now waits for. */
+#define RS_ACTION_EXEC_TIMEOUT_S 90
+
 /* Runs a root-owned helper (absolute path, clean environment), recorded as
- * an exec action; planned only in a dry run. Return: 0 or <0 (recorded). */
+ * an exec action; planned only in a dry run. The helper runs through
+ * lib/spawn: its own session, no terminal, its output read by us (the last
+ * line of its stderr goes into the failure's detail), at most
+ * RS_ACTION_EXEC_TIMEOUT_S, then its process group is killed. Return: 0
+ * or <0 (recorded). */
 int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[]);
 /* The same with "NAME=value" entries added to that clean environment
  * (env NULL-terminated, may be NULL): systemctl --user finds the user's
  * manager only through XDG_RUNTIME_DIR and DBUS_SESSION_BUS_ADDRESS. With
  * as (may be NULL) and root running, the helper runs as that user (its
- * groups, no capability, no_new_privs, cwd "/"): root starting a user's
- * unit talks to the user's manager only with the user's credentials. */
+ * groups, no capability, no_new_privs, cwd "/") with the user's
+ * allow-listed environment (rs_user_env): root starting a user's unit
+ * talks to the user's manager only with the user's credentials, and
+ * nothing of root's (terminal, environment, fds) reaches that process. */
 int rs_action_exec_env(struct rs_actions *l, const char *rule, char *const argv[],
 		       const char *const *env, const struct rs_user *as);
 

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include "host/user.h"
 #include "lib/xalloc.h"
@@ -267,4 +268,42 @@ int rs_user_drop(const struct rs_user *u)
 	if (r == 0 && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		r = -errno;
 	return r;
+}
+
+const char *const rs_user_steps[] = {"becoming the user", NULL};
+
+int rs_user_spawn_drop(void *u, struct rs_spawn_ctx *ctx)
+{
+	ctx->step = 0;
+	return rs_user_drop(u);
+}
+
+int rs_user_spawn_become(void *u, struct rs_spawn_ctx *ctx)
+{
+	ctx->step = 0;
+	return rs_user_become(u);
+}
+
+/* "de_DE.UTF-8", "C", "sr_RS@latin": what a locale name holds */
+static bool locale_plain(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > 64)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_.@-", *p)))
+			return false;
+	return true;
+}
+
+void rs_user_env(const struct rs_user *u, const char *run, const char *lang, struct rs_strv *env)
+{
+	rs_strv_take(env, rs_xasprintf("HOME=%s", u->home && *u->home ? u->home : "/"));
+	rs_strv_take(env, rs_xasprintf("USER=%s", u->name));
+	rs_strv_take(env, rs_xasprintf("LOGNAME=%s", u->name));
+	rs_strv_push(env, "PATH=" RS_USER_PATH);
+	rs_strv_take(env, rs_xasprintf("LANG=%s", locale_plain(lang) ? lang : "C.UTF-8"));
+	if (run)
+		rs_strv_take(env, rs_xasprintf("XDG_RUNTIME_DIR=%s", run));
 }

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include "host/host.h"
+#include "lib/spawn.h"
+#include "lib/strutil.h"
 
 /* The user being prepared, resolved through the host's etc/passwd and
  * etc/group (never from HOME, USER or XDG_* of the caller: CVE-2021-4034). */
@@ -35,6 +37,23 @@ int rs_user_become(const struct rs_user *u);
  * through a setuid program. Async-signal-safe. Return: as rs_user_become,
  * or -errno of prctl. */
 int rs_user_drop(const struct rs_user *u);
+/* rs_spawn's setup callbacks (arg: the struct rs_user): rs_user_drop,
+ * or rs_user_become where a setuid helper must still work further down
+ * (the purge's launcher maps ids through newuidmap). Their step names are
+ * rs_user_steps. */
+int rs_user_spawn_drop(void *u, struct rs_spawn_ctx *ctx);
+int rs_user_spawn_become(void *u, struct rs_spawn_ctx *ctx);
+extern const char *const rs_user_steps[];
+
+/* The search path a process root starts as a user gets (a login's, never
+ * root's: no sbin, no /root/bin). */
+#define RS_USER_PATH "/usr/local/bin:/usr/bin:/bin"
+/* The environment of a process root starts as u: an allow-list, nothing of
+ * root's. HOME, USER, LOGNAME (passwd), PATH (RS_USER_PATH), LANG (lang
+ * when it is a plain locale name, else C.UTF-8) and, when run is given,
+ * XDG_RUNTIME_DIR, appended to env as "NAME=value". */
+void rs_user_env(const struct rs_user *u, const char *run, const char *lang, struct rs_strv *env);
+
 /* gid of a group by name from etc/group. Return: 0 or -ENOENT. */
 int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out);
 /* Name of a uid in etc/passwd, or NULL; caller frees. */
