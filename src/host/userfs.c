@@ -5,10 +5,8 @@
 #include <limits.h>
 #include <linux/magic.h>
 #include <linux/openat2.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -17,6 +15,7 @@
 #include "host/userfs.h"
 #include "lib/io.h"
 #include "lib/macro.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 
 /* The walk openat2 does, one component at a time (Linux < 5.6, or a
@@ -267,125 +266,105 @@ int rs_remove_beneath(int dirfd, const char *name, unsigned depth, char **where)
 	return remove_at(dirfd, name, depth, st.st_dev, name, where);
 }
 
-/* The child's answer: this header, then len bytes of data (rs_as_user_data). */
+/* The child's answer on its stdout: this header, then len bytes of data
+ * (rs_as_user_data). */
 struct as_user_reply {
 	int rc;
 	uint32_t len;
 	char msg[512];
 };
 
-static int drop_to(const struct rs_user *u, char *msg, size_t len)
-{
-	int r = rs_user_drop(u);
-	if (r == -EPERM)
-		snprintf(msg, len, "uid %u was not fully taken, or capabilities are left",
-			 (unsigned)u->uid);
-	else if (r < 0)
-		snprintf(msg, len, "cannot switch to uid %u: %s", (unsigned)u->uid, strerror(-r));
-	return r;
-}
-
 struct as_user_call {
+	const struct rs_user *u;
 	rs_as_user_fn fn;
 	rs_as_user_data_fn dfn;
 	void *arg;
 	size_t max;
 };
 
-_noreturn_ static void as_user_child(const struct rs_user *u, const struct as_user_call *c, int out,
-				     pid_t parent)
+static int as_user_setup(void *arg, struct rs_spawn_ctx *ctx)
 {
+	const struct as_user_call *c = arg;
+	return rs_user_spawn_drop((void *)c->u, ctx);
+}
+
+/* The child, as the user (lib/spawn dropped it: uid, gid, groups, no
+ * capability, no_new_privs; a new session, no terminal, stdin /dev/null). */
+static int as_user_child(void *arg)
+{
+	const struct as_user_call *c = arg;
 	struct as_user_reply rep = {0};
 	char *data = NULL;
 	size_t len = 0;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127);
-	rep.rc = drop_to(u, rep.msg, sizeof(rep.msg));
-	if (rep.rc == 0)
-		rep.rc = c->fn ? c->fn(c->arg, rep.msg, sizeof(rep.msg))
-			       : c->dfn(c->arg, &data, &len, rep.msg, sizeof(rep.msg));
+	rep.rc = c->fn ? c->fn(c->arg, rep.msg, sizeof(rep.msg))
+		       : c->dfn(c->arg, &data, &len, rep.msg, sizeof(rep.msg));
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
 	if (!data || len > c->max)
 		len = 0;
 	rep.len = (uint32_t)len;
-	if (rs_write_full(out, &rep, sizeof(rep)) < 0 || rs_write_full(out, data, len) < 0)
-		_exit(126);
-	_exit(0);
+	if (rs_write_full(STDOUT_FILENO, &rep, sizeof(rep)) < 0 ||
+	    rs_write_full(STDOUT_FILENO, data, len) < 0)
+		return 126;
+	return 0;
 }
 
-/* Reads len bytes before the deadline end. Return: 0, -ETIMEDOUT or -ECHILD. */
-static int read_reply(int fd, void *buf, size_t len, uint64_t end)
+/* The reply the child wrote, whole. Return: 0 or -ECHILD. */
+static int take_reply(const struct rs_spawn_result *res, size_t max, struct as_user_reply *rep,
+		      char **data)
 {
-	int r = rs_read_full(fd, buf, len, rs_ms_left(end));
-	return r == -ETIMEDOUT ? r : r < 0 ? -ECHILD : 0;
-}
-
-static int read_all(int fd, struct as_user_reply *rep, size_t max, char **data, unsigned timeout_ms)
-{
-	uint64_t end = rs_now_ms() + timeout_ms;
-	int r = read_reply(fd, rep, sizeof(*rep), end);
-
-	if (r < 0 || !data)
-		return r;
-	if (rep->len > max)
+	if (res->out_cut || res->out_len < sizeof(*rep) || !WIFEXITED(res->status) ||
+	    WEXITSTATUS(res->status) != 0)
 		return -ECHILD;
-	*data = rs_xmalloc((size_t)rep->len + 1);
-	r = read_reply(fd, *data, rep->len, end);
-	(*data)[rep->len] = '\0';
-	if (r < 0) {
-		free(*data);
-		*data = NULL;
-	}
-	return r;
+	memcpy(rep, res->out, sizeof(*rep));
+	if (rep->len > max || res->out_len != sizeof(*rep) + rep->len)
+		return -ECHILD;
+	rep->msg[sizeof(rep->msg) - 1] = '\0';
+	if (data)
+		*data = rs_xstrndup(res->out + sizeof(*rep), rep->len);
+	return 0;
 }
 
-static int as_user_run(const struct rs_user *u, const struct as_user_call *c, char **data,
-		       size_t *len, char *msg, size_t msglen, unsigned timeout_ms)
+static int as_user_run(const struct rs_user *u, struct as_user_call *c, char **data, size_t *len,
+		       char *msg, size_t msglen, unsigned timeout_ms)
 {
 	struct as_user_reply rep = {0};
-	int p[2], status = 0;
-	pid_t parent = getpid(), pid;
+	_cleanup_error_ struct rs_error *e = NULL;
+	struct rs_spawn_result res;
 
+	c->u = u;
 	if (msglen)
 		msg[0] = '\0';
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		close(p[0]);
-		as_user_child(u, c, p[1], parent);
-	}
-	close(p[1]);
-	int r = read_all(p[0], &rep, c->max, data, timeout_ms);
-	close(p[0]);
-	if (r < 0)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	/* fn is ours, it execs nothing, and its args hold fds (a tree's
+	 * host, a home): they stay; the terminal and stdio of root's do not */
+	struct rs_spawn o = {.path = "rootless-setup",
+			     .flags = RS_SPAWN_STDOUT | RS_SPAWN_KEEP_FDS,
+			     .setup = as_user_setup,
+			     .arg = c,
+			     .steps = rs_user_steps,
+			     .fn = as_user_child,
+			     .out_max = sizeof(rep) + c->max,
+			     .timeout_ms = timeout_ms ? timeout_ms : 1};
+	int r = rs_spawn_run(&o, &res, &e);
 	if (r == -ETIMEDOUT) {
 		snprintf(msg, msglen, "the process acting as '%s' did not finish within %u s",
 			 u->name, timeout_ms / 1000);
-		return r;
-	}
-	if (r < 0) {
+	} else if (r < 0) {
+		snprintf(msg, msglen, "the process acting as '%s' could not start: %s", u->name,
+			 e->msg);
+		r = -ECHILD;
+	} else if ((r = take_reply(&res, c->max, &rep, data)) < 0) {
 		snprintf(msg, msglen, "the process acting as '%s' died (%s %d)", u->name,
-			 WIFSIGNALED(status) ? "signal" : "status",
-			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-		return -ECHILD;
+			 WIFSIGNALED(res.status) ? "signal" : "status",
+			 WIFSIGNALED(res.status) ? WTERMSIG(res.status) : WEXITSTATUS(res.status));
+	} else {
+		snprintf(msg, msglen, "%s", rep.msg);
+		if (len)
+			*len = rep.len;
+		r = rep.rc;
 	}
-	snprintf(msg, msglen, "%s", rep.msg);
-	if (len)
-		*len = rep.len;
-	return rep.rc;
+	rs_spawn_result_clear(&res);
+	return r;
 }
 
 int rs_as_user(const struct rs_user *u, rs_as_user_fn fn, void *arg, char *msg, size_t msglen,

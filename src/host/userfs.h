@@ -107,8 +107,11 @@ int rs_remove_beneath(int dirfd, const char *name, unsigned depth, char **where)
 /* Runs fn(arg, msg, msglen) in a child process that has u's uid, gid and
  * supplementary groups, no capabilities (checked with capget) and
  * no_new_privs, so the kernel enforces exactly what the user may do. The
- * child is not dumpable (a credential change clears the flag) and dies with
- * its parent. fn returns >= 0 or -errno and may leave one line in msg. The
+ * child is a lib/spawn fn child: a session of its own with no terminal,
+ * stdin /dev/null, its reply on a pipe; our other fds stay (fn's args
+ * hold some, and it execs nothing). It is not dumpable (a credential
+ * change clears the flag) and dies with its parent. fn returns >= 0 or
+ * -errno and may leave one line in msg. The
  * wait is bounded by timeout_ms: a child the user stopped or that hangs is
  * killed. When the caller is not root, or u is root, fn runs as the caller
  * in a child all the same. One child per call: the caller maps each
