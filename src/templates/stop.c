@@ -24,6 +24,7 @@
 #include "host/userfs.h"
 #include "launch/launch.h"
 #include "lib/macro.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include "templates/stop.h"
 
@@ -187,60 +188,87 @@ int rs_stop_launch_at(int sdfd, char *msg, size_t len)
 	return 1;
 }
 
+/* The purge's child: the user, in the parent directory it opened by fd.
+ * Everything it opens is opened as the user, relative to the host's root
+ * fd handed on as fd 3 (lib/spawn closed every other one). */
+struct purge {
+	const struct rs_user *u;
+	struct rs_host host;   /* the caller's, its root fd renumbered */
+	struct rs_user_tree t; /* the caller's, on host */
+	size_t base;
+	const char *rel;
+	char **argv; /* NAME goes in its last slot */
+};
+
+static const char *const purge_steps[] = {"becoming the user", "opening the directory as the user",
+					  NULL};
+
+static int purge_setup(void *arg, struct rs_spawn_ctx *ctx)
+{
+	struct purge *p = arg;
+	char *name = NULL;
+
+	/* the user, without no_new_privs: the launcher maps the id ranges
+	 * through the setuid newuidmap and newgidmap; the user may then
+	 * trace this process, which holds nothing the user does not */
+	int r = rs_user_become(p->u);
+	if (r < 0)
+		return r;
+	ctx->step = 1;
+	int bfd = rs_user_tree_open(&p->t, p->base);
+	int pfd = bfd < 0 ? bfd : rs_beneath_parent(bfd, p->rel, &name);
+	if (bfd >= 0)
+		close(bfd);
+	if (pfd < 0)
+		return pfd;
+	r = fchdir(pfd) < 0 ? -errno : 0;
+	close(pfd);
+	for (char **a = p->argv; r == 0; a++)
+		if (!*a) {
+			a[-1] = name;
+			break;
+		}
+	return r;
+}
+
 int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, size_t base,
 		       const char *rel, const char *self, const char *run, char *msg, size_t len)
 {
-	int pipefd[2];
-	if (pipe2(pipefd, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		/* the child: the user, in the parent directory opened by fd */
-		_cleanup_free_ char *name = NULL;
-		int e = 0;
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		/* the user, without no_new_privs: the launcher maps the id ranges
-		 * through the setuid newuidmap and newgidmap; the user may then
-		 * trace this process, which holds nothing the user does not */
-		if ((e = rs_user_become(u)) == 0) {
-			_cleanup_close_ int bfd = rs_user_tree_open(t, base);
-			int pfd = bfd < 0 ? bfd : rs_beneath_parent(bfd, rel, &name);
-			e = pfd < 0 ? pfd : fchdir(pfd) < 0 ? -errno : 0;
-		}
-		if (e == 0) {
-			_cleanup_free_ char *xdg = rs_xasprintf("XDG_RUNTIME_DIR=%s", run);
-			_cleanup_free_ char *home = rs_xasprintf("HOME=%s", u->home);
-			char *argv[] = {"rootless-setup",    "launch", "--", "/bin/rm", "-rf",
-					"--one-file-system", "--",     name, NULL};
-			char *envp[] = {xdg, home, "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-			execve(self, argv, envp);
-			e = -errno;
-		}
-		(void)!write(pipefd[1], &e, sizeof(e));
-		_exit(127);
-	}
-	close(pipefd[1]);
-	int e = 0, status = 0;
-	ssize_t n = read(pipefd[0], &e, sizeof(e));
-	close(pipefd[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	if (n == (ssize_t)sizeof(e) && e < 0) {
-		snprintf(msg, len, "cannot run the launcher as the user: %s", strerror(-e));
-		return e;
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+	char *argv[] = {"rootless-setup",    "launch", "--",   "/bin/rm", "-rf",
+			"--one-file-system", "--",     "NAME", NULL};
+	struct purge p = {.u = u, .host = *t->host, .t = *t, .base = base, .rel = rel, .argv = argv};
+	_cleanup_(rs_strv_free) struct rs_strv env = {0};
+	_cleanup_error_ struct rs_error *e = NULL;
+	struct rs_spawn_result res;
+	int hostfd = t->host->root_fd;
+
+	p.host.root_fd = 3;
+	p.t.host = &p.host;
+	rs_user_env(u, run, NULL, &env);
+	struct rs_spawn o = {.path = self,
+			     .argv = argv,
+			     .envp = env.v,
+			     /* the host's fd is the setup's, not the launcher's */
+			     .flags = RS_SPAWN_STDERR | RS_SPAWN_FDS_CLOEXEC,
+			     .fds = &hostfd,
+			     .n_fds = 1,
+			     .setup = purge_setup,
+			     .arg = &p,
+			     .steps = purge_steps,
+			     .err_max = 4096,
+			     .timeout_ms = RS_PURGE_TIMEOUT_MS};
+	int r = rs_spawn_run(&o, &res, &e);
+	if (r < 0) {
+		snprintf(msg, len, "cannot run the launcher as the user: %s", e->msg);
+	} else if (!WIFEXITED(res.status) || WEXITSTATUS(res.status) != 0) {
 		snprintf(msg, len,
 			 "'rootless-setup launch -- rm -rf' as the user failed (status %d): "
 			 "the user's subordinate ids cannot be mapped",
-			 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-		return -EPERM;
+			 rs_spawn_exit_code(res.status));
+		r = -EPERM;
+	} else {
+		r = 1;
 	}
-	return 1;
+	rs_spawn_result_clear(&res);
+	return r;
 }

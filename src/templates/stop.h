@@ -12,9 +12,15 @@
  * Return: 1 stopped, 0 none running, -errno with msg. */
 int rs_stop_launch_at(int sdfd, char *msg, size_t len);
 
+/* The bound of a purge's wait: container storage can hold a great many
+ * files. */
+#define RS_PURGE_TIMEOUT_MS (30u * 60u * 1000u)
+
 /* Removes rel below base of t as the user inside a user namespace with the
- * user's subordinate ids mapped: `self launch -- rm -rf NAME`, run by a
- * child that became u and entered the parent directory by fd. run: the
- * user's runtime dir (the launcher's state). Return: 1, or -errno with msg. */
+ * user's subordinate ids mapped: `self launch -- rm -rf NAME`, run through
+ * lib/spawn by a child that became u and entered the parent directory by
+ * fd: its own session, no terminal of root's, the user's allow-listed
+ * environment, at most RS_PURGE_TIMEOUT_MS. run: the user's runtime dir
+ * (the launcher's state). Return: 1, or -errno with msg. */
 int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, size_t base,
 		       const char *rel, const char *self, const char *run, char *msg, size_t len);

@@ -25,10 +25,8 @@
 #define FILE_TIMEOUT_MS 30000u
 /* a file of ours read back (to hash it, or to take our keys out) */
 #define FILE_READ_MAX (16u << 20)
-/* container storage can hold a great many files */
-#define PURGE_TIMEOUT_MS (30u * 60u * 1000u)
-#define PURGE_DEPTH	 256u
-#define OUTSIDE		 "refused: outside the user's directories"
+#define PURGE_DEPTH   256u
+#define OUTSIDE	      "refused: outside the user's directories"
 
 /* The user's own directories: the home's .config and .local, the runtime
  * dir, and on the user's own run its XDG_CONFIG_HOME / XDG_DATA_HOME. */
@@ -315,7 +313,7 @@ static int as_user(struct rs_gen_ctx *f, const struct tree *tr, struct user_op *
 		return -EXDEV;
 	}
 	int r = rs_as_user(&f->ctx->user, user_op_fn, op, msg, sizeof(msg),
-			   op->kind == OP_PURGE ? PURGE_TIMEOUT_MS : FILE_TIMEOUT_MS);
+			   op->kind == OP_PURGE ? RS_PURGE_TIMEOUT_MS : FILE_TIMEOUT_MS);
 	if (r > 0) {
 		/* a file edited, not removed, says what it took out */
 		rs_action_add(&f->acts, "uninstall", op->kind == OP_UNMERGE ? "write" : "remove",
