@@ -1,63 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <fcntl.h>
-#include <poll.h>
-#include <spawn.h>
 #include <stdio.h>
-#include <time.h>
-#include <unistd.h>
 #include "checks/internal.h"
-#include "lib/sig.h"
+#include "lib/spawn.h"
 
 /* Runs "/usr/bin/podman --version" (root-owned, not writable by others:
- * never exec a user-writable binary as root, CVE-2019-5736) with an empty
+ * never exec a user-writable binary as root, CVE-2019-5736) with a clean
  * environment and a 5 s limit. Returns "4.3.1" or NULL. */
 static char *podman_version(void)
 {
+	static char *const argv[] = {"podman", "--version", NULL};
+	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	struct rs_spawn o = {.path = "/usr/bin/podman",
+			     .argv = argv,
+			     .envp = envp,
+			     .flags = RS_SPAWN_STDOUT,
+			     .out_max = 255,
+			     .timeout_ms = 5000};
+	struct rs_spawn_result res;
+	_cleanup_error_ struct rs_error *e = NULL;
 	struct stat st;
-	int p[2];
-	pid_t pid;
-	char buf[256] = "";
-	size_t n = 0;
-	char *const argv[] = {"podman", "--version", NULL};
-	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	posix_spawn_file_actions_t fa;
+	char *ver = NULL;
 
 	if (stat("/usr/bin/podman", &st) < 0 || st.st_uid != 0 || (st.st_mode & 0022))
 		return NULL;
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return NULL;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-	/* default signal dispositions: main() ignores SIGPIPE */
-	posix_spawnattr_t attr;
-	int r = rs_spawnattr_init_clean(&attr);
-	if (r == 0) {
-		r = posix_spawn(&pid, "/usr/bin/podman", &fa, &attr, argv, envp);
-		posix_spawnattr_destroy(&attr);
+	if (rs_spawn_run(&o, &res, &e) == 0 && res.out) {
+		char *v = strstr(res.out, "version ");
+		if (v)
+			ver = rs_xstrndup(v + 8, strcspn(v + 8, " \n"));
 	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (r != 0) {
-		close(p[0]);
-		return NULL;
-	}
-	struct pollfd pf = {.fd = p[0], .events = POLLIN};
-	while (n < sizeof(buf) - 1 && poll(&pf, 1, 5000) > 0) {
-		ssize_t k = read(p[0], buf + n, sizeof(buf) - 1 - n);
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	close(p[0]);
-	rs_kill_reap(pid);
-	buf[n] = '\0';
-	char *v = strstr(buf, "version ");
-	if (!v)
-		return NULL;
-	v += 8;
-	return rs_xstrndup(v, strcspn(v, " \n"));
+	rs_spawn_result_clear(&res);
+	return ver;
 }
 
 /* dpkg's database answers in a millisecond where "podman --version" costs

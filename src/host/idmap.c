@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "host/idmap.h"
 #include "host/parse.h"
-#include "lib/sig.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 
 struct span {
@@ -188,91 +184,72 @@ static void argv_free(char **argv)
 	free(argv);
 }
 
+/* newuidmap or newgidmap: one setuid start-up of about 1 ms, and a
+ * message on stderr when it refuses */
+#define HELPER_TIMEOUT_MS 10000
+
 struct helper {
-	pid_t pid;
-	int errfd;
+	struct rs_child c; /* c.pid 0: not started */
 	const char *rel;
+	char *path;
 };
 
-/* Starts the helper with stderr on a pipe. Return: 0 or -errno. */
-static int helper_spawn(const char *path, char **argv, struct helper *hp)
-{
-	int p[2];
-	posix_spawn_file_actions_t fa;
-	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-	/* default signal dispositions: main() ignores SIGPIPE */
-	posix_spawnattr_t attr;
-	int r = rs_spawnattr_init_clean(&attr);
-	if (r == 0) {
-		r = posix_spawn(&hp->pid, path, &fa, &attr, argv, envp);
-		posix_spawnattr_destroy(&attr);
-	}
-	posix_spawn_file_actions_destroy(&fa);
-	close(p[1]);
-	if (r != 0) {
-		close(p[0]);
-		return -r;
-	}
-	hp->errfd = p[0];
-	return 0;
-}
-
-/* Collects the helper's message and status. Return: exit status. */
-static int helper_finish(struct helper *hp, char *msg, size_t msglen)
-{
-	size_t n = 0;
-	int status = 0;
-	struct pollfd pf = {.fd = hp->errfd, .events = POLLIN};
-
-	while (n + 1 < msglen && poll(&pf, 1, 10000) > 0) {
-		ssize_t k = read(hp->errfd, msg + n, msglen - 1 - n);
-		if (k <= 0)
-			break;
-		n += (size_t)k;
-	}
-	msg[n] = '\0';
-	close(hp->errfd);
-	while (waitpid(hp->pid, &status, 0) < 0 && errno == EINTR)
-		;
-	for (char *c = msg; *c; c++)
-		if (*c == '\n')
-			*c = (c[1] ? ' ' : '\0');
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
+/* Starts the helper with stderr on a pipe (lib/spawn). Return: 0 or -errno. */
 static int helper_start(const struct rs_host *h, pid_t pid, bool gid, const struct rs_idmap *m,
 			struct helper *hp, struct rs_error **err)
 {
+	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+
 	hp->rel = gid ? "usr/bin/newgidmap" : "usr/bin/newuidmap";
 	int r = helper_trusted(h, hp->rel, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *path = rs_host_path(h, hp->rel);
+	hp->path = rs_host_path(h, hp->rel);
 	char **argv = helper_argv(gid ? "newgidmap" : "newuidmap", pid, m);
-	r = helper_spawn(path, argv, hp);
+	struct rs_spawn o = {.path = hp->path,
+			     .argv = argv,
+			     .envp = envp,
+			     .flags = RS_SPAWN_STDERR,
+			     .err_max = 1023,
+			     .timeout_ms = HELPER_TIMEOUT_MS};
+	r = rs_spawn_start(&o, &hp->c, err);
 	argv_free(argv);
+	return r;
+}
+
+/* Collects the helper's message and status. Return: 0, or -errno with
+ * *err set when it failed or did not finish. */
+static int helper_finish(struct helper *hp, struct rs_error **err)
+{
+	struct rs_spawn_result res;
+	_cleanup_error_ struct rs_error *e = NULL;
+
+	/* the path named in the deadline's message is the in-host one */
+	hp->c.path = hp->rel;
+	int r = rs_spawn_wait(&hp->c, &res, &e);
+	int st = rs_spawn_exit_code(res.status);
+	char *msg = res.err ? res.err : "";
+	for (char *c = msg; *c; c++)
+		if (*c == '\n')
+			*c = (c[1] ? ' ' : '\0');
 	if (r < 0)
-		return rs_error_set(err, -r, "cannot run '/%s'", hp->rel);
-	return 0;
+		r = rs_error_setx(err, -r, "%s", e->msg);
+	else if (st != 0)
+		r = rs_error_setx(err, EPERM, "'/%s' failed (exit %d): %s", hp->rel, st,
+				  *msg ? msg : "no message");
+	rs_spawn_result_clear(&res);
+	return r;
 }
 
 int rs_idmap_apply_pair(const struct rs_host *h, pid_t pid, const struct rs_idmap *um,
 			const struct rs_idmap *gm, struct rs_error **err)
 {
-	struct helper hu = {.pid = -1}, hg = {.pid = -1};
-	char msg[1024];
+	struct helper hu = {0}, hg = {0};
 	int r = 0;
 
 	/* both helpers at once: each is a setuid start-up of about 1 ms */
 	if (um->subordinate && (r = helper_start(h, pid, false, um, &hu, err)) < 0)
-		return r;
+		goto out;
 	if (gm->subordinate && (r = helper_start(h, pid, true, gm, &hg, err)) < 0)
 		goto out;
 	if (!um->subordinate && (r = apply_single(pid, false, um, err)) < 0)
@@ -281,12 +258,11 @@ int rs_idmap_apply_pair(const struct rs_host *h, pid_t pid, const struct rs_idma
 		goto out;
 out:
 	for (struct helper *hp = &hu; hp; hp = hp == &hu ? &hg : NULL) {
-		if (hp->pid < 0)
-			continue;
-		int st = helper_finish(hp, msg, sizeof(msg));
-		if (st != 0 && r == 0)
-			r = rs_error_setx(err, EPERM, "'/%s' failed (exit %d): %s", hp->rel, st,
-					  *msg ? msg : "no message");
+		if (hp->c.pid > 0) {
+			int x = helper_finish(hp, r == 0 ? err : NULL);
+			r = r == 0 ? x : r;
+		}
+		free(hp->path);
 	}
 	return r;
 }

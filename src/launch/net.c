@@ -21,43 +21,29 @@
 #include <unistd.h>
 #include "launch/internal.h"
 #include "lib/sig.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 
-/* Output of `BIN --help` (stdout and stderr), at most n-1 bytes. */
+/* Output of `BIN --help` (stdout and stderr), at most n-1 bytes, within
+ * 5 s. BIN comes from PATH or the command line: the launching user's. */
 static int help_text(const char *bin, char *buf, size_t n)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		rs_signals_reset();
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execl(bin, bin, "--help", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t got = 0;
-	struct pollfd pf = {.fd = p[0], .events = POLLIN};
-	while (got + 1 < n && poll(&pf, 1, 5000) > 0) {
-		ssize_t k = read(p[0], buf + got, n - 1 - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	buf[got] = '\0';
-	close(p[0]);
-	rs_kill_reap(pid);
-	return 0;
+	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
+	char *argv[] = {(char *)bin, "--help", NULL};
+	struct rs_spawn o = {.path = bin,
+			     .argv = argv,
+			     .envp = envp,
+			     .flags = RS_SPAWN_STDOUT | RS_SPAWN_MERGE,
+			     .out_max = n - 1,
+			     .timeout_ms = 5000};
+	struct rs_spawn_result res;
+	_cleanup_error_ struct rs_error *e = NULL;
+
+	int r = rs_spawn_run(&o, &res, &e);
+	memcpy(buf, res.out ? res.out : "", res.out_len);
+	buf[res.out_len] = '\0';
+	rs_spawn_result_clear(&res);
+	return r == -ETIMEDOUT ? 0 : r;
 }
 
 static bool want(enum rs_launch_tri t, bool supported, bool conflict, const char *flag,

@@ -18,25 +18,6 @@ void rs_signals_reset(void)
 	sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-int rs_spawnattr_init_clean(posix_spawnattr_t *attr)
-{
-	sigset_t all, none;
-	int r = posix_spawnattr_init(attr);
-
-	if (r)
-		return r;
-	sigfillset(&all);
-	sigemptyset(&none);
-	r = posix_spawnattr_setsigdefault(attr, &all);
-	if (!r)
-		r = posix_spawnattr_setsigmask(attr, &none);
-	if (!r)
-		r = posix_spawnattr_setflags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-	if (r)
-		posix_spawnattr_destroy(attr);
-	return r;
-}
-
 void rs_kill_reap(pid_t pid)
 {
 	kill(pid, SIGKILL);

@@ -226,7 +226,8 @@ if [ "$nseen" -gt 0 ]; then
 	check "the probe child's environment is PATH and LANG only" test -z "$bad_env"
 	[ -n "$bad_env" ] && diag "  seen: $(printf '%s' "$bad_env" | head -5 | tr '\n' ' ')"
 	# fds: /dev/null, pipes, "/" (its own rs_host handle, opened as the user),
-	# and, caught in the instant its spawned child execs them, the public
+	# the pidfds of the id map helpers it starts (lib/spawn), and, caught in
+	# the instant its spawned child execs them, the public
 	# newuidmap/newgidmap binaries
 	# and the user's own tree; never root's secret file or the program
 	fds=$(grep '^fd ' "$W/seen-all" | awk '{ print "fd " $2 " -> " $3 }' |
@@ -237,9 +238,9 @@ if [ "$nseen" -gt 0 ]; then
 	# nothing of root's: a sanitizer build's leak checker lists the probe
 	# child's threads there at exit)
 	bad_fd=$(awk '/^fd / && $4 != "user'"'"'s" { print $3 }' "$W/seen-all" | sort -u | grep -v -E \
-		-e '^/dev/null$' -e '^pipe:\[[0-9]+\]$' -e '^/$' -e "^$TU_HOME(/|\$)" \
+		-e '^/dev/null$' -e '^pipe:\[[0-9]+\]$' -e '^anon_inode:\[pidfd\]$' -e '^/$' -e "^$TU_HOME(/|\$)" \
 		-e '^/usr/s?bin/new[ug]idmap$')
-	check "the probe child holds no fd but /dev/null, pipes, / and the user's own files" \
+	check "the probe child holds no fd but /dev/null, pipes, its helpers' pidfds, / and the user's own files" \
 		test -z "$bad_fd"
 	[ -n "$bad_fd" ] && diag "  not allowed: $(printf '%s' "$bad_fd" | tr '\n' ' ')"
 	check "the probe child does not hold root's secret file" \
