@@ -18,7 +18,7 @@ static void nsenter_help(void)
 	       "<command>\n\n"
 	       "Run a command inside the namespaces of a running launch. A user enters only\n"
 	       "its own launches; root enters a user's launch as that user (uid, gid, groups,\n"
-	       "no capabilities).\n\n"
+	       "no capabilities), with the user's environment and, for a terminal, a pty.\n\n"
 	       "Options:\n"
 	       "     --state-dir <dir>   the launch's state dir\n"
 	       "     --engine <engine>   that engine's launch "
@@ -42,24 +42,12 @@ static void nsenter_help(void)
 	exit(RS_EXIT_OK);
 }
 
-/* The client environment of the engine's socket (the engine table);
- * values already set win. */
-static void engine_env(enum rs_engine e, const char *run, const char *state)
+/* The client environment of the engine's socket (the engine table), as
+ * "NAME=value" in *out (caller frees), or NULL. */
+static char *engine_env(enum rs_engine e, const char *run)
 {
 	_cleanup_free_ char *v = rs_engine_client_value(e, run);
-
-	if (v)
-		setenv(rs_engine_info(e)->client_var, v, 0);
-	/* the snapshotter install chose, when it left one */
-	_cleanup_free_ char *snap = rs_xasprintf("%s/snapshotter", state);
-	FILE *f = fopen(snap, "re");
-	char buf[64];
-	if (f && fgets(buf, sizeof(buf), f)) {
-		buf[strcspn(buf, "\n")] = '\0';
-		setenv("CONTAINERD_SNAPSHOTTER", buf, 0);
-	}
-	if (f)
-		fclose(f);
+	return v ? rs_xasprintf("%s=%s", rs_engine_info(e)->client_var, v) : NULL;
 }
 
 static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
@@ -70,7 +58,8 @@ static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL;
-	_cleanup_free_ char *engine_dir = NULL;
+	_cleanup_free_ char *engine_dir = NULL, *run = NULL, *client = NULL;
+	struct rs_nsenter_opts o = {.env = environ, .term = getenv("TERM"), .lang = getenv("LANG")};
 	int c;
 
 	help_engines = cli->engines_given ? cli->engines : 0;
@@ -94,14 +83,21 @@ static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
 		if (e == RS_ENGINE_COUNT)
 			rs_cli_usage_error("nsenter takes exactly one --engine");
 		const char *xdg = getenv("XDG_RUNTIME_DIR");
-		_cleanup_free_ char *run = xdg && *xdg == '/' ? rs_xstrdup(xdg)
-							      : rs_xasprintf("/run/user/%u",
-									     (unsigned)getuid());
+		run = xdg && *xdg == '/' ? rs_xstrdup(xdg)
+					 : rs_xasprintf("/run/user/%u", (unsigned)getuid());
 		dir = engine_dir = rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
-		engine_env(e, run, dir);
+		client = engine_env(e, run);
+		/* the snapshotter install chose, when it left one, unless the
+		 * caller's environment names one (a user's own nsenter) */
+		o.snapshotter = !getenv("CONTAINERD_SNAPSHOTTER") || geteuid() == 0;
+		o.run_dir = run;
 	}
+	const char *const client_env[] = {client, NULL};
+	o.dir = dir;
+	o.argv = argv + optind;
+	o.client_env = client ? client_env : NULL;
 	struct rs_error *err = NULL;
-	int r = rs_nsenter_run(dir, argv + optind, &err);
+	int r = rs_nsenter_run(&o, &err);
 	if (err) {
 		rs_cli_msg("%s", err->msg);
 		rs_error_free(err);

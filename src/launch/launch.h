@@ -86,21 +86,52 @@ int rs_state_open(const char *dir, bool given, struct rs_state *st, struct rs_er
 int rs_state_publish(struct rs_state *st, pid_t pid, struct rs_error **err);
 /* Removes our files (and the directory when we created it). */
 void rs_state_close(struct rs_state *st);
-/* For nsenter: child_pid and child_start as written, and the owner of the
- * directory. These are records the user can write: they say which process
- * to look at, never whether it may be entered (nsenter.c checks the process).
- * Return: 0, -ENOENT (no launch), or -errno. */
-int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, uid_t *owner,
-			struct rs_error **err);
+/* For nsenter: the state dir, open. strict (root acting for a user):
+ * walked by rs_guarded_open (host/userfs.h), no symlink followed from
+ * the user's directories down, and owned by the uid whose directory holds
+ * it; else opened as given. *owner: the directory's owner, read on the
+ * opened fd. Return: fd or -errno. */
+int rs_state_dir_open(const char *dir, bool strict, uid_t *owner, struct rs_error **err);
+/* child_pid and child_start of the state dir dfd (named dir in messages).
+ * These are records the user can write: they say which process to look
+ * at, never whether it may be entered (nsenter.c checks the process).
+ * Each is read as a small regular file, never through a symlink and never
+ * blocking on a FIFO; strict: of owner. Return: 0, -ENOENT (no launch),
+ * or -errno. */
+int rs_state_read_child(int dfd, const char *dir, bool strict, uid_t owner, pid_t *pid,
+			unsigned long long *start, struct rs_error **err);
+/* The first line of the small file name of the state dir (snapshotter),
+ * read as rs_state_read_child reads its files, into buf (size bytes; the
+ * file must be shorter). Return: 0, -ENOENT absent, or -errno with *err. */
+int rs_state_read_line(int dfd, const char *dir, const char *name, bool strict, uid_t owner,
+		       char *buf, size_t size, struct rs_error **err);
 /* Start time of pid (clock ticks since boot), or 0. */
 unsigned long long rs_proc_starttime(pid_t pid);
 /* State letter ('Z' for a zombie) and start time from /proc/PID/stat, read
  * through procfd, an open /proc/PID directory. Return: 0 or -errno. */
 int rs_proc_stat_at(int procfd, char *state, unsigned long long *start);
 
-/* ---- nsenter (nsenter.c) ---- */
-/* Joins the namespaces of the launch in dir that differ from ours and runs
- * argv there. A non-root caller enters only a launch whose process and user
- * namespace are its own uid's; root first becomes the launch's owner (uid,
- * gid, groups, no capabilities). Return: like rs_launch_run. */
-int rs_nsenter_run(const char *dir, char **argv, struct rs_error **err);
+/* ---- nsenter (nsenter.c, nsenter-user.c) ---- */
+struct rs_nsenter_opts {
+	const char *dir; /* the launch's state dir */
+	char **argv;	 /* the command */
+	/* the caller's environment: what a user entering its own launch keeps */
+	char **env;
+	/* "NAME=value" of the engine's client (the engine table), or NULL */
+	const char *const *client_env;
+	bool snapshotter;    /* CONTAINERD_SNAPSHOTTER from STATE/snapshotter */
+	const char *run_dir; /* the runtime dir the state dir is in, or NULL */
+	/* the caller's TERM and LANG: all of the caller's environment that
+	 * reaches the command when root enters a user's launch */
+	const char *term, *lang;
+};
+/* Joins the namespaces of the launch in o->dir that differ from ours and
+ * runs o->argv there. A non-root caller enters only a launch whose process
+ * and user namespace are its own uid's, and execs in place. Root enters a
+ * user's launch through a child (lib/spawn) that becomes the launch's
+ * owner (uid, gid, groups, no capabilities) before it joins: the user's
+ * allow-listed environment (HOME, USER, LOGNAME, PATH, LANG,
+ * XDG_RUNTIME_DIR, TERM, the engine's client variables), root's pipes and
+ * files as they are, and for a terminal of root's a pty root relays
+ * (lib/pty.h). Return: like rs_launch_run. */
+int rs_nsenter_run(const struct rs_nsenter_opts *o, struct rs_error **err);

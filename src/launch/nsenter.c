@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "launch/internal.h"
+#include "launch/nsenter.h"
 #include "lib/sig.h"
 #include "lib/xalloc.h"
 
@@ -39,21 +40,10 @@ static const struct {
 	{"uts", CLONE_NEWUTS},	 {"net", CLONE_NEWNET},	      {"pid", CLONE_NEWPID},
 	{"mnt", CLONE_NEWNS},
 };
-#define NS_COUNT ARRAY_SIZE(ns_order)
+#define NS_COUNT RS_NS_COUNT
+_Static_assert(ARRAY_SIZE(ns_order) == RS_NS_COUNT, "one fd per namespace");
 
-struct target {
-	pid_t pid;
-	unsigned long long start;
-	int pidfd;	    /* -1 before Linux 5.3 */
-	int procfd;	    /* /proc/PID: every read is of this process, not of a number */
-	int nsfd[NS_COUNT]; /* -1: the same namespace as ours */
-	int flags;	    /* CLONE_NEW* of those that differ */
-	uid_t uids[4];	    /* real, effective, saved, filesystem */
-	uid_t owner;	    /* of its user namespace */
-	uid_t dir_owner;    /* of the state dir that named it */
-};
-
-static void target_close(struct target *t)
+void rs_ns_target_close(struct rs_ns_target *t)
 {
 	for (size_t i = 0; i < NS_COUNT; i++)
 		if (t->nsfd[i] >= 0)
@@ -67,7 +57,7 @@ static void target_close(struct target *t)
 		t->nsfd[i] = -1;
 }
 
-static int stale(const char *dir, const struct target *t, struct rs_error **err)
+static int stale(const char *dir, const struct rs_ns_target *t, struct rs_error **err)
 {
 	return rs_error_setx(err, ESRCH,
 			     "'%s/child_pid' names pid %d, which is no longer the "
@@ -75,15 +65,35 @@ static int stale(const char *dir, const struct target *t, struct rs_error **err)
 			     dir, (int)t->pid);
 }
 
-/* The process named by dir, pinned: a pidfd first, then /proc/PID, then the
- * start time read through that directory, so a pid recycled between the
- * read of child_pid and the opens is caught (target_alive closes the rest). */
-static int target_open(const char *dir, struct target *t, struct rs_error **err)
+/* The state dir's records: child_pid, child_start and, when asked, the
+ * snapshotter install chose. Root walks the dir without following a
+ * symlink from the user's directories down (rs_state_dir_open). */
+static int read_state(const struct rs_nsenter_opts *o, bool strict, struct rs_ns_target *t,
+		      struct rs_error **err)
 {
+	_cleanup_close_ int dfd = rs_state_dir_open(o->dir, strict, &t->dir_owner, err);
+	if (dfd < 0)
+		return dfd;
+	int r = rs_state_read_child(dfd, o->dir, strict, t->dir_owner, &t->pid, &t->start, err);
+	if (r < 0 || !o->snapshotter)
+		return r;
+	r = rs_state_read_line(dfd, o->dir, "snapshotter", strict, t->dir_owner, t->snap,
+			       sizeof(t->snap), err);
+	return r == -ENOENT ? 0 : r;
+}
+
+/* The process named by the state dir, pinned: a pidfd first, then
+ * /proc/PID, then the start time read through that directory, so a pid
+ * recycled between the read of child_pid and the opens is caught
+ * (target_alive closes the rest). */
+static int target_open(const struct rs_nsenter_opts *o, bool strict, struct rs_ns_target *t,
+		       struct rs_error **err)
+{
+	const char *dir = o->dir;
 	char path[64], state;
 	unsigned long long now;
 
-	if (rs_state_read_child(dir, &t->pid, &t->start, &t->dir_owner, err) < 0)
+	if (read_state(o, strict, t, err) < 0)
 		return -1;
 #ifdef SYS_pidfd_open
 	t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
@@ -105,7 +115,7 @@ static int target_open(const char *dir, struct target *t, struct rs_error **err)
 
 /* The pidfd's process still runs, so its pid was never reused and procfd
  * is the same process; without a pidfd, the start time again. */
-static bool target_alive(const struct target *t)
+static bool target_alive(const struct rs_ns_target *t)
 {
 	char state;
 	unsigned long long now;
@@ -117,7 +127,7 @@ static bool target_alive(const struct target *t)
 	return rs_proc_stat_at(t->procfd, &state, &now) == 0 && now == t->start && state != 'Z';
 }
 
-static int target_uids(struct target *t, struct rs_error **err)
+static int target_uids(struct rs_ns_target *t, struct rs_error **err)
 {
 	char buf[8192];
 	size_t n = 0;
@@ -141,7 +151,7 @@ static int target_uids(struct target *t, struct rs_error **err)
 
 /* Opens the namespaces that differ from ours and reads the owner of the
  * user namespace. */
-static int target_ns(const char *dir, struct target *t, struct rs_error **err)
+static int target_ns(const char *dir, struct rs_ns_target *t, struct rs_error **err)
 {
 	char path[64];
 	struct stat a, b;
@@ -180,7 +190,7 @@ static int target_ns(const char *dir, struct target *t, struct rs_error **err)
 }
 
 /* The rules of the comment at the top, on what target_* read. */
-static int authorize(const struct target *t, bool before_ns, struct rs_error **err)
+static int authorize(const struct rs_ns_target *t, bool before_ns, struct rs_error **err)
 {
 	uid_t me = geteuid();
 
@@ -211,49 +221,7 @@ static int authorize(const struct target *t, bool before_ns, struct rs_error **e
 	return 0;
 }
 
-/* Root becomes the launch's owner before joining anything: its passwd
- * entry's uid, gid and groups, and no capability in our namespace. */
-static int drop_to_owner(const struct target *t, struct rs_error **err)
-{
-	_cleanup_error_ struct rs_error *e = NULL;
-	struct rs_host *h = NULL;
-	struct rs_user u;
-	char spec[16];
-
-	snprintf(spec, sizeof(spec), "%u", (unsigned)t->owner);
-	if (rs_host_open("/", &h, err) < 0)
-		return -1;
-	int r = rs_user_resolve(h, spec, &u, &e);
-	rs_host_free(h);
-	if (r == -ENOENT)
-		return rs_error_setx(err, EPERM,
-				     "the launch of pid %d belongs to uid %u, which has "
-				     "no passwd entry: refusing to enter it as root",
-				     (int)t->pid, (unsigned)t->owner);
-	if (r < 0)
-		return rs_error_setx(err, -r, "%s", e->msg);
-	r = rs_user_drop(&u);
-	if (r == -EPERM) {
-		rs_user_clear(&u);
-		return rs_error_setx(err, EPERM,
-				     "capabilities are left after becoming uid %u: "
-				     "refusing to enter its launch",
-				     (unsigned)t->owner);
-	}
-	if (r < 0) {
-		rs_user_clear(&u);
-		return rs_error_set(err, -r, "cannot become uid %u to enter its launch",
-				    (unsigned)t->owner);
-	}
-	/* the command lives as the user: its home, its name */
-	setenv("HOME", u.home, 1);
-	setenv("USER", u.name, 1);
-	setenv("LOGNAME", u.name, 1);
-	rs_user_clear(&u);
-	return 0;
-}
-
-static int join(struct target *t, struct rs_error **err)
+int rs_ns_join(const struct rs_ns_target *t, struct rs_error **err)
 {
 	/* Linux 5.8: one setns on the pidfd joins every namespace at once */
 	if (t->pidfd >= 0 && setns(t->pidfd, t->flags) == 0)
@@ -273,7 +241,7 @@ static int join(struct target *t, struct rs_error **err)
 	return 0;
 }
 
-static int wait_child(pid_t child)
+int rs_nsenter_wait_child(pid_t child)
 {
 	sigset_t set;
 	struct signalfd_siginfo si;
@@ -296,66 +264,110 @@ static int wait_child(pid_t child)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
-/* Checks, drops (root), joins: 0, or -1 with *err set. */
-static int enter(const char *dir, struct target *t, struct rs_error **err)
+void rs_nsenter_block(sigset_t *old)
 {
-	if (target_open(dir, t, err) < 0 || target_uids(t, err) < 0 ||
-	    authorize(t, true, err) < 0 || target_ns(dir, t, err) < 0 ||
+	static const int fwd[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGCHLD};
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
+		sigaddset(&set, fwd[i]);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+/* Checks the target: 0, or -1 with *err set. */
+static int check(const struct rs_nsenter_opts *o, struct rs_ns_target *t, struct rs_error **err)
+{
+	/* root walks a path a user named without following the user's links */
+	bool strict = geteuid() == 0;
+
+	if (target_open(o, strict, t, err) < 0 || target_uids(t, err) < 0 ||
+	    authorize(t, true, err) < 0 || target_ns(o->dir, t, err) < 0 ||
 	    authorize(t, false, err) < 0)
 		return -1;
 	if (!target_alive(t))
-		return stale(dir, t, err);
-	/* root entering root's own launch is already what it would become */
-	if (geteuid() == 0 && t->owner != 0 && drop_to_owner(t, err) < 0)
-		return -1;
-	return join(t, err);
+		return stale(o->dir, t, err);
+	return 0;
 }
 
-int rs_nsenter_run(const char *dir, char **argv, struct rs_error **err)
+/* NAME=value entries of add whose NAME env does not set already. */
+static void env_merge(struct rs_strv *env, const char *const *add)
 {
-	struct target t = {.pidfd = -1, .procfd = -1};
-	char cwd[4096];
-	sigset_t set;
+	for (size_t i = 0; add && add[i]; i++) {
+		size_t n = strcspn(add[i], "=");
+		bool set = false;
+		for (size_t k = 0; k < env->n && !set; k++)
+			set = !strncmp(env->v[k], add[i], n) && env->v[k][n] == '=';
+		if (!set)
+			rs_strv_push(env, add[i]);
+	}
+}
 
-	for (size_t i = 0; i < NS_COUNT; i++)
-		t.nsfd[i] = -1;
+void rs_nsenter_env_extra(const struct rs_nsenter_opts *o, const char *snap, struct rs_strv *env)
+{
+	_cleanup_free_ char *s = *snap ? rs_xasprintf("CONTAINERD_SNAPSHOTTER=%s", snap) : NULL;
+	const char *const one[] = {s, NULL};
+
+	env_merge(env, o->client_env);
+	env_merge(env, one);
+}
+
+/* A user entering its own launch (or root its own): joins here and execs
+ * in place, with the caller's environment and the engine's client
+ * variables where it has none. */
+static int run_here(const struct rs_nsenter_opts *o, struct rs_ns_target *t, struct rs_error **err)
+{
+	_cleanup_(rs_strv_free) struct rs_strv env = {0};
+	bool joined_pid = t->flags & CLONE_NEWPID;
+	char cwd[4096];
+
 	if (!getcwd(cwd, sizeof(cwd)))
 		snprintf(cwd, sizeof(cwd), "/");
-	int r = enter(dir, &t, err);
-	bool joined_pid = t.flags & CLONE_NEWPID;
-	target_close(&t);
-	if (r < 0)
+	for (char **e = o->env; e && *e; e++)
+		rs_strv_push(&env, *e);
+	rs_nsenter_env_extra(o, t->snap, &env);
+	if (rs_ns_join(t, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
+	rs_ns_target_close(t);
 	if (chdir(cwd) < 0 && chdir("/") < 0) {
 		rs_error_set(err, errno, "cannot change directory");
 		return RS_LAUNCH_EXIT_SETUP;
 	}
 	/* a pid namespace applies to children only */
 	if (joined_pid) {
-		static const int fwd[] = {SIGTERM, SIGINT,  SIGHUP, SIGQUIT,
-					  SIGUSR1, SIGUSR2, SIGCHLD};
-		sigemptyset(&set);
-		for (size_t i = 0; i < ARRAY_SIZE(fwd); i++)
-			sigaddset(&set, fwd[i]);
 		/* blocked before fork, so none is lost; the child unblocks them */
-		sigprocmask(SIG_BLOCK, &set, NULL);
+		rs_nsenter_block(NULL);
 		pid_t child = fork();
 		if (child < 0) {
 			rs_error_set(err, errno, "cannot fork");
 			return RS_LAUNCH_EXIT_SETUP;
 		}
 		if (child > 0)
-			return wait_child(child);
+			return rs_nsenter_wait_child(child);
 	}
 	/* main() ignores SIGPIPE: the command gets defaults and an empty mask */
 	rs_signals_reset();
-	execvp(argv[0], argv);
+	execvpe(o->argv[0], o->argv, env.v);
 	int e = errno, code = e == ENOENT ? RS_LAUNCH_EXIT_NOTFOUND : RS_LAUNCH_EXIT_NOEXEC;
 	if (joined_pid) {
 		/* the forked child has no caller to hand an error to */
-		fprintf(stderr, "rootless-setup: cannot run '%s': %s\n", argv[0], strerror(e));
+		fprintf(stderr, "rootless-setup: cannot run '%s': %s\n", o->argv[0], strerror(e));
 		_exit(code);
 	}
-	rs_error_set(err, e, "cannot run '%s'", argv[0]);
+	rs_error_set(err, e, "cannot run '%s'", o->argv[0]);
 	return code;
+}
+
+int rs_nsenter_run(const struct rs_nsenter_opts *o, struct rs_error **err)
+{
+	struct rs_ns_target t = {.pidfd = -1, .procfd = -1};
+
+	for (size_t i = 0; i < NS_COUNT; i++)
+		t.nsfd[i] = -1;
+	int r = check(o, &t, err) < 0 ? RS_LAUNCH_EXIT_SETUP
+		/* root entering root's own launch is already what it would become */
+		: geteuid() == 0 && t.owner != 0 ? rs_nsenter_as_owner(o, &t, err)
+						 : run_here(o, &t, err);
+	rs_ns_target_close(&t);
+	return r;
 }

@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "host/safewrite.h"
+#include "host/userfs.h"
+#include "lib/io.h"
 #include "launch/launch.h"
 #include "lib/xalloc.h"
 
@@ -186,23 +188,65 @@ void rs_state_close(struct rs_state *st)
 	st->dir_fd = st->lock_fd = -1;
 }
 
-static int read_num(int dfd, const char *name, unsigned long long *out)
+int rs_state_dir_open(const char *dir, bool strict, uid_t *owner, struct rs_error **err)
 {
-	char buf[64];
+	struct rs_guarded g;
 	struct stat st;
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (strict) {
+		int fd = rs_guarded_open(dir, O_RDONLY | O_DIRECTORY, &g, err);
+		/* one owner from the user's directories down: a dir of another
+		 * uid (or root's) inside a user's is not that user's launch */
+		if (fd >= 0 && g.shaper != (uid_t)-1 && g.shaper != g.st.st_uid) {
+			close(fd);
+			return rs_error_setx(err, EPERM,
+					     "refusing state dir '%s': it belongs to uid %u, the "
+					     "directory above it to uid %u",
+					     dir, (unsigned)g.st.st_uid, (unsigned)g.shaper);
+		}
+		if (fd >= 0)
+			*owner = g.st.st_uid;
+		return fd;
+	}
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fstat(dfd, &st) < 0) {
+		int e = errno;
+		if (dfd >= 0)
+			close(dfd);
+		return rs_error_set(err, e, "cannot open state dir '%s'", dir);
+	}
+	*owner = st.st_uid;
+	return dfd;
+}
+
+/* A small file of the state dir, which its owner writes: a regular file
+ * (never a symlink, FIFO or device: opened O_NOFOLLOW and O_NONBLOCK),
+ * of owner when strict, at most size - 1 bytes. Return: bytes or -errno
+ * (-EINVAL: not such a file). */
+static ssize_t read_small(int dfd, const char *name, bool strict, uid_t owner, char *buf,
+			  size_t size)
+{
+	struct stat st;
+	_cleanup_close_ int fd = openat(dfd, name,
+					O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	/* a file the user wrote: a number in a regular file, nothing else */
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (strict && st.st_uid != owner) ||
+	    st.st_size >= (off_t)size)
 		return -EINVAL;
-	}
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EINVAL;
+	ssize_t n = rs_read_all(fd, buf, size - 1, 1000);
+	if (n < 0)
+		return n == -EFBIG ? -EINVAL : n;
 	buf[n] = '\0';
+	return n;
+}
+
+static int read_num(int dfd, const char *name, bool strict, uid_t owner, unsigned long long *out)
+{
+	char buf[64];
+	ssize_t n = read_small(dfd, name, strict, owner, buf, sizeof(buf));
+	if (n <= 0)
+		return n == 0 ? -EINVAL : (int)n;
 	buf[strcspn(buf, "\n")] = '\0';
 	uint64_t v;
 	if (rs_parse_u64(buf, UINT64_MAX, &v) < 0)
@@ -211,28 +255,33 @@ static int read_num(int dfd, const char *name, unsigned long long *out)
 	return 0;
 }
 
-int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, uid_t *owner,
-			struct rs_error **err)
+int rs_state_read_child(int dfd, const char *dir, bool strict, uid_t owner, pid_t *pid,
+			unsigned long long *start, struct rs_error **err)
 {
 	unsigned long long p = 0;
-	struct stat st;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return rs_error_set(err, errno, "cannot open state dir '%s'", dir);
-	if (fstat(dfd, &st) < 0) {
-		int e = errno;
-		close(dfd);
-		return rs_error_set(err, e, "cannot open state dir '%s'", dir);
-	}
-	*owner = st.st_uid;
-	int r = read_num(dfd, "child_pid", &p);
-	int r2 = r == 0 ? read_num(dfd, "child_start", start) : r;
-	close(dfd);
+	int r = read_num(dfd, "child_pid", strict, owner, &p);
+	int r2 = r == 0 ? read_num(dfd, "child_start", strict, owner, start) : r;
 	if (r == -ENOENT)
 		return rs_error_setx(err, ENOENT, "no launch is running in '%s' (no child_pid)",
 				     dir);
 	if (r < 0 || r2 < 0 || p == 0 || p > 4194304)
-		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'", dir);
+		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'%s", dir,
+				     strict ? " (a regular file of the state dir's owner)" : "");
 	*pid = (pid_t)p;
+	return 0;
+}
+
+int rs_state_read_line(int dfd, const char *dir, const char *name, bool strict, uid_t owner,
+		       char *buf, size_t size, struct rs_error **err)
+{
+	ssize_t n = read_small(dfd, name, strict, owner, buf, size);
+	if (n == -ENOENT)
+		return -ENOENT;
+	if (n < 0)
+		return rs_error_setx(err, (int)-n,
+				     "refusing '%s/%s': not a regular file of uid %u of at most "
+				     "%zu bytes (%s)",
+				     dir, name, (unsigned)owner, size - 1, strerror((int)-n));
+	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
 }

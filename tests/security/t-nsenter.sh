@@ -67,11 +67,17 @@ check "attack 1: decoy digest unchanged" [ "$(digest "$DECOY")" = "$before" ]
 check "attack 1: the command ran as the user (uid of its file)" \
 	[ "$(stat -c %u "$OUT/made-by-id" 2>/dev/null)" = "$TU_UID" ]
 check "attack 1: and with the user's gid" [ "$(stat -c %g "$OUT/made-by-id" 2>/dev/null)" = "$TU_GID" ]
-# the entered process as the host sees it: the user's uids and gids
+# the entered process as the host sees it: the user's uids and gids (root's
+# nsenter stays outside, root's, and runs the command as its child)
 "$RS" nsenter --state-dir="$S" -- sleep 30 &
 np=$!
-sleep 0.5
-hv=$(cat "/proc/$np/status" 2>/dev/null)
+cp=
+for _ in $(seq 100); do
+	cp=$(pgrep -P "$np" | head -n 1)
+	[ -n "$cp" ] && grep -q "^Uid:.*\b$TU_UID\b" "/proc/$cp/status" 2>/dev/null && break
+	sleep 0.05
+done
+hv=$(cat "/proc/${cp:-0}/status" 2>/dev/null)
 kill "$np" 2>/dev/null; wait "$np" 2>/dev/null
 check "attack 1: on the host the entered process has the user's uids" \
 	[ "$(awk '/^Uid:/ {print $2, $3, $4, $5}' <<<"$hv")" = "$TU_UID $TU_UID $TU_UID $TU_UID" ]
