@@ -390,6 +390,21 @@ check "kata-no-cpuinfo: no verdict from files the tree lacks" grep -q 'cannot te
 expect kata-module-only kata kvm.virtualization=pass
 check "kata-module-only: the vendor module counts without cpuinfo" grep -q '(kvm_intel)' <<< "$(rule_text kvm.virtualization)"
 expect kata-good-kvm containerd kvm.virtualization=skip
+# programs where a user would put them: /opt/ENGINE/bin, the user's
+# ~/.local/bin (walked without a symlink, the user's or root's, not writable
+# by others)
+expect engines-elsewhere buildkit engine.programs=pass
+check "engines-elsewhere [buildkit]: found in /opt/buildkit/bin" grep -q "'/opt/buildkit/bin/buildkitd'" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere containerd engine.programs=pass
+check "engines-elsewhere [containerd]: the user's ~/.local/bin comes first" grep -q "'/home/alice/.local/bin/containerd'" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere kata engine.programs=pass
+check "engines-elsewhere [kata]: kata-deploy's /opt/kata/bin" grep -q "'/opt/kata/bin/kata-runtime'" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere devkit engine.programs=fail
+check "engines-elsewhere [devkit]: a program others may write is not used, and named" grep -q "devkitd' is not used: writable by other users" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere isulad engine.programs=fail
+check "engines-elsewhere [isulad]: a symlink in the home is not followed, and named" grep -q "isulad' is not used: a symbolic link" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere ""
+check "engines-elsewhere: the default engines are those found (${F[engines]-})" [ "${F[engines]-}" = "containerd,buildkit,kata,oci" ]
 
 # ---- each engine's programs: installed, versions from dpkg only ------------
 expect engines-missing containerd rc=1 engine.programs=fail
