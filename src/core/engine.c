@@ -63,6 +63,11 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.socket = "buildkit/buildkitd.sock",
 			.client_var = "BUILDKIT_HOST",
 			.client_url = true,
+			.client_run = "buildctl build",
+			.client_args = "--frontend dockerfile.v0 --local context=DIR --local "
+				       "dockerfile=DIR [--output type=local,dest=DIR]",
+			.client_what = "a build",
+			.client_direct = true,
 		},
 	/* DevKit mirrors BuildKit's layout under its own names; its clients
 	 * speak BuildKit's API and read BUILDKIT_HOST */
@@ -79,6 +84,11 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.socket = "devkit/devkitd.sock",
 			.client_var = "BUILDKIT_HOST",
 			.client_url = true,
+			.client_run = "buildctl build",
+			.client_args = "--frontend dockerfile.v0 --local context=DIR --local "
+				       "dockerfile=DIR [--output type=local,dest=DIR]",
+			.client_what = "a build",
+			.client_direct = true,
 		},
 	[RS_ENGINE_PODMAN] =
 		{

@@ -51,6 +51,10 @@ struct rs_engine_info {
 	 * no configuration file of the engine can set. */
 	const char *client_run;
 	const char *client_args; /* what follows client_run: "IMAGE ID [COMMAND]" */
+	const char *client_what; /* what client_run runs: "a build"; NULL: "a container" */
+	/* the client reaches the daemon through client_var alone (BuildKit's
+	 * buildctl), not inside the launch (nsenter --engine NAME) */
+	bool client_direct;
 	const char *no_cgroup_flags;
 };
 
