@@ -375,6 +375,24 @@ static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 	}
 }
 
+/* systemctl --user enable makes default.target.wants beside the unit:
+ * recorded (when it is not there yet) so that uninstall, after disable,
+ * removes it again when empty and the home is as it was. */
+static void wants_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct rs_gen *g,
+		      struct rs_strv *later)
+{
+	if (o->no_start || o->output || !g->launch_cmd || !rs_inst_user_manager(f->ctx))
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		if (!g->f[i].unit)
+			continue;
+		_cleanup_free_ char *w = rs_xstrdup(g->f[i].path);
+		*strrchr(w, '/') = '\0';
+		_cleanup_free_ char *x = rs_xasprintf("%s/default.target.wants/x", w);
+		missing_dirs(f->ctx, x, later);
+	}
+}
+
 /* A second install finds the directories the first one made: they stay
  * recorded (those still there), so uninstall removes them all the same. */
 static void prior_dirs(const struct rs_ctx *ctx, json_t *prior, struct rs_strv *dirs)
@@ -432,6 +450,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 	json_decref(prior);
 	if (!rs_actions_last_failed(&f.acts))
 		make_data_dir(&f, o, &dirs, &rdirs);
+	wants_dir(&f, o, &g, &rdirs);
 	if (!rs_actions_last_failed(&f.acts))
 		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
 	else
