@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * install's start where no systemd user manager is reachable: the launch
- * the unit would run, started detached, as the user (root acting for a
- * user becomes the user first: uid, gid, groups, no capability), in a
- * session of its own with no terminal, stdin on /dev/null, stdout and
- * stderr in STATE_DIR/launch.log, the unit's environment only (HOME, USER,
- * LOGNAME, XDG_RUNTIME_DIR and the unit's PATH) and the home as its
- * working directory, as a user manager would run it. install then waits a
- * bounded time for the engine's socket. The launcher's pid is in
- * STATE_DIR/lock, as for every launch; uninstall stops it (stop.c) and
- * removes the log.
+ * the unit would run, started detached through lib/spawn (a session of
+ * its own, stdin on /dev/null, nothing else of ours, the unit's
+ * environment only: HOME, USER, LOGNAME, XDG_RUNTIME_DIR and the unit's
+ * PATH), as the user (root acting for a user becomes the user first: uid,
+ * gid, groups, no capability), stdout and stderr in STATE_DIR/launch.log
+ * opened as the user, the home as its working directory, as a user
+ * manager would run it. install then waits a bounded time for the
+ * engine's socket. The launcher's pid is in STATE_DIR/lock, as for every
+ * launch; uninstall stops it (stop.c) and removes the log.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +23,7 @@
 #include <unistd.h>
 #include "host/userfs.h"
 #include "launch/launch.h"
-#include "lib/sig.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include "templates/install.h"
 #include "templates/record.h"
@@ -34,42 +33,34 @@
 #define LOG_NAME      "launch.log"
 #define UNIT_PATH     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-/* The child's answer before exec: an error, with the pid of a launch that
- * holds the state dir already (-EBUSY). None: the exec happened. */
-struct detach_reply {
-	int err;
-	int busy_pid;
-};
-
 struct detach {
 	const struct rs_user *u;
 	bool joins; /* nsenter: no launcher keeps the state dir, this start does */
-	char *const *argv;
 	char *envp[6];
 	const char *run, *state_dir, *parent; /* parent: run/rootless-setup */
 };
 
-/* The pid written in the lock a running launch holds, or 0 when the
- * state dir is free. Async-signal-safe. */
-static int busy_pid(int sdfd)
+/* The steps of the child's setup, as lib/spawn names a failed one. */
+enum { STEP_USER, STEP_DIR, STEP_BUSY, STEP_CLAIM, STEP_LOG, STEP_HOME };
+static const char *const steps[] = {
+	"becoming the user",
+	"making its state dir",
+	"a launch holds its state dir already",
+	"claiming its state dir",
+	"opening its log",
+	"entering the user's home",
+	NULL,
+};
+
+/* Whether a running launch holds the state dir's lock. Async-signal-safe. */
+static bool busy(int sdfd)
 {
-	char buf[32];
 	int fd = openat(sdfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
-		return 0;
-	int pid = 0;
-	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
-		ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
-		pid = 1;
-		if (n > 0) {
-			buf[n] = '\0';
-			pid = 0;
-			for (char *p = buf; *p >= '0' && *p <= '9'; p++)
-				pid = pid * 10 + (*p - '0');
-		}
-	}
+		return false;
+	bool held = flock(fd, LOCK_EX | LOCK_NB) < 0;
 	close(fd); /* and with it a lock we took */
-	return pid > 0 ? pid : 1;
+	return held;
 }
 
 /* A small file of the state dir, as the launcher writes it (0444). */
@@ -79,8 +70,8 @@ static int put_num(int sdfd, const char *name, unsigned long long v)
 	int n = snprintf(buf, sizeof(buf), "%llu\n", v);
 	int fd = openat(sdfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444);
 	if (fd < 0)
-		return -1;
-	int r = write(fd, buf, (size_t)n) == n ? 0 : -1;
+		return -errno;
+	int r = write(fd, buf, (size_t)n) == n ? 0 : -EIO;
 	close(fd);
 	return r;
 }
@@ -88,63 +79,54 @@ static int put_num(int sdfd, const char *name, unsigned long long v)
 /* For a command that joins another launch: what a launcher would keep in
  * its state dir (lock with the pid, held open across the exec; child_pid
  * and child_start), so that nsenter --engine and uninstall find the
- * process as they find a launch. Return: the lock's fd, or -1. */
+ * process as they find a launch. Return: 0 or -errno. */
 static int claim_state(int sdfd)
 {
 	char buf[32];
 	int lock = openat(sdfd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX | LOCK_NB) < 0 || ftruncate(lock, 0) < 0)
-		return -1;
+		return -errno;
 	int n = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
-	if (write(lock, buf, (size_t)n) != n ||
-	    put_num(sdfd, "child_start", rs_proc_starttime(getpid())) < 0 ||
-	    put_num(sdfd, "child_pid", (unsigned long long)getpid()) < 0)
-		return -1;
-	return lock;
+	if (write(lock, buf, (size_t)n) != n)
+		return -EIO;
+	int r = put_num(sdfd, "child_start", rs_proc_starttime(getpid()));
+	return r < 0 ? r : put_num(sdfd, "child_pid", (unsigned long long)getpid());
 }
 
-/* Between fork and exec (a single-threaded parent: the files of the state
- * dir are written with stdio's snprintf). */
-static _noreturn_ void detach_child(const struct detach *d, int wfd)
+/* lib/spawn's setup, in the child: the user, its state dir, its log.
+ * Single-threaded parent: snprintf is safe here. */
+static int detach_setup(void *arg, struct rs_spawn_ctx *ctx)
 {
-	struct detach_reply rep = {0};
-	int sdfd = -1, log = -1, null = -1, lock = -1;
+	const struct detach *d = arg;
+	int r, log;
 
-	rs_signals_reset();
-	if ((rep.err = rs_user_become(d->u)) < 0)
-		goto fail;
-	if (setsid() < 0 || (mkdir(d->parent, 0700) < 0 && errno != EEXIST) ||
+	ctx->step = STEP_USER;
+	if ((r = rs_user_become(d->u)) < 0)
+		return r;
+	ctx->step = STEP_DIR;
+	if ((mkdir(d->parent, 0700) < 0 && errno != EEXIST) ||
 	    (mkdir(d->state_dir, 0700) < 0 && errno != EEXIST))
-		goto fail_errno;
-	sdfd = open(d->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		return -errno;
+	int sdfd = open(d->state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (sdfd < 0)
-		goto fail_errno;
-	if ((rep.busy_pid = busy_pid(sdfd)) > 0) {
-		rep.err = -EBUSY;
-		goto fail;
-	}
-	if (d->joins && (lock = claim_state(sdfd)) < 0)
-		goto fail_errno;
+		return -errno;
+	ctx->step = STEP_BUSY;
+	if (busy(sdfd))
+		return -EBUSY;
+	ctx->step = STEP_CLAIM;
+	if (d->joins && (r = claim_state(sdfd)) < 0)
+		return r;
+	ctx->step = STEP_LOG;
 	log = openat(sdfd, LOG_NAME, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (log < 0 || null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
-		goto fail_errno;
+	if (log < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0)
+		return -errno;
+	close(log);
+	close(sdfd);
 	umask(022);
+	ctx->step = STEP_HOME;
 	if (chdir(d->u->home) < 0 && chdir("/") < 0)
-		goto fail_errno;
-	/* nothing of ours past the exec (the status pipe is closed by it) */
-	if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-		for (int fd = 3; fd < 65536; fd++)
-			if (fd != wfd && fd != lock)
-				close(fd);
-	if (lock >= 0 && fcntl(lock, F_SETFD, 0) < 0)
-		goto fail_errno;
-	execve(d->argv[0], d->argv, d->envp);
-fail_errno:
-	rep.err = -errno;
-fail:
-	(void)!write(wfd, &rep, sizeof(rep));
-	_exit(127);
+		return -errno;
+	return 0;
 }
 
 /* The engine's socket is there (a socket, reached without a symlink). */
@@ -157,9 +139,8 @@ static bool socket_ready(const struct rs_ctx *ctx, const char *run, const char *
 	return fd >= 0 && fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-/* The log's last line, read as the user (the file is the user's). */
-static int log_tail_fn(void *arg, char **data, size_t *len, char *msg _unused_,
-		       size_t msglen _unused_)
+/* The last line of a small file of the user's, read as the user. */
+static int tail_fn(void *arg, char **data, size_t *len, char *msg _unused_, size_t msglen _unused_)
 {
 	char buf[4096];
 	_cleanup_close_ int fd = open(arg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
@@ -179,57 +160,98 @@ static int log_tail_fn(void *arg, char **data, size_t *len, char *msg _unused_,
 	return 0;
 }
 
-static char *log_tail(const struct rs_ctx *ctx, const char *log)
+static char *tail_of(const struct rs_ctx *ctx, const char *dir, const char *name)
 {
+	_cleanup_free_ char *path = rs_xasprintf("%s/%s", dir, name);
 	char *data = NULL, msg[256];
 	size_t len = 0;
-	rs_as_user_data(&ctx->user, log_tail_fn, (void *)log, 1024, &data, &len, msg, sizeof(msg),
-			5000);
+	rs_as_user_data(&ctx->user, tail_fn, path, 1024, &data, &len, msg, sizeof(msg), 5000);
 	return data && *data ? data : (free(data), rs_xstrdup("(empty)"));
 }
 
-/* Waits for the socket or the launch's end. Return: 1 ready, 0 the wait
- * ran out (still running), -1 it exited (*status). */
-static int wait_ready(const struct rs_ctx *ctx, pid_t pid, const char *run, const char *sock,
-		      int *status)
+static bool exited(pid_t pid)
 {
-	for (int waited = 0; waited <= READY_WAIT_MS; waited += POLL_MS) {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return -1;
-		if (socket_ready(ctx, run, sock))
-			return 1;
-		nanosleep(&(struct timespec){.tv_nsec = POLL_MS * 1000000L}, NULL);
-	}
-	return 0;
+	siginfo_t si = {0};
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
 }
 
-static void report(struct rs_gen_ctx *f, const struct rs_gen *g, const struct detach *d, pid_t pid,
-		   int r, int status)
+enum { WAIT_LATE, WAIT_READY, WAIT_EXITED };
+
+/* Waits for the exec, then for the socket or the launch's end.
+ * Return: WAIT_READY, WAIT_LATE (still running), WAIT_EXITED, or the
+ * -errno of a failed setup step (*err). */
+static int wait_ready(const struct rs_ctx *ctx, struct rs_child *c, const char *run,
+		      const char *sock, struct rs_error **err)
 {
-	_cleanup_free_ char *log = rs_xasprintf("%s/" LOG_NAME, d->state_dir);
-	if (r > 0) {
-		rs_action_add(&f->acts, "install", "exec", d->argv[0],
-			      "started (no systemd user manager): %s (pid %d, as %s; log '%s'); "
-			      "it runs until uninstall, not across a reboot",
-			      g->launch_cmd, (int)pid, f->ctx->user.name, log)
+	bool done = false;
+	for (int waited = 0; waited <= READY_WAIT_MS; waited += POLL_MS) {
+		int r = done ? 0 : rs_child_report(c, &done, err);
+		if (r < 0)
+			return r;
+		if (exited(c->pid)) {
+			/* a failed step's report, written just before it left */
+			if (!done && (r = rs_child_report(c, &done, err)) < 0)
+				return r;
+			return WAIT_EXITED;
+		}
+		if (done && socket_ready(ctx, run, sock))
+			return WAIT_READY;
+		nanosleep(&(struct timespec){.tv_nsec = POLL_MS * 1000000L}, NULL);
+	}
+	return WAIT_LATE;
+}
+
+static void report(struct rs_gen_ctx *f, const struct rs_gen *g, const struct detach *d,
+		   struct rs_child *c, int r)
+{
+	const char *self = g->launch_argv[0];
+	pid_t pid = c->pid;
+	if (r == WAIT_READY) {
+		rs_child_release(c);
+		rs_action_add(
+			&f->acts, "install", "exec", self,
+			"started (no systemd user manager): %s (pid %d, as %s; log '%s/" LOG_NAME
+			"'); it runs until uninstall, not across a reboot",
+			g->launch_cmd, (int)pid, f->ctx->user.name, d->state_dir)
 			->changed = true;
 		return;
 	}
-	_cleanup_free_ char *tail = log_tail(f->ctx, log);
-	if (r == 0)
-		rs_action_add(&f->acts, "install", "exec", d->argv[0],
-			      "started %s (pid %d), but '%s/%s' did not appear within %d s: "
-			      "it still runs; its log '%s' ends: %s",
-			      g->launch_cmd, (int)pid, d->run, g->socket, READY_WAIT_MS / 1000, log,
-			      tail)
+	_cleanup_free_ char *tail = tail_of(f->ctx, d->state_dir, LOG_NAME);
+	if (r == WAIT_LATE) {
+		rs_child_release(c);
+		rs_action_add(&f->acts, "install", "exec", self,
+			      "started %s (pid %d), but '%s/%s' did not appear within %d s: it "
+			      "still runs; its log '%s/" LOG_NAME "' ends: %s",
+			      g->launch_cmd, (int)pid, d->run, g->socket, READY_WAIT_MS / 1000,
+			      d->state_dir, tail)
 			->failed = true;
-	else
-		rs_action_add(&f->acts, "install", "exec", d->argv[0],
-			      "%s exited (%s %d) before '%s/%s' appeared; its log '%s' ends: %s",
-			      g->launch_cmd, WIFEXITED(status) ? "status" : "signal",
-			      WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), d->run,
-			      g->socket, log, tail)
-			->failed = true;
+		return;
+	}
+	int st = rs_child_reap(c);
+	rs_action_add(&f->acts, "install", "exec", self,
+		      "%s exited (%s %d) before '%s/%s' appeared; its log '%s/" LOG_NAME
+		      "' ends: %s",
+		      g->launch_cmd, WIFEXITED(st) ? "status" : "signal",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), d->run, g->socket,
+		      d->state_dir, tail)
+		->failed = true;
+}
+
+/* A setup step failed: the launch is not started. */
+static void not_started(struct rs_gen_ctx *f, const struct rs_gen *g, const struct detach *d, int r,
+			const struct rs_error *e)
+{
+	if (r == -EBUSY) {
+		_cleanup_free_ char *pid = tail_of(f->ctx, d->state_dir, "lock");
+		rs_action_add(&f->acts, "install", "note", d->state_dir,
+			      "already running (launcher pid %s): not started again; uninstall "
+			      "stops it",
+			      pid);
+		return;
+	}
+	rs_action_add(&f->acts, "install", "exec", g->launch_argv[0], "cannot start %s as %s: %s",
+		      g->launch_cmd, f->ctx->user.name, e ? e->msg : strerror(-r))
+		->failed = true;
 }
 
 void rs_inst_detach(struct rs_gen_ctx *f, const struct rs_gen *g)
@@ -239,12 +261,11 @@ void rs_inst_detach(struct rs_gen_ctx *f, const struct rs_gen *g)
 	_cleanup_free_ char *parent = rs_xstrdup(g->state_dir);
 	struct detach d = {.u = &ctx->user,
 			   .joins = g->joins,
-			   .argv = g->launch_argv,
 			   .run = run,
 			   .state_dir = g->state_dir,
 			   .parent = parent};
-	struct detach_reply rep = {0};
-	int fds[2], status = 0;
+	struct rs_error *e = NULL;
+	struct rs_child c;
 
 	*strrchr(parent, '/') = '\0';
 	d.envp[0] = rs_xasprintf("HOME=%s", ctx->user.home);
@@ -252,35 +273,23 @@ void rs_inst_detach(struct rs_gen_ctx *f, const struct rs_gen *g)
 	d.envp[2] = rs_xasprintf("LOGNAME=%s", ctx->user.name);
 	d.envp[3] = rs_xasprintf("XDG_RUNTIME_DIR=%s", run);
 	d.envp[4] = rs_xstrdup(UNIT_PATH);
-	d.envp[5] = NULL;
-	pid_t pid = pipe2(fds, O_CLOEXEC) < 0 ? -1 : fork();
-	if (pid == 0)
-		detach_child(&d, fds[1]);
-	if (pid > 0) {
-		close(fds[1]);
-		ssize_t n;
-		while ((n = read(fds[0], &rep, sizeof(rep))) < 0 && errno == EINTR)
-			;
-		close(fds[0]);
-		if (n != (ssize_t)sizeof(rep))
-			rep.err = 0;
+	struct rs_spawn sp = {.path = g->launch_argv[0],
+			      .argv = g->launch_argv,
+			      .envp = d.envp,
+			      .flags = RS_SPAWN_DETACH | RS_SPAWN_NO_DEADLINE,
+			      .setup = detach_setup,
+			      .arg = &d,
+			      .steps = steps};
+	int r = rs_spawn_start(&sp, &c, &e);
+	if (r == 0)
+		r = wait_ready(ctx, &c, run, g->socket, &e);
+	if (r < 0) {
+		rs_child_reap(&c);
+		not_started(f, g, &d, r, e);
 	} else {
-		rep.err = -errno;
+		report(f, g, &d, &c, r);
 	}
-	if (pid > 0 && rep.err < 0)
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-	if (rep.err == -EBUSY)
-		rs_action_add(&f->acts, "install", "note", g->state_dir,
-			      "already running (launch pid %d): not started again; uninstall "
-			      "stops it",
-			      rep.busy_pid);
-	else if (rep.err < 0)
-		rs_action_add(&f->acts, "install", "exec", d.argv[0], "cannot start %s as %s: %s",
-			      g->launch_cmd, ctx->user.name, strerror(-rep.err))
-			->failed = true;
-	else
-		report(f, g, &d, pid, wait_ready(ctx, pid, run, g->socket, &status), status);
+	rs_error_free(e);
 	for (size_t i = 0; d.envp[i]; i++)
 		free(d.envp[i]);
 }

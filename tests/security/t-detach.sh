@@ -49,13 +49,12 @@ sleep 300 & rootp=$!
 tu_on_exit kill "$rootp"
 tu_run mkdir -p "$S"
 tu_run sh -c "echo $rootp > '$S/lock'"
-tu_run flock "$S/lock" sleep 300 & fl=$!
+tu_run flock "$S/lock" sleep 300 2> /dev/null &
 for _ in $(seq 50); do pgrep -u "$TU_UID" -x sleep > /dev/null && break; sleep 0.1; done
 "$RS" --user "$TU_NAME" --engine containerd install > "$O/3" 2>&1
 check "a held lock: taken as a running launch, nothing started" sh -c "grep -q 'already running' '$O/3' && ! pgrep -u $TU_UID -x containerd"
 check "the root process the lock names is not signalled" kill -0 "$rootp"
 pkill -u "$TU_UID" -x flock; pkill -u "$TU_UID" -x sleep
-wait "$fl" 2> /dev/null
 tu_run rm -rf "$TU_XDG/rootless-setup"
 
 # 4. the launch that starts: the user's, nothing of root's
