@@ -16,6 +16,7 @@ _rootless_setup()
 	--engine) COMPREPLY=($(compgen -W "$engines" -- "$cur")); return ;;
 	--format) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
 	--color) COMPREPLY=($(compgen -W "auto always never" -- "$cur")); return ;;
+	--worker) COMPREPLY=($(compgen -W "oci containerd" -- "$cur")); return ;;
 	--net) COMPREPLY=($(compgen -W "host slirp4netns none" -- "$cur")); return ;;
 	--propagation) COMPREPLY=($(compgen -W "rprivate private rslave slave rshared shared" -- "$cur")); return ;;
 	--distro) COMPREPLY=($(compgen -W "generic debian ubuntu rhel centos fedora openeuler opensuse arch alpine cos bottlerocket" -- "$cur")); return ;;
@@ -37,8 +38,8 @@ _rootless_setup()
 	launch) opts="--state-dir --copy-up --copy-up-mode --overlay-file --propagation --net --mtu --cidr --ifname --disable-host-loopback --ipv6 --slirp4netns-binary --slirp4netns-sandbox --slirp4netns-seccomp --pasta-binary --detach-netns --port-driver --publish --cgroupns --pidns --reaper --evacuate-cgroup2 --ipcns --utsns --subid-source --debug" ;;
 	nsenter) opts="--state-dir" ;;
 	ports) opts="--state-dir list add remove" ;;
-	generate) opts="--output --force --default-runtime" ;;
-	install) opts="--dry-run --fix --no-start --force --default-runtime" ;;
+	generate) opts="--output --force --default-runtime --worker" ;;
+	install) opts="--dry-run --fix --no-start --force --default-runtime --worker" ;;
 	uninstall) opts="--dry-run --purge --yes" ;;
 	oci) opts="rootless --input --output --subids --host-net --proot" ;;
 	explain)

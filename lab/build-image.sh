@@ -190,8 +190,33 @@ install_binary() {
 		die "rootless-setup does not run inside the $SUITE tree"
 	mkdir -p "$TREE/usr/local/lib/rs-lab"
 	install -m 0644 "$TOP/tests/lib/tap.sh" "$TREE/usr/local/lib/rs-lab/tap.sh"
+	install_ext
 	install -m 0755 "$HERE/guest/suite.sh" "$TREE/usr/local/lib/rs-lab/suite.sh"
 	install -m 0644 "$HERE/guest/rs-lab-suite.service" "$TREE/etc/systemd/system/"
+}
+
+# BuildKit from ../shared/ext (tests/lib/ext.sh: checked against its
+# SHA256SUMS, unpacked once into build/ext/HASH): static binaries, which
+# the guest suite puts in the lab user's ~/.local/bin as a user would.
+# Without ext the guest skips BuildKit, saying why.
+install_ext() {
+	local line dir
+	EXT_BK_KEY=none
+	rm -rf "$TREE/usr/local/lib/rs-lab/ext"
+	# shellcheck source=../tests/lib/ext.sh
+	. "$TOP/tests/lib/ext.sh"
+	if ! ext_present; then
+		say "no $EXT_ROOT: the guest skips BuildKit"
+		return 0
+	fi
+	line=$(ext_archive buildkit)
+	[ -n "$line" ] || die "$EXT_ROOT/SHA256SUMS lists no buildkit archive"
+	set -- $line
+	[ "$(sha256sum < "$EXT_ROOT/$2" | cut -d' ' -f1)" = "$1" ] || die "$EXT_ROOT/$2 does not match SHA256SUMS"
+	dir=$(ext_unpack "$1" "$2") || die "cannot unpack $EXT_ROOT/$2"
+	install -d "$TREE/usr/local/lib/rs-lab/ext/buildkit"
+	install -m 0755 "$dir/buildkitd" "$dir/buildctl" "$TREE/usr/local/lib/rs-lab/ext/buildkit/"
+	EXT_BK_KEY=$1
 }
 
 build_image() {
@@ -238,7 +263,7 @@ else
 fi
 configure_tree
 install_binary
-STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; declare -f configure_tree configure_selinux label_tree build_image) |
+STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; echo "$EXT_BK_KEY"; declare -f configure_tree configure_selinux label_tree build_image install_ext) |
 	sha256sum | cut -c1-16)
 if [ -f "$DIR/image.ext4" ] && [ "$(cat "$DIR/image.stamp" 2>/dev/null)" = "$STAMP" ]; then
 	say "image up to date: $DIR/image.ext4"

@@ -18,6 +18,7 @@ enum {
 	OPT_PURGE,
 	OPT_YES,
 	OPT_DEFAULT_RUNTIME,
+	OPT_WORKER,
 };
 
 static void gen_help(void)
@@ -25,6 +26,7 @@ static void gen_help(void)
 	printf("Usage:\n rootless-setup generate --engine <engine> [--output <dir>] [--force]\n"
 	       " rootless-setup install --engine <engine> [--dry-run] [--fix] [--no-start] "
 	       "[--force]\n"
+	       " rootless-setup install --engine buildkit|devkit --worker containerd [...]\n"
 	       " rootless-setup uninstall --engine <engine> [--dry-run] [--purge] [--yes]\n\n"
 	       "Write the engine's configuration and systemd user unit for the user;\n"
 	       "install also checks, optionally fixes, and starts it; uninstall removes what\n"
@@ -36,6 +38,8 @@ static void gen_help(void)
 	       "     --fix               install: run fix first (needs root)\n"
 	       "     --no-start          install: do not start, print the command\n"
 	       "     --default-runtime   kata: make Kata Podman's default runtime\n"
+	       "     --worker <worker>   buildkit, devkit: oci (default) or containerd (the\n"
+	       "                         daemon joins the user's containerd launch)\n"
 	       "     --purge             uninstall: also remove the engine's data directory\n"
 	       "     --yes               uninstall --purge without asking\n\n"
 	       " -h, --help              display this help\n\nSee rootless-setup(8).\n");
@@ -61,13 +65,13 @@ struct gen_verb {
 
 static const struct gen_verb verb_generate = {
 	"generate",
-	OPTBIT(OPT_OUTPUT) | OPTBIT(OPT_FORCE) | OPTBIT(OPT_DEFAULT_RUNTIME),
+	OPTBIT(OPT_OUTPUT) | OPTBIT(OPT_FORCE) | OPTBIT(OPT_DEFAULT_RUNTIME) | OPTBIT(OPT_WORKER),
 	rs_generate_run,
 };
 static const struct gen_verb verb_install = {
 	"install",
 	OPTBIT(OPT_FORCE) | OPTBIT(OPT_DRY_RUN) | OPTBIT(OPT_NO_START) | OPTBIT(OPT_FIX) |
-		OPTBIT(OPT_DEFAULT_RUNTIME),
+		OPTBIT(OPT_DEFAULT_RUNTIME) | OPTBIT(OPT_WORKER),
 	rs_install_run,
 };
 static const struct gen_verb verb_uninstall = {
@@ -102,6 +106,11 @@ static void set_opt(struct rs_install_opts *o, int c, const char *arg, bool *fix
 		break;
 	case OPT_DEFAULT_RUNTIME:
 		o->default_runtime = true;
+		break;
+	case OPT_WORKER:
+		if (strcmp(arg, "oci") && strcmp(arg, "containerd"))
+			rs_cli_usage_error("unknown --worker '%s' (oci, containerd)", arg);
+		o->containerd_worker = !strcmp(arg, "containerd");
 		break;
 	default:
 		break;
@@ -144,6 +153,7 @@ static int run_verb(struct rs_cli *cli, int argc, char **argv, const struct gen_
 		{"purge", no_argument, NULL, OPT_PURGE},
 		{"yes", no_argument, NULL, OPT_YES},
 		{"default-runtime", no_argument, NULL, OPT_DEFAULT_RUNTIME},
+		{"worker", required_argument, NULL, OPT_WORKER},
 		RS_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
@@ -164,6 +174,8 @@ static int run_verb(struct rs_cli *cli, int argc, char **argv, const struct gen_
 	if (!cli->engines_given || (m & (m - 1)))
 		rs_cli_usage_error("%s needs exactly one --engine", v->name);
 	o.engine = (enum rs_engine)__builtin_ctz(m);
+	if (o.containerd_worker && !(RS_ENGINE_BIT(o.engine) & RS_ENGINES_BUILDKIT))
+		rs_cli_usage_error("--worker is for buildkit and devkit");
 	if (o.purge && !yes && !o.dry_run)
 		rs_cli_usage_error("uninstall --purge removes the engine's data: add --yes");
 	_cleanup_free_ char *self = self_path();

@@ -67,6 +67,7 @@ void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o)
 	o->xdg_runtime_dir = getenv("XDG_RUNTIME_DIR");
 	o->xdg_data_home = getenv("XDG_DATA_HOME");
 	o->xdg_config_home = getenv("XDG_CONFIG_HOME");
+	o->path = getenv("PATH");
 }
 
 int rs_cli_fail(int r, struct rs_error *err)

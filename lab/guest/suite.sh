@@ -300,6 +300,128 @@ scenario_containerd_root() {
 	check "no containerd left running (root's uninstall)" not pgrep -u $UID_ -x containerd
 }
 
+# BuildKit (the ext build copied into the image): the user puts buildkitd
+# and buildctl in ~/.local/bin; install (as the user, then root for the
+# user) starts the unit in the user's manager; a buildctl build of a
+# Dockerfile with a RUN step, with the command install printed; the truth
+# table (started, snapshotter, network); uninstall --purge --yes leaves the
+# home as it was. Then the containerd worker: buildkitd joined to the
+# user's containerd launch (Debian 13's containerd 1.7).
+BK=/usr/local/lib/rs-lab/ext/buildkit
+BKCTX=/tmp/rs-lab-bkctx
+home_digest() {
+	find /home/$U -xdev \( -type f -printf '%p f %m %U:%G %s ' -exec sh -c 'sha256sum < "$1" | cut -c1-16' _ {} \; \) \
+		-o \( -type l -printf '%p l %l\n' \) -o \( -printf '%p %y %m %U:%G\n' \) 2>/dev/null | LC_ALL=C sort
+}
+# home_same NAME BEFORE: the home's digest is BEFORE (the difference shown)
+home_same() {
+	local now
+	now=$(home_digest)
+	if [ "$2" = "$now" ]; then ok "$1"; else not_ok "$1"; diff <(echo "$2") <(echo "$now") | head -12 | sed 's/^/# /'; fi
+}
+bk_ctx() {
+	rm -rf "$BKCTX" && mkdir -p "$BKCTX/ctx" "$BKCTX/out" && cp /bin/busybox "$BKCTX/ctx/busybox"
+	echo hello-from-ext > "$BKCTX/ctx/hello.txt"
+	printf '%s\n' 'FROM scratch' 'COPY busybox /bin/busybox' 'COPY hello.txt /hello.txt' \
+		'RUN ["/bin/busybox", "sh", "-c", "/bin/busybox mkdir -p /out && /bin/busybox id > /out/id.txt && /bin/busybox cat /hello.txt >> /out/id.txt && /bin/busybox readlink /proc/self/ns/net > /out/netns"]' \
+		> "$BKCTX/ctx/Dockerfile"
+	chown -R "$U:" "$BKCTX"
+}
+# bk_build LABEL OUTPUT: the client command in OUTPUT (install's), run as the
+# user with buildctl from ~/.local/bin; the build's /out in $BKCTX/out/LABEL
+bk_build() {
+	local client
+	client=$(sed -n 's/.*run a build with: \(.*\) --frontend .*/\1/p' <<<"$2" | head -1)
+	client=${client/buildctl//home/$U/.local/bin/buildctl}
+	[ -n "$client" ] || { diag "install printed no build command"; return 1; }
+	asu sh -c "$client --frontend dockerfile.v0 --local context=$BKCTX/ctx --local dockerfile=$BKCTX/ctx --output type=local,dest=$BKCTX/out/$1" >/tmp/rs-lab-bk-$1.log 2>&1
+	grep -qx hello-from-ext "$BKCTX/out/$1/out/id.txt" 2>/dev/null
+}
+bk_worker() { asu /home/$U/.local/bin/buildctl --addr "unix://$XDG/buildkit/buildkitd.sock" debug workers -v 2>/dev/null | sed -n "s/.*worker.$1:[[:space:]]*//p" | head -1; }
+bk_gone() { wait_for 15 not pgrep -u $UID_ -x buildkitd; }
+bk_ran() { grep -qx hello-from-ext "$BKCTX/out/$1/out/id.txt" 2>/dev/null && echo yes || echo no; }
+
+scenario_buildkit() {
+	if [ ! -x "$BK/buildkitd" ]; then
+		skip "BuildKit in the lab" "the image was built without ../shared/ext (no BuildKit build to copy in)"
+		return 0
+	fi
+	diag "BuildKit $("$BK/buildkitd" --version 2>/dev/null | awk '{print $3}') from ext, installed by the user, started by systemctl --user"
+	local out rep before unit=rootless-setup-buildkit.service sock=$XDG/buildkit/buildkitd.sock netns net launcher helper pid cver
+	asu sh -c "mkdir -p ~/.local/bin && cp $BK/buildkitd $BK/buildctl ~/.local/bin/"
+	bk_ctx
+	before=$(home_digest)
+	rep=$(asu "$RS" --engine buildkit check --format json 2>/dev/null)
+	verdicts "$rep"
+	check "check finds buildkitd in ~/.local/bin" grep -q "/home/$U/.local/bin/buildkitd" <<<"$(rule_line "$rep" engine.programs)"
+	out=$(asu "$RS" --engine buildkit install 2>&1)
+	checko "$out" "install --engine buildkit (as the user) succeeds" [ $? -eq 0 ]
+	wait_for 120 [ -S "$sock" ]
+	checko "$(asu systemctl --user status --no-pager $unit 2>&1 | head -12)" \
+		"install started $unit through systemctl --user" asu systemctl --user is-active --quiet $unit
+	bk_build user "$out"
+	checko "$(tail -5 /tmp/rs-lab-bk-user.log)" "buildctl build with the command install printed: the RUN step ran" \
+		[ "$(bk_ran user)" = yes ]
+	truth buildkit started "$(predicts_start "$rep")" "$(bk_ran user)"
+	truth buildkit snapshotter "$(jq -r .decisions.snapshotter <<<"$rep")" "$(bk_worker snapshotter)"
+	net=$(jq -r .decisions.network <<<"$rep")
+	netns=$(cat "$BKCTX/out/user/out/netns" 2>/dev/null)
+	launcher=$(ps -o ppid= -p "$(cat "$XDG/rootless-setup/buildkit/child_pid" 2>/dev/null)" 2>/dev/null | tr -d ' ')
+	helper=$([ -n "$launcher" ] && pgrep -P "$launcher" -l 2>/dev/null |
+		grep -oE 'pasta|passt|slirp4netns' | head -1 | sed 's/^passt$/pasta/')
+	truth buildkit network "$net" \
+		"$(if [ "$netns" = "$(readlink /proc/self/ns/net)" ]; then echo host; else echo "${helper:-unknown}"; fi)"
+	out=$(asu "$RS" --engine buildkit uninstall --purge --yes 2>&1)
+	checko "$out" "uninstall --engine buildkit --purge --yes (as the user) succeeds" [ $? -eq 0 ]
+	check "uninstall stopped the unit" not asu systemctl --user is-active --quiet $unit
+	check "no buildkitd left running" bk_gone
+	home_same "the home as before install" "$before"
+
+	# root installs for the user: the unit in the user's manager
+	out=$("$RS" --user "$U" --engine buildkit install 2>&1)
+	checko "$out" "install --engine buildkit (root for the user) succeeds" [ $? -eq 0 ]
+	wait_for 120 [ -S "$sock" ]
+	pid=$(asu systemctl --user show -p MainPID --value $unit 2>/dev/null)
+	check "root's install started $unit in the user's manager, as the user ($pid)" \
+		[ "$(stat -c %U "/proc/${pid:-0}" 2>/dev/null)" = "$U" ]
+	bk_build root "$out"
+	truth buildkit root/started yes "$(bk_ran root)"
+	out=$("$RS" --user "$U" --engine buildkit uninstall --purge --yes 2>&1)
+	checko "$out" "uninstall --engine buildkit (root for the user) succeeds" [ $? -eq 0 ]
+	check "no buildkitd left running (root's uninstall)" bk_gone
+	home_same "the home as before root's install" "$before"
+
+	# the containerd worker; the data containerd kept from the scenarios
+	# before (uninstalled without --purge) goes first, so that the home
+	# can be compared after this purge
+	asu "$RS" --engine containerd uninstall --purge --yes >/dev/null 2>&1
+	before=$(home_digest)
+	out=$(asu "$RS" --engine containerd install 2>&1)
+	checko "$out" "install --engine containerd (for the containerd worker) succeeds" [ $? -eq 0 ]
+	wait_for 90 [ -S "$XDG/containerd/containerd.sock" ]
+	cver=$(asu "$RS" --engine containerd nsenter -- ctr version 2>/dev/null | awk '/^Server:/ {s = 1} s && /Version:/ {print $2; exit}')
+	rep=$(asu "$RS" --engine buildkit check --format json 2>/dev/null)
+	out=$(asu "$RS" --engine buildkit install --worker containerd 2>&1)
+	checko "$out" "install --engine buildkit --worker containerd succeeds" [ $? -eq 0 ]
+	wait_for 120 [ -S "$sock" ]
+	checko "$(asu systemctl --user status --no-pager $unit 2>&1 | head -12)" \
+		"the buildkit unit runs, bound to containerd's" asu systemctl --user is-active --quiet $unit
+	truth buildkit containerd/executor containerd "$(bk_worker executor)"
+	bk_build containerd "$out"
+	checko "$(tail -5 /tmp/rs-lab-bk-containerd.log)" "the containerd worker (containerd ${cver:-?}) ran the RUN step" \
+		[ "$(bk_ran containerd)" = yes ]
+	truth buildkit containerd/started "$(predicts_start "$rep")" "$(bk_ran containerd)"
+	out=$(asu "$RS" --engine buildkit uninstall --purge --yes 2>&1)
+	checko "$out" "uninstall --engine buildkit (containerd worker) succeeds" [ $? -eq 0 ]
+	out=$(asu "$RS" --engine containerd uninstall --purge --yes 2>&1)
+	checko "$out" "uninstall --engine containerd --purge --yes succeeds" [ $? -eq 0 ]
+	check "no buildkitd left running (containerd worker)" bk_gone
+	wait_for 10 not pgrep -u $UID_ -x containerd
+	home_same "the home as before (containerd and its buildkit worker)" "$before"
+	asu rm -rf /home/$U/.local/bin
+	rm -rf "$BKCTX" /tmp/rs-lab-bk-*.log
+}
+
 # the user's podman pause process keeps a user namespace alive, which would
 # hide a sysctl that forbids new ones
 podman_reset() {
@@ -392,6 +514,7 @@ main() {
 	scenario_containerd
 	if [ "$SMOKE" != 1 ]; then
 		scenario_containerd_root
+		scenario_buildkit
 		scenario_userns_off
 		scenario_apparmor_knob
 	fi

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <unistd.h>
 #include "checks/internal.h"
+#include "host/parse.h"
 
 static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
 		      struct rs_error **err _unused_)
@@ -108,4 +109,152 @@ const struct rs_rule rs_rule_kvm_group = {
 	.engines = ENG(KATA),
 	.needs_user = true,
 	.run = kvm_group,
+};
+
+/*
+ * kvm.virtualization: what `kata-runtime check` asks of the host before
+ * Kata can boot a guest: the CPU's virtualisation (vmx or svm in
+ * /proc/cpuinfo, or the kvm_intel / kvm_amd module that needs it) and the
+ * vhost devices. A /dev/kvm alone is not that: kvm_pvm (a paravirtual KVM
+ * for guests of a hypervisor that exposes no VT-x) answers KVM_CREATE_VM,
+ * yet no ordinary guest kernel boots on it. Under --root only what the
+ * tree holds is read: an absent /proc or /sys file tells nothing.
+ */
+struct virt {
+	bool known, hw;	  /* whether the host has hardware virtualisation */
+	const char *how;  /* "vmx", "svm", "kvm_intel", "kvm_amd" */
+	bool hypervisor;  /* the CPU says it is a virtual machine's */
+	bool pvm;	  /* kvm_pvm is loaded */
+	bool flags_known; /* proc/cpuinfo has a flags line */
+};
+
+static bool module_loaded(const struct rs_ctx *ctx, const char *name)
+{
+	_cleanup_free_ char *rel = rs_xasprintf("sys/module/%s", name);
+	return rs_host_exists(ctx->host, rel);
+}
+
+static void virt_facts(struct rs_ctx *ctx, struct virt *v)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len = 0;
+	unsigned cpu = 0;
+
+	if (rs_host_read(ctx->host, "proc/cpuinfo", RS_HOST_READ_MAX, &buf, &len, NULL) == 0)
+		cpu = rs_cpuinfo_virt(buf, len);
+	v->flags_known = cpu & RS_CPU_FLAGS;
+	v->hypervisor = cpu & RS_CPU_HYPERVISOR;
+	v->pvm = module_loaded(ctx, "kvm_pvm");
+	v->how = cpu & RS_CPU_VMX ? "vmx" : cpu & RS_CPU_SVM ? "svm" : NULL;
+	if (!v->how)
+		v->how = module_loaded(ctx, "kvm_intel") ? "kvm_intel"
+			 : module_loaded(ctx, "kvm_amd") ? "kvm_amd"
+							 : NULL;
+	v->hw = v->how != NULL;
+	/* no flag and no module: a fact on a running system, or when the
+	 * tree's cpuinfo has its flags line; else nothing to conclude from */
+	v->known = v->hw || v->flags_known || ctx->host->live;
+}
+
+static int no_virtualisation(const struct rs_ctx *ctx, const struct virt *v, struct rs_finding *out)
+{
+	rs_finding_set(
+		out, RS_STATUS_FAIL,
+		"no hardware virtualisation for guests: the CPU has neither vmx nor svm%s "
+		"and neither kvm_intel nor kvm_amd is loaded%s: Kata cannot run on this host",
+		v->hypervisor ? " (it is a virtual machine's, without nested "
+				"virtualisation)"
+			      : "",
+		v->pvm ? "; the kvm here is kvm_pvm, a paravirtual KVM: KVM_CREATE_VM "
+			 "succeeds on it, yet no ordinary guest boots"
+		       : "");
+	out->no_fix = true;
+	rs_finding_hint(out, "%s",
+			rs_ctx_hint(ctx, "kvm.virtualization",
+				    "Kata boots each sandbox as a VM: run it on bare metal with "
+				    "VT-x or AMD-V enabled in the firmware, or in a VM with nested "
+				    "virtualisation ('kata-runtime check' says the same)"));
+	return 0;
+}
+
+/* The vhost device rel: a char device the user can open read-write.
+ * Return: NULL, or what is wrong (caller frees). */
+static char *vhost_problem(struct rs_ctx *ctx, const char *rel)
+{
+	struct stat st;
+	if (rs_host_stat(ctx->host, rel, &st, true) < 0)
+		return rs_xasprintf("'/%s' is missing", rel);
+	if (!S_ISCHR(st.st_mode))
+		return rs_xasprintf("'/%s' is not a character device", rel);
+	if (ctx->has_user && rs_access_user(ctx->host, &ctx->user, rel, R_OK | W_OK) <= 0) {
+		_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
+		return rs_xasprintf("'/%s' (%s) cannot be opened read-write by '%s'", rel, d,
+				    ctx->user.name);
+	}
+	return NULL;
+}
+
+static int kvm_virtualization(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+			      struct rs_error **err _unused_)
+{
+	struct virt v = {0};
+
+	if (rs_offline_skip(ctx, out, true, true, "whether the CPU has hardware virtualisation"))
+		return 0;
+	virt_facts(ctx, &v);
+	if (!v.known) {
+		rs_finding_set(
+			out, RS_STATUS_SKIP,
+			"no proc/cpuinfo flags and no sys/module/kvm_intel or kvm_amd in the "
+			"tree: cannot tell whether the CPU has hardware virtualisation");
+		return 0;
+	}
+	if (!v.hw)
+		return no_virtualisation(ctx, &v, out);
+	/* the agent is reached over vsock; vhost-net is Kata's network path
+	 * unless its configuration disables it (kata.config, rootless) */
+	_cleanup_free_ char *vsock = vhost_problem(ctx, "dev/vhost-vsock");
+	_cleanup_free_ char *net = vhost_problem(ctx, "dev/vhost-net");
+	if (vsock) {
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "%s: Kata's agent in the guest is reached over vsock%s%s", vsock,
+			       net ? "; " : "", net ? net : "");
+		rs_finding_hint(out,
+				"modprobe vhost_vsock, and give the user the device as "
+				"/dev/kvm (group kvm, 0660) or 0666 as systemd's udev rules do");
+		return 0;
+	}
+	if (net) {
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "hardware virtualisation (%s), '/dev/vhost-vsock' usable; %s: "
+			       "Kata's network then needs disable_vhost_net = true (kata.config)",
+			       v.how, net);
+		rs_finding_hint(out, "modprobe vhost_net, or keep disable_vhost_net = true in "
+				     "Kata's configuration (what its rootless guide does)");
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_PASS,
+		       "hardware virtualisation (%s); '/dev/vhost-vsock' and '/dev/vhost-net' "
+		       "%s%s%s",
+		       v.how, ctx->has_user ? "read-write for '" : "present",
+		       ctx->has_user ? ctx->user.name : "", ctx->has_user ? "'" : "");
+	return 0;
+}
+
+const struct rs_rule rs_rule_kvm_virtualization = {
+	.id = "kvm.virtualization",
+	.summary = "the CPU virtualises guests (vmx or svm) and the vhost devices are usable",
+	.explain = "What 'kata-runtime check' asks of the host: a CPU with hardware "
+		   "virtualisation (vmx or svm in /proc/cpuinfo, or the kvm_intel or kvm_amd "
+		   "module loaded), /dev/vhost-vsock (the guest agent is reached over vsock) and "
+		   "/dev/vhost-net, both read-write for the user (present, with no target user). A "
+		   "/dev/kvm alone is not that: "
+		   "kvm_pvm, a paravirtual KVM for guests of a hypervisor without nested "
+		   "virtualisation, answers KVM_CREATE_VM, yet no ordinary guest kernel boots on "
+		   "it, so the rule fails such a host, naming it. Under --root only the tree's "
+		   "files are read (proc/cpuinfo, sys/module/NAME, dev/vhost-vsock and "
+		   "dev/vhost-net); without them it "
+		   "cannot tell, and skips.",
+	.engines = ENG(KATA),
+	.run = kvm_virtualization,
 };

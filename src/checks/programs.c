@@ -3,7 +3,7 @@
 
 /*
  * engine.programs: the engine's daemon or runtime (the engine table's
- * binaries) and, for engines that give containers a user-mode network,
+ * programs, found where the user would run them: core/find.h) and, for engines that give containers a user-mode network,
  * pasta or slirp4netns, installed and not older than upstream documents
  * (distro data: programs.NAME.min, with its source). Versions come from
  * dpkg's database only: a program is never run to ask (as root that would
@@ -109,34 +109,47 @@ static bool judge_list(struct rs_ctx *ctx, const char *const *list, const char *
 
 static char *names_of(const char *const *list)
 {
-	struct rs_strv seen = {0};
 	char *s = rs_xstrdup("");
-
-	for (const char *const *b = list; *b; b++) {
-		if (rs_strv_contains(&seen, base_name(*b)))
-			continue;
-		rs_strv_push(&seen, base_name(*b));
-		append(&s, " or ", rs_xstrdup(base_name(*b)));
-	}
-	rs_strv_free(&seen);
+	for (const char *const *b = list; *b; b++)
+		append(&s, " or ", rs_xstrdup(*b));
 	return s;
 }
 
-static void missing(struct rs_ctx *ctx, enum rs_engine e, const char *const *bins,
+/* Each program of engine e found where the user would run it, judged;
+ * false when none is (*refused: a candidate passed over, and why). */
+static bool judge_engine(struct rs_ctx *ctx, enum rs_engine e, struct verdict *v, char **refused)
+{
+	bool any = false;
+
+	for (const char *const *b = rs_engine_info(e)->programs; *b; b++) {
+		struct rs_found f;
+		if (rs_ctx_find_engine(ctx, e, *b, &f)) {
+			judge(ctx, rs_host_rel(f.path), rs_engine_name(e), v);
+			any = true;
+		} else if (f.refused && !*refused) {
+			*refused = TAKE_PTR(f.refused);
+		}
+		rs_found_clear(&f);
+	}
+	return any;
+}
+
+static void missing(struct rs_ctx *ctx, enum rs_engine e, const char *refused,
 		    struct rs_finding *out)
 {
-	_cleanup_free_ char *names = names_of(bins);
+	_cleanup_free_ char *names = names_of(rs_engine_info(e)->programs);
 	_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, rs_engine_name(e));
 
-	rs_finding_set(out, RS_STATUS_FAIL, "no %s is installed (the %s engine's program)", names,
-		       rs_engine_name(e));
+	rs_finding_set(out, RS_STATUS_FAIL, "no %s is installed (the %s engine's program)%s%s",
+		       names, rs_engine_name(e), refused ? "; " : "", refused ? refused : "");
 	if (install)
 		rs_finding_hint(out, "install it: %s", install);
 	else
 		rs_finding_hint(out,
-				"install %s from its project's releases; this distribution's "
+				"install %s from its project's releases (in /usr/local/bin, "
+				"/opt/%s/bin or the user's ~/.local/bin); this distribution's "
 				"data names no package for it",
-				names);
+				names, rs_engine_name(e));
 }
 
 static int engine_programs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
@@ -147,9 +160,11 @@ static int engine_programs(struct rs_ctx *ctx, enum rs_engine e, struct rs_findi
 	const struct rs_engine_info *ei = rs_engine_info(e);
 	struct verdict v = {.text = rs_xstrdup(""), .old = rs_xstrdup(""), .pkgs = rs_xstrdup("")};
 
-	if (!ei || !ei->binaries || !judge_list(ctx, ei->binaries, rs_engine_name(e), &v)) {
-		if (ei && ei->binaries)
-			missing(ctx, e, ei->binaries, out);
+	_cleanup_free_ char *refused = NULL;
+
+	if (!ei || !ei->programs || !judge_engine(ctx, e, &v, &refused)) {
+		if (ei && ei->programs)
+			missing(ctx, e, refused, out);
 		else
 			rs_finding_set(out, RS_STATUS_SKIP, "no engine selected (--engine NAME)");
 		free(v.text);
@@ -193,7 +208,13 @@ const struct rs_rule rs_rule_engine_programs = {
 		"minimums upstream documents (distro data, each with its source: Podman 1.6.2, "
 		"Kata 1.10, rootless containerd 1.4, runc 1.0, crun 0.8, slirp4netns 0.4.0); an "
 		"older one fails. No program is run to ask its version: where no package "
-		"database says it, the program passes as present, version unknown.",
+		"database says it, the program passes as present, version unknown. A program "
+		"is looked for where the user would run it from: the caller's PATH (when the "
+		"caller is the user), the user's ~/.local/bin and ~/bin (walked from the home "
+		"without following a symlink; the program and its directory must be the "
+		"user's or root's and writable by nobody else), /usr/local/sbin, "
+		"/usr/local/bin, /usr/sbin, /usr/bin, /sbin, /bin, then the engine's own "
+		"/opt/ENGINE/bin (/opt/kata/bin for kata).",
 	.engines = RS_ENGINES_ALL,
 	.per_engine = true,
 	.run = engine_programs,

@@ -130,13 +130,17 @@ static int resolve_user(struct rs_ctx *ctx, const struct rs_check_opts *o, struc
 	return 0;
 }
 
-static unsigned detect_engines(const struct rs_host *h)
+/* The engines whose program is installed where the user would run it */
+static unsigned detect_engines(const struct rs_ctx *ctx)
 {
 	unsigned mask = 0;
 	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++)
-		for (const char *const *b = rs_engine_info(e)->binaries; *b; b++)
-			if (rs_host_exists(h, *b))
+		for (const char *const *b = rs_engine_info(e)->programs; *b; b++) {
+			struct rs_found f;
+			if (rs_ctx_find_engine(ctx, e, *b, &f))
 				mask |= RS_ENGINE_BIT(e);
+			rs_found_clear(&f);
+		}
 	return mask;
 }
 
@@ -168,9 +172,10 @@ static int ctx_init(struct rs_report *rep, const struct rs_check_opts *o, struct
 	ctx->xdg_runtime_dir = o->xdg_runtime_dir;
 	ctx->xdg_data_home = o->xdg_data_home;
 	ctx->xdg_config_home = o->xdg_config_home;
+	ctx->path_env = o->path;
 	ctx->postinstall = o->postinstall;
 	ctx->no_probe = o->no_probe;
-	ctx->engines = o->engines_given ? o->engines : detect_engines(ctx->host);
+	ctx->engines = o->engines_given ? o->engines : detect_engines(ctx);
 	return 0;
 }
 

@@ -22,6 +22,7 @@ struct rs_check_opts {
 	const char *xdg_runtime_dir; /* the caller's; used only for the caller */
 	const char *xdg_data_home;
 	const char *xdg_config_home;
+	const char *path;	 /* the caller's PATH; searched only when the caller is the user */
 	const char *const *only; /* --rule ids (validated by the verb), NULL-terminated */
 	bool no_probe;		 /* skip the live probe (static facts only) */
 };

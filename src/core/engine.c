@@ -6,12 +6,23 @@
 
 #define BINS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* Where an engine's programs are looked for (core/find.c), after the
+ * caller's own PATH when the caller is the user: the user's directories
+ * below the home (Debian's, Ubuntu's and Fedora's shell profiles put
+ * ~/.local/bin and ~/bin first in PATH), then the system's in the order
+ * of the user unit's PATH (templates/data/user.service.in), then the
+ * engine's own opt_dir. */
+const char *const rs_engine_home_dirs[] = {".local/bin", "bin", NULL};
+const char *const rs_engine_system_dirs[] =
+	{"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin", NULL};
+
 static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 	[RS_ENGINE_ISULAD] =
 		{
 			.name = "isulad",
 			.title = "iSulad",
-			.binaries = BINS("usr/bin/isulad", "usr/local/bin/isulad"),
+			.programs = BINS("isulad"),
+			.opt_dir = "opt/isulad/bin",
 			.data_dir = ".local/share/isulad",
 			.daemon = "isulad",
 			.config = "isulad/daemon.json",
@@ -24,7 +35,8 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		{
 			.name = "containerd",
 			.title = "containerd",
-			.binaries = BINS("usr/bin/containerd", "usr/local/bin/containerd"),
+			.programs = BINS("containerd"),
+			.opt_dir = "opt/containerd/bin",
 			.data_dir = ".local/share/containerd",
 			.daemon = "containerd",
 			.config = "containerd/config.toml",
@@ -42,7 +54,8 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		{
 			.name = "buildkit",
 			.title = "BuildKit",
-			.binaries = BINS("usr/bin/buildkitd", "usr/local/bin/buildkitd"),
+			.programs = BINS("buildkitd"),
+			.opt_dir = "opt/buildkit/bin",
 			.data_dir = ".local/share/buildkit",
 			.daemon = "buildkitd",
 			.config = "buildkit/buildkitd.toml",
@@ -50,6 +63,11 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.socket = "buildkit/buildkitd.sock",
 			.client_var = "BUILDKIT_HOST",
 			.client_url = true,
+			.client_run = "buildctl build",
+			.client_args = "--frontend dockerfile.v0 --local context=DIR --local "
+				       "dockerfile=DIR [--output type=local,dest=DIR]",
+			.client_what = "a build",
+			.client_direct = true,
 		},
 	/* DevKit mirrors BuildKit's layout under its own names; its clients
 	 * speak BuildKit's API and read BUILDKIT_HOST */
@@ -57,7 +75,8 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		{
 			.name = "devkit",
 			.title = "DevKit",
-			.binaries = BINS("usr/bin/devkitd", "usr/local/bin/devkitd"),
+			.programs = BINS("devkitd"),
+			.opt_dir = "opt/devkit/bin",
 			.data_dir = ".local/share/devkit",
 			.daemon = "devkitd",
 			.config = "devkit/devkitd.toml",
@@ -65,12 +84,18 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.socket = "devkit/devkitd.sock",
 			.client_var = "BUILDKIT_HOST",
 			.client_url = true,
+			.client_run = "buildctl build",
+			.client_args = "--frontend dockerfile.v0 --local context=DIR --local "
+				       "dockerfile=DIR [--output type=local,dest=DIR]",
+			.client_what = "a build",
+			.client_direct = true,
 		},
 	[RS_ENGINE_PODMAN] =
 		{
 			.name = "podman",
 			.title = "Podman",
-			.binaries = BINS("usr/bin/podman", "usr/local/bin/podman"),
+			.programs = BINS("podman"),
+			.opt_dir = "opt/podman/bin",
 			.data_dir = ".local/share/containers/storage",
 			/* what Podman adds beside its storage: the blob cache, CNI's lock
 		 * (network configs the user makes stay theirs) */
@@ -85,8 +110,9 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		{
 			.name = "kata",
 			.title = "Kata Containers",
-			.binaries = BINS("usr/bin/kata-runtime", "usr/bin/containerd-shim-kata-v2",
-					 "opt/kata/bin/kata-runtime", "usr/local/bin/kata-runtime"),
+			.programs = BINS("kata-runtime", "containerd-shim-kata-v2"),
+			/* kata-deploy's tree */
+			.opt_dir = "opt/kata/bin",
 			.data_dir = ".local/share/containers/storage",
 			.config = "containers/containers.conf.d/60-rootless-setup-kata.conf",
 			.run_dir = "libpod",
@@ -97,8 +123,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 		{
 			.name = "oci",
 			.title = "OCI runtime",
-			.binaries = BINS("usr/bin/runc", "usr/bin/crun", "usr/sbin/runc",
-					 "usr/local/bin/runc", "usr/local/bin/crun"),
+			.programs = BINS("runc", "crun"),
 		},
 };
 

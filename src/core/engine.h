@@ -34,7 +34,8 @@ enum rs_engine {
 struct rs_engine_info {
 	const char *name;
 	const char *title;	      /* for people: "containerd", "BuildKit" */
-	const char *const *binaries;  /* root-relative; any present selects it by default */
+	const char *const *programs;  /* names; any found (core/find.h) selects it by default */
+	const char *opt_dir;	      /* its own tree's bin below /opt (root-relative), or NULL */
 	const char *data_dir;	      /* below home, or NULL */
 	const char *daemon;	      /* the program the user unit runs, or NULL */
 	const char *config;	      /* the daemon's configuration below config, or NULL */
@@ -50,8 +51,18 @@ struct rs_engine_info {
 	 * no configuration file of the engine can set. */
 	const char *client_run;
 	const char *client_args; /* what follows client_run: "IMAGE ID [COMMAND]" */
+	const char *client_what; /* what client_run runs: "a build"; NULL: "a container" */
+	/* the client reaches the daemon through client_var alone (BuildKit's
+	 * buildctl), not inside the launch (nsenter --engine NAME) */
+	bool client_direct;
 	const char *no_cgroup_flags;
 };
+
+/* Where programs are looked for besides the caller's PATH and opt_dir
+ * (core/find.h): below the user's home, then root-relative system
+ * directories, in order; NULL-terminated. */
+extern const char *const rs_engine_home_dirs[];
+extern const char *const rs_engine_system_dirs[];
 
 const struct rs_engine_info *rs_engine_info(enum rs_engine e);
 /* "isulad", "devkit", "all"... Return: 0 with *mask set, or -EINVAL. */

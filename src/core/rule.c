@@ -166,6 +166,15 @@ const char *rs_ctx_find_program(const struct rs_ctx *ctx, const char *name)
 	return NULL;
 }
 
+int rs_ctx_find_engine(const struct rs_ctx *ctx, enum rs_engine e, const char *name,
+		       struct rs_found *out)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+	return rs_find_program(ctx->host, ctx->has_user ? &ctx->user : NULL,
+			       ctx->user_is_caller ? ctx->path_env : NULL, ei ? ei->opt_dir : NULL,
+			       name, out);
+}
+
 /* The part of dpkg's status holding pkg's stanzas (one per architecture,
  * adjacent), so the line parser reads a few lines instead of the whole
  * file for every lookup (a megabyte here, twenty lookups per check). */

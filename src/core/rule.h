@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include "core/distro.h"
 #include "core/engine.h"
+#include "core/find.h"
 #include "host/host.h"
 #include "host/parse.h"
 #include "host/user.h"
@@ -71,7 +72,8 @@ struct rs_ctx {
 	const char *xdg_runtime_dir;
 	const char *xdg_data_home;
 	const char *xdg_config_home;
-	unsigned engines; /* 0: the common rules only */
+	const char *path_env; /* the caller's PATH: searched only for the caller */
+	unsigned engines;     /* 0: the common rules only */
 	bool postinstall;
 	struct libmnt_table *mounts; /* lazily loaded; NULL when unreadable */
 	bool mounts_loaded;
@@ -134,5 +136,11 @@ char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const cha
 /* The first of usr/bin, usr/sbin, usr/local/bin, usr/local/sbin, bin, sbin
  * holding program name (root-relative, static storage per call), or NULL. */
 const char *rs_ctx_find_program(const struct rs_ctx *ctx, const char *name);
+/* Program name of engine e where the target user would run it from
+ * (core/find.h: the caller's PATH when the caller is the user, the user's
+ * ~/.local/bin and ~/bin, the system directories, the engine's opt_dir).
+ * Return: 1 found (out->path), 0 not (out->refused may say why). */
+int rs_ctx_find_engine(const struct rs_ctx *ctx, enum rs_engine e, const char *name,
+		       struct rs_found *out);
 /* "apt-get install -y uidmap" for a package key, or NULL. */
 char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key);

@@ -387,3 +387,38 @@ char *rs_sysctl_conf_get(const char *buf, size_t len, const char *key)
 	for_each_line(buf, len, sysctl_line, &s);
 	return s.value;
 }
+
+/* ---- /proc/cpuinfo ---- */
+
+struct cpu_scan {
+	unsigned bits;
+};
+
+static void cpuinfo_line(char *line, bool nul, unsigned no _unused_, void *ud)
+{
+	struct cpu_scan *c = ud;
+	static const struct {
+		const char *word;
+		unsigned bit;
+	} words[] = {{"vmx", RS_CPU_VMX}, {"svm", RS_CPU_SVM}, {"hypervisor", RS_CPU_HYPERVISOR}};
+	char *colon = strchr(line, ':'), *save = NULL;
+
+	/* "flags\t\t: fpu vme ... vmx ..."; the first such line only */
+	if (nul || (c->bits & RS_CPU_FLAGS) || !colon)
+		return;
+	*colon = '\0';
+	if (strcmp(rs_strstrip(line), "flags") != 0)
+		return;
+	c->bits |= RS_CPU_FLAGS;
+	for (char *w = strtok_r(colon + 1, " \t\r", &save); w; w = strtok_r(NULL, " \t\r", &save))
+		for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+			if (strcmp(w, words[i].word) == 0)
+				c->bits |= words[i].bit;
+}
+
+unsigned rs_cpuinfo_virt(const char *buf, size_t len)
+{
+	struct cpu_scan c = {0};
+	for_each_line(buf, len, cpuinfo_line, &c);
+	return c.bits;
+}

@@ -48,6 +48,18 @@ int rs_logindefs_parse(const char *buf, size_t len, struct rs_logindefs *out);
  * or -ERANGE (the caller reports "cannot parse", never guesses). */
 int rs_sysctl_parse_u64(const char *buf, size_t len, uint64_t *out);
 
+/* /proc/cpuinfo's virtualisation flags, from the first "flags" line (x86:
+ * every CPU lists the same): RS_CPU_FLAGS when there is one, with
+ * RS_CPU_VMX (Intel VT-x), RS_CPU_SVM (AMD-V), RS_CPU_HYPERVISOR (the CPU
+ * is a virtual machine's) for the words it holds. Any bytes parse. */
+enum {
+	RS_CPU_FLAGS = 1u << 0,
+	RS_CPU_VMX = 1u << 1,
+	RS_CPU_SVM = 1u << 2,
+	RS_CPU_HYPERVISOR = 1u << 3,
+};
+unsigned rs_cpuinfo_virt(const char *buf, size_t len);
+
 /* A TOML key scan (not a TOML parser): the value of key in [section] (""
  * for the top level) as text, quotes removed; NULL when absent. Enough to
  * read Kata's configuration.toml. Caller frees. */

@@ -188,10 +188,13 @@ _noreturn_ static void child_run(const struct rs_spawn *o, const struct plan *p,
 		if (r < 0)
 			child_fail(ctx.report_fd, ctx.step, -r);
 	}
-	/* a credential change (the setup's) cleared the parent-death signal */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != ctx.parent)
-		_exit(127);
+	/* a credential change (the setup's) cleared the parent-death signal;
+	 * a daemon is meant to outlive us */
+	if (!(o->flags & RS_SPAWN_DETACH)) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != ctx.parent)
+			_exit(127);
+	}
 	if (o->fn)
 		_exit(o->fn(o->arg) & 0xff);
 	char *const *argv = o->argv ? o->argv : argv0;
@@ -467,6 +470,12 @@ int rs_child_reap(struct rs_child *c)
 		;
 	child_close(c);
 	return st;
+}
+
+void rs_child_release(struct rs_child *c)
+{
+	if (c->pid > 0)
+		child_close(c);
 }
 
 int rs_child_kill(struct rs_child *c)

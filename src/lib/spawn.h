@@ -59,6 +59,9 @@ enum rs_spawn_flags {
 	RS_SPAWN_NO_DEADLINE = 1u << 9, /* nsenter's interactive command: the admin waits */
 	/* the fds handed on are the setup's only: closed at exec */
 	RS_SPAWN_FDS_CLOEXEC = 1u << 10,
+	/* a daemon (install's start without a user manager): it does not die
+	 * with us (no PR_SET_PDEATHSIG); rs_child_release lets it go */
+	RS_SPAWN_DETACH = 1u << 11,
 };
 
 /* What the setup callback gets: where it stands, and where it says what
@@ -141,6 +144,10 @@ int rs_child_report(struct rs_child *c, bool *done, struct rs_error **err);
  * alone, and closes our ends. Return: its wait status, or -1 when there
  * was no child. */
 int rs_child_reap(struct rs_child *c);
+
+/* Lets a RS_SPAWN_DETACH child run on: closes our ends, neither kills
+ * nor reaps it (it goes to init, or the subreaper, when we exit). */
+void rs_child_release(struct rs_child *c);
 
 /* Kills the child's process group (SIGKILL), reaps the child (and, with
  * RS_SPAWN_REAPER, its orphans) and closes our ends. Return: its wait

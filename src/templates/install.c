@@ -234,6 +234,12 @@ static json_t *install_prior(const struct rs_ctx *ctx, const char *mpath)
 	return m;
 }
 
+unsigned rs_inst_gen_flags(const struct rs_install_opts *o)
+{
+	return (o->default_runtime ? RS_GEN_DEFAULT_RUNTIME : 0) |
+	       (o->containerd_worker ? RS_GEN_CONTAINERD_WORKER : 0);
+}
+
 int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		    struct rs_error **err)
 {
@@ -243,7 +249,7 @@ int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **o
 	if (r < 0)
 		return r;
 	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
-	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
+	if (rs_gen_render(rep, o->engine, o->self, rs_inst_gen_flags(o), &g) < 0) {
 		rs_action_add(&f.acts, "generate", "note", NULL, "nothing to generate for '%s'",
 			      rs_engine_name(o->engine))
 			->failed = true;
@@ -287,15 +293,24 @@ static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 						 rs_engine_name(o->engine));
 	if (!g->launch_cmd)
 		return;
-	if (o->no_start || !rs_inst_user_manager(f->ctx)) {
+	if (o->no_start || !f->ctx->host->live) {
 		rs_action_add(&f->acts, "install", "note", NULL, "start it with: %s",
 			      g->launch_cmd);
 		rs_action_add(&f->acts, "install", "note", NULL,
 			      "%s: with a systemd user session, "
 			      "'systemctl --user enable --now %s'; to keep it without a login, "
 			      "'loginctl enable-linger %s'",
-			      o->no_start ? "not started (--no-start)"
-					  : "no systemd user manager reachable",
+			      o->no_start ? "not started (--no-start)" : "not started (--root)",
+			      unit, f->ctx->user.name);
+		return;
+	}
+	if (!rs_inst_user_manager(f->ctx)) {
+		/* what the unit would run, detached, as the user */
+		rs_inst_detach(f, g);
+		rs_action_add(&f->acts, "install", "note", NULL,
+			      "no systemd user manager reachable: with one, 'systemctl --user "
+			      "enable --now %s' (and 'loginctl enable-linger %s') keeps it "
+			      "across reboots",
 			      unit, f->ctx->user.name);
 		return;
 	}
@@ -360,6 +375,24 @@ static void make_data_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 	}
 }
 
+/* systemctl --user enable makes default.target.wants beside the unit:
+ * recorded (when it is not there yet) so that uninstall, after disable,
+ * removes it again when empty and the home is as it was. */
+static void wants_dir(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct rs_gen *g,
+		      struct rs_strv *later)
+{
+	if (o->no_start || o->output || !g->launch_cmd || !rs_inst_user_manager(f->ctx))
+		return;
+	for (size_t i = 0; i < g->n; i++) {
+		if (!g->f[i].unit)
+			continue;
+		_cleanup_free_ char *w = rs_xstrdup(g->f[i].path);
+		*strrchr(w, '/') = '\0';
+		_cleanup_free_ char *x = rs_xasprintf("%s/default.target.wants/x", w);
+		missing_dirs(f->ctx, x, later);
+	}
+}
+
 /* A second install finds the directories the first one made: they stay
  * recorded (those still there), so uninstall removes them all the same. */
 static void prior_dirs(const struct rs_ctx *ctx, json_t *prior, struct rs_strv *dirs)
@@ -398,7 +431,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 			->failed = true;
 		return rs_inst_finish(&f, rep, out);
 	}
-	if (rs_gen_render(rep, o->engine, o->self, o->default_runtime, &g) < 0) {
+	if (rs_gen_render(rep, o->engine, o->self, rs_inst_gen_flags(o), &g) < 0) {
 		rs_action_add(&f.acts, "install", "note", NULL, "nothing to install for '%s'",
 			      rs_engine_name(o->engine))
 			->failed = true;
@@ -417,6 +450,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 	json_decref(prior);
 	if (!rs_actions_last_failed(&f.acts))
 		make_data_dir(&f, o, &dirs, &rdirs);
+	wants_dir(&f, o, &g, &rdirs);
 	if (!rs_actions_last_failed(&f.acts))
 		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
 	else
@@ -429,7 +463,10 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		rs_action_add(&f.acts, "install", "note", NULL, "would start: %s", g.launch_cmd);
 	/* what no configuration file can say, as the exact command */
 	if (g.client_cmd && !rs_actions_last_failed(&f.acts))
-		rs_action_add(&f.acts, "install", "note", NULL, "run a container with: %s %s",
+		rs_action_add(&f.acts, "install", "note", NULL, "run %s with: %s %s",
+			      rs_engine_info(o->engine)->client_what
+				      ? rs_engine_info(o->engine)->client_what
+				      : "a container",
 			      g.client_cmd, rs_engine_info(o->engine)->client_args);
 	rs_gen_clear(&g);
 	return rs_inst_finish(&f, rep, out);

@@ -10,7 +10,8 @@ struct rs_install_opts {
 	const char *self;   /* the rootless-setup binary the unit runs */
 	const char *output; /* generate --output DIR */
 	bool dry_run, force, no_start, purge;
-	bool default_runtime; /* kata: Podman's default runtime */
+	bool default_runtime;	/* kata: Podman's default runtime */
+	bool containerd_worker; /* buildkit, devkit: --worker containerd */
 };
 
 int rs_generate_run(const struct rs_install_opts *o, struct rs_action_report **out,

@@ -31,9 +31,16 @@ void rs_record_keys(struct json_t *list, struct rs_toml_keys *out);
 const char *rs_record_hash(const char *text);
 
 /* Shared by the verbs of install.c and uninstall.c. */
+/* The RS_GEN_* flags of install's options. */
+struct rs_install_opts;
+unsigned rs_inst_gen_flags(const struct rs_install_opts *o);
 int rs_inst_finish(struct rs_gen_ctx *f, struct rs_report *rep, struct rs_action_report **out);
 bool rs_inst_user_manager(const struct rs_ctx *ctx);
 /* systemctl --user ARGS for the target user (the caller, or root acting
  * for the user: then run with the user's credentials; see
  * rs_inst_user_manager), recorded as an action. Return: 0 or <0. */
 int rs_inst_systemctl(struct rs_gen_ctx *f, const char *rule, char *const argv[]);
+/* install's start without a systemd user manager (detach.c): g's launch,
+ * detached, as the user, its output in STATE_DIR/launch.log; then a
+ * bounded wait for the engine's socket. Recorded as actions. */
+void rs_inst_detach(struct rs_gen_ctx *f, const struct rs_gen *g);

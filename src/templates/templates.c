@@ -29,9 +29,11 @@ static char *toml_str(const char *s)
 }
 
 struct paths {
+	enum rs_engine e;
 	const struct rs_engine_info *ei; /* the engine table's layout */
 	const char *home, *run;
 	char *config, *state_dir;
+	char *daemon; /* the daemon as the unit runs it: its name, or its path */
 };
 
 /* home/DATA_DIR, run/RUN_DIR, run/SOCKET, config/CONFIG of the engine */
@@ -104,10 +106,11 @@ static char *join_with(char *const *argv, char *(*quote)(const char *))
 	return s;
 }
 
-/* Docker's and nerdctl's units, less what a launcher in C makes moot */
-static char *unit_text(const char *engine, const char *exec)
+/* Docker's and nerdctl's units, less what a launcher in C makes moot;
+ * deps: [Unit] lines (another engine's unit this one runs in), or "" */
+static char *unit_text(const char *engine, const char *exec, const char *deps)
 {
-	const char *const vars[] = {"ENGINE", engine, "EXEC_START", exec, NULL};
+	const char *const vars[] = {"ENGINE", engine, "EXEC_START", exec, "UNIT_DEPS", deps, NULL};
 	return rs_template_fill("user.service", vars);
 }
 
@@ -174,13 +177,20 @@ static void client_cmd(const struct rs_report *rep, const struct paths *p, const
 						 : rs_xstrdup("");
 	if (!p->ei->client_run)
 		return;
+	if (p->ei->client_direct) {
+		_cleanup_free_ char *v = rs_engine_client_value(p->e, p->run);
+		_cleanup_free_ char *qv = shell_word(v);
+		g->client_cmd = rs_xasprintf("%s=%s %s", p->ei->client_var, qv, p->ei->client_run);
+		return;
+	}
 	g->client_cmd = rs_xasprintf("%s%s%s%s", pre, p->ei->client_run, flags ? " " : "",
 				     flags ? flags : "");
 }
 
-/* The launch command, quoted for the unit (*unit) and for a shell (return). */
-static char *launch_cmd(const char *self, const struct paths *p, const char *const *opts,
-			char *const *cmd, char **unit)
+/* The launch command, quoted for the unit (g->unit_exec) and for a shell
+ * (g->launch_cmd), and as words (g->launch_argv). */
+static void launch_cmd(const char *self, const struct paths *p, const char *const *opts,
+		       char *const *cmd, struct rs_gen *g)
 {
 	char *argv[32];
 	size_t n = 0;
@@ -194,8 +204,11 @@ static char *launch_cmd(const char *self, const struct paths *p, const char *con
 	for (char *const *c = cmd; *c && n < 31; c++)
 		argv[n++] = *c;
 	argv[n] = NULL;
-	*unit = join_with(argv, unit_word);
-	return join_with(argv, shell_word);
+	g->unit_exec = join_with(argv, unit_word);
+	g->launch_cmd = join_with(argv, shell_word);
+	g->launch_argv = rs_xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		g->launch_argv[i] = rs_xstrdup(argv[i]);
 }
 
 /* The user's own containerd config.toml (not one we generated) stays
@@ -244,7 +257,7 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 	_cleanup_free_ char *sh =
 		rs_xasprintf("echo %s > \"$ROOTLESS_SETUP_STATE_DIR/snapshotter\"; "
 			     "rm -f /run/containerd; exec %s -c %s",
-			     snap, p->ei->daemon, cfg);
+			     snap, p->daemon, cfg);
 	char *const cmd[] = {"/bin/sh", "-c", sh, NULL};
 	/* cgroups delegated to the user (v2, the unit's Delegate=yes): the
 	 * unit's group becomes the launch's cgroup namespace, the launch moved
@@ -262,7 +275,7 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 		opts[n++] = "--evacuate-cgroup2=rootless-setup";
 	}
 	opts[n] = NULL;
-	g->launch_cmd = launch_cmd(self, p, opts, cmd, &g->unit_exec);
+	launch_cmd(self, p, opts, cmd, g);
 	client_cmd(rep, p, self, g);
 }
 
@@ -347,9 +360,45 @@ static void render_isulad(const struct rs_report *rep, const struct paths *p, co
 	for (size_t i = 0; i < copies.n && n < ARRAY_SIZE(opts) - 1; i++)
 		opts[n++] = copies.v[i];
 	opts[n] = NULL;
-	char *const cmd[] = {(char *)p->ei->daemon, "-H", host, NULL};
-	g->launch_cmd = launch_cmd(self, p, opts, cmd, &g->unit_exec);
+	char *const cmd[] = {p->daemon, "-H", host, NULL};
+	launch_cmd(self, p, opts, cmd, g);
 	rs_strv_free(&copies);
+}
+
+/* containerd's snapshotter as render_containerd decides it: containerd
+ * 1.6 has no built-in fuse-overlayfs */
+static const char *containerd_snapshotter(const struct rs_report *rep)
+{
+	return strcmp(snapshotter(rep), "overlayfs") ? "native" : "overlayfs";
+}
+
+/* The containerd worker (nerdctl's install-buildkit-containerd): the
+ * daemon joins the user's containerd launch (nsenter --engine
+ * containerd), whose containerd runs the builds; the unit is bound to
+ * containerd's. */
+static void render_buildkit_containerd(const struct rs_report *rep, enum rs_engine e,
+				       const struct paths *p, const char *self, struct rs_gen *g)
+{
+	_cleanup_free_ char *root = data_path(p, "");
+	_cleanup_free_ char *addr = rs_engine_client_value(e, p->run);
+	_cleanup_free_ char *csock = run_path(p, rs_engine_info(RS_ENGINE_CONTAINERD)->socket);
+	_cleanup_free_ char *qr = toml_str(root), *qa = toml_str(addr), *qc = toml_str(csock),
+			    *qs = toml_str(containerd_snapshotter(rep));
+	char *cfg = config_path(p);
+	const char *const vars[] = {"ENGINE",	  p->ei->name, "DAEMON",      p->ei->daemon,
+				    "ROOT",	  qr,	       "ADDRESS",     qa,
+				    "CONTAINERD", qc,	       "SNAPSHOTTER", qs,
+				    NULL};
+	add(g, cfg, rs_template_fill("buildkitd-containerd.toml", vars), false, false);
+	char *argv[] = {(char *)self, "nsenter",  "--engine", "containerd", "--",
+			p->daemon,    "--config", cfg,	      NULL};
+	g->unit_exec = join_with(argv, unit_word);
+	g->launch_cmd = join_with(argv, shell_word);
+	g->launch_argv = rs_xcalloc(ARRAY_SIZE(argv), sizeof(char *));
+	for (size_t i = 0; argv[i]; i++)
+		g->launch_argv[i] = rs_xstrdup(argv[i]);
+	g->joins = true;
+	client_cmd(rep, p, self, g);
 }
 
 /* BuildKit, and DevKit with its own names (the engine table) */
@@ -375,8 +424,9 @@ static void render_buildkit(const struct rs_report *rep, enum rs_engine e, const
 				    in_container ? "  noProcessSandbox = true\n" : "",
 				    NULL};
 	add(g, cfg, rs_template_fill("buildkitd.toml", vars), false, false);
-	char *const cmd[] = {(char *)p->ei->daemon, "--config", cfg, NULL};
-	g->launch_cmd = launch_cmd(self, p, launch_net(rep, false), cmd, &g->unit_exec);
+	char *const cmd[] = {p->daemon, "--config", cfg, NULL};
+	launch_cmd(self, p, launch_net(rep, false), cmd, g);
+	client_cmd(rep, p, self, g);
 }
 
 /* Podman's OCI runtime: crun 1.8 refuses a hybrid layout ("cgroups in
@@ -466,19 +516,37 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 	client_cmd(rep, p, self, g);
 }
 
-int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self,
-		  bool default_runtime, struct rs_gen *out)
+/* The daemon as the unit's PATH finds it by name; one found elsewhere
+ * (the user's ~/.local/bin, /opt/ENGINE/bin) by its path; one not found
+ * by name all the same (install refuses past engine.programs' failure). */
+static char *daemon_path(const struct rs_ctx *ctx, enum rs_engine e)
+{
+	const char *name = rs_engine_info(e)->daemon;
+	struct rs_found f;
+	char *out;
+
+	if (!name)
+		return NULL;
+	out = rs_ctx_find_engine(ctx, e, name, &f) && !f.on_unit_path ? TAKE_PTR(f.path)
+								      : rs_xstrdup(name);
+	rs_found_clear(&f);
+	return out;
+}
+
+int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self, unsigned flags,
+		  struct rs_gen *out)
 {
 	const struct rs_ctx *ctx = &rep->ctx;
 	const char *home = strcmp(ctx->user.home, "/") ? ctx->user.home : "";
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
-	struct paths p = {.ei = rs_engine_info(e), .home = home, .run = run};
+	struct paths p = {.e = e, .ei = rs_engine_info(e), .home = home, .run = run};
 
 	memset(out, 0, sizeof(*out));
 	p.config = ctx->user_is_caller && ctx->xdg_config_home && ctx->xdg_config_home[0] == '/'
 			   ? rs_xstrdup(ctx->xdg_config_home)
 			   : rs_xasprintf("%s/.config", home);
 	p.state_dir = rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
+	p.daemon = daemon_path(ctx, e);
 	switch (e) {
 	case RS_ENGINE_CONTAINERD:
 		render_containerd(rep, &p, self, out);
@@ -488,23 +556,38 @@ int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *sel
 		break;
 	case RS_ENGINE_BUILDKIT:
 	case RS_ENGINE_DEVKIT:
-		render_buildkit(rep, e, &p, self, out);
+		if (flags & RS_GEN_CONTAINERD_WORKER)
+			render_buildkit_containerd(rep, e, &p, self, out);
+		else
+			render_buildkit(rep, e, &p, self, out);
 		break;
 	case RS_ENGINE_PODMAN:
 	case RS_ENGINE_KATA:
-		render_podman(rep, &p, e == RS_ENGINE_KATA, default_runtime, self, out);
+		render_podman(rep, &p, e == RS_ENGINE_KATA, flags & RS_GEN_DEFAULT_RUNTIME, self,
+			      out);
 		break;
 	case RS_ENGINE_OCI:
 	case RS_ENGINE_COUNT:
 		break;
 	}
+	if (out->launch_cmd) {
+		out->state_dir = rs_xstrdup(p.state_dir);
+		out->socket = p.ei->socket;
+	}
+	/* started after containerd's unit, stopped with it */
+	_cleanup_free_ char *deps = out->joins
+					    ? rs_xstrdup(
+						      "BindsTo=rootless-setup-containerd.service\n"
+						      "After=rootless-setup-containerd.service\n")
+					    : rs_xstrdup("");
 	if (out->launch_cmd)
 		add(out,
 		    rs_xasprintf("%s/systemd/user/rootless-setup-%s.service", p.config,
 				 rs_engine_name(e)),
-		    unit_text(rs_engine_name(e), out->unit_exec), false, true);
+		    unit_text(rs_engine_name(e), out->unit_exec, deps), false, true);
 	free(p.config);
 	free(p.state_dir);
+	free(p.daemon);
 	return out->n ? 0 : -ENOTSUP;
 }
 
@@ -517,6 +600,10 @@ void rs_gen_clear(struct rs_gen *g)
 	free(g->f);
 	free(g->launch_cmd);
 	free(g->unit_exec);
+	for (size_t i = 0; g->launch_argv && g->launch_argv[i]; i++)
+		free(g->launch_argv[i]);
+	free(g->launch_argv);
+	free(g->state_dir);
 	free(g->client_cmd);
 	memset(g, 0, sizeof(*g));
 }

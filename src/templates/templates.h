@@ -46,20 +46,30 @@ struct rs_gen_merged {
 struct rs_gen {
 	struct rs_gen_file *f;
 	size_t n;
-	char *launch_cmd; /* the exact command the unit runs, for a shell */
-	char *unit_exec;  /* the same, quoted for ExecStart= */
-	char *client_cmd; /* how to run a container: "... ctr run --rm FLAGS" */
+	bool joins;	    /* the command joins another engine's launch (nsenter) */
+	char *launch_cmd;   /* the exact command the unit runs, for a shell */
+	char *unit_exec;    /* the same, quoted for ExecStart= */
+	char **launch_argv; /* the same, as words (NULL-terminated) */
+	char *state_dir;    /* the launch's state dir (absolute) */
+	const char *socket; /* the engine's socket below the runtime dir, or NULL */
+	char *client_cmd;   /* how to run a container: "... ctr run --rm FLAGS" */
 };
 
 /* Whether the user's containers can have cgroups here (v2, delegated). */
 bool rs_gen_cgroups_usable(const struct rs_report *rep);
 
+/* What rs_gen_render is asked besides the engine. */
+enum {
+	RS_GEN_DEFAULT_RUNTIME = 1u << 0,   /* kata: Podman's default runtime */
+	RS_GEN_CONTAINERD_WORKER = 1u << 1, /* buildkit, devkit: the containerd worker,
+					      * the daemon in containerd's launch */
+};
+
 /* Renders the files of engine e for the report's user and decisions.
- * self is the path of the rootless-setup binary the unit runs; with
- * default_runtime, Kata becomes Podman's default runtime.
- * Return: 0, or -ENOTSUP for an engine with nothing to generate. */
-int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self,
-		  bool default_runtime, struct rs_gen *out);
+ * self is the path of the rootless-setup binary the unit runs; flags are
+ * RS_GEN_*. Return: 0, or -ENOTSUP for an engine with nothing to generate. */
+int rs_gen_render(const struct rs_report *rep, enum rs_engine e, const char *self, unsigned flags,
+		  struct rs_gen *out);
 void rs_gen_clear(struct rs_gen *g);
 /* Merges generated JSON into existing text: keys we need are added, the
  * user's values and unknown keys stay in their order; *conflicts lists keys

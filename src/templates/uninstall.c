@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "host/safewrite.h"
@@ -231,6 +232,43 @@ static int op_purge(const struct user_op *op, int pfd, const char *name, char *m
 	return r;
 }
 
+/* The launch in state dir name of pfd is stopped; then the log install's
+ * detached start left there goes, and the state dir and its parent
+ * (run/rootless-setup) when that leaves them empty. */
+static int op_stop(const struct user_op *op, int pfd, const char *name, const struct stat *st,
+		   char *msg, size_t len)
+{
+	struct stat l;
+	_cleanup_close_ int sdfd = S_ISDIR(st->st_mode)
+					   ? openat(pfd, name,
+						    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+					   : -1;
+	if (sdfd < 0 || op->dry_run)
+		return 0;
+	int r = rs_stop_launch_at(sdfd, msg, len);
+	if (r < 0)
+		return r;
+	if (fstatat(sdfd, "launch.log", &l, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(l.st_mode))
+		unlinkat(sdfd, "launch.log", 0);
+	/* what a detached start that joined another launch kept there (a
+	 * launcher removes its own), once no process holds the lock */
+	_cleanup_close_ int lock = openat(sdfd, "lock", O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (lock >= 0 && flock(lock, LOCK_EX | LOCK_NB) == 0) {
+		unlinkat(sdfd, "child_pid", 0);
+		unlinkat(sdfd, "child_start", 0);
+		unlinkat(sdfd, "lock", 0);
+	}
+	if (unlinkat(pfd, name, AT_REMOVEDIR) == 0) {
+		_cleanup_close_ int bfd = rs_user_tree_open(op->t, op->base);
+		const char *slash = strchr(op->rel, '/');
+		_cleanup_free_ char *up = slash ? rs_xstrndup(op->rel, (size_t)(slash - op->rel))
+						: NULL;
+		if (bfd >= 0 && up && !strchr(slash + 1, '/'))
+			unlinkat(bfd, up, AT_REMOVEDIR);
+	}
+	return r;
+}
+
 /* Runs as the user: one op. Return: 1 done (or would be), 0 absent, -errno. */
 static int user_op_fn(void *arg, char *msg, size_t len)
 {
@@ -252,14 +290,8 @@ static int user_op_fn(void *arg, char *msg, size_t len)
 		snprintf(msg, len, "refused: '%s/%s' is a symbolic link", base_of(op), op->rel);
 		return -ELOOP;
 	}
-	if (op->kind == OP_STOP) {
-		_cleanup_close_ int sdfd = S_ISDIR(st.st_mode)
-						   ? openat(pfd, name,
-							    O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-								    O_CLOEXEC)
-						   : -1;
-		return sdfd < 0 ? 0 : op->dry_run ? 0 : rs_stop_launch_at(sdfd, msg, len);
-	}
+	if (op->kind == OP_STOP)
+		return op_stop(op, pfd, name, &st, msg, len);
 	if (op->kind == OP_FILE)
 		return op_file(op, pfd, name, &st, msg, len);
 	if (op->kind == OP_UNMERGE)

@@ -372,6 +372,39 @@ expect kata-kvm-notchar kata kvm.device=fail
 expect kata-etc-override kata kata.config=warn
 expect kata-no-config kata rc=1 kata.config=fail
 expect kata-config-unreadable kata rc=1 kata.config=fail
+# what kata-runtime check asks: the CPU's virtualisation, the vhost devices
+expect kata-good-kvm kata kvm.virtualization=pass
+check "kata-good-kvm: vmx named" grep -q 'hardware virtualisation (vmx)' <<< "$(rule_text kvm.virtualization)"
+expect kata-pvm kata rc=1 kvm.device=pass kvm.virtualization=fail
+check "kata-pvm: the reason is the CPU, and kvm_pvm is named" \
+	grep -q 'neither vmx nor svm.*kvm_pvm.*Kata cannot run on this host' <<< "$(rule_text kvm.virtualization)"
+check "kata-pvm: no fix command (hardware)" [ "$(field '.results[] | select(.id == "kvm.virtualization") | .fixer')" = null ]
+expect kata-amd kata kvm.virtualization=pass
+check "kata-amd: svm named" grep -q '(svm)' <<< "$(rule_text kvm.virtualization)"
+expect kata-no-vsock kata rc=1 kvm.virtualization=fail
+check "kata-no-vsock: vhost-vsock named" grep -q "'/dev/vhost-vsock' is missing" <<< "$(rule_text kvm.virtualization)"
+expect kata-vsock-closed kata rc=1 kvm.virtualization=fail
+check "kata-vsock-closed: the user cannot open it" grep -q "cannot be opened read-write by 'alice'" <<< "$(rule_text kvm.virtualization)"
+expect kata-no-cpuinfo kata kvm.virtualization=skip
+check "kata-no-cpuinfo: no verdict from files the tree lacks" grep -q 'cannot tell' <<< "$(rule_text kvm.virtualization)"
+expect kata-module-only kata kvm.virtualization=pass
+check "kata-module-only: the vendor module counts without cpuinfo" grep -q '(kvm_intel)' <<< "$(rule_text kvm.virtualization)"
+expect kata-good-kvm containerd kvm.virtualization=skip
+# programs where a user would put them: /opt/ENGINE/bin, the user's
+# ~/.local/bin (walked without a symlink, the user's or root's, not writable
+# by others)
+expect engines-elsewhere buildkit engine.programs=pass
+check "engines-elsewhere [buildkit]: found in /opt/buildkit/bin" grep -q "'/opt/buildkit/bin/buildkitd'" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere containerd engine.programs=pass
+check "engines-elsewhere [containerd]: the user's ~/.local/bin comes first" grep -q "'/home/alice/.local/bin/containerd'" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere kata engine.programs=pass
+check "engines-elsewhere [kata]: kata-deploy's /opt/kata/bin" grep -q "'/opt/kata/bin/kata-runtime'" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere devkit engine.programs=fail
+check "engines-elsewhere [devkit]: a program others may write is not used, and named" grep -q "devkitd' is not used: writable by other users" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere isulad engine.programs=fail
+check "engines-elsewhere [isulad]: a symlink in the home is not followed, and named" grep -q "isulad' is not used: a symbolic link" <<< "$(rule_text engine.programs)"
+expect engines-elsewhere ""
+check "engines-elsewhere: the default engines are those found (${F[engines]-})" [ "${F[engines]-}" = "containerd,buildkit,kata,oci" ]
 
 # ---- each engine's programs: installed, versions from dpkg only ------------
 expect engines-missing containerd rc=1 engine.programs=fail
@@ -463,7 +496,7 @@ fi
 # every rule whose verdict changes when proc/, sys/, run/ and the device
 # nodes are gone is skip or warn, saying why; the rules reading proc/ or
 # sys/ are never pass or fail.
-PROCSYS="kernel.version kernel.overlay-userns kernel.fuse-overlayfs userns.max userns.clone userns.apparmor cgroup.v2 cgroup.delegation selinux.state kvm.device storage.fs network.tun env.container runtime.dir isulad.stale-state"
+PROCSYS="kernel.version kernel.overlay-userns kernel.fuse-overlayfs userns.max userns.clone userns.apparmor cgroup.v2 cgroup.delegation selinux.state kvm.device kvm.virtualization storage.fs network.tun env.container runtime.dir isulad.stale-state"
 for s in debootstrap-noproc debootstrap-empty; do
 	have "$s" || { skip "$s" "no tree"; continue; }
 	chk debian12-healthy all; cp "$J" "$T/online.json"

@@ -25,6 +25,13 @@ en_digest() {
 	done
 }
 
+# en_home_digest: the whole home as en_digest sees its trees (paths,
+# types, modes, owners, contents; directory mtimes left out).
+en_home_digest() {
+	find "$TU_HOME" -xdev \( -type f -printf '%p f %m %U:%G %s ' -exec sh -c 'sha256sum < "$1" | cut -c1-16' _ {} \; \) \
+		-o \( -type l -printf '%p l %l\n' \) -o \( -printf '%p %y %m %U:%G\n' \) 2>/dev/null | LC_ALL=C sort
+}
+
 # en_rootfs_tar FILE: a root file system of Debian's busybox-static, as a tar.
 en_rootfs_tar() {
 	local d

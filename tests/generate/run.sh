@@ -29,6 +29,30 @@ check "overlayfs host: containerd launches with slirp4netns" grep -q -- "--net=s
 check "host network decision: no --net" sh -c "! grep -q -- --net= '$T/out/no-slirp/containerd/rootless-setup-containerd.service'"
 check "devkit: its own daemon, config, data and socket (not buildkit's)" sh -c "grep -q -- '-- devkitd --config /home/alice/.config/devkit/devkitd.toml' '$T/out/debian12-healthy/devkit/rootless-setup-devkit.service' && grep -q 'devkit/devkitd.sock' '$T/out/debian12-healthy/devkit/devkitd.toml' && grep -q 'share/devkit\"' '$T/out/debian12-healthy/devkit/devkitd.toml' && ! grep -q buildkit '$T/out/debian12-healthy/devkit/devkitd.toml'"
 check "fuse-overlayfs decision: buildkit uses it" grep -q 'snapshotter = "fuse-overlayfs"' "$T/out/debian10/buildkit/buildkitd.toml"
+# the containerd worker: the daemon joins containerd's launch, its unit is bound to containerd's
+W="$T/worker"
+"$RS_BIN" --root "$T/debian12-healthy" --user alice --engine buildkit generate --worker containerd --output "$W" > /dev/null
+check "--worker containerd: containerd's worker on, the oci worker off" \
+	sh -c "grep -A1 -x '\[worker.oci\]' '$W/buildkitd.toml' | grep -q 'enabled = false' && grep -A1 -x '\[worker.containerd\]' '$W/buildkitd.toml' | grep -q 'enabled = true'"
+check "--worker containerd: containerd's socket and snapshotter, a namespace of its own" \
+	sh -c "grep -qx '  address = \"/run/user/1000/containerd/containerd.sock\"' '$W/buildkitd.toml' && grep -qx '  namespace = \"buildkit\"' '$W/buildkitd.toml' && grep -qx '  snapshotter = \"overlayfs\"' '$W/buildkitd.toml'"
+check "--worker containerd: the unit runs buildkitd through nsenter --engine containerd" \
+	grep -q 'ExecStart=.* nsenter --engine containerd -- buildkitd --config /home/alice/.config/buildkit/buildkitd.toml$' "$W/rootless-setup-buildkit.service"
+check "--worker containerd: bound to containerd's unit" \
+	sh -c "grep -qx 'BindsTo=rootless-setup-containerd.service' '$W/rootless-setup-buildkit.service' && grep -qx 'After=rootless-setup-containerd.service' '$W/rootless-setup-buildkit.service'"
+"$RS_BIN" --root "$T/centos7" --user alice --engine devkit generate --worker containerd --output "$T/dworker" > /dev/null
+check "--worker containerd for devkit: its own names, native where containerd has no overlayfs" \
+	sh -c "grep -qx '  namespace = \"devkit\"' '$T/dworker/devkitd.toml' && grep -qx '  snapshotter = \"native\"' '$T/dworker/devkitd.toml' && grep -q -- '-- devkitd --config' '$T/dworker/rootless-setup-devkit.service'"
+"$RS_BIN" --root "$T/debian12-healthy" --user alice --engine podman generate --worker containerd --output "$T/pworker" > /dev/null 2>&1
+check "--worker for another engine: exit 2" [ $? -eq 2 ]
+# a daemon found outside the unit's PATH is run by its path
+mkdir -p "$T/elsewhere"; bash "$MK" engines-elsewhere "$T/elsewhere" > /dev/null
+"$RS_BIN" --root "$T/elsewhere" --user alice --engine buildkit generate --output "$T/ew" > /dev/null
+check "buildkitd in /opt/buildkit/bin: the unit runs it by its path" \
+	grep -q -- '-- /opt/buildkit/bin/buildkitd --config' "$T/ew/rootless-setup-buildkit.service"
+"$RS_BIN" --root "$T/elsewhere" --user alice --engine containerd generate --output "$T/ewc" > /dev/null
+check "containerd in the user's ~/.local/bin: the unit runs it by its path" \
+	grep -q 'exec /home/alice/.local/bin/containerd -c' "$T/ewc/rootless-setup-containerd.service"
 "$RS_BIN" --root "$T/debian12-healthy" --user alice --engine kata generate --default-runtime --output "$T/kdef" > /dev/null
 check "--default-runtime makes kata Podman's default" grep -qx 'runtime = "kata"' "$T/kdef/60-rootless-setup-kata.conf"
 check "without it, no default runtime" sh -c "! grep -q '^runtime' '$T/out/debian12-healthy/kata/60-rootless-setup-kata.conf'"
@@ -38,7 +62,7 @@ check "iSulad: vfs where it does not" jq -e '."storage-driver" == "vfs"' "$T/out
 keys_ok=$(jq -r --slurpfile ref "$REF/isulad/daemon.json" '[keys[] | select(. as $k | $ref[0] | has($k) | not)] | length' "$T/out/debian12-healthy/isulad/daemon.json")
 check "iSulad: only keys of iSulad's own daemon.json ($keys_ok unknown)" [ "$keys_ok" = 0 ]
 if python3 -c 'import tomllib' 2>/dev/null; then
-	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/devkit/devkitd.toml "$T"/out/*/*/*rootless-setup*.conf "$T"/out/*/podman/storage.conf; do
+	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/devkit/devkitd.toml "$T"/out/*/*/*rootless-setup*.conf "$T"/out/*/podman/storage.conf "$T/worker/buildkitd.toml" "$T/dworker/devkitd.toml"; do
 		check "TOML parses: ${f#$T/out/}" python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$f"
 	done
 else

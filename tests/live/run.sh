@@ -345,6 +345,27 @@ assert_report "user, --engine containerd" "$W/u-containerd" $rc
 check "user, --engine containerd: engines is [containerd]" \
 	jqe '.engines == ["containerd"]' "$W/u-containerd.out"
 
+# Kata's virtualisation, against what kata-runtime check reads (the CPU's
+# flags, the vendor kvm module, /dev/vhost-vsock), read here by other means
+urun u-kata check --engine kata --format json
+hw=no
+grep -qwE 'vmx|svm' /proc/cpuinfo && hw=yes
+{ [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; } && hw=yes
+s=$(status_of "$W/u-kata.out" kvm.virtualization)
+m=$(message_of "$W/u-kata.out" kvm.virtualization)
+if [ $hw = no ]; then
+	check "kata, no vmx/svm and no kvm_intel/kvm_amd here: kvm.virtualization fails, saying Kata cannot run ($s)" \
+		sh -c '[ "$1" = fail ] && printf %s "$2" | grep -q "neither vmx nor svm.*Kata cannot run on this host"' _ "$s" "$m"
+	if [ -d /sys/module/kvm_pvm ]; then
+		check "kata: the paravirtual KVM (kvm_pvm) behind /dev/kvm is named" grep -q kvm_pvm <<<"$m"
+	fi
+elif [ -c /dev/vhost-vsock ] && tu_run test -r /dev/vhost-vsock -a -w /dev/vhost-vsock; then
+	check "kata, hardware virtualisation and a usable vhost-vsock: kvm.virtualization is not fail ($s)" \
+		test "$s" != fail
+else
+	check "kata, no usable /dev/vhost-vsock: kvm.virtualization fails ($s)" test "$s" = fail
+fi
+
 urun u-isulad check --engine isulad --format json
 rc=$?
 assert_report "user, --engine isulad" "$W/u-isulad" $rc

@@ -204,7 +204,12 @@ static void test_check_installed_daemon_selects_its_engine(void **state)
 	struct fx *f = *state;
 	put(f, "usr/bin/containerd", "#!/bin/sh\n");
 	put(f, "usr/local/bin/buildkitd", "#!/bin/sh\n");
+	/* a program: a file that is not executable is not one */
 	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice"});
+	assert_int_equal(r->ctx.engines, 0);
+	chmod(at(f, "usr/bin/containerd"), 0755);
+	chmod(at(f, "usr/local/bin/buildkitd"), 0755);
+	r = run(f, (struct rs_check_opts){.user = "alice"});
 	assert_int_equal(r->ctx.engines, ENG(CONTAINERD) | ENG(BUILDKIT));
 	assert_int_equal(res(r, "kvm.device")->f.status, RS_STATUS_SKIP);
 }

@@ -41,7 +41,8 @@ static void test_engine_devkit_own_layout_mirrors_buildkit(void **state)
 	const struct rs_engine_info *b = rs_engine_info(RS_ENGINE_BUILDKIT);
 	assert_int_equal(rs_engine_parse("devkit", &m), 0);
 	assert_int_equal(m, RS_ENGINE_BIT(RS_ENGINE_DEVKIT));
-	assert_string_equal(d->binaries[0], "usr/bin/devkitd");
+	assert_string_equal(d->programs[0], "devkitd");
+	assert_string_equal(d->opt_dir, "opt/devkit/bin");
 	assert_string_equal(d->daemon, "devkitd");
 	assert_string_equal(d->socket, "devkit/devkitd.sock");
 	assert_string_equal(d->config, "devkit/devkitd.toml");
@@ -104,16 +105,17 @@ static void test_engine_name_round_trips_and_none_is_common(void **state)
 	assert_string_equal(rs_engine_name(RS_ENGINE_BUILDKIT), "buildkit");
 }
 
-static void test_engine_info_every_engine_has_binaries(void **state)
+static void test_engine_info_every_engine_has_programs(void **state)
 {
 	(void)state;
 	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++) {
 		const struct rs_engine_info *i = rs_engine_info(e);
 		assert_non_null(i);
-		assert_non_null(i->binaries);
-		assert_non_null(i->binaries[0]);
-		for (const char *const *b = i->binaries; *b; b++)
-			assert_true((*b)[0] != '/'); /* root-relative */
+		assert_non_null(i->programs);
+		assert_non_null(i->programs[0]);
+		for (const char *const *b = i->programs; *b; b++)
+			assert_null(strchr(*b, '/')); /* names, looked for by core/find.c */
+		assert_true(!i->opt_dir || i->opt_dir[0] != '/'); /* root-relative */
 		if (RS_ENGINES_STORAGE & RS_ENGINE_BIT(e))
 			assert_non_null(i->data_dir);
 	}
@@ -123,6 +125,8 @@ static void test_engine_info_every_engine_has_binaries(void **state)
 			    ".local/share/containerd");
 	assert_int_equal(RS_ENGINES_STORAGE & RS_ENGINE_BIT(RS_ENGINE_KATA), 0);
 	assert_int_equal(RS_ENGINES_STORAGE & RS_ENGINE_BIT(RS_ENGINE_OCI), 0);
+	assert_string_equal(rs_engine_info(RS_ENGINE_KATA)->opt_dir, "opt/kata/bin");
+	assert_string_equal(rs_engine_home_dirs[0], ".local/bin");
 }
 
 int main(void)
@@ -134,7 +138,7 @@ int main(void)
 		cmocka_unit_test(test_engine_parse_all_every_engine),
 		cmocka_unit_test(test_engine_parse_unknown_einval),
 		cmocka_unit_test(test_engine_name_round_trips_and_none_is_common),
-		cmocka_unit_test(test_engine_info_every_engine_has_binaries),
+		cmocka_unit_test(test_engine_info_every_engine_has_programs),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
