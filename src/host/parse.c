@@ -422,3 +422,117 @@ unsigned rs_cpuinfo_virt(const char *buf, size_t len)
 	for_each_line(buf, len, cpuinfo_line, &c);
 	return c.bits;
 }
+
+/* glibc's locale archive (locale/locarchive.h): a header of 32-bit words
+ * in the host's byte order, then a hash table of names whose entries are
+ * (hash, name offset, record offset); a free slot has name offset 0. Names
+ * are NUL-terminated strings at absolute offsets of the file. */
+#define LOCARCHIVE_MAGIC 0xde020109u
+#define LOCARCHIVE_HEAD	 56u /* 14 words */
+
+static uint32_t word_at(const char *buf, size_t off)
+{
+	uint32_t w;
+	memcpy(&w, buf + off, sizeof(w));
+	return w;
+}
+
+int rs_locale_archive_has(const char *buf, size_t len, const char *name, size_t *need)
+{
+	size_t nlen = strlen(name);
+
+	*need = LOCARCHIVE_HEAD;
+	if (len < LOCARCHIVE_HEAD)
+		return -ENODATA;
+	if (word_at(buf, 0) != LOCARCHIVE_MAGIC)
+		return -EINVAL;
+	uint64_t hoff = word_at(buf, 8), hsize = word_at(buf, 16);
+	uint64_t soff = word_at(buf, 20), sused = word_at(buf, 24);
+	uint64_t hend = hoff + hsize * 12, send = soff + sused;
+	if (hoff < LOCARCHIVE_HEAD || hend > RS_LOCALE_ARCHIVE_SPAN ||
+	    send > RS_LOCALE_ARCHIVE_SPAN)
+		return -EINVAL;
+	*need = (size_t)(hend > send ? hend : send);
+	if (len < *need)
+		return -ENODATA;
+	for (uint64_t e = hoff; e < hend; e += 12) {
+		uint64_t at = word_at(buf, (size_t)e + 4);
+		/* a name lies in the string table, NUL-terminated inside it */
+		if (at == 0 || at < soff || at + nlen >= send)
+			continue;
+		if (memcmp(buf + at, name, nlen) == 0 && buf[at + nlen] == '\0')
+			return 1;
+	}
+	return 0;
+}
+
+/* Skips blanks (space, tab; a CR at the end of a CRLF line too). */
+static size_t skip_blank(const char *l, size_t i, size_t n)
+{
+	while (i < n && (l[i] == ' ' || l[i] == '\t' || l[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Whether l[i..] starts with word w followed by a blank or the end. */
+static bool word_at_pos(const char *l, size_t i, size_t n, const char *w, size_t k)
+{
+	return n - i >= k && memcmp(l + i, w, k) == 0 &&
+	       (i + k == n || l[i + k] == ' ' || l[i + k] == '\t' || l[i + k] == '\r');
+}
+
+/* A locale.gen(5) line "NAME CHARSET" (any blanks between and around),
+ * commented out or not: 1 enabled, 2 commented ("# en_US.UTF-8 UTF-8"), 0
+ * another line. entry is "NAME CHARSET", one space between. */
+static int locale_gen_line(const char *l, size_t n, const char *entry)
+{
+	const char *sp = strchr(entry, ' ');
+	size_t k1 = sp ? (size_t)(sp - entry) : strlen(entry), i = skip_blank(l, 0, n);
+	bool hash = i < n && l[i] == '#';
+
+	if (!sp)
+		return 0;
+	i = skip_blank(l, i + hash, n);
+	if (!word_at_pos(l, i, n, entry, k1))
+		return 0;
+	size_t j = skip_blank(l, i + k1, n);
+	if (j == i + k1 || !word_at_pos(l, j, n, sp + 1, strlen(sp + 1)))
+		return 0;
+	return skip_blank(l, j + strlen(sp + 1), n) == n ? (hash ? 2 : 1) : 0;
+}
+
+char *rs_locale_gen_enable(const char *buf, size_t len, const char *entry)
+{
+	size_t first_commented = SIZE_MAX, first_end = 0;
+
+	for (size_t off = 0; off < len;) {
+		const char *nl = memchr(buf + off, '\n', len - off);
+		size_t n = nl ? (size_t)(nl - (buf + off)) : len - off;
+		int k = memchr(buf + off, '\0', n) ? 0 : locale_gen_line(buf + off, n, entry);
+		if (k == 1)
+			return NULL;
+		if (k == 2 && first_commented == SIZE_MAX) {
+			first_commented = off;
+			first_end = off + n;
+		}
+		off += n + (nl != NULL);
+	}
+	/* the entry in place of its first commented-out line, or at the end
+	 * (after a newline the file lacks); every other byte kept */
+	bool add_nl = first_commented == SIZE_MAX && len && buf[len - 1] != '\n';
+	size_t head = first_commented == SIZE_MAX ? len : first_commented;
+	size_t tail = first_commented == SIZE_MAX ? len : first_end, k = strlen(entry);
+	char *out = rs_xmalloc(len + k + 3), *o = out;
+	memcpy(o, buf, head);
+	o += head;
+	if (add_nl)
+		*o++ = '\n';
+	memcpy(o, entry, k);
+	o += k;
+	if (first_commented == SIZE_MAX)
+		*o++ = '\n';
+	memcpy(o, buf + tail, len - tail);
+	o += len - tail;
+	*o = '\0';
+	return out;
+}

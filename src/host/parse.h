@@ -73,3 +73,18 @@ char *rs_dpkg_version(const char *buf, size_t len, const char *pkg);
 /* sysctl.d(5): the value a file gives key ("kernel.x" or "kernel/x"), the
  * last assignment winning; NULL when the file does not set it. Caller frees. */
 char *rs_sysctl_conf_get(const char *buf, size_t len, const char *key);
+
+/* glibc's locale archive (usr/lib/locale/locale-archive): whether it holds
+ * locale name (as stored: "en_US.utf8"). buf is the file's first len bytes;
+ * the names lie within its first *need bytes (set whenever the header is
+ * there; at most RS_LOCALE_ARCHIVE_SPAN). Return: 1 found, 0 not,
+ * -ENODATA when len < *need (read *need bytes and call again), -EINVAL
+ * when buf is no archive or its tables are out of bounds. */
+#define RS_LOCALE_ARCHIVE_SPAN (16u << 20)
+int rs_locale_archive_has(const char *buf, size_t len, const char *name, size_t *need);
+
+/* locale.gen(5) with entry ("en_US.UTF-8 UTF-8") enabled: NULL when a line
+ * already enables it, else the new text (caller frees): its first
+ * commented-out line uncommented, or the entry appended; every other byte
+ * kept. buf must hold no NUL byte (the text is NUL-terminated). */
+char *rs_locale_gen_enable(const char *buf, size_t len, const char *entry);

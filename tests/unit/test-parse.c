@@ -551,6 +551,94 @@ static void test_sysctl_conf_get_last_assignment_wins(void **state _unused_)
 	assert_null(rs_sysctl_conf_get(S("kernel.xy = 1\n"), "kernel.x"));
 }
 
+/* A locale archive as glibc's localedef lays it out: the header, a name
+ * hash table of (hash, name offset, record offset), then the strings. */
+static size_t make_archive(char *buf, size_t cap, const char *const *names, uint32_t magic)
+{
+	uint32_t head[14] = {0};
+	size_t hoff = 56, nslots = 4, soff = hoff + nslots * 12, at = soff;
+	memset(buf, 0, cap);
+	head[0] = magic;
+	head[2] = (uint32_t)hoff;
+	head[4] = (uint32_t)nslots;
+	head[5] = (uint32_t)soff;
+	for (size_t i = 0; names[i]; i++) {
+		uint32_t e[3] = {0x1234, (uint32_t)at, 0};
+		memcpy(buf + hoff + 12 * (2 * i + 1), e, sizeof(e)); /* odd slots: even ones free */
+		memcpy(buf + at, names[i], strlen(names[i]) + 1);
+		at += strlen(names[i]) + 1;
+	}
+	head[6] = (uint32_t)(at - soff);
+	memcpy(buf, head, sizeof(head));
+	return at;
+}
+
+static void test_locale_archive_name_found_only_whole(void **state _unused_)
+{
+	char buf[512];
+	size_t need = 0,
+	       len = make_archive(buf, sizeof(buf),
+				  (const char *const[]){"C.utf8", "en_US.utf8", NULL}, 0xde020109u);
+	assert_int_equal(rs_locale_archive_has(buf, len, "en_US.utf8", &need), 1);
+	assert_int_equal(need, len);
+	assert_int_equal(rs_locale_archive_has(buf, len, "en_US", &need), 0);
+	assert_int_equal(rs_locale_archive_has(buf, len, "en_US.UTF-8", &need), 0);
+}
+
+static void test_locale_archive_short_buffer_asks_for_more(void **state _unused_)
+{
+	char buf[512];
+	size_t need = 0, len = make_archive(buf, sizeof(buf),
+					    (const char *const[]){"en_US.utf8", NULL}, 0xde020109u);
+	assert_int_equal(rs_locale_archive_has(buf, 10, "en_US.utf8", &need), -ENODATA);
+	assert_int_equal(need, 56);
+	assert_int_equal(rs_locale_archive_has(buf, 60, "en_US.utf8", &need), -ENODATA);
+	assert_int_equal(need, len);
+}
+
+static void test_locale_archive_bad_magic_or_bounds_einval(void **state _unused_)
+{
+	char buf[512];
+	size_t need = 0, len = make_archive(buf, sizeof(buf),
+					    (const char *const[]){"en_US.utf8", NULL}, 0x12345678u);
+	assert_int_equal(rs_locale_archive_has(buf, len, "en_US.utf8", &need), -EINVAL);
+	len = make_archive(buf, sizeof(buf), (const char *const[]){"en_US.utf8", NULL},
+			   0xde020109u);
+	uint32_t huge = 0xfffffff0u;
+	memcpy(buf + 16, &huge, 4); /* a hash table of 4 billion slots */
+	assert_int_equal(rs_locale_archive_has(buf, len, "en_US.utf8", &need), -EINVAL);
+}
+
+static void test_locale_gen_commented_line_uncommented_in_place(void **state _unused_)
+{
+	char *t = rs_locale_gen_enable(S("# de_DE.UTF-8 UTF-8\n# en_US.UTF-8 UTF-8\nx\n"),
+				       "en_US.UTF-8 UTF-8");
+	assert_non_null(t);
+	assert_string_equal(t, "# de_DE.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\nx\n");
+	free(t);
+}
+
+static void test_locale_gen_enabled_line_no_change(void **state _unused_)
+{
+	assert_null(rs_locale_gen_enable(S("  en_US.UTF-8   UTF-8 \n"), "en_US.UTF-8 UTF-8"));
+	/* another name with the same prefix is no match */
+	char *t = rs_locale_gen_enable(S("en_US.UTF-8 UTF-8x\n"), "en_US.UTF-8 UTF-8");
+	assert_non_null(t);
+	assert_string_equal(t, "en_US.UTF-8 UTF-8x\nen_US.UTF-8 UTF-8\n");
+	free(t);
+}
+
+static void test_locale_gen_appended_after_missing_newline(void **state _unused_)
+{
+	char *t = rs_locale_gen_enable(S("de_DE.UTF-8 UTF-8"), "en_US.UTF-8 UTF-8");
+	assert_non_null(t);
+	assert_string_equal(t, "de_DE.UTF-8 UTF-8\nen_US.UTF-8 UTF-8\n");
+	free(t);
+	t = rs_locale_gen_enable("", 0, "en_US.UTF-8 UTF-8");
+	assert_string_equal(t, "en_US.UTF-8 UTF-8\n");
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +686,12 @@ int main(void)
 		cmocka_unit_test(test_toml_get_unterminated_quote_null),
 		cmocka_unit_test(test_dpkg_version_installed_upstream_without_epoch),
 		cmocka_unit_test(test_dpkg_version_removed_package_null),
+		cmocka_unit_test(test_locale_archive_name_found_only_whole),
+		cmocka_unit_test(test_locale_archive_short_buffer_asks_for_more),
+		cmocka_unit_test(test_locale_archive_bad_magic_or_bounds_einval),
+		cmocka_unit_test(test_locale_gen_commented_line_uncommented_in_place),
+		cmocka_unit_test(test_locale_gen_enabled_line_no_change),
+		cmocka_unit_test(test_locale_gen_appended_after_missing_newline),
 		cmocka_unit_test(test_sysctl_conf_get_last_assignment_wins),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
