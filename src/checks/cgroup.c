@@ -11,9 +11,10 @@ static const char *mode_text(int m)
 
 /* What an engine's runtime does where the host is not pure cgroup v2. */
 enum cg_need {
-	CG_LIMITS,  /* runs; only resource limits are lost */
-	CG_V2_ONLY, /* refuses anything but the unified hierarchy */
-	CG_RUNTIME, /* runs with runc; crun refuses controllers in a hybrid's v2 part */
+	CG_LIMITS,    /* runs; only resource limits are lost */
+	CG_V2_ONLY,   /* refuses anything but the unified hierarchy */
+	CG_RUNTIME,   /* runs with runc; crun refuses controllers in a hybrid's v2 part */
+	CG_V1_GROUPS, /* runs with runc in v1 groups root makes per user (isulad.cgroups) */
 };
 
 static const struct {
@@ -21,8 +22,10 @@ static const struct {
 	enum cg_need need;
 	const char *with_runc; /* what makes the engine use runc, or NULL: the user picks */
 } cg_needs[] = {
-	/* iSulad's rootless guide: "Host enabled cgroup V2"; Kata's rootless VMM too */
-	{RS_ENGINE_ISULAD, CG_V2_ONLY, NULL},
+	/* iSulad's rootless guide: "Host enabled cgroup V2"; yet on v1 or hybrid
+	 * its containers run (runc, groups root made for the user): shown here */
+	{RS_ENGINE_ISULAD, CG_V1_GROUPS, NULL},
+	/* Kata's rootless VMM */
 	{RS_ENGINE_KATA, CG_V2_ONLY, NULL},
 	/* Podman runs crun when both are installed (containers.conf's runtime list) */
 	{RS_ENGINE_PODMAN, CG_RUNTIME,
@@ -142,6 +145,16 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 		crun_hybrid(ctx, e, ctl, with_runc, out);
 		return 0;
 	}
+	if (need == CG_V1_GROUPS) {
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "%s: iSulad's rootless guide asks for cgroup v2; here runc runs its "
+			       "containers in cgroup v1 groups root makes for each user, with "
+			       "their limits (isulad.cgroups)",
+			       mode_text(ctx->cgroup_mode));
+		rs_finding_hint(out, "rootless-setup fix --rule isulad.cgroups --user NAME, or "
+				     "boot with systemd.unified_cgroup_hierarchy=1");
+		return 0;
+	}
 	bool hard = need == CG_V2_ONLY;
 	rs_finding_set(out, hard ? RS_STATUS_FAIL : RS_STATUS_WARN, "%s: %s",
 		       mode_text(ctx->cgroup_mode),
@@ -158,8 +171,11 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 	.id = "cgroup.v2",
 	.summary = "the host runs pure cgroup v2",
 	.explain = "Rootless resource limits need cgroup v2 with delegation; on cgroup v1 or a "
-		   "hybrid layout containers run without limits. iSulad's rootless mode and Kata "
-		   "require v2 outright. crun refuses a hybrid layout whose v2 part "
+		   "hybrid layout containers run without limits. Kata requires v2 outright. "
+		   "iSulad's rootless guide asks for v2, yet on v1 or a hybrid layout its "
+		   "containers run with runc in per-user v1 groups that root makes "
+		   "(isulad.cgroups): a warning, not a failure. crun refuses a hybrid layout whose "
+		   "v2 part "
 		   "(/sys/fs/cgroup/unified) has controllers: there the oci engine and Podman "
 		   "fail unless runc is installed, and Podman warns until it is configured to run "
 		   "runc ([engine] runtime in a containers.conf it reads, such as install's "

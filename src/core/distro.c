@@ -44,6 +44,8 @@ static const struct key_schema top_keys[] = {
 	{"selinux_overlay_warn", V_BOOL, NULL},
 	{"selinux_container_pipe_warn", V_BOOL, NULL},
 	{"hints", V_STRMAP, NULL},
+	/* locale.gen(5), whose entries locale-gen compiles (isulad.locale's fixer) */
+	{"locale_gen", V_STR, NULL},
 	{"versions", V_VERSIONS, NULL},
 	{"programs", V_PROGRAMS, NULL},
 	{NULL, V_STR, NULL},

@@ -16,6 +16,7 @@
 #include "checks/isulad.h"
 #include "fixers/fixer.h"
 #include "host/access.h"
+#include "host/parse.h"
 #include "host/safewrite.h"
 #include "host/userfs.h"
 #include "lib/io.h"
@@ -471,3 +472,186 @@ static int fix_stale(struct rs_fix_ctx *f, const struct rs_result *res)
 }
 
 const struct rs_fixer rs_fixer_isulad_stale_state = {.order = 100, .run = fix_stale};
+
+/* ---- isulad.locale ---- */
+#define LOCALE_ENTRY "en_US.UTF-8 UTF-8"
+#define LOCALE_GEN   "usr/sbin/locale-gen"
+
+/* Where locales are compiled from locale.gen (Debian): the entry enabled
+ * there, byte-exact otherwise, then locale-gen. A file system change, not
+ * kernel state: made inside a container too (its own /usr/lib/locale),
+ * never run under --root (locale-gen would compile this machine's). */
+static int fix_locale(struct rs_fix_ctx *f, const struct rs_result *res)
+{
+	struct rs_ctx *ctx = f->ctx;
+	const char *rule = res->rule->id, *gen = rs_distro_str(&ctx->distro, "locale_gen");
+	_cleanup_free_ char *buf = NULL, *text = NULL, *install = NULL;
+	size_t len = 0;
+
+	if (!gen) {
+		rs_fix_action(f, rule, "note", NULL, "%s",
+			      rs_ctx_hint(ctx, rule,
+					  "this distribution compiles no locale.gen: install "
+					  "the en_US.UTF-8 locale with its package"))
+			->failed = true;
+		return 0;
+	}
+	if (!rs_host_exists(ctx->host, LOCALE_GEN) ||
+	    rs_host_read(ctx->host, gen, 1u << 20, &buf, &len, NULL) < 0) {
+		install = rs_ctx_install_cmd(ctx, "locales");
+		rs_fix_action(f, rule, "note", NULL,
+			      "no /" LOCALE_GEN " and /%s: install the locales package%s%s%s", gen,
+			      install ? " (" : "", install ? install : "", install ? ")" : "")
+			->failed = true;
+		return 0;
+	}
+	if (memchr(buf, '\0', len)) {
+		rs_fix_action(f, rule, "note", NULL, "'/%s' holds a NUL byte: left alone", gen)
+			->failed = true;
+		return 0;
+	}
+	text = rs_locale_gen_enable(buf, len, LOCALE_ENTRY);
+	if (text && rs_fix_write(f, rule, gen, text, 0644, "'" LOCALE_ENTRY "' enabled") < 0)
+		return 0;
+	if (!ctx->host->live) {
+		rs_fix_action(f, rule, "note", NULL,
+			      "locale-gen not run under --root: run it in that system");
+		return 0;
+	}
+	char *const argv[] = {"/" LOCALE_GEN, NULL};
+	rs_fix_exec(f, rule, argv);
+	return 0;
+}
+
+const struct rs_fixer rs_fixer_isulad_locale = {.order = 90, .run = fix_locale};
+
+/* ---- isulad.cgroups ---- */
+
+/* cpuset.cpus and cpuset.mems of a new cpuset group are empty, and runc
+ * cannot fill them in a group the user does not own: copied from the
+ * parent (root's, the hierarchy's top). */
+static int copy_cpuset(int parent, int dir)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems", NULL};
+
+	for (const char *const *n = files; *n; n++) {
+		char have[4096], want[4096];
+		int in = openat(parent, *n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		ssize_t k = in >= 0 ? read(in, want, sizeof(want) - 1) : -1;
+		if (in >= 0)
+			close(in);
+		int cur = openat(dir, *n, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+		ssize_t h = cur >= 0 ? read(cur, have, sizeof(have) - 1) : -1;
+		if (k < 0 || h < 0) {
+			if (cur >= 0)
+				close(cur);
+			return -EIO;
+		}
+		have[h] = '\0';
+		bool empty = !*rs_strstrip(have);
+		if (empty && write(cur, want, (size_t)k) != k) {
+			int e = errno;
+			close(cur);
+			return -e;
+		}
+		close(cur);
+	}
+	return 0;
+}
+
+/* Whether group name below dfd has CPUs and memory nodes. */
+static bool cpuset_filled(int dfd, const char *name)
+{
+	_cleanup_close_ int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	for (const char *n = "cpuset.cpus"; fd >= 0 && n;
+	     n = strcmp(n, "cpuset.cpus") ? NULL : "cpuset.mems") {
+		char b[4096];
+		int in = openat(fd, n, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		ssize_t k = in >= 0 ? read(in, b, sizeof(b) - 1) : -1;
+		if (in >= 0)
+			close(in);
+		if (k <= 0)
+			return false;
+		b[k] = '\0';
+		if (!*rs_strstrip(b))
+			return false;
+	}
+	return fd >= 0;
+}
+
+/* One hierarchy's group for the user: made (0755), given to the user and
+ * its group, cpuset filled. Root's own tree (cgroupfs, checked): the user
+ * owns only the group made, in which no symlink can exist. */
+static void make_group(struct rs_fix_ctx *f, const char *rule, const char *hier)
+{
+	struct rs_ctx *ctx = f->ctx;
+	_cleanup_free_ char *rel = rs_xasprintf("sys/fs/cgroup/%s", hier);
+	_cleanup_free_ char *name = rs_xasprintf(RS_ISULAD_CGROUP_FMT, (unsigned)ctx->user.uid);
+	_cleanup_close_ int dfd = rs_host_openat(ctx->host, rel, O_RDONLY | O_DIRECTORY, NULL);
+	_cleanup_close_ int fd = -1;
+	struct statfs sf;
+	struct stat st;
+	bool cpuset = dfd >= 0 && faccessat(dfd, "cpuset.cpus", F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "/%s/%s", rel, name);
+	if (dfd < 0 || fstatfs(dfd, &sf) < 0 || sf.f_type != CGROUP_SUPER_MAGIC) {
+		struct rs_action *a = rs_fix_action(f, rule, "note", NULL,
+						    "'/%s' is not a cgroup v1 hierarchy", rel);
+		a->failed = true;
+		return;
+	}
+	bool exists = fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+	if (exists && st.st_uid == ctx->user.uid && (!cpuset || cpuset_filled(dfd, name)))
+		return;
+	struct rs_action *a = rs_fix_action(f, rule, exists ? "chown" : "mkdir", path,
+					    "the group of '%s' (%u:%u)%s", ctx->user.name,
+					    (unsigned)ctx->user.uid, (unsigned)ctx->user.gid,
+					    cpuset ? ", CPUs and memory nodes of its parent" : "");
+	a->changed = true;
+	if (f->o->dry_run)
+		return;
+	int r = 0;
+	if (!exists && mkdirat(dfd, name, 0755) < 0 && errno != EEXIST)
+		r = -errno;
+	if (r == 0 && (fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		r = -errno;
+	if (r == 0 && fchown(fd, ctx->user.uid, ctx->user.gid) < 0)
+		r = -errno;
+	if (r == 0 && cpuset)
+		r = copy_cpuset(dfd, fd);
+	if (r < 0) {
+		a->failed = true;
+		rs_action_detail(a, "cannot make the group of '%s': %s", ctx->user.name,
+				 strerror(-r));
+	}
+}
+
+/* Kernel state of the cgroup file system: on a running system only (in a
+ * container, its own cgroup tree, where its iSulad runs). */
+static int fix_cgroups(struct rs_fix_ctx *f, const struct rs_result *res)
+{
+	struct rs_ctx *ctx = f->ctx;
+	struct rs_strv hier = {0};
+
+	if (ctx->cgroup_mode != RS_CGROUP_V1 && ctx->cgroup_mode != RS_CGROUP_HYBRID) {
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "cgroup v2: the user's groups come from systemd's delegation "
+			      "(cgroup.delegation), not from fix")
+			->failed = true;
+		return 0;
+	}
+	if (!ctx->host->live) {
+		rs_fix_action(f, res->rule->id, "note", NULL,
+			      "cgroups are not made under --root: run fix on that system")
+			->failed = true;
+		return 0;
+	}
+	rs_isulad_v1_hierarchies(ctx, &hier);
+	for (size_t i = 0; i < hier.n; i++)
+		make_group(f, res->rule->id, hier.v[i]);
+	rs_strv_free(&hier);
+	return 0;
+}
+
+const struct rs_fixer rs_fixer_isulad_cgroups = {.order = 90, .run = fix_cgroups};
