@@ -30,6 +30,8 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.socket = "isulad/isulad.sock",
 			.client_var = "ISULAD_HOST",
 			.client_url = true,
+			.client_run = "isula run --rm",
+			.client_args = "IMAGE [COMMAND]",
 		},
 	[RS_ENGINE_CONTAINERD] =
 		{

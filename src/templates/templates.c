@@ -279,6 +279,24 @@ static void render_containerd(const struct rs_report *rep, const struct paths *p
 	client_cmd(rep, p, self, g);
 }
 
+/* The keys whose values depend on the host, beyond the template's:
+ * on cgroup v1 or hybrid, the per-user group root made (isulad.cgroups)
+ * as the containers' cgroup-parent; in the host's network namespace, a
+ * CRI streaming port of the user's own (isulad.h). Both are keys of
+ * iSulad's daemon configuration schema. */
+static void isulad_host_keys(const struct rs_report *rep, json_t *j)
+{
+	const struct rs_ctx *ctx = &rep->ctx;
+	if (ctx->cgroup_mode == RS_CGROUP_V1 || ctx->cgroup_mode == RS_CGROUP_HYBRID) {
+		_cleanup_free_ char *cg = rs_xasprintf("/" RS_ISULAD_CGROUP_FMT,
+						       (unsigned)ctx->user.uid);
+		json_object_set_new(j, "cgroup-parent", json_string(cg));
+	}
+	if (!strcmp(rep->network, "host"))
+		json_object_set_new(j, "websocket-server-listening-port",
+				    json_integer(RS_ISULAD_CRI_PORT(ctx->user.uid)));
+}
+
 static char *isulad_json(const struct rs_report *rep, const struct paths *p)
 {
 	_cleanup_free_ char *graph = data_path(p, "");
@@ -308,6 +326,8 @@ static char *isulad_json(const struct rs_report *rep, const struct paths *p)
 	/* the merge with the user's file works on the parsed document; the
 	 * written text is jansson's, as a merged file's is */
 	json_t *j = json_loads(filled, JSON_REJECT_DUPLICATES, NULL);
+	if (j)
+		isulad_host_keys(rep, j);
 	char *text = j ? json_dumps(j, JSON_INDENT(4)) : NULL;
 	json_decref(j);
 	if (!text)
@@ -342,27 +362,76 @@ static void isulad_copies(const struct rs_report *rep, const struct paths *p, st
 	}
 }
 
+/* What iSulad needs in its environment that its guide does not say, as
+ * words for env(1): a temporary directory (ISULAD_TMPDIR; without it
+ * iSulad makes /var/lib/isulad/isulad_tmpdir, which the user cannot);
+ * and for a daemon installed under a prefix of its own (/opt/isulad/bin,
+ * ~/.local/bin) its bin first in PATH (iSulad runs isulad-shim by name)
+ * and, when the prefix holds iSulad's libraries, its lib in
+ * LD_LIBRARY_PATH (upstream's build sets no RUNPATH). */
+static void isulad_env(const struct rs_ctx *ctx, const struct paths *p, const char *daemon,
+		       struct rs_strv *env)
+{
+	static const char unit_path[] =
+		"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+	_cleanup_free_ char *tmp = data_path(p, "/tmp"), *bin = NULL, *lib = NULL;
+	const char *slash = strrchr(daemon, '/');
+
+	rs_strv_take(env, rs_xasprintf("ISULAD_TMPDIR=%s", tmp));
+	if (!slash || slash == daemon)
+		return;
+	bin = rs_xstrndup(daemon, (size_t)(slash - daemon));
+	rs_strv_take(env, rs_xasprintf("PATH=%s:%s", bin, unit_path));
+	slash = strrchr(bin, '/');
+	if (!slash || strcmp(slash, "/bin") || slash == bin)
+		return;
+	lib = rs_xasprintf("%.*s/lib", (int)(slash - bin), bin);
+	_cleanup_free_ char *probe = rs_xasprintf("%s/libisulad_tools.so", lib);
+	if (strcmp(lib, "/usr/lib") && rs_host_exists(ctx->host, rs_host_rel(probe)))
+		rs_strv_take(env, rs_xasprintf("LD_LIBRARY_PATH=%s", lib));
+}
+
 static void render_isulad(const struct rs_report *rep, const struct paths *p, const char *self,
 			  struct rs_gen *g)
 {
 	char *cfg = config_path(p);
 	add(g, cfg, isulad_json(rep, p), true, false);
-	/* the RootlessKit line of iSulad's rootless guide, and the per-user
-	 * daemon.json shown as the system one inside the namespace: the host's
-	 * file is never edited */
+	/* the RootlessKit line of iSulad's rootless guide (--cgroupns
+	 * --copy-up=/run --copy-up=/usr/local), the network of the check's
+	 * decision, a pid namespace (stopping the daemon stops isulad-shim and
+	 * the containers, which iSulad itself leaves running), and the
+	 * per-user daemon.json shown as the system one inside the namespace:
+	 * the host's file is never edited */
 	_cleanup_free_ char *ovl = rs_xasprintf("--overlay-file=%s:/etc/isulad/daemon.json", cfg);
 	_cleanup_free_ char *host = rs_engine_client_value(RS_ENGINE_ISULAD, p->run);
-	struct rs_strv copies = {0};
-	const char *opts[24] = {"--cgroupns", "--copy-up=/run", "--copy-up=/usr/local",
-				"--copy-up=/etc", ovl};
-	size_t n = 5;
+	struct rs_strv copies = {0}, env = {0};
+	const char *opts[28] = {"--pidns", "--cgroupns"};
+	size_t n = 2;
+	/* cgroups delegated (v2): the containers' groups below the unit's */
+	if (rs_gen_cgroups_usable(rep))
+		opts[n++] = "--evacuate-cgroup2=rootless-setup";
+	for (const char *const *o = launch_net(rep, true); *o; o++)
+		opts[n++] = *o;
+	opts[n++] = "--copy-up=/usr/local";
+	opts[n++] = ovl;
 	isulad_copies(rep, p, &copies);
 	for (size_t i = 0; i < copies.n && n < ARRAY_SIZE(opts) - 1; i++)
 		opts[n++] = copies.v[i];
 	opts[n] = NULL;
-	char *const cmd[] = {p->daemon, "-H", host, NULL};
+	const char *daemon = p->daemon;
+	isulad_env(&rep->ctx, p, daemon, &env);
+	char *cmd[12] = {"/usr/bin/env"};
+	size_t c = 1;
+	for (size_t i = 0; i < env.n && c < 8; i++)
+		cmd[c++] = env.v[i];
+	cmd[c++] = (char *)daemon;
+	cmd[c++] = "-H";
+	cmd[c++] = host;
+	cmd[c] = NULL;
 	launch_cmd(self, p, opts, cmd, g);
 	rs_strv_free(&copies);
+	rs_strv_free(&env);
+	client_cmd(rep, p, self, g);
 }
 
 /* containerd's snapshotter as render_containerd decides it: containerd

@@ -59,8 +59,18 @@ check "without it, no default runtime" sh -c "! grep -q '^runtime' '$T/out/debia
 check "native decision: containerd told native" grep -q "echo native" "$T/out/centos7/containerd/rootless-setup-containerd.service"
 check "iSulad: overlay2 where overlay works" jq -e '."storage-driver" == "overlay2"' "$T/out/debian12-healthy/isulad/daemon.json"
 check "iSulad: vfs where it does not" jq -e '."storage-driver" == "vfs"' "$T/out/centos7/isulad/daemon.json"
-keys_ok=$(jq -r --slurpfile ref "$REF/isulad/daemon.json" '[keys[] | select(. as $k | $ref[0] | has($k) | not)] | length' "$T/out/debian12-healthy/isulad/daemon.json")
-check "iSulad: only keys of iSulad's own daemon.json ($keys_ok unknown)" [ "$keys_ok" = 0 ]
+# iSulad's own daemon.json, and the two keys of its daemon schema
+# (isulad-daemon-configs.json) the host may need
+for s in debian12-healthy centos7 no-slirp; do
+	keys_ok=$(jq -r --slurpfile ref "$REF/isulad/daemon.json" '[keys[] | select(. as $k | ($ref[0] | has($k)) or $k == "cgroup-parent" or $k == "websocket-server-listening-port" | not)] | length' "$T/out/$s/isulad/daemon.json")
+	check "iSulad ($s): only keys iSulad knows ($keys_ok unknown)" [ "$keys_ok" = 0 ]
+done
+check "iSulad: runc, not lcr (LXC cannot set up cgroups in a user namespace on v1)" jq -e '."default-runtime" == "runc"' "$T/out/centos7/isulad/daemon.json"
+check "iSulad on cgroup v1: the per-user cgroup-parent" jq -e '."cgroup-parent" == "/rootless-isulad-1000"' "$T/out/centos7/isulad/daemon.json"
+check "iSulad on cgroup v2: iSulad's own cgroup-parent" jq -e 'has("cgroup-parent") | not' "$T/out/debian12-healthy/isulad/daemon.json"
+check "iSulad in the host network: a CRI streaming port of the user's own" jq -e '."websocket-server-listening-port" == 21000' "$T/out/no-slirp/isulad/daemon.json"
+check "iSulad in a network of its own: iSulad's port" jq -e 'has("websocket-server-listening-port") | not' "$T/out/debian12-healthy/isulad/daemon.json"
+check "iSulad: its tmpdir in the data dir, a pid namespace" sh -c "grep -q -- '--pidns ' '$T/out/centos7/isulad/rootless-setup-isulad.service' && grep -q -- '-- /usr/bin/env ISULAD_TMPDIR=/home/alice/.local/share/isulad/tmp isulad -H ' '$T/out/centos7/isulad/rootless-setup-isulad.service'"
 if python3 -c 'import tomllib' 2>/dev/null; then
 	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/devkit/devkitd.toml "$T"/out/*/*/*rootless-setup*.conf "$T"/out/*/podman/storage.conf "$T/worker/buildkitd.toml" "$T/dworker/devkitd.toml"; do
 		check "TOML parses: ${f#$T/out/}" python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$f"
@@ -83,7 +93,7 @@ printf '{\n    "graph": "/srv/mine",\n    "x-unknown": [1, 2],\n    "log-level":
 "$RS_BIN" --root "$R" --user alice --engine isulad generate > "$T/m1"
 check "merge: the user's graph is kept" jq -e '.graph == "/srv/mine"' "$CFG"
 check "merge: unknown keys kept" jq -e '."x-unknown" == [1, 2]' "$CFG"
-check "merge: our missing keys added" jq -e '."default-runtime" == "lcr"' "$CFG"
+check "merge: our missing keys added" jq -e '."default-runtime" == "runc"' "$CFG"
 check "merge: the user's key order kept" [ "$(jq -r 'keys_unsorted[0:3] | join(",")' "$CFG")" = "graph,x-unknown,log-level" ]
 check "merge: the conflict is reported" grep -q "kept for: graph, log-level" "$T/m1"
 sum=$(sha256sum < "$CFG")
