@@ -7,6 +7,11 @@ set -eu
 # What the build and the root-free suites (unit, fuzz replay, man) need:
 BUILD_PKGS="build-essential pkg-config libmount-dev libblkid-dev libselinux1-dev libjansson-dev
 libacl1-dev libcmocka-dev scdoc groff-base"
+# iSulad from ../shared/ext (tests/engines/isulad.sh), built on Debian 12:
+# the shared libraries its binaries need beyond the base system, kmod (its
+# daemon runs modprobe, see isulad.runtime) and locales (its en_US.UTF-8)
+EXT_PKGS="kmod locales libarchive13 libcurl3-gnutls libdevmapper1.02.1 libgrpc++1.51 libgrpc29
+libabsl20220623 libhttp-parser2.9 libprotobuf32 libseccomp2 libwebsockets17 libyajl2"
 # What the suites that run real engines as a throwaway user need (root only):
 PKGS="$BUILD_PKGS clang libclang-rt-14-dev uidmap acl busybox-static containerd runc
 podman slirp4netns passt fuse-overlayfs rootlesskit hyperfine iperf3 valgrind util-linux passwd
@@ -15,7 +20,8 @@ strace gdb systemd python3 bsdutils
 docker.io curl
 debhelper dpkg-dev fakeroot rpm gpg python3-yaml lintian
 clang-format clang-tidy cppcheck bear
-ansible-core ansible-lint rpmlint debootstrap qemu-system-x86 e2fsprogs"
+ansible-core ansible-lint rpmlint debootstrap qemu-system-x86 e2fsprogs
+$EXT_PKGS"
 
 missing=""
 for p in $PKGS; do
