@@ -201,7 +201,7 @@ install_binary() {
 # Without ext the guest skips BuildKit, saying why.
 install_ext() {
 	local line dir
-	EXT_BK_KEY=none
+	EXT_BK_KEY=none EXT_IS_KEY=none
 	rm -rf "$TREE/usr/local/lib/rs-lab/ext"
 	# shellcheck source=../tests/lib/ext.sh
 	. "$TOP/tests/lib/ext.sh"
@@ -217,6 +217,26 @@ install_ext() {
 	install -d "$TREE/usr/local/lib/rs-lab/ext/buildkit"
 	install -m 0755 "$dir/buildkitd" "$dir/buildctl" "$TREE/usr/local/lib/rs-lab/ext/buildkit/"
 	EXT_BK_KEY=$1
+	install_ext_isulad
+}
+
+# iSulad from ../shared/ext: its bin, lib and etc as built (linked with
+# Debian 12's libraries: the guest runs it on bookworm and says why it
+# skips on trixie), and ext's busybox image for isula load.
+install_ext_isulad() {
+	local line dir
+	EXT_IS_KEY=none
+	line=$(ext_archive isulad)
+	[ -n "$line" ] || die "$EXT_ROOT/SHA256SUMS lists no isulad archive"
+	set -- $line
+	[ "$(sha256sum < "$EXT_ROOT/$2" | cut -d' ' -f1)" = "$1" ] || die "$EXT_ROOT/$2 does not match SHA256SUMS"
+	dir=$(ext_unpack "$1" "$2") || die "cannot unpack $EXT_ROOT/$2"
+	install -d "$TREE/usr/local/lib/rs-lab/ext/isulad"
+	cp -a "$dir/isulad/bin" "$dir/isulad/lib" "$dir/isulad/etc" "$TREE/usr/local/lib/rs-lab/ext/isulad/"
+	chown -R root:root "$TREE/usr/local/lib/rs-lab/ext/isulad"
+	xz -dc "$EXT_ROOT/busybox-image.docker.tar.xz" > "$TREE/usr/local/lib/rs-lab/ext/isulad/busybox.tar"
+	chmod 0644 "$TREE/usr/local/lib/rs-lab/ext/isulad/busybox.tar"
+	EXT_IS_KEY=$1
 }
 
 build_image() {
@@ -263,7 +283,7 @@ else
 fi
 configure_tree
 install_binary
-STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; echo "$EXT_BK_KEY"; declare -f configure_tree configure_selinux label_tree build_image install_ext) |
+STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; echo "$EXT_BK_KEY $EXT_IS_KEY"; declare -f configure_tree configure_selinux label_tree build_image install_ext install_ext_isulad) |
 	sha256sum | cut -c1-16)
 if [ -f "$DIR/image.ext4" ] && [ "$(cat "$DIR/image.stamp" 2>/dev/null)" = "$STAMP" ]; then
 	say "image up to date: $DIR/image.ext4"

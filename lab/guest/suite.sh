@@ -422,6 +422,94 @@ scenario_buildkit() {
 	rm -rf "$BKCTX" /tmp/rs-lab-bk-*.log
 }
 
+# iSulad (the ext build, linked with Debian 12's libraries): placed as an
+# administrator would (/opt/isulad, its files 0640 in /etc), the user's
+# shell set up for it; check → root's fix (the user's copies of the files,
+# the locale) → install (by the user, then by root for it: the unit started
+# in the user's manager) → isula load and isula run of ext's busybox image
+# with the client command install printed → the guide's verify (isulad and
+# the container are the user's) → uninstall --purge, the home as before.
+IS=/usr/local/lib/rs-lab/ext/isulad
+is_sh() { asu env PATH=/opt/isulad/bin:/usr/local/bin:/usr/bin:/bin LD_LIBRARY_PATH=/opt/isulad/lib "$@"; }
+is_gone() { wait_for 15 not pgrep -u $UID_ -x isulad; }
+is_owned() { [ -n "$1" ] && [ "$(stat -c %u "/proc/$1" 2>/dev/null)" = "$UID_" ]; }
+is_users() { [ -n "$(pgrep -u $UID_ -x isulad)" ] && [ -z "$(pgrep -u 0 -x isulad)" ]; }
+
+# is_round WHO: install by WHO (user or root), run, verify, uninstall
+is_round() {
+	local who=$1 out rep client pid cg lim ran=no sock=$XDG/isulad/isulad.sock
+	local -a AS=(is_sh) INST=("$RS" --engine isulad)
+	[ "$who" = root ] && { AS=(); INST=("$RS" --user "$U" --engine isulad); }
+	rep=$(is_sh "$RS" --engine isulad check --format json 2>/dev/null)
+	out=$("${AS[@]}" "${INST[@]}" install 2>&1)
+	checko "$out" "isulad ($who): install succeeds" [ $? -eq 0 ]
+	checko "$out" "isulad ($who): the unit runs in the user's manager" \
+		asu systemctl --user is-active --quiet rootless-setup-isulad.service
+	wait_for 30 test -S "$sock"
+	checko "$(asu journalctl --user -u rootless-setup-isulad.service -n 8 --no-pager 2>&1)" \
+		"isulad ($who): isulad is up" test -S "$sock"
+	client=$(sed -n 's/.*run a container with: \(.*\) IMAGE .*/\1/p' <<<"$out" | head -1)
+	out=$(is_sh "$RS" --engine isulad nsenter -- isula load -i $IS/busybox.tar 2>&1)
+	checko "$out" "isulad ($who): isula load of ext's busybox image" grep -q success <<<"$out"
+	out=$(is_sh sh -c "$client busybox-fz:latest /bin/echo hi-from-isulad" 2>&1)
+	checko "$out" "isulad ($who): the client command install printed runs a container that prints its line" \
+		[ "$out" = hi-from-isulad ]
+	[ "$out" = hi-from-isulad ] && ran=yes
+	is_sh "$RS" --engine isulad nsenter -- isula run -d -m 64m busybox-fz:latest /bin/sleep 3173 >/dev/null 2>&1
+	sleep 1
+	pid=$(pgrep -f '^/bin/sleep 3173$' | head -1)
+	check "isulad ($who): the container's process runs as the user" is_owned "$pid"
+	check "isulad ($who): isulad runs as the user" is_users
+	cg=$(awk -F: '$1 == 0 && $2 == "" {print $3}' "/proc/$pid/cgroup" 2>/dev/null)
+	lim=$(cat "/sys/fs/cgroup$cg/memory.max" 2>/dev/null)
+	diag "isulad ($who): the container's cgroup $cg"
+	truth isulad $who/started "$(predicts_start "$rep")" "$ran"
+	truth isulad $who/limits "$([ "$(rule_status "$rep" isulad.cgroups)" = pass ] && echo 67108864 || echo none)" "${lim:-none}"
+	out=$("${AS[@]}" "${INST[@]}" uninstall --purge --yes 2>&1)
+	checko "$out" "isulad ($who): uninstall --purge --yes succeeds" [ $? -eq 0 ]
+	check "isulad ($who): no isulad left running" is_gone
+	check "isulad ($who): no process of the container left" wait_for 10 not pgrep -f '^/bin/sleep 3173$'
+}
+
+scenario_isulad() {
+	local missing out rep before
+	if [ ! -x "$IS/bin/isulad" ]; then
+		skip "iSulad in the lab" "the image was built without ../shared/ext (no iSulad build to copy in)"
+		return 0
+	fi
+	missing=$(LD_LIBRARY_PATH=$IS/lib ldd "$IS/bin/isulad" 2>&1 | awk '/not found/ {print $1}' | tr '\n' ' ')
+	if [ -n "$missing" ]; then
+		skip "iSulad in the lab" "ext's iSulad was built on Debian 12; $(. /etc/os-release; echo "$PRETTY_NAME") lacks ${missing% } (boot LAB_SUITE=bookworm)"
+		return 0
+	fi
+	diag "iSulad $(LD_LIBRARY_PATH=$IS/lib "$IS/bin/isulad" --version 2>/dev/null | head -1) from ext, in /opt/isulad"
+	install -d -m 0755 /opt/isulad /etc/isulad /etc/default/isulad /etc/default/isulad/hooks
+	cp -a "$IS/bin" "$IS/lib" /opt/isulad/
+	for f in daemon.json daemon_constants.json seccomp_default.json; do install -m 0640 "$IS/etc/isulad/$f" /etc/isulad/; done
+	for f in config.json systemcontainer_config.json hooks/default.json; do
+		install -m 0640 "$IS/etc/default-isulad/$f" "/etc/default/isulad/$f"
+	done
+	rep=$(is_sh "$RS" --engine isulad check --format json 2>/dev/null)
+	verdicts "$rep"
+	check "check finds /opt/isulad/bin/isulad" grep -q /opt/isulad/bin/isulad <<<"$(rule_line "$rep" engine.programs)"
+	check "check: cgroup.v2 passes (pure v2)" [ "$(rule_status "$rep" cgroup.v2)" = pass ]
+	check "check: isulad.permissions fails (0640 files)" [ "$(rule_status "$rep" isulad.permissions)" = fail ]
+	out=$("$RS" --user "$U" --engine isulad fix --yes 2>&1)
+	checko "$out" "fix --engine isulad (root for the user) succeeds" [ $? -eq 0 ]
+	rep=$(is_sh "$RS" --engine isulad check --format json 2>/dev/null)
+	checko "$(jq -r '.results[] | select(.status == "fail") | "\(.id): \(.message)"' <<<"$rep")" \
+		"check --engine isulad after fix: nothing fails" [ "$(jq .summary.fail <<<"$rep")" = 0 ]
+	for r in isulad.locale isulad.runtime isulad.cgroups isulad.permissions; do
+		check "check after fix: $r passes ($(rule_line "$rep" $r | cut -c1-70))" [ "$(rule_status "$rep" $r)" = pass ]
+	done
+	before=$(home_digest)
+	is_round user
+	check "isulad (user): the home as before install" [ "$before" = "$(home_digest)" ]
+	is_round root
+	check "isulad (root): the home as before install" [ "$before" = "$(home_digest)" ]
+	rm -rf /opt/isulad /etc/isulad /etc/default/isulad
+}
+
 # the user's podman pause process keeps a user namespace alive, which would
 # hide a sysctl that forbids new ones
 podman_reset() {
@@ -515,6 +603,7 @@ main() {
 	if [ "$SMOKE" != 1 ]; then
 		scenario_containerd_root
 		scenario_buildkit
+		scenario_isulad
 		scenario_userns_off
 		scenario_apparmor_knob
 	fi
