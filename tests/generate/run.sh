@@ -70,6 +70,17 @@ check "iSulad on cgroup v1: the per-user cgroup-parent" jq -e '."cgroup-parent" 
 check "iSulad on cgroup v2: iSulad's own cgroup-parent" jq -e 'has("cgroup-parent") | not' "$T/out/debian12-healthy/isulad/daemon.json"
 check "iSulad in the host network: a CRI streaming port of the user's own" jq -e '."websocket-server-listening-port" == 21000' "$T/out/no-slirp/isulad/daemon.json"
 check "iSulad in a network of its own: iSulad's port" jq -e 'has("websocket-server-listening-port") | not' "$T/out/debian12-healthy/isulad/daemon.json"
+# iSulad unpacked under /opt as its own tree: found there, run by its path
+# with its bin in PATH (isulad-shim) and its lib for the loader
+O="$T/opt-isulad"; bash "$MK" debian12-isulad-ready "$O"
+mkdir -p "$O/opt/isulad/bin" "$O/opt/isulad/lib"; mv "$O/usr/bin/isulad" "$O/opt/isulad/bin/isulad"
+: > "$O/opt/isulad/lib/libisulad_tools.so"
+"$RS_BIN" --root "$O" --user alice --engine isulad generate --output "$T/optgen" > /dev/null
+check "iSulad under /opt: run by its path, its bin in PATH, its lib in LD_LIBRARY_PATH" \
+	grep -q -- '-- /usr/bin/env ISULAD_TMPDIR=/home/alice/.local/share/isulad/tmp PATH=/opt/isulad/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin LD_LIBRARY_PATH=/opt/isulad/lib /opt/isulad/bin/isulad -H ' "$T/optgen/rootless-setup-isulad.service"
+rm "$O/opt/isulad/lib/libisulad_tools.so"
+"$RS_BIN" --root "$O" --user alice --engine isulad generate --output "$T/optgen2" > /dev/null
+check "iSulad under /opt without its libraries there: no LD_LIBRARY_PATH" sh -c "grep -q -- 'PATH=/opt/isulad/bin:' '$T/optgen2/rootless-setup-isulad.service' && ! grep -q LD_LIBRARY_PATH '$T/optgen2/rootless-setup-isulad.service'"
 check "iSulad: its tmpdir in the data dir, a pid namespace" sh -c "grep -q -- '--pidns ' '$T/out/centos7/isulad/rootless-setup-isulad.service' && grep -q -- '-- /usr/bin/env ISULAD_TMPDIR=/home/alice/.local/share/isulad/tmp isulad -H ' '$T/out/centos7/isulad/rootless-setup-isulad.service'"
 if python3 -c 'import tomllib' 2>/dev/null; then
 	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/devkit/devkitd.toml "$T"/out/*/*/*rootless-setup*.conf "$T"/out/*/podman/storage.conf "$T/worker/buildkitd.toml" "$T/dworker/devkitd.toml"; do
