@@ -16,13 +16,20 @@
 #define UNIT_MAX (1u << 20)
 
 /* The search path, highest priority first; '~' marks the user's home. */
-static const char *const system_dirs[] = {
-	"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
-	"/usr/lib/systemd/system", "/lib/systemd/system", NULL};
-static const char *const user_dirs[] = {
-	"~/.config/systemd/user",	 "/etc/systemd/user",	      "/run/systemd/user",
-	"~/.local/share/systemd/user", "/usr/local/lib/systemd/user", "/usr/lib/systemd/user",
-	"/lib/systemd/user",		 NULL};
+static const char *const system_dirs[] = {"/etc/systemd/system",
+					  "/run/systemd/system",
+					  "/usr/local/lib/systemd/system",
+					  "/usr/lib/systemd/system",
+					  "/lib/systemd/system",
+					  NULL};
+static const char *const user_dirs[] = {"~/.config/systemd/user",
+					"/etc/systemd/user",
+					"/run/systemd/user",
+					"~/.local/share/systemd/user",
+					"/usr/local/lib/systemd/user",
+					"/usr/lib/systemd/user",
+					"/lib/systemd/user",
+					NULL};
 
 struct list_arg {
 	const struct rs_host *host;
@@ -186,7 +193,8 @@ static int find_dropins(struct rs_ctx *ctx, const char *name, const char *const 
 				_cleanup_free_ char *dd = expand(ctx, *d, dnames.v[i]);
 				*out = rs_xrealloc(*out, (*n + 1) * sizeof(**out));
 				(*out)[(*n)++] = (struct dropin){.file = rs_xstrdup(f),
-								 .abs = rs_xasprintf("%s/%s", dd, f),
+								 .abs = rs_xasprintf("%s/%s", dd,
+										     f),
 								 .mine = (*d)[0] == '~'};
 			}
 			rs_strv_free(&names);

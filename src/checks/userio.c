@@ -64,6 +64,23 @@ static int user_base(const struct rs_ctx *ctx, const char *abs, char **base, con
 	return -EXDEV;
 }
 
+/* Whether rel exists below base, looked at as root with an O_PATH walk
+ * that follows no link and reads nothing: an absent file costs no process
+ * acting as the user. Return: 0 there (or not decidable as root), -ENOENT. */
+static int present(const struct rs_ctx *ctx, const char *base, const char *rel)
+{
+	_cleanup_close_ int dir = rs_host_openat(ctx->host, rs_host_rel(base),
+						 O_PATH | O_DIRECTORY | O_CLOEXEC, NULL);
+	if (dir == -ENOENT)
+		return -ENOENT;
+	if (dir < 0)
+		return 0;
+	int fd = rs_beneath_open(dir, rel, O_PATH | O_NOFOLLOW, 0);
+	if (fd >= 0)
+		close(fd);
+	return fd == -ENOENT || fd == -ENOTDIR ? -ENOENT : 0;
+}
+
 struct user_file {
 	const struct rs_host *host;
 	const char *base, *rel;
@@ -81,8 +98,7 @@ static int open_beneath(const struct user_file *u, int flags)
 	return rs_beneath_open(dir, u->rel, flags, 0);
 }
 
-static int read_fn(void *arg, char **data, size_t *len, char *msg _unused_,
-		   size_t msglen _unused_)
+static int read_fn(void *arg, char **data, size_t *len, char *msg _unused_, size_t msglen _unused_)
 {
 	const struct user_file *u = arg;
 	struct stat st;
@@ -113,6 +129,8 @@ int rs_user_read(struct rs_ctx *ctx, const char *abs, size_t max, char **buf, si
 	*len = 0;
 	if (user_base(ctx, abs, &base, &u.rel) < 0)
 		return -EXDEV;
+	if (present(ctx, base, u.rel) < 0)
+		return -ENOENT;
 	u.base = base;
 	int r = rs_as_user_data(&ctx->user, read_fn, &u, max, buf, len, msg, sizeof(msg),
 				AS_USER_MS);
@@ -181,6 +199,8 @@ int rs_unix_peer(struct rs_ctx *ctx, const char *abs, pid_t *pid, uid_t *uid)
 	if (ctx->has_user && user_base(ctx, abs, &base, &p.uf.rel) == 0) {
 		if (!rs_live_for_user(ctx) && ctx->host->live)
 			return -ENOSYS;
+		if (present(ctx, base, p.uf.rel) < 0)
+			return -ENOENT;
 		p.uf.base = base;
 		r = rs_as_user_data(&ctx->user, peer_fn, &p, sizeof(cred), &data, &len, msg,
 				    sizeof(msg), AS_USER_MS);
@@ -191,8 +211,8 @@ int rs_unix_peer(struct rs_ctx *ctx, const char *abs, pid_t *pid, uid_t *uid)
 	} else {
 		/* root's own paths (/run/containerd): as the caller, through the
 		 * host handle, the last component not followed */
-		_cleanup_close_ int fd =
-			rs_host_openat(ctx->host, rs_host_rel(abs), O_PATH | O_NOFOLLOW, NULL);
+		_cleanup_close_ int fd = rs_host_openat(ctx->host, rs_host_rel(abs),
+							O_PATH | O_NOFOLLOW, NULL);
 		r = fd < 0 ? fd : connect_fd(fd, &cred);
 	}
 	if (r == 0) {
