@@ -385,7 +385,6 @@ else
 fi
 
 # ---- runtime.dir: made as pam_systemd would, or under the home ----
-MK="$(dirname "$0")/../fixtures/mkhost.sh"
 R="$T/rd-nosd"; bash "$MK" runtime-dir-missing-nosystemd "$R" > /dev/null
 rs --user alice fix --yes --rule runtime.dir > "$T/rd1"
 check "runtime.dir, no systemd: fix exits 0" [ $? -eq 0 ]
