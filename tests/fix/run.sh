@@ -205,6 +205,8 @@ else
 fi
 # live: a real pause process of a throwaway user whose ranges then grow
 if [ "$(id -u)" = 0 ] && command -v podman > /dev/null && [ -n "${TU_UID:-}" ]; then
+	# the runtime.dir tests above may have purged it; tu_setup's cleanup removes it
+	[ -d "$TU_XDG" ] || install -d -m 0700 -o "$TU_UID" -g "$TU_GID" "$TU_XDG"
 	tu_run timeout 60 podman unshare true > /dev/null 2>&1
 	pp=$(cat "$TU_XDG/libpod/tmp/pause.pid" 2> /dev/null)
 	add=$(tu_free_start /etc/subuid /etc/subgid)

@@ -672,7 +672,7 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); os.write(3, 
 		/usr/bin/python3 -c "import socket,time; s = socket.socket(socket.AF_UNIX); s.bind(\"/run/containerd/containerd.sock\"); s.listen(); time.sleep(30)" & p=$!
 		for i in $(seq 100); do [ -S /run/containerd/containerd.sock ] && break; sleep 0.1; done
 		"$2" --user "$3" check --engine containerd --format json > "$1/rootful.out" 2> /dev/null
-		kill $p; wait $p' sh "$W" "$RS_BIN" "$TU_NAME"
+		kill $p; wait $p' sh "$W" "$RS_BIN" "$TU_NAME" 2>/dev/null
 	check "engine.conflict: a rootful containerd socket that answers is named" \
 		is_rule "$W/rootful.out" engine.conflict warn "rootful containerd runs at '/run/containerd/containerd.sock'"
 
