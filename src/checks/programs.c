@@ -258,6 +258,14 @@ static int conflict_socket(struct rs_ctx *ctx, enum rs_engine e, struct rs_findi
 				: NULL;
 		return 0;
 	}
+	if (r == -EAGAIN) {
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'%s' is held by a listener that accepts no connection (its backlog "
+			       "is full): the engine's launch would fail to listen there",
+			       sock);
+		rs_finding_hint(out, "find it: ss -xlp | grep '%s'; stop that setup first", sock);
+		return 1;
+	}
 	if (r < 0)
 		return rs_error_setx(err, -r, "cannot connect to '%s': %s", sock, strerror(-r));
 	_cleanup_free_ char *who = rs_proc_describe(ctx, pid);
@@ -324,9 +332,12 @@ static int conflict_rootful(struct rs_ctx *ctx, enum rs_engine e, struct rs_find
 		return 0;
 	abs = rs_xasprintf("/%s", ei->rootful_socket);
 	int r = rs_unix_peer(ctx, abs, &pid, &uid);
-	if (r != 0 && r != -EACCES)
+	/* EACCES: not the caller's to reach; EAGAIN: listening, not accepting */
+	if (r != 0 && r != -EACCES && r != -EAGAIN)
 		return 0;
-	who = r == 0 ? rs_proc_describe(ctx, pid) : rs_xstrdup("a daemon the caller may not reach");
+	who = r == 0	     ? rs_proc_describe(ctx, pid)
+	      : r == -EACCES ? rs_xstrdup("a daemon the caller may not reach")
+			     : rs_xstrdup("a listener that accepts no connection");
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
 	var = rs_engine_client_value(e, run);
 	rs_finding_set(out, RS_STATUS_WARN,

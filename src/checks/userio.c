@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include "checks/internal.h"
@@ -161,10 +162,14 @@ static int connect_fd(int fd, struct ucred *cred)
 	if (!S_ISSOCK(st.st_mode))
 		return -ENOTSOCK;
 	snprintf(a.sun_path, sizeof(a.sun_path), "/proc/self/fd/%d", fd);
+	/* a listener that never accepts fills its backlog, and connect(2)
+	 * would wait for it forever: bounded, EAGAIN past the time */
+	struct timeval tv = {.tv_sec = 2};
 	_cleanup_close_ int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
 		return -errno;
-	if (connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
+	if (setsockopt(s, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(s, (struct sockaddr *)&a, sizeof(a)) < 0)
 		return -errno;
 	if (getsockopt(s, SOL_SOCKET, SO_PEERCRED, cred, &l) < 0)
 		return -errno;
