@@ -263,3 +263,102 @@ const struct rs_rule rs_rule_cgroup_delegation = {
 	.needs_user = true,
 	.run = cgroup_delegation,
 };
+
+/* The user bus comes from a socket unit of the user's manager: Debian
+ * and Ubuntu ship it in dbus-user-session, apart from dbus. */
+static const char *const dbus_units[] = {"usr/lib/systemd/user/dbus.socket",
+					 "lib/systemd/user/dbus.socket",
+					 "etc/systemd/user/dbus.socket", NULL};
+
+static bool manager_runs(struct rs_ctx *ctx)
+{
+	unsigned uid = (unsigned)ctx->user.uid;
+	_cleanup_free_ char *rel = rs_xasprintf("sys/fs/cgroup/user.slice/user-%u.slice/"
+						"user@%u.service",
+						uid, uid);
+	return rs_host_exists(ctx->host, rel);
+}
+
+static void no_bus_unit(struct rs_ctx *ctx, struct rs_finding *out)
+{
+	_cleanup_free_ char *install = rs_ctx_install_cmd(ctx, "dbus-user-session");
+	rs_finding_set(out, RS_STATUS_WARN,
+		       "no user bus for '%s': no dbus.socket user unit is installed, so the "
+		       "systemd cgroup manager cannot reach the user's systemd (Podman: 'The "
+		       "cgroupv2 manager is set to systemd but there is no systemd user session "
+		       "available'); the decision falls back to cgroupfs, without resource "
+		       "limits",
+		       ctx->user.name);
+	if (install)
+		rs_finding_hint(out, "install it: %s; then log in again", install);
+	else
+		rs_finding_hint(out, "install the package that provides the user bus (a "
+				     "dbus.socket unit in /usr/lib/systemd/user)");
+}
+
+static int cgroup_dbus(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+		       struct rs_error **err _unused_)
+{
+	_cleanup_free_ char *run = NULL, *bus = NULL, *who = NULL;
+	pid_t pid;
+	uid_t uid;
+
+	rs_cgroup_detect(ctx);
+	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN &&
+	    rs_offline_skip(ctx, out, true, true, "which cgroup manager the engine gets"))
+		return 0;
+	if (ctx->cgroup_mode != RS_CGROUP_V2 || !ctx->systemd_init) {
+		rs_finding_set(out, RS_STATUS_SKIP,
+			       "the cgroup manager is not systemd here (%s%s): no user bus needed",
+			       ctx->cgroup_mode == RS_CGROUP_V2 ? "cgroup v2" : "no cgroup v2",
+			       ctx->systemd_init ? "" : ", systemd is not the init system");
+		return 0;
+	}
+	const char *unit = rs_first_existing(ctx, dbus_units);
+	run = rs_ctx_runtime_dir(ctx);
+	bus = rs_xasprintf("%s/bus", run);
+	int r = rs_unix_peer(ctx, bus, &pid, &uid);
+	if (r == 0) {
+		who = rs_proc_describe(ctx, pid);
+		rs_finding_set(out, RS_STATUS_PASS, "the user bus answers at '%s' (%s)", bus, who);
+		return 0;
+	}
+	if (!unit) {
+		no_bus_unit(ctx, out);
+		return 0;
+	}
+	if (ctx->host->live && manager_runs(ctx)) {
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "the user manager of '%s' runs, but nothing answers at '%s' (%s): "
+			       "the systemd cgroup manager cannot reach it",
+			       ctx->user.name, bus, strerror(-r));
+		rs_finding_hint(out, "as the user: systemctl --user enable --now dbus.socket");
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_PASS,
+		       r == -ECONNREFUSED ? "'/%s' is installed and '%s' is a socket"
+					  : "'/%s' is installed: '%s' appears when the user's "
+					    "manager starts",
+		       unit, bus);
+	return 0;
+}
+
+const struct rs_rule rs_rule_cgroup_dbus = {
+	.id = "cgroup.dbus",
+	.summary = "the user bus (dbus-user-session) is there where the systemd cgroup manager is "
+		   "chosen",
+	.explain = "On cgroup v2 with systemd the decision is the systemd cgroup manager: Podman "
+		   "(and crun or runc under it) asks the user's systemd over D-Bus for a scope "
+		   "per container, at $XDG_RUNTIME_DIR/bus. That socket comes from a dbus.socket "
+		   "user unit, which Debian and Ubuntu ship in dbus-user-session, not in dbus "
+		   "(Docker's rootless guide: "
+		   "https://docs.docker.com/engine/security/rootless/). Without it "
+		   "Podman warns 'The cgroupv2 manager is set to systemd but there is no systemd "
+		   "user session available' and falls back to cgroupfs; runc says 'dbus: "
+		   "couldn't determine address of session bus'. The rule connects to the bus "
+		   "as the user where it can (a live host, the user's manager running), else "
+		   "looks for the unit; when it warns the decision becomes cgroupfs.",
+	.engines = ENG(PODMAN) | ENG(KATA),
+	.needs_user = true,
+	.run = cgroup_dbus,
+};

@@ -23,7 +23,7 @@ static const char *then_text(enum rs_engine e)
 }
 
 static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
-		       struct rs_error **err _unused_)
+		       struct rs_error **err)
 {
 	struct stat st;
 
@@ -50,8 +50,27 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *
 				     "/dev/net/tun (or a udev rule to keep it)");
 		return 0;
 	}
-	rs_finding_set(out, RS_STATUS_PASS, "'/dev/net/tun' (%s) is usable by '%s'", d,
-		       ctx->user.name);
+	_cleanup_free_ char *how = NULL;
+	int r = rs_dev_usable(ctx, "dev/net/tun", "tun", &how);
+	if (r == -ECHILD || r == -ETIMEDOUT)
+		return rs_error_setx(err, -r, "%s", how);
+	if (r < 0) {
+		rs_finding_set(out, RS_STATUS_WARN, "%s: neither pasta nor slirp4netns can run; %s",
+			       how, then_text(e));
+		if (r == -ENODEV)
+			rs_finding_hint(out, "the tun driver is not loaded: modprobe tun (inside a "
+					     "container: on the host, and pass /dev/net/tun in)");
+		else if (r == -EPERM)
+			rs_finding_hint(out, "a device cgroup or security module forbids it (a "
+					     "container needs --device /dev/net/tun)");
+		else
+			rs_finding_hint(out, "the mode and ACL allow it, so a security module "
+					     "(SELinux, AppArmor) refuses it: see its audit log");
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_PASS, "'/dev/net/tun' (%s) is usable by '%s'%s", d,
+		       ctx->user.name,
+		       ctx->host->live && rs_live_for_user(ctx) ? " (opened as the user)" : "");
 	return 0;
 }
 
@@ -62,7 +81,16 @@ const struct rs_rule rs_rule_network_tun = {
 		   "through a tap device from /dev/net/tun; without access the network decision is "
 		   "host networking, and the message says what the engine then does (Podman: "
 		   "--network host only where configured; containerd: the host network). A --root "
-		   "tree without proc/ is skipped: the node appears at boot.",
+		   "tree without proc/ is skipped: the node appears at boot. A node that exists "
+		   "still fails to open with ENODEV when the tun driver is not loaded and cannot "
+		   "be: a kernel updated without a reboot (its modules are gone: "
+		   "https://github.com/containers/podman/issues/9543), kernel.modules_disabled, a "
+		   "container; slirp4netns then fails 'open(\"/dev/net/tun\")', and with EPERM "
+		   "where a device cgroup forbids it "
+		   "(https://github.com/containers/podman/issues/10001). On a live host the rule "
+		   "opens the node as the user, telling EACCES, EPERM and ENODEV apart (the open "
+		   "loads the module where it can, as any user's open would); under --root it "
+		   "reads sys/class/misc/tun and lib/modules/RELEASE.",
 	.engines = RS_ENGINES_STORAGE,
 	.per_engine = true,
 	.needs_user = true,

@@ -219,3 +219,206 @@ const struct rs_rule rs_rule_engine_programs = {
 	.per_engine = true,
 	.run = engine_programs,
 };
+
+/*
+ * engine.conflict: the engine's socket in the user's runtime dir held by
+ * something else (nerdctl's containerd-rootless-setuptool.sh puts its
+ * containerd and BuildKit at the very paths of the engine table), a user
+ * unit of such a setup installed, or the engine's rootful daemon running.
+ */
+static const struct {
+	enum rs_engine e;
+	const char *unit, *marker, *who;
+} foreign_units[] = {
+	{RS_ENGINE_CONTAINERD, "containerd.service", "containerd-rootless",
+	 "nerdctl's containerd-rootless-setuptool.sh"},
+	{RS_ENGINE_BUILDKIT, "buildkit.service", "containerd-rootless-setuptool.sh",
+	 "nerdctl's containerd-rootless-setuptool.sh install-buildkit"},
+};
+
+/* "rootless-setup" (ours) or "rootlesskit" among pid and its ancestors:
+ * the first found, with its pid. */
+static const char *ancestor(struct rs_ctx *ctx, pid_t pid, pid_t *at)
+{
+	for (int depth = 0; depth < 32 && pid > 1; depth++) {
+		_cleanup_free_ char *comm = rs_proc_field(ctx, pid, "comm");
+		_cleanup_free_ char *st = rs_proc_field(ctx, pid, "status");
+		_cleanup_free_ char *pp = st ? rs_proc_status_get(st, strlen(st), "PPid") : NULL;
+		uint64_t v;
+		if (!comm)
+			return NULL;
+		rs_strstrip(comm);
+		*at = pid;
+		if (!strcmp(comm, "rootless-setup"))
+			return "rootless-setup";
+		if (!strcmp(comm, "rootlesskit"))
+			return "rootlesskit";
+		if (!pp || rs_parse_u64(pp, INT32_MAX, &v) < 0)
+			return NULL;
+		pid = (pid_t)v;
+	}
+	return NULL;
+}
+
+/* The user's socket of engine e. Return: 1 out set (warn), 0 free or ours
+ * (*note says which), <0 cannot check. */
+static int conflict_socket(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
+			   char **note, struct rs_error **err)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
+	_cleanup_free_ char *sock = rs_xasprintf("%s/%s", run, ei->socket);
+	_cleanup_free_ char *ours = rs_xasprintf("rootless-setup-%s.service", ei->name);
+	pid_t pid, anc = 0;
+	uid_t uid;
+	int r = rs_unix_peer(ctx, sock, &pid, &uid);
+
+	if (r == -ENOENT || r == -ENOTDIR || r == -ENOSYS || r == -ECONNREFUSED) {
+		*note = r == -ECONNREFUSED
+				? rs_xasprintf("'%s' is a socket nobody listens on", sock)
+				: NULL;
+		return 0;
+	}
+	if (r == -EAGAIN) {
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "'%s' is held by a listener that accepts no connection (its backlog "
+			       "is full): the engine's launch would fail to listen there",
+			       sock);
+		rs_finding_hint(out, "find it: ss -xlp | grep '%s'; stop that setup first", sock);
+		return 1;
+	}
+	if (r < 0)
+		return rs_error_setx(err, -r, "cannot connect to '%s': %s", sock, strerror(-r));
+	_cleanup_free_ char *who = rs_proc_describe(ctx, pid);
+	const char *up = ancestor(ctx, pid, &anc);
+	if ((up && !strcmp(up, "rootless-setup")) || strstr(who, ours)) {
+		*note = rs_xasprintf("'%s' is held by this engine's own launch: %s", sock, who);
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_WARN,
+		       "'%s' is already held by %s%s%s, uid %u: another rootless setup serves "
+		       "this socket, and the engine's launch would fail to listen there",
+		       sock, who, up ? " under " : "", up ? up : "", (unsigned)uid);
+	rs_finding_hint(out, "stop and disable the other setup first (nerdctl's: "
+			     "containerd-rootless-setuptool.sh uninstall; a unit: systemctl --user "
+			     "disable --now UNIT), or keep it and do not install this engine");
+	return 1;
+}
+
+/* A user unit of another rootless setup for engine e. Return: 1 (out set),
+ * 0, <0 cannot check. */
+static int conflict_unit(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
+			 struct rs_error **err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(foreign_units); i++) {
+		struct rs_unit_files u;
+		if (foreign_units[i].e != e)
+			continue;
+		int r = rs_unit_load(ctx, foreign_units[i].unit, true, &u);
+		if (r < 0) {
+			rs_unit_files_clear(&u);
+			return rs_error_setx(err, -r, "cannot read the user unit %s: %s",
+					     foreign_units[i].unit, strerror(-r));
+		}
+		_cleanup_free_ char *exec = u.n ? rs_unit_get(u.text[0], strlen(u.text[0]),
+							      "Service", "ExecStart")
+						: NULL;
+		bool hit = exec && strstr(exec, foreign_units[i].marker);
+		if (hit) {
+			rs_finding_set(out, RS_STATUS_WARN,
+				       "'%s' is installed (%s): started, it serves the same socket "
+				       "as this engine",
+				       u.path[0], foreign_units[i].who);
+			rs_finding_hint(out,
+					"remove the other setup (systemctl --user disable "
+					"--now %s), or keep it and do not install this engine",
+					foreign_units[i].unit);
+		}
+		rs_unit_files_clear(&u);
+		if (hit)
+			return 1;
+	}
+	return 0;
+}
+
+/* The rootful daemon of engine e. Return: 1 (out set) or 0. */
+static int conflict_rootful(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+	_cleanup_free_ char *abs = NULL, *who = NULL, *var = NULL;
+	pid_t pid;
+	uid_t uid;
+
+	if (!ei->rootful_socket)
+		return 0;
+	abs = rs_xasprintf("/%s", ei->rootful_socket);
+	int r = rs_unix_peer(ctx, abs, &pid, &uid);
+	/* EACCES: not the caller's to reach; EAGAIN: listening, not accepting */
+	if (r != 0 && r != -EACCES && r != -EAGAIN)
+		return 0;
+	who = r == 0	     ? rs_proc_describe(ctx, pid)
+	      : r == -EACCES ? rs_xstrdup("a daemon the caller may not reach")
+			     : rs_xstrdup("a listener that accepts no connection");
+	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
+	var = rs_engine_client_value(e, run);
+	rs_finding_set(out, RS_STATUS_WARN,
+		       "a rootful %s %s at '%s' (%s): clients that do not read %s (sudo, "
+		       "root's shell, tools with a fixed default) reach it, not the user's "
+		       "engine",
+		       ei->title, r == 0 ? "runs" : "may run", abs, who,
+		       ei->client_var ? ei->client_var : "the engine's address");
+	rs_finding_hint(out,
+			"give the user's clients %s%s%s (install writes it into the user's "
+			"environment), or stop the rootful daemon where nothing needs it",
+			ei->client_var ? ei->client_var : "", var ? "=" : "", var ? var : "");
+	return 1;
+}
+
+static int engine_conflict(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
+			   struct rs_error **err)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+	_cleanup_free_ char *note = NULL;
+	int r;
+
+	if (!ei || !ei->socket) {
+		rs_finding_set(out, RS_STATUS_SKIP, "the engine has no socket");
+		return 0;
+	}
+	/* a tree on disk runs nothing: its sockets say nothing, its units do */
+	if (ctx->no_proc)
+		note = rs_xstrdup("no running system in the tree: sockets not checked");
+	else if ((r = conflict_socket(ctx, e, out, &note, err)) != 0)
+		return r < 0 ? r : 0;
+	if ((r = conflict_unit(ctx, e, out, err)) != 0 ||
+	    (!ctx->no_proc && (r = conflict_rootful(ctx, e, out)) != 0))
+		return r < 0 ? r : 0;
+	rs_finding_set(out, RS_STATUS_PASS, "no other %s holds or claims the user's socket%s%s",
+		       ei->title, note ? ": " : "", note ? note : "");
+	return 0;
+}
+
+const struct rs_rule rs_rule_engine_conflict = {
+	.id = "engine.conflict",
+	.summary = "no other setup holds the engine's socket, no rootful daemon of it runs",
+	.explain = "The engine listens at $XDG_RUNTIME_DIR/ENGINE/ENGINE.sock. nerdctl's "
+		   "containerd-rootless-setuptool.sh installs containerd.service and "
+		   "buildkit.service user units that listen at the same paths "
+		   "(https://github.com/containerd/nerdctl/blob/main/docs/rootless.md); a second "
+		   "daemon there fails to listen, or clients reach the other one. The rule "
+		   "connects to the socket as the user and names the listener (SO_PEERCRED: pid, "
+		   "program, unit, RootlessKit above it); this engine's own launch is not a "
+		   "conflict. It also reads those user units, and connects to the engine's rootful "
+		   "socket (/run/containerd/containerd.sock, /run/buildkit/buildkitd.sock, "
+		   "/var/run/isulad.sock): clients that do not read the engine's address variable "
+		   "(CONTAINERD_ADDRESS, BUILDKIT_HOST, ISULAD_HOST) reach a rootful daemon "
+		   "instead, with 'permission denied'. Docker's rootless setup "
+		   "(dockerd-rootless-setuptool.sh, docker.service) uses sockets of its own "
+		   "($XDG_RUNTIME_DIR/docker.sock, its containerd below $XDG_RUNTIME_DIR/docker) "
+		   "and is named only when it holds one of these. Warnings only: nothing is "
+		   "stopped.",
+	.engines = RS_ENGINES_ALL & ~(ENG(PODMAN) | ENG(KATA) | ENG(OCI)),
+	.per_engine = true,
+	.needs_user = true,
+	.run = engine_conflict,
+};

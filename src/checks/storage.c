@@ -173,3 +173,60 @@ const struct rs_rule rs_rule_storage_fs = {
 	.needs_user = true,
 	.run = storage_fs,
 };
+
+static int storage_fuse(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+			struct rs_error **err)
+{
+	const char *snap = rs_ctx_snapshotter(ctx);
+	_cleanup_free_ char *how = NULL;
+
+	if (strcmp(snap, "fuse-overlayfs")) {
+		rs_finding_set(out, RS_STATUS_SKIP,
+			       "fuse-overlayfs is not the snapshotter decision (%s)", snap);
+		return 0;
+	}
+	int r = rs_dev_usable(ctx, "dev/fuse", "fuse", &how);
+	if (r == -ECHILD || r == -ETIMEDOUT)
+		return rs_error_setx(err, -r, "%s", how);
+	if (r < 0) {
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "%s: fuse-overlayfs cannot mount ('fuse: device not found, try "
+			       "'modprobe fuse' first'); snapshots will be native copies",
+			       how);
+		if (r == -ENODEV)
+			rs_finding_hint(out, "the fuse driver is not loaded: modprobe fuse (inside "
+					     "a container: on the host, and pass /dev/fuse in)");
+		else if (r == -EPERM)
+			rs_finding_hint(out, "a device cgroup or security module forbids it (a "
+					     "container needs --device /dev/fuse)");
+		else
+			rs_finding_hint(out, "make /dev/fuse mode 0666, as systemd's udev rules "
+					     "do; if it is, a security module refuses it: see its "
+					     "audit log");
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_PASS, "'/dev/fuse' %s (fuse-overlayfs is the snapshotter)",
+		       rs_live_for_user(ctx) ? "opens for the user"
+					     : "has its driver (or a module to load)");
+	return 0;
+}
+
+const struct rs_rule rs_rule_storage_fuse = {
+	.id = "storage.fuse",
+	.summary = "/dev/fuse really opens where fuse-overlayfs is the snapshotter decision",
+	.explain =
+		"Where overlayfs cannot be mounted in a user namespace and "
+		"kernel.fuse-overlayfs passes, the snapshotter decision is fuse-overlayfs, which "
+		"opens /dev/fuse in the user namespace. The node can exist and still fail: "
+		"ENODEV when the fuse driver is not loaded and cannot be (a kernel updated "
+		"without a reboot, kernel.modules_disabled, a container), EPERM from a device "
+		"cgroup (a container without --device /dev/fuse: "
+		"https://github.com/containers/podman/blob/main/troubleshooting.md), EACCES "
+		"from an ACL or a security module. On a live host the rule opens the node as "
+		"the user; under --root it reads sys/class/misc/fuse and lib/modules/RELEASE. "
+		"When it warns, the decision becomes native copies. No fixer: loading modules "
+		"and passing devices into containers are the host's business.",
+	.engines = RS_ENGINES_STORAGE,
+	.needs_user = true,
+	.run = storage_fuse,
+};

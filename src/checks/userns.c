@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <unistd.h>
 #include "checks/internal.h"
+#include "host/idmap.h"
 
 #define KNOB_MAX      "proc/sys/user/max_user_namespaces"
 #define KNOB_CLONE    "proc/sys/kernel/unprivileged_userns_clone"
@@ -220,4 +221,329 @@ const struct rs_rule rs_rule_userns_apparmor = {
 		"turning the sysctl off.",
 	.engines = RS_ENGINES_ALL,
 	.run = userns_apparmor,
+};
+
+/*
+ * userns.nnp. With no_new_privs a setuid newuidmap runs without its
+ * privilege (Documentation/userspace-api/no_new_privs.rst): it fails
+ * "write to uid_map failed: Operation not permitted" and engines fall back
+ * to a single-id map or stop. systemd sets it for NoNewPrivileges=yes and,
+ * in a unit without CAP_SYS_ADMIN (every unit of a user manager, and
+ * user@.service itself, which has User=), for each of these
+ * (systemd.exec(5), NoNewPrivileges=).
+ */
+static const char *const nnp_keys[] = {"NoNewPrivileges",	  "DynamicUser",
+				       "LockPersonality",	  "MemoryDenyWriteExecute",
+				       "PrivateDevices",	  "ProtectClock",
+				       "ProtectHostname",	  "ProtectKernelLogs",
+				       "ProtectKernelModules",	  "ProtectKernelTunables",
+				       "RestrictAddressFamilies", "RestrictNamespaces",
+				       "RestrictRealtime",	  "RestrictSUIDSGID",
+				       "SystemCallArchitectures", "SystemCallFilter",
+				       "SystemCallLog",		  NULL};
+
+/* A value that turns the setting on: any but an empty assignment (a
+ * reset) and systemd's false words. */
+static bool nnp_on(const char *v)
+{
+	static const char *const off[] = {"0", "no", "n", "false", "f", "off", NULL};
+	if (!v || !*v)
+		return false;
+	for (const char *const *o = off; *o; o++)
+		if (rs_strcaseeq(v, *o))
+			return false;
+	return true;
+}
+
+/* "NoNewPrivileges=yes in /etc/.../x.conf", the last file to set a key
+ * that is on at the end, or NULL. */
+static char *nnp_in_unit(const struct rs_unit_files *u)
+{
+	for (const char *const *k = nnp_keys; *k; k++) {
+		_cleanup_free_ char *last = NULL;
+		size_t at = 0;
+		for (size_t i = 0; i < u->n; i++) {
+			char *v = rs_unit_get(u->text[i], strlen(u->text[i]), "Service", *k);
+			if (v) {
+				free(last);
+				last = v;
+				at = i;
+			}
+		}
+		if (nnp_on(last))
+			return rs_xasprintf("%s=%s in '%s'", *k, last, u->path[at]);
+	}
+	return NULL;
+}
+
+/* NoNewPrivs of proc/PID/status: 1, 0, or -1 unknown. */
+static int nnp_of(struct rs_ctx *ctx, const char *pid)
+{
+	_cleanup_free_ char *rel = rs_xasprintf("proc/%s/status", pid), *buf = NULL, *v = NULL;
+	size_t len;
+	uint64_t n;
+
+	if (rs_host_read(ctx->host, rel, 1u << 16, &buf, &len, NULL) < 0)
+		return -1;
+	v = rs_proc_status_get(buf, len, "NoNewPrivs");
+	return v && rs_parse_u64(v, 1, &n) == 0 ? (int)n : -1;
+}
+
+/* The pid of the user's manager (user@UID.service's init.scope), or NULL. */
+static char *manager_pid(struct rs_ctx *ctx)
+{
+	static const char *const roots[] = {"sys/fs/cgroup", "sys/fs/cgroup/unified",
+					    "sys/fs/cgroup/systemd", NULL};
+	unsigned uid = (unsigned)ctx->user.uid;
+
+	for (const char *const *r = roots; *r; r++) {
+		_cleanup_free_ char *rel = rs_xasprintf(
+			"%s/user.slice/user-%u.slice/user@%u.service/init.scope/cgroup.procs", *r,
+			uid, uid);
+		_cleanup_free_ char *buf = NULL;
+		size_t len;
+		if (rs_host_read(ctx->host, rel, 4096, &buf, &len, NULL) < 0)
+			continue;
+		size_t n = strspn(buf, "0123456789");
+		if (n)
+			return rs_xstrndup(buf, n);
+	}
+	return NULL;
+}
+
+/* no_new_privs a live process shows: the caller when it is the user, the
+ * user's manager. Return: true with out set. */
+static bool nnp_live(struct rs_ctx *ctx, struct rs_finding *out, char **seen)
+{
+	if (ctx->host->live && ctx->user_is_caller && nnp_of(ctx, "self") == 1) {
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "this process runs with no_new_privs (NoNewPrivs: 1 in "
+			       "/proc/self/status): setuid newuidmap and newgidmap cannot gain "
+			       "their privilege, so engines started from here get a single-id "
+			       "map or fail ('newuidmap: write to uid_map failed')");
+		rs_finding_hint(out, "start the engine from a session without it (not under "
+				     "'setpriv --no-new-privs', a NoNewPrivileges= unit or a "
+				     "container run with no-new-privileges)");
+		return true;
+	}
+	_cleanup_free_ char *pid = ctx->no_proc ? NULL : manager_pid(ctx);
+	int m = pid ? nnp_of(ctx, pid) : -1;
+	if (m == 1) {
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "the user manager of '%s' (pid %s) runs with no_new_privs: every "
+			       "process it starts does, and setuid newuidmap cannot gain its "
+			       "privilege",
+			       ctx->user.name, pid);
+		rs_finding_hint(out,
+				"remove NoNewPrivileges= (and options implying it) from "
+				"user@.service and its drop-ins, then restart user@%u.service",
+				(unsigned)ctx->user.uid);
+		return true;
+	}
+	if (m == 0)
+		*seen = rs_xasprintf("the user manager (pid %s) runs without it", pid);
+	return false;
+}
+
+/* A unit that gives its processes no_new_privs. Return: 1 (out set), 0,
+ * or <0 with *err. */
+static int nnp_unit(struct rs_ctx *ctx, const char *name, bool user_manager, struct rs_finding *out,
+		    struct rs_error **err)
+{
+	struct rs_unit_files u;
+	int r = rs_unit_load(ctx, name, user_manager, &u);
+
+	if (r < 0) {
+		rs_unit_files_clear(&u);
+		return rs_error_setx(err, -r, "cannot read the unit %s: %s", name, strerror(-r));
+	}
+	_cleanup_free_ char *what = nnp_in_unit(&u);
+	rs_unit_files_clear(&u);
+	if (!what)
+		return 0;
+	rs_finding_set(out, RS_STATUS_FAIL,
+		       "%s: %s runs with no_new_privs, so setuid newuidmap and newgidmap "
+		       "cannot gain their privilege ('write to uid_map failed: Operation not "
+		       "permitted')",
+		       what, name);
+	rs_finding_hint(out, "remove it: in a user manager (and in user@.service, which has User=) "
+			     "that option implies NoNewPrivileges=yes, and no later "
+			     "NoNewPrivileges=no undoes it (systemd.exec(5))");
+	return 1;
+}
+
+static int userns_nnp(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
+		      struct rs_error **err)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+	_cleanup_free_ char *seen = NULL,
+			    *mgr = rs_xasprintf("user@%u.service", (unsigned)ctx->user.uid);
+	_cleanup_free_ char *unit = ei && ei->daemon
+					    ? rs_xasprintf("rootless-setup-%s.service", ei->name)
+					    : NULL;
+	int r;
+
+	if (nnp_live(ctx, out, &seen))
+		return 0;
+	/* the unit files, wherever they are: a tree on disk boots with them */
+	if ((r = nnp_unit(ctx, mgr, false, out, err)) != 0)
+		return r < 0 ? r : 0;
+	if (unit && (r = nnp_unit(ctx, unit, true, out, err)) != 0)
+		return r < 0 ? r : 0;
+	rs_finding_set(out, RS_STATUS_PASS,
+		       "no no_new_privs in the way of newuidmap: user@.service%s%s and their "
+		       "drop-ins set nothing implying it",
+		       unit ? " and " : "", unit ? unit : "");
+	if (seen) {
+		char *m = rs_xasprintf("%s; %s", out->message, seen);
+		free(out->message);
+		out->message = m;
+	}
+	return 0;
+}
+
+const struct rs_rule rs_rule_userns_nnp = {
+	.id = "userns.nnp",
+	.summary = "no no_new_privs stops the setuid newuidmap and newgidmap",
+	.explain =
+		"With no_new_privs (Linux 3.5, prctl PR_SET_NO_NEW_PRIVS) setuid bits and file "
+		"capabilities are ignored at exec, so newuidmap fails with 'write to uid_map "
+		"failed: Operation not permitted' and Podman says 'cannot set up namespace "
+		"using newuidmap' (https://docs.kernel.org/userspace-api/no_new_privs.html). Live, "
+		"the "
+		"rule reads NoNewPrivs of /proc/self/status when the caller is the user, and of "
+		"the user's manager (user@UID.service's init.scope). From the unit files, with "
+		"their drop-ins: user@.service (system) and, for an engine with a daemon, its "
+		"rootless-setup-ENGINE.service (the user's manager). There NoNewPrivileges=yes "
+		"or any of DynamicUser, LockPersonality, MemoryDenyWriteExecute, PrivateDevices, "
+		"ProtectClock, ProtectHostname, ProtectKernelLogs, ProtectKernelModules, "
+		"ProtectKernelTunables, RestrictAddressFamilies, RestrictNamespaces, "
+		"RestrictRealtime, RestrictSUIDSGID, SystemCallArchitectures, SystemCallFilter "
+		"or SystemCallLog implies it, because these units lack CAP_SYS_ADMIN "
+		"(systemd.exec(5), "
+		"https://www.freedesktop.org/software/systemd/man/latest/systemd.exec.html). The "
+		"user's ~/.config/systemd/user is read with the user's credentials. No fixer: "
+		"hardening the admin chose is the admin's to undo.",
+	.engines = RS_ENGINES_ALL,
+	.per_engine = true,
+	.needs_user = true,
+	.run = userns_nnp,
+};
+
+/* "0 1000 1, 1 100000 65536" for messages; caller frees. */
+static char *map_text(const struct rs_idmap *m)
+{
+	char *s = rs_xstrdup("");
+	for (size_t i = 0; i < m->n && i < 4; i++) {
+		_cleanup_free_ char *x = rs_xasprintf("%llu %llu %llu",
+						      (unsigned long long)m->e[i].inside,
+						      (unsigned long long)m->e[i].outside,
+						      (unsigned long long)m->e[i].count);
+		rs_list_add(&s, ", ", x);
+	}
+	if (m->n > 4)
+		rs_list_add(&s, ", ", "...");
+	return s;
+}
+
+/* The first of the user's ids (own and subordinate) the current namespace
+ * does not map, as "uids 100000-165535", or NULL. */
+static char *unmapped(struct rs_ctx *ctx, bool gid, const struct rs_idmap *cur,
+		      struct rs_error **err, int *r)
+{
+	struct rs_idmap want;
+
+	*r = rs_idmap_build(ctx->host, &ctx->user, gid, &want, err);
+	if (*r < 0)
+		return NULL;
+	for (size_t i = 0; i < want.n; i++) {
+		const struct rs_idmap_extent *x = &want.e[i];
+		if (rs_idmap_covers(cur, x->outside, x->count))
+			continue;
+		if (i == 0)
+			return rs_xasprintf("%s own %s %llu", ctx->user.name, gid ? "gid" : "uid",
+					    (unsigned long long)x->outside);
+		return rs_xasprintf("%s's subordinate %s %llu-%llu", ctx->user.name,
+				    gid ? "gids" : "uids", (unsigned long long)x->outside,
+				    (unsigned long long)(x->outside + x->count - 1));
+	}
+	return NULL;
+}
+
+static int read_map(struct rs_ctx *ctx, const char *rel, struct rs_idmap *m, struct rs_error **err)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = rs_host_read(ctx->host, rel, 1u << 16, &buf, &len, err);
+
+	if (r < 0)
+		return r;
+	if (rs_idmap_parse(buf, len, m) < 0)
+		return rs_error_setx(err, EINVAL, "cannot parse '/%s'", rel);
+	return 0;
+}
+
+static int userns_nested(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
+			 struct rs_error **err)
+{
+	struct rs_idmap um, gm;
+	int r;
+
+	if (rs_offline_skip(ctx, out, true, false, "which user namespace it runs in"))
+		return 0;
+	if ((r = read_map(ctx, "proc/self/uid_map", &um, err)) < 0 ||
+	    (r = read_map(ctx, "proc/self/gid_map", &gm, err)) < 0)
+		return r;
+	if (um.n == 1 && um.e[0].inside == 0 && um.e[0].outside == 0 &&
+	    um.e[0].count == (uint64_t)UINT32_MAX) {
+		rs_finding_set(out, RS_STATUS_PASS,
+			       "not inside a user namespace (the uid map is the identity)");
+		return 0;
+	}
+	_cleanup_free_ char *ut = map_text(&um), *gt = map_text(&gm);
+	_cleanup_free_ char *miss = unmapped(ctx, false, &um, err, &r);
+	if (r < 0)
+		return r;
+	bool g = !miss;
+	if (g && !(miss = unmapped(ctx, true, &gm, err, &r)) && r < 0)
+		return r;
+	if (miss) {
+		rs_finding_set(out, RS_STATUS_FAIL,
+			       "inside a user namespace whose %s map (%s) does not hold %s: "
+			       "newuidmap here cannot map it ('write to %s_map failed: "
+			       "Operation not permitted')",
+			       g ? "gid" : "uid", g ? gt : ut, miss, g ? "gid" : "uid");
+		rs_finding_hint(out,
+				"the outer runtime must map those ids into this container (a "
+				"larger --uidmap/--gidmap), or '%s' gets ranges inside the ids "
+				"mapped here in /etc/subuid and /etc/subgid, as Podman's own "
+				"image does (podman:1:999 and podman:1001:64535)",
+				ctx->user.name);
+		return 0;
+	}
+	rs_finding_set(out, RS_STATUS_PASS,
+		       "inside a user namespace (uid map %s) that maps '%s' and its "
+		       "subordinate ids",
+		       ut, ctx->user.name);
+	return 0;
+}
+
+const struct rs_rule rs_rule_userns_nested = {
+	.id = "userns.nested",
+	.summary = "a nested user namespace's outer map holds the user's subordinate ids",
+	.explain =
+		"Inside a container (a user namespace: /proc/self/uid_map is not '0 0 "
+		"4294967295') newuidmap can only map ids the outer namespace maps: the kernel "
+		"refuses a map whose lower ids are unmapped in the parent "
+		"(user_namespaces(7), 'Defining user and group ID mappings'), and newuidmap "
+		"reports 'write to uid_map failed: Operation not permitted'. The rule checks "
+		"that the user's own uid and gid and every subordinate range of /etc/subuid and "
+		"/etc/subgid (as they are inside) lie in this namespace's uid_map and gid_map. "
+		"Podman's own image for nesting (quay.io/podman/stable) keys its user's ranges "
+		"inside the 65536 ids a rootless container maps: podman:1:999 and "
+		"podman:1001:64535 (https://github.com/containers/image_build/tree/main/podman). "
+		"A --root tree without proc/ is skipped.",
+	.engines = RS_ENGINES_ALL,
+	.needs_user = true,
+	.run = userns_nested,
 };

@@ -314,13 +314,7 @@ static void decide(struct rs_report *rep)
 {
 	struct rs_ctx *ctx = &rep->ctx;
 
-	if (ctx->probe.overlay_tried ? ctx->probe.overlay_ok
-				     : rule_passes(ctx, "kernel.overlay-userns"))
-		rep->snapshotter = "overlayfs";
-	else if (rule_passes(ctx, "kernel.fuse-overlayfs"))
-		rep->snapshotter = "fuse-overlayfs";
-	else
-		rep->snapshotter = "native";
+	rep->snapshotter = rs_ctx_snapshotter(ctx);
 	/* pasta and slirp4netns both need /dev/net/tun (network.tun, which
 	 * passes only for a target user who can open it); pasta first where
 	 * every selected engine can use it */
@@ -332,10 +326,14 @@ static void decide(struct rs_report *rep)
 		rep->network = "slirp4netns";
 	else
 		rep->network = "host";
+	/* systemd's manager needs the user bus (cgroup.dbus warns without it) */
+	const struct rs_result *bus = rs_ctx_result(ctx, "cgroup.dbus");
 	if (ctx->cgroup_mode != RS_CGROUP_V2)
 		rep->cgroup_manager = "none";
+	else if (ctx->systemd_init && !(bus && bus->f.status >= RS_STATUS_WARN))
+		rep->cgroup_manager = "systemd";
 	else
-		rep->cgroup_manager = ctx->systemd_init ? "systemd" : "cgroupfs";
+		rep->cgroup_manager = "cgroupfs";
 }
 
 static bool is_selected(const struct rs_check_opts *o, const char *id)

@@ -28,6 +28,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.config = "isulad/daemon.json",
 			.run_dir = "isulad",
 			.socket = "isulad/isulad.sock",
+			.rootful_socket = "var/run/isulad.sock", /* iSulad: DEFAULT_UNIX_SOCKET */
 			.client_var = "ISULAD_HOST",
 			.client_url = true,
 			.client_run = "isula run --rm",
@@ -44,6 +45,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.config = "containerd/config.toml",
 			.run_dir = "containerd",
 			.socket = "containerd/containerd.sock",
+			.rootful_socket = "run/containerd/containerd.sock",
 			.client_var = "CONTAINERD_ADDRESS",
 			/* ctr asks for a cgroup (and a CPU weight) per container, which
 		 * runc then cannot create below the user's v1 hierarchies
@@ -63,6 +65,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.config = "buildkit/buildkitd.toml",
 			.run_dir = "buildkit",
 			.socket = "buildkit/buildkitd.sock",
+			.rootful_socket = "run/buildkit/buildkitd.sock",
 			.client_var = "BUILDKIT_HOST",
 			.client_url = true,
 			.client_run = "buildctl build",

@@ -41,6 +41,7 @@ struct rs_engine_info {
 	const char *config;	      /* the daemon's configuration below config, or NULL */
 	const char *run_dir;	      /* the daemon's state below run, or NULL */
 	const char *socket;	      /* its API socket below run, or NULL */
+	const char *rootful_socket;   /* the rootful daemon's socket, root-relative, or NULL */
 	const char *client_var;	      /* the client variable naming the socket, or NULL */
 	bool client_url;	      /* its value is unix://SOCKET (else the bare path) */
 	const char *const *more_data; /* more of the engine's data below home (purge) */

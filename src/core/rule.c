@@ -115,6 +115,27 @@ struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx)
 	return tb;
 }
 
+static bool result_passes(const struct rs_ctx *ctx, const char *id)
+{
+	const struct rs_result *r = rs_ctx_result(ctx, id);
+	return r && r->f.status == RS_STATUS_PASS;
+}
+
+const char *rs_ctx_snapshotter(const struct rs_ctx *ctx)
+{
+	const struct rs_result *fuse = rs_ctx_result(ctx, "storage.fuse");
+
+	if (ctx->probe.overlay_tried ? ctx->probe.overlay_ok
+				     : result_passes(ctx, "kernel.overlay-userns"))
+		return "overlayfs";
+	/* storage.fuse opened /dev/fuse for real: when that fails, the
+	 * kernel's permission for FUSE in a user namespace helps nobody */
+	if (result_passes(ctx, "kernel.fuse-overlayfs") &&
+	    !(fuse && fuse->f.status >= RS_STATUS_WARN))
+		return "fuse-overlayfs";
+	return "native";
+}
+
 char *rs_ctx_data_dir(const struct rs_ctx *ctx, enum rs_engine e)
 {
 	const struct rs_engine_info *ei = rs_engine_info(e);

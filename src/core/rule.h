@@ -120,6 +120,10 @@ const char *rs_status_name(enum rs_status st);
 const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id);
 /* The parsed proc/self/mountinfo (libmount), or NULL. */
 struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx);
+/* The snapshotter decision from the results so far: overlayfs (the probe's
+ * mount, else kernel.overlay-userns), fuse-overlayfs (kernel.fuse-overlayfs,
+ * unless storage.fuse found /dev/fuse unusable), else native. */
+const char *rs_ctx_snapshotter(const struct rs_ctx *ctx);
 /* The user's data dir for engine e (root-relative path, caller frees). */
 char *rs_ctx_data_dir(const struct rs_ctx *ctx, enum rs_engine e);
 /* The user's runtime dir: XDG_RUNTIME_DIR when trusted, else run/user/UID. */

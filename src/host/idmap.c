@@ -266,3 +266,75 @@ out:
 	}
 	return r;
 }
+
+/* One "inside outside count" line of /proc/PID/uid_map (the kernel pads
+ * the columns with spaces). Return: 0 or -EINVAL. */
+static int extent_parse(const char *s, size_t n, struct rs_idmap_extent *e)
+{
+	uint64_t v[3];
+	size_t i = 0;
+
+	for (int k = 0; k < 3; k++) {
+		while (i < n && (s[i] == ' ' || s[i] == '\t'))
+			i++;
+		size_t st = i;
+		while (i < n && s[i] != ' ' && s[i] != '\t')
+			i++;
+		if (i == st || rs_parse_u64n(s + st, i - st, UINT32_MAX, &v[k]) < 0)
+			return -EINVAL;
+	}
+	while (i < n && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	/* the kernel refuses an empty extent and one past 2^32 on either side */
+	if (i != n || v[2] == 0 || v[0] + v[2] > (uint64_t)UINT32_MAX + 1 ||
+	    v[1] + v[2] > (uint64_t)UINT32_MAX + 1)
+		return -EINVAL;
+	*e = (struct rs_idmap_extent){.inside = v[0], .outside = v[1], .count = v[2]};
+	return 0;
+}
+
+int rs_idmap_parse(const char *buf, size_t len, struct rs_idmap *out)
+{
+	size_t pos = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		if (n && (out->n == RS_IDMAP_MAX || memchr(buf + pos, '\0', n) ||
+			  extent_parse(buf + pos, n, &out->e[out->n++]) < 0)) {
+			memset(out, 0, sizeof(*out));
+			return -EINVAL;
+		}
+		pos += n + 1;
+	}
+	return 0;
+}
+
+bool rs_idmap_covers(const struct rs_idmap *m, uint64_t start, uint64_t count)
+{
+	/* extents do not overlap (the kernel refuses that), so walk up from
+	 * start one extent at a time */
+	while (count) {
+		const struct rs_idmap_extent *hit = NULL;
+		for (size_t i = 0; i < m->n && !hit; i++)
+			if (start >= m->e[i].inside && start < m->e[i].inside + m->e[i].count)
+				hit = &m->e[i];
+		if (!hit)
+			return false;
+		uint64_t take = hit->inside + hit->count - start;
+		if (take >= count)
+			return true;
+		start += take;
+		count -= take;
+	}
+	return true;
+}
+
+uint64_t rs_idmap_count(const struct rs_idmap *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		n += m->e[i].count;
+	return n;
+}

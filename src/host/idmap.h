@@ -43,3 +43,13 @@ int rs_idmap_apply_pair(const struct rs_host *h, pid_t pid, const struct rs_idma
 			const struct rs_idmap *gm, struct rs_error **err);
 /* A single-id map of id -> 0. */
 void rs_idmap_single(struct rs_idmap *m, uint64_t id);
+
+/* /proc/PID/uid_map (gid_map) text: up to RS_IDMAP_MAX lines of "inside
+ * outside count". Return: 0, or -EINVAL (nothing kept) for any line the
+ * kernel could not have written. A hand-written parser: tests/fuzz. */
+int rs_idmap_parse(const char *buf, size_t len, struct rs_idmap *out);
+/* Whether ids start..start+count-1, as seen inside the map's namespace,
+ * are all mapped. */
+bool rs_idmap_covers(const struct rs_idmap *m, uint64_t start, uint64_t count);
+/* The number of ids the map maps. */
+uint64_t rs_idmap_count(const struct rs_idmap *m);

@@ -536,3 +536,135 @@ char *rs_locale_gen_enable(const char *buf, size_t len, const char *entry)
 	*o = '\0';
 	return out;
 }
+
+/* ---- /proc/PID/status ---- */
+
+struct status_scan {
+	const char *key;
+	size_t klen;
+	char *value;
+};
+
+static void status_line(char *line, bool nul, unsigned no _unused_, void *ud)
+{
+	struct status_scan *s = ud;
+
+	if (nul || s->value || strncmp(line, s->key, s->klen) || line[s->klen] != ':')
+		return;
+	s->value = rs_xstrdup(rs_strstrip(line + s->klen + 1));
+}
+
+char *rs_proc_status_get(const char *buf, size_t len, const char *key)
+{
+	struct status_scan s = {.key = key, .klen = strlen(key)};
+	for_each_line(buf, len, status_line, &s);
+	return s.value;
+}
+
+/* ---- security.capability ---- */
+
+/* struct vfs_cap_data / vfs_ns_cap_data (linux/capability.h): a
+ * little-endian magic word, then permitted and inheritable per 32-bit
+ * half, then (revision 3) the root uid of the namespace they apply to */
+#define CAP_REV_MASK  0xff000000u
+#define CAP_REV1      0x01000000u
+#define CAP_REV2      0x02000000u
+#define CAP_REV3      0x03000000u
+#define CAP_FLAGS_EFF 0x000001u
+
+static uint32_t le32_at(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int rs_fcaps_parse(const void *buf, size_t len, struct rs_fcaps *out)
+{
+	const unsigned char *p = buf;
+
+	memset(out, 0, sizeof(*out));
+	if (len < 4)
+		return -EINVAL;
+	uint32_t magic = le32_at(p);
+	uint32_t rev = magic & CAP_REV_MASK;
+	/* the kernel accepts exactly these sizes (get_vfs_caps_from_disk) */
+	size_t want = rev == CAP_REV1 ? 12 : rev == CAP_REV2 ? 20 : rev == CAP_REV3 ? 24 : 0;
+	if (!want || len != want || (magic & ~CAP_REV_MASK & ~CAP_FLAGS_EFF))
+		return -EINVAL;
+	out->version = rev >> 24;
+	out->effective = magic & CAP_FLAGS_EFF;
+	out->permitted = le32_at(p + 4);
+	out->inheritable = le32_at(p + 8);
+	if (rev != CAP_REV1) {
+		out->permitted |= (uint64_t)le32_at(p + 12) << 32;
+		out->inheritable |= (uint64_t)le32_at(p + 16) << 32;
+	}
+	if (rev == CAP_REV3)
+		out->rootid = le32_at(p + 20);
+	return 0;
+}
+
+/* ---- systemd unit files ---- */
+
+struct unit_scan {
+	const char *section, *key;
+	bool in_section;
+	struct rs_sbuf cont; /* a line continued with a backslash */
+	char *value;
+};
+
+static void unit_assign(struct unit_scan *u, char *s)
+{
+	char *eq;
+
+	if (*s == '[') {
+		char *end = strchr(s, ']');
+		if (end) {
+			*end = '\0';
+			u->in_section = strcmp(s + 1, u->section) == 0;
+		}
+		return;
+	}
+	if (!u->in_section || !(eq = strchr(s, '=')))
+		return;
+	*eq = '\0';
+	if (strcmp(rs_strstrip(s), u->key))
+		return;
+	free(u->value);
+	u->value = rs_xstrdup(rs_strstrip(eq + 1));
+}
+
+static void unit_line(char *line, bool nul, unsigned no _unused_, void *ud)
+{
+	struct unit_scan *u = ud;
+	char *s = rs_strstrip(line);
+	size_t n = strlen(s);
+
+	if (nul) {
+		u->cont.n = 0; /* systemd refuses such a line; so does the scan */
+		return;
+	}
+	/* comment lines inside a continuation are skipped (systemd.syntax(7)) */
+	if (*s == '#' || *s == ';')
+		return;
+	bool more = n && s[n - 1] == '\\';
+	if (more)
+		s[--n] = ' ';
+	rs_sbuf_add(&u->cont, s, n);
+	if (more)
+		return;
+	_cleanup_free_ char *whole = rs_xstrndup(u->cont.s, u->cont.n);
+	u->cont.n = 0;
+	unit_assign(u, rs_strstrip(whole));
+}
+
+char *rs_unit_get(const char *buf, size_t len, const char *section, const char *key)
+{
+	struct unit_scan u = {.section = section, .key = key};
+	for_each_line(buf, len, unit_line, &u);
+	if (u.cont.n) {
+		_cleanup_free_ char *whole = rs_xstrndup(u.cont.s, u.cont.n);
+		unit_assign(&u, rs_strstrip(whole));
+	}
+	free(u.cont.s);
+	return u.value;
+}

@@ -6,6 +6,8 @@
  * subuid(5)/subgid(5), login.defs(5) and /proc/sys values. They work on a
  * buffer, never touch the host, never fail on content (bad lines are
  * recorded, not fatal), and each has a libFuzzer target in tests/fuzz/.
+ * Also: /proc/PID/status fields, the security.capability xattr and
+ * systemd unit files (the keys the rules read).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -88,3 +90,24 @@ int rs_locale_archive_has(const char *buf, size_t len, const char *name, size_t 
  * commented-out line uncommented, or the entry appended; every other byte
  * kept. buf must hold no NUL byte (the text is NUL-terminated). */
 char *rs_locale_gen_enable(const char *buf, size_t len, const char *entry);
+
+/* /proc/PID/status: the value of "key:" (white space stripped), or NULL.
+ * Caller frees. */
+char *rs_proc_status_get(const char *buf, size_t len, const char *key);
+
+/* The security.capability xattr (struct vfs_cap_data, linux/capability.h),
+ * revisions 1-3 at exactly the sizes the kernel accepts. */
+struct rs_fcaps {
+	unsigned version;
+	bool effective; /* VFS_CAP_FLAGS_EFFECTIVE: the permitted set becomes effective at exec */
+	uint64_t permitted, inheritable;
+	uint32_t rootid; /* revision 3: the user namespace root they apply to */
+};
+/* Return: 0, or -EINVAL for anything the kernel would refuse. */
+int rs_fcaps_parse(const void *buf, size_t len, struct rs_fcaps *out);
+
+/* A systemd unit file (systemd.syntax(7)): the value of the last
+ * "key=" in [section], lines continued with a backslash joined; "" for an
+ * empty assignment (a reset); NULL when the file does not assign it.
+ * Caller frees. */
+char *rs_unit_get(const char *buf, size_t len, const char *section, const char *key);

@@ -202,6 +202,20 @@ char *rs_group_name_of(const struct rs_host *h, gid_t gid)
 	return NULL;
 }
 
+void rs_passwd_names_of(const struct rs_host *h, uid_t uid, struct rs_strv *out)
+{
+	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
+	size_t cap = 16384;
+	_cleanup_free_ char *buf = rs_xmalloc(cap);
+	struct passwd pw;
+
+	if (!f)
+		return;
+	while (next_pw(f, &pw, &buf, &cap) == 0)
+		if (pw.pw_uid == uid && !rs_strv_contains(out, pw.pw_name))
+			rs_strv_push(out, pw.pw_name);
+}
+
 size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out)
 {
 	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");

@@ -60,6 +60,8 @@ int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out);
 char *rs_user_name_of(const struct rs_host *h, uid_t uid);
 /* Name of a gid in etc/group, or NULL; caller frees. */
 char *rs_group_name_of(const struct rs_host *h, gid_t gid);
+/* Every name etc/passwd gives uid (aliases share a uid), added to out. */
+void rs_passwd_names_of(const struct rs_host *h, uid_t uid, struct rs_strv *out);
 /* Every uid in etc/passwd; caller frees *out. Return: the count. */
 size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out);
 /* The NSS source of subordinate ids ("sss") when nsswitch.conf names one

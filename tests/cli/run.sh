@@ -58,7 +58,7 @@ case " ${SCENARIOS[*]} " in
 *) not_ok "mkhost.sh --list names the scenarios (got: ${SCENARIOS[*]})" ;;
 esac
 # the ACL and file-capability trees need filesystem support: skipped, not failed, without it
-for s in kata-kvm-acl helpers-fcaps; do
+for s in kata-kvm-acl helpers-fcaps helpers-fcaps-swapped helpers-fcaps-noeff; do
 	[ -e "$T/h/$s.failed" ] && nbad=$((nbad - 1))
 done
 check "every scenario builds ($nbad failed)" [ "$nbad" -eq 0 ]
@@ -361,6 +361,92 @@ expect no-newuidmap containerd rc=1 subid.helpers=fail
 expect no-newuidmap kata subid.helpers=fail
 expect helpers-nosuid containerd rc=1 subid.helpers=fail
 expect helpers-fcaps containerd subid.helpers=pass
+# ---- the keys of /etc/subuid, the helpers' capabilities ---------------------
+expect subuid-by-uid containerd subid.keys=pass
+expect subuid-by-uid podman subid.keys=pass
+expect subuid-alias containerd rc=1 subid.keys=fail subid.ranges=fail
+check "subuid-alias: subid.keys names the other name of uid 1000" grep -q "'alice2', another name of uid 1000" <<< "$(rule_text subid.keys)"
+expect subuid-by-uid-podman41 podman rc=1 subid.keys=fail
+check "subuid-by-uid-podman41: podman 4.1 with libsubid looks names up only" grep -q "podman 4.1.1 (with libsubid).*containers/storage#1264" <<< "$(rule_text subid.keys)"
+expect subuid-by-uid-podman41 containerd subid.keys=pass
+expect subuid-by-uid-shadow42 containerd rc=1 subid.keys=fail
+check "subuid-by-uid-shadow42: newuidmap of shadow 4.2 takes names only" grep -q "newuidmap of shadow 4.2 finds 0" <<< "$(rule_text subid.keys)"
+expect subuid-mixed-keys podman rc=0 subid.keys=warn
+check "subuid-mixed-keys: what podman sees is named (65536 of 131072)" grep -q "finds 65536 of the 131072" <<< "$(rule_text subid.keys)"
+expect subuid-mixed-keys containerd subid.keys=pass
+expect subuid-missing containerd subid.keys=skip
+expect helpers-fcaps-swapped containerd rc=1 subid.helpers=fail
+check "helpers-fcaps-swapped: names the capability newuidmap lacks" grep -q "without cap_setuid (it has cap_setgid" <<< "$(rule_text subid.helpers)"
+check "helpers-fcaps-swapped: the hint is the right setcap" grep -q "setcap cap_setuid=ep /usr/bin/newuidmap" <<< "$(rule_text subid.helpers)"
+expect helpers-fcaps-noeff containerd rc=1 subid.helpers=fail
+check "helpers-fcaps-noeff: the missing effective bit is named" grep -q "not effective" <<< "$(rule_text subid.helpers)"
+
+# ---- no_new_privs, nested user namespaces ------------------------------------
+expect nnp-user-manager containerd rc=1 userns.nnp=fail
+check "nnp-user-manager: the drop-in is named" grep -q "NoNewPrivileges=yes in '/etc/systemd/system/user@.service.d/50-harden.conf'" <<< "$(rule_text userns.nnp)"
+expect nnp-user-manager podman userns.nnp=fail
+expect nnp-engine-unit containerd rc=1 userns.nnp=fail
+check "nnp-engine-unit: an option that implies it in a user unit" grep -q "RestrictNamespaces=yes in '/home/alice/.config/systemd/user/rootless-setup-containerd.service'" <<< "$(rule_text userns.nnp)"
+expect nnp-engine-unit podman userns.nnp=pass
+expect nnp-reset containerd userns.nnp=pass
+expect nnp-manager containerd rc=1 userns.nnp=fail
+check "nnp-manager: the user's manager is named with its pid" grep -q "user manager of 'alice' (pid 4242)" <<< "$(rule_text userns.nnp)"
+expect nested-small containerd rc=1 userns.nested=fail
+check "nested-small: the unmapped range is named" grep -q "subordinate uids 100000-165535" <<< "$(rule_text userns.nested)"
+expect nested-big containerd userns.nested=pass
+expect debian12-healthy containerd userns.nested=pass userns.nnp=pass
+
+# ---- Podman's pause process, the user bus -------------------------------------
+expect migrate-stale podman rc=1 podman.migrate=fail
+check "migrate-stale: says to run podman system migrate" grep -q "podman system migrate" <<< "$(rule_text podman.migrate)"
+check "migrate-stale: a fix is offered" [ "$(field '.results[] | select(.id == "podman.migrate") | .fixer')" = "rootless-setup fix --rule podman.migrate" ]
+expect migrate-current podman podman.migrate=pass
+expect migrate-stale containerd podman.migrate=skip
+expect debian12-healthy podman cgroup.dbus=pass decisions.cgroup_manager=systemd
+expect dbus-missing podman cgroup.dbus=warn decisions.cgroup_manager=cgroupfs
+check "dbus-missing: the hint installs dbus-user-session" grep -q "apt-get install -y dbus-user-session" <<< "$(rule_text cgroup.dbus)"
+expect dbus-missing containerd cgroup.dbus=skip decisions.cgroup_manager=systemd
+expect h18-no-systemd podman cgroup.dbus=skip
+
+# ---- another setup on the engine's socket ---------------------------------------
+expect conflict-nerdctl-unit containerd engine.conflict=warn
+check "conflict-nerdctl-unit: nerdctl's unit is named" grep -q "containerd.service' is installed (nerdctl's" <<< "$(rule_text engine.conflict)"
+expect conflict-nerdctl-unit isulad engine.conflict=pass
+expect conflict-stale-socket containerd engine.conflict=pass
+check "conflict-stale-socket: a socket nobody listens on is no conflict" grep -q "nobody listens on" <<< "$(rule_text engine.conflict)"
+if have conflict-stale-socket; then
+	# a listener at the tree's sockets: the user's (as alice) and the rootful one
+	X=$T/held; cp -a "$T/h/conflict-stale-socket" "$X"
+	S=$X/run/user/1000/containerd/containerd.sock; rm -f "$S"; chown 1000:1000 "${S%/*}"
+	listen() { # UID DIR NAME: DIR/NAME listened on by UID until killed; its pid in $T/listen.pid
+		# from DIR as the cwd: $T is root's 0700, the tree's path not the user's to walk
+		rm -f "$T/listen.pid"
+		(cd "$2" && exec 3> "$T/listen.pid" && exec setpriv --reuid="$1" --regid="$1" --clear-groups /usr/bin/python3 -c 'import os,socket,sys,time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); os.write(3, str(os.getpid()).encode()); os.close(3); time.sleep(60)' "$3") &
+		for _ in $(seq 100); do [ -s "$T/listen.pid" ] && break; sleep 0.1; done
+	}
+	listen 1000 "${S%/*}" containerd.sock; lp=$(cat "$T/listen.pid" 2> /dev/null)
+	"$RS_BIN" --root "$X" --user alice check --engine containerd --format json > "$T/held.json" 2> /dev/null < /dev/null
+	check "a process listening at the user's socket: engine.conflict warns, naming pid $lp" \
+		grep -q "^warn .*held by pid $lp.*uid 1000" <(jq -r '.results[] | select(.id == "engine.conflict") | "\(.status) \(.message)"' "$T/held.json")
+	[ -n "$lp" ] && kill "$lp"
+	rm -f "$S"; mkdir -p "$X/run/containerd"; listen 0 "$X/run/containerd" containerd.sock; lp=$(cat "$T/listen.pid" 2> /dev/null)
+	"$RS_BIN" --root "$X" --user alice check --engine containerd --format json > "$T/held.json" 2> /dev/null < /dev/null
+	check "a rootful containerd's socket answers: engine.conflict warns" \
+		grep -q "^warn a rootful containerd runs at '/run/containerd/containerd.sock'" <(jq -r '.results[] | select(.id == "engine.conflict") | "\(.status) \(.message)"' "$T/held.json")
+	[ -n "$lp" ] && kill "$lp"
+	wait 2> /dev/null
+fi
+
+# ---- devices that exist and do not open ---------------------------------------
+expect tun-unloaded containerd network.tun=warn decisions.network=host
+check "tun-unloaded: ENODEV, and why" grep -q "sys/class/misc/tun is absent.*ENODEV" <<< "$(rule_text network.tun)"
+expect tun-loadable containerd network.tun=pass decisions.network=slirp4netns
+expect tun-modules-disabled containerd network.tun=warn
+check "tun-modules-disabled: kernel.modules_disabled is named" grep -q "kernel.modules_disabled is 1" <<< "$(rule_text network.tun)"
+expect debian10 containerd storage.fuse=pass decisions.snapshotter=fuse-overlayfs
+expect fuse-unloaded containerd storage.fuse=warn decisions.snapshotter=native
+expect debian12-healthy containerd storage.fuse=skip
 expect runtime-dir-missing containerd rc=1 runtime.dir=fail
 expect runtime-dir-bad containerd rc=1 runtime.dir=fail
 expect in-container containerd env.container=warn
@@ -509,7 +595,7 @@ fi
 # every rule whose verdict changes when proc/, sys/, run/ and the device
 # nodes are gone is skip or warn, saying why; the rules reading proc/ or
 # sys/ are never pass or fail.
-PROCSYS="kernel.version kernel.overlay-userns kernel.fuse-overlayfs userns.max userns.clone userns.apparmor cgroup.v2 cgroup.delegation selinux.state kvm.device kvm.virtualization storage.fs network.tun env.container runtime.dir isulad.stale-state"
+PROCSYS="userns.nested cgroup.dbus podman.migrate kernel.version kernel.overlay-userns kernel.fuse-overlayfs userns.max userns.clone userns.apparmor cgroup.v2 cgroup.delegation selinux.state kvm.device kvm.virtualization storage.fs network.tun env.container runtime.dir isulad.stale-state"
 for s in debootstrap-noproc debootstrap-empty; do
 	have "$s" || { skip "$s" "no tree"; continue; }
 	chk debian12-healthy all; cp "$J" "$T/online.json"

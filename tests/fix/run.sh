@@ -189,6 +189,46 @@ else
 	skip "live subid fix" "needs root and usermod"
 fi
 
+# ---- podman.migrate ----
+# under --root: a plan that names the command, never a run
+MK="$(dirname "$0")/../fixtures/mkhost.sh"
+R="$T/migrate"
+if bash "$MK" migrate-stale "$R" > /dev/null 2>&1; then
+	before=$(digest "$R")
+	rs --user alice fix --dry-run --rule podman.migrate --format json > "$T/m0.json"
+	check "migrate: the dry run under --root runs nothing" jq_is "$T/m0.json" '[.actions[] | select(.kind == "exec")] | length' 0
+	check "migrate: and says what to run as the user" grep -q "as 'alice', run: podman system migrate" "$T/m0.json"
+	rs --user alice fix --yes --rule podman.migrate > /dev/null
+	check "migrate: the tree is unchanged" [ "$before" = "$(digest "$R")" ]
+else
+	skip "podman.migrate under --root" "mkhost.sh could not build the tree"
+fi
+# live: a real pause process of a throwaway user whose ranges then grow
+if [ "$(id -u)" = 0 ] && command -v podman > /dev/null && [ -n "${TU_UID:-}" ]; then
+	# the runtime.dir tests above may have purged it; tu_setup's cleanup removes it
+	[ -d "$TU_XDG" ] || install -d -m 0700 -o "$TU_UID" -g "$TU_GID" "$TU_XDG"
+	tu_run timeout 60 podman unshare true > /dev/null 2>&1
+	pp=$(cat "$TU_XDG/libpod/tmp/pause.pid" 2> /dev/null)
+	add=$(tu_free_start /etc/subuid /etc/subgid)
+	usermod --add-subuids "$add-$((add + 999))" --add-subgids "$add-$((add + 999))" "$TU_NAME"
+	"$RS_BIN" --user "$TU_NAME" fix --dry-run --engine podman --rule podman.migrate > "$T/m1"
+	check "migrate live: the dry run plans podman system migrate as the user" grep -q "would change.*exec.*podman system migrate (as $TU_NAME)" "$T/m1"
+	check "migrate live: and leaves the pause process (pid $pp) alone" [ -n "$pp" ] && ! tu_dead "$pp"
+	"$RS_BIN" --user "$TU_NAME" fix --yes --engine podman --rule podman.migrate > "$T/m2"
+	check "migrate live: fix runs it (exit $?)" grep -q "changed.*exec.*podman system migrate" "$T/m2"
+	for _ in $(seq 50); do tu_dead "$pp" && break; sleep 0.1; done
+	check "migrate live: the old pause process is gone" tu_dead "$pp"
+	"$RS_BIN" --user "$TU_NAME" check --engine podman --rule podman.migrate --format json > "$T/m3.json"
+	check "migrate live: check passes after" jq_is "$T/m3.json" '.results[] | select(.id == "podman.migrate") | .status' pass
+	n=$(tu_run timeout 60 podman unshare cat /proc/self/uid_map 2> /dev/null | awk '{ n += $3 } END { print n }')
+	want=$(awk -F: -v u="$TU_NAME" '$1 == u { n += $3 } END { print n + 1 }' /etc/subuid)
+	check "migrate live: podman's next namespace holds the new range too ($n ids, want $want)" [ "$n" = "$want" ]
+	pp=$(cat "$TU_XDG/libpod/tmp/pause.pid" 2> /dev/null); [ -n "$pp" ] && kill "$pp"
+	usermod --del-subuids "$add-$((add + 999))" --del-subgids "$add-$((add + 999))" "$TU_NAME" 2> /dev/null
+else
+	skip "podman.migrate live" "needs root, podman and the throwaway user"
+fi
+
 # ---- kvm.group, kvm.device ----
 mkuser() { # DIR ID
 	mkdir -p "$1/etc" "$1/dev" "$1/proc/sys/kernel" "$1/home/alice"
@@ -368,7 +408,6 @@ else
 fi
 
 # ---- runtime.dir: made as pam_systemd would, or under the home ----
-MK="$(dirname "$0")/../fixtures/mkhost.sh"
 R="$T/rd-nosd"; bash "$MK" runtime-dir-missing-nosystemd "$R" > /dev/null
 rs --user alice fix --yes --rule runtime.dir > "$T/rd1"
 check "runtime.dir, no systemd: fix exits 0" [ $? -eq 0 ]

@@ -595,6 +595,163 @@ else
 	skip "root without a target user" "not running as root"
 fi
 
+# ---------------------------------------------------------------- issue 21's rules on this machine
+# Each verdict next to what a program nobody here wrote does in the same
+# state: newuidmap (through util-linux unshare --map-auto), slirp4netns,
+# podman, a setcap'd copy of the real newuidmap.
+
+# rule_of FILE ID: "status message" of rule ID
+rule_of() { jv "$1" ".results[] | select(.id == \"$2\") | \"\(.status) \(.message)\""; }
+# is_rule FILE ID STATUS REGEX: the rule has STATUS and its message matches REGEX
+is_rule() { local r; r=$(rule_of "$1" "$2"); [[ "$r" == "$3 "* ]] && grep -qE -- "$4" <<<"$r"; }
+
+# userns.nnp: no_new_privs on the caller. newuidmap (setuid) then fails for real.
+tu_run setpriv --no-new-privs unshare --map-auto --map-root-user true >/dev/null 2>"$W/nnp-oracle.err"
+nnp_rc=$?
+if [ "$EXP_PROBE" = pass ] && [ "$nnp_rc" != 0 ] && grep -q "write to uid_map failed" "$W/nnp-oracle.err"; then
+	ok "oracle: under setpriv --no-new-privs, newuidmap fails ($(head -c 80 "$W/nnp-oracle.err"))"
+	tu_run setpriv --no-new-privs "$RS_BIN" check --rule userns.nnp --format json >"$W/nnp.out" 2>/dev/null
+	check "user under no_new_privs: userns.nnp fails, naming NoNewPrivs" is_rule "$W/nnp.out" userns.nnp fail "NoNewPrivs: 1"
+	urun nnp-off check --rule userns.nnp --format json
+	check "user without it: userns.nnp passes" is_rule "$W/nnp-off.out" userns.nnp pass .
+	if have_prog podman; then
+		tu_run setpriv --no-new-privs timeout 60 podman unshare true >/dev/null 2>"$W/nnp-podman.err"
+		check "oracle: podman under no_new_privs fails the same way" grep -q "newuidmap" "$W/nnp-podman.err"
+	fi
+else
+	skip "userns.nnp under setpriv --no-new-privs" "newuidmap does not map here (rc $nnp_rc): $(head -c 120 "$W/nnp-oracle.err")"
+fi
+
+if [ "$AS_ROOT" = 1 ]; then
+	# userns.nested: root's own user namespace with a map that ends at the
+	# user's last subordinate uid (it holds them), then 10 ids short
+	end=$(awk -F: -v n="$TU_NAME" '$1 == n { e = $2 + $3 } END { print e + 0 }' /etc/subuid)
+	# in_userns N CMD...: CMD as root of a new user namespace mapping 0..N-1 to itself
+	in_userns() {
+		local n=$1 p i; shift
+		rm -f "$W/go"; mkfifo "$W/go"
+		unshare --user sh -c 'read _ < "$1"; shift; exec "$@"' sh "$W/go" "$@" &
+		p=$!
+		for i in $(seq 100); do [ "$(readlink "/proc/$p/ns/user")" != "$(readlink /proc/self/ns/user)" ] && break; sleep 0.05; done
+		echo "0 0 $n" >"/proc/$p/uid_map"; echo "0 0 $n" >"/proc/$p/gid_map"
+		echo go >"$W/go"; wait "$p"
+	}
+	for n in "$end" $((end - 10)); do
+		in_userns "$n" setpriv --reuid="$TU_UID" --regid="$TU_GID" --clear-groups unshare --map-auto --map-root-user true \
+			>/dev/null 2>"$W/nested-oracle.err"
+		orc=$?
+		in_userns "$n" "$RS_BIN" --user "$TU_NAME" check --format json >"$W/nested.out" 2>/dev/null
+		if [ "$orc" = 0 ]; then
+			check "nested namespace 0..$((n - 1)): newuidmap maps the user there, userns.nested passes" \
+				is_rule "$W/nested.out" userns.nested pass "inside a user namespace"
+		else
+			check "nested namespace 0..$((n - 1)): newuidmap fails there ($(head -c 60 "$W/nested-oracle.err")), userns.nested fails" \
+				is_rule "$W/nested.out" userns.nested fail "subordinate uids"
+		fi
+	done
+
+	# network.tun: a /dev/net/tun whose driver is not there (a node of an
+	# unused misc minor bound over it, in a mount namespace of our own)
+	unshare -m sh -c '
+		mknod "$1/tun" c 10 250 && chmod 0666 "$1/tun" && mount --bind "$1/tun" /dev/net/tun || exit 9
+		"$2" --user "$3" check --engine containerd --format json > "$1/tun.out" 2> /dev/null
+		setpriv --reuid="$4" --regid="$5" --clear-groups sh -c "
+			unshare --user --map-root-user --net sleep 20 & p=\$!; sleep 0.5
+			timeout 10 slirp4netns --configure \$p tap0; kill \$p; wait \$p" > "$1/slirp.out" 2>&1
+		' sh "$W" "$RS_BIN" "$TU_NAME" "$TU_UID" "$TU_GID"
+	if grep -q 'open("/dev/net/tun"): No such device' "$W/slirp.out"; then
+		ok "oracle: slirp4netns fails 'open(\"/dev/net/tun\"): No such device' there"
+		check "network.tun warns with ENODEV, told apart from EACCES" is_rule "$W/tun.out" network.tun warn "No such device"
+		check "then the network decision is host" jqe '.decisions.network == "host"' "$W/tun.out"
+	else
+		skip "network.tun with a driverless node" "slirp4netns did not show ENODEV: $(head -c 120 "$W/slirp.out")"
+	fi
+
+	# engine.conflict: a process of the user's listening at the engine's socket
+	listen() { # UID DIR NAME: DIR/NAME listened on by UID until killed; its pid in $W/listen.pid
+		rm -f "$W/listen.pid"
+		(cd "$2" && exec 3>"$W/listen.pid" && exec setpriv --reuid="$1" --regid="$1" --clear-groups /usr/bin/python3 -c 'import os,socket,sys,time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(); os.write(3, str(os.getpid()).encode()); os.close(3); time.sleep(120)' "$3") &
+		for _ in $(seq 100); do [ -s "$W/listen.pid" ] && break; sleep 0.1; done
+	}
+	sd=$TU_XDG/containerd; had_sd=0; [ -d "$sd" ] && had_sd=1
+	install -d -m 0700 -o "$TU_UID" -g "$TU_GID" "$sd"
+	listen "$TU_UID" "$sd" containerd.sock; lp=$(cat "$W/listen.pid" 2>/dev/null)
+	rrun conflict --user "$TU_NAME" check --engine containerd --format json
+	check "engine.conflict: the user's socket held by another process: a warning naming python3 (pid $lp)" \
+		is_rule "$W/conflict.out" engine.conflict warn "held by python3 \\(pid $lp"
+	urun conflict-u check --engine containerd --format json
+	check "engine.conflict as the user: the same" is_rule "$W/conflict-u.out" engine.conflict warn "held by python3 \\(pid $lp"
+	[ -n "$lp" ] && kill "$lp" && wait "$lp" 2>/dev/null
+	rrun conflict-stale --user "$TU_NAME" check --engine containerd --format json
+	check "engine.conflict: the socket file left behind is no conflict" is_rule "$W/conflict-stale.out" engine.conflict pass "nobody listens"
+	rm -f "$sd/containerd.sock"; [ "$had_sd" = 1 ] || rmdir "$sd"
+	# a rootful containerd: /run a tmpfs of our own (the user's runtime dir moved in again)
+	unshare -m sh -c '
+		mkdir -p "$1/ru" && mount --bind /run/user "$1/ru" && mount -t tmpfs none /run &&
+			mkdir -p /run/user /run/containerd && mount --move "$1/ru" /run/user || exit 9
+		/usr/bin/python3 -c "import socket,time; s = socket.socket(socket.AF_UNIX); s.bind(\"/run/containerd/containerd.sock\"); s.listen(); time.sleep(30)" & p=$!
+		for i in $(seq 100); do [ -S /run/containerd/containerd.sock ] && break; sleep 0.1; done
+		"$2" --user "$3" check --engine containerd --format json > "$1/rootful.out" 2> /dev/null
+		kill $p; wait $p' sh "$W" "$RS_BIN" "$TU_NAME" 2>/dev/null
+	check "engine.conflict: a rootful containerd socket that answers is named" \
+		is_rule "$W/rootful.out" engine.conflict warn "rootful containerd runs at '/run/containerd/containerd.sock'"
+
+	# subid.helpers: copies of the real newuidmap with file capabilities in a
+	# tree, each also run as the user to map its subordinate uids
+	T2=$W/fcaps; bash "$HERE/../fixtures/mkhost.sh" debian12-healthy "$T2" >/dev/null 2>&1
+	start=$(awk -F: -v n="$TU_NAME" '$1 == n { print $2; exit }' /etc/subuid)
+	for caps in cap_setuid=ep cap_setgid=ep cap_setuid=p; do
+		cp /usr/bin/newuidmap "$T2/usr/bin/newuidmap"; chmod 0755 "$T2/usr/bin/newuidmap"
+		if ! setcap "$caps" "$T2/usr/bin/newuidmap" 2>/dev/null; then
+			skip "subid.helpers with $caps" "setcap is not possible here"; continue
+		fi
+		tu_run sh -c 'unshare --user sleep 20 & p=$!; sleep 0.3; "$1" $p 0 "$2" 1 1 "$3" 10; r=$?; kill $p; exit $r' \
+			sh "$T2/usr/bin/newuidmap" "$TU_UID" "$start" >/dev/null 2>"$W/caps.err"
+		orc=$?
+		"$RS_BIN" --root "$T2" --user alice check --rule subid.helpers --format json >"$W/caps.out" 2>/dev/null
+		if [ "$orc" = 0 ]; then
+			check "newuidmap with $caps maps the user's range, and subid.helpers passes" is_rule "$W/caps.out" subid.helpers pass .
+		else
+			check "newuidmap with $caps fails ($(head -c 60 "$W/caps.err")), and subid.helpers fails" is_rule "$W/caps.out" subid.helpers fail .
+		fi
+	done
+
+	# podman.migrate: a real pause process, then a range added to the user
+	if have_prog podman; then
+		tu_run timeout 60 podman unshare true >/dev/null 2>&1
+		pp=$(cat "$TU_XDG/libpod/tmp/pause.pid" 2>/dev/null)
+		rrun mig0 --user "$TU_NAME" check --engine podman --format json
+		check "podman.migrate: the pause process (pid $pp) maps the current ranges" is_rule "$W/mig0.out" podman.migrate pass "pid $pp"
+		add=$(tu_free_start /etc/subuid /etc/subgid)
+		usermod --add-subuids "$add-$((add + 999))" --add-subgids "$add-$((add + 999))" "$TU_NAME"
+		rrun mig1 --user "$TU_NAME" check --engine podman --format json
+		check "podman.migrate: after a range is added, it fails" is_rule "$W/mig1.out" podman.migrate fail "pid $pp"
+		check "oracle: podman itself still maps only the old ranges" \
+			[ "$(tu_run timeout 60 podman unshare cat /proc/self/uid_map 2>/dev/null | awk '{ n += $3 } END { print n }')" = "$EXP_MAPPED_UIDS" ]
+		tu_run timeout 60 podman system migrate >/dev/null 2>&1
+		for _ in $(seq 50); do tu_dead "$pp" && break; sleep 0.1; done
+		check "podman system migrate ends the pause process" tu_dead "$pp"
+		rrun mig2 --user "$TU_NAME" check --engine podman --format json
+		check "podman.migrate: passes once it is gone" is_rule "$W/mig2.out" podman.migrate pass .
+		pp=$(cat "$TU_XDG/libpod/tmp/pause.pid" 2>/dev/null); [ -n "$pp" ] && kill "$pp"
+		usermod --del-subuids "$add-$((add + 999))" --del-subgids "$add-$((add + 999))" "$TU_NAME"
+	else
+		skip "podman.migrate" "podman is not installed"
+	fi
+else
+	skip "userns.nested, network.tun, engine.conflict, subid.helpers, podman.migrate live" "not running as root"
+fi
+
+# the rules whose premise this machine lacks say so
+urun premise check --engine all --format json
+if [ ! -d /run/systemd/system ]; then
+	check "cgroup.dbus: no systemd here, no user bus needed (skip)" is_rule "$W/premise.out" cgroup.dbus skip "not systemd"
+fi
+if ! jqe '.decisions.snapshotter == "fuse-overlayfs"' "$W/premise.out"; then
+	check "storage.fuse: fuse-overlayfs is not the decision (skip)" is_rule "$W/premise.out" storage.fuse skip "not the snapshotter decision"
+fi
+
 # A rule that cannot read what it needs says "cannot check" (a warning), not
 # a verdict: the user checks a tree whose etc/subuid only root may read.
 if [ "$AS_ROOT" = 1 ]; then

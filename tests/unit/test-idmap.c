@@ -283,6 +283,35 @@ static void test_idmap_single_any_id_one_extent(void **state)
 	assert_int_equal(m.subordinate, 0);
 }
 
+static void test_idmap_parse_proc_uid_map(void **state _unused_)
+{
+	static const char txt[] = "         0       1000          1\n"
+				  "         1     100000      65536\n";
+	struct rs_idmap m;
+	assert_int_equal(rs_idmap_parse(txt, sizeof(txt) - 1, &m), 0);
+	assert_int_equal(m.n, 2);
+	ext(&m, 1, 1, 100000, 65536);
+	assert_int_equal(rs_idmap_count(&m), 65537);
+	assert_true(rs_idmap_covers(&m, 0, 65537));
+	assert_false(rs_idmap_covers(&m, 0, 65538));
+	assert_false(rs_idmap_covers(&m, 100000, 1));
+}
+
+static void test_idmap_parse_refuses_what_the_kernel_cannot_write(void **state _unused_)
+{
+	static const char *const bad[] = {"0 0 4294967296\n", "0 1000 0\n", "0 1000\n",
+					  "0 1000 1 5\n",     "0 -1 1\n",   "0 0x10 1\n",
+					  "4294967295 0 2\n"};
+	struct rs_idmap m;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (rs_idmap_parse(bad[i], strlen(bad[i]), &m) != -EINVAL || m.n)
+			fail_msg("'%s' accepted", bad[i]);
+	}
+	/* the identity map, with the kernel's padding */
+	assert_int_equal(rs_idmap_parse("         0          0 4294967295\n", 33, &m), 0);
+	assert_true(rs_idmap_covers(&m, 100000, 65536));
+}
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
@@ -302,6 +331,8 @@ int main(void)
 		T(test_idmap_inside_ids_contiguous_below_u32_max),
 		T(test_idmap_outside_ids_exclude_u32_max),
 		T(test_idmap_single_any_id_one_extent),
+		cmocka_unit_test(test_idmap_parse_proc_uid_map),
+		cmocka_unit_test(test_idmap_parse_refuses_what_the_kernel_cannot_write),
 	};
 	return cmocka_run_group_tests_name("idmap", tests, NULL, NULL);
 }

@@ -639,6 +639,82 @@ static void test_locale_gen_appended_after_missing_newline(void **state _unused_
 	free(t);
 }
 
+/* ---- /proc/PID/status, security.capability, systemd units ---- */
+
+static void test_proc_status_get_field_value_trimmed(void **state _unused_)
+{
+	char *v = rs_proc_status_get(S("Name:\tpodman pause\nUid:\t1000\t1000\t1000\t1000\n"
+				       "NoNewPrivsX:\t7\nNoNewPrivs:\t1\nNoNewPrivs:\t0\n"),
+				     "NoNewPrivs");
+	assert_string_equal(v, "1");
+	free(v);
+	v = rs_proc_status_get(S("Name:\tpodman pause\n"), "Name");
+	assert_string_equal(v, "podman pause");
+	free(v);
+	assert_null(rs_proc_status_get(S("Uid 1000\n"), "Uid"));
+}
+
+static void test_fcaps_v2_setuid_effective(void **state _unused_)
+{
+	/* setcap cap_setuid=ep: revision 2, the effective flag, bit 7 */
+	static const char x[] = "\x01\x00\x00\x02\x80\x00\x00\x00\x00\x00\x00\x00"
+				"\x00\x00\x00\x00\x00\x00\x00\x00";
+	struct rs_fcaps c;
+	assert_int_equal(rs_fcaps_parse(x, 20, &c), 0);
+	assert_int_equal(c.version, 2);
+	assert_true(c.effective);
+	assert_true(c.permitted == (1ull << 7));
+	assert_int_equal(c.rootid, 0);
+}
+
+static void test_fcaps_v3_rootid_and_high_half(void **state _unused_)
+{
+	static const char x[] = "\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x00"
+				"\x01\x00\x00\x00\x00\x00\x00\x00\xe8\x03\x00\x00";
+	struct rs_fcaps c;
+	assert_int_equal(rs_fcaps_parse(x, 24, &c), 0);
+	assert_false(c.effective);
+	assert_true(c.permitted == (1ull << 32));
+	assert_int_equal(c.rootid, 1000);
+}
+
+static void test_fcaps_wrong_sizes_and_flags_refused(void **state _unused_)
+{
+	static const char v2[] = "\x01\x00\x00\x02\x80\x00\x00\x00\x00\x00\x00\x00"
+				 "\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+	static const char odd[] = "\x03\x00\x00\x02\x80\x00\x00\x00\x00\x00\x00\x00"
+				  "\x00\x00\x00\x00\x00\x00\x00\x00";
+	struct rs_fcaps c;
+	assert_int_equal(rs_fcaps_parse(v2, 12, &c), -EINVAL); /* revision 2 in 12 bytes */
+	assert_int_equal(rs_fcaps_parse(v2, 21, &c), -EINVAL);
+	assert_int_equal(rs_fcaps_parse(odd, 20, &c), -EINVAL); /* an unknown flag */
+	assert_int_equal(rs_fcaps_parse(v2, 3, &c), -EINVAL);
+}
+
+static void test_unit_get_last_assignment_in_section(void **state _unused_)
+{
+	char *v = rs_unit_get(S("[Unit]\nNoNewPrivileges=yes\n[Service]\nNoNewPrivileges = yes\n"
+				"# NoNewPrivileges=no\n;NoNewPrivileges=no\nNoNewPrivileges=no\n"),
+			      "Service", "NoNewPrivileges");
+	assert_string_equal(v, "no");
+	free(v);
+	v = rs_unit_get(S("[Unit]\nNoNewPrivileges=yes\n"), "Service", "NoNewPrivileges");
+	assert_null(v);
+}
+
+static void test_unit_get_continuation_and_reset(void **state _unused_)
+{
+	char *v = rs_unit_get(S("[Service]\nSystemCallFilter=@system-service \\\n"
+				"# a comment inside\n  @mount\n"),
+			      "Service", "SystemCallFilter");
+	assert_string_equal(v, "@system-service @mount");
+	free(v);
+	v = rs_unit_get(S("[Service]\nSystemCallFilter=@mount\nSystemCallFilter=\n"), "Service",
+			"SystemCallFilter");
+	assert_string_equal(v, "");
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -693,6 +769,12 @@ int main(void)
 		cmocka_unit_test(test_locale_gen_enabled_line_no_change),
 		cmocka_unit_test(test_locale_gen_appended_after_missing_newline),
 		cmocka_unit_test(test_sysctl_conf_get_last_assignment_wins),
+		cmocka_unit_test(test_proc_status_get_field_value_trimmed),
+		cmocka_unit_test(test_fcaps_v2_setuid_effective),
+		cmocka_unit_test(test_fcaps_v3_rootid_and_high_half),
+		cmocka_unit_test(test_fcaps_wrong_sizes_and_flags_refused),
+		cmocka_unit_test(test_unit_get_last_assignment_in_section),
+		cmocka_unit_test(test_unit_get_continuation_and_reset),
 	};
 	return cmocka_run_group_tests_name("parse", tests, NULL, NULL);
 }
