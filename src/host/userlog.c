@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "host/userfs.h"
+#include "host/userlog.h"
+#include "lib/sig.h"
+#include "lib/xalloc.h"
+
+#define FILE_TIMEOUT_MS 10000
+#define ERR_KEEP	200 /* bytes of journalctl's standard error kept for the message */
+
+struct tail {
+	char *buf;
+	size_t len, cap, max, total, hard;
+	bool truncated;
+};
+
+static void tail_init(struct tail *t, size_t max, size_t hard)
+{
+	*t = (struct tail){.max = max, .hard = hard, .cap = 2 * max + 8192};
+	t->buf = rs_xmalloc(t->cap);
+}
+
+/* One read into t; returns what read(2) returned (0 at the end). */
+static ssize_t tail_read(struct tail *t, int fd)
+{
+	if (t->cap - t->len < 4096) {
+		/* keep the newest max bytes, drop the rest */
+		memmove(t->buf, t->buf + t->len - t->max, t->max);
+		t->len = t->max;
+		t->truncated = true;
+	}
+	ssize_t n = read(fd, t->buf + t->len, t->cap - 1 - t->len);
+	if (n > 0) {
+		t->len += (size_t)n;
+		t->total += (size_t)n;
+	}
+	return n;
+}
+
+static void tail_finish(struct tail *t, char **buf, size_t *len, bool *truncated)
+{
+	if (t->len > t->max) {
+		memmove(t->buf, t->buf + t->len - t->max, t->max);
+		t->len = t->max;
+		t->truncated = true;
+	}
+	t->buf[t->len] = '\0';
+	*buf = t->buf;
+	*len = t->len;
+	*truncated = t->truncated || t->total >= t->hard;
+}
+
+int rs_read_tail(int fd, size_t max, size_t hard, char **buf, size_t *len, bool *truncated)
+{
+	struct tail t;
+
+	*buf = NULL;
+	tail_init(&t, max, hard);
+	while (t.total < t.hard) {
+		ssize_t n = tail_read(&t, fd);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			free(t.buf);
+			return -e;
+		}
+		if (n == 0)
+			break;
+	}
+	tail_finish(&t, buf, len, truncated);
+	return 0;
+}
+
+struct file_arg {
+	const char *path;
+	size_t max;
+};
+
+/* The tail of the regular file path, with the rights of the calling
+ * process; returns 1 for a truncated read, or -errno with msg. */
+static int read_regular(const char *path, size_t max, char **data, size_t *len, char *msg,
+			size_t msglen)
+{
+	struct stat st;
+	bool trunc = false;
+	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+
+	*data = NULL;
+	if (fd < 0) {
+		int e = errno;
+		snprintf(msg, msglen, "cannot open '%s': %s", path, strerror(e));
+		return -e;
+	}
+	/* a FIFO or a device would block or never end */
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(msg, msglen, "'%s' is not a regular file", path);
+		close(fd);
+		return -EINVAL;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	int r = rs_read_tail(fd, max, (size_t)-1, data, len, &trunc);
+	close(fd);
+	if (r < 0)
+		snprintf(msg, msglen, "cannot read '%s': %s", path, strerror(-r));
+	return r < 0 ? r : trunc;
+}
+
+static int file_fn(void *arg, char **data, size_t *len, char *msg, size_t msglen)
+{
+	const struct file_arg *a = arg;
+	return read_regular(a->path, a->max, data, len, msg, msglen);
+}
+
+int rs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated,
+		 struct rs_error **err)
+{
+	char msg[512] = "";
+	int r = read_regular(path, max, buf, len, msg, sizeof(msg));
+	if (r < 0)
+		return rs_error_setx(err, -r, "%s", msg);
+	*truncated = r == 1;
+	return 0;
+}
+
+int rs_user_read_file(const struct rs_user *u, const char *path, size_t max, char **buf,
+		      size_t *len, bool *truncated, struct rs_error **err)
+{
+	struct file_arg a = {.path = path, .max = max};
+	char msg[512];
+	int r = rs_as_user_data(u, file_fn, &a, max, buf, len, msg, sizeof(msg), FILE_TIMEOUT_MS);
+
+	if (r < 0)
+		return rs_error_setx(err, -r, "%s", *msg ? msg : strerror(-r));
+	*truncated = r == 1;
+	return 0;
+}
+
+struct journal_arg {
+	char *const *argv;
+	char *const *envp;
+	size_t max;
+};
+
+static _noreturn_ void journal_child(const struct journal_arg *a, int out, int errfd)
+{
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	rs_signals_reset();
+	/* a session of its own and no terminal: nothing of root's session */
+	if (setsid() < 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
+		_exit(126);
+	execve(a->argv[0], a->argv, a->envp);
+	_exit(127);
+}
+
+/* Drains journalctl's two pipes: the tail of its output into t, the
+ * beginning of its complaints into err. */
+static void drain(int out, int errfd, struct tail *t, char *err, size_t errlen)
+{
+	struct pollfd p[2] = {{.fd = out, .events = POLLIN}, {.fd = errfd, .events = POLLIN}};
+	size_t elen = 0;
+
+	while (p[0].fd >= 0 || p[1].fd >= 0) {
+		if (poll(p, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents && tail_read(t, out) <= 0)
+			p[0].fd = -1;
+		if (p[1].revents) {
+			char tmp[512];
+			ssize_t n = read(errfd, tmp, sizeof(tmp));
+			if (n <= 0)
+				p[1].fd = -1;
+			for (ssize_t i = 0; i < n && elen + 1 < errlen; i++)
+				err[elen++] = tmp[i];
+		}
+	}
+	err[elen] = '\0';
+}
+
+static int journal_fn(void *arg, char **data, size_t *len, char *msg, size_t msglen)
+{
+	const struct journal_arg *a = arg;
+	int out[2], errp[2], status = 0;
+	char err[ERR_KEEP + 1];
+	struct tail t;
+	bool trunc;
+
+	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
+		return -errno;
+	pid_t pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		journal_child(a, out[1], errp[1]);
+	close(out[1]);
+	close(errp[1]);
+	tail_init(&t, a->max, (size_t)-1);
+	drain(out[0], errp[0], &t, err, sizeof(err));
+	close(out[0]);
+	close(errp[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	tail_finish(&t, data, len, &trunc);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return trunc;
+	char *nl = strchr(err, '\n');
+	if (nl)
+		*nl = '\0';
+	snprintf(msg, msglen, "%s %s: %s", a->argv[0], WIFEXITED(status) ? "failed" : "was killed",
+		 *err ? err : "no message");
+	free(*data);
+	*data = NULL;
+	return -EIO;
+}
+
+/* Never a program a user could have replaced (CVE-2019-5736's lesson). */
+static int trusted_program(const char *path, struct rs_error **err)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return rs_error_set(err, errno, "cannot run '%s'", path);
+	if (st.st_uid != 0 || (st.st_mode & 022) || !S_ISREG(st.st_mode))
+		return rs_error_setx(err, EPERM,
+				     "'%s' is not a root-owned file only root can write", path);
+	return 0;
+}
+
+int rs_user_journal(const struct rs_user *u, const char *journal, const char *unit, const char *run,
+		    size_t max, unsigned timeout_ms, char **buf, size_t *len, bool *truncated,
+		    struct rs_error **err)
+{
+	_cleanup_free_ char *xdg = rs_xasprintf("XDG_RUNTIME_DIR=%s", run);
+	char *const argv[] =
+		{(char *)journal, "--user", "-u",   (char *)unit, "--no-pager", "-q", "-o",
+		 "short-iso",	  "-n",	    "5000", NULL};
+	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", xdg, NULL};
+	struct journal_arg a = {.argv = argv, .envp = envp, .max = max};
+	char msg[512];
+
+	*buf = NULL;
+	int r = trusted_program(journal, err);
+	if (r < 0)
+		return r;
+	r = rs_as_user_data(u, journal_fn, &a, max, buf, len, msg, sizeof(msg), timeout_ms);
+	if (r < 0)
+		return rs_error_setx(err, -r, "cannot read the journal of '%s' as '%s': %s", unit,
+				     u->name, *msg ? msg : strerror(-r));
+	*truncated = r == 1;
+	return 0;
+}
