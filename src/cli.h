@@ -81,10 +81,12 @@ void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o);
  * class: 2 for what the caller named, 3 for the host. */
 int rs_cli_fail(int r, struct rs_error *err);
 
+struct rs_ctx;
 struct rs_result;
 /* One rule's line of a check report (status, id padded to width, message)
- * and its hint and fix lines, as check prints them. */
-void rs_cli_print_result(const struct rs_cli *cli, const struct rs_result *r, int width);
+ * and its hint, docs and fix lines, as check prints them. */
+void rs_cli_print_result(const struct rs_cli *cli, const struct rs_ctx *ctx,
+			 const struct rs_result *r, int width);
 
 struct rs_action_report;
 /* Prints actions (text) or the actions/v1 document; frees r; returns the

@@ -78,8 +78,10 @@ static bool in_scope(const struct rs_rule *rule, enum scope sc)
 	return sc == SCOPE_ALL || rule->needs_user == (sc == SCOPE_USER);
 }
 
-void rs_cli_print_result(const struct rs_cli *cli, const struct rs_result *r, int width)
+void rs_cli_print_result(const struct rs_cli *cli, const struct rs_ctx *ctx,
+			 const struct rs_result *r, int width)
 {
+	const char *docs = rs_ctx_docs(ctx, r->rule->id);
 	bool color = rs_cli_use_color(cli, stdout);
 	bool bad = r->f.status >= RS_STATUS_WARN;
 
@@ -88,6 +90,8 @@ void rs_cli_print_result(const struct rs_cli *cli, const struct rs_result *r, in
 	       rs_cli_esc(r->f.message ? r->f.message : ""));
 	if (bad && r->f.hint)
 		printf("      hint: %s\n", rs_cli_esc(r->f.hint));
+	if (bad && docs)
+		printf("      docs: %s\n", docs);
 	_cleanup_free_ char *fix = rs_result_fix_cmd(r);
 	if (fix)
 		printf("      fix:  %s\n", fix);
@@ -108,7 +112,7 @@ static void print_rules(const struct rs_cli *cli, const struct rs_report *rep, e
 		bool bad = r->f.status >= RS_STATUS_WARN;
 		if (!r->selected || !in_scope(r->rule, sc) || (cli->verbosity < 0 && !bad))
 			continue;
-		rs_cli_print_result(cli, r, (int)w);
+		rs_cli_print_result(cli, ctx, r, (int)w);
 	}
 }
 

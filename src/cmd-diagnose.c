@@ -158,7 +158,7 @@ static void print_results(const struct rs_cli *cli, const struct rs_diagnosis *d
 	for (size_t i = 0; i < d->rules.n; i++) {
 		const struct rs_result *r = rs_ctx_result(ctx, d->rules.v[i]);
 		if (r)
-			rs_cli_print_result(cli, r, (int)w);
+			rs_cli_print_result(cli, ctx, r, (int)w);
 	}
 }
 

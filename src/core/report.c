@@ -40,10 +40,10 @@ static json_t *result_json(const struct rs_ctx *ctx, const struct rs_result *res
 	_cleanup_free_ char *fixer = rs_result_fix_cmd(res);
 	bool show = res->f.status == RS_STATUS_WARN || res->f.status == RS_STATUS_FAIL;
 
-	(void)ctx;
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o}", "id", res->rule->id, "status",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:o}", "id", res->rule->id, "status",
 			 rs_status_name(res->f.status), "message", jstr(res->f.message), "hint",
-			 show ? jstr(res->f.hint) : json_null(), "fixer", jstr(fixer), "engines",
+			 show ? jstr(res->f.hint) : json_null(), "docs",
+			 jstr(rs_ctx_docs(ctx, res->rule->id)), "fixer", jstr(fixer), "engines",
 			 engines_json(res->rule->engines));
 }
 
