@@ -287,6 +287,9 @@ static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 						 rs_engine_name(o->engine));
 	if (!g->launch_cmd)
 		return;
+	/* without a user manager nothing is started here: the launch command
+	 * is printed. A launch install starts itself, detached with a log in
+	 * its state dir, would hand that log to rs_inst_diagnose_log. */
 	if (o->no_start || !rs_inst_user_manager(f->ctx)) {
 		rs_action_add(&f->acts, "install", "note", NULL, "start it with: %s",
 			      g->launch_cmd);
@@ -301,8 +304,12 @@ static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 	}
 	char *const reload[] = {"/usr/bin/systemctl", "--user", "daemon-reload", NULL};
 	char *const now[] = {"/usr/bin/systemctl", "--user", "enable", "--now", unit, NULL};
-	if (rs_inst_systemctl(f, "install", reload) == 0)
-		rs_inst_systemctl(f, "install", now);
+	if (rs_inst_systemctl(f, "install", reload) < 0)
+		return;
+	/* a daemon that dies at once still leaves "enable --now" a success:
+	 * the engine is up when its socket is there, and what it logged says
+	 * why when it is not */
+	rs_inst_came_up(f, o->engine, unit, rs_inst_systemctl(f, "install", now) == 0);
 }
 
 /* What uninstall may remove: exactly these files while unchanged, and
