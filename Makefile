@@ -56,6 +56,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
+	check-diagnose \
 	check-e2e deps fuzz bench install clean man deb image format format-check lint vm check-vm check-vm-smoke
 
 all: $(BIN)
@@ -215,11 +216,16 @@ check-oci: $(BIN)
 check-man: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/man/run.sh
 
+# diagnose: the corpus of real error messages (tests/diagnose/corpus/), its
+# verdicts under fixture hosts, and live cases for the throwaway user
+check-diagnose: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/diagnose/run.sh
+
 # Suites that need no root, and those that create a throwaway user, install
 # packages or build trees with owners and device nodes (root only).
 USER_SUITES := check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
-	check-security
+	check-security check-diagnose
 # Heavy end-to-end suites (real engines running containers, Docker under
 # dockerd-rootless.sh, a debootstrap chroot, packages, a container image,
 # ansible-playbook) run once, in the plain pass, never under SAN=1: the
