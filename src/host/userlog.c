@@ -1,17 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "host/userfs.h"
 #include "host/userlog.h"
-#include "lib/sig.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 
 #define FILE_TIMEOUT_MS 10000
@@ -145,84 +141,15 @@ int rs_user_read_file(const struct rs_user *u, const char *path, size_t max, cha
 	return 0;
 }
 
-struct journal_arg {
-	char *const *argv;
-	char *const *envp;
-	size_t max;
-};
-
-static _noreturn_ void journal_child(const struct journal_arg *a, int out, int errfd)
+/* In the child, before exec: become the user (groups, gid, uid, checked,
+ * no capability, no_new_privs). Async-signal-safe. */
+static int become(void *arg, struct rs_spawn_ctx *ctx)
 {
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	rs_signals_reset();
-	/* a session of its own and no terminal: nothing of root's session */
-	if (setsid() < 0 || null < 0 || dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
-		_exit(126);
-	execve(a->argv[0], a->argv, a->envp);
-	_exit(127);
+	ctx->step = 0;
+	return rs_user_drop(arg);
 }
 
-/* Drains journalctl's two pipes: the tail of its output into t, the
- * beginning of its complaints into err. */
-static void drain(int out, int errfd, struct tail *t, char *err, size_t errlen)
-{
-	struct pollfd p[2] = {{.fd = out, .events = POLLIN}, {.fd = errfd, .events = POLLIN}};
-	size_t elen = 0;
-
-	while (p[0].fd >= 0 || p[1].fd >= 0) {
-		if (poll(p, 2, -1) < 0 && errno != EINTR)
-			break;
-		if (p[0].revents && tail_read(t, out) <= 0)
-			p[0].fd = -1;
-		if (p[1].revents) {
-			char tmp[512];
-			ssize_t n = read(errfd, tmp, sizeof(tmp));
-			if (n <= 0)
-				p[1].fd = -1;
-			for (ssize_t i = 0; i < n && elen + 1 < errlen; i++)
-				err[elen++] = tmp[i];
-		}
-	}
-	err[elen] = '\0';
-}
-
-static int journal_fn(void *arg, char **data, size_t *len, char *msg, size_t msglen)
-{
-	const struct journal_arg *a = arg;
-	int out[2], errp[2], status = 0;
-	char err[ERR_KEEP + 1];
-	struct tail t;
-	bool trunc;
-
-	if (pipe2(out, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (pid == 0)
-		journal_child(a, out[1], errp[1]);
-	close(out[1]);
-	close(errp[1]);
-	tail_init(&t, a->max, (size_t)-1);
-	drain(out[0], errp[0], &t, err, sizeof(err));
-	close(out[0]);
-	close(errp[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	tail_finish(&t, data, len, &trunc);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		return trunc;
-	char *nl = strchr(err, '\n');
-	if (nl)
-		*nl = '\0';
-	snprintf(msg, msglen, "%s %s: %s", a->argv[0], WIFEXITED(status) ? "failed" : "was killed",
-		 *err ? err : "no message");
-	free(*data);
-	*data = NULL;
-	return -EIO;
-}
+static const char *const become_steps[] = {"become the user", NULL};
 
 /* Never a program a user could have replaced (CVE-2019-5736's lesson). */
 static int trusted_program(const char *path, struct rs_error **err)
@@ -245,17 +172,48 @@ int rs_user_journal(const struct rs_user *u, const char *journal, const char *un
 		{(char *)journal, "--user", "-u",   (char *)unit, "--no-pager", "-q", "-o",
 		 "short-iso",	  "-n",	    "5000", NULL};
 	char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", xdg, NULL};
-	struct journal_arg a = {.argv = argv, .envp = envp, .max = max};
-	char msg[512];
+	/* lib/spawn: a new session, stdin on /dev/null, no fd of ours, dies
+	 * with us, killed at the deadline; the user's credentials by become() */
+	struct rs_spawn o = {
+		.path = journal,
+		.argv = argv,
+		.envp = envp,
+		.flags = RS_SPAWN_STDOUT | RS_SPAWN_STDERR,
+		.setup = become,
+		.arg = (void *)u,
+		.steps = become_steps,
+		.out_max = 4 * max,
+		.err_max = ERR_KEEP,
+		.timeout_ms = timeout_ms,
+	};
+	struct rs_spawn_result res;
+	_cleanup_error_ struct rs_error *e = NULL;
 
 	*buf = NULL;
 	int r = trusted_program(journal, err);
 	if (r < 0)
 		return r;
-	r = rs_as_user_data(u, journal_fn, &a, max, buf, len, msg, sizeof(msg), timeout_ms);
-	if (r < 0)
+	r = rs_spawn_run(&o, &res, &e);
+	if (r == 0 && rs_spawn_exit_code(res.status) != 0) {
+		char *nl = res.err ? strchr(res.err, '\n') : NULL;
+		if (nl)
+			*nl = '\0';
+		r = rs_error_setx(&e, EIO, "%s exited %d: %s", journal,
+				  rs_spawn_exit_code(res.status),
+				  res.err && *res.err ? res.err : "no message");
+	}
+	if (r < 0) {
+		rs_spawn_result_clear(&res);
 		return rs_error_setx(err, -r, "cannot read the journal of '%s' as '%s': %s", unit,
-				     u->name, *msg ? msg : strerror(-r));
-	*truncated = r == 1;
+				     u->name, e->msg);
+	}
+	/* the newest lines matter: keep the last max bytes */
+	*truncated = res.out_cut || res.out_len > max;
+	size_t keep = res.out_len > max ? max : res.out_len;
+	*buf = rs_xmalloc(keep + 1);
+	memcpy(*buf, res.out + res.out_len - keep, keep);
+	(*buf)[keep] = '\0';
+	*len = keep;
+	rs_spawn_result_clear(&res);
 	return 0;
 }

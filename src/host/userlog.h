@@ -29,10 +29,11 @@ int rs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *tr
 int rs_user_read_file(const struct rs_user *u, const char *path, size_t max, char **buf,
 		      size_t *len, bool *truncated, struct rs_error **err);
 
-/* The last max bytes of `journalctl --user -u unit` run as u: a new
- * session, no terminal, standard input /dev/null, an environment of PATH,
- * LC_ALL and XDG_RUNTIME_DIR=run only, killed after timeout_ms. journal is
- * the program (root-owned and not writable by others, else refused).
+/* The last max bytes of `journalctl --user -u unit` run as u through
+ * lib/spawn: a new session, no terminal, standard input /dev/null, no fd
+ * of ours, an environment of PATH, LC_ALL and XDG_RUNTIME_DIR=run only,
+ * killed after timeout_ms. journal is the program (root-owned and not
+ * writable by others, else refused).
  * Return: 0, or -errno with *err naming journalctl's own complaint. */
 int rs_user_journal(const struct rs_user *u, const char *journal, const char *unit, const char *run,
 		    size_t max, unsigned timeout_ms, char **buf, size_t *len, bool *truncated,
