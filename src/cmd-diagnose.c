@@ -141,8 +141,11 @@ static void print_match(size_t i, const struct rs_diag_match *m)
 		printf("    fix:   %s\n", e->fix);
 	if (e->docs)
 		printf("    docs:  %s\n", e->docs);
-	for (size_t k = 0; k < e->nsources; k++)
+	/* the first three; --format json has them all */
+	for (size_t k = 0; k < e->nsources && k < 3; k++)
 		printf("    %s %s\n", k ? "      " : "known:", e->sources[k]);
+	if (e->nsources > 3)
+		printf("           (%zu more with --format json)\n", e->nsources - 3);
 }
 
 static void print_results(const struct rs_cli *cli, const struct rs_diagnosis *d)
