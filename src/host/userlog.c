@@ -5,13 +5,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "host/userfs.h"
 #include "host/userlog.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
 
-#define FILE_TIMEOUT_MS 10000
-#define ERR_KEEP	200 /* bytes of journalctl's standard error kept for the message */
+#define ERR_KEEP 200 /* bytes of journalctl's standard error kept for the message */
 
 struct tail {
 	char *buf;
@@ -77,11 +75,6 @@ int rs_read_tail(int fd, size_t max, size_t hard, char **buf, size_t *len, bool 
 	return 0;
 }
 
-struct file_arg {
-	const char *path;
-	size_t max;
-};
-
 /* The tail of the regular file path, with the rights of the calling
  * process; returns 1 for a truncated read, or -errno with msg. */
 static int read_regular(const char *path, size_t max, char **data, size_t *len, char *msg,
@@ -111,12 +104,6 @@ static int read_regular(const char *path, size_t max, char **data, size_t *len, 
 	return r < 0 ? r : trunc;
 }
 
-static int file_fn(void *arg, char **data, size_t *len, char *msg, size_t msglen)
-{
-	const struct file_arg *a = arg;
-	return read_regular(a->path, a->max, data, len, msg, msglen);
-}
-
 int rs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated,
 		 struct rs_error **err)
 {
@@ -124,19 +111,6 @@ int rs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *tr
 	int r = read_regular(path, max, buf, len, msg, sizeof(msg));
 	if (r < 0)
 		return rs_error_setx(err, -r, "%s", msg);
-	*truncated = r == 1;
-	return 0;
-}
-
-int rs_user_read_file(const struct rs_user *u, const char *path, size_t max, char **buf,
-		      size_t *len, bool *truncated, struct rs_error **err)
-{
-	struct file_arg a = {.path = path, .max = max};
-	char msg[512];
-	int r = rs_as_user_data(u, file_fn, &a, max, buf, len, msg, sizeof(msg), FILE_TIMEOUT_MS);
-
-	if (r < 0)
-		return rs_error_setx(err, -r, "%s", *msg ? msg : strerror(-r));
 	*truncated = r == 1;
 	return 0;
 }

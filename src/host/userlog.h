@@ -2,12 +2,12 @@
 #pragma once
 
 /*
- * Reading what a user's programs logged, as that user: a log file the user
- * names, or the journal of the user's unit. Root acting for a user reads
- * neither with its own rights: a process with the user's uid, gid and
- * groups and no capability does (host/userfs.h, rs_as_user_data), so a
- * symlink to /etc/shadow or a FIFO the user left there gains nothing, and
- * the reading is bounded in size and time.
+ * Reading what programs logged: a log file with the caller's own rights
+ * (root acting for a user reads a user's log through rs_guarded_read_tail,
+ * host/userfs.h), and the journal of a user's unit, which journalctl reads
+ * with the user's credentials: root never reads either with its own rights
+ * where a user could have shaped it, and the reading is bounded in size
+ * and time.
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,15 +20,11 @@
 int rs_read_tail(int fd, size_t max, size_t hard, char **buf, size_t *len, bool *truncated);
 
 /* The last max bytes of the regular file path, read with the caller's own
- * rights (its own log, or a --root tree's). Return: as rs_user_read_file. */
+ * rights (its own log, or a --root tree's); a FIFO or device is refused
+ * before any read. Return: 0, or -errno with *err ("cannot open '/x': ...",
+ * "'/x' is not a regular file"). */
 int rs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated,
 		 struct rs_error **err);
-/* The last max bytes of the regular file path, read by u. Return: 0, or
- * -errno with *err ("cannot open '/x': Permission denied", "... is not a
- * regular file"). */
-int rs_user_read_file(const struct rs_user *u, const char *path, size_t max, char **buf,
-		      size_t *len, bool *truncated, struct rs_error **err);
-
 /* The last max bytes of `journalctl --user -u unit` run as u through
  * lib/spawn: a new session, no terminal, standard input /dev/null, no fd
  * of ours, an environment of PATH, LC_ALL and XDG_RUNTIME_DIR=run only,

@@ -2,10 +2,10 @@
 # `diagnose --log FILE` run by root for a user reads a file the user named
 # and controls. The user plants what root would regret reading or waiting
 # on: a symlink to /etc/shadow, one to a root-only file, a FIFO, a device,
-# a directory, a file that grows without end, and terminal escapes. Root
-# must read as the user (so the kernel refuses what the user cannot read),
-# refuse what is not a regular file before any read, bound what it reads,
-# and show nothing unescaped.
+# a directory, a large file, and terminal escapes. Root must follow no
+# symlink the user made and read as the user whose directory holds the file
+# (rs_guarded_read_tail), refuse what is not a regular file before any
+# read, bound what it reads, and show nothing unescaped.
 #
 #   RS_TEST_USER=name bash tests/security/t-diagnose.sh   (as root)
 # shellcheck disable=SC2016
@@ -43,7 +43,7 @@ diag_log() {
 
 tu_run ln -s /etc/shadow "$TU_HOME/shadow.log"
 diag_log shadow.log
-check "a symlink to /etc/shadow is opened as the user: refused (exit $RC)" \
+check "a symlink to /etc/shadow the user made is not followed (exit $RC)" \
 	sh -c '[ "$1" = 2 ] && ! grep -q "^root:" <<EOF
 $2
 EOF' _ "$RC" "$OUT"
