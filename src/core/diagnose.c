@@ -228,11 +228,11 @@ static const struct rs_diag_match *match_naming(const struct rs_diag_scan *s, co
 
 void rs_diag_judge(struct rs_diagnosis *d, const struct rs_ctx *ctx)
 {
-	if (!d->rules.n && !d->missing.n)
-		implicated(d);
 	d->verdict = RS_DIAG_UNRECOGNISED;
 	if (!d->scan || !d->scan->n)
 		return;
+	if (!d->rules.n && !d->missing.n)
+		implicated(d);
 	for (size_t i = 0; ctx && i < d->rules.n; i++) {
 		const struct rs_result *r = rs_ctx_result(ctx, d->rules.v[i]);
 		if (!r)
