@@ -40,8 +40,11 @@ DISTRO_JSON := $(sort $(wildcard distro/*.json))
 GEN_DISTRO := $(BUILD)/gen/distro-data.c
 TEMPLATE_DATA := $(sort $(wildcard src/templates/data/*.in))
 GEN_TEMPLATES := $(BUILD)/gen/template-data.c
+ERRORS_JSON := $(sort $(wildcard data/errors/*.json))
+GEN_ERRORS := $(BUILD)/gen/errors-data.c
 
-CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/distro-data.o $(BUILD)/gen/template-data.o
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/distro-data.o $(BUILD)/gen/template-data.o \
+	$(BUILD)/gen/errors-data.o
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 BIN := $(BUILD)/rootless-setup
 LIBCORE := $(BUILD)/librs.a
@@ -53,6 +56,7 @@ FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
 .PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
+	check-diagnose \
 	check-e2e deps fuzz bench install clean man deb image format format-check lint vm check-vm check-vm-smoke
 
 all: $(BIN)
@@ -62,8 +66,9 @@ $(BUILD)/%.o: %.c
 	@echo "  CC      $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-# Data compiled into the program: distro profiles, and the engines' file
-# templates (src/templates/data/NAME.in, filled by templates/data.c).
+# Data compiled into the program: distro profiles, the engines' file
+# templates (src/templates/data/NAME.in, filled by templates/data.c), and
+# the catalogue of known errors diagnose matches (data/errors/*.json).
 $(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-data.sh core/distro.h rs_distro_blob rs_distro_blobs .json \
@@ -73,6 +78,11 @@ $(GEN_TEMPLATES): $(TEMPLATE_DATA) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
 	sh scripts/embed-data.sh templates/data.h rs_template_blob rs_template_blobs .in \
 		$(TEMPLATE_DATA) > $@.tmp && mv $@.tmp $@
+
+$(GEN_ERRORS): $(ERRORS_JSON) scripts/embed-data.sh
+	@mkdir -p $(dir $@)
+	sh scripts/embed-data.sh core/errcat.h rs_errcat_blob rs_errcat_blobs .json \
+		$(ERRORS_JSON) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/%.o: $(BUILD)/gen/%.c
 	@echo "  CC      $<"
@@ -206,11 +216,16 @@ check-oci: $(BIN)
 check-man: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/man/run.sh
 
+# diagnose: the corpus of real error messages (tests/diagnose/corpus/), its
+# verdicts under fixture hosts, and live cases for the throwaway user
+check-diagnose: $(BIN)
+	RS_BIN=$(abspath $(BIN)) bash tests/diagnose/run.sh
+
 # Suites that need no root, and those that create a throwaway user, install
 # packages or build trees with owners and device nodes (root only).
 USER_SUITES := check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
-	check-security
+	check-security check-diagnose
 # Heavy end-to-end suites (real engines running containers, Docker under
 # dockerd-rootless.sh, a debootstrap chroot, packages, a container image,
 # ansible-playbook) run once, in the plain pass, never under SAN=1: the
@@ -273,6 +288,8 @@ install: $(BIN) man
 	# distro data (also compiled in) and the fixers' templates, for reference
 	install -d $(DESTDIR)$(PREFIX)/share/rootless-setup/distro
 	install -m 0644 $(DISTRO_JSON) $(DESTDIR)$(PREFIX)/share/rootless-setup/distro/
+	install -d $(DESTDIR)$(PREFIX)/share/rootless-setup/errors
+	install -m 0644 $(ERRORS_JSON) $(DESTDIR)$(PREFIX)/share/rootless-setup/errors/
 	install -D -m 0644 data/99-rootless-setup-kvm.rules \
 		$(DESTDIR)$(PREFIX)/share/rootless-setup/udev/99-rootless-setup-kvm.rules
 	install -D -m 0644 data/apparmor-rootless-setup \

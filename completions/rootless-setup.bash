@@ -8,7 +8,7 @@ _rootless_setup()
 		words=("${COMP_WORDS[@]}")
 		cword=$COMP_CWORD
 	}
-	local verbs="check fix generate install uninstall launch nsenter ports oci rules explain"
+	local verbs="check fix generate install uninstall launch nsenter ports oci rules explain diagnose"
 	local global="--root --user --engine --distro --format --color --quiet --verbose --help --version"
 	local engines="isulad containerd buildkit devkit podman kata oci all"
 
@@ -22,7 +22,7 @@ _rootless_setup()
 	--distro) COMPREPLY=($(compgen -W "generic debian ubuntu rhel centos fedora openeuler opensuse arch alpine cos bottlerocket" -- "$cur")); return ;;
 	--rule) COMPREPLY=($(compgen -W "$(rootless-setup rules 2>/dev/null | awk '{print $1}')" -- "$cur")); return ;;
 	--user) COMPREPLY=($(compgen -u -- "$cur")); return ;;
-	--root | --state-dir | --copy-up | -i | --input | -o | --output | --proot)
+	--root | --state-dir | --copy-up | -i | --input | -o | --output | --proot | --log)
 		COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 
@@ -42,6 +42,7 @@ _rootless_setup()
 	install) opts="--dry-run --fix --no-start --force --default-runtime --worker" ;;
 	uninstall) opts="--dry-run --purge --yes" ;;
 	oci) opts="rootless --input --output --subids --host-net --proot" ;;
+	diagnose) opts="--log --unit -" ;;
 	explain)
 		COMPREPLY=($(compgen -W "$(rootless-setup rules 2>/dev/null | awk '{print $1}')" -- "$cur"))
 		return ;;

@@ -8,7 +8,13 @@
 #include <stdio.h>
 #include "lib/macro.h"
 
-enum { RS_EXIT_OK = 0, RS_EXIT_FAIL = 1, RS_EXIT_USAGE = 2, RS_EXIT_HOST = 3 };
+enum {
+	RS_EXIT_OK = 0,
+	RS_EXIT_FAIL = 1,
+	RS_EXIT_USAGE = 2,
+	RS_EXIT_HOST = 3,
+	RS_EXIT_UNRECOGNISED = 4, /* diagnose: nothing in the text is a known error */
+};
 
 enum rs_format { RS_FORMAT_TEXT, RS_FORMAT_JSON };
 enum rs_color { RS_COLOR_AUTO, RS_COLOR_ALWAYS, RS_COLOR_NEVER };
@@ -75,6 +81,13 @@ void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o);
  * class: 2 for what the caller named, 3 for the host. */
 int rs_cli_fail(int r, struct rs_error *err);
 
+struct rs_ctx;
+struct rs_result;
+/* One rule's line of a check report (status, id padded to width, message)
+ * and its hint, docs and fix lines, as check prints them. */
+void rs_cli_print_result(const struct rs_cli *cli, const struct rs_ctx *ctx,
+			 const struct rs_result *r, int width);
+
 struct rs_action_report;
 /* Prints actions (text) or the actions/v1 document; frees r; returns the
  * exit code (1 when an action failed). */
@@ -82,4 +95,5 @@ int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_action_report *r, bo
 void rs_cli_print_actions(const struct rs_action_report *r, bool dry);
 
 extern const struct rs_cmd rs_cmd_check, rs_cmd_rules, rs_cmd_explain, rs_cmd_fix, rs_cmd_generate,
-	rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter, rs_cmd_ports, rs_cmd_oci;
+	rs_cmd_install, rs_cmd_uninstall, rs_cmd_launch, rs_cmd_nsenter, rs_cmd_ports, rs_cmd_oci,
+	rs_cmd_diagnose;

@@ -78,10 +78,30 @@ static bool in_scope(const struct rs_rule *rule, enum scope sc)
 	return sc == SCOPE_ALL || rule->needs_user == (sc == SCOPE_USER);
 }
 
+void rs_cli_print_result(const struct rs_cli *cli, const struct rs_ctx *ctx,
+			 const struct rs_result *r, int width)
+{
+	const char *docs = rs_ctx_docs(ctx, r->rule->id);
+	bool color = rs_cli_use_color(cli, stdout);
+	bool bad = r->f.status >= RS_STATUS_WARN;
+
+	printf("%s%s%s  %-*s  %s\n", color ? status_color(r->f.status) : "",
+	       status_label(r->f.status), color ? "\033[0m" : "", width, r->rule->id,
+	       rs_cli_esc(r->f.message ? r->f.message : ""));
+	if (bad && r->f.hint)
+		printf("      hint: %s\n", rs_cli_esc(r->f.hint));
+	if (bad && docs)
+		printf("      docs: %s\n", docs);
+	_cleanup_free_ char *fix = rs_result_fix_cmd(r);
+	if (fix)
+		printf("      fix:  %s\n", fix);
+	if (cli->verbosity > 0)
+		printf("      (%s)\n", r->rule->summary);
+}
+
 static void print_rules(const struct rs_cli *cli, const struct rs_report *rep, enum scope sc)
 {
 	const struct rs_ctx *ctx = &rep->ctx;
-	bool color = rs_cli_use_color(cli, stdout);
 	size_t w = 0;
 
 	for (size_t i = 0; i < rs_rules_count; i++)
@@ -92,16 +112,7 @@ static void print_rules(const struct rs_cli *cli, const struct rs_report *rep, e
 		bool bad = r->f.status >= RS_STATUS_WARN;
 		if (!r->selected || !in_scope(r->rule, sc) || (cli->verbosity < 0 && !bad))
 			continue;
-		printf("%s%s%s  %-*s  %s\n", color ? status_color(r->f.status) : "",
-		       status_label(r->f.status), color ? "\033[0m" : "", (int)w, r->rule->id,
-		       rs_cli_esc(r->f.message ? r->f.message : ""));
-		if (bad && r->f.hint)
-			printf("      hint: %s\n", rs_cli_esc(r->f.hint));
-		_cleanup_free_ char *fix = rs_result_fix_cmd(r);
-		if (fix)
-			printf("      fix:  %s\n", fix);
-		if (cli->verbosity > 0)
-			printf("      (%s)\n", r->rule->summary);
+		rs_cli_print_result(cli, ctx, r, (int)w);
 	}
 }
 

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "core/distro.h"
 #include "core/rule.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 
 static char *engines_text(unsigned mask)
@@ -91,6 +92,32 @@ static void print_distro_hints(const char *id)
 	}
 }
 
+/* The rule's upstream documentation: generic's, and where a distro names
+ * another page, that one too. */
+static void print_docs(const char *id)
+{
+	const char *generic = NULL;
+	json_t *gdoc = NULL;
+
+	for (const struct rs_distro_blob *b = rs_distro_blobs; b->id; b++)
+		if (strcmp(b->id, "generic") == 0) {
+			gdoc = json_loadb(b->json, b->len, 0, NULL);
+			generic = json_string_value(
+				json_object_get(json_object_get(gdoc, "docs"), id));
+		}
+	if (generic)
+		printf("\nDocs: %s\n", generic);
+	for (const struct rs_distro_blob *b = rs_distro_blobs; b->id; b++) {
+		json_t *doc = json_loadb(b->json, b->len, 0, NULL);
+		const char *u = json_string_value(
+			json_object_get(json_object_get(doc, "docs"), id));
+		if (u && strcmp(b->id, "generic") && !rs_streq(u, generic))
+			printf("%s  %s: %s\n", generic ? "" : "\nDocs:\n", b->id, u);
+		json_decref(doc);
+	}
+	json_decref(gdoc);
+}
+
 static int cmd_explain(struct rs_cli *cli, int argc, char **argv)
 {
 	parse_noargs(cli, argc, argv, explain_help);
@@ -102,6 +129,7 @@ static int cmd_explain(struct rs_cli *cli, int argc, char **argv)
 	_cleanup_free_ char *eng = engines_text(r->engines);
 	printf("%s: %s\n\nEngines: %s\n\n%s\n", r->id, r->summary, eng, r->explain);
 	print_distro_hints(r->id);
+	print_docs(r->id);
 	if (r->fixer)
 		printf("\nFixer: rootless-setup fix --rule %s (see what it would do with "
 		       "'fix --dry-run --rule %s')\n",

@@ -15,9 +15,19 @@
 #include "lib/xalloc.h"
 
 static const struct rs_cmd *const commands[] = {
-	&rs_cmd_check,	   &rs_cmd_fix,	   &rs_cmd_generate, &rs_cmd_install,
-	&rs_cmd_uninstall, &rs_cmd_launch, &rs_cmd_nsenter,  &rs_cmd_ports,
-	&rs_cmd_oci,	   &rs_cmd_rules,  &rs_cmd_explain,  NULL,
+	&rs_cmd_check,
+	&rs_cmd_fix,
+	&rs_cmd_generate,
+	&rs_cmd_install,
+	&rs_cmd_uninstall,
+	&rs_cmd_launch,
+	&rs_cmd_nsenter,
+	&rs_cmd_ports,
+	&rs_cmd_oci,
+	&rs_cmd_rules,
+	&rs_cmd_explain,
+	&rs_cmd_diagnose,
+	NULL,
 };
 
 const char *rs_cli_esc(const char *s)

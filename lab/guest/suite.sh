@@ -71,6 +71,8 @@ outcheck() {
 	fi
 }
 absent() { local f; for f; do [ ! -e "$f" ] || return 1; done; }
+# both RE1 RE2 TEXT: TEXT has a line matching each
+both() { grep -q -- "$1" <<<"$3" && grep -q -- "$2" <<<"$3"; }
 # wait_for SECONDS CMD...: until CMD succeeds
 wait_for() {
 	local n=$(($1 * 2)); shift
@@ -519,6 +521,31 @@ podman_reset() {
 	wait_for 5 not pgrep -u $UID_ -x catatonit
 }
 
+# a unit that does not come up (user namespaces off): root's install --force
+# starts it anyway, waits, and names the cause from the unit's journal read
+# as the user; diagnose --unit reads the same journal and runs the rule
+scenario_diagnose_unit() {
+	diag "diagnose: containerd's unit with user namespaces off"
+	local out rc j unit=rootless-setup-containerd.service
+	out=$("$RS" --user "$U" --engine containerd install --force 2>&1)
+	rc=$?
+	checko "$out" "install --force with user namespaces off fails: the unit did not come up (exit $rc)" \
+		[ "$rc" -ne 0 ]
+	checko "$out" "install names the command that shows the unit's journal" \
+		grep -qF "journalctl _UID=$UID_ --user-unit=$unit" <<<"$out"
+	checko "$out" "install's diagnosis of the journal names the known error and userns.max" \
+		both "diagnose: launch-userns-enospc" "userns.max.*fails now" "$out"
+	j=$("$RS" --user "$U" --engine containerd diagnose --unit --format json 2>/dev/null)
+	rc=$?
+	checko "$j" "diagnose --unit (root for the user): the journal, read as the user, and userns.max failing now (exit $rc)" \
+		jq -e '.input.source == "unit" and .verdict.status == "fails-now" and .verdict.rule == "userns.max"' <<<"$j"
+	j=$(asu "$RS" --engine containerd diagnose --unit --format json 2>/dev/null)
+	checko "$j" "diagnose --unit as the user gives the same verdict" \
+		jq -e '.verdict.rule == "userns.max"' <<<"$j"
+	"$RS" --user "$U" --engine containerd uninstall >/dev/null 2>&1
+	check "the failed unit is gone after uninstall" not asu systemctl --user is-active --quiet $unit
+}
+
 # scenario 3: user namespaces turned off by sysctl; check fails, fix (root
 # for the user) persists and applies the value, check and podman work again
 scenario_userns_off() {
@@ -543,6 +570,7 @@ scenario_userns_off() {
 		[ "$(rule_status "$rep" userns.probe)" = fail ]
 	out=$(asu podman run --rm localhost/busybox:lab /bin/busybox echo hello-from-podman 2>&1)
 	podman_truth "userns-off" "$rep"
+	scenario_diagnose_unit
 	out=$("$RS" --user "$U" --engine podman fix --yes 2>&1)
 	checko "$out" "fix (root for the user) succeeds" [ $? -eq 0 ]
 	f=$(grep -l '^user.max_user_namespaces = ' /etc/sysctl.d/*rootless-setup* 2>/dev/null | head -1)

@@ -46,3 +46,8 @@ int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct r
 void rs_report_free(struct rs_report *r);
 /* The rootless-setup/report/v1 document (rootless-setup(8), JSON OUTPUT); caller decrefs. */
 json_t *rs_report_json(const struct rs_report *r);
+/* Its parts, for documents that carry them (diagnosis/v1): the host, the
+ * engines checked, and the selected rules' results. */
+json_t *rs_report_host_json(const struct rs_report *r);
+json_t *rs_report_engines_json(const struct rs_report *r);
+json_t *rs_report_results_json(const struct rs_report *r);

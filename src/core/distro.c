@@ -15,7 +15,8 @@ enum vtype {
 	V_OBJ,
 	V_KVER,
 	V_VERSIONS,
-	V_PROGRAMS
+	V_PROGRAMS,
+	V_URLMAP
 };
 
 struct key_schema {
@@ -46,6 +47,7 @@ static const struct key_schema top_keys[] = {
 	{"hints", V_STRMAP, NULL},
 	/* locale.gen(5), whose entries locale-gen compiles (isulad.locale's fixer) */
 	{"locale_gen", V_STR, NULL},
+	{"docs", V_URLMAP, NULL}, /* rule id -> its upstream documentation */
 	{"versions", V_VERSIONS, NULL},
 	{"programs", V_PROGRAMS, NULL},
 	{NULL, V_STR, NULL},
@@ -114,6 +116,16 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 			if (!json_is_string(x) && !(json_is_null(x)))
 				return rs_error_setx(err, EINVAL, "%s.%s.%s: not a string", where,
 						     k->key, key);
+		}
+		return 0;
+	case V_URLMAP:
+		if (!json_is_object(v))
+			break;
+		json_object_foreach ((json_t *)v, key, x) {
+			const char *u = json_string_value(x);
+			if (!u || !rs_startswith(u, "https://") || strpbrk(u, " \t\n\"'<>\\"))
+				return rs_error_setx(err, EINVAL, "%s.%s.%s: not an https URL",
+						     where, k->key, key);
 		}
 		return 0;
 	case V_KVERMAP:
@@ -368,6 +380,11 @@ const char *rs_distro_hint(const struct rs_distro *d, const char *rule_id)
 {
 	/* rule ids contain dots, so no dotted-path lookup here */
 	return json_string_value(json_object_get(json_object_get(d->data, "hints"), rule_id));
+}
+
+const char *rs_distro_docs(const struct rs_distro *d, const char *rule_id)
+{
+	return json_string_value(json_object_get(json_object_get(d->data, "docs"), rule_id));
 }
 
 bool rs_distro_known(const char *id)

@@ -39,5 +39,7 @@ long long rs_distro_int(const struct rs_distro *d, const char *path, long long d
 bool rs_distro_bool(const struct rs_distro *d, const char *path, bool def);
 /* The hint of a rule for this distro, or NULL. */
 const char *rs_distro_hint(const struct rs_distro *d, const char *rule_id);
+/* The upstream documentation of a rule for this distro (an https URL), or NULL. */
+const char *rs_distro_docs(const struct rs_distro *d, const char *rule_id);
 /* Every embedded profile id (for --distro validation and `rules`). */
 bool rs_distro_known(const char *id);

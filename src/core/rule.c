@@ -166,6 +166,11 @@ int rs_ctx_sysctl(struct rs_ctx *ctx, const char *rel, uint64_t *out)
 	return rs_sysctl_parse_u64(buf, len, out);
 }
 
+const char *rs_ctx_docs(const struct rs_ctx *ctx, const char *rule_id)
+{
+	return rs_distro_docs(&ctx->distro, rule_id);
+}
+
 const char *rs_ctx_hint(const struct rs_ctx *ctx, const char *rule_id, const char *def)
 {
 	const char *h = rs_distro_hint(&ctx->distro, rule_id);

@@ -130,6 +130,8 @@ char *rs_ctx_data_dir(const struct rs_ctx *ctx, enum rs_engine e);
 char *rs_ctx_runtime_dir(const struct rs_ctx *ctx);
 /* Reads an integer /proc/sys knob. Return: 0, -ENOENT (absent), or <0. */
 int rs_ctx_sysctl(struct rs_ctx *ctx, const char *rel, uint64_t *out);
+/* The upstream documentation of a rule (distro data "docs"), or NULL. */
+const char *rs_ctx_docs(const struct rs_ctx *ctx, const char *rule_id);
 /* A distro hint for rule, else def (may be NULL). */
 const char *rs_ctx_hint(const struct rs_ctx *ctx, const char *rule_id, const char *def);
 /* The upstream version ("4.3.1") dpkg's database records for the package

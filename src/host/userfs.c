@@ -591,6 +591,7 @@ struct guarded_read {
 	int fd; /* O_PATH fd of the file */
 	size_t max;
 	const char *path;
+	bool tail; /* a log: its last max bytes, not -EFBIG */
 };
 
 /* Opens the O_PATH fd's file for reading again (a FIFO or device swapped
@@ -607,10 +608,16 @@ static int read_reopened(void *arg, char **data, size_t *len, char *msg, size_t 
 		snprintf(msg, msglen, "cannot read '%s': %s", c->path, strerror(errno));
 		return -errno;
 	}
+	/* a log's newest lines are at its end */
+	off_t skip = c->tail && (uint64_t)st.st_size > c->max ? st.st_size - (off_t)c->max : 0;
+	if (skip && lseek(fd, skip, SEEK_SET) < 0) {
+		snprintf(msg, msglen, "cannot read '%s': %s", c->path, strerror(errno));
+		return -errno;
+	}
 	char *buf = rs_xmalloc(c->max + 2);
-	size_t got = 0;
-	while (got <= c->max) {
-		ssize_t n = read(fd, buf + got, c->max + 1 - got);
+	size_t got = 0, want = c->max + !c->tail; /* one more: is it larger? */
+	while (got < want) {
+		ssize_t n = read(fd, buf + got, want - got);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -631,11 +638,11 @@ static int read_reopened(void *arg, char **data, size_t *len, char *msg, size_t 
 	buf[got] = '\0';
 	*data = buf;
 	*len = got;
-	return 0;
+	return skip > 0; /* 1: the beginning was left out */
 }
 
-int rs_guarded_read(const char *path, size_t max, unsigned timeout_ms, char **buf, size_t *len,
-		    struct rs_error **err)
+static int guarded_read(const char *path, size_t max, bool tail, unsigned timeout_ms, char **buf,
+			size_t *len, struct rs_error **err)
 {
 	struct rs_guarded g;
 	char msg[512] = "";
@@ -647,9 +654,9 @@ int rs_guarded_read(const char *path, size_t max, unsigned timeout_ms, char **bu
 		return fd;
 	if (!S_ISREG(g.st.st_mode))
 		return rs_error_setx(err, EINVAL, "cannot read '%s': not a regular file", path);
-	if ((uint64_t)g.st.st_size > max)
+	if (!tail && (uint64_t)g.st.st_size > max)
 		return rs_error_setx(err, EFBIG, "'%s' is larger than %zu bytes", path, max);
-	struct guarded_read c = {.fd = fd, .max = max, .path = path};
+	struct guarded_read c = {.fd = fd, .max = max, .path = path, .tail = tail};
 	int r;
 	if (g.shaper == (uid_t)-1 || g.shaper == geteuid()) {
 		r = read_reopened(&c, buf, len, msg, sizeof(msg));
@@ -671,5 +678,20 @@ int rs_guarded_read(const char *path, size_t max, unsigned timeout_ms, char **bu
 	}
 	if (r < 0)
 		return rs_error_setx(err, -r, "%s", msg[0] ? msg : strerror(-r));
-	return 0;
+	return r;
+}
+
+int rs_guarded_read(const char *path, size_t max, unsigned timeout_ms, char **buf, size_t *len,
+		    struct rs_error **err)
+{
+	int r = guarded_read(path, max, false, timeout_ms, buf, len, err);
+	return r < 0 ? r : 0;
+}
+
+int rs_guarded_read_tail(const char *path, size_t max, unsigned timeout_ms, char **buf, size_t *len,
+			 bool *truncated, struct rs_error **err)
+{
+	int r = guarded_read(path, max, true, timeout_ms, buf, len, err);
+	*truncated = r == 1;
+	return r < 0 ? r : 0;
 }

@@ -71,6 +71,10 @@ int rs_guarded_open(const char *path, int flags, struct rs_guarded *g, struct rs
  * NUL-terminated; caller frees. Return: 0 or -errno with *err. */
 int rs_guarded_read(const char *path, size_t max, unsigned timeout_ms, char **buf, size_t *len,
 		    struct rs_error **err);
+/* The same for a log: its last max bytes (*truncated when the beginning was
+ * left out), never -EFBIG. */
+int rs_guarded_read_tail(const char *path, size_t max, unsigned timeout_ms, char **buf, size_t *len,
+			 bool *truncated, struct rs_error **err);
 
 /* The directories of a user that root may act in, as that user: e.g. the
  * home limited to its .config and .local, and the runtime dir. */

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "host/userfs.h"
+#include "host/userlog.h"
 #include "launch/launch.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
@@ -169,6 +170,38 @@ static char *tail_of(const struct rs_ctx *ctx, const char *dir, const char *name
 	return data && *data ? data : (free(data), rs_xstrdup("(empty)"));
 }
 
+/* Up to LOG_DIAG_MAX bytes of the end of the launch's log, read as the
+ * user (the log is the user's: root never opens it with its own rights). */
+#define LOG_DIAG_MAX (64u << 10)
+
+static int log_fn(void *arg, char **data, size_t *len, char *msg _unused_, size_t msglen _unused_)
+{
+	_cleanup_close_ int fd = open(arg, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	bool truncated = false;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	/* an unreadable log is no diagnosis, not an error of the child */
+	(void)rs_read_tail(fd, LOG_DIAG_MAX - 1, 4 * LOG_DIAG_MAX, data, len, &truncated);
+	return 0;
+}
+
+/* A launch that did not come up: what diagnose finds in its log, as
+ * notes (the same as for a unit's journal, came-up.c). */
+static void diagnose_log(struct rs_gen_ctx *f, enum rs_engine e, const char *dir)
+{
+	_cleanup_free_ char *path = rs_xasprintf("%s/%s", dir, LOG_NAME);
+	_cleanup_free_ char *seen = rs_xasprintf("cat '%s'", path);
+	_cleanup_free_ char *data = NULL;
+	char msg[256];
+	size_t len = 0;
+	if (rs_as_user_data(&f->ctx->user, log_fn, path, LOG_DIAG_MAX, &data, &len, msg,
+			    sizeof(msg), 5000) < 0 ||
+	    !data)
+		return;
+	rs_inst_diagnose_log(f, e, data, len, seen);
+}
+
 static bool exited(pid_t pid)
 {
 	siginfo_t si = {0};
@@ -201,8 +234,8 @@ static int wait_ready(const struct rs_ctx *ctx, struct rs_child *c, const char *
 	return WAIT_LATE;
 }
 
-static void report(struct rs_gen_ctx *f, const struct rs_gen *g, const struct detach *d,
-		   struct rs_child *c, int r)
+static void report(struct rs_gen_ctx *f, enum rs_engine e, const struct rs_gen *g,
+		   const struct detach *d, struct rs_child *c, int r)
 {
 	const char *self = g->launch_argv[0];
 	pid_t pid = c->pid;
@@ -225,6 +258,7 @@ static void report(struct rs_gen_ctx *f, const struct rs_gen *g, const struct de
 			      g->launch_cmd, (int)pid, d->run, g->socket, READY_WAIT_MS / 1000,
 			      d->state_dir, tail)
 			->failed = true;
+		diagnose_log(f, e, d->state_dir);
 		return;
 	}
 	int st = rs_child_reap(c);
@@ -235,6 +269,7 @@ static void report(struct rs_gen_ctx *f, const struct rs_gen *g, const struct de
 		      WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st), d->run, g->socket,
 		      d->state_dir, tail)
 		->failed = true;
+	diagnose_log(f, e, d->state_dir);
 }
 
 /* A setup step failed: the launch is not started. */
@@ -254,7 +289,7 @@ static void not_started(struct rs_gen_ctx *f, const struct rs_gen *g, const stru
 		->failed = true;
 }
 
-void rs_inst_detach(struct rs_gen_ctx *f, const struct rs_gen *g)
+void rs_inst_detach(struct rs_gen_ctx *f, enum rs_engine eng, const struct rs_gen *g)
 {
 	const struct rs_ctx *ctx = f->ctx;
 	_cleanup_free_ char *run = rs_ctx_runtime_dir(ctx);
@@ -287,7 +322,7 @@ void rs_inst_detach(struct rs_gen_ctx *f, const struct rs_gen *g)
 		rs_child_reap(&c);
 		not_started(f, g, &d, r, e);
 	} else {
-		report(f, g, &d, &c, r);
+		report(f, eng, g, &d, &c, r);
 	}
 	rs_error_free(e);
 	for (size_t i = 0; d.envp[i]; i++)

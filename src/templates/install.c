@@ -306,7 +306,7 @@ static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 	}
 	if (!rs_inst_user_manager(f->ctx)) {
 		/* what the unit would run, detached, as the user */
-		rs_inst_detach(f, g);
+		rs_inst_detach(f, o->engine, g);
 		rs_action_add(&f->acts, "install", "note", NULL,
 			      "no systemd user manager reachable: with one, 'systemctl --user "
 			      "enable --now %s' (and 'loginctl enable-linger %s') keeps it "
@@ -316,8 +316,12 @@ static void start(struct rs_gen_ctx *f, const struct rs_install_opts *o, const s
 	}
 	char *const reload[] = {"/usr/bin/systemctl", "--user", "daemon-reload", NULL};
 	char *const now[] = {"/usr/bin/systemctl", "--user", "enable", "--now", unit, NULL};
-	if (rs_inst_systemctl(f, "install", reload) == 0)
-		rs_inst_systemctl(f, "install", now);
+	if (rs_inst_systemctl(f, "install", reload) < 0)
+		return;
+	/* a daemon that dies at once still leaves "enable --now" a success:
+	 * the engine is up when its socket is there, and what it logged says
+	 * why when it is not */
+	rs_inst_came_up(f, o->engine, unit, rs_inst_systemctl(f, "install", now) == 0);
 }
 
 /* What uninstall may remove: exactly these files while unchanged, and

@@ -43,4 +43,13 @@ int rs_inst_systemctl(struct rs_gen_ctx *f, const char *rule, char *const argv[]
 /* install's start without a systemd user manager (detach.c): g's launch,
  * detached, as the user, its output in STATE_DIR/launch.log; then a
  * bounded wait for the engine's socket. Recorded as actions. */
-void rs_inst_detach(struct rs_gen_ctx *f, const struct rs_gen *g);
+void rs_inst_detach(struct rs_gen_ctx *f, enum rs_engine e, const struct rs_gen *g);
+/* After starting unit (started: systemctl said so): waits up to 30 s for
+ * the engine's socket; when it does not appear, records a failed note with
+ * the journalctl command, reads the unit's journal as the user and notes
+ * what diagnose finds in it against install's own check (came-up.c). */
+void rs_inst_came_up(struct rs_gen_ctx *f, enum rs_engine e, const char *unit, bool started);
+/* The same notes for a log install has in hand (a launch's own log, where
+ * no user manager runs units); seen_with: how a person reads it. */
+void rs_inst_diagnose_log(struct rs_gen_ctx *f, enum rs_engine e, const char *text, size_t len,
+			  const char *seen_with);

@@ -78,11 +78,11 @@ if command -v bash >/dev/null 2>&1; then
 		for line in "rootless-setup " "rootless-setup check " "rootless-setup fix " \
 			"rootless-setup launch " "rootless-setup nsenter " "rootless-setup oci " \
 			"rootless-setup explain " "rootless-setup rules " "rootless-setup generate " \
-			"rootless-setup install " "rootless-setup uninstall "; do
+			"rootless-setup install " "rootless-setup uninstall " "rootless-setup diagnose "; do
 			read -r -a COMP_WORDS <<<"$line"; COMP_WORDS+=(""); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
 			_rootless_setup; all="$all ${COMPREPLY[*]}"
 		done; echo "$all"' _ "$COMP" | tr ' ' '\n' | sort -u)
-	for v in check fix generate install uninstall launch nsenter oci rules explain; do
+	for v in check fix generate install uninstall launch nsenter oci rules explain diagnose; do
 		check "completion offers the command $v" grep -qx "$v" <<<"$words"
 	done
 	for o in $opts; do
