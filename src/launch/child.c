@@ -406,6 +406,8 @@ void rs_launch_child(const struct rs_child_args *a)
 
 	report_fd = a->to_parent;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* a copy of the lock's file would hold it past a SIGKILLed launcher */
+	close(a->lock_fd);
 	setup_mounts_early(a);
 	/* EOF here means the parent died before mapping us */
 	if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'm')

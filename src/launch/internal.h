@@ -25,6 +25,8 @@ struct rs_child_args {
 	 * command, sparing a round trip; else NULL */
 	struct rs_state *self_publish;
 	int status_fd; /* --pidns: PID 1 writes the command's wait status here */
+	int lock_fd;   /* the parent's state dir lock: closed at once, so the
+			* lock is the launcher's alone (PID 1 never execs) */
 	bool single_map;
 	unsigned char dns[4];
 	uid_t parent_euid; /* for ROOTLESSKIT_PARENT_EUID/EGID */

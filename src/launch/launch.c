@@ -376,6 +376,7 @@ static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx
 	a->parent_euid = geteuid();
 	a->parent_egid = getegid();
 	a->state_dir = r->st.dir;
+	a->lock_fd = r->st.lock_fd;
 	a->o = o;
 	*nc = (struct rs_net_ctx){.o = o,
 				  .plan = &r->plan,
