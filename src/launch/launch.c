@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -232,9 +233,12 @@ static int child_answer(struct run *r, char want, struct rs_error **err)
 }
 
 /* The command's end as an exit status; a death by signal N is 128+N (where
- * RootlessKit says 255) and a message naming the signal. */
+ * RootlessKit says 255, as --rootlesskit-compat does) and a message naming
+ * the signal. */
 static int command_status(struct run *r, int st, struct rs_error **err)
 {
+	char desc[64];
+
 	int raw;
 	/* --pidns: PID 1 exits 128+N for a signal; its record says which */
 	if (WIFEXITED(st) && r->status[0] >= 0 &&
@@ -246,9 +250,12 @@ static int command_status(struct run *r, int st, struct rs_error **err)
 		return 1;
 	int sig = WTERMSIG(st);
 	const char *abbrev = sigabbrev_np(sig);
+	/* "user defined signal 1", as Go (and so RootlessKit) words it */
+	snprintf(desc, sizeof(desc), "%s", strsignal(sig));
+	desc[0] = (char)tolower((unsigned char)desc[0]);
 	rs_error_setx(err, EINTR, "the command was killed by signal %d (SIG%s: %s)", sig,
-		      abbrev ? abbrev : "?", strsignal(sig));
-	return 128 + sig;
+		      abbrev ? abbrev : "?", desc);
+	return r->o->rootlesskit_exit ? 255 : 128 + sig;
 }
 
 static void net_helper_died(struct run *r, int st, rs_launch_warn_fn warn)
