@@ -301,17 +301,14 @@ static int forward_and_wait(struct run *r, rs_launch_warn_fn warn, struct rs_err
 	}
 }
 
-/* The API server and port drivers (api.c), once the child's namespaces
- * exist and before the command runs, so -p ports are there when it starts. */
+/* The API server (api.c), always, as RootlessKit's (rootlessctl info),
+ * and the port drivers, once the child's namespaces exist and before the
+ * command runs, so -p ports are there when it starts. */
 static int api_start(struct run *r, const unsigned char net[4], struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
 	char ip[16], dns[16];
 
-	/* a launch that names no port driver (the guides' daemons,
-	 * `launch -- true`) does not pay for the server */
-	if (!o->port_driver)
-		return 0;
 	struct rs_api_cfg c = {.state_dir = r->st.dir,
 			       .state_dir_fd = r->st.dir_fd,
 			       .wake_fd = r->sfd,
@@ -330,7 +327,8 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 		c.child_ip = ip, c.dns = dns;
 	if (o->port_driver && rs_port_driver_parse(o->port_driver, &c.port_driver) < 0)
 		return rs_error_setx(err, EINVAL, "unknown --port-driver '%s'", o->port_driver);
-	if (o->net != RS_NET_HOST) {
+	/* the builtin driver's helper joins the child's namespaces */
+	if (c.port_driver == RS_PORT_BUILTIN) {
 		/* the launch's own child: its pid is not reused before we reap it */
 		_cleanup_free_ char *u = rs_xasprintf("/proc/%d/ns/user", (int)r->child);
 		c.userns_fd = open(u, O_RDONLY | O_CLOEXEC);
@@ -455,8 +453,9 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	a.from_parent = r->p2c[0];
 	a.to_parent = r->c2p[1];
 	a.status_fd = r->status[1];
-	r->quick = (o->net == RS_NET_HOST || o->net == RS_NET_NONE) && !o->port_driver &&
-		   !o->pidns && !o->detach_netns && !o->evacuate_cgroup2;
+	r->quick = (o->net == RS_NET_HOST || o->net == RS_NET_NONE) &&
+		   (!o->port_driver || !strcmp(o->port_driver, "none")) && !o->pidns &&
+		   !o->detach_netns && !o->evacuate_cgroup2;
 	a.self_publish = r->quick ? &r->st : NULL;
 	r->child = (pid_t)syscall(SYS_clone, clone_flags(o), NULL, NULL, NULL, NULL);
 	if (r->child < 0) {
@@ -472,6 +471,10 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	close(r->c2p[1]);
 	close(r->status[1]);
 	r->p2c[0] = r->c2p[1] = r->status[1] = -1;
+	/* a quick launch's API needs nothing of the child: it is set up while
+	 * the child makes its mounts, and is there before child_pid */
+	if (r->quick && api_start(r, nc.net, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
 	if (rs_idmap_apply_pair(r->host, r->child, &um, &gm, err) < 0) {
 		rs_error_wrap(err,
 			      "cannot map ids (AppArmor, an LSM or a seccomp filter may forbid "
@@ -487,7 +490,7 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 		return ret;
 	/* the API server and port drivers, before the command runs, so -p
 	 * ports are there when it starts */
-	if (api_start(r, nc.net, err) < 0)
+	if (!r->quick && api_start(r, nc.net, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	if (rs_state_publish(&r->st, r->child, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
