@@ -368,6 +368,21 @@ static void warn_propagation(const struct rs_launch_opts *o, rs_launch_warn_fn w
 	mnt_unref_table(tb);
 }
 
+/* RootlessKit's warning: the network's resolv.conf and hosts are bind
+ * mounts over the host's files when /etc is not copied up, and go away
+ * inside when the host replaces those (systemd-resolved, NetworkManager). */
+static void warn_resolv(const struct rs_launch_opts *o, rs_launch_warn_fn warn)
+{
+	if ((o->net != RS_NET_SLIRP4NETNS && o->net != RS_NET_PASTA) || o->detach_netns)
+		return;
+	for (size_t i = 0; i < o->copy_up.n; i++)
+		if (strcmp(o->copy_up.v[i], "/etc") == 0)
+			return;
+	warn("without --copy-up=/etc, the network's /etc/resolv.conf and /etc/hosts are bind "
+	     "mounts over the host's, gone inside when the host replaces its files; "
+	     "--copy-up=/etc is recommended");
+}
+
 static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx *nc)
 {
 	const struct rs_launch_opts *o = r->o;
@@ -444,6 +459,7 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	if (rs_net_prepare(o, &r->plan, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	warn_propagation(o, warn);
+	warn_resolv(o, warn);
 	a.single_map = build_maps(r->host, o, &um, &gm, warn);
 	if (pipe2(r->p2c, O_CLOEXEC) < 0 || pipe2(r->c2p, O_CLOEXEC) < 0 ||
 	    pipe2(r->status, O_CLOEXEC | O_NONBLOCK) < 0) {
