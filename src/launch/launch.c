@@ -456,7 +456,7 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	child_args(r, &a, &nc);
 	nc.slirp_api = r->slirp_api;
 	nc.warn = warn;
-	if (rs_net_prepare(o, &r->plan, err) < 0)
+	if (rs_net_prepare(o, &r->plan, warn, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	warn_propagation(o, warn);
 	warn_resolv(o, warn);

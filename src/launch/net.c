@@ -21,43 +21,27 @@
 #include <unistd.h>
 #include "launch/internal.h"
 #include "lib/sig.h"
+#include "lib/spawn.h"
 #include "lib/xalloc.h"
 
-/* Output of `BIN --help` (stdout and stderr), at most n-1 bytes. */
-static int help_text(const char *bin, char *buf, size_t n)
+/* Output of BIN ARGS... (stdout and stderr), at most n-1 bytes, NUL-
+ * terminated, through lib/spawn (5 s at most). Return: its exit code
+ * (rs_spawn_exit_code), or -errno. */
+static int run_capture(const char *const argv[], char *buf, size_t n)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return -errno;
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		return -e;
-	}
-	if (pid == 0) {
-		rs_signals_reset();
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		execl(bin, bin, "--help", (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	size_t got = 0;
-	struct pollfd pf = {.fd = p[0], .events = POLLIN};
-	while (got + 1 < n && poll(&pf, 1, 5000) > 0) {
-		ssize_t k = read(p[0], buf + got, n - 1 - got);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			break;
-		got += (size_t)k;
-	}
-	buf[got] = '\0';
-	close(p[0]);
-	rs_kill_reap(pid);
-	return 0;
+	struct rs_spawn o = {.path = argv[0],
+			     .argv = (char *const *)argv,
+			     .flags = RS_SPAWN_STDOUT | RS_SPAWN_MERGE,
+			     .out_max = n - 1,
+			     .timeout_ms = 5000};
+	struct rs_spawn_result res = {0};
+	_cleanup_error_ struct rs_error *e = NULL;
+	int r = rs_spawn_run(&o, &res, &e);
+	snprintf(buf, n, "%s", res.out ? res.out : "");
+	if (r == 0)
+		r = rs_spawn_exit_code(res.status);
+	rs_spawn_result_clear(&res);
+	return r;
 }
 
 static bool want(enum rs_launch_tri t, bool supported, bool conflict, const char *flag,
@@ -78,16 +62,65 @@ static bool want(enum rs_launch_tri t, bool supported, bool conflict, const char
 	return true;
 }
 
-int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, struct rs_error **err)
+/* The date in pasta's --version ("pasta 2025_05_03.587980c", Debian's
+ * "0.0~git20250503.587980c-2", Fedora's "0^20250503.g587980c"), as
+ * YYYYMMDD, or 0 (Debian 12's says "unknown version"). */
+static unsigned long pasta_date(const char *v)
+{
+	for (const char *c = v; *c; c++) {
+		unsigned y, m, d;
+		int k = 0;
+		if ((sscanf(c, "%4u_%2u_%2u%n", &y, &m, &d, &k) == 3 && k == 10) ||
+		    (sscanf(c, "%4u%2u%2u%n", &y, &m, &d, &k) == 3 && k == 8))
+			if (y >= 2020 && y < 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
+				return y * 10000ul + m * 100 + d;
+	}
+	return 0;
+}
+
+/* What this pasta can do, RootlessKit's way (an option it takes with
+ * --version): --host-lo-to-ns-lo (passt 2024_10_30), and whether its
+ * automatic forwarding scans the right side: before 2023_03_21 the scans
+ * of -t auto and -T auto were swapped (passt commit 418f75a), so
+ * "-t auto -T none" (the namespace's ports to the host, none back)
+ * forwarded nothing. */
+static void pasta_features(const char *bin, struct rs_net_plan *p)
+{
+	static char out[4096];
+	const char *const probe[] = {bin, "--host-lo-to-ns-lo", "--version", NULL};
+	const char *const version[] = {bin, "--version", NULL};
+
+	if (run_capture(probe, out, sizeof(out)) == 0) {
+		p->pasta_hostlo = p->pasta_fwd_fixed = true;
+		return;
+	}
+	if (run_capture(version, out, sizeof(out)) == 0)
+		p->pasta_fwd_fixed = pasta_date(out) >= 20230321;
+}
+
+int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, rs_launch_warn_fn warn,
+		   struct rs_error **err)
 {
 	static char help[16384];
 	int r = 0;
 
 	memset(p, 0, sizeof(*p));
+	if (o->net == RS_NET_PASTA) {
+		pasta_features(o->pasta_binary, p);
+		if (!p->pasta_fwd_fixed && o->disable_host_loopback && o->port_driver &&
+		    !strcmp(o->port_driver, "implicit") && warn)
+			warn("this pasta (before 2023_03_21) forwards the namespace's ports only "
+			     "with "
+			     "its forwarding to the host's loopback on: --disable-host-loopback "
+			     "cannot keep the namespace's 127.0.0.1 from the host's loopback ports "
+			     "with --port-driver=implicit");
+		return 0;
+	}
 	if (o->net != RS_NET_SLIRP4NETNS)
 		return 0;
 	/* RootlessKit's feature test: what `--help` names is supported */
-	if (help_text(o->slirp4netns_binary, help, sizeof(help)) < 0)
+	const char *const argv[] = {o->slirp4netns_binary, "--help", NULL};
+	if (run_capture(argv, help, sizeof(help)) < 0)
 		help[0] = '\0';
 	bool sandbox = strstr(help, "--enable-sandbox") != NULL;
 	bool seccomp = strstr(help, "--enable-seccomp") != NULL &&
@@ -250,16 +283,27 @@ static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b)
 	argf(b, "--dns-forward=%s", a);
 	if (!o->ipv6)
 		arg(b, "--ipv4-only");
-	if (o->disable_host_loopback) {
-		/* no gateway-to-host mapping, and none of the host's bound ports
-		 * reachable from the namespace's loopback */
-		arg(b, "--no-map-gw");
-		arg(b, "--tcp-ns=none");
-		arg(b, "--udp-ns=none");
-	}
 	bool implicit = o->port_driver && strcmp(o->port_driver, "implicit") == 0;
+	if (o->disable_host_loopback) {
+		/* no gateway-to-host mapping (RootlessKit's flag) */
+		arg(b, "--no-map-gw");
+		/* and none of the host's loopback ports reachable from the
+		 * namespace's loopback (pasta's -T/-U auto, its default):
+		 * RootlessKit leaves them on. A pasta with swapped scans
+		 * forwards the namespace's ports (-t auto) only with -T auto,
+		 * so there implicit keeps them (prepare warned) */
+		if (c->plan->pasta_fwd_fixed || !implicit) {
+			arg(b, "--tcp-ns=none");
+			arg(b, "--udp-ns=none");
+		}
+	}
 	argf(b, "--tcp-ports=%s", implicit ? "auto" : "none");
 	argf(b, "--udp-ports=%s", implicit ? "auto" : "none");
+	/* as RootlessKit: a forward from the host's loopback arrives from the
+	 * namespace's, so a server bound to 127.0.0.1 inside gets it (passt
+	 * 2024_10_30 made it opt-in; docker run -p 127.0.0.1:P:80 needs it) */
+	if (c->plan->pasta_hostlo)
+		arg(b, "--host-lo-to-ns-lo");
 	argf(b, "--pid=%s/%s", c->state_dir, PASTA_READY);
 	target(b, c, false);
 }
