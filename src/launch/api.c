@@ -59,11 +59,15 @@ static json_t *spec_json(const struct rs_port *p)
 	return json_pack("{s:i, s:o}", "id", p->id, "spec", s);
 }
 
-/* A driver that publishes ports: none and implicit (pasta forwards by
- * itself) have no API of their own, as RootlessKit's. */
+/* A driver the API answers for: not none. RootlessKit 2.x has none for
+ * implicit either; ours answers, taking port requests as records only
+ * (pasta forwards whatever listens inside), because Debian 12's
+ * rootlesskit-docker-proxy 1.1 fails on a launch without a port driver
+ * and, told of one, starts docker-proxy inside for pasta to find.
+ * Docker's newer clients read "implicit" as nothing to ask for. */
 static bool has_port_driver(const struct rs_api_cfg *c)
 {
-	return c->port_driver == RS_PORT_BUILTIN || c->port_driver == RS_PORT_SLIRP4NETNS;
+	return c->port_driver != RS_PORT_NONE;
 }
 
 static json_t *info_json(struct rs_api_srv *s)
@@ -74,8 +78,7 @@ static json_t *info_json(struct rs_api_srv *s)
 			      RS_ROOTLESSKIT_VERSION, "stateDir", c->state_dir, "childPID",
 			      (int)c->child);
 	/* RootlessKit names no network driver for the host's network, and no
-	 * port driver for none and implicit (Docker reads that as "nothing to
-	 * ask for") */
+	 * port driver for none */
 	if (strcmp(c->net_driver, "host") != 0) {
 		json_t *nd = json_pack("{s:s}", "driver", c->net_driver);
 		if (c->dns)
