@@ -92,9 +92,10 @@ int rs_state_open(const char *dir, bool given, struct rs_state *st, struct rs_er
 int rs_state_publish(struct rs_state *st, pid_t pid, struct rs_error **err);
 /* Removes our files (and the directory when we created it). */
 void rs_state_close(struct rs_state *st);
-/* For nsenter: child_pid and child_start as written, and the owner of the
- * directory. These are records the user can write: they say which process
- * to look at, never whether it may be entered (nsenter.c checks the process).
+/* For nsenter: child_pid and child_start as written (*start 0 where there
+ * is none: RootlessKit's state dirs), and the owner of the directory.
+ * These are records the user can write: they say which process to look
+ * at, never whether it may be entered (nsenter.c checks the process).
  * Return: 0, -ENOENT (no launch), or -errno. */
 int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, uid_t *owner,
 			struct rs_error **err);

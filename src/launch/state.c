@@ -308,13 +308,18 @@ int rs_state_read_child(const char *dir, pid_t *pid, unsigned long long *start, 
 	}
 	*owner = st.st_uid;
 	int r = read_num(dfd, "child_pid", &p);
+	/* RootlessKit writes no child_start: 0, the process then decides */
 	int r2 = r == 0 ? read_num(dfd, "child_start", start) : r;
+	if (r == 0 && r2 == -ENOENT)
+		*start = 0, r2 = 0;
 	close(dfd);
 	if (r == -ENOENT)
 		return rs_error_setx(err, ENOENT, "no launch is running in '%s' (no child_pid)",
 				     dir);
-	if (r < 0 || r2 < 0 || p == 0 || p > 4194304)
+	if (r < 0 || p == 0 || p > 4194304)
 		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'", dir);
+	if (r2 < 0)
+		return rs_error_setx(err, EINVAL, "cannot read '%s/child_start'", dir);
 	*pid = (pid_t)p;
 	return 0;
 }
