@@ -192,6 +192,12 @@ install_binary() {
 	install -m 0644 "$TOP/tests/lib/tap.sh" "$TREE/usr/local/lib/rs-lab/tap.sh"
 	install -m 0755 "$HERE/guest/suite.sh" "$TREE/usr/local/lib/rs-lab/suite.sh"
 	install -m 0644 "$HERE/guest/rs-lab-suite.service" "$TREE/etc/systemd/system/"
+	# the launcher's RootlessKit parity suites and the helpers they source
+	mkdir -p "$TREE/usr/local/lib/rs-lab/tests/launch" "$TREE/usr/local/lib/rs-lab/tests/lib"
+	install -m 0755 "$TOP/tests/launch/rk-integration.sh" "$TOP/tests/launch/rk-scripts.sh" \
+		"$TREE/usr/local/lib/rs-lab/tests/launch/"
+	install -m 0644 "$TOP/tests/lib/tap.sh" "$TOP/tests/lib/testuser.sh" \
+		"$TREE/usr/local/lib/rs-lab/tests/lib/"
 }
 
 build_image() {
@@ -238,7 +244,8 @@ else
 fi
 configure_tree
 install_binary
-STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; declare -f configure_tree configure_selinux label_tree build_image) |
+STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"* "$TOP/tests/launch/rk-"*.sh "$TOP/tests/lib/"*.sh
+	declare -f configure_tree configure_selinux label_tree build_image) |
 	sha256sum | cut -c1-16)
 if [ -f "$DIR/image.ext4" ] && [ "$(cat "$DIR/image.stamp" 2>/dev/null)" = "$STAMP" ]; then
 	say "image up to date: $DIR/image.ext4"
