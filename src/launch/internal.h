@@ -60,6 +60,7 @@ struct rs_netproc {
 	int exit_w;   /* slirp4netns leaves when this closes */
 	int ready_r;  /* a byte (slirp4netns) or a pid (pasta) when set up */
 	int fifo_dir; /* pasta: the state dir holding PASTA_READY (borrowed), or -1 */
+	pid_t holder; /* pasta with --detach-netns: ours in STATE/netns, or 0 */
 };
 /* Before the clone: slirp4netns' features for the auto switches, pasta's
  * for its flags (a warning when one cannot be had).

@@ -194,23 +194,53 @@ int rs_net_child_netns(const struct rs_launch_opts *o, pid_t child, const char *
 	return fd < 0 ? -e : fd;
 }
 
-/* Where the helper finds the namespace: the child's pid, or with
- * --detach-netns the bind mount the child made in its mount namespace,
- * as an fd the helper inherits. */
-static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp)
+/* Where the helper finds the namespace: a pid in it (the child's, or with
+ * --detach-netns pasta's holder), or for slirp4netns with --detach-netns
+ * the bind mount the child made in its mount namespace, as an fd it
+ * inherits. */
+static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp, pid_t holder)
 {
-	if (!c->o->detach_netns) {
-		argf(b, "%d", (int)c->child);
+	if (!c->o->detach_netns || !slirp) {
+		argf(b, "%d", (int)(holder > 0 ? holder : c->child));
 		return;
 	}
-	if (slirp) {
-		arg(b, "--netns-type=path");
-		argf(b, "--userns-path=/proc/%d/ns/user", (int)c->child);
-		argf(b, "/proc/self/fd/%d", c->netns_fd);
-	} else {
-		argf(b, "--userns=/proc/%d/ns/user", (int)c->child);
-		argf(b, "--netns=/proc/self/fd/%d", c->netns_fd);
+	arg(b, "--netns-type=path");
+	argf(b, "--userns-path=/proc/%d/ns/user", (int)c->child);
+	argf(b, "/proc/self/fd/%d", c->netns_fd);
+}
+
+/* pasta with --detach-netns: a process of ours that sits in STATE/netns
+ * (and the child's user namespace) for pasta to join by pid, as it joins
+ * the child's without --detach-netns; RootlessKit's none driver keeps such
+ * a `sleep infinity`. pasta cannot take the namespace as an fd (it closes
+ * every fd it did not open when it starts: passt 2024, Debian 13's) nor
+ * by a path: the bind mount is in the child's mount namespace only, and
+ * /proc/OURPID/fd is closed to pasta once it is in the child's user
+ * namespace. Return: its pid, or -errno. */
+static pid_t netns_holder(const struct rs_net_ctx *c)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c->child);
+	int userns = open(path, O_RDONLY | O_CLOEXEC);
+	if (userns < 0)
+		return -errno;
+	pid_t parent = getpid(), p = fork();
+	if (p == 0) {
+		rs_signals_reset();
+		/* the owner of the user namespace may join it, and then its
+		 * network namespace; after that credential change, the
+		 * parent-death signal is armed (it would be cleared) */
+		if (setns(userns, CLONE_NEWUSER) < 0 || setns(c->netns_fd, CLONE_NEWNET) < 0)
+			_exit(1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		for (;;)
+			pause();
 	}
+	int e = errno;
+	close(userns);
+	return p < 0 ? -e : p;
 }
 
 static void slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, struct argv_buf *b)
@@ -233,7 +263,7 @@ static void slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, stru
 		argf(b, "--api-socket=%s", c->slirp_api);
 	argf(b, "--ready-fd=%d", ready_w);
 	argf(b, "--exit-fd=%d", exit_r);
-	target(b, c, true);
+	target(b, c, true, 0);
 	arg(b, o->ifname ? o->ifname : "tap0");
 }
 
@@ -261,7 +291,7 @@ static int pasta_fifo(const struct rs_net_ctx *c, struct rs_error **err)
 	return fd;
 }
 
-static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b)
+static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b, pid_t holder)
 {
 	const struct rs_launch_opts *o = c->o;
 	char a[32];
@@ -305,7 +335,7 @@ static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b)
 	if (c->plan->pasta_hostlo)
 		arg(b, "--host-lo-to-ns-lo");
 	argf(b, "--pid=%s/%s", c->state_dir, PASTA_READY);
-	target(b, c, false);
+	target(b, c, false, holder);
 }
 
 int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err)
@@ -320,11 +350,17 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 			return rs_error_set(err, errno, "cannot create pipes for %s", np->name);
 		slirp_argv(c, ready[1], ex[0], &b);
 	} else {
+		if (c->o->detach_netns && (np->holder = netns_holder(c)) < 0) {
+			int e = (int)-np->holder;
+			np->holder = 0;
+			return rs_error_set(err, e, "cannot start a process in '%s/netns' for pasta",
+					    c->state_dir);
+		}
 		if ((ready[0] = pasta_fifo(c, err)) < 0)
 			return ready[0];
 		ready[1] = -1;
 		np->fifo_dir = c->state_dir_fd;
-		pasta_argv(c, &b);
+		pasta_argv(c, &b, np->holder);
 	}
 	if (c->warn && c->o->debug) {
 		char line[1024] = "debug: running";
@@ -444,7 +480,9 @@ void rs_net_stop(struct rs_netproc *np)
 	 * launch's exit (the exit-fd still ends it if the launcher dies) */
 	if (np->pid > 0)
 		rs_kill_reap(np->pid);
-	np->pid = 0;
+	if (np->holder > 0)
+		rs_kill_reap(np->holder);
+	np->pid = np->holder = 0;
 	if (np->pidfd >= 0)
 		close(np->pidfd);
 	np->pidfd = -1;
