@@ -181,6 +181,8 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/containerd.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/compat.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/ports.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-integration.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-scripts.sh
 
 # The programs people run, unmodified, with our launcher standing in for
 # RootlessKit: Docker's dockerd-rootless.sh and rootlesskit-docker-proxy,

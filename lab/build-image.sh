@@ -193,6 +193,12 @@ install_binary() {
 	install_ext
 	install -m 0755 "$HERE/guest/suite.sh" "$TREE/usr/local/lib/rs-lab/suite.sh"
 	install -m 0644 "$HERE/guest/rs-lab-suite.service" "$TREE/etc/systemd/system/"
+	# the launcher's RootlessKit parity suites and the helpers they source
+	mkdir -p "$TREE/usr/local/lib/rs-lab/tests/launch" "$TREE/usr/local/lib/rs-lab/tests/lib"
+	install -m 0755 "$TOP/tests/launch/rk-integration.sh" "$TOP/tests/launch/rk-scripts.sh" \
+		"$TREE/usr/local/lib/rs-lab/tests/launch/"
+	install -m 0644 "$TOP/tests/lib/tap.sh" "$TOP/tests/lib/testuser.sh" \
+		"$TREE/usr/local/lib/rs-lab/tests/lib/"
 }
 
 # BuildKit from ../shared/ext (tests/lib/ext.sh: checked against its
@@ -283,7 +289,9 @@ else
 fi
 configure_tree
 install_binary
-STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"*; echo "$EXT_BK_KEY $EXT_IS_KEY"; declare -f configure_tree configure_selinux label_tree build_image install_ext install_ext_isulad) |
+STAMP=$( (cat "$DIR/tree.ok" "$RS_BIN" "$HERE/guest/"* "$TOP/tests/launch/rk-"*.sh "$TOP/tests/lib/"*.sh
+	echo "$EXT_BK_KEY $EXT_IS_KEY"
+	declare -f configure_tree configure_selinux label_tree build_image install_ext install_ext_isulad) |
 	sha256sum | cut -c1-16)
 if [ -f "$DIR/image.ext4" ] && [ "$(cat "$DIR/image.stamp" 2>/dev/null)" = "$STAMP" ]; then
 	say "image up to date: $DIR/image.ext4"

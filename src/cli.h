@@ -29,6 +29,9 @@ struct rs_cli {
 	enum rs_format format;
 	enum rs_color color;
 	int verbosity; /* -1 quiet, 0, 1 verbose */
+	/* invoked as `rootlesskit` (argv[0]'s base name): the command line is
+	 * launch's, in RootlessKit's compatibility mode */
+	bool as_rootlesskit;
 };
 
 enum {

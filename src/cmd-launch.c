@@ -40,6 +40,8 @@ enum {
 	OPT_DEBUG,
 	OPT_PROPAGATION,
 	OPT_OVERLAY_FILE,
+	OPT_RK_COMPAT,
+	OPT_PRINT_SEMVER,
 };
 
 static void launch_help(void)
@@ -82,11 +84,15 @@ static void launch_help(void)
 	       "     --utsns                  new UTS namespace\n"
 	       "     --subid-source <src>     auto (default), static (/etc/subuid) or dynamic\n"
 	       "                              (getsubids)\n"
-	       "     --debug                  show the network helper's command and messages\n\n"
+	       "     --debug                  show the network helper's command and messages\n"
+	       "     --rootlesskit-compat     RootlessKit's exit status 255 for a command killed\n"
+	       "                              by a signal (on when invoked as `rootlesskit`)\n"
+	       "     --print-semver <part>    major, minor or patch of the RootlessKit version\n"
+	       "                              emulated (" RS_ROOTLESSKIT_VERSION ")\n\n"
 	       " -h, --help                   display this help\n\n"
 	       "Exit status: the command's (128+N when signal N killed it, where RootlessKit\n"
-	       "says 255); 125 the launch could not be set up or an option is wrong, 126 the\n"
-	       "command cannot run, 127 it was not found.\n\n"
+	       "says 255; 255 with --rootlesskit-compat); 125 the launch could not be set up\n"
+	       "or an option is wrong, 126 the command cannot run, 127 it was not found.\n\n"
 	       "See rootless-setup(8).\n");
 	exit(RS_EXIT_OK);
 }
@@ -101,6 +107,22 @@ _noreturn_ _printf_(1, 2) static void bad(const char *fmt, ...)
 	va_end(ap);
 	rs_cli_msg("%s", msg);
 	exit(RS_LAUNCH_EXIT_SETUP);
+}
+
+/* --print-semver=major|minor|patch: that part of the RootlessKit version
+ * whose behaviour launch follows, as RootlessKit prints its own. */
+_noreturn_ static void print_semver(const char *part)
+{
+	static const char *const parts[] = {"major", "minor", "patch"};
+	const char *v = RS_ROOTLESSKIT_VERSION;
+	for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+		if (strcmp(part, parts[i]) == 0) {
+			printf("%.*s\n", (int)strcspn(v, "."), v);
+			exit(RS_EXIT_OK);
+		}
+		v += strcspn(v, ".") + (v[strcspn(v, ".")] == '.');
+	}
+	bad("expected --print-semver=(major|minor|patch), got '%s'", part);
 }
 
 static void launch_warn(const char *msg)
@@ -285,6 +307,9 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 	case OPT_DEBUG:
 		o->debug = flag("debug", arg);
 		break;
+	case OPT_RK_COMPAT:
+		o->rootlesskit_exit = flag("rootlesskit-compat", arg);
+		break;
 	case OPT_REAPER:
 		o->reaper = tri("reaper", arg);
 		break;
@@ -410,10 +435,12 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 		{"utsns", optional_argument, NULL, OPT_UTSNS},
 		{"subid-source", required_argument, NULL, OPT_SUBID_SOURCE},
 		{"debug", optional_argument, NULL, OPT_DEBUG},
+		{"rootlesskit-compat", optional_argument, NULL, OPT_RK_COMPAT},
+		{"print-semver", required_argument, NULL, OPT_PRINT_SEMVER},
 		RS_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct rs_launch_opts o = {0};
+	struct rs_launch_opts o = {.rootlesskit_exit = cli->as_rootlesskit};
 	int c;
 
 	/* "+": the command's own options are not ours; ":" so that a missing
@@ -424,6 +451,14 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 			bad("launch: unrecognized option '%s'", argv[optind - 1]);
 		if (c == ':')
 			bad("launch: option '%s' needs a value", argv[optind - 1]);
+		if (c == OPT_PRINT_SEMVER)
+			print_semver(optarg);
+		if (c == OPT_VERSION && cli->as_rootlesskit) {
+			/* RootlessKit's line, then who we are */
+			printf("rootlesskit version %s (rootless-setup %s)\n",
+			       RS_ROOTLESSKIT_VERSION, RS_VERSION);
+			exit(RS_EXIT_OK);
+		}
 		if (!rs_cli_global(cli, c, optarg, launch_help))
 			parse_opt(&o, c, optarg);
 	}

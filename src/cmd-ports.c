@@ -84,7 +84,12 @@ static int do_list(const struct target *t)
 	int r = call(t, "GET", "/v1/ports", NULL, &resp);
 	if (r)
 		return r;
-	json_t *a = json_loads(resp, 0, NULL);
+	/* RootlessKit sends null for no ports (a Go nil slice) */
+	json_t *a = json_loads(resp, JSON_DECODE_ANY, NULL);
+	if (json_is_null(a)) {
+		json_decref(a);
+		a = json_array();
+	}
 	if (!json_is_array(a)) {
 		json_decref(a);
 		rs_cli_msg("the API's port list is not a JSON array");

@@ -225,6 +225,13 @@ int main(int argc, char **argv)
 	if (argc >= 2 && strcmp(argv[1], RS_PROBE_CHILD_VERB) == 0)
 		return rs_cmd_probe_child(argc - 2, argv + 2);
 	signal(SIGPIPE, SIG_IGN);
+	/* a `rootlesskit` symlink to us: RootlessKit's command line, no verb,
+	 * so scripts and tests written for it run unchanged */
+	const char *base = strrchr(argv[0], '/');
+	if (strcmp(base ? base + 1 : argv[0], "rootlesskit") == 0) {
+		cli.as_rootlesskit = true;
+		return rs_cli_finish(rs_cmd_launch.run(&cli, argc, argv));
+	}
 	while ((c = getopt_long(argc, argv, "+" RS_GLOBAL_SHORTOPTS, longopts, NULL)) != -1)
 		if (!rs_cli_global(&cli, c, optarg, main_help))
 			rs_cli_usage_error("bad option");

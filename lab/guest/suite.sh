@@ -617,6 +617,27 @@ scenario_apparmor_knob() {
 	fi
 }
 
+# 4. RootlessKit parity (tests/launch/rk-*.sh, run by the host's
+# check-launch too): our versions of RootlessKit's integration tests and the
+# newest scripts' flag sets with this Debian's pasta and slirp4netns, as a
+# throwaway user of their own; then the integration scenarios against this
+# Debian's RootlessKit, the reference (reported, not judged: where it
+# differs, the lines say how).
+scenario_rk_parity() {
+	local d=/usr/local/lib/rs-lab/tests/launch t out sum
+	for t in rk-integration rk-scripts; do
+		out=$(RS_TEST_USER=rslabrk RS_BIN=$RS timeout 2400 bash "$d/$t.sh" 2>&1)
+		sum=$(grep -E '^[0-9]+ passed, [0-9]+ failed' <<<"$out" | tail -1)
+		grep -E '^not ok' <<<"$out" | sed 's/^/# /'
+		checko "$out" "rk parity, $t: ${sum:-no summary}" grep -qE '^[0-9]+ passed, 0 failed' <<<"$sum"
+	done
+	if [ -x /usr/bin/rootlesskit ]; then
+		out=$(RS_TEST_USER=rslabrk RS_BIN=$RS RS_RK_REFERENCE=/usr/bin/rootlesskit timeout 2400 \
+			bash "$d/rk-integration.sh" 2>&1)
+		grep -E '^# reference|^not ok|# SKIP|passed, ' <<<"$out" | sed 's/^/# reference: /'
+	fi
+}
+
 main() {
 	diag "rs-lab: $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r), $("$RS" --version 2>&1 | head -1)${VARIANT:+, variant $VARIANT}$([ "$SMOKE" = 1 ] && echo ", smoke: scenario 1 only")"
 	# qemu's user network (restrict=on): a default route for pasta/slirp4netns
@@ -635,6 +656,7 @@ main() {
 		scenario_isulad
 		scenario_userns_off
 		scenario_apparmor_knob
+		scenario_rk_parity
 	fi
 	local t_end
 	t_end=$(cut -d' ' -f1 /proc/uptime)

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "launch/api-http.h"
+#include "launch/launch.h"
 #include "launch/port.h"
 #include "lib/xalloc.h"
 
@@ -58,18 +59,35 @@ static json_t *spec_json(const struct rs_port *p)
 	return json_pack("{s:i, s:o}", "id", p->id, "spec", s);
 }
 
+/* A driver the API answers for: not none. RootlessKit 2.x has none for
+ * implicit either; ours answers, taking port requests as records only
+ * (pasta forwards whatever listens inside), because Debian 12's
+ * rootlesskit-docker-proxy 1.1 fails on a launch without a port driver
+ * and, told of one, starts docker-proxy inside for pasta to find.
+ * Docker's newer clients read "implicit" as nothing to ask for. */
+static bool has_port_driver(const struct rs_api_cfg *c)
+{
+	return c->port_driver != RS_PORT_NONE;
+}
+
 static json_t *info_json(struct rs_api_srv *s)
 {
 	const struct rs_api_cfg *c = s->d.cfg;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "apiVersion", "1.1.1", "version", RS_VERSION,
-			      "stateDir", c->state_dir, "childPID", (int)c->child);
-	json_t *nd = json_pack("{s:s}", "driver", c->net_driver);
-	if (c->dns)
-		json_object_set_new(nd, "dns", json_pack("[s]", c->dns));
-	if (c->child_ip)
-		json_object_set_new(nd, "childIP", json_string(c->child_ip));
-	json_object_set_new(j, "networkDriver", nd);
-	if (c->port_driver != RS_PORT_NONE) {
+	/* the version of RootlessKit whose API this is (rootlessctl info) */
+	json_t *j = json_pack("{s:s, s:s, s:s, s:i}", "apiVersion", "1.1.1", "version",
+			      RS_ROOTLESSKIT_VERSION, "stateDir", c->state_dir, "childPID",
+			      (int)c->child);
+	/* RootlessKit names no network driver for the host's network, and no
+	 * port driver for none */
+	if (strcmp(c->net_driver, "host") != 0) {
+		json_t *nd = json_pack("{s:s}", "driver", c->net_driver);
+		if (c->dns)
+			json_object_set_new(nd, "dns", json_pack("[s]", c->dns));
+		if (c->child_ip)
+			json_object_set_new(nd, "childIP", json_string(c->child_ip));
+		json_object_set_new(j, "networkDriver", nd);
+	}
+	if (has_port_driver(c)) {
 		json_t *protos = json_array();
 		for (const char *const *p = rs_portd_protos(&s->d); *p; p++)
 			json_array_append_new(protos, json_string(*p));
@@ -121,15 +139,23 @@ static int spec_from_json(json_t *j, struct rs_portspec *sp, const char **why)
 
 static void reply_json(struct api_conn *c, int status, json_t *j)
 {
-	_cleanup_free_ char *txt = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	_cleanup_free_ char *txt = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 	json_decref(j);
 	c->out = rs_http_response(status, txt ? "application/json" : NULL, txt,
 				  txt ? strlen(txt) : 0, &c->outlen);
 }
 
+/* RootlessKit's error body: {"message": ...} and a newline (Go's
+ * json.Encoder), sent as text/plain (Go sniffs it: the type is set after
+ * the status went out). */
 static void reply_error(struct api_conn *c, int status, const char *msg)
 {
-	reply_json(c, status, json_pack("{s:s}", "message", msg));
+	json_t *j = json_pack("{s:s}", "message", msg);
+	_cleanup_free_ char *txt = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	_cleanup_free_ char *line = rs_xasprintf("%s\n", txt);
+	c->out = rs_http_response(status, "text/plain; charset=utf-8", line, strlen(line),
+				  &c->outlen);
 }
 
 static void route_ports_post(struct rs_api_srv *s, struct api_conn *c, const char *body, size_t n)
@@ -184,10 +210,11 @@ static void route(struct rs_api_srv *s, struct api_conn *c, const struct rs_http
 		else
 			reply_json(c, 405, NULL);
 	} else if (!strcmp(q->path, "/v1/ports")) {
-		if (s->d.cfg->port_driver == RS_PORT_NONE && (get || post))
+		if (!has_port_driver(s->d.cfg) && (get || post))
 			reply_error(c, 400, "no PortDriver is available");
 		else if (get) {
-			json_t *a = json_array();
+			/* no port: null, Go's encoding of an empty slice */
+			json_t *a = s->d.ports ? json_array() : json_null();
 			for (struct rs_port *p = s->d.ports; p; p = p->next)
 				json_array_append_new(a, spec_json(p));
 			reply_json(c, 200, a);
@@ -197,7 +224,9 @@ static void route(struct rs_api_srv *s, struct api_conn *c, const struct rs_http
 			reply_json(c, 405, NULL);
 	} else if (!strncmp(q->path, "/v1/ports/", 10) && q->path[10] &&
 		   !strchr(q->path + 10, '/')) {
-		if (del)
+		if (del && !has_port_driver(s->d.cfg))
+			reply_error(c, 400, "no PortDriver is available");
+		else if (del)
 			route_ports_delete(s, c, q->path + 10);
 		else
 			reply_json(c, 405, NULL);

@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -215,30 +216,124 @@ static void overlay_file(const char *spec)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot place '%s' at '%s'", src, dst);
 }
 
-static void loopback_up(void)
+/* Sets flags on interface name (in our network namespace). */
+static void if_flags_on(const char *name, short flags)
 {
 	struct ifreq ifr = {0};
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) < 0)
-		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot read the flags of 'lo'");
-	ifr.ifr_flags |= IFF_UP;
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot read the flags of '%s'", name);
+	ifr.ifr_flags |= flags;
 	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0)
-		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot bring 'lo' up");
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot set the flags of '%s'", name);
 	close(s);
 }
 
-static void write_resolv(const unsigned char dns[4])
+static void loopback_up(void)
 {
-	char buf[64];
-	unlink("/etc/resolv.conf");
-	int fd = open("/etc/resolv.conf", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot write '/etc/resolv.conf'");
-	int n = snprintf(buf, sizeof(buf), "nameserver %u.%u.%u.%u\n", dns[0], dns[1], dns[2],
-			 dns[3]);
-	rs_write_full(fd, buf, (size_t)n);
+	if_flags_on("lo", IFF_UP);
+}
+
+/* slirp4netns --configure sets the interface's flags to UP|RUNNING and so
+ * drops the MULTICAST a tap is made with, which RootlessKit's `ip link set
+ * up` keeps (IPv6 neighbour discovery needs it). Once slirp4netns is
+ * ready: here, or in STATE/netns through a helper (the command keeps our
+ * network namespace, and setns back to the host's is not permitted). */
+static void tap_multicast(const struct rs_child_args *a)
+{
+	const char *ifname = a->o->ifname ? a->o->ifname : "tap0";
+	char path[4200];
+	int st;
+
+	if (a->o->net != RS_NET_SLIRP4NETNS)
+		return;
+	if (!a->o->detach_netns) {
+		if_flags_on(ifname, IFF_MULTICAST);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/netns", a->state_dir);
+	pid_t p = fork();
+	if (p < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot fork");
+	if (p == 0) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot enter '%s'", path);
+		if_flags_on(ifname, IFF_MULTICAST);
+		_exit(0);
+	}
+	if (waitpid(p, &st, 0) != p || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		_exit(RS_LAUNCH_EXIT_SETUP);
+}
+
+/* Writes text to dir/name (0644, a new file; a planted link is not
+ * followed). */
+static void write_file_at(const char *dir, const char *name, const char *text)
+{
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	unlink(path);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+	if (fd < 0 || rs_write_full(fd, text, strlen(text)) < 0)
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot write '%s'", path);
 	close(fd);
+}
+
+/* The host's /etc/hosts (64 KiB at most) with the hostname on loopback. */
+static char *hosts_text(void)
+{
+	char host[HOST_NAME_MAX + 1] = "localhost",
+				  *buf = rs_xmalloc(65536 + 2 * sizeof(host) + 32);
+	size_t n = 0;
+	ssize_t k;
+	int fd = open("/etc/hosts", O_RDONLY | O_CLOEXEC);
+	while (fd >= 0 && n < 65536 && (k = read(fd, buf + n, 65536 - n)) > 0)
+		n += (size_t)k;
+	if (fd >= 0)
+		close(fd);
+	if (n && buf[n - 1] != '\n')
+		buf[n++] = '\n';
+	gethostname(host, sizeof(host) - 1);
+	sprintf(buf + n, "127.0.0.1 %s\n::1 %s\n", host, host);
+	return buf;
+}
+
+/* RootlessKit's files for a network with DNS: STATE/resolv.conf naming
+ * it and STATE/hosts (the host's, with the hostname on loopback, so it
+ * does not resolve to the host's address). The command sees them at
+ * /etc/resolv.conf and /etc/hosts (bind mounts; a copied-up /etc's links
+ * become files first) unless it keeps the host's network namespace
+ * (--detach-netns): then it keeps the host's resolver too, which it can
+ * reach, and the files are for what runs inside STATE/netns. */
+static void net_files(const struct rs_child_args *a, bool etc_up)
+{
+	static const char *const names[] = {"resolv.conf", "hosts"};
+	char text[64], path[4200], etc[32];
+	_cleanup_free_ char *hosts = hosts_text();
+
+	snprintf(text, sizeof(text), "nameserver %u.%u.%u.%u\n", a->dns[0], a->dns[1], a->dns[2],
+		 a->dns[3]);
+	write_file_at(a->state_dir, names[0], text);
+	write_file_at(a->state_dir, names[1], hosts);
+	if (a->o->detach_netns)
+		return;
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(etc, sizeof(etc), "/etc/%s", names[i]);
+		snprintf(path, sizeof(path), "%s/%s", a->state_dir, names[i]);
+		if (etc_up) {
+			unlink(etc);
+			int fd = open(etc, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+			if (fd < 0)
+				child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot create '%s'", etc);
+			close(fd);
+		} else if (access(etc, F_OK) < 0) {
+			continue; /* a host without one: nothing to mount over */
+		}
+		if (mount(path, etc, NULL, MS_BIND, NULL) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount '%s' on '%s'", path,
+				   etc);
+	}
 }
 
 static bool copy_up_fallback_mode;
@@ -251,6 +346,61 @@ static void mount_cgroup2(void)
 	if (mount("none", "/sys/fs/cgroup", "tmpfs", 0, NULL) < 0 ||
 	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount cgroup2 on '/sys/fs/cgroup'");
+}
+
+/* A network namespace of our own gets its own sysfs, so /sys/class/net
+ * shows its interfaces, not the host's (RootlessKit's mountSysfs). The
+ * host's /sys/fs/cgroup is kept: a clone of it is attached on the new
+ * sysfs (with --evacuate-cgroup2, our cgroup2 is mounted there instead).
+ * Where a read-write sysfs is refused (the host's is read-only), a
+ * read-only one; where none is permitted (a masked /sys/firmware), the
+ * host's stays, as RootlessKit goes on with a warning. */
+static void mount_sysfs(bool evacuate)
+{
+	char tmp[] = "/tmp/.rootless-setup-sys-XXXXXX";
+	bool moved = false;
+	int cg = -1;
+
+	bool keep = !evacuate && access("/sys/fs/cgroup", F_OK) == 0;
+	if (keep) {
+		cg = (int)syscall(SYS_open_tree, AT_FDCWD, "/sys/fs/cgroup",
+				  RS_OPEN_TREE_CLONE | RS_AT_RECURSIVE | O_CLOEXEC);
+		/* before Linux 5.2: RootlessKit's way, a bind moved back after */
+		if (cg < 0 && (!mkdtemp(tmp) ||
+			       mount("/sys/fs/cgroup", tmp, NULL, MS_BIND | MS_REC, NULL) < 0))
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot keep '/sys/fs/cgroup'");
+		moved = cg < 0;
+	}
+	if (mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0 &&
+	    mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) <
+		    0) {
+		/* the host's sysfs stays, and its cgroup mounts with it */
+		if (cg >= 0)
+			close(cg);
+		if (moved) {
+			umount2(tmp, MNT_DETACH);
+			rmdir(tmp);
+		}
+		if (evacuate)
+			mount_cgroup2();
+		return;
+	}
+	if (evacuate) {
+		if (mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, errno,
+				   "cannot mount cgroup2 on '/sys/fs/cgroup'");
+	} else if (!keep) {
+		/* a host without /sys/fs/cgroup: nothing to keep */
+	} else if (moved ? mount(tmp, "/sys/fs/cgroup", NULL, MS_MOVE, NULL) < 0
+			 : syscall(SYS_move_mount, cg, "", AT_FDCWD, "/sys/fs/cgroup",
+				   RS_MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+		child_fail(RS_LAUNCH_EXIT_SETUP, errno,
+			   "cannot attach '/sys/fs/cgroup' on the new sysfs");
+	}
+	if (cg >= 0)
+		close(cg);
+	if (moved)
+		rmdir(tmp);
 }
 
 /* --detach-netns: the command keeps the launcher's network namespace; a
@@ -309,14 +459,16 @@ static void setup_mounts(const struct rs_child_args *a)
 		overlay_file(o->overlay_files.v[i]);
 	if (o->pidns && mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		child_fail(RS_LAUNCH_EXIT_SETUP, errno, "cannot mount a new /proc for --pidns");
-	if (o->evacuate_cgroup2)
-		mount_cgroup2();
 	if (o->detach_netns)
 		detached_netns(a->state_dir);
-	else if (o->net != RS_NET_HOST)
+	if (o->net != RS_NET_HOST && !o->detach_netns) {
 		loopback_up();
-	if ((o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA) && etc_up)
-		write_resolv(a->dns);
+		mount_sysfs(o->evacuate_cgroup2 != NULL);
+	} else if (o->evacuate_cgroup2) {
+		mount_cgroup2();
+	}
+	if (o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA)
+		net_files(a, etc_up);
 }
 
 static const int fwd_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
@@ -407,6 +559,8 @@ void rs_launch_child(const struct rs_child_args *a)
 
 	report_fd = a->to_parent;
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* a copy of the lock's file would hold it past a SIGKILLed launcher */
+	close(a->lock_fd);
 	setup_mounts_early(a);
 	/* EOF here means the parent died before mapping us */
 	if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'm')
@@ -427,6 +581,8 @@ void rs_launch_child(const struct rs_child_args *a)
 		rs_write_full(a->to_parent, &c, 1);
 		if (rs_read_full(a->from_parent, &c, 1, -1) < 0 || c != 'g')
 			_exit(RS_LAUNCH_EXIT_SETUP);
+		/* the network helper is ready now */
+		tap_multicast(a);
 	}
 	close(a->from_parent);
 	if (a->o->pidns)

@@ -25,6 +25,8 @@ struct rs_child_args {
 	 * command, sparing a round trip; else NULL */
 	struct rs_state *self_publish;
 	int status_fd; /* --pidns: PID 1 writes the command's wait status here */
+	int lock_fd;   /* the parent's state dir lock: closed at once, so the
+			* lock is the launcher's alone (PID 1 never execs) */
 	bool single_map;
 	unsigned char dns[4];
 	uid_t parent_euid; /* for ROOTLESSKIT_PARENT_EUID/EGID */
@@ -36,6 +38,8 @@ _noreturn_ void rs_launch_child(const struct rs_child_args *a);
 /* ---- network helpers (net.c) ---- */
 struct rs_net_plan {
 	bool sandbox, seccomp; /* slirp4netns --enable-sandbox / --enable-seccomp */
+	bool pasta_hostlo;     /* pasta takes --host-lo-to-ns-lo */
+	bool pasta_fwd_fixed;  /* pasta's -t auto works with -T none (2023_03_21) */
 };
 struct rs_net_ctx {
 	const struct rs_launch_opts *o;
@@ -56,10 +60,13 @@ struct rs_netproc {
 	int exit_w;   /* slirp4netns leaves when this closes */
 	int ready_r;  /* a byte (slirp4netns) or a pid (pasta) when set up */
 	int fifo_dir; /* pasta: the state dir holding PASTA_READY (borrowed), or -1 */
+	pid_t holder; /* pasta with --detach-netns: ours in STATE/netns, or 0 */
 };
-/* Before the clone: slirp4netns' features for the auto switches.
+/* Before the clone: slirp4netns' features for the auto switches, pasta's
+ * for its flags (a warning when one cannot be had).
  * Return: 0 or -errno (a switch set to true that cannot be had). */
-int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, struct rs_error **err);
+int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, rs_launch_warn_fn warn,
+		   struct rs_error **err);
 int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err);
 /* Waits (10 s at most) until the helper has configured the namespace. */
 int rs_net_wait(struct rs_netproc *np, struct rs_error **err);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -232,9 +233,12 @@ static int child_answer(struct run *r, char want, struct rs_error **err)
 }
 
 /* The command's end as an exit status; a death by signal N is 128+N (where
- * RootlessKit says 255) and a message naming the signal. */
+ * RootlessKit says 255, as --rootlesskit-compat does) and a message naming
+ * the signal. */
 static int command_status(struct run *r, int st, struct rs_error **err)
 {
+	char desc[64];
+
 	int raw;
 	/* --pidns: PID 1 exits 128+N for a signal; its record says which */
 	if (WIFEXITED(st) && r->status[0] >= 0 &&
@@ -246,9 +250,12 @@ static int command_status(struct run *r, int st, struct rs_error **err)
 		return 1;
 	int sig = WTERMSIG(st);
 	const char *abbrev = sigabbrev_np(sig);
+	/* "user defined signal 1", as Go (and so RootlessKit) words it */
+	snprintf(desc, sizeof(desc), "%s", strsignal(sig));
+	desc[0] = (char)tolower((unsigned char)desc[0]);
 	rs_error_setx(err, EINTR, "the command was killed by signal %d (SIG%s: %s)", sig,
-		      abbrev ? abbrev : "?", strsignal(sig));
-	return 128 + sig;
+		      abbrev ? abbrev : "?", desc);
+	return r->o->rootlesskit_exit ? 255 : 128 + sig;
 }
 
 static void net_helper_died(struct run *r, int st, rs_launch_warn_fn warn)
@@ -294,17 +301,14 @@ static int forward_and_wait(struct run *r, rs_launch_warn_fn warn, struct rs_err
 	}
 }
 
-/* The API server and port drivers (api.c), once the child's namespaces
- * exist and before the command runs, so -p ports are there when it starts. */
+/* The API server (api.c), always, as RootlessKit's (rootlessctl info),
+ * and the port drivers, once the child's namespaces exist and before the
+ * command runs, so -p ports are there when it starts. */
 static int api_start(struct run *r, const unsigned char net[4], struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
 	char ip[16], dns[16];
 
-	/* a launch that names no port driver (the guides' daemons,
-	 * `launch -- true`) does not pay for the server */
-	if (!o->port_driver)
-		return 0;
 	struct rs_api_cfg c = {.state_dir = r->st.dir,
 			       .state_dir_fd = r->st.dir_fd,
 			       .wake_fd = r->sfd,
@@ -323,7 +327,8 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 		c.child_ip = ip, c.dns = dns;
 	if (o->port_driver && rs_port_driver_parse(o->port_driver, &c.port_driver) < 0)
 		return rs_error_setx(err, EINVAL, "unknown --port-driver '%s'", o->port_driver);
-	if (o->net != RS_NET_HOST) {
+	/* the builtin driver's helper joins the child's namespaces */
+	if (c.port_driver == RS_PORT_BUILTIN) {
 		/* the launch's own child: its pid is not reused before we reap it */
 		_cleanup_free_ char *u = rs_xasprintf("/proc/%d/ns/user", (int)r->child);
 		c.userns_fd = open(u, O_RDONLY | O_CLOEXEC);
@@ -363,6 +368,21 @@ static void warn_propagation(const struct rs_launch_opts *o, rs_launch_warn_fn w
 	mnt_unref_table(tb);
 }
 
+/* RootlessKit's warning: the network's resolv.conf and hosts are bind
+ * mounts over the host's files when /etc is not copied up, and go away
+ * inside when the host replaces those (systemd-resolved, NetworkManager). */
+static void warn_resolv(const struct rs_launch_opts *o, rs_launch_warn_fn warn)
+{
+	if ((o->net != RS_NET_SLIRP4NETNS && o->net != RS_NET_PASTA) || o->detach_netns)
+		return;
+	for (size_t i = 0; i < o->copy_up.n; i++)
+		if (strcmp(o->copy_up.v[i], "/etc") == 0)
+			return;
+	warn("without --copy-up=/etc, the network's /etc/resolv.conf and /etc/hosts are bind "
+	     "mounts over the host's, gone inside when the host replaces its files; "
+	     "--copy-up=/etc is recommended");
+}
+
 static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx *nc)
 {
 	const struct rs_launch_opts *o = r->o;
@@ -376,6 +396,7 @@ static void child_args(struct run *r, struct rs_child_args *a, struct rs_net_ctx
 	a->parent_euid = geteuid();
 	a->parent_egid = getegid();
 	a->state_dir = r->st.dir;
+	a->lock_fd = r->st.lock_fd;
 	a->o = o;
 	*nc = (struct rs_net_ctx){.o = o,
 				  .plan = &r->plan,
@@ -435,9 +456,10 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	child_args(r, &a, &nc);
 	nc.slirp_api = r->slirp_api;
 	nc.warn = warn;
-	if (rs_net_prepare(o, &r->plan, err) < 0)
+	if (rs_net_prepare(o, &r->plan, warn, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	warn_propagation(o, warn);
+	warn_resolv(o, warn);
 	a.single_map = build_maps(r->host, o, &um, &gm, warn);
 	if (pipe2(r->p2c, O_CLOEXEC) < 0 || pipe2(r->c2p, O_CLOEXEC) < 0 ||
 	    pipe2(r->status, O_CLOEXEC | O_NONBLOCK) < 0) {
@@ -447,8 +469,9 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	a.from_parent = r->p2c[0];
 	a.to_parent = r->c2p[1];
 	a.status_fd = r->status[1];
-	r->quick = (o->net == RS_NET_HOST || o->net == RS_NET_NONE) && !o->port_driver &&
-		   !o->pidns && !o->detach_netns && !o->evacuate_cgroup2;
+	r->quick = (o->net == RS_NET_HOST || o->net == RS_NET_NONE) &&
+		   (!o->port_driver || !strcmp(o->port_driver, "none")) && !o->pidns &&
+		   !o->detach_netns && !o->evacuate_cgroup2;
 	a.self_publish = r->quick ? &r->st : NULL;
 	r->child = (pid_t)syscall(SYS_clone, clone_flags(o), NULL, NULL, NULL, NULL);
 	if (r->child < 0) {
@@ -464,6 +487,10 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	close(r->c2p[1]);
 	close(r->status[1]);
 	r->p2c[0] = r->c2p[1] = r->status[1] = -1;
+	/* a quick launch's API needs nothing of the child: it is set up while
+	 * the child makes its mounts, and is there before child_pid */
+	if (r->quick && api_start(r, nc.net, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
 	if (rs_idmap_apply_pair(r->host, r->child, &um, &gm, err) < 0) {
 		rs_error_wrap(err,
 			      "cannot map ids (AppArmor, an LSM or a seccomp filter may forbid "
@@ -479,7 +506,7 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 		return ret;
 	/* the API server and port drivers, before the command runs, so -p
 	 * ports are there when it starts */
-	if (api_start(r, nc.net, err) < 0)
+	if (!r->quick && api_start(r, nc.net, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	if (rs_state_publish(&r->st, r->child, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;

@@ -19,6 +19,11 @@
  * 125 setup failed, 126 the command cannot run, 127 it was not found. */
 enum { RS_LAUNCH_EXIT_SETUP = 125, RS_LAUNCH_EXIT_NOEXEC = 126, RS_LAUNCH_EXIT_NOTFOUND = 127 };
 
+/* The RootlessKit release whose behaviour launch follows where the two
+ * differ (the child IP of a published port, the API's bodies):
+ * Debian 13's; --print-semver and the API's /v1/info name it. */
+#define RS_ROOTLESSKIT_VERSION "2.0.2"
+
 enum rs_net { RS_NET_HOST, RS_NET_NONE, RS_NET_SLIRP4NETNS, RS_NET_PASTA };
 /* RootlessKit's [auto, true, false] switches; 0 is auto. */
 enum rs_launch_tri { RS_TRI_AUTO = 0, RS_TRI_TRUE, RS_TRI_FALSE };
@@ -51,6 +56,7 @@ struct rs_launch_opts {
 	bool debug;		      /* network helpers keep their stderr */
 	unsigned long propagation;    /* MS_PRIVATE|MS_REC etc.; 0: rprivate */
 	const char *propagation_name; /* as given, for the warning; NULL: rprivate */
+	bool rootlesskit_exit;	      /* a command killed by a signal gives 255 */
 	char **argv;		      /* the command */
 	const char *xdg_runtime_dir;
 };

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,26 +25,26 @@
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
 
-/* Output of `BIN --help` (stdout and stderr), at most n-1 bytes, within
- * 5 s. BIN comes from PATH or the command line: the launching user's. */
-static int help_text(const char *bin, char *buf, size_t n)
+/* Output of BIN ARGS... (stdout and stderr), at most n-1 bytes, NUL-
+ * terminated, through lib/spawn (5 s at most). Return: its exit code
+ * (rs_spawn_exit_code), or -errno. */
+static int run_capture(const char *const argv[], char *buf, size_t n)
 {
 	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	char *argv[] = {(char *)bin, "--help", NULL};
-	struct rs_spawn o = {.path = bin,
-			     .argv = argv,
+	struct rs_spawn o = {.path = argv[0],
+			     .argv = (char *const *)argv,
 			     .envp = envp,
 			     .flags = RS_SPAWN_STDOUT | RS_SPAWN_MERGE,
 			     .out_max = n - 1,
 			     .timeout_ms = 5000};
-	struct rs_spawn_result res;
+	struct rs_spawn_result res = {0};
 	_cleanup_error_ struct rs_error *e = NULL;
-
 	int r = rs_spawn_run(&o, &res, &e);
-	memcpy(buf, res.out ? res.out : "", res.out_len);
-	buf[res.out_len] = '\0';
+	snprintf(buf, n, "%s", res.out ? res.out : "");
+	if (r == 0)
+		r = rs_spawn_exit_code(res.status);
 	rs_spawn_result_clear(&res);
-	return r == -ETIMEDOUT ? 0 : r;
+	return r;
 }
 
 static bool want(enum rs_launch_tri t, bool supported, bool conflict, const char *flag,
@@ -64,16 +65,65 @@ static bool want(enum rs_launch_tri t, bool supported, bool conflict, const char
 	return true;
 }
 
-int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, struct rs_error **err)
+/* The date in pasta's --version ("pasta 2025_05_03.587980c", Debian's
+ * "0.0~git20250503.587980c-2", Fedora's "0^20250503.g587980c"), as
+ * YYYYMMDD, or 0 (Debian 12's says "unknown version"). */
+static unsigned long pasta_date(const char *v)
+{
+	for (const char *c = v; *c; c++) {
+		unsigned y, m, d;
+		int k = 0;
+		if ((sscanf(c, "%4u_%2u_%2u%n", &y, &m, &d, &k) == 3 && k == 10) ||
+		    (sscanf(c, "%4u%2u%2u%n", &y, &m, &d, &k) == 3 && k == 8))
+			if (y >= 2020 && y < 2100 && m >= 1 && m <= 12 && d >= 1 && d <= 31)
+				return y * 10000ul + m * 100 + d;
+	}
+	return 0;
+}
+
+/* What this pasta can do, RootlessKit's way (an option it takes with
+ * --version): --host-lo-to-ns-lo (passt 2024_10_30), and whether its
+ * automatic forwarding scans the right side: before 2023_03_21 the scans
+ * of -t auto and -T auto were swapped (passt commit 418f75a), so
+ * "-t auto -T none" (the namespace's ports to the host, none back)
+ * forwarded nothing. */
+static void pasta_features(const char *bin, struct rs_net_plan *p)
+{
+	static char out[4096];
+	const char *const probe[] = {bin, "--host-lo-to-ns-lo", "--version", NULL};
+	const char *const version[] = {bin, "--version", NULL};
+
+	if (run_capture(probe, out, sizeof(out)) == 0) {
+		p->pasta_hostlo = p->pasta_fwd_fixed = true;
+		return;
+	}
+	if (run_capture(version, out, sizeof(out)) == 0)
+		p->pasta_fwd_fixed = pasta_date(out) >= 20230321;
+}
+
+int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, rs_launch_warn_fn warn,
+		   struct rs_error **err)
 {
 	static char help[16384];
 	int r = 0;
 
 	memset(p, 0, sizeof(*p));
+	if (o->net == RS_NET_PASTA) {
+		pasta_features(o->pasta_binary, p);
+		if (!p->pasta_fwd_fixed && o->disable_host_loopback && o->port_driver &&
+		    !strcmp(o->port_driver, "implicit") && warn)
+			warn("this pasta (before 2023_03_21) forwards the namespace's ports only "
+			     "with "
+			     "its forwarding to the host's loopback on: --disable-host-loopback "
+			     "cannot keep the namespace's 127.0.0.1 from the host's loopback ports "
+			     "with --port-driver=implicit");
+		return 0;
+	}
 	if (o->net != RS_NET_SLIRP4NETNS)
 		return 0;
 	/* RootlessKit's feature test: what `--help` names is supported */
-	if (help_text(o->slirp4netns_binary, help, sizeof(help)) < 0)
+	const char *const argv[] = {o->slirp4netns_binary, "--help", NULL};
+	if (run_capture(argv, help, sizeof(help)) < 0)
 		help[0] = '\0';
 	bool sandbox = strstr(help, "--enable-sandbox") != NULL;
 	bool seccomp = strstr(help, "--enable-seccomp") != NULL &&
@@ -147,23 +197,53 @@ int rs_net_child_netns(const struct rs_launch_opts *o, pid_t child, const char *
 	return fd < 0 ? -e : fd;
 }
 
-/* Where the helper finds the namespace: the child's pid, or with
- * --detach-netns the bind mount the child made in its mount namespace,
- * as an fd the helper inherits. */
-static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp)
+/* Where the helper finds the namespace: a pid in it (the child's, or with
+ * --detach-netns pasta's holder), or for slirp4netns with --detach-netns
+ * the bind mount the child made in its mount namespace, as an fd it
+ * inherits. */
+static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp, pid_t holder)
 {
-	if (!c->o->detach_netns) {
-		argf(b, "%d", (int)c->child);
+	if (!c->o->detach_netns || !slirp) {
+		argf(b, "%d", (int)(holder > 0 ? holder : c->child));
 		return;
 	}
-	if (slirp) {
-		arg(b, "--netns-type=path");
-		argf(b, "--userns-path=/proc/%d/ns/user", (int)c->child);
-		argf(b, "/proc/self/fd/%d", c->netns_fd);
-	} else {
-		argf(b, "--userns=/proc/%d/ns/user", (int)c->child);
-		argf(b, "--netns=/proc/self/fd/%d", c->netns_fd);
+	arg(b, "--netns-type=path");
+	argf(b, "--userns-path=/proc/%d/ns/user", (int)c->child);
+	argf(b, "/proc/self/fd/%d", c->netns_fd);
+}
+
+/* pasta with --detach-netns: a process of ours that sits in STATE/netns
+ * (and the child's user namespace) for pasta to join by pid, as it joins
+ * the child's without --detach-netns; RootlessKit's none driver keeps such
+ * a `sleep infinity`. pasta cannot take the namespace as an fd (it closes
+ * every fd it did not open when it starts: passt 2024, Debian 13's) nor
+ * by a path: the bind mount is in the child's mount namespace only, and
+ * /proc/OURPID/fd is closed to pasta once it is in the child's user
+ * namespace. Return: its pid, or -errno. */
+static pid_t netns_holder(const struct rs_net_ctx *c)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c->child);
+	int userns = open(path, O_RDONLY | O_CLOEXEC);
+	if (userns < 0)
+		return -errno;
+	pid_t parent = getpid(), p = fork();
+	if (p == 0) {
+		rs_signals_reset();
+		/* the owner of the user namespace may join it, and then its
+		 * network namespace; after that credential change, the
+		 * parent-death signal is armed (it would be cleared) */
+		if (setns(userns, CLONE_NEWUSER) < 0 || setns(c->netns_fd, CLONE_NEWNET) < 0)
+			_exit(1);
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		for (;;)
+			pause();
 	}
+	int e = errno;
+	close(userns);
+	return p < 0 ? -e : p;
 }
 
 static void slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, struct argv_buf *b)
@@ -186,7 +266,7 @@ static void slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, stru
 		argf(b, "--api-socket=%s", c->slirp_api);
 	argf(b, "--ready-fd=%d", ready_w);
 	argf(b, "--exit-fd=%d", exit_r);
-	target(b, c, true);
+	target(b, c, true, 0);
 	arg(b, o->ifname ? o->ifname : "tap0");
 }
 
@@ -214,7 +294,7 @@ static int pasta_fifo(const struct rs_net_ctx *c, struct rs_error **err)
 	return fd;
 }
 
-static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b)
+static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b, pid_t holder)
 {
 	const struct rs_launch_opts *o = c->o;
 	char a[32];
@@ -236,18 +316,29 @@ static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b)
 	argf(b, "--dns-forward=%s", a);
 	if (!o->ipv6)
 		arg(b, "--ipv4-only");
-	if (o->disable_host_loopback) {
-		/* no gateway-to-host mapping, and none of the host's bound ports
-		 * reachable from the namespace's loopback */
-		arg(b, "--no-map-gw");
-		arg(b, "--tcp-ns=none");
-		arg(b, "--udp-ns=none");
-	}
 	bool implicit = o->port_driver && strcmp(o->port_driver, "implicit") == 0;
+	if (o->disable_host_loopback) {
+		/* no gateway-to-host mapping (RootlessKit's flag) */
+		arg(b, "--no-map-gw");
+		/* and none of the host's loopback ports reachable from the
+		 * namespace's loopback (pasta's -T/-U auto, its default):
+		 * RootlessKit leaves them on. A pasta with swapped scans
+		 * forwards the namespace's ports (-t auto) only with -T auto,
+		 * so there implicit keeps them (prepare warned) */
+		if (c->plan->pasta_fwd_fixed || !implicit) {
+			arg(b, "--tcp-ns=none");
+			arg(b, "--udp-ns=none");
+		}
+	}
 	argf(b, "--tcp-ports=%s", implicit ? "auto" : "none");
 	argf(b, "--udp-ports=%s", implicit ? "auto" : "none");
+	/* as RootlessKit: a forward from the host's loopback arrives from the
+	 * namespace's, so a server bound to 127.0.0.1 inside gets it (passt
+	 * 2024_10_30 made it opt-in; docker run -p 127.0.0.1:P:80 needs it) */
+	if (c->plan->pasta_hostlo)
+		arg(b, "--host-lo-to-ns-lo");
 	argf(b, "--pid=%s/%s", c->state_dir, PASTA_READY);
-	target(b, c, false);
+	target(b, c, false, holder);
 }
 
 int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err)
@@ -262,11 +353,17 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 			return rs_error_set(err, errno, "cannot create pipes for %s", np->name);
 		slirp_argv(c, ready[1], ex[0], &b);
 	} else {
+		if (c->o->detach_netns && (np->holder = netns_holder(c)) < 0) {
+			int e = (int)-np->holder;
+			np->holder = 0;
+			return rs_error_set(err, e, "cannot start a process in '%s/netns' for pasta",
+					    c->state_dir);
+		}
 		if ((ready[0] = pasta_fifo(c, err)) < 0)
 			return ready[0];
 		ready[1] = -1;
 		np->fifo_dir = c->state_dir_fd;
-		pasta_argv(c, &b);
+		pasta_argv(c, &b, np->holder);
 	}
 	if (c->warn && c->o->debug) {
 		char line[1024] = "debug: running";
@@ -386,7 +483,9 @@ void rs_net_stop(struct rs_netproc *np)
 	 * launch's exit (the exit-fd still ends it if the launcher dies) */
 	if (np->pid > 0)
 		rs_kill_reap(np->pid);
-	np->pid = 0;
+	if (np->holder > 0)
+		rs_kill_reap(np->holder);
+	np->pid = np->holder = 0;
 	if (np->pidfd >= 0)
 		close(np->pidfd);
 	np->pidfd = -1;

@@ -107,9 +107,13 @@ static int target_open(const struct rs_nsenter_opts *o, bool strict, struct rs_n
 	t->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->procfd < 0)
 		return stale(dir, t, err);
-	/* a zombie keeps its start time but has no namespaces left to join */
-	if (rs_proc_stat_at(t->procfd, &state, &now) < 0 || now != t->start || state == 'Z')
+	/* a zombie keeps its start time but has no namespaces left to join;
+	 * without a child_start (a RootlessKit state dir) the process is
+	 * pinned as it is now, and the checks on it decide */
+	if (rs_proc_stat_at(t->procfd, &state, &now) < 0 || (t->start && now != t->start) ||
+	    state == 'Z')
 		return stale(dir, t, err);
+	t->start = now;
 	return 0;
 }
 

@@ -160,27 +160,35 @@ int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_
 	return fd >= 0 ? fd : -EIO;
 }
 
+/* The child's side: its IP, or 127.0.0.1 whatever the proto (RootlessKit
+ * 2.x dials "tcp" or "udp" there, so a tcp6 port reaches an IPv4 server). */
 void rs_builtin_child_addr(const struct rs_port *p, struct sockaddr_storage *sa, socklen_t *len)
 {
-	const char *ip = p->spec.child_ip;
-	if (!ip[0])
-		ip = rs_portspec_family(&p->spec) == 6 ? "::1" : "127.0.0.1";
-	rs_ip_to_sockaddr(ip, p->spec.child_port, sa, len);
+	rs_ip_to_sockaddr(p->spec.child_ip[0] ? p->spec.child_ip : "127.0.0.1", p->spec.child_port,
+			  sa, len);
 }
 
-/* The listening address: the parent IP, or any address of the proto's
- * family ("tcp"/"udp": both, through one IPv6 socket that is not v6-only). */
+static bool unspecified(const char *ip)
+{
+	return !ip[0] || !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");
+}
+
+/* The listening address, as Go's net.Listen gives RootlessKit's: tcp/udp
+ * on an unspecified address (none, 0.0.0.0 or ::) is every address of
+ * both families, one IPv6 socket that is not v6-only (IPv4 alone where the
+ * host has no IPv6); tcp4/udp4 and tcp6/udp6 only their own family. */
 static int listen_socket(const struct rs_port *p, char *why, size_t n)
 {
 	struct sockaddr_storage sa;
 	socklen_t len;
 	int fam = rs_portspec_family(&p->spec), v6only = fam == 6;
-	const char *ip = p->spec.parent_ip[0] ? p->spec.parent_ip : fam == 4 ? "0.0.0.0" : "::";
+	bool any = unspecified(p->spec.parent_ip);
+	const char *ip = !any ? p->spec.parent_ip : fam == 4 ? "0.0.0.0" : "::";
 	int type = rs_portspec_is_udp(&p->spec) ? SOCK_DGRAM : SOCK_STREAM, one = 1;
 
 	rs_ip_to_sockaddr(ip, p->spec.parent_port, &sa, &len);
 	int fd = socket(sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 && errno == EAFNOSUPPORT && !p->spec.parent_ip[0] && fam == 0) {
+	if (fd < 0 && errno == EAFNOSUPPORT && any && fam == 0) {
 		rs_ip_to_sockaddr("0.0.0.0", p->spec.parent_port, &sa, &len);
 		fd = socket(AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	}

@@ -62,6 +62,12 @@ static int slirp_call(const char *path, json_t *req, json_t **rep, char *why, si
 int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *why, size_t n)
 {
 	const char *guest = p->spec.child_ip[0] ? p->spec.child_ip : d->cfg->child_ip;
+	/* slirp4netns' hostfwd is IPv4 on both sides (the proto's family is
+	 * checked by the protos it lists; the addresses are not bound to it) */
+	if (strchr(p->spec.child_ip, ':') || strchr(p->spec.parent_ip, ':')) {
+		snprintf(why, n, "the slirp4netns port driver forwards IPv4 only");
+		return -EINVAL;
+	}
 	const char *proto = rs_portspec_is_udp(&p->spec) ? "udp" : "tcp"; /* tcp4 -> tcp */
 	json_t *req = json_pack("{s:s, s:{s:s, s:s, s:i, s:s, s:i}}", "execute", "add_hostfwd",
 				"arguments", "proto", proto, "host_addr",

@@ -43,10 +43,10 @@ const char *const *rs_portd_protos(const struct rs_portd *d)
 	static const char *const none[] = {NULL};
 	switch (d->cfg->port_driver) {
 	case RS_PORT_BUILTIN:
+	case RS_PORT_IMPLICIT:
 		return all;
 	case RS_PORT_SLIRP4NETNS:
 		return v4;
-	case RS_PORT_IMPLICIT:
 	case RS_PORT_NONE:
 		break;
 	}
@@ -141,19 +141,15 @@ int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_p
 		snprintf(why, n, "no PortDriver is available");
 		return -EINVAL;
 	}
-	if (d->cfg->port_driver == RS_PORT_IMPLICIT) {
-		snprintf(why, n,
-			 "the implicit port driver cannot add ports: the network driver "
-			 "forwards them itself (pasta -t/-u)");
-		return -EOPNOTSUPP;
-	}
 	if ((r = check_new(d, spec, why, n)) < 0)
 		return r;
 	struct rs_port *p = rs_xcalloc(1, sizeof(*p));
 	p->spec = *spec;
 	p->fd = -1;
-	r = d->cfg->port_driver == RS_PORT_BUILTIN ? rs_builtin_add(d, p, why, n)
-						   : rs_slirp_add(d, p, why, n);
+	/* implicit: recorded only; pasta forwards whatever listens inside */
+	r = d->cfg->port_driver == RS_PORT_BUILTIN	 ? rs_builtin_add(d, p, why, n)
+	    : d->cfg->port_driver == RS_PORT_SLIRP4NETNS ? rs_slirp_add(d, p, why, n)
+							 : 0;
 	if (r < 0) {
 		free(p);
 		return r;
@@ -182,7 +178,7 @@ int rs_portd_remove(struct rs_portd *d, int id, char *why, size_t n)
 			int r = rs_slirp_remove(d, p, why, n);
 			if (r < 0)
 				return r;
-		} else {
+		} else if (d->cfg->port_driver == RS_PORT_BUILTIN) {
 			rs_builtin_remove(d, p);
 		}
 		*pp = p->next;

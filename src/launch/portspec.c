@@ -84,12 +84,13 @@ int rs_portspec_validate(const struct rs_portspec *p, const char **why)
 		*why = "the child port is not 1 to 65535";
 		return -EINVAL;
 	}
-	int fam = rs_portspec_family(p);
-	if (check_ip(p->parent_ip, fam, why,
+	/* the parent listens with the proto's family; the child side is
+	 * dialled with the family of its own address, as RootlessKit dials
+	 * "tcp" or "udp" there ([::]:8080:[127.0.0.1]:80/tcp6 is v6 to v4) */
+	if (check_ip(p->parent_ip, rs_portspec_family(p), why,
 		     "the parent IP is not an address of the proto's family") < 0)
 		return -EINVAL;
-	return check_ip(p->child_ip, fam, why,
-			"the child IP is not an address of the proto's family");
+	return check_ip(p->child_ip, 0, why, "the child IP is not an IP address");
 }
 
 /* One field from the right: "PORT" before *end, or "IP" / "[IP6]" before a
@@ -107,6 +108,9 @@ static int take_port(const char *s, size_t *end, unsigned *port)
 	return 0;
 }
 
+/* An IP field ending at end: "[IP]" (either family, as RootlessKit's
+ * parser takes brackets around any address) or a bare IPv4 address (a bare
+ * IPv6 one would have been split at its colons). */
 static int take_ip(const char *s, size_t *end, char *ip)
 {
 	size_t e = *end, b;
@@ -121,7 +125,7 @@ static int take_ip(const char *s, size_t *end, char *ip)
 			return -EINVAL;
 		memcpy(ip, s + b, n);
 		ip[n] = '\0';
-		if (ip_family(ip) != 6)
+		if (!ip_family(ip))
 			return -EINVAL;
 		*end = b - 1;
 		return 0;
@@ -133,7 +137,6 @@ static int take_ip(const char *s, size_t *end, char *ip)
 		return -EINVAL;
 	memcpy(ip, s + b, e - b);
 	ip[e - b] = '\0';
-	/* an IPv6 address outside brackets would have been split at its colons */
 	if (ip_family(ip) != 4)
 		return -EINVAL;
 	*end = b;
@@ -162,7 +165,7 @@ static int parse_fields(const char *s, size_t end, struct rs_portspec *o, const 
 	}
 	end--;
 	if (looks_like_ip(s, end)) {
-		*why = "the child IP is not an IPv4 address or a bracketed IPv6 address";
+		*why = "the child IP is not an IPv4 address or a bracketed IP address";
 		if (take_ip(s, &end, o->child_ip) < 0 || end == 0 || s[end - 1] != ':')
 			return -EINVAL;
 		end--;
@@ -172,10 +175,13 @@ static int parse_fields(const char *s, size_t end, struct rs_portspec *o, const 
 		return -EINVAL;
 	if (end == 0)
 		return 0;
-	*why = "the parent IP is not an IPv4 address or a bracketed IPv6 address";
-	if (s[end - 1] != ':' || end == 1)
+	*why = "the parent IP is not an IPv4 address or a bracketed IP address";
+	if (s[end - 1] != ':')
 		return -EINVAL;
 	end--;
+	/* ":8080:80/tcp": an empty parent IP, RootlessKit's spelling of any */
+	if (end == 0)
+		return 0;
 	if (take_ip(s, &end, o->parent_ip) < 0 || end != 0)
 		return -EINVAL;
 	return 0;

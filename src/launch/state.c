@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,26 @@ unsigned long long rs_proc_starttime(pid_t pid)
 	return r < 0 ? 0 : start;
 }
 
+/* Our files in a state dir, besides lock: removed when a launch takes the
+ * dir over from a killed one, and at the end (the sockets, netns and the
+ * pasta FIFO are their owners' to remove). */
+static const char *const state_files[] = {"child_pid", "child_start", "resolv.conf", "hosts"};
+
+/* A small /proc file, NUL-terminated. Return: 0 or -errno. */
+static int read_proc_small(const char *path, char *buf, size_t n)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ssize_t r = read(fd, buf, n - 1);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return -e;
+	buf[r] = '\0';
+	return 0;
+}
+
 static int mkdir_parents(const char *dir, mode_t mode)
 {
 	_cleanup_free_ char *p = rs_xstrdup(dir);
@@ -97,10 +118,69 @@ static void lock_owner(int dfd, char *buf, size_t n)
 	buf[strcspn(buf, "\n")] = '\0';
 }
 
+/* Is pid on its way out: gone, a zombie, exiting (PF_EXITING in the flags
+ * of /proc/PID/stat), or with SIGKILL pending (sent, not yet acted on)? */
+static bool pid_exiting(pid_t pid)
+{
+	char path[64], buf[4096];
+	unsigned long long flags = 0, pend;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_proc_small(path, buf, sizeof(buf)) < 0)
+		return true;
+	/* after comm: state (field 3) ... flags (field 9) */
+	char *p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || !p[2] || strchr("ZXx", p[2]))
+		return true;
+	p++;
+	for (int field = 3; field < 9 && p; field++)
+		p = strchr(p + 1, ' ');
+	if (p)
+		flags = strtoull(p + 1, NULL, 10);
+	if (flags & 0x4) /* PF_EXITING */
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (read_proc_small(path, buf, sizeof(buf)) < 0)
+		return true;
+	static const char *const keys[] = {"\nSigPnd:", "\nShdPnd:"};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+		if ((p = strstr(buf, keys[i])) && sscanf(p + strlen(keys[i]), "%llx", &pend) == 1 &&
+		    (pend >> (SIGKILL - 1)) & 1)
+			return true;
+	return false;
+}
+
+/* The lock decides, not a pid: taken, or held. A launcher SIGKILLed a
+ * moment ago holds it until its exit has closed its files (RootlessKit's
+ * restart test starts the next launch at once), so while the pid recorded
+ * in it is on its way out we wait for the lock (5 s at most); a holder
+ * that is not, checked over 20 ms (its state may be read in the instant
+ * between the signal and the exit), means the dir is in use.
+ * Return: 0, -EBUSY (*pid: the holder as recorded), or -errno. */
+static int take_lock(const struct rs_state *st, char *pid, size_t n)
+{
+	uint64_t v;
+
+	for (unsigned waited = 0;; waited += 5) {
+		if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -errno;
+		lock_owner(st->dir_fd, pid, n);
+		bool going = rs_parse_u64(pid, INT32_MAX, &v) == 0 && v > 0 &&
+			     pid_exiting((pid_t)v);
+		if ((!going && waited >= 20) || waited >= 5000)
+			return -EBUSY;
+		usleep(5000);
+	}
+}
+
 int rs_state_open(const char *dir, bool given, struct rs_state *st, struct rs_error **err)
 {
 	struct stat s;
-	char pid[32];
+	char pid[32] = "";
 
 	memset(st, 0, sizeof(*st));
 	st->dir_fd = st->lock_fd = -1;
@@ -127,18 +207,20 @@ int rs_state_open(const char *dir, bool given, struct rs_state *st, struct rs_er
 		rs_state_close(st);
 		return rs_error_set(err, e, "cannot open '%s/lock'", dir);
 	}
-	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) < 0) {
-		lock_owner(st->dir_fd, pid, sizeof(pid));
+	int r = take_lock(st, pid, sizeof(pid));
+	if (r < 0) {
 		close(st->lock_fd);
 		st->lock_fd = -1;
 		st->created = false; /* not ours to remove */
 		rs_state_close(st);
+		if (r != -EBUSY)
+			return rs_error_set(err, -r, "cannot lock '%s/lock'", dir);
 		return rs_error_setx(err, EBUSY, "state dir '%s' is in use by another launch%s%s%s",
 				     dir, *pid ? " (pid " : "", pid, *pid ? ")" : "");
 	}
 	/* the lock is ours: whatever a killed launcher left is stale */
-	unlinkat(st->dir_fd, "child_pid", 0);
-	unlinkat(st->dir_fd, "child_start", 0);
+	for (size_t i = 0; i < ARRAY_SIZE(state_files); i++)
+		unlinkat(st->dir_fd, state_files[i], 0);
 	snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
 	if (ftruncate(st->lock_fd, 0) == 0)
 		(void)!pwrite(st->lock_fd, pid, strlen(pid), 0);
@@ -164,8 +246,8 @@ int rs_state_publish(struct rs_state *st, pid_t pid, struct rs_error **err)
 void rs_state_close(struct rs_state *st)
 {
 	if (st->dir_fd >= 0 && st->lock_fd >= 0) {
-		unlinkat(st->dir_fd, "child_pid", 0);
-		unlinkat(st->dir_fd, "child_start", 0);
+		for (size_t i = 0; i < ARRAY_SIZE(state_files); i++)
+			unlinkat(st->dir_fd, state_files[i], 0);
 		unlinkat(st->dir_fd, "lock", 0);
 	}
 	if (st->lock_fd >= 0)
@@ -260,12 +342,18 @@ int rs_state_read_child(int dfd, const char *dir, bool strict, uid_t owner, pid_
 {
 	unsigned long long p = 0;
 	int r = read_num(dfd, "child_pid", strict, owner, &p);
+	/* RootlessKit writes no child_start: 0, the process then decides */
 	int r2 = r == 0 ? read_num(dfd, "child_start", strict, owner, start) : r;
+	if (r == 0 && r2 == -ENOENT)
+		*start = 0, r2 = 0;
 	if (r == -ENOENT)
 		return rs_error_setx(err, ENOENT, "no launch is running in '%s' (no child_pid)",
 				     dir);
-	if (r < 0 || r2 < 0 || p == 0 || p > 4194304)
+	if (r < 0 || p == 0 || p > 4194304)
 		return rs_error_setx(err, EINVAL, "cannot read '%s/child_pid'%s", dir,
+				     strict ? " (a regular file of the state dir's owner)" : "");
+	if (r2 < 0)
+		return rs_error_setx(err, EINVAL, "cannot read '%s/child_start'%s", dir,
 				     strict ? " (a regular file of the state dir's owner)" : "");
 	*pid = (pid_t)p;
 	return 0;

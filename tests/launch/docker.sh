@@ -10,7 +10,12 @@
 # script's default (slirp4netns), then DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta
 # (the 20.10 script passes --net through, so our launcher's pasta serves it),
 # each with the default builtin port driver; the slirp4netns port driver;
-# and slirp4netns with its sandbox and seccomp forced on and MTU 1500.
+# and slirp4netns with its sandbox and seccomp forced on and MTU 1500. Then
+# a script of ours in the manner of the newest dockerd-rootless.sh (moby,
+# 2026): its flag set with pasta and the implicit port driver (pasta
+# forwards what docker-proxy, started by Debian's rootlesskit-docker-proxy
+# 1.1, listens on inside), less --detach-netns, which Docker 20.10 predates
+# (it would set up its iptables in the host's network namespace).
 # /dev/net/tun is root-only here: the user gets an ACL entry for the run.
 # Cleanup: TERM to the launcher stops dockerd, no process of the user is
 # left, the ACL entry goes, the user and its data go (tests/lib/testuser.sh).
@@ -124,7 +129,7 @@ scenario() {
 	fi
 	ok "$sc: dockerd-rootless.sh starts dockerd under the shim"
 	check "$sc: the script exec'd the shim with --net=$NET and --port-driver=$PD" \
-		grep -q "^+ exec rootlesskit --net=$NET .*--port-driver=$PD " "$LOG"
+		grep -q "^+ exec rootlesskit .*--net=$NET .*--port-driver=$PD " "$LOG"
 	diag "$(grep -m1 '^+ exec rootlesskit' "$LOG")"
 	check "$sc: the shim's launcher is dockerd's ancestor" launcher_is_ancestor
 	out=$(DK info --format '{{.SecurityOptions}}' 2>&1)
@@ -169,6 +174,27 @@ run pasta DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta
 run slirp-port DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns
 run slirp-sandbox DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=1500 \
 	DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=true DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP=true
+if command -v pasta >/dev/null; then
+	cat > "$W/bin/drs-newest" <<'SH'
+#!/bin/sh
+set -e -x
+if [ -z "${_DOCKERD_ROOTLESS_CHILD:-}" ]; then
+	_DOCKERD_ROOTLESS_CHILD=1
+	export _DOCKERD_ROOTLESS_CHILD
+	exec rootlesskit --state-dir="$XDG_RUNTIME_DIR/dockerd-rootless" --net=pasta --mtu=65520 \
+		--slirp4netns-sandbox=auto --slirp4netns-seccomp=auto --disable-host-loopback \
+		--port-driver=implicit --copy-up=/etc --copy-up=/run --propagation=rslave "$0" "$@"
+fi
+rm -f /run/docker /run/containerd /run/xtables.lock
+nsenter -n/proc/self/ns/net sysctl -w net.ipv4.ip_forward=1
+exec dockerd "$@"
+SH
+	chmod 755 "$W/bin/drs-newest"
+	SCRIPT="$W/bin/drs-newest"
+	run newest-pasta DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=implicit
+else
+	skip "the newest dockerd-rootless.sh's flags with pasta" "pasta is not installed"
+fi
 
 setfacl -x "u:$TU_UID" /dev/net/tun
 check "the user's ACL entry on /dev/net/tun is gone" \

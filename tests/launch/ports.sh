@@ -3,7 +3,8 @@
 # RootlessKit's API on STATE_DIR/api.sock (Debian's rootlessctl against it,
 # unchanged), the builtin driver's TCP and UDP over IPv4 and IPv6, removal,
 # the `ports` verb, refusals (malformed -p, a port in use, a privileged
-# port), and the slirp4netns driver. Loopback only.
+# port), the API of a launch with nothing to publish, and the slirp4netns
+# driver. Loopback only.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/testuser.sh"
@@ -112,12 +113,15 @@ else
 	skip "rootlessctl" "rootlesskit is not installed"
 fi
 
-# 3. the wire format of errors (status and {"message": ...})
+# 3. the wire format of errors, as RootlessKit 2.x's: the status, and
+#    {"message": ...} with a newline (Go's json.Encoder) as text/plain
+C=(tu_run curl -s --unix-socket "$S/api.sock" -w ' %{http_code} %{content_type}')
+check "DELETE of an unknown id: 400 and a message" \
+	[ "$("${C[@]}" -X DELETE http://x/v1/ports/99)" = $'{"message":"unknown id: 99"}\n 400 text/plain; charset=utf-8' ]
 C=(tu_run curl -s --unix-socket "$S/api.sock" -w ' %{http_code}')
-check "DELETE of an unknown id: 400 and a message" [ "$("${C[@]}" -X DELETE http://x/v1/ports/99)" = '{"message":"unknown id: 99"} 400' ]
 check "an unknown path: 404" grep -q ' 404$' <<<"$("${C[@]}" http://x/v1/nothing)"
 check "PUT /v1/info: 405" grep -q ' 405$' <<<"$("${C[@]}" -X PUT http://x/v1/info)"
-check "a body that is not JSON: 400" grep -q '^{"message":.* 400$' <<<"$("${C[@]}" -X POST -d garbage http://x/v1/ports)"
+check "a body that is not JSON: 400" grep -q '^{"message":.* 400$' <<<"$("${C[@]}" -X POST -d garbage http://x/v1/ports | tr -d '\n')"
 out=$("${C[@]}" -X POST -d '{"spec":{"proto":"tcp","parentIP":"127.0.0.1","parentPort":'$P4',"childPort":8000}}' http://x/v1/ports)
 check "POST {\"spec\": ...}: 201 and the status" grep -q '"parentPort":'$P4'.* 201$' <<<"$out"
 big=$(head -c 100000 /dev/zero | tr '\0' x)
@@ -216,6 +220,35 @@ hold=$!
 sleep 0.3
 one_line 125 "Address already in use" --net=none --port-driver=builtin -p "127.0.0.1:$P1:80/tcp"
 kill "$hold"; wait "$hold" 2>/dev/null
+
+# 5b. RootlessKit 2.x's API where there is nothing to publish: served
+#     without a port driver too (rootlessctl info), no networkDriver for
+#     the host's network, no portDriver, and an empty list is null
+rm -rf "$S"
+tu_run "$RS" launch --state-dir="$S" -- sleep 30 &
+lp=$!
+wait_sock "$S"
+out=$(tu_run curl -s --unix-socket "$S/api.sock" http://x/v1/info)
+check "no port driver: api.sock is served, info names neither driver" \
+	[ "$(jq -c '[.apiVersion, .childPID > 0, has("networkDriver"), has("portDriver")]' <<<"$out")" = '["1.1.1",true,false,false]' ]
+if command -v rootlessctl >/dev/null; then
+	check "no port driver: rootlessctl info works" tu_run rootlessctl --socket "$S/api.sock" info
+fi
+check "no port driver: GET /v1/ports is 400, no PortDriver" \
+	[ "$(tu_run curl -s --unix-socket "$S/api.sock" -w ' %{http_code}' http://x/v1/ports | tr -d '\n')" = '{"message":"no PortDriver is available"} 400' ]
+lpid=$(launcher_of "$S")
+kill -TERM "$lpid"
+wait "$lp"
+rm -rf "$S"
+tu_run "$RS" launch --state-dir="$S" --net=none --port-driver=builtin -- sleep 30 &
+lp=$!
+wait_sock "$S"
+check "no ports: GET /v1/ports is null, as Go's empty slice" \
+	[ "$(tu_run curl -s --unix-socket "$S/api.sock" http://x/v1/ports)" = null ]
+check "no ports: ports list reads it" [ "$(tu_run "$RS" ports --state-dir "$S" list | wc -l)" = 1 ]
+lpid=$(launcher_of "$S")
+kill -TERM "$lpid"
+wait "$lp"
 
 # 6. the slirp4netns driver (with an ACL on /dev/net/tun for the test only)
 if command -v slirp4netns >/dev/null && command -v setfacl >/dev/null; then

@@ -12,8 +12,9 @@
 #include "launch/api-http.h"
 #include "launch/portspec.h"
 
-static void ok(const char *s, const char *proto, const char *pip, unsigned pp, const char *cip,
-	       unsigned cp)
+/* s parses to these fields and formats back to canon (NULL: to s). */
+static void ok_canon(const char *s, const char *canon, const char *proto, const char *pip,
+		     unsigned pp, const char *cip, unsigned cp)
 {
 	struct rs_portspec p;
 	const char *why = NULL;
@@ -25,7 +26,13 @@ static void ok(const char *s, const char *proto, const char *pip, unsigned pp, c
 	assert_int_equal(p.child_port, cp);
 	char buf[160];
 	rs_portspec_format(&p, buf, sizeof(buf));
-	assert_string_equal(buf, s);
+	assert_string_equal(buf, canon ? canon : s);
+}
+
+static void ok(const char *s, const char *proto, const char *pip, unsigned pp, const char *cip,
+	       unsigned cp)
+{
+	ok_canon(s, NULL, proto, pip, pp, cip, cp);
 }
 
 static void bad(const char *s)
@@ -48,6 +55,31 @@ static void test_portspec_forms_parsed(void **state)
 	ok("0.0.0.0:8080:80/udp4", "udp4", "0.0.0.0", 8080, "", 80);
 }
 
+/* Every spec of RootlessKit's hack/integration-port.sh, as its parser
+ * (pkg/port/portutil) reads them: brackets around an address of either
+ * family, a child address of the other family than the proto's (the
+ * child side is dialled as plain tcp/udp), an empty parent IP after a
+ * leading colon. */
+static void test_portspec_rootlesskit_forms_parsed(void **state)
+{
+	(void)state;
+	ok("0.0.0.0:8080:80/tcp", "tcp", "0.0.0.0", 8080, "", 80);
+	ok("0.0.0.0:8080:80/tcp4", "tcp4", "0.0.0.0", 8080, "", 80);
+	ok("[::]:8080:80/tcp6", "tcp6", "::", 8080, "", 80);
+	ok("[::]:8080:[::1]:80/tcp6", "tcp6", "::", 8080, "::1", 80);
+	ok("[::]:8080:[::1]:80/tcp", "tcp", "::", 8080, "::1", 80);
+	ok_canon("[::]:8080:[127.0.0.1]:80/tcp6", "[::]:8080:127.0.0.1:80/tcp6", "tcp6", "::", 8080,
+		 "127.0.0.1", 80);
+	ok_canon("[::]:8080:[127.0.0.1]:80/tcp", "[::]:8080:127.0.0.1:80/tcp", "tcp", "::", 8080,
+		 "127.0.0.1", 80);
+	ok("0.0.0.0:8080:[::1]:80/tcp4", "tcp4", "0.0.0.0", 8080, "::1", 80);
+	ok("0.0.0.0:8080:[::1]:80/tcp", "tcp", "0.0.0.0", 8080, "::1", 80);
+	ok_canon("[127.0.0.1]:8080:80/tcp", "127.0.0.1:8080:80/tcp", "tcp", "127.0.0.1", 8080, "",
+		 80);
+	ok_canon(":8080:80/tcp", "8080:80/tcp", "tcp", "", 8080, "", 80);
+	ok_canon(":8080:[::1]:80/udp", "8080:[::1]:80/udp", "udp", "", 8080, "::1", 80);
+}
+
 static void test_portspec_malformed_refused(void **state)
 {
 	(void)state;
@@ -59,11 +91,15 @@ static void test_portspec_malformed_refused(void **state)
 	bad("8080:65536/tcp");
 	bad("08080:80/tcp"); /* not canonical */
 	bad("-1:80/tcp");
-	bad("::1:8080:80/tcp"); /* IPv6 without brackets */
-	bad("[127.0.0.1]:8080:80/tcp");
+	bad("::1:8080:80/tcp");		 /* IPv6 without brackets */
+	bad("[127.0.0.1]:8080:80/tcp6"); /* the parent listens in the proto's family */
+	bad("[::1]:8080:80/udp4");
+	bad("[]:8080:80/tcp");
+	bad("[1.2.3]:8080:80/tcp");
+	bad("::8080:80/tcp");
 	bad("[::1:8080:80/tcp");
 	bad("1.2.3:8080:80/tcp");
-	bad(":8080:80/tcp");
+	bad("::1:80/tcp");
 	bad("a:8080:80/tcp");
 	bad("1.2.3.4:80/tcp");	   /* an IP where the parent port goes */
 	bad("[::1]:8080:80/tcp4"); /* family mismatch */
@@ -133,6 +169,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_portspec_forms_parsed),
+		cmocka_unit_test(test_portspec_rootlesskit_forms_parsed),
 		cmocka_unit_test(test_portspec_malformed_refused),
 		cmocka_unit_test(test_http_request_parsed),
 		cmocka_unit_test(test_http_bad_requests_refused),
