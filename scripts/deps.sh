@@ -5,8 +5,10 @@
 set -eu
 
 # What the build and the root-free suites (unit, fuzz replay, man) need:
+# (libslirp-dev and libseccomp-dev: headers only, for the embedded network's
+# helper, which opens the libraries on first use)
 BUILD_PKGS="build-essential pkg-config libmount-dev libblkid-dev libselinux1-dev libjansson-dev
-libacl1-dev libcmocka-dev scdoc groff-base"
+libacl1-dev libslirp-dev libseccomp-dev libcmocka-dev scdoc groff-base"
 # What the suites that run real engines as a throwaway user need (root only):
 PKGS="$BUILD_PKGS clang libclang-rt-14-dev uidmap acl busybox-static containerd runc
 podman slirp4netns passt fuse-overlayfs rootlesskit hyperfine iperf3 valgrind util-linux passwd

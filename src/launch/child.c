@@ -314,7 +314,8 @@ static void setup_mounts(const struct rs_child_args *a)
 		detached_netns(a->state_dir);
 	else if (o->net != RS_NET_HOST)
 		loopback_up();
-	if ((o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA) && etc_up)
+	if ((o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA || o->net == RS_NET_LIBSLIRP) &&
+	    etc_up)
 		write_resolv(a->dns);
 }
 
