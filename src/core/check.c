@@ -316,15 +316,19 @@ static void decide(struct rs_report *rep)
 		rep->snapshotter = "fuse-overlayfs";
 	else
 		rep->snapshotter = "native";
-	/* pasta and slirp4netns both need /dev/net/tun (network.tun, which
-	 * passes only for a target user who can open it); pasta first where
-	 * every selected engine can use it */
+	/* pasta, slirp4netns and the launcher's embedded network all need
+	 * /dev/net/tun (network.tun, which passes only for a target user who
+	 * can open it); pasta first where every selected engine can use it;
+	 * the embedded network (libslirp, a dependency of our package) when
+	 * neither program is installed */
 	if (!rule_passes(ctx, "network.tun"))
 		rep->network = "host";
 	else if (rs_ctx_find_program(ctx, "pasta") && pasta_for_engines(ctx))
 		rep->network = "pasta";
 	else if (rs_ctx_find_program(ctx, "slirp4netns"))
 		rep->network = "slirp4netns";
+	else if (rs_ctx_find_library(ctx, RS_LIBSLIRP_SONAME))
+		rep->network = "libslirp";
 	else
 		rep->network = "host";
 	if (ctx->cgroup_mode != RS_CGROUP_V2)

@@ -134,5 +134,12 @@ char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const cha
 /* The first of usr/bin, usr/sbin, usr/local/bin, usr/local/sbin, bin, sbin
  * holding program name (root-relative, static storage per call), or NULL. */
 const char *rs_ctx_find_program(const struct rs_ctx *ctx, const char *name);
+/* The shared library soname ("libslirp.so.0") in a multiarch directory of
+ * usr/lib or lib, or in usr/lib64, lib64, usr/lib, lib, usr/local/lib
+ * (root-relative, static storage per call), or NULL. */
+const char *rs_ctx_find_library(const struct rs_ctx *ctx, const char *soname);
+/* The library of the launcher's embedded network (--net=libslirp), which
+ * its helper opens (src/host/libs.c) */
+#define RS_LIBSLIRP_SONAME "libslirp.so.0"
 /* "apt-get install -y uidmap" for a package key, or NULL. */
 char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key);
