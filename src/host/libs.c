@@ -216,5 +216,5 @@ LAZY(seccomp, int, -ENOSYS, seccomp_rule_add_array,
 LAZY(seccomp, int, -ENOSYS, seccomp_attr_set,
      (scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t value), (ctx, attr, value))
 /* seccomp.h's own signature, const typedef and all */
-LAZY(seccomp, int, -ENOSYS, seccomp_load, (const scmp_filter_ctx ctx),
-     (ctx)) // NOLINT(misc-misplaced-const)
+// NOLINTNEXTLINE(misc-misplaced-const)
+LAZY(seccomp, int, -ENOSYS, seccomp_load, (const scmp_filter_ctx ctx), (ctx))

@@ -10,7 +10,11 @@
 # script's default (slirp4netns), then DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta
 # (the 20.10 script passes --net through, so our launcher's pasta serves it),
 # each with the default builtin port driver; the slirp4netns port driver;
-# and slirp4netns with its sandbox and seccomp forced on and MTU 1500.
+# slirp4netns with its sandbox and seccomp forced on and MTU 1500; and our
+# embedded network, DOCKERD_ROOTLESS_ROOTLESSKIT_NET=libslirp, with the
+# builtin port driver and with its own, where `docker run` also reads a
+# page from a server on a host-local address (one added to lo for the run)
+# through the container's bridge, dockerd's NAT and libslirp.
 # /dev/net/tun is root-only here: the user gets an ACL entry for the run.
 # Cleanup: TERM to the launcher stops dockerd, no process of the user is
 # left, the ACL entry goes, the user and its data go (tests/lib/testuser.sh).
@@ -54,6 +58,15 @@ for a in sh echo cat httpd wget ls; do ln -s busybox "$R/bin/$a"; done
 echo "hello-from-docker-$$" > "$R/www/index.html"
 tar -C "$R" -cf "$W/busybox.tar" .
 chmod -R a+rX "$W"
+
+# a host-local server for the containers' traffic out: an address on lo
+A4=198.18.$(($$ % 200 + 20)).1
+ip addr add "$A4/32" dev lo && tu_on_exit ip addr del "$A4/32" dev lo
+mkdir -p "$W/hostwww" && echo "hello-from-the-host-$$" > "$W/hostwww/index.html"
+OPORT=18080
+while ss -Hltn "sport = :$OPORT" | grep -q .; do OPORT=$((OPORT + 1)); done
+/usr/bin/python3 -m http.server -b "$A4" -d "$W/hostwww" "$OPORT" >/dev/null 2>&1 &
+tu_on_exit kill $!
 
 SOCK="$TU_XDG/docker.sock"
 DK() { tu_run env PATH="$UPATH" DOCKER_HOST="unix://$SOCK" docker "$@"; }
@@ -135,6 +148,12 @@ scenario() {
 	out=$(DK run --rm bb:local /bin/busybox echo hello-from-busybox 2>&1)
 	check "$sc: docker run of the imported busybox prints its line" grep -qx hello-from-busybox <<<"$out"
 	[ -n "$(grep -x hello-from-busybox <<<"$out")" ] || echo "$out" | tail -5 | sed 's/^/# /'
+	if [ "${OUT:-0}" = 1 ]; then
+		out=$(DK run --rm bb:local /bin/busybox wget -q -T 5 -O - "http://$A4:$OPORT/" 2>&1)
+		check "$sc: docker run reaches a server on the host ($A4:$OPORT) out through $NET" \
+			grep -qx "hello-from-the-host-$$" <<<"$out"
+		[ -n "$(grep -x "hello-from-the-host-$$" <<<"$out")" ] || echo "$out" | tail -3 | sed 's/^/# /'
+	fi
 	id=$(DK run -d -p "$HPORT:80" bb:local /bin/busybox httpd -f -p 80 -h /www 2>&1)
 	page=
 	for _ in $(seq 50); do
@@ -169,6 +188,9 @@ run pasta DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta
 run slirp-port DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns
 run slirp-sandbox DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=1500 \
 	DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=true DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP=true
+OUT=1 run libslirp DOCKERD_ROOTLESS_ROOTLESSKIT_NET=libslirp
+OUT=1 run libslirp-port DOCKERD_ROOTLESS_ROOTLESSKIT_NET=libslirp \
+	DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=libslirp
 
 setfacl -x "u:$TU_UID" /dev/net/tun
 check "the user's ACL entry on /dev/net/tun is gone" \
