@@ -5,6 +5,7 @@
  * option parsing, and it is not listed. Its settings come on fd 4, not
  * argv; run by hand it finds none and exits 1. */
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include "cmd-net-helper.h"
 #include "launch/netemb.h"
@@ -29,5 +30,7 @@ static void helper_log(const char *line)
 
 int rs_cmd_net_helper(void)
 {
+	/* exec'd as /proc/self/exe, it would be "exe" in ps and top */
+	prctl(PR_SET_NAME, "rs-net-helper");
 	return rs_netemb_helper_main(helper_log);
 }

@@ -148,11 +148,17 @@ scenario() {
 	out=$(DK run --rm bb:local /bin/busybox echo hello-from-busybox 2>&1)
 	check "$sc: docker run of the imported busybox prints its line" grep -qx hello-from-busybox <<<"$out"
 	[ -n "$(grep -x hello-from-busybox <<<"$out")" ] || echo "$out" | tail -5 | sed 's/^/# /'
-	if [ "${OUT:-0}" = 1 ]; then
-		out=$(DK run --rm bb:local /bin/busybox wget -q -T 5 -O - "http://$A4:$OPORT/" 2>&1)
+	# traffic out of a container: not through Debian 12's pasta (2023-03),
+	# where the container's connection is taken and never answered here
+	# (pasta itself reaches the server from the namespace)
+	if [ "$NET" != pasta ]; then
+		# busybox-static's wget dies in a tree with no libraries (glibc's
+		# static NSS); its nc speaks the request
+		out=$(DK run --rm bb:local /bin/busybox sh -c \
+			"printf 'GET / HTTP/1.0\r\n\r\n' | /bin/busybox timeout 10 /bin/busybox nc -w 5 $A4 $OPORT" 2>&1)
 		check "$sc: docker run reaches a server on the host ($A4:$OPORT) out through $NET" \
-			grep -qx "hello-from-the-host-$$" <<<"$out"
-		[ -n "$(grep -x "hello-from-the-host-$$" <<<"$out")" ] || echo "$out" | tail -3 | sed 's/^/# /'
+			grep -q "^hello-from-the-host-$$" <<<"$out"
+		[ -n "$(grep "^hello-from-the-host-$$" <<<"$out")" ] || echo "$out" | tail -3 | sed 's/^/# /'
 	fi
 	id=$(DK run -d -p "$HPORT:80" bb:local /bin/busybox httpd -f -p 80 -h /www 2>&1)
 	page=
@@ -188,8 +194,8 @@ run pasta DOCKERD_ROOTLESS_ROOTLESSKIT_NET=pasta
 run slirp-port DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=slirp4netns
 run slirp-sandbox DOCKERD_ROOTLESS_ROOTLESSKIT_NET=slirp4netns DOCKERD_ROOTLESS_ROOTLESSKIT_MTU=1500 \
 	DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SANDBOX=true DOCKERD_ROOTLESS_ROOTLESSKIT_SLIRP4NETNS_SECCOMP=true
-OUT=1 run libslirp DOCKERD_ROOTLESS_ROOTLESSKIT_NET=libslirp
-OUT=1 run libslirp-port DOCKERD_ROOTLESS_ROOTLESSKIT_NET=libslirp \
+run libslirp DOCKERD_ROOTLESS_ROOTLESSKIT_NET=libslirp
+run libslirp-port DOCKERD_ROOTLESS_ROOTLESSKIT_NET=libslirp \
 	DOCKERD_ROOTLESS_ROOTLESSKIT_PORT_DRIVER=libslirp
 
 setfacl -x "u:$TU_UID" /dev/net/tun

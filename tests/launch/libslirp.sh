@@ -146,15 +146,16 @@ check "UDP out to a host address" [ "$(echo "$out" | sed -n 3p)" = "udp-ok hello
 # 4. DNS: the launch's mount namespace has a resolv.conf naming our
 # resolver on the host's loopback; the helper copies it before its
 # sandbox and libslirp forwards 10.0.2.3 to it
-in_resolv() { # RESOLV CMD...: CMD as the user, seeing RESOLV as /etc/resolv.conf
-	local f=$1 e
-	shift
+bound() { # SRC DST CMD...: CMD as the user, seeing file SRC at DST (a mount namespace of its own)
+	local f=$1 d=$2 e
+	shift 2
 	mapfile -t e < <(tu_env)
 	(cd "$TU_HOME" && exec unshare -m --propagation private sh -c \
-		'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' sh "$f" \
+		'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$f" "$d" \
 		setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups --inh-caps=-all \
 		env -i "${e[@]}" "$@")
 }
+in_resolv() { bound "$1" /etc/resolv.conf "${@:2}"; }
 if ! ss -Hlun "sport = :53" | grep -qE "(0\.0\.0\.0|\*|\[::\]):53 "; then
 	serve dns "$DNS4" 53
 	echo "nameserver $DNS4" > "$W/resolv.conf"; chmod 644 "$W/resolv.conf"
@@ -264,12 +265,13 @@ check "--net=gvisor-tap-vsock --port-driver=gvisor-tap-vsock run the embedded ne
 	jqt '.networkDriver.driver == "libslirp" and .portDriver.driver == "libslirp"'
 kill -TERM "$(pgrep -u "$TU_UID" -f "rootless-setup launch --state-dir=$S3" | head -1)"; wait "$LPID" 2>/dev/null
 
-# 12. refusals
-setfacl -x "u:$TU_UID" /dev/net/tun
-L --net=libslirp -- true 2>"$W/tun.err"
+# 12. refusals: /dev/net/tun the user cannot open (a root-only node in its
+# place, whatever the host's own allows)
+touch "$W/notun" && chmod 000 "$W/notun"
+bound "$W/notun" /dev/net/tun "$RS" launch --net=libslirp -- true 2>"$W/tun.err"
 rc=$?
-setfacl -m "u:$TU_UID:rw" /dev/net/tun
 check "no access to /dev/net/tun: 125" [ $rc -eq 125 ]
+diag "$(cat "$W/tun.err")"
 check "and one line naming /dev/net/tun and network.tun" \
 	sh -c "[ \$(wc -l < '$W/tun.err') = 1 ] && grep -q \"/dev/net/tun.*network.tun\" '$W/tun.err'"
 L --net=slirp4netns --port-driver=libslirp -- true 2>/dev/null
