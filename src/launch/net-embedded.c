@@ -399,8 +399,12 @@ int rs_netemb_call(int ctl, struct rs_netemb_fwd *req, int timeout_ms)
 	int64_t end = now_ms() + timeout_ms;
 
 	req->seq = ++seq;
-	if (send(ctl, req, sizeof(*req), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(*req))
-		return errno == EAGAIN ? -ETIMEDOUT : -errno;
+	if (send(ctl, req, sizeof(*req), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(*req)) {
+		/* a full socket: the helper does not read; a closed one: gone */
+		if (errno == EAGAIN)
+			return -ETIMEDOUT;
+		return errno == ECONNRESET || errno == ENOTCONN ? -EPIPE : -errno;
+	}
 	/* a late answer to an earlier request that timed out is skipped */
 	for (;;) {
 		int64_t left = end - now_ms();

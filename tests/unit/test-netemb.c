@@ -166,9 +166,60 @@ static void test_sandbox_empty_root_no_caps(void **state)
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
 
+/* The launcher's side against a helper that lies: rs_netemb_call takes
+ * only a reply of the exact size, for its request, with an errno in
+ * range, and waits a bounded time. */
+static int pair[2];
+
+static void fake(const void *msg, size_t n)
+{
+	assert_int_equal(send(pair[1], msg, n, 0), (ssize_t)n);
+}
+
+static void test_call_trusts_nothing(void **state)
+{
+	(void)state;
+	struct rs_netemb_fwd q = {.op = RS_NETEMB_ADD};
+	struct rs_netemb_reply r = {.op = RS_NETEMB_ADD};
+	char big[sizeof(r) + 16] = {0};
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, pair), 0);
+	/* no answer: a timeout, not a hang */
+	assert_int_equal(rs_netemb_call(pair[0], &q, 100), -ETIMEDOUT);
+	/* a stale answer (the last request's seq) is skipped; this one's taken */
+	r.seq = q.seq + 1;
+	fake(&r, sizeof(r)); /* answers the request below before it is sent */
+	assert_int_equal(rs_netemb_call(pair[0], &q, 1000), 0);
+	/* the refusal it gives, as -errno */
+	r.seq = q.seq + 1;
+	r.err = EADDRINUSE;
+	fake(&r, sizeof(r));
+	assert_int_equal(rs_netemb_call(pair[0], &q, 1000), -EADDRINUSE);
+	/* an errno out of range, a short or long message: not a reply */
+	r.seq = q.seq + 1;
+	r.err = -5;
+	fake(&r, sizeof(r));
+	assert_int_equal(rs_netemb_call(pair[0], &q, 1000), -EPROTO);
+	r.err = 0;
+	fake(&r, sizeof(r) - 1);
+	assert_int_equal(rs_netemb_call(pair[0], &q, 1000), -EPROTO);
+	fake(big, sizeof(big));
+	assert_int_equal(rs_netemb_call(pair[0], &q, 1000), -EPROTO);
+	/* another op's reply with this seq is skipped too, then the time is up */
+	r.op = RS_NETEMB_REMOVE;
+	r.seq = q.seq + 1;
+	fake(&r, sizeof(r));
+	assert_int_equal(rs_netemb_call(pair[0], &q, 200), -ETIMEDOUT);
+	/* the helper gone */
+	close(pair[1]);
+	assert_int_equal(rs_netemb_call(pair[0], &q, 1000), -EPIPE);
+	close(pair[0]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_call_trusts_nothing),
 		cmocka_unit_test(test_seccomp_allowlist_refuses),
 		cmocka_unit_test(test_seccomp_kills_exec_and_kill),
 		cmocka_unit_test(test_sandbox_empty_root_no_caps),
