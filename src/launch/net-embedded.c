@@ -35,7 +35,8 @@
 #include <unistd.h>
 #include "launch/internal.h"
 #include "launch/netemb.h"
-#include "lib/sig.h"
+#include "lib/io.h"
+#include "lib/spawn.h"
 
 enum { TAP_WAIT_MS = 5000, READY_WAIT_MS = 10000 };
 
@@ -167,18 +168,23 @@ static int tap_open(const struct rs_net_ctx *c, struct tap_result *res)
 	return fd;
 }
 
-_noreturn_ static void tap_maker(const struct rs_net_ctx *c, int sock, int userns, int netns)
+/* The tap maker's fds (rs_spawn hands them on as 3, 4, 5). */
+enum { TM_USERNS = 3, TM_NETNS, TM_SOCK };
+
+/* In the tap maker (a child of ours, rs_spawn's fn): joins the namespaces,
+ * makes and configures the tap, sends it back. Return: its exit status. */
+static int tap_maker(void *arg)
 {
+	const struct rs_net_ctx *c = arg;
 	struct tap_result res = {0};
 	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
 	struct iovec iov = {.iov_base = &res, .iov_len = sizeof(res)};
 	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
 	int fd = -1;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	/* as the user namespace's owner we may join it, and then its
 	 * network namespace, with the capabilities it gives */
-	if (setns(userns, CLONE_NEWUSER) < 0 || setns(netns, CLONE_NEWNET) < 0) {
+	if (setns(TM_USERNS, CLONE_NEWUSER) < 0 || setns(TM_NETNS, CLONE_NEWNET) < 0) {
 		res.err = errno;
 		snprintf(res.what, sizeof(res.what), "cannot join the launch's network namespace");
 	} else if ((fd = tap_open(c, &res)) < 0) {
@@ -192,7 +198,7 @@ _noreturn_ static void tap_maker(const struct rs_net_ctx *c, int sock, int usern
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
-	_exit(sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? 1 : 0);
+	return sendmsg(TM_SOCK, &m, MSG_NOSIGNAL) < 0 ? 1 : 0;
 }
 
 static int recv_tap(int sock, int *tap, struct tap_result *res)
@@ -224,7 +230,8 @@ static int make_tap(const struct rs_net_ctx *c, int *tap, struct rs_error **err)
 {
 	char p[64];
 	struct tap_result res = {0};
-	int sp[2], st;
+	struct rs_child ch;
+	int sp[2];
 
 	snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)c->child);
 	_cleanup_close_ int userns = open(p, O_RDONLY | O_CLOEXEC);
@@ -237,25 +244,24 @@ static int make_tap(const struct rs_net_ctx *c, int *tap, struct rs_error **err)
 				    "cannot open the launch's namespaces");
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
 		return rs_error_set(err, errno, "cannot create a socket pair");
-	pid_t pid = fork();
-	if (pid < 0) {
-		int e = errno;
-		close(sp[0]);
-		close(sp[1]);
-		return rs_error_set(err, e, "cannot fork");
-	}
-	if (pid == 0) {
-		close(sp[0]);
-		tap_maker(c, sp[1], userns, netns);
-	}
+	const int fds[] = {userns, netns, sp[1]};
+	struct rs_spawn o = {.path = "tap maker",
+			     .fn = tap_maker,
+			     .arg = (void *)c,
+			     .fds = fds,
+			     .n_fds = ARRAY_SIZE(fds),
+			     .timeout_ms = TAP_WAIT_MS};
+	int r = rs_spawn_start(&o, &ch, err);
 	close(sp[1]);
+	if (r < 0) {
+		close(sp[0]);
+		return r;
+	}
 	*tap = -1;
-	int r = recv_tap(sp[0], tap, &res);
+	r = recv_tap(sp[0], tap, &res);
 	close(sp[0]);
-	if (r == -ETIMEDOUT)
-		kill(pid, SIGKILL);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
+	/* it is done once it sent (or failed to): killed and reaped */
+	rs_child_kill(&ch);
 	if (r == 0)
 		return 0;
 	if (*tap >= 0)
@@ -271,24 +277,23 @@ static int make_tap(const struct rs_net_ctx *c, int *tap, struct rs_error **err)
 			     r == -ETIMEDOUT ? "no answer in 5 s" : strerror(-r));
 }
 
-/* The helper process: fds 3 and 4, the rest closed, an empty environment. */
-_noreturn_ static void helper_exec(int tap, int ctl, bool debug)
+/* The helper process (lib/spawn): its own session, fds 0-2 on /dev/null
+ * (2 ours with --debug), the tap and the control socket as 3 and 4, the
+ * rest closed, an empty environment, the parent-death signal. */
+static int helper_start(int tap, int ctl, bool debug, struct rs_child *ch, struct rs_error **err)
 {
 	static char *const argv[] = {"rootless-setup", RS_NETEMB_VERB, NULL};
-	static char *const envp[] = {NULL};
-
-	rs_signals_reset();
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* above the two targets first, so neither dup2 overwrites the other */
-	int t = fcntl(tap, F_DUPFD, 10), s = fcntl(ctl, F_DUPFD, 10);
-	if (t < 0 || s < 0 || dup2(t, RS_NETEMB_TAP_FD) < 0 || dup2(s, RS_NETEMB_CTL_FD) < 0)
-		_exit(127);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || (!debug && dup2(null, 2) < 0))
-		_exit(127);
-	close_range(RS_NETEMB_CTL_FD + 1, ~0U, 0);
-	execve("/proc/self/exe", argv, envp);
-	_exit(127);
+	const int fds[] = {tap, ctl};
+	_cleanup_close_ int nul = debug ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	struct rs_spawn o = {.path = "/proc/self/exe",
+			     .argv = argv,
+			     .fds = fds,
+			     .n_fds = ARRAY_SIZE(fds),
+			     .flags = debug ? RS_SPAWN_STDIO : 0,
+			     .stdio = {nul, nul, 2}};
+	if (debug && nul < 0)
+		return rs_error_set(err, errno, "cannot open '/dev/null'");
+	return rs_spawn_start(&o, ch, err);
 }
 
 int rs_netemb_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err)
@@ -311,17 +316,19 @@ int rs_netemb_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs
 		close(tap);
 		return rs_error_set(err, errno, "cannot create a socket pair");
 	}
-	np->pid = fork();
-	if (np->pid == 0)
-		helper_exec(tap, sp[1], c->o->debug);
-	int e = errno;
+	struct rs_child ch;
+	int r = helper_start(tap, sp[1], c->o->debug, &ch, err);
 	close(tap);
 	close(sp[1]);
-	if (np->pid < 0) {
+	if (r < 0) {
 		close(sp[0]);
-		return rs_error_set(err, e, "cannot fork %s", np->name);
+		return r;
 	}
-	np->pidfd = (int)syscall(SYS_pidfd_open, np->pid, 0);
+	/* a failed exec is its exit status 127 and the socket's EOF */
+	if (ch.report >= 0)
+		close(ch.report);
+	np->pid = ch.pid;
+	np->pidfd = ch.pidfd;
 	np->ready_r = sp[0];
 	/* it reads this first; the socket holds it until then */
 	if (send(sp[0], &cfg, sizeof(cfg), MSG_NOSIGNAL) != (ssize_t)sizeof(cfg))
@@ -353,21 +360,14 @@ static int reply(int ctl, struct rs_netemb_reply *rep, int ms)
 	return 0;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int rs_netemb_wait(struct rs_netproc *np, struct rs_error **err)
 {
 	struct rs_netemb_reply rep;
 	int st = -1, r;
-	int64_t end = now_ms() + READY_WAIT_MS;
+	uint64_t end = rs_now_ms() + READY_WAIT_MS;
 
 	do
-		r = reply(np->ready_r, &rep, (int)(end - now_ms() > 0 ? end - now_ms() : 0));
+		r = reply(np->ready_r, &rep, rs_ms_left(end));
 	while (r == -EAGAIN);
 	if (r == 0 && rep.op == RS_NETEMB_READY && rep.err == 0)
 		return 0;
@@ -396,7 +396,7 @@ int rs_netemb_call(int ctl, struct rs_netemb_fwd *req, int timeout_ms)
 {
 	static uint32_t seq;
 	struct rs_netemb_reply rep = {0};
-	int64_t end = now_ms() + timeout_ms;
+	uint64_t end = rs_now_ms() + (uint64_t)timeout_ms;
 
 	req->seq = ++seq;
 	if (send(ctl, req, sizeof(*req), MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(*req)) {
@@ -407,8 +407,7 @@ int rs_netemb_call(int ctl, struct rs_netemb_fwd *req, int timeout_ms)
 	}
 	/* a late answer to an earlier request that timed out is skipped */
 	for (;;) {
-		int64_t left = end - now_ms();
-		int r = reply(ctl, &rep, left > 0 ? (int)left : 0);
+		int r = reply(ctl, &rep, rs_ms_left(end));
 		if (r == -EAGAIN)
 			continue;
 		if (r < 0)
