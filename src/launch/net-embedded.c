@@ -230,7 +230,7 @@ static int make_tap(const struct rs_net_ctx *c, int *tap, struct rs_error **err)
 {
 	char p[64];
 	struct tap_result res = {0};
-	struct rs_child ch;
+	struct rs_child ch = {.pidfd = -1, .report = -1, .out = -1, .err = -1};
 	int sp[2];
 
 	snprintf(p, sizeof(p), "/proc/%d/ns/user", (int)c->child);
@@ -316,7 +316,7 @@ int rs_netemb_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs
 		close(tap);
 		return rs_error_set(err, errno, "cannot create a socket pair");
 	}
-	struct rs_child ch;
+	struct rs_child ch = {.pidfd = -1, .report = -1, .out = -1, .err = -1};
 	int r = helper_start(tap, sp[1], c->o->debug, &ch, err);
 	close(tap);
 	close(sp[1]);
