@@ -15,9 +15,10 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := mount blkid libselinux jansson
+PKGS := mount blkid libselinux jansson libseccomp
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-# libmount, libblkid, libselinux and libacl are opened on first use
+# libmount, libblkid, libselinux and libacl (and, in the embedded network's
+# helper, libslirp and libseccomp) are opened on first use
 # (src/host/libs.c), not linked: most runs need none of them. dlopen is in
 # libc since glibc 2.34; -ldl only where it is not.
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs jansson 2>/dev/null) \
@@ -183,6 +184,7 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/ports.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-integration.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-scripts.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/libslirp.sh
 
 # The programs people run, unmodified, with our launcher standing in for
 # RootlessKit: Docker's dockerd-rootless.sh and rootlesskit-docker-proxy,

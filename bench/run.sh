@@ -414,7 +414,8 @@ bench_toml() {
 
 # iperf3 through a published port, parent (host loopback) to child, for our
 # builtin driver, RootlessKit's builtin and slirp4netns' hostfwd; all three on
-# --net=slirp4netns so only the port driver differs. RS_BENCH_PORT_RUNS
+# --net=slirp4netns so only the port driver differs; and the embedded
+# network's own (--net=libslirp --port-driver=libslirp). RS_BENCH_PORT_RUNS
 # alternating rounds of RS_BENCH_PORT_SECS seconds each; medians. RSS: the
 # user's processes other than iperf3 (launcher, its helpers, slirp4netns)
 # in the middle of a run.
@@ -427,6 +428,9 @@ port_once() { # NAME PORT -> "Gbit/s launcherRSS slirp4netnsRSS launcherPSS" (Ki
 	rootlesskit) cmd=(rootlesskit --state-dir="$state" --net=slirp4netns --port-driver=builtin
 		-p "127.0.0.1:$port:5201/tcp") ;;
 	slirp4netns) cmd=("$RS_BIN" launch --state-dir="$state" --net=slirp4netns --port-driver=slirp4netns
+		-p "127.0.0.1:$port:5201/tcp" --) ;;
+	# the embedded network's own forwarding (libslirp's hostfwd)
+	libslirp) cmd=("$RS_BIN" launch --state-dir="$state" --net=libslirp --port-driver=libslirp
 		-p "127.0.0.1:$port:5201/tcp" --) ;;
 	esac
 	tu_run "${cmd[@]}" iperf3 -s -1 >/dev/null 2>&1 &
@@ -443,7 +447,7 @@ port_once() { # NAME PORT -> "Gbit/s launcherRSS slirp4netnsRSS launcherPSS" (Ki
 	# charged for the same pages again and again
 	kib=$(ps -u "$TU_UID" -o pid=,rss=,comm= | while read -r p r c; do
 		echo "$c $r $(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null)"
-	done | awk '$1 == "slirp4netns" { h += $2; next }
+	done | awk '$1 == "slirp4netns" || $1 == "rs-net-helper" { h += $2; next }
 		$1 != "iperf3" { l += $2; lp += $3 } END { print l + 0, h + 0, lp + 0 }')
 	wait "$ip"
 	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$W/iperf.json" 2>/dev/null)
@@ -452,6 +456,8 @@ port_once() { # NAME PORT -> "Gbit/s launcherRSS slirp4netnsRSS launcherPSS" (Ki
 }
 
 median() { sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+PORT_NAMES=${RS_BENCH_PORT_NAMES:-ours rootlesskit slirp4netns libslirp}
 
 bench_ports() {
 	local rounds=${RS_BENCH_PORT_RUNS:-5} port=$((30000 + $$ % 1000)) n r
@@ -462,7 +468,7 @@ bench_ports() {
 	tu_on_exit setfacl -x "u:$TU_NAME" /dev/net/tun
 	: >"$W/ports.txt"
 	for ((r = 0; r < rounds; r++)); do
-		for n in ours rootlesskit slirp4netns; do
+		for n in $PORT_NAMES; do
 			port=$((port + 1))
 			echo "$n $(port_once "$n" "$port")" >>"$W/ports.txt"
 		done
@@ -472,9 +478,9 @@ bench_ports() {
 	{
 		echo "## port forwarding: iperf3, host 127.0.0.1 -> child, $rounds alternating runs of $PORT_SECS s"
 		echo
-		echo "| port driver | median Gbit/s | median RSS KiB, launcher + its helpers | the same, PSS KiB | median RSS KiB, slirp4netns |"
+		echo "| port driver | median Gbit/s | median RSS KiB, launcher + its helpers | the same, PSS KiB | median RSS KiB, network helper |"
 		echo "|---|---:|---:|---:|---:|"
-		for n in ours rootlesskit slirp4netns; do
+		for n in $PORT_NAMES; do
 			printf '| %s | %s | %s | %s | %s |\n' "$n" \
 				"$(awk -v n="$n" '$1 == n {print $2}' "$W/ports.txt" | median)" \
 				"$(awk -v n="$n" '$1 == n {print $3}' "$W/ports.txt" | median)" \
@@ -500,14 +506,17 @@ bench_ports() {
 # ---------------------------------------------------------------- network, child -> parent
 
 # iperf3 from inside the launch (the client sends) to a server on the host's
-# 127.0.0.1, reached through the gateway address 10.0.2.2 that slirp4netns
-# and pasta map to the host's loopback: slirp4netns under our launcher and
-# under RootlessKit, pasta under ours (RootlessKit 1.1 has no pasta). Same
-# MTU for all. RSS in the middle of a run: the launcher's own processes
-# (comm rootless-setup or rootlesskit) and the network helper, apart.
+# 127.0.0.1, reached through the gateway address 10.0.2.2 that slirp4netns,
+# pasta and libslirp map to the host's loopback: slirp4netns under our
+# launcher and under RootlessKit, pasta and the embedded network (libslirp)
+# under ours (RootlessKit 1.1 has neither). A name ending in -R is the other
+# way, parent to child (iperf3 -R: the host's server sends). Same MTU for
+# all. RSS in the middle of a run: the launcher's own processes (comm
+# rootless-setup or rootlesskit) and the network helper, apart.
 net_once() { # NAME PORT -> "Gbit/s launcherKiB helperKiB"
-	local name=$1 port=$2 state="$TU_XDG/bench-net-state" lp sp bps
+	local name=${1%-R} port=$2 state="$TU_XDG/bench-net-state" lp sp bps
 	local cl=(iperf3 -c 10.0.2.2 -p "$port" -t "$PORT_SECS" -J)
+	[ "$name" != "$1" ] && cl+=(-R)
 	rm -rf "$state"
 	iperf3 -s -B 127.0.0.1 -p "$port" -1 >/dev/null 2>&1 &
 	sp=$!
@@ -518,6 +527,8 @@ net_once() { # NAME PORT -> "Gbit/s launcherKiB helperKiB"
 	rootlesskit-slirp4netns) tu_run rootlesskit --state-dir="$state" --net=slirp4netns --mtu=65520 \
 		"${cl[@]}" >"$W/out/net.json" 2>/dev/null & ;;
 	ours-pasta) tu_run "$RS_BIN" launch --state-dir="$state" --net=pasta --mtu=65520 -- \
+		"${cl[@]}" >"$W/out/net.json" 2>/dev/null & ;;
+	ours-libslirp) tu_run "$RS_BIN" launch --state-dir="$state" --net=libslirp --mtu=65520 -- \
 		"${cl[@]}" >"$W/out/net.json" 2>/dev/null & ;;
 	esac
 	lp=$!
@@ -536,13 +547,14 @@ net_once() { # NAME PORT -> "Gbit/s launcherKiB helperKiB"
 				for (q = p; q > 1 && q != top; q = pp[q]) ;
 				if (q != top) continue
 				if (comm[p] ~ /^(rootless-setup|rootlesskit|exe)$/) l += rss[p]
-				else if (comm[p] ~ /^(slirp4netns|pasta|passt)/) h += rss[p]
+				else if (comm[p] ~ /^(slirp4netns|pasta|passt|rs-net-helper)/) h += rss[p]
 			}
 			printf "%.3f %d %d\n", b / 1e9, l, h
 		}' "$W/net.ps"
 }
 
-NET_NAMES="ours-slirp4netns rootlesskit-slirp4netns ours-pasta"
+NET_NAMES=${RS_BENCH_NET_NAMES:-ours-slirp4netns rootlesskit-slirp4netns ours-pasta ours-libslirp \
+	ours-slirp4netns-R rootlesskit-slirp4netns-R ours-pasta-R ours-libslirp-R}
 
 bench_net() {
 	local rounds=${RS_BENCH_NET_RUNS:-5} port=$((31000 + $$ % 1000)) n r
@@ -560,23 +572,76 @@ bench_net() {
 	done
 	setfacl -x "u:$TU_NAME" /dev/net/tun
 	cp "$W/net.txt" "$OUT/net-runs.txt"
-	local base
+	local base base_r
 	base=$(awk '$1 == "rootlesskit-slirp4netns" {print $2}' "$W/net.txt" | median)
+	base_r=$(awk '$1 == "rootlesskit-slirp4netns-R" {print $2}' "$W/net.txt" | median)
 	{
-		echo "## network, child -> parent: iperf3 to the host's 127.0.0.1 via 10.0.2.2, $rounds alternating runs of $PORT_SECS s"
+		echo "## network: iperf3 between the launch and the host's 127.0.0.1 via 10.0.2.2, $rounds alternating runs of $PORT_SECS s"
+		echo
+		echo "child -> parent; -R: parent -> child (iperf3 -R)."
 		echo
 		echo "| launcher, network | median Gbit/s | × RootlessKit+slirp4netns | median RSS KiB launcher | network helper |"
 		echo "|---|---:|---:|---:|---:|"
 		for n in $NET_NAMES; do
-			local g
+			local g b=$base
+			[ "${n%-R}" != "$n" ] && b=$base_r
 			g=$(awk -v n="$n" '$1 == n {print $2}' "$W/net.txt" | median)
 			printf '| %s | %s | %s | %s | %s |\n' "$n" "$g" \
-				"$(awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
+				"$(awk -v a="$g" -v b="$b" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')" \
 				"$(awk -v n="$n" '$1 == n {print $3}' "$W/net.txt" | median)" \
 				"$(awk -v n="$n" '$1 == n {print $4}' "$W/net.txt" | median)"
 		done
 		echo
 	} | tee "$OUT/net.md"
+}
+
+# ---------------------------------------------------------------- network start-up
+
+# A launch with each user-mode network, `launch --net=X -- true`: the
+# helper started, the namespace configured, the command run, the helper
+# stopped; RootlessKit with slirp4netns beside; the plain `launch -- true`
+# (no network of its own) is the last row, the one the ratios are to.
+bench_netstart() {
+	local n cmds=() labels=() rss_cmds=()
+	setfacl -m "u:$TU_NAME:rw" /dev/net/tun || { say "cannot grant /dev/net/tun"; return 1; }
+	tu_on_exit setfacl -x "u:$TU_NAME" /dev/net/tun
+	for n in slirp4netns pasta libslirp; do
+		if ! urun "" "$RS_BIN" launch --net="$n" -- true >/dev/null 2>"$W/ns.err"; then
+			say "launch --net=$n -- true fails as $TU_NAME: $(head -c 300 "$W/ns.err")"
+			continue
+		fi
+		cmds+=("$(cmdline "$RS_BIN" launch --net="$n" -- true)")
+		labels+=("\`rootless-setup launch --net=$n -- true\`")
+		rss_cmds+=("$n")
+	done
+	if command -v rootlesskit >/dev/null && urun "" rootlesskit --net=slirp4netns true >/dev/null 2>&1; then
+		cmds+=("$(cmdline "$(command -v rootlesskit)" --net=slirp4netns true)")
+		labels+=("\`rootlesskit --net=slirp4netns true\`")
+		rss_cmds+=(rootlesskit)
+	fi
+	cmds+=("$(cmdline "$RS_BIN" launch -- true)")
+	labels+=("\`rootless-setup launch -- true\` (no network of its own)")
+	rss_cmds+=(plain)
+	say "network start-up: $RUNS runs of each, as $TU_NAME"
+	run_hyperfine netstart "" "${cmds[@]}" || { say "hyperfine failed"; return 1; }
+	exits_ok netstart 0 || { say "a timed run failed"; return 1; }
+	RSS=()
+	for n in "${rss_cmds[@]}"; do
+		case $n in
+		rootlesskit) RSS+=("$(peak_rss "" rootlesskit --net=slirp4netns true)") ;;
+		plain) RSS+=("$(peak_rss "" "$RS_BIN" launch -- true)") ;;
+		*) RSS+=("$(peak_rss "" "$RS_BIN" launch --net="$n" -- true)") ;;
+		esac
+	done
+	setfacl -x "u:$TU_NAME" /dev/net/tun
+	{
+		echo "## network start-up"
+		echo
+		echo "As \`$TU_NAME\`, $RUNS runs after 3 warm-ups; × the plain launch; peak RSS: the largest process of the tree."
+		echo
+		table netstart "${labels[@]}"
+		echo
+	} | tee "$OUT/netstart.md"
 }
 
 # ---------------------------------------------------------------- the lab
@@ -632,18 +697,19 @@ bench_lab() {
 	} | tee "$OUT/lab.md"
 }
 
-# RS_BENCH_ONLY=ports,net,launch: those parts alone
+# RS_BENCH_ONLY=ports,net,netstart,launch: those parts alone
 if [ -n "${RS_BENCH_ONLY:-}" ]; then
 	rc=0
 	for part in ${RS_BENCH_ONLY//,/ }; do
 		case $part in
 		ports) bench_ports || rc=1 ;;
 		net) bench_net || rc=1 ;;
+		netstart) bench_netstart || rc=1 ;;
 		launch) bench_launch || rc=1 ;;
 		check) bench_check || rc=1 ;;
 		lab) bench_lab || rc=1 ;;
 		toml) bench_toml || rc=1 ;;
-		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, launch, check, lab, toml)" ;;
+		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, netstart, launch, check, lab, toml)" ;;
 		esac
 	done
 	exit $rc
@@ -658,6 +724,7 @@ bench_fix_group || STATUS=1
 bench_toml || STATUS=1
 bench_ports || STATUS=1
 bench_net || STATUS=1
+bench_netstart || STATUS=1
 bench_lab || STATUS=1
 say "done in $(($(date +%s) - start)) s; JSON and tables in $OUT"
 exit "$STATUS"

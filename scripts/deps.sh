@@ -5,8 +5,10 @@
 set -eu
 
 # What the build and the root-free suites (unit, fuzz replay, man) need:
+# (libslirp-dev and libseccomp-dev: headers only, for the embedded network's
+# helper, which opens the libraries on first use)
 BUILD_PKGS="build-essential pkg-config libmount-dev libblkid-dev libselinux1-dev libjansson-dev
-libacl1-dev libcmocka-dev scdoc groff-base"
+libacl1-dev libslirp-dev libseccomp-dev libcmocka-dev scdoc groff-base"
 # iSulad from ../shared/ext (tests/engines/isulad.sh), built on Debian 12:
 # the shared libraries its binaries need beyond the base system, kmod (its
 # daemon runs modprobe, see isulad.runtime) and locales (its en_US.UTF-8)

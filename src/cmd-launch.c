@@ -57,13 +57,15 @@ static void launch_help(void)
 	       "     --copy-up-mode <mode>    tmpfs+symlink (the only mode)\n"
 	       "     --overlay-file <src:dst> show file <src> at <dst> inside (repeatable)\n"
 	       "     --propagation <mode>     rprivate (default), rslave, rshared, private...\n"
-	       "     --net <driver>           host (default), slirp4netns, pasta or none\n"
+	       "     --net <driver>           host (default), slirp4netns, pasta, libslirp (our\n"
+	       "                              embedded network; gvisor-tap-vsock is an alias)\n"
+	       "                              or none\n"
 	       "     --mtu <n>                MTU (default 65520)\n"
-	       "     --cidr <cidr>            network of slirp4netns and pasta (default "
+	       "     --cidr <cidr>            network of slirp4netns, pasta and libslirp (default "
 	       "10.0.2.0/24)\n"
 	       "     --ifname <name>          interface inside (default tap0)\n"
 	       "     --disable-host-loopback  no access to the host's 127.0.0.1\n"
-	       "     --ipv6                   IPv6 too (slirp4netns, pasta)\n"
+	       "     --ipv6                   IPv6 too (slirp4netns, pasta, libslirp)\n"
 	       "     --slirp4netns-binary <p> default slirp4netns (from PATH)\n"
 	       "     --slirp4netns-sandbox <auto|true|false>  slirp4netns sandbox (default auto)\n"
 	       "     --slirp4netns-seccomp <auto|true|false>  slirp4netns seccomp (default auto)\n"
@@ -71,7 +73,8 @@ static void launch_help(void)
 	       "     --detach-netns           the command keeps this network namespace; the new\n"
 	       "                              one is $ROOTLESSKIT_STATE_DIR/netns\n"
 	       "     --port-driver <driver>   none (default), builtin, slirp4netns, implicit "
-	       "(pasta)\n"
+	       "(pasta),\n"
+	       "                              libslirp\n"
 	       " -p, --publish <spec>         publish a port, e.g. 127.0.0.1:8080:80/tcp "
 	       "(repeatable)\n"
 	       "     --pidns                  new pid namespace (PID 1 forwards signals)\n"
@@ -165,7 +168,7 @@ static const char *nonempty(const char *name, const char *arg)
 
 static void parse_net(struct rs_launch_opts *o, const char *arg)
 {
-	static const char *const others[] = {"vpnkit", "lxc-user-nic", "gvisor-tap-vsock"};
+	static const char *const others[] = {"vpnkit", "lxc-user-nic"};
 	if (!strcmp(arg, "host"))
 		o->net = RS_NET_HOST;
 	else if (!strcmp(arg, "none"))
@@ -174,14 +177,17 @@ static void parse_net(struct rs_launch_opts *o, const char *arg)
 		o->net = RS_NET_SLIRP4NETNS;
 	else if (!strcmp(arg, "pasta"))
 		o->net = RS_NET_PASTA;
+	/* RootlessKit v3's embedded network (gVisor's netstack) is ours,
+	 * built on libslirp, here: the same role, no external program */
+	else if (!strcmp(arg, "libslirp") || !strcmp(arg, "gvisor-tap-vsock"))
+		o->net = RS_NET_LIBSLIRP;
 	else {
 		for (size_t i = 0; i < ARRAY_SIZE(others); i++)
 			if (!strcmp(arg, others[i]))
 				bad("--net=%s is RootlessKit's, not ours: the drivers here are "
-				    "host, "
-				    "slirp4netns, pasta and none",
+				    "host, slirp4netns, pasta, libslirp and none",
 				    arg);
-		bad("unknown --net '%s' (host, slirp4netns, pasta or none)", arg);
+		bad("unknown --net '%s' (host, slirp4netns, pasta, libslirp or none)", arg);
 	}
 }
 
@@ -263,9 +269,11 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 	case OPT_PORT_DRIVER: {
 		enum rs_port_driver d;
 		if (rs_port_driver_parse(arg, &d) < 0)
-			bad("unknown --port-driver '%s' (none, builtin, slirp4netns or implicit)",
+			bad("unknown --port-driver '%s' (none, builtin, slirp4netns, implicit or "
+			    "libslirp)",
 			    arg);
-		o->port_driver = arg;
+		/* the canonical name (gvisor-tap-vsock is libslirp) */
+		o->port_driver = rs_port_driver_name(d);
 		break;
 	}
 	case OPT_PUBLISH: {
@@ -337,14 +345,16 @@ static void port_opts_check(const struct rs_launch_opts *o)
 {
 	const char *d = o->port_driver ? o->port_driver : "none";
 	if (o->publish.n && !strcmp(d, "none"))
-		bad("-p needs a --port-driver (builtin or slirp4netns)");
+		bad("-p needs a --port-driver (builtin, slirp4netns or libslirp)");
 	if (o->publish.n && !strcmp(d, "implicit"))
 		bad("-p with --port-driver=implicit: pasta forwards the ports itself");
 	if (!strcmp(d, "builtin") && o->net == RS_NET_HOST)
 		bad("--port-driver=builtin needs the child's own network (--net=slirp4netns, "
-		    "--net=pasta or --net=none)");
+		    "--net=pasta, --net=libslirp or --net=none)");
 	if (!strcmp(d, "slirp4netns") && o->net != RS_NET_SLIRP4NETNS)
 		bad("--port-driver=slirp4netns needs --net=slirp4netns");
+	if (!strcmp(d, "libslirp") && o->net != RS_NET_LIBSLIRP)
+		bad("--port-driver=libslirp needs --net=libslirp");
 	if (!strcmp(d, "implicit") && o->net != RS_NET_PASTA)
 		bad("--port-driver=implicit needs --net=pasta (pasta forwards the ports itself)");
 }
@@ -374,14 +384,16 @@ static char *find_binary(const char *opt, const char *name)
 /* What needs more than one option to judge, as RootlessKit judges it. */
 static void check_combination(struct rs_launch_opts *o)
 {
-	bool netdrv = o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA;
+	bool netdrv = o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA ||
+		      o->net == RS_NET_LIBSLIRP;
 	if (o->net == RS_NET_HOST && (o->mtu || o->cidr || o->disable_host_loopback || o->ifname))
 		rs_cli_msg("warning: --mtu, --cidr, --ifname and --disable-host-loopback apply to "
-			   "--net=slirp4netns and --net=pasta");
+			   "--net=slirp4netns, --net=pasta and --net=libslirp");
 	if (o->net == RS_NET_NONE && (o->mtu || o->cidr || o->ifname))
 		rs_cli_msg("warning: --mtu, --cidr and --ifname do nothing with --net=none");
 	if (o->ipv6 && !netdrv)
-		rs_cli_msg("warning: --ipv6 applies to --net=slirp4netns and --net=pasta");
+		rs_cli_msg("warning: --ipv6 applies to --net=slirp4netns, --net=pasta and "
+			   "--net=libslirp");
 	if (o->reaper == RS_TRI_TRUE && !o->pidns)
 		bad("--reaper=true needs --pidns");
 	if (o->evacuate_cgroup2 && (!o->pidns || !o->cgroupns))

@@ -7,10 +7,12 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "cmd-net-helper.h"
 #include "cmd-probe-child.h"
 #include "checks/probe.h"
 #include "core/check.h"
 #include "core/engine.h"
+#include "launch/netemb.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 
@@ -224,6 +226,9 @@ int main(int argc, char **argv)
 	 * inherit dispositions) */
 	if (argc >= 2 && strcmp(argv[1], RS_PROBE_CHILD_VERB) == 0)
 		return rs_cmd_probe_child(argc - 2, argv + 2);
+	/* the embedded network's helper, started by the launcher the same way */
+	if (argc == 2 && strcmp(argv[1], RS_NETEMB_VERB) == 0)
+		return rs_cmd_net_helper();
 	signal(SIGPIPE, SIG_IGN);
 	/* a `rootlesskit` symlink to us: RootlessKit's command line, no verb,
 	 * so scripts and tests written for it run unchanged */

@@ -34,8 +34,8 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *
 				    "(it appears at boot)"))
 			return 0;
 		rs_finding_set(out, RS_STATUS_WARN,
-			       "'/dev/net/tun' is missing: neither pasta nor "
-			       "slirp4netns can run; %s",
+			       "'/dev/net/tun' is missing: no user-mode network (pasta, "
+			       "slirp4netns, the launcher's libslirp) can run; %s",
 			       then_text(e));
 		rs_finding_hint(out, "modprobe tun");
 		return 0;
@@ -44,7 +44,8 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *
 	if (rs_access_user(ctx->host, &ctx->user, "dev/net/tun", R_OK | W_OK) != 1) {
 		rs_finding_set(out, RS_STATUS_WARN,
 			       "'/dev/net/tun' (%s) cannot be opened by '%s': "
-			       "neither pasta nor slirp4netns can run; %s",
+			       "no user-mode network (pasta, slirp4netns, the launcher's libslirp) "
+			       "can run; %s",
 			       d, ctx->user.name, then_text(e));
 		rs_finding_hint(out, "systemd's udev rules make it 0666; here: chmod 0666 "
 				     "/dev/net/tun (or a udev rule to keep it)");
@@ -76,8 +77,9 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *
 
 const struct rs_rule rs_rule_network_tun = {
 	.id = "network.tun",
-	.summary = "/dev/net/tun is usable by the user (for pasta and slirp4netns)",
-	.explain = "pasta and slirp4netns give a rootless network namespace its connectivity "
+	.summary = "/dev/net/tun is usable by the user (for pasta, slirp4netns and libslirp)",
+	.explain = "pasta, slirp4netns and the launcher's embedded network (--net=libslirp) give a "
+		   "rootless network namespace its connectivity "
 		   "through a tap device from /dev/net/tun; without access the network decision is "
 		   "host networking, and the message says what the engine then does (Podman: "
 		   "--network host only where configured; containerd: the host network). A --root "
@@ -117,9 +119,27 @@ static int network_slirp(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 		rs_finding_set(out, RS_STATUS_PASS, "'/%s' is installed", slirp ? slirp : p);
 		return 0;
 	}
-	rs_finding_set(out, RS_STATUS_WARN,
-		       "neither slirp4netns nor pasta is installed: the "
-		       "network decision is host");
+	const char *lib = rs_ctx_find_library(ctx, RS_LIBSLIRP_SONAME);
+	unsigned podman = RS_ENGINE_BIT(RS_ENGINE_PODMAN) | RS_ENGINE_BIT(RS_ENGINE_KATA);
+	if (lib && !(ctx->engines & podman)) {
+		rs_finding_set(
+			out, RS_STATUS_PASS,
+			"neither slirp4netns nor pasta is installed: the launcher's embedded "
+			"network ('/%s', --net=libslirp) is the network decision",
+			lib);
+		return 0;
+	}
+	if (lib)
+		rs_finding_set(
+			out, RS_STATUS_WARN,
+			"neither slirp4netns nor pasta is installed: Podman's containers get "
+			"the host network (the daemons the launcher starts use its embedded "
+			"network, '/%s')",
+			lib);
+	else
+		rs_finding_set(out, RS_STATUS_WARN,
+			       "neither slirp4netns, pasta nor libslirp is installed: the "
+			       "network decision is host");
 	if (install)
 		rs_finding_hint(out, "install it: %s", install);
 	else
@@ -129,13 +149,15 @@ static int network_slirp(struct rs_ctx *ctx, enum rs_engine e _unused_, struct r
 
 const struct rs_rule rs_rule_network_slirp4netns = {
 	.id = "network.slirp4netns",
-	.summary = "pasta or slirp4netns is installed",
+	.summary = "pasta or slirp4netns (or, for the launcher, libslirp) is installed",
 	.explain =
 		"A user-mode network needs pasta (preferred when /dev/net/tun is usable) or "
 		"slirp4netns. The launcher's --net=slirp4netns needs slirp4netns (newer than "
 		"0.4.0, with "
-		"sandbox and seccomp: CVE-2019-14378, CVE-2020-1983). Without it containers share "
-		"the host network.",
+		"sandbox and seccomp: CVE-2019-14378, CVE-2020-1983). Without either, the daemons "
+		"the launcher starts use its embedded network (--net=libslirp: libslirp, which the "
+		"package depends on, in a sandboxed helper of its own); Podman, which runs its own "
+		"network helper, has none and its containers share the host network.",
 	.engines = RS_ENGINES_STORAGE,
 	.run = network_slirp,
 };

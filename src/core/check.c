@@ -196,6 +196,16 @@ static bool pasta_for_engines(struct rs_ctx *ctx)
 	       rs_kver_cmp(&have, &min) >= 0;
 }
 
+/* The launcher's embedded network serves the daemons it launches (the
+ * engines with a daemon); Podman and Kata run their own network helper. */
+static bool launched_engine(const struct rs_ctx *ctx)
+{
+	for (int e = 0; e < RS_ENGINE_COUNT; e++)
+		if ((ctx->engines & RS_ENGINE_BIT(e)) && rs_engine_info((enum rs_engine)e)->daemon)
+			return true;
+	return false;
+}
+
 static unsigned engines_for(const struct rs_ctx *ctx, const struct rs_rule *rule)
 {
 	unsigned sel = rule->engines & ctx->engines;
@@ -315,15 +325,20 @@ static void decide(struct rs_report *rep)
 	struct rs_ctx *ctx = &rep->ctx;
 
 	rep->snapshotter = rs_ctx_snapshotter(ctx);
-	/* pasta and slirp4netns both need /dev/net/tun (network.tun, which
-	 * passes only for a target user who can open it); pasta first where
-	 * every selected engine can use it */
+	/* pasta, slirp4netns and the launcher's embedded network all need
+	 * /dev/net/tun (network.tun, which passes only for a target user who
+	 * can open it); pasta first where every selected engine can use it;
+	 * the embedded network (libslirp, a dependency of our package) when
+	 * neither program is installed and a selected engine has a daemon
+	 * the launcher starts */
 	if (!rule_passes(ctx, "network.tun"))
 		rep->network = "host";
 	else if (rs_ctx_find_program(ctx, "pasta") && pasta_for_engines(ctx))
 		rep->network = "pasta";
 	else if (rs_ctx_find_program(ctx, "slirp4netns"))
 		rep->network = "slirp4netns";
+	else if (launched_engine(ctx) && rs_ctx_find_library(ctx, RS_LIBSLIRP_SONAME))
+		rep->network = "libslirp";
 	else
 		rep->network = "host";
 	/* systemd's manager needs the user bus (cgroup.dbus warns without it) */

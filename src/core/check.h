@@ -30,7 +30,7 @@ struct rs_check_opts {
 struct rs_report {
 	struct rs_ctx ctx;
 	const char *snapshotter;    /* overlayfs | fuse-overlayfs | native */
-	const char *network;	    /* slirp4netns | host */
+	const char *network;	    /* pasta | slirp4netns | libslirp | host */
 	const char *cgroup_manager; /* systemd | cgroupfs | none */
 	unsigned counts[4];	    /* by enum rs_status, selected rules only */
 	struct rs_strv notes;	    /* one-line warnings for stderr */

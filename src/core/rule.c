@@ -201,6 +201,38 @@ int rs_ctx_find_engine(const struct rs_ctx *ctx, enum rs_engine e, const char *n
 			       name, out);
 }
 
+/* "usr/lib/x86_64-linux-gnu" and the like under dir: multiarch directories */
+static bool in_multiarch(const struct rs_ctx *ctx, const char *dir, const char *soname, char *found,
+			 size_t n)
+{
+	struct rs_strv ents = {0};
+	bool hit = false;
+	if (rs_host_listdir(ctx->host, dir, &ents, NULL) < 0)
+		return false;
+	for (size_t i = 0; i < ents.n && !hit; i++)
+		hit = strstr(ents.v[i], "-linux-") &&
+		      snprintf(found, n, "%s/%s/%s", dir, ents.v[i], soname) < (int)n &&
+		      rs_host_exists(ctx->host, found);
+	rs_strv_free(&ents);
+	return hit;
+}
+
+const char *rs_ctx_find_library(const struct rs_ctx *ctx, const char *soname)
+{
+	static const char *const dirs[] = {"usr/lib64", "lib64",	 "usr/lib",
+					   "lib",	"usr/local/lib", NULL};
+	static __thread char found[512];
+
+	if (in_multiarch(ctx, "usr/lib", soname, found, sizeof(found)) ||
+	    in_multiarch(ctx, "lib", soname, found, sizeof(found)))
+		return found;
+	for (const char *const *d = dirs; *d; d++)
+		if (snprintf(found, sizeof(found), "%s/%s", *d, soname) < (int)sizeof(found) &&
+		    rs_host_exists(ctx->host, found))
+			return found;
+	return NULL;
+}
+
 /* The part of dpkg's status holding pkg's stanzas (one per architecture,
  * adjacent), so the line parser reads a few lines instead of the whole
  * file for every lookup (a megabyte here, twenty lookups per check). */

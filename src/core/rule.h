@@ -148,5 +148,12 @@ const char *rs_ctx_find_program(const struct rs_ctx *ctx, const char *name);
  * Return: 1 found (out->path), 0 not (out->refused may say why). */
 int rs_ctx_find_engine(const struct rs_ctx *ctx, enum rs_engine e, const char *name,
 		       struct rs_found *out);
+/* The shared library soname ("libslirp.so.0") in a multiarch directory of
+ * usr/lib or lib, or in usr/lib64, lib64, usr/lib, lib, usr/local/lib
+ * (root-relative, static storage per call), or NULL. */
+const char *rs_ctx_find_library(const struct rs_ctx *ctx, const char *soname);
+/* The library of the launcher's embedded network (--net=libslirp), which
+ * its helper opens (src/host/libs.c) */
+#define RS_LIBSLIRP_SONAME "libslirp.so.0"
 /* "apt-get install -y uidmap" for a package key, or NULL. */
 char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key);

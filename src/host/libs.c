@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * libmount, libblkid, libselinux and libacl, loaded on first use.
+ * libmount, libblkid, libselinux and libacl, loaded on first use; and
+ * libslirp (with glib) and libseccomp, which only the embedded network's
+ * helper loads (src/launch/slirp-helper.c).
  *
  * Linked the usual way, every exec of rootless-setup maps libmount and what
  * it pulls in (libblkid, libselinux, libpcre2) and runs libselinux's
@@ -23,7 +25,9 @@
 #include <errno.h>
 #include <libmount/libmount.h>
 #include <selinux/label.h>
+#include <seccomp.h>
 #include <selinux/selinux.h>
+#include <slirp/libslirp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,24 +45,33 @@ struct lib {
 #define SO_BLKID   "libblkid.so.1"
 #define SO_SELINUX "libselinux.so.1"
 #define SO_ACL	   "libacl.so.1"
+#define SO_SLIRP   "libslirp.so.0"
+#define SO_SECCOMP "libseccomp.so.2"
 
 static struct lib lib_mount = {SO_MOUNT}, lib_blkid = {SO_BLKID}, lib_selinux = {SO_SELINUX},
-		  lib_acl = {SO_ACL};
+		  lib_acl = {SO_ACL}, lib_slirp = {SO_SLIRP}, lib_seccomp = {SO_SECCOMP};
 
 /* The same list for packaging tools, which cannot see a dlopen: an ELF
  * note in the freedesktop.org "dlopen metadata" format (section
  * .note.dlopen, owner "FDO", type 0x407c0c0a, a NUL-terminated JSON array;
  * https://systemd.io/ELF_DLOPEN_METADATA/). deploy/kubernetes/stage.sh
  * reads it to put them in the image. */
-#define DLOPEN_ENTRY(feature, what, so)                                                        \
-	"{\"feature\":\"" feature "\",\"description\":\"" what "\",\"priority\":\"required\"," \
+#define DLOPEN_ENTRY(feature, what, prio, so)                                                  \
+	"{\"feature\":\"" feature "\",\"description\":\"" what "\",\"priority\":\"" prio "\"," \
 	"\"soname\":[\"" so "\"]}"
 /* clang-format off */
-#define DLOPEN_JSON                                                            \
-	"[" DLOPEN_ENTRY("mount", "mount tables", SO_MOUNT) ","                \
-	DLOPEN_ENTRY("blkid", "filesystem probing", SO_BLKID) ","              \
-	DLOPEN_ENTRY("selinux", "SELinux mode and labels", SO_SELINUX) ","     \
-	DLOPEN_ENTRY("acl", "POSIX ACLs", SO_ACL) "]"
+/* libslirp and libseccomp are "recommended": only `launch --net=libslirp`
+ * needs them (the image stage.sh builds, which never launches, leaves
+ * them out) */
+#define DLOPEN_JSON                                                                     \
+	"[" DLOPEN_ENTRY("mount", "mount tables", "required", SO_MOUNT) ","             \
+	DLOPEN_ENTRY("blkid", "filesystem probing", "required", SO_BLKID) ","           \
+	DLOPEN_ENTRY("selinux", "SELinux mode and labels", "required", SO_SELINUX) ","  \
+	DLOPEN_ENTRY("acl", "POSIX ACLs", "required", SO_ACL) ","                       \
+	DLOPEN_ENTRY("slirp", "the launcher's embedded network (--net=libslirp)",      \
+		     "recommended", SO_SLIRP) ","                                       \
+	DLOPEN_ENTRY("seccomp", "the embedded network's seccomp filter",               \
+		     "recommended", SO_SECCOMP) "]"
 /* clang-format on */
 
 __attribute__((used, section(".note.dlopen"), aligned(4))) static const struct {
@@ -163,3 +176,45 @@ LAZY(acl, void *, NULL, acl_get_qualifier, (acl_entry_t e), (e))
 LAZY(acl, int, -1, acl_get_permset, (acl_entry_t e, acl_permset_t *p), (e, p))
 LAZY(acl, int, -1, acl_get_perm, (acl_permset_t p, acl_perm_t perm), (p, perm))
 LAZY(acl, int, -1, acl_free, (void *obj), (obj))
+
+/* libslirp: the embedded network's helper (src/launch/slirp-helper.c) */
+LAZY(slirp, const char *, NULL, slirp_version_string, (void), ())
+LAZY(slirp, Slirp *, NULL, slirp_new, (const SlirpConfig *cfg, const SlirpCb *cb, void *opaque),
+     (cfg, cb, opaque))
+LAZY_VOID(slirp, slirp_pollfds_fill,
+	  (Slirp * s, uint32_t *timeout, SlirpAddPollCb add_poll, void *opaque),
+	  (s, timeout, add_poll, opaque))
+LAZY_VOID(slirp, slirp_pollfds_poll,
+	  (Slirp * s, int select_error, SlirpGetREventsCb get_revents, void *opaque),
+	  (s, select_error, get_revents, opaque))
+LAZY_VOID(slirp, slirp_input, (Slirp * s, const uint8_t *pkt, int len), (s, pkt, len))
+LAZY(slirp, int, -1, slirp_add_hostxfwd,
+     (Slirp * s, const struct sockaddr *ha, socklen_t hl, const struct sockaddr *ga, socklen_t gl,
+      int flags),
+     (s, ha, hl, ga, gl, flags))
+LAZY(slirp, int, -1, slirp_remove_hostxfwd,
+     (Slirp * s, const struct sockaddr *ha, socklen_t hl, int flags), (s, ha, hl, flags))
+
+void rs_libs_glib_log_handler(rs_glib_log_fn fn, void *data)
+{
+	/* glib comes with libslirp: dlsym on its handle searches what it
+	 * loaded too */
+	typedef void *(*set_fn)(rs_glib_log_fn, void *);
+	set_fn set = (set_fn)lib_sym(&lib_slirp, "g_log_set_default_handler");
+	if (set)
+		set(fn, data);
+}
+
+/* libseccomp: the helper's allow-list (src/launch/slirp-sandbox.c) */
+LAZY(seccomp, scmp_filter_ctx, NULL, seccomp_init, (uint32_t def_action), (def_action))
+LAZY_VOID(seccomp, seccomp_release, (scmp_filter_ctx ctx), (ctx))
+LAZY(seccomp, int, __NR_SCMP_ERROR, seccomp_syscall_resolve_name, (const char *name), (name))
+LAZY(seccomp, int, -ENOSYS, seccomp_rule_add_array,
+     (scmp_filter_ctx ctx, uint32_t action, int syscall, unsigned int n,
+      const struct scmp_arg_cmp *args),
+     (ctx, action, syscall, n, args))
+LAZY(seccomp, int, -ENOSYS, seccomp_attr_set,
+     (scmp_filter_ctx ctx, enum scmp_filter_attr attr, uint32_t value), (ctx, attr, value))
+/* seccomp.h's own signature, const typedef and all */
+// NOLINTNEXTLINE(misc-misplaced-const)
+LAZY(seccomp, int, -ENOSYS, seccomp_load, (const scmp_filter_ctx ctx), (ctx))

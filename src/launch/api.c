@@ -93,10 +93,10 @@ static json_t *info_json(struct rs_api_srv *s)
 			json_array_append_new(protos, json_string(*p));
 		json_t *pd = json_pack("{s:s, s:o}", "driver", rs_port_driver_name(c->port_driver),
 				       "protos", protos);
-		/* slirp4netns forwards to the tap address: a client (Docker's
-		 * rootlesskit-docker-proxy) must then listen on childIP, not on
-		 * loopback, which slirp4netns cannot reach (API v1.1.1) */
-		if (c->port_driver == RS_PORT_SLIRP4NETNS)
+		/* slirp4netns and libslirp forward to the tap address: a client
+		 * (Docker's rootlesskit-docker-proxy) must then listen on
+		 * childIP, not on loopback, which they cannot reach (API v1.1.1) */
+		if (c->port_driver == RS_PORT_SLIRP4NETNS || c->port_driver == RS_PORT_LIBSLIRP)
 			json_object_set_new(pd, "disallowLoopbackChildIP", json_true());
 		json_object_set_new(j, "portDriver", pd);
 	}

@@ -2,13 +2,22 @@
 #pragma once
 
 /* The launch's API server and port drivers, as the launch sees them. */
+#include <stdbool.h>
 #include <sys/types.h>
 #include "lib/error.h"
 #include "lib/strutil.h"
 
-enum rs_port_driver { RS_PORT_NONE, RS_PORT_BUILTIN, RS_PORT_SLIRP4NETNS, RS_PORT_IMPLICIT };
+enum rs_port_driver {
+	RS_PORT_NONE,
+	RS_PORT_BUILTIN,
+	RS_PORT_SLIRP4NETNS,
+	RS_PORT_IMPLICIT,
+	RS_PORT_LIBSLIRP, /* the embedded network's own forwarding */
+};
 
-/* "none", "builtin", "slirp4netns", "implicit". Return: 0 or -EINVAL. */
+/* "none", "builtin", "slirp4netns", "implicit", "libslirp" (and
+ * RootlessKit v3's "gvisor-tap-vsock", which is ours here). Return: 0 or
+ * -EINVAL. */
 int rs_port_driver_parse(const char *s, enum rs_port_driver *out);
 const char *rs_port_driver_name(enum rs_port_driver d);
 
@@ -24,6 +33,8 @@ struct rs_api_cfg {
 	enum rs_port_driver port_driver;
 	const struct rs_strv *publish; /* -p at start */
 	const char *slirp_api;	       /* slirp4netns --api-socket path */
+	int netemb_fd;		       /* libslirp: the helper's control socket, or -1 */
+	bool ipv6;		       /* libslirp: it forwards tcp6/udp6 too */
 };
 
 struct rs_api_srv;

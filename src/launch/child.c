@@ -467,7 +467,7 @@ static void setup_mounts(const struct rs_child_args *a)
 	} else if (o->evacuate_cgroup2) {
 		mount_cgroup2();
 	}
-	if (o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA)
+	if (o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA || o->net == RS_NET_LIBSLIRP)
 		net_files(a, etc_up);
 }
 

@@ -56,11 +56,13 @@ struct rs_net_ctx {
 struct rs_netproc {
 	const char *name;
 	pid_t pid;
-	int pidfd;    /* readable when it exits (-1 before Linux 5.3: polled) */
-	int exit_w;   /* slirp4netns leaves when this closes */
-	int ready_r;  /* a byte (slirp4netns) or a pid (pasta) when set up */
-	int fifo_dir; /* pasta: the state dir holding PASTA_READY (borrowed), or -1 */
-	pid_t holder; /* pasta with --detach-netns: ours in STATE/netns, or 0 */
+	int pidfd;     /* readable when it exits (-1 before Linux 5.3: polled) */
+	int exit_w;    /* slirp4netns leaves when this closes */
+	int ready_r;   /* a byte (slirp4netns) or a pid (pasta) when set up; libslirp: its
+		       * control socket (net-embedded.c) */
+	int fifo_dir;  /* pasta: the state dir holding PASTA_READY (borrowed), or -1 */
+	bool embedded; /* --net=libslirp: ready_r is the helper's control socket */
+	pid_t holder;  /* pasta with --detach-netns: ours in STATE/netns, or 0 */
 };
 /* Before the clone: slirp4netns' features for the auto switches, pasta's
  * for its flags (a warning when one cannot be had).

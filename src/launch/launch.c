@@ -321,10 +321,14 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 	snprintf(dns, sizeof(dns), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 3);
 	c.net_driver = o->net == RS_NET_SLIRP4NETNS ? "slirp4netns"
 		       : o->net == RS_NET_PASTA	    ? "pasta"
+		       : o->net == RS_NET_LIBSLIRP  ? "libslirp"
 		       : o->net == RS_NET_NONE	    ? "none"
 						    : "host";
-	if (o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA)
+	if (o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA || o->net == RS_NET_LIBSLIRP)
 		c.child_ip = ip, c.dns = dns;
+	/* the libslirp port driver asks the helper on its control socket */
+	c.netemb_fd = o->net == RS_NET_LIBSLIRP ? r->net.ready_r : -1;
+	c.ipv6 = o->ipv6;
 	if (o->port_driver && rs_port_driver_parse(o->port_driver, &c.port_driver) < 0)
 		return rs_error_setx(err, EINVAL, "unknown --port-driver '%s'", o->port_driver);
 	/* the builtin driver's helper joins the child's namespaces */
@@ -413,13 +417,15 @@ static int bring_up(struct run *r, struct rs_net_ctx *nc, rs_launch_warn_fn warn
 		    struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
-	bool helper = o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA;
+	bool helper = o->net == RS_NET_SLIRP4NETNS || o->net == RS_NET_PASTA ||
+		      o->net == RS_NET_LIBSLIRP;
 	int ret;
 
 	if (o->evacuate_cgroup2 && rs_cgroup2_evacuate(o->evacuate_cgroup2, warn, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
-	/* slirp4netns and pasta open the namespace by pid: it exists now; with
-	 * --detach-netns they open STATE/netns, which the child makes first */
+	/* slirp4netns, pasta and our tap maker open the namespace by pid: it
+	 * exists now; with --detach-netns they open STATE/netns, which the
+	 * child makes first */
 	if (helper && !o->detach_netns && rs_net_start(nc, &r->net, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	if ((ret = child_answer(r, 'r', err)) != 0)

@@ -24,7 +24,10 @@ enum { RS_LAUNCH_EXIT_SETUP = 125, RS_LAUNCH_EXIT_NOEXEC = 126, RS_LAUNCH_EXIT_N
  * Debian 13's; --print-semver and the API's /v1/info name it. */
 #define RS_ROOTLESSKIT_VERSION "2.0.2"
 
-enum rs_net { RS_NET_HOST, RS_NET_NONE, RS_NET_SLIRP4NETNS, RS_NET_PASTA };
+/* RS_NET_LIBSLIRP: the embedded network (net-embedded.c), no external
+ * program; RootlessKit v3's gvisor-tap-vsock maps to it */
+enum rs_net { RS_NET_HOST, RS_NET_NONE, RS_NET_SLIRP4NETNS, RS_NET_PASTA, RS_NET_LIBSLIRP };
+
 /* RootlessKit's [auto, true, false] switches; 0 is auto. */
 enum rs_launch_tri { RS_TRI_AUTO = 0, RS_TRI_TRUE, RS_TRI_FALSE };
 enum rs_subid_source { RS_SUBID_AUTO = 0, RS_SUBID_DYNAMIC, RS_SUBID_STATIC };
@@ -35,17 +38,17 @@ struct rs_launch_opts {
 	struct rs_strv copy_up;
 	struct rs_strv overlay_files; /* "SRC:DST" */
 	enum rs_net net;
-	unsigned mtu;	  /* 0: 65520 for slirp4netns */
+	unsigned mtu;	  /* 0: 65520 for slirp4netns, pasta and libslirp */
 	const char *cidr; /* NULL: 10.0.2.0/24 */
 	bool disable_host_loopback;
-	const char *ifname;		/* NULL: tap0 */
-	bool ipv6;			/* slirp4netns --enable-ipv6, pasta without -4 */
+	const char *ifname; /* NULL: tap0 */
+	bool ipv6;	    /* slirp4netns --enable-ipv6, pasta without -4, libslirp fd00::/64 */
 	const char *slirp4netns_binary; /* NULL: slirp4netns from PATH */
 	enum rs_launch_tri slirp4netns_sandbox, slirp4netns_seccomp;
 	const char *pasta_binary; /* NULL: pasta from PATH */
 	/* the port driver (src/launch/port*.c): "none", "builtin",
-	 * "slirp4netns" or "implicit" (NULL: none); -p specs, added before
-	 * the command runs */
+	 * "slirp4netns", "implicit" or "libslirp" (NULL: none); -p specs,
+	 * added before the command runs */
 	const char *port_driver;
 	struct rs_strv publish;
 	bool cgroupns, pidns, ipcns, utsns;

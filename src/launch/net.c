@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The launcher's network helpers, run by the parent for the child's network
- * namespace: slirp4netns (ready-fd/exit-fd) and pasta (foreground, its pid
- * file a pipe that says "ready"). Both die with the launcher
+ * namespace: slirp4netns (ready-fd/exit-fd), pasta (foreground, its pid
+ * file a pipe that says "ready") and our own libslirp helper
+ * (net-embedded.c). All die with the launcher
  * (PR_SET_PDEATHSIG), so a killed launcher leaves no orphan.
  */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "launch/internal.h"
+#include "launch/netemb.h"
 #include "lib/sig.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
@@ -347,6 +349,8 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 	struct argv_buf b = {0};
 	bool slirp = c->o->net == RS_NET_SLIRP4NETNS;
 
+	if (c->o->net == RS_NET_LIBSLIRP)
+		return rs_netemb_start(c, np, err);
 	np->name = slirp ? "slirp4netns" : "pasta";
 	if (slirp) {
 		if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
@@ -438,6 +442,8 @@ static int ready_or_exit(struct rs_netproc *np, int ms, int *st)
 
 int rs_net_wait(struct rs_netproc *np, struct rs_error **err)
 {
+	if (np->embedded)
+		return rs_netemb_wait(np, err);
 	char c;
 	int st = -1, r = ready_or_exit(np, 10000, &st);
 

@@ -11,10 +11,21 @@
 
 int rs_port_driver_parse(const char *s, enum rs_port_driver *out)
 {
-	static const char *const names[] = {"none", "builtin", "slirp4netns", "implicit"};
-	for (int i = 0; i < 4; i++)
-		if (strcmp(s, names[i]) == 0) {
-			*out = (enum rs_port_driver)i;
+	static const struct {
+		const char *name;
+		enum rs_port_driver d;
+	} names[] = {
+		{"none", RS_PORT_NONE},
+		{"builtin", RS_PORT_BUILTIN},
+		{"slirp4netns", RS_PORT_SLIRP4NETNS},
+		{"implicit", RS_PORT_IMPLICIT},
+		{"libslirp", RS_PORT_LIBSLIRP},
+		/* RootlessKit v3's embedded network's driver: ours */
+		{"gvisor-tap-vsock", RS_PORT_LIBSLIRP},
+	};
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+		if (strcmp(s, names[i].name) == 0) {
+			*out = names[i].d;
 			return 0;
 		}
 	return -EINVAL;
@@ -29,6 +40,8 @@ const char *rs_port_driver_name(enum rs_port_driver d)
 		return "slirp4netns";
 	case RS_PORT_IMPLICIT:
 		return "implicit";
+	case RS_PORT_LIBSLIRP:
+		return "libslirp";
 	case RS_PORT_NONE:
 		break;
 	}
@@ -47,6 +60,9 @@ const char *const *rs_portd_protos(const struct rs_portd *d)
 		return all;
 	case RS_PORT_SLIRP4NETNS:
 		return v4;
+	case RS_PORT_LIBSLIRP:
+		/* IPv6 to the namespace's fd00::100 with --ipv6 */
+		return d->cfg->ipv6 ? all : v4;
 	case RS_PORT_NONE:
 		break;
 	}
@@ -149,6 +165,7 @@ int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_p
 	/* implicit: recorded only; pasta forwards whatever listens inside */
 	r = d->cfg->port_driver == RS_PORT_BUILTIN	 ? rs_builtin_add(d, p, why, n)
 	    : d->cfg->port_driver == RS_PORT_SLIRP4NETNS ? rs_slirp_add(d, p, why, n)
+	    : d->cfg->port_driver == RS_PORT_LIBSLIRP	 ? rs_libslirp_add(d, p, why, n)
 							 : 0;
 	if (r < 0) {
 		free(p);
@@ -174,8 +191,11 @@ int rs_portd_remove(struct rs_portd *d, int id, char *why, size_t n)
 		struct rs_port *p = *pp;
 		if (p->id != id)
 			continue;
-		if (d->cfg->port_driver == RS_PORT_SLIRP4NETNS) {
-			int r = rs_slirp_remove(d, p, why, n);
+		if (d->cfg->port_driver == RS_PORT_SLIRP4NETNS ||
+		    d->cfg->port_driver == RS_PORT_LIBSLIRP) {
+			int r = d->cfg->port_driver == RS_PORT_LIBSLIRP
+					? rs_libslirp_remove(d, p, why, n)
+					: rs_slirp_remove(d, p, why, n);
 			if (r < 0)
 				return r;
 		} else if (d->cfg->port_driver == RS_PORT_BUILTIN) {

@@ -7,8 +7,8 @@
  * (api.c) and the port drivers: builtin (port-builtin.c: listens here,
  * connects in the child's network namespace through a helper that joined it,
  * copies with splice(2) in the same epoll loop), slirp4netns (port-slirp.c:
- * its add_hostfwd/remove_hostfwd API), implicit (pasta forwards by itself)
- * and none. Shared by those files only.
+ * its add_hostfwd/remove_hostfwd API), libslirp (port-libslirp.c: the
+ * embedded network's helper), implicit (pasta forwards by itself) and none. Shared by those files only.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -109,6 +109,11 @@ bool rs_udp_flow_open(const struct rs_udp_flow *f);
 /* Closes p's flows idle for more than RS_UDP_IDLE_SEC. */
 void rs_udp_sweep(struct rs_portd *d, struct rs_port *p, time_t now);
 void rs_udp_close_all(struct rs_portd *d, struct rs_port *p);
+
+/* port-libslirp.c: the embedded network's helper forwards (its control
+ * socket, cfg->netemb_fd) */
+int rs_libslirp_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
+int rs_libslirp_remove(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
 
 /* port-slirp.c */
 int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);

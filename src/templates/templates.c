@@ -123,6 +123,13 @@ static char *json_str(const char *s)
 	return out ? out : rs_xstrdup("\"\"");
 }
 
+/* Podman's containers get the host network when no program of its own
+ * (pasta, slirp4netns) can give them one. */
+static bool podman_host_net(const struct rs_report *rep)
+{
+	return !strcmp(rep->network, "host") || !strcmp(rep->network, "libslirp");
+}
+
 static const char *snapshotter(const struct rs_report *rep)
 {
 	return rep->snapshotter;
@@ -141,9 +148,15 @@ static const char *const *launch_net(const struct rs_report *rep, bool copy_run)
 					    "--copy-up=/etc",
 					    "--copy-up=/run",
 					    NULL};
+	/* the embedded network: no external program, the builtin port driver
+	 * (as with slirp4netns: faster than libslirp's own forwarding) */
+	static const char *const emb[] = {"--net=libslirp",	     "--port-driver=builtin",
+					  "--disable-host-loopback", "--copy-up=/etc",
+					  "--copy-up=/run",	     NULL};
 	static const char *const host[] = {"--copy-up=/etc", "--copy-up=/run", NULL};
 	const char *const *o = strcmp(rep->network, "slirp4netns") == 0 ? slirp
 			       : strcmp(rep->network, "pasta") == 0	? pasta
+			       : strcmp(rep->network, "libslirp") == 0	? emb
 									: host;
 	if (copy_run)
 		return o;
@@ -152,8 +165,10 @@ static const char *const *launch_net(const struct rs_report *rep, bool copy_run)
 						"--disable-host-loopback", "--copy-up=/etc", NULL};
 	static const char *const pasta_etc[] = {"--net=pasta", "--port-driver=implicit",
 						"--disable-host-loopback", "--copy-up=/etc", NULL};
+	static const char *const emb_etc[] = {"--net=libslirp", "--port-driver=builtin",
+					      "--disable-host-loopback", "--copy-up=/etc", NULL};
 	static const char *const host_etc[] = {"--copy-up=/etc", NULL};
-	return o == slirp ? slirp_etc : o == pasta ? pasta_etc : host_etc;
+	return o == slirp ? slirp_etc : o == pasta ? pasta_etc : o == emb ? emb_etc : host_etc;
 }
 
 #define KATA_RT                                                         \
@@ -571,15 +586,11 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 			    sd ? "" : "cgroup_manager = \"cgroupfs\"\n",
 			    /* no journald to log events to */
 			    rep->ctx.systemd_init ? "" : "events_logger = \"file\"\n");
-	const char *const vars[] = {"ENGINE",
-				    p->ei->name,
-				    "TMP_DIR",
-				    qt,
-				    "CONTAINERS",
-				    strcmp(rep->network, "host") ? "" : "netns = \"host\"",
-				    "ENGINE_KEYS",
-				    keys,
-				    NULL};
+	const char *const vars[] = {"ENGINE", p->ei->name, "TMP_DIR", qt, "CONTAINERS",
+				    /* Podman runs its own network helper: the
+				     * launcher's embedded one is not for it */
+				    podman_host_net(rep) ? "netns = \"host\"" : "", "ENGINE_KEYS",
+				    keys, NULL};
 	add(g, config_path(p), rs_template_fill("containers.conf", vars), false, false);
 	render_storage(rep, p, g);
 	client_cmd(rep, p, self, g);

@@ -556,7 +556,7 @@ expect hybrid-crun-runc-link podman cgroup.v2=warn
 check "hybrid-crun-runc-link: a symlinked drop-in is not read" grep -q "configure runc" <<< "$(rule_text cgroup.v2)"
 expect h18-hybrid oci cgroup.v2=warn
 
-# ---- the network decision: pasta, else slirp4netns, else host ---------------
+# ---- the network decision: pasta, else slirp4netns, else libslirp, else host
 if have debian12-healthy && have no-tun; then
 	for s in debian12-healthy no-tun; do
 		cp -a "$T/h/$s" "$T/pasta-$s"; mkdir -p "$T/pasta-$s/usr/bin"
@@ -570,6 +570,32 @@ if have debian12-healthy && have no-tun; then
 	"$RS_BIN" --root "$T/pasta-debian12-healthy" --user alice check --engine containerd --format json > "$T/pasta-only.json" 2> /dev/null < /dev/null
 	check "pasta without slirp4netns: network.slirp4netns passes (pasta serves)" \
 		[ "$(jq -r '.results[] | select(.id == "network.slirp4netns") | .status' "$T/pasta-only.json")" = pass ]
+	# neither program, but libslirp: the launcher's embedded network
+	rm "$T/pasta-debian12-healthy/usr/bin/pasta"
+	mkdir -p "$T/pasta-debian12-healthy/usr/lib/x86_64-linux-gnu"
+	: > "$T/pasta-debian12-healthy/usr/lib/x86_64-linux-gnu/libslirp.so.0"
+	for e in containerd podman; do
+		"$RS_BIN" --root "$T/pasta-debian12-healthy" --user alice check --engine $e --format json \
+			> "$T/libslirp-$e.json" 2> /dev/null < /dev/null
+	done
+	st() { jq -r '.results[] | select(.id == "network.slirp4netns") | .status' "$1"; }
+	check "neither pasta nor slirp4netns, libslirp there: the network decision is libslirp" \
+		[ "$(jq -r .decisions.network "$T/libslirp-containerd.json")" = libslirp ]
+	check "and network.slirp4netns passes (the embedded network serves)" [ "$(st "$T/libslirp-containerd.json")" = pass ]
+	check "with podman: it warns (podman has no network of its own then)" [ "$(st "$T/libslirp-podman.json")" = warn ]
+	check "with podman alone the decision is host (nothing of ours runs)" \
+		[ "$(jq -r .decisions.network "$T/libslirp-podman.json")" = host ]
+	"$RS_BIN" --root "$T/pasta-debian12-healthy" --user alice --engine containerd generate --output "$T/libslirp-gen" > /dev/null 2>&1
+	check "generate: containerd launches with --net=libslirp --port-driver=builtin" \
+		grep -q -- "--net=libslirp --port-driver=builtin" "$T/libslirp-gen/rootless-setup-containerd.service"
+	"$RS_BIN" --root "$T/pasta-debian12-healthy" --user alice --engine podman generate --output "$T/libslirp-genp" > /dev/null 2>&1
+	check "generate: podman's containers.conf keeps netns = host (it cannot use ours)" \
+		grep -qx 'netns = "host"' "$T/libslirp-genp/50-rootless-setup.conf"
+	rm "$T/pasta-debian12-healthy/usr/lib/x86_64-linux-gnu/libslirp.so.0"
+	"$RS_BIN" --root "$T/pasta-debian12-healthy" --user alice check --engine containerd --format json \
+		> "$T/nothing.json" 2> /dev/null < /dev/null
+	check "none of the three: host, and network.slirp4netns warns" \
+		[ "$(jq -r .decisions.network "$T/nothing.json") $(st "$T/nothing.json")" = "host warn" ]
 fi
 expect no-tun podman network.tun=warn
 check "no-tun [podman]: says what podman's containers then get" grep -q "network host" <<< "$(rule_text network.tun)"
