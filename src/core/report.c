@@ -21,7 +21,7 @@ static json_t *engines_json(unsigned mask)
 	return a;
 }
 
-static json_t *host_json(const struct rs_report *rep)
+json_t *rs_report_host_json(const struct rs_report *rep)
 {
 	const struct rs_ctx *ctx = &rep->ctx;
 	json_t *user = json_null();
@@ -35,7 +35,7 @@ static json_t *host_json(const struct rs_report *rep)
 			 ctx->distro.id, "kernel", jstr(ctx->kernel_release), "user", user);
 }
 
-static json_t *result_json(const struct rs_result *res)
+json_t *rs_result_json(const struct rs_result *res)
 {
 	_cleanup_free_ char *fixer = rs_result_fix_cmd(res);
 	bool show = res->f.status == RS_STATUS_WARN || res->f.status == RS_STATUS_FAIL;
@@ -46,6 +46,21 @@ static json_t *result_json(const struct rs_result *res)
 			 engines_json(res->rule->engines));
 }
 
+json_t *rs_report_engines_json(const struct rs_report *rep)
+{
+	json_t *engines = json_array();
+	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++)
+		if (rep->ctx.engines & RS_ENGINE_BIT(e))
+			json_array_append_new(engines, json_string(rs_engine_name(e)));
+	return engines;
+}
+
+json_t *rs_report_decisions_json(const struct rs_report *rep)
+{
+	return json_pack("{s:s, s:s, s:s}", "snapshotter", rep->snapshotter, "network",
+			 rep->network, "cgroup_manager", rep->cgroup_manager);
+}
+
 json_t *rs_report_json(const struct rs_report *rep)
 {
 	const struct rs_ctx *ctx = &rep->ctx;
@@ -53,16 +68,13 @@ json_t *rs_report_json(const struct rs_report *rep)
 
 	for (size_t i = 0; i < rs_rules_count; i++)
 		if (ctx->results[i].selected)
-			json_array_append_new(results, result_json(&ctx->results[i]));
-	json_t *engines = json_array();
-	for (unsigned e = 0; e < RS_ENGINE_COUNT; e++)
-		if (ctx->engines & RS_ENGINE_BIT(e))
-			json_array_append_new(engines, json_string(rs_engine_name(e)));
+			json_array_append_new(results, rs_result_json(&ctx->results[i]));
+	json_t *engines = rs_report_engines_json(rep);
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:{s:s, s:s, s:s}, s:{s:I, s:I, s:I, s:I}}",
 			 "schema", "rootless-setup/report/v1", "version", RS_VERSION, "host",
-			 host_json(rep), "engines", engines, "results", results, "decisions",
-			 "snapshotter", rep->snapshotter, "network", rep->network, "cgroup_manager",
-			 rep->cgroup_manager, "summary", "pass",
+			 rs_report_host_json(rep), "engines", engines, "results", results,
+			 "decisions", "snapshotter", rep->snapshotter, "network", rep->network,
+			 "cgroup_manager", rep->cgroup_manager, "summary", "pass",
 			 (json_int_t)rep->counts[RS_STATUS_PASS], "warn",
 			 (json_int_t)rep->counts[RS_STATUS_WARN], "fail",
 			 (json_int_t)rep->counts[RS_STATUS_FAIL], "skip",
