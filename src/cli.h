@@ -16,7 +16,9 @@ enum {
 	RS_EXIT_UNRECOGNISED = 4, /* diagnose: nothing in the text is a known error */
 };
 
-enum rs_format { RS_FORMAT_TEXT, RS_FORMAT_JSON };
+/* JSONL: one JSON object a line, as it is made (check only: a fleet
+ * report's lines, rootless-setup(8) JSON OUTPUT) */
+enum rs_format { RS_FORMAT_TEXT, RS_FORMAT_JSON, RS_FORMAT_JSONL };
 enum rs_color { RS_COLOR_AUTO, RS_COLOR_ALWAYS, RS_COLOR_NEVER };
 
 /* Global options, accepted before or after the command (rootless-setup(8)). */
@@ -28,7 +30,8 @@ struct rs_cli {
 	bool engines_given;
 	enum rs_format format;
 	enum rs_color color;
-	int verbosity; /* -1 quiet, 0, 1 verbose */
+	int verbosity;	  /* -1 quiet, 0, 1 verbose */
+	const char *verb; /* the command being run, once known */
 	/* invoked as `rootlesskit` (argv[0]'s base name): the command line is
 	 * launch's, in RootlessKit's compatibility mode */
 	bool as_rootlesskit;

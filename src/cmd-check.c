@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -184,7 +185,7 @@ static int run_single(const struct rs_cli *cli, const struct rs_check_opts *o,
 	if (r < 0)
 		return rs_cli_fail(r, err);
 	print_notes(rep, o->postinstall);
-	if (cli->format == RS_FORMAT_JSON || a->report_file) {
+	if (cli->format != RS_FORMAT_TEXT || a->report_file) {
 		*doc = rs_report_json(rep);
 		if (!*doc) {
 			rs_cli_msg("cannot build the JSON report");
@@ -201,27 +202,6 @@ static int run_single(const struct rs_cli *cli, const struct rs_check_opts *o,
 	return code;
 }
 
-/* The results of one scope (host-wide or per-user) out of a report/v1
- * document, counted into n[] by status. */
-static json_t *scoped_results(json_t *report, enum scope sc, unsigned n[4])
-{
-	json_t *out = json_array(), *res;
-	size_t i;
-
-	json_array_foreach (json_object_get(report, "results"), i, res) {
-		const struct rs_rule *rule = rs_rule_find(
-			json_string_value(json_object_get(res, "id")));
-		const char *st = json_string_value(json_object_get(res, "status"));
-		if (!rule || !st || !in_scope(rule, sc))
-			continue;
-		for (unsigned k = 0; k < 4; k++)
-			if (strcmp(st, rs_status_name((enum rs_status)k)) == 0)
-				n[k]++;
-		json_array_append(out, res);
-	}
-	return out;
-}
-
 static json_t *summary_json(const unsigned n[4])
 {
 	return json_pack("{s:I, s:I, s:I, s:I}", "pass", (json_int_t)n[RS_STATUS_PASS], "warn",
@@ -229,162 +209,184 @@ static json_t *summary_json(const unsigned n[4])
 			 "skip", (json_int_t)n[RS_STATUS_SKIP]);
 }
 
-/* Every owner named in etc/subuid of the host or tree, in file order, or
- * the names given to --all-users=. */
-static int fleet_users(const struct rs_check_opts *o, const char *named, struct rs_strv *out,
-		       struct rs_error **err)
+/* The selected results of one scope, counted into n[] by status. */
+static json_t *scoped_results(const struct rs_report *rep, enum scope sc, unsigned n[4])
 {
-	if (named) {
-		_cleanup_free_ char *dup = rs_xstrdup(named);
-		char *save = NULL;
-		for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
-			if (!rs_strv_contains(out, t))
-				rs_strv_push(out, t);
-		return 0;
+	json_t *out = json_array();
+
+	for (size_t i = 0; i < rs_rules_count; i++) {
+		const struct rs_result *r = &rep->ctx.results[i];
+		if (!r->selected || !in_scope(r->rule, sc))
+			continue;
+		n[r->f.status]++;
+		json_array_append_new(out, rs_result_json(&rep->ctx, r));
 	}
-	struct rs_host *h = NULL;
-	_cleanup_free_ char *buf = NULL;
-	size_t len = 0;
-	int r = rs_host_open(o->root, &h, err);
-	if (r < 0)
-		return r;
-	r = rs_host_read(h, "etc/subuid", RS_HOST_READ_MAX, &buf, &len, err);
-	rs_host_free(h);
-	if (r == -ENOENT) {
-		/* no file: no user has subordinate ids */
-		rs_error_free(*err);
-		*err = NULL;
-		return 0;
-	}
-	if (r < 0)
-		return r;
-	struct rs_subid_file f = {0};
-	r = rs_subid_parse(buf, len, &f);
-	for (size_t i = 0; r >= 0 && i < f.n; i++)
-		if (!rs_strv_contains(out, f.r[i].owner))
-			rs_strv_push(out, f.r[i].owner);
-	rs_subid_clear(&f);
-	return r < 0 ? rs_error_set(err, r, "cannot parse 'etc/subuid'") : 0;
+	return out;
 }
 
 /* How the users of a fleet run fared: each its own line, none the fleet's
  * verdict (rootless-setup(8), check --all-users). */
 struct fleet_tally {
 	unsigned n[4];	  /* every result, host and users, by status */
+	unsigned users;	  /* users reported */
 	unsigned failing; /* users with a failing rule (--strict: or a warning) */
 	unsigned errors;  /* users that could not be checked */
 };
 
-/* One user's entry: its per-user results, or why it could not be checked. */
-static json_t *user_entry(const struct rs_cli *cli, const struct rs_check_opts *o, const char *name,
-			  bool strict, struct fleet_tally *t)
+/*
+ * Where a fleet run goes as each user is checked: fleet-report/v2 lines
+ * (--format jsonl) on stdout and into the report file, the host line
+ * first, one line per user, a summary line last; or one fleet-report/v1
+ * document, built whole (--format json, or a report file beside text).
+ * Memory stays that of one user's entry with lines.
+ */
+struct fleet_out {
+	const struct rs_cli *cli;
+	bool strict;
+	bool lines;   /* stdout takes v2 lines */
+	FILE *report; /* the report file's v2 lines, or NULL */
+	bool report_bad;
+	json_t *doc; /* the v1 document, or NULL */
+	struct fleet_tally t;
+	unsigned host[4];
+};
+
+static void put_line(FILE *f, json_t *o)
 {
-	struct rs_check_opts uo = *o;
+	json_dumpf(o, f, JSON_COMPACT);
+	fputc('\n', f);
+}
+
+/* One v2 line, "type" first, to stdout and into the report file. */
+static void emit(struct fleet_out *fo, const char *type, json_t *o)
+{
+	if (!fo->lines && !fo->report)
+		return;
+	json_t *line = json_pack("{s:s}", "type", type);
+	json_object_update(line, o);
+	if (fo->lines)
+		put_line(stdout, line);
+	if (fo->report && !fo->report_bad)
+		put_line(fo->report, line);
+	json_decref(line);
+}
+
+/* One user's entry: its per-user results, or why it could not be checked. */
+static void fleet_user(struct rs_fleet *fl, struct fleet_out *fo, const char *name)
+{
+	const struct rs_cli *cli = fo->cli;
 	struct rs_report *rep = NULL;
 	struct rs_error *err = NULL;
+	json_t *e;
 
-	uo.user = name;
-	uo.sudo_user = uo.pkexec_uid = NULL;
-	int r = rs_check_run(&uo, &rep, &err);
-	if (r < 0) {
-		const char *why = err ? err->msg : strerror(-r);
+	fo->t.users++;
+	if (rs_fleet_check(fl, name, &rep, &err) < 0) {
+		const char *why = err ? err->msg : "cannot check";
 		rs_cli_msg("user '%s': %s", name, why);
 		if (cli->format == RS_FORMAT_TEXT)
 			printf("user: %s: not checked: %s\n", rs_cli_esc(name), rs_cli_esc(why));
-		json_t *e = json_pack("{s:{s:o}, s:o}", "user", "name", rs_json_str(name), "error",
-				      rs_json_str(why));
+		e = json_pack("{s:{s:o}, s:o}", "user", "name", rs_json_str(name), "error",
+			      rs_json_str(why));
 		rs_error_free(err);
-		t->errors++;
-		return e;
-	}
-	print_notes(rep, false);
-	if (cli->format == RS_FORMAT_TEXT)
-		print_text(cli, rep, SCOPE_USER);
-	json_t *doc = rs_report_json(rep);
-	rs_report_free(rep);
-	unsigned n[4] = {0};
-	json_t *res = scoped_results(doc, SCOPE_USER, n);
-	json_t *e = json_pack("{s:O, s:o, s:O, s:o}", "user",
-			      json_object_get(json_object_get(doc, "host"), "user"), "results", res,
-			      "decisions", json_object_get(doc, "decisions"), "summary",
+		fo->t.errors++;
+	} else {
+		unsigned n[4] = {0};
+		print_notes(rep, false);
+		if (cli->format == RS_FORMAT_TEXT)
+			print_text(cli, rep, SCOPE_USER);
+		json_t *host = rs_report_host_json(rep);
+		json_t *res = scoped_results(rep, SCOPE_USER, n);
+		e = json_pack("{s:O, s:o, s:o, s:o}", "user", json_object_get(host, "user"),
+			      "results", res, "decisions", rs_report_decisions_json(rep), "summary",
 			      summary_json(n));
-	json_decref(doc);
-	for (unsigned k = 0; k < 4; k++)
-		t->n[k] += n[k];
-	if (verdict(n, strict) != RS_EXIT_OK)
-		t->failing++;
-	return e;
-}
-
-/* The host once without a target user (the host-wide rules, as
- * --postinstall does it), then each user: rootless-setup/fleet-report/v1. */
-static json_t *fleet_host(const struct rs_cli *cli, const struct rs_check_opts *o, unsigned n[4],
-			  int *code)
-{
-	struct rs_check_opts ho = *o;
-	struct rs_report *rep = NULL;
-	struct rs_error *err = NULL;
-
-	ho.user = ho.sudo_user = ho.pkexec_uid = NULL;
-	ho.postinstall = true;
-	int r = rs_check_run(&ho, &rep, &err);
-	if (r < 0) {
-		*code = rs_cli_fail(r, err);
-		return NULL;
+		json_decref(host);
+		rs_report_free(rep);
+		for (unsigned k = 0; k < 4; k++)
+			fo->t.n[k] += n[k];
+		if (verdict(n, fo->strict) != RS_EXIT_OK)
+			fo->t.failing++;
 	}
-	print_notes(rep, true);
-	if (cli->format == RS_FORMAT_TEXT)
-		print_text(cli, rep, SCOPE_HOST);
-	json_t *doc = rs_report_json(rep);
-	rs_report_free(rep);
-	json_t *host = json_object_get(doc, "host");
-	json_object_del(host, "user");
-	json_t *fleet = json_pack("{s:s, s:s, s:O, s:O, s:o}", "schema",
-				  "rootless-setup/fleet-report/v1", "version", RS_VERSION, "host",
-				  host, "engines", json_object_get(doc, "engines"), "results",
-				  scoped_results(doc, SCOPE_HOST, n));
-	json_decref(doc);
-	return fleet;
+	if (fo->doc)
+		json_array_append(json_object_get(fo->doc, "users"), e);
+	emit(fo, "user", e);
+	json_decref(e);
 }
 
-static int run_fleet(const struct rs_cli *cli, const struct rs_check_opts *o,
-		     const struct check_args *a, json_t **doc)
+/* The host section: the host-wide rules, checked once with no target user. */
+static void fleet_host(struct fleet_out *fo, const struct rs_report *rep)
+{
+	json_t *host = rs_report_host_json(rep);
+
+	print_notes(rep, true);
+	if (fo->cli->format == RS_FORMAT_TEXT)
+		print_text(fo->cli, rep, SCOPE_HOST);
+	json_object_del(host, "user");
+	json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "schema",
+			      "rootless-setup/fleet-report/v2", "version", RS_VERSION, "host", host,
+			      "engines", rs_report_engines_json(rep), "results",
+			      scoped_results(rep, SCOPE_HOST, fo->host));
+	if (fo->doc) {
+		json_object_update(fo->doc, o);
+		json_object_set_new(fo->doc, "schema",
+				    json_string("rootless-setup/fleet-report/v1"));
+		json_object_set_new(fo->doc, "users", json_array());
+	}
+	emit(fo, "host", o);
+	json_decref(o);
+	memcpy(fo->t.n, fo->host, sizeof(fo->host));
+}
+
+/* The names given to --all-users=a,b, each once. */
+static void named_users(const char *named, struct rs_strv *out)
+{
+	_cleanup_free_ char *dup = rs_xstrdup(named);
+	char *save = NULL;
+	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (!rs_strv_contains(out, t))
+			rs_strv_push(out, t);
+}
+
+static int run_fleet(const struct rs_check_opts *o, const struct check_args *a,
+		     struct fleet_out *fo)
 {
 	struct rs_strv users = {0};
 	struct rs_error *err = NULL;
-	struct fleet_tally t = {0};
-	unsigned host[4] = {0};
-	int code = RS_EXIT_OK;
+	struct rs_fleet *fl = NULL;
+	const struct rs_report *host = NULL;
+	int r = rs_fleet_open(o, &fl, &host, &err);
 
-	int r = fleet_users(o, a->users, &users, &err);
 	if (r < 0)
 		return rs_cli_fail(r, err);
-	json_t *fleet = fleet_host(cli, o, host, &code);
-	if (!fleet) {
-		rs_strv_free(&users);
-		return code ? code : RS_EXIT_HOST;
+	r = a->users ? (named_users(a->users, &users), 0) : rs_fleet_users(fl, &users, &err);
+	if (r < 0) {
+		rs_fleet_free(fl);
+		return rs_cli_fail(r, err);
 	}
-	memcpy(t.n, host, sizeof(host));
-	json_t *arr = json_array();
+	fleet_host(fo, host);
 	for (size_t i = 0; i < users.n; i++)
-		json_array_append_new(arr, user_entry(cli, o, users.v[i], a->strict, &t));
+		fleet_user(fl, fo, users.v[i]);
 	rs_strv_free(&users);
-	json_t *sum = summary_json(t.n);
-	json_object_set_new(sum, "users", json_integer((json_int_t)json_array_size(arr)));
-	json_object_set_new(sum, "failing", json_integer((json_int_t)t.failing));
-	json_object_set_new(sum, "errors", json_integer((json_int_t)t.errors));
-	json_object_set_new(fleet, "users", arr);
-	json_object_set_new(fleet, "summary", sum);
-	if (cli->format == RS_FORMAT_TEXT)
-		printf("fleet: %zu users, %u failing, %u errors; %u pass, %u warn, %u fail, "
+	rs_fleet_free(fl);
+	const struct fleet_tally *t = &fo->t;
+	json_t *sum = summary_json(t->n);
+	json_object_set_new(sum, "users", json_integer((json_int_t)t->users));
+	json_object_set_new(sum, "failing", json_integer((json_int_t)t->failing));
+	json_object_set_new(sum, "errors", json_integer((json_int_t)t->errors));
+	json_t *line = json_pack("{s:O}", "summary", sum);
+	emit(fo, "summary", line);
+	json_decref(line);
+	if (fo->doc)
+		json_object_set(fo->doc, "summary", sum);
+	json_decref(sum);
+	if (fo->cli->format == RS_FORMAT_TEXT)
+		printf("fleet: %u users, %u failing, %u errors; %u pass, %u warn, %u fail, "
 		       "%u skip\n",
-		       json_array_size(arr), t.failing, t.errors, t.n[RS_STATUS_PASS],
-		       t.n[RS_STATUS_WARN], t.n[RS_STATUS_FAIL], t.n[RS_STATUS_SKIP]);
-	*doc = fleet;
+		       t->users, t->failing, t->errors, t->n[RS_STATUS_PASS], t->n[RS_STATUS_WARN],
+		       t->n[RS_STATUS_FAIL], t->n[RS_STATUS_SKIP]);
 	/* the host's verdict: a user's failure, or a user that cannot be
 	 * checked (a hostile runtime dir, an account gone), is that user's
 	 * line and counts, never the node's readiness */
-	return verdict(host, a->strict);
+	return verdict(fo->host, a->strict);
 }
 
 /* --ready-test: the readiness probe of an image without a shell. */
@@ -405,22 +407,77 @@ static char *local_rel(const char *path)
 }
 
 /* The report file and the ready file live on this machine (a hostPath or
- * an emptyDir of the pod), written through the one safe-write path. */
+ * an emptyDir of the pod), written through the one safe-write path: a new
+ * file of ours every time, never one a user made there first (which would
+ * keep the user's owner and mode); the report, which speaks for every
+ * user, only where nobody else can replace it. */
+static const struct rs_write_opts out_opts = {.mode = 0644,
+					      .uid = (uid_t)-1,
+					      .gid = (gid_t)-1,
+					      .fresh = true};
+
+static int open_here(struct rs_host **h, struct rs_error **err)
+{
+	return rs_host_open("/", h, err);
+}
+
+/* The report as lines, written as the run goes (--format jsonl). */
+static int report_open(const struct check_args *a, struct fleet_out *fo, struct rs_safe_stream **st)
+{
+	struct rs_host *h = NULL;
+	struct rs_error *err = NULL;
+	struct rs_write_opts ro = out_opts;
+	_cleanup_free_ char *rel = local_rel(a->report_file);
+
+	ro.own_dir = true;
+	int r = open_here(&h, &err);
+	if (r >= 0)
+		r = rs_safe_stream_open(h, rel, &ro, st, &err);
+	rs_host_free(h);
+	if (r < 0) {
+		rs_cli_fail(r, err);
+		return RS_EXIT_HOST;
+	}
+	int fd = fcntl(rs_safe_stream_fd(*st), F_DUPFD_CLOEXEC, 3);
+	fo->report = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!fo->report) {
+		if (fd >= 0)
+			close(fd);
+		rs_cli_msg("cannot write '%s': %s", a->report_file, strerror(errno));
+		rs_safe_stream_abort(*st);
+		*st = NULL;
+		return RS_EXIT_HOST;
+	}
+	return 0;
+}
+
+static int report_close(const struct check_args *a, struct fleet_out *fo, struct rs_safe_stream *st)
+{
+	struct rs_error *err = NULL;
+	bool bad = fo->report_bad || ferror(fo->report);
+
+	bad |= fclose(fo->report) != 0;
+	fo->report = NULL;
+	if (bad) {
+		rs_cli_msg("cannot write '%s': %s", a->report_file, strerror(errno ? errno : EIO));
+		rs_safe_stream_abort(st);
+		return RS_EXIT_HOST;
+	}
+	if (rs_safe_stream_commit(st, &err) < 0) {
+		rs_cli_fail(-EIO, err);
+		return RS_EXIT_HOST;
+	}
+	return 0;
+}
+
 static int write_outputs(const struct check_args *a, json_t *doc, bool ready)
 {
 	struct rs_host *h = NULL;
 	struct rs_error *err = NULL;
-	/* a new file of ours every time, never one a user made there first
-	 * (which would keep the user's owner and mode); the report, which
-	 * speaks for every user, only where nobody else can replace it */
-	const struct rs_write_opts wo = {.mode = 0644,
-					 .uid = (uid_t)-1,
-					 .gid = (gid_t)-1,
-					 .fresh = true};
-	struct rs_write_opts ro = wo;
-	ro.own_dir = true;
-	int r = rs_host_open("/", &h, &err);
+	struct rs_write_opts ro = out_opts;
+	int r = open_here(&h, &err);
 
+	ro.own_dir = true;
 	if (r >= 0 && a->report_file && doc) {
 		_cleanup_free_ char *rel = local_rel(a->report_file);
 		_cleanup_free_ char *s = json_dumps(doc, JSON_INDENT(2));
@@ -429,7 +486,7 @@ static int write_outputs(const struct check_args *a, json_t *doc, bool ready)
 	}
 	if (r >= 0 && a->ready_file) {
 		_cleanup_free_ char *rel = local_rel(a->ready_file);
-		r = ready ? rs_safe_write(h, rel, "ready\n", 6, &wo, &err)
+		r = ready ? rs_safe_write(h, rel, "ready\n", 6, &out_opts, &err)
 			  : rs_safe_unlink(h, rel, false);
 		if (r < 0 && !err)
 			rs_error_set(&err, r, "cannot remove '%s'", a->ready_file);
@@ -441,22 +498,53 @@ static int write_outputs(const struct check_args *a, json_t *doc, bool ready)
 	return RS_EXIT_HOST;
 }
 
+/* A fleet run: lines as they are made (jsonl), or the v1 document. */
+static int run_fleet_once(const struct rs_cli *cli, const struct rs_check_opts *o,
+			  const struct check_args *a, json_t **doc)
+{
+	struct fleet_out fo = {.cli = cli, .strict = a->strict};
+	struct rs_safe_stream *st = NULL;
+	int rep_code = 0;
+
+	fo.lines = cli->format == RS_FORMAT_JSONL;
+	if (cli->format == RS_FORMAT_JSON || (a->report_file && !fo.lines))
+		fo.doc = *doc = json_object();
+	if (a->report_file && fo.lines)
+		rep_code = report_open(a, &fo, &st);
+	int code = run_fleet(o, a, &fo);
+	if (fo.report) {
+		/* a failed run leaves the previous report, never part of one */
+		if (code >= RS_EXIT_USAGE) {
+			fclose(fo.report);
+			rs_safe_stream_abort(st);
+		} else {
+			rep_code = report_close(a, &fo, st);
+		}
+	}
+	return code ? code : rep_code;
+}
+
 static int run_once(const struct rs_cli *cli, const struct rs_check_opts *o,
 		    const struct check_args *a, bool *is_ready)
 {
 	json_t *doc = NULL;
-	int code = a->all_users ? run_fleet(cli, o, a, &doc) : run_single(cli, o, a, &doc);
+	int code = a->all_users ? run_fleet_once(cli, o, a, &doc) : run_single(cli, o, a, &doc);
 
-	if (doc && cli->format == RS_FORMAT_JSON) {
-		/* one line per run under --interval: `kubectl logs --tail=1` is the last */
-		json_dumpf(doc, stdout, a->interval ? JSON_COMPACT : JSON_INDENT(2));
+	if (doc && cli->format != RS_FORMAT_TEXT &&
+	    (cli->format == RS_FORMAT_JSON || !a->all_users)) {
+		/* one line per run under --interval (and in jsonl): `kubectl
+		 * logs --tail=1` is the last */
+		bool one = a->interval || cli->format == RS_FORMAT_JSONL;
+		json_dumpf(doc, stdout, one ? JSON_COMPACT : JSON_INDENT(2));
 		fputc('\n', stdout);
 	}
 	/* each run reaches the log at once; a single run is flushed (and a
 	 * lost report noticed) by rs_cli_finish */
 	if (a->interval && fflush(stdout) != 0 && errno != EPIPE)
 		rs_cli_msg("cannot write output: %s", strerror(errno));
-	if (a->report_file || a->ready_file) {
+	if ((a->report_file && doc) || a->ready_file) {
+		/* the ready file follows the host's verdict (1 a failing rule);
+		 * a report that could not be written is 3 and not ready */
 		int w = write_outputs(a, doc, code == RS_EXIT_OK);
 		code = code ? code : w;
 	}

@@ -113,7 +113,7 @@ static void main_help(void)
 	       "     --engine <engine>   isulad, containerd, buildkit, devkit, podman, kata, oci\n"
 	       "                         or all; repeatable\n"
 	       "     --distro <id>       use this distro profile instead of detecting it\n"
-	       "     --format <fmt>      text or json\n"
+	       "     --format <fmt>      text or json (check: jsonl too)\n"
 	       "     --color <when>      auto, always or never\n"
 	       " -q, --quiet             less output\n"
 	       " -v, --verbose           more output\n\n"
@@ -148,8 +148,12 @@ int rs_cli_global(struct rs_cli *cli, int c, const char *arg, void (*help)(void)
 			cli->format = RS_FORMAT_TEXT;
 		else if (strcmp(arg, "json") == 0)
 			cli->format = RS_FORMAT_JSON;
+		else if (strcmp(arg, "jsonl") == 0)
+			cli->format = RS_FORMAT_JSONL;
 		else
 			rs_cli_usage_error("unknown format '%s'", arg);
+		if (cli->format == RS_FORMAT_JSONL && cli->verb && strcmp(cli->verb, "check"))
+			rs_cli_usage_error("--format jsonl is for check only");
 		return 1;
 	case OPT_COLOR:
 		if (strcmp(arg, "auto") == 0)
@@ -246,6 +250,9 @@ int main(int argc, char **argv)
 		if (strcmp((*cmd)->name, argv[optind]) == 0) {
 			int vargc = argc - optind;
 			char **vargv = argv + optind;
+			cli.verb = (*cmd)->name;
+			if (cli.format == RS_FORMAT_JSONL && strcmp(cli.verb, "check"))
+				rs_cli_usage_error("--format jsonl is for check only");
 			optind = 0; /* a fresh getopt scan for the verb */
 			return rs_cli_finish((*cmd)->run(&cli, vargc, vargv));
 		}

@@ -45,13 +45,21 @@ static enum cg_need cg_need_of(enum rs_engine e, const char **with_runc)
 	return CG_LIMITS;
 }
 
+/* A host cgroup file's text (read once per handle: every engine, and in a
+ * fleet every user, asks), or NULL; caller frees. */
+static char *host_cg_file(struct rs_ctx *ctx, const char *rel)
+{
+	const char *b;
+	size_t len;
+	return rs_host_read_cached(ctx->host, rel, 4096, &b, &len, NULL) == 0 ? rs_xstrndup(b, len)
+									      : NULL;
+}
+
 /* A hybrid layout whose v2 part holds controllers (crun refuses it). */
 static bool hybrid_v2_controllers(struct rs_ctx *ctx, char **ctl)
 {
-	size_t len;
 	return ctx->cgroup_mode == RS_CGROUP_HYBRID &&
-	       rs_host_read(ctx->host, "sys/fs/cgroup/unified/cgroup.controllers", 4096, ctl, &len,
-			    NULL) == 0 &&
+	       (*ctl = host_cg_file(ctx, "sys/fs/cgroup/unified/cgroup.controllers")) &&
 	       *rs_strstrip(*ctl);
 }
 
@@ -122,7 +130,6 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 		     struct rs_error **err)
 {
 	_cleanup_free_ char *ctl = NULL;
-	size_t len;
 	const char *with_runc;
 
 	rs_cgroup_detect(ctx);
@@ -132,8 +139,7 @@ static int cgroup_v2(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *ou
 	if (ctx->cgroup_mode == RS_CGROUP_UNKNOWN)
 		return layout_unknown(err);
 	if (ctx->cgroup_mode == RS_CGROUP_V2) {
-		if (rs_host_read(ctx->host, "sys/fs/cgroup/cgroup.controllers", 4096, &ctl, &len,
-				 NULL) == 0)
+		if ((ctl = host_cg_file(ctx, "sys/fs/cgroup/cgroup.controllers")))
 			rs_finding_set(out, RS_STATUS_PASS, "cgroup v2, controllers: %s",
 				       rs_strstrip(ctl));
 		else
@@ -186,6 +192,7 @@ const struct rs_rule rs_rule_cgroup_v2 = {
 		   "/sys/fs/cgroup) and sys/fs/cgroup/cgroup.controllers.",
 	.engines = RS_ENGINES_ALL,
 	.per_engine = true,
+	.reads_user = true, /* the user's containers.conf may choose runc */
 	.run = cgroup_v2,
 };
 

@@ -43,15 +43,17 @@ static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_, str
 
 	for (const char *const *d = rs_isulad_dirs; *d; d++) {
 		struct rs_strv names = {0};
-		if (rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
+		if (!rs_host_exists_host(ctx->host, *d) ||
+		    rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
 			continue;
 		for (size_t i = 0; i < names.n; i++) {
 			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
 			struct stat st;
-			if (rs_host_stat(ctx->host, rel, &st, false) < 0 || S_ISDIR(st.st_mode))
+			if (rs_host_stat_host(ctx->host, rel, &st, false) < 0 ||
+			    S_ISDIR(st.st_mode))
 				continue;
 			nfiles++;
-			if (rs_access_user(ctx->host, &ctx->user, rel, R_OK) == 1)
+			if (rs_access_user_host(ctx->host, &ctx->user, rel, R_OK) == 1)
 				continue;
 			if (rs_isulad_copy_ok(ctx->host, &ctx->user, rel)) {
 				ncopies++;
@@ -114,9 +116,9 @@ static int isulad_stale(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	_cleanup_free_ char *bad = rs_xstrdup("");
 
 	for (const char *const *d = dirs; *d; d++) {
-		if (!rs_host_exists(ctx->host, *d))
+		if (!rs_host_exists_host(ctx->host, *d))
 			continue;
-		if (rs_access_user(ctx->host, &ctx->user, *d, W_OK | X_OK) != 1) {
+		if (rs_access_user_host(ctx->host, &ctx->user, *d, W_OK | X_OK) != 1) {
 			_cleanup_free_ char *abs = rs_xasprintf("/%s", *d);
 			append(&bad, abs);
 		}

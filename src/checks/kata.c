@@ -14,7 +14,8 @@ static int kata_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 		       struct rs_error **err _unused_)
 {
 	const char *rel = rs_first_existing(ctx, kata_configs);
-	_cleanup_free_ char *buf = NULL, *vhost = NULL;
+	_cleanup_free_ char *vhost = NULL;
+	const char *buf;
 	size_t len;
 	struct rs_error *re = NULL;
 
@@ -27,14 +28,14 @@ static int kata_config(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 		out->no_fix = true; /* the fixer edits a copy of a configuration: none here */
 		return 0;
 	}
-	if (rs_access_user(ctx->host, &ctx->user, rel, R_OK) != 1) {
+	if (rs_access_user_host(ctx->host, &ctx->user, rel, R_OK) != 1) {
 		rs_finding_set(out, RS_STATUS_FAIL, "'/%s' is not readable by '%s'", rel,
 			       ctx->user.name);
 		rs_finding_hint(out, "rootless-setup fix --rule kata.config writes a readable "
 				     "/etc/kata-containers/configuration.toml");
 		return 0;
 	}
-	if (rs_host_read(ctx->host, rel, 4u << 20, &buf, &len, &re) < 0) {
+	if (rs_host_read_cached(ctx->host, rel, 4u << 20, &buf, &len, &re) < 0) {
 		rs_finding_set(out, RS_STATUS_WARN, "%s", re->msg);
 		rs_error_free(re);
 		return 0;
@@ -70,11 +71,12 @@ static int kata_image(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 		      struct rs_error **err _unused_)
 {
 	const char *rel = rs_first_existing(ctx, kata_configs);
-	_cleanup_free_ char *buf = NULL, *img = NULL;
+	_cleanup_free_ char *img = NULL;
+	const char *buf;
 	size_t len;
 	struct stat st;
 
-	if (!rel || rs_host_read(ctx->host, rel, 4u << 20, &buf, &len, NULL) < 0) {
+	if (!rel || rs_host_read_cached(ctx->host, rel, 4u << 20, &buf, &len, NULL) < 0) {
 		rs_finding_set(out, RS_STATUS_SKIP, "no readable Kata configuration");
 		return 0;
 	}
@@ -87,12 +89,12 @@ static int kata_image(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 		rs_finding_set(out, RS_STATUS_WARN, "'/%s' names no guest image or initrd", rel);
 		return 0;
 	}
-	if (rs_host_stat(ctx->host, img, &st, false) < 0) {
+	if (rs_host_stat_host(ctx->host, img, &st, false) < 0) {
 		rs_finding_set(out, RS_STATUS_WARN, "guest image '%s' does not exist", img);
 		return 0;
 	}
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
-	if (rs_access_user(ctx->host, &ctx->user, img, R_OK) != 1) {
+	if (rs_access_user_host(ctx->host, &ctx->user, img, R_OK) != 1) {
 		rs_finding_set(out, RS_STATUS_WARN, "guest image '%s' (%s) is not readable by '%s'",
 			       img, d, ctx->user.name);
 		return 0;

@@ -184,7 +184,8 @@ static int fuse_overlayfs(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 			rs_finding_hint(out, "install it: %s", install);
 		return 0;
 	}
-	if (ctx->has_user && rs_access_user(ctx->host, &ctx->user, "dev/fuse", R_OK | W_OK) == 0) {
+	if (ctx->has_user &&
+	    rs_access_user_host(ctx->host, &ctx->user, "dev/fuse", R_OK | W_OK) == 0) {
 		_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
 		rs_finding_set(out, RS_STATUS_WARN,
 			       "'/dev/fuse' (%s) cannot be opened by '%s': "
@@ -205,5 +206,6 @@ const struct rs_rule rs_rule_kernel_fuse_overlayfs = {
 		"needs kernel 4.18 (unprivileged FUSE mounts in a user namespace), /dev/fuse "
 		"usable by the user, and the fuse-overlayfs binary. Skipped when overlayfs works.",
 	.engines = RS_ENGINES_STORAGE,
+	.reads_user = true, /* /dev/fuse as the user, when there is one */
 	.run = fuse_overlayfs,
 };

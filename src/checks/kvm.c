@@ -8,7 +8,7 @@ static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 {
 	struct stat st, lst;
 
-	if (rs_host_stat(ctx->host, "dev/kvm", &lst, true) < 0) {
+	if (rs_host_stat_host(ctx->host, "dev/kvm", &lst, true) < 0) {
 		if (rs_offline_skip(ctx, out, true, false,
 				    "whether the kvm module is loaded "
 				    "(/dev/kvm appears when it is)"))
@@ -35,7 +35,7 @@ static int kvm_device(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_f
 	}
 	st = lst;
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
-	int a = rs_access_user(ctx->host, &ctx->user, "dev/kvm", R_OK | W_OK);
+	int a = rs_access_user_host(ctx->host, &ctx->user, "dev/kvm", R_OK | W_OK);
 	if (a <= 0) {
 		rs_finding_set(out, RS_STATUS_FAIL,
 			       "'/dev/kvm' (%s) cannot be opened read-write by "

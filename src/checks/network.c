@@ -27,7 +27,7 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *
 {
 	struct stat st;
 
-	if (rs_host_stat(ctx->host, "dev/net/tun", &st, true) < 0 || !S_ISCHR(st.st_mode)) {
+	if (rs_host_stat_host(ctx->host, "dev/net/tun", &st, true) < 0 || !S_ISCHR(st.st_mode)) {
 		/* devtmpfs makes the node at boot: a tree on disk has none */
 		if (rs_offline_skip(ctx, out, true, false,
 				    "whether '/dev/net/tun' exists "
@@ -41,7 +41,7 @@ static int network_tun(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *
 		return 0;
 	}
 	_cleanup_free_ char *d = rs_access_describe(ctx->host, &st);
-	if (rs_access_user(ctx->host, &ctx->user, "dev/net/tun", R_OK | W_OK) != 1) {
+	if (rs_access_user_host(ctx->host, &ctx->user, "dev/net/tun", R_OK | W_OK) != 1) {
 		rs_finding_set(out, RS_STATUS_WARN,
 			       "'/dev/net/tun' (%s) cannot be opened by '%s': "
 			       "no user-mode network (pasta, slirp4netns, the launcher's libslirp) "

@@ -112,7 +112,7 @@ bool rs_threshold(const struct rs_ctx *ctx, const char *key, struct rs_kver *out
 const char *rs_first_existing(const struct rs_ctx *ctx, const char *const *paths)
 {
 	for (; *paths; paths++)
-		if (rs_host_exists(ctx->host, *paths))
+		if (rs_host_exists_host(ctx->host, *paths))
 			return *paths;
 	return NULL;
 }

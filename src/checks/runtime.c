@@ -16,7 +16,7 @@ static int runtime_dir(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_
 			return 0;
 		rs_finding_set(out, bad, "'%s' does not exist: '%s' has no login session", dir,
 			       ctx->user.name);
-		if (rs_host_exists(ctx->host, "run/systemd/system"))
+		if (rs_host_exists_host(ctx->host, "run/systemd/system"))
 			/* su and sudo open no logind session (systemd#7451) */
 			rs_finding_hint(out,
 					"log in through ssh or the console, or from root "

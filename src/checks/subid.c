@@ -4,10 +4,11 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 #include "checks/internal.h"
+#include "host/subids.h"
 
 struct subid_view {
-	const char *file; /* "subuid" */
-	struct rs_subid_file f;
+	const char *file;	   /* "subuid" */
+	const struct rs_subids *s; /* the file, indexed (host/subids.h) */
 	uint64_t total;
 	size_t mine;
 	char *overlap; /* first overlap with another owner, for the message */
@@ -25,17 +26,18 @@ static bool owner_is(const struct rs_ctx *ctx, const char *owner)
 	return rs_parse_u64(owner, UINT32_MAX, &n) == 0 && n == ctx->user.uid;
 }
 
-static bool overlaps(const struct rs_subid_range *a, const struct rs_subid_range *b)
-{
-	return a->start < b->start + b->count && b->start < a->start + a->count;
-}
-
+/* The user's ranges in file order, and for each the ranges it overlaps in
+ * file order: what a pass over every pair of lines would find first, from
+ * the index (a fleet asks this of every user). */
 static void subid_scan(const struct rs_ctx *ctx, struct subid_view *v, uint64_t own_id)
 {
-	for (size_t i = 0; i < v->f.n; i++) {
-		const struct rs_subid_range *a = &v->f.r[i];
-		if (!owner_is(ctx, a->owner))
-			continue;
+	const struct rs_subid_file *f = &v->s->f;
+	_cleanup_free_ uint32_t *mine = NULL;
+	size_t n = rs_subids_of(v->s, ctx->user.name, (uint32_t)ctx->user.uid, &mine);
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = mine[k];
+		const struct rs_subid_range *a = &f->r[i];
 		v->mine++;
 		v->total += a->count;
 		if (!v->self && own_id >= a->start && own_id < a->start + a->count)
@@ -43,10 +45,11 @@ static void subid_scan(const struct rs_ctx *ctx, struct subid_view *v, uint64_t 
 					       a->line, (unsigned long long)a->start,
 					       (unsigned long long)(a->start + a->count - 1),
 					       ctx->user.name, (unsigned long long)own_id);
-		for (size_t j = 0; j < v->f.n; j++) {
-			const struct rs_subid_range *b = &v->f.r[j];
-			if (i == j || !overlaps(a, b))
-				continue;
+		_cleanup_free_ uint32_t *ov = NULL;
+		size_t nov = rs_subids_overlapping(v->s, i, &ov);
+		for (size_t m = 0; m < nov; m++) {
+			size_t j = ov[m];
+			const struct rs_subid_range *b = &f->r[j];
 			if (!owner_is(ctx, b->owner) && !v->overlap)
 				v->overlap = rs_xasprintf("%s:%llu:%llu (line %u) overlaps '%s' at "
 							  "line %u",
@@ -62,7 +65,6 @@ static void subid_scan(const struct rs_ctx *ctx, struct subid_view *v, uint64_t 
 
 static void subid_view_clear(struct subid_view *v)
 {
-	rs_subid_clear(&v->f);
 	free(v->overlap);
 	free(v->self);
 	free(v->dup);
@@ -75,10 +77,8 @@ static int subid_load(struct rs_ctx *ctx, struct subid_view *v, struct rs_findin
 		      struct rs_error **err)
 {
 	_cleanup_free_ char *rel = rs_xasprintf("etc/%s", v->file);
-	_cleanup_free_ char *buf = NULL;
 	_cleanup_error_ struct rs_error *e = NULL;
-	size_t len;
-	int r = rs_host_read(ctx->host, rel, 64u << 20, &buf, &len, &e);
+	int r = rs_subids_get(ctx->host, rel, &v->s, &e);
 
 	if (r == -ENOENT) {
 		rs_finding_set(out, RS_STATUS_FAIL,
@@ -94,17 +94,16 @@ static int subid_load(struct rs_ctx *ctx, struct subid_view *v, struct rs_findin
 		*err = TAKE_PTR(e);
 		return r;
 	}
-	rs_subid_parse(buf, len, &v->f);
 	subid_scan(ctx, v, strcmp(v->file, "subuid") == 0 ? ctx->user.uid : ctx->user.gid);
 	return 0;
 }
 
 static void subid_hint(struct rs_ctx *ctx, struct rs_finding *out)
 {
-	_cleanup_free_ char *b = NULL;
-	size_t len;
+	const char *b = NULL;
+	size_t len = 0;
 	struct rs_logindefs d;
-	bool have = rs_host_read(ctx->host, "etc/login.defs", 1u << 20, &b, &len, NULL) == 0;
+	bool have = rs_host_read_cached(ctx->host, "etc/login.defs", 1u << 20, &b, &len, NULL) == 0;
 
 	rs_logindefs_parse(have ? b : NULL, len, &d);
 	const char *def = "allocate a free range: rootless-setup fix --rule subid.ranges";
@@ -175,11 +174,11 @@ static int subid_ranges(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 					"reassign one of them");
 			goto out;
 		}
-		if (v[i].f.nbad) {
+		if (v[i].s->f.nbad) {
 			rs_finding_set(out, RS_STATUS_WARN,
 				       "/etc/%s: line %u is malformed; newuidmap "
 				       "and useradd ignore it, so its ids may be handed out twice",
-				       v[i].file, v[i].f.bad_lines[0]);
+				       v[i].file, v[i].s->f.bad_lines[0]);
 			rs_finding_hint(out, "fix or remove the line (format: owner:start:count)");
 			goto out;
 		}

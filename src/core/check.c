@@ -8,6 +8,9 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "core/check.h"
+#include "host/accounts.h"
+#include "host/subids.h"
+#include "lib/hash.h"
 #include "lib/xalloc.h"
 
 static void load_os(struct rs_ctx *ctx, struct rs_report *rep)
@@ -314,6 +317,25 @@ static void reconcile_probe(struct rs_ctx *ctx)
 	}
 }
 
+/* pasta first where every selected engine can use it, else slirp4netns;
+ * the embedded network (libslirp, a dependency of our package) when
+ * neither program is installed and a selected engine has a daemon the
+ * launcher starts: host facts, found once per host (a fleet asks for
+ * every user) */
+static const char *net_helper(struct rs_ctx *ctx)
+{
+	if (ctx->net_helper_known)
+		return ctx->net_helper;
+	ctx->net_helper_known = true;
+	if (rs_ctx_find_program(ctx, "pasta") && pasta_for_engines(ctx))
+		ctx->net_helper = "pasta";
+	else if (rs_ctx_find_program(ctx, "slirp4netns"))
+		ctx->net_helper = "slirp4netns";
+	else if (launched_engine(ctx) && rs_ctx_find_library(ctx, RS_LIBSLIRP_SONAME))
+		ctx->net_helper = "libslirp";
+	return ctx->net_helper;
+}
+
 static bool rule_passes(const struct rs_ctx *ctx, const char *id)
 {
 	const struct rs_result *r = rs_ctx_result(ctx, id);
@@ -327,20 +349,10 @@ static void decide(struct rs_report *rep)
 	rep->snapshotter = rs_ctx_snapshotter(ctx);
 	/* pasta, slirp4netns and the launcher's embedded network all need
 	 * /dev/net/tun (network.tun, which passes only for a target user who
-	 * can open it); pasta first where every selected engine can use it;
-	 * the embedded network (libslirp, a dependency of our package) when
-	 * neither program is installed and a selected engine has a daemon
-	 * the launcher starts */
-	if (!rule_passes(ctx, "network.tun"))
-		rep->network = "host";
-	else if (rs_ctx_find_program(ctx, "pasta") && pasta_for_engines(ctx))
-		rep->network = "pasta";
-	else if (rs_ctx_find_program(ctx, "slirp4netns"))
-		rep->network = "slirp4netns";
-	else if (launched_engine(ctx) && rs_ctx_find_library(ctx, RS_LIBSLIRP_SONAME))
-		rep->network = "libslirp";
-	else
-		rep->network = "host";
+	 * can open it) */
+	rep->network = "host";
+	if (rule_passes(ctx, "network.tun") && net_helper(ctx))
+		rep->network = ctx->net_helper;
 	/* systemd's manager needs the user bus (cgroup.dbus warns without it) */
 	const struct rs_result *bus = rs_ctx_result(ctx, "cgroup.dbus");
 	if (ctx->cgroup_mode != RS_CGROUP_V2)
@@ -361,6 +373,18 @@ static bool is_selected(const struct rs_check_opts *o, const char *id)
 	return false;
 }
 
+/* The verdicts, the probe's word on them, the decisions, the counts. */
+static void finish(struct rs_report *rep)
+{
+	struct rs_ctx *ctx = &rep->ctx;
+
+	reconcile_probe(ctx);
+	decide(rep);
+	for (size_t i = 0; i < rs_rules_count; i++)
+		if (ctx->results[i].selected)
+			rep->counts[ctx->results[i].f.status]++;
+}
+
 int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct rs_error **err)
 {
 	struct rs_report *rep = rs_xcalloc(1, sizeof(*rep));
@@ -376,8 +400,6 @@ int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct r
 		run_rule(ctx, rs_rules[i], &ctx->results[i]);
 		ctx->results[i].selected = is_selected(o, rs_rules[i]->id);
 	}
-	reconcile_probe(ctx);
-	decide(rep);
 	/* a real procfs at --root/proc without init's view: the pod's own */
 	if (ctx->proc_mounted && ctx->mounts_source &&
 	    strcmp(ctx->mounts_source, "proc/1/mountinfo"))
@@ -385,11 +407,154 @@ int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct r
 			     "note: mounts read from the tree's proc/self/mountinfo (the "
 			     "reading process's view): proc/1/mountinfo is unavailable "
 			     "(a node's / at --root needs hostPID)");
-	for (size_t i = 0; i < rs_rules_count; i++)
-		if (ctx->results[i].selected)
-			rep->counts[ctx->results[i].f.status]++;
+	finish(rep);
 	*out = rep;
 	return 0;
+}
+
+/* ---- fleet runs (check --all-users) ---- */
+
+struct rs_fleet {
+	struct rs_report *host; /* the host-wide run, no target user */
+	struct rs_check_opts o;
+};
+
+int rs_fleet_open(const struct rs_check_opts *o, struct rs_fleet **out,
+		  const struct rs_report **host, struct rs_error **err)
+{
+	struct rs_check_opts ho = *o;
+	struct rs_report *rep = NULL;
+
+	/* the host-wide rules as --postinstall runs them: no target user */
+	ho.user = ho.sudo_user = ho.pkexec_uid = NULL;
+	ho.postinstall = true;
+	int r = rs_check_run(&ho, &rep, err);
+	if (r < 0)
+		return r;
+	/* what every user's run reads, loaded now so that all share it */
+	rs_ctx_mounts(&rep->ctx);
+	rs_cgroup_detect(&rep->ctx);
+	net_helper(&rep->ctx);
+	struct rs_fleet *f = rs_xcalloc(1, sizeof(*f));
+	f->host = rep;
+	f->o = *o;
+	*out = f;
+	*host = rep;
+	return 0;
+}
+
+/* A deep copy of a host verdict into a user's results. */
+static void result_copy(struct rs_result *dst, const struct rs_result *src)
+{
+	*dst = *src;
+	dst->f.message = src->f.message ? rs_xstrdup(src->f.message) : NULL;
+	dst->f.hint = src->f.hint ? rs_xstrdup(src->f.hint) : NULL;
+}
+
+int rs_fleet_check(struct rs_fleet *f, const char *user, struct rs_report **out,
+		   struct rs_error **err)
+{
+	const struct rs_ctx *hc = &f->host->ctx;
+	struct rs_report *rep = rs_xcalloc(1, sizeof(*rep));
+	struct rs_ctx *ctx = &rep->ctx;
+	struct rs_check_opts uo = f->o;
+
+	/* the host's facts, borrowed; the user's own state starts empty */
+	*ctx = *hc;
+	ctx->shared = true;
+	ctx->results = NULL;
+	ctx->delegated = NULL;
+	memset(&ctx->probe, 0, sizeof(ctx->probe));
+	memset(&ctx->user, 0, sizeof(ctx->user));
+	ctx->has_user = ctx->user_is_caller = false;
+	ctx->postinstall = f->o.postinstall;
+	uo.user = user;
+	uo.sudo_user = uo.pkexec_uid = NULL;
+	int r = resolve_user(ctx, &uo, rep, err);
+	if (r == -ENOENT || r == -EINVAL)
+		r = rs_error_input(err, r);
+	if (r < 0) {
+		rs_report_free(rep);
+		return r;
+	}
+	ctx->results = rs_xcalloc(rs_rules_count, sizeof(struct rs_result));
+	for (size_t i = 0; i < rs_rules_count; i++) {
+		const struct rs_rule *rule = rs_rules[i];
+		if (rule->needs_user || rule->reads_user)
+			run_rule(ctx, rule, &ctx->results[i]);
+		else
+			result_copy(&ctx->results[i], &hc->results[i]);
+		ctx->results[i].selected = hc->results[i].selected;
+	}
+	finish(rep);
+	*out = rep;
+	return 0;
+}
+
+/* An owner's identity: its uid when etc/passwd knows it, else its name. */
+static char *owner_key(const struct rs_accounts *a, const char *owner)
+{
+	uint64_t n;
+	const struct rs_pwline *e = !a ? NULL
+				    : rs_parse_u64(owner, UINT32_MAX - 1, &n) == 0
+					    ? rs_accounts_uid(a, (uint32_t)n)
+					    : rs_accounts_user(a, owner);
+	return e ? rs_xasprintf("#%u", (unsigned)e->uid) : rs_xstrdup(owner);
+}
+
+static bool eq_key(const void *c, uint32_t pos)
+{
+	const struct rs_strv *keys = ((const void *const *)c)[0];
+	return strcmp(keys->v[pos], ((const char *const *)c)[1]) == 0;
+}
+
+int rs_fleet_users(struct rs_fleet *f, struct rs_strv *out, struct rs_error **err)
+{
+	static const char *const files[] = {"etc/subuid", "etc/subgid"};
+	const struct rs_host *h = f->host->ctx.host;
+	const struct rs_accounts *a = NULL;
+	struct rs_strv keys = {0};
+	struct rs_hidx seen = {0};
+	int r = 0;
+
+	if (rs_accounts_get(h, &a, NULL) < 0)
+		a = NULL;
+	for (size_t fi = 0; fi < ARRAY_SIZE(files) && r >= 0; fi++) {
+		const struct rs_subids *s;
+		_cleanup_free_ uint32_t *pos = NULL;
+		r = rs_subids_get(h, files[fi], &s, err);
+		if (r == -ENOENT) { /* no file: nobody has ids from it */
+			rs_error_free(*err);
+			*err = NULL;
+			r = 0;
+			continue;
+		}
+		size_t n = r < 0 ? 0 : rs_subids_owners(s, &pos);
+		for (size_t i = 0; i < n; i++) {
+			const char *owner = s->f.r[pos[i]].owner;
+			char *key = owner_key(a, owner);
+			const void *c[2] = {&keys, key};
+			uint32_t hash = rs_hash_bytes(key, strlen(key));
+			if (rs_hidx_find(&seen, hash, eq_key, c) >= 0) {
+				free(key);
+				continue;
+			}
+			rs_strv_take(&keys, key);
+			rs_hidx_add(&seen, hash, (uint32_t)(keys.n - 1));
+			rs_strv_push(out, owner);
+		}
+	}
+	rs_hidx_free(&seen);
+	rs_strv_free(&keys);
+	return r < 0 ? r : 0;
+}
+
+void rs_fleet_free(struct rs_fleet *f)
+{
+	if (!f)
+		return;
+	rs_report_free(f->host);
+	free(f);
 }
 
 void rs_report_free(struct rs_report *rep)
@@ -404,14 +569,17 @@ void rs_report_free(struct rs_report *rep)
 	free(ctx->probe.detail);
 	free(ctx->probe.scratch);
 	free(ctx->delegated);
-	free(ctx->dpkg_status);
+	rs_user_clear(&ctx->user);
+	rs_strv_free(&rep->notes);
+	if (ctx->shared) {
+		free(rep);
+		return;
+	}
 	if (ctx->mounts)
 		mnt_unref_table(ctx->mounts);
-	rs_user_clear(&ctx->user);
 	free(ctx->kernel_release);
 	rs_distro_clear(&ctx->distro);
 	rs_osrelease_clear(&ctx->os);
 	rs_host_free(ctx->host);
-	rs_strv_free(&rep->notes);
 	free(rep);
 }

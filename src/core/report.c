@@ -35,7 +35,7 @@ json_t *rs_report_host_json(const struct rs_report *rep)
 			 ctx->distro.id, "kernel", jstr(ctx->kernel_release), "user", user);
 }
 
-static json_t *result_json(const struct rs_ctx *ctx, const struct rs_result *res)
+json_t *rs_result_json(const struct rs_ctx *ctx, const struct rs_result *res)
 {
 	_cleanup_free_ char *fixer = rs_result_fix_cmd(res);
 	bool show = res->f.status == RS_STATUS_WARN || res->f.status == RS_STATUS_FAIL;
@@ -54,7 +54,7 @@ json_t *rs_report_results_json(const struct rs_report *rep)
 
 	for (size_t i = 0; i < rs_rules_count; i++)
 		if (ctx->results[i].selected)
-			json_array_append_new(results, result_json(ctx, &ctx->results[i]));
+			json_array_append_new(results, rs_result_json(ctx, &ctx->results[i]));
 	return results;
 }
 
@@ -65,6 +65,12 @@ json_t *rs_report_engines_json(const struct rs_report *rep)
 		if (rep->ctx.engines & RS_ENGINE_BIT(e))
 			json_array_append_new(engines, json_string(rs_engine_name(e)));
 	return engines;
+}
+
+json_t *rs_report_decisions_json(const struct rs_report *rep)
+{
+	return json_pack("{s:s, s:s, s:s}", "snapshotter", rep->snapshotter, "network",
+			 rep->network, "cgroup_manager", rep->cgroup_manager);
 }
 
 json_t *rs_report_json(const struct rs_report *rep)

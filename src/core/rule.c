@@ -234,55 +234,72 @@ const char *rs_ctx_find_library(const struct rs_ctx *ctx, const char *soname)
 }
 
 /* The part of dpkg's status holding pkg's stanzas (one per architecture,
- * adjacent), so the line parser reads a few lines instead of the whole
- * file for every lookup (a megabyte here, twenty lookups per check). */
-static char *dpkg_stanzas(const struct rs_ctx *ctx, const char *pkg)
+ * adjacent: dpkg writes the file sorted by name), found by one search that
+ * stops at the package's first stanza; the line parser then reads a few
+ * lines, never the whole file. */
+static char *dpkg_stanzas(const char *buf, size_t len, const char *pkg)
 {
 	_cleanup_free_ char *key = rs_xasprintf("\nPackage: %s\n", pkg);
-	const char *buf = ctx->dpkg_status, *end = buf + ctx->dpkg_len;
-	const char *first = NULL, *last = NULL;
+	const char *end = buf + len, *first = NULL;
 	size_t klen = strlen(key);
 
-	if (ctx->dpkg_len > klen - 1 && !strncmp(buf, key + 1, klen - 1))
-		first = last = buf;
-	for (const char *p = buf; (p = memmem(p, (size_t)(end - p), key, klen)); p += klen) {
-		if (!first)
-			first = p + 1;
-		last = p + 1;
-	}
+	if (len > klen - 1 && !strncmp(buf, key + 1, klen - 1))
+		first = buf;
+	else if ((first = memmem(buf, len, key, klen)))
+		first++;
 	if (!first)
 		return NULL;
-	const char *stop = memmem(last, (size_t)(end - last), "\n\n", 2);
-	stop = stop ? stop + 1 : end;
+	/* the stanzas that follow for the same package (other architectures) */
+	const char *stop = first;
+	for (;;) {
+		const char *blank = memmem(stop, (size_t)(end - stop), "\n\n", 2);
+		if (!blank) {
+			stop = end;
+			break;
+		}
+		stop = blank + 2;
+		if ((size_t)(end - stop) < klen - 1 || strncmp(stop, key + 1, klen - 1)) {
+			stop = blank + 1;
+			break;
+		}
+	}
 	return rs_xstrndup(first, (size_t)(stop - first));
+}
+
+/* The list file of pkg names rel (dpkg owns it): read up to the match. */
+static bool dpkg_owns(const struct rs_host *h, const char *pkg, const char *rel)
+{
+	_cleanup_free_ char *lrel = rs_xasprintf("var/lib/dpkg/info/%s.list", pkg);
+	_cleanup_free_ char *want = rs_xasprintf("/%s", rel);
+	const char *list;
+	size_t len, wl = strlen(want);
+
+	if (strchr(pkg, '/') || rs_host_read_cached(h, lrel, 8u << 20, &list, &len, NULL) < 0)
+		return false;
+	for (const char *p = list; p < list + len;) {
+		const char *nl = memchr(p, '\n', (size_t)(list + len - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(list + len - p);
+		if (n == wl && memcmp(p, want, wl) == 0)
+			return true;
+		p += n + 1;
+	}
+	return false;
 }
 
 char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const char *rel)
 {
-	_cleanup_free_ char *want = rs_xasprintf("\n/%s\n", rel);
+	const char *status;
+	size_t len;
 
-	if (!ctx->dpkg_loaded) {
-		ctx->dpkg_loaded = true;
-		if (rs_host_read(ctx->host, "var/lib/dpkg/status", 64u << 20, &ctx->dpkg_status,
-				 &ctx->dpkg_len, NULL) < 0) {
-			free(ctx->dpkg_status);
-			ctx->dpkg_status = NULL;
-		}
-	}
-	if (!ctx->dpkg_status)
+	/* read once per host handle (host/cache.c), searched per package */
+	if (rs_host_read_cached(ctx->host, "var/lib/dpkg/status", 64u << 20, &status, &len, NULL) <
+	    0)
 		return NULL;
 	for (; *pkgs; pkgs++) {
-		_cleanup_free_ char *lrel = rs_xasprintf("var/lib/dpkg/info/%s.list", *pkgs);
-		_cleanup_free_ char *list = NULL, *padded = NULL;
-		size_t len;
 		/* the version is trusted only when dpkg owns this very file */
-		if (strchr(*pkgs, '/') ||
-		    rs_host_read(ctx->host, lrel, 8u << 20, &list, &len, NULL) < 0)
+		if (!dpkg_owns(ctx->host, *pkgs, rel))
 			continue;
-		padded = rs_xasprintf("\n%s%s", list, len && list[len - 1] == '\n' ? "" : "\n");
-		if (!strstr(padded, want))
-			continue;
-		_cleanup_free_ char *part = dpkg_stanzas(ctx, *pkgs);
+		_cleanup_free_ char *part = dpkg_stanzas(status, len, *pkgs);
 		char *v = part ? rs_dpkg_version(part, strlen(part), *pkgs) : NULL;
 		if (v)
 			return v;

@@ -40,6 +40,11 @@ struct rs_rule {
 	unsigned engines;    /* served engines; RS_ENGINES_ALL for common rules */
 	bool per_engine;     /* verdict depends on the engine: run once per engine */
 	bool needs_user;     /* skip "no target user" without one */
+	/* Runs without a target user, but its verdict may change with one (a
+	 * device the user may open, the user's own configuration): a fleet run
+	 * (check --all-users) runs it again for each user, where it reuses the
+	 * host's verdict of every other rule that needs no user. */
+	bool reads_user;
 	const struct rs_fixer *fixer; /* NULL: no fixer in this version */
 	/* Return 0 with *out filled, or <0 when the rule could not decide. */
 	int (*run)(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
@@ -90,9 +95,14 @@ struct rs_ctx {
 	 * "cannot check") instead of concluding from the missing files. */
 	bool no_proc, no_sys;
 	bool proc_mounted; /* a --root tree whose proc/ is a mounted procfs */
-	char *dpkg_status; /* var/lib/dpkg/status, read once (rs_ctx_dpkg_version) */
-	size_t dpkg_len;
-	bool dpkg_loaded;
+	/* A user's context of a fleet run (check --all-users): the host's
+	 * facts above (host, os, distro, kernel, mounts, cgroup layout) are the
+	 * host run's, borrowed, never freed with this context. */
+	bool shared;
+	/* the user-mode network helper decide() picks when network.tun passes
+	 * ("pasta", "slirp4netns", or NULL), once known */
+	const char *net_helper;
+	bool net_helper_known;
 	struct rs_result *results; /* one per rule, in rs_rules order */
 };
 
@@ -118,6 +128,8 @@ const char *rs_status_name(enum rs_status st);
 
 /* The result of an earlier rule (rules run in rs_rules order). */
 const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id);
+/* The cgroup layout (and whether systemd is init) into ctx, once. */
+void rs_cgroup_detect(struct rs_ctx *ctx);
 /* The parsed proc/self/mountinfo (libmount), or NULL. */
 struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx);
 /* The snapshotter decision from the results so far: overlayfs (the probe's

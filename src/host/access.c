@@ -25,49 +25,75 @@ static unsigned acl_perm_bits(acl_entry_t e)
 	       (acl_get_perm(ps, ACL_EXECUTE) > 0 ? 1u : 0);
 }
 
-/* POSIX.1e access check (acl(5) "ACCESS CHECK ALGORITHM"). Return -1 when
- * the file has no extended ACL. */
-static int acl_allows(const char *path, const struct stat *st, const struct rs_user *u,
-		      unsigned want)
+/* A file's access ACL, read once: its entries with their qualifiers. */
+struct acl_ent {
+	acl_tag_t tag;
+	uint32_t q; /* uid or gid for ACL_USER, ACL_GROUP */
+	unsigned bits;
+};
+struct acl_list {
+	size_t n;
+	struct acl_ent e[];
+};
+
+/* The ACL of path, or NULL when it has no extended one. */
+static struct acl_list *acl_load(const char *path)
 {
 	if (getxattr(path, "system.posix_acl_access", NULL, 0) <= 0)
-		return -1;
+		return NULL;
 	acl_t acl = acl_get_file(path, ACL_TYPE_ACCESS);
 	if (!acl)
-		return -1;
-	unsigned mask = 7, other = 0, user_hit = 8, group_any = 0;
-	bool group_match = false, owner = u->uid == st->st_uid;
-	unsigned owner_bits = 0;
+		return NULL;
+	size_t n = 0, cap = 8;
+	struct acl_list *l = rs_xmalloc(sizeof(*l) + cap * sizeof(l->e[0]));
 	acl_entry_t e;
 	for (int w = ACL_FIRST_ENTRY; acl_get_entry(acl, w, &e) == 1; w = ACL_NEXT_ENTRY) {
-		acl_tag_t tag;
-		acl_get_tag_type(e, &tag);
-		unsigned bits = acl_perm_bits(e);
-		if (tag == ACL_USER_OBJ) {
-			owner_bits = bits;
-		} else if (tag == ACL_USER) {
-			uid_t *q = acl_get_qualifier(e);
-			if (q && *q == u->uid)
-				user_hit = bits;
-			acl_free(q);
-		} else if (tag == ACL_GROUP_OBJ || tag == ACL_GROUP) {
-			gid_t g = st->st_gid;
-			gid_t *q = tag == ACL_GROUP ? acl_get_qualifier(e) : NULL;
+		if (n == cap)
+			l = rs_xrealloc(l, sizeof(*l) + (cap *= 2) * sizeof(l->e[0]));
+		struct acl_ent *x = &l->e[n++];
+		acl_get_tag_type(e, &x->tag);
+		x->bits = acl_perm_bits(e);
+		x->q = (uint32_t)-1;
+		if (x->tag == ACL_USER || x->tag == ACL_GROUP) {
+			uint32_t *q = acl_get_qualifier(e);
 			if (q)
-				g = *q;
+				x->q = *q;
 			acl_free(q);
-			if (rs_user_in_group(u, g)) {
-				group_match = true;
-				if ((bits & want) == want)
-					group_any = bits;
-			}
-		} else if (tag == ACL_MASK) {
-			mask = bits;
-		} else if (tag == ACL_OTHER) {
-			other = bits;
 		}
 	}
 	acl_free(acl);
+	l->n = n;
+	return l;
+}
+
+/* POSIX.1e access check (acl(5) "ACCESS CHECK ALGORITHM"). */
+static bool acl_eval(const struct acl_list *l, const struct stat *st, const struct rs_user *u,
+		     unsigned want)
+{
+	unsigned mask = 7, other = 0, user_hit = 8, group_any = 0;
+	bool group_match = false, owner = u->uid == st->st_uid;
+	unsigned owner_bits = 0;
+
+	for (size_t i = 0; i < l->n; i++) {
+		const struct acl_ent *x = &l->e[i];
+		if (x->tag == ACL_USER_OBJ) {
+			owner_bits = x->bits;
+		} else if (x->tag == ACL_USER) {
+			if (x->q == u->uid)
+				user_hit = x->bits;
+		} else if (x->tag == ACL_GROUP_OBJ || x->tag == ACL_GROUP) {
+			gid_t g = x->tag == ACL_GROUP ? (gid_t)x->q : st->st_gid;
+			if (rs_user_in_group(u, g)) {
+				group_match = true;
+				if ((x->bits & want) == want)
+					group_any = x->bits;
+			}
+		} else if (x->tag == ACL_MASK) {
+			mask = x->bits;
+		} else if (x->tag == ACL_OTHER) {
+			other = x->bits;
+		}
+	}
 	if (owner)
 		return (owner_bits & want) == want;
 	if (user_hit != 8)
@@ -77,9 +103,38 @@ static int acl_allows(const char *path, const struct stat *st, const struct rs_u
 	return (other & want) == want;
 }
 
+/* Return -1 when the file has no extended ACL. */
+static int acl_allows(const char *path, const struct stat *st, const struct rs_user *u,
+		      unsigned want)
+{
+	struct acl_list *l = acl_load(path);
+	if (!l)
+		return -1;
+	bool ok = acl_eval(l, st, u, want);
+	free(l);
+	return ok;
+}
+
+/* The mode bits' answer (root aside), the ACL's when l is given. */
+static bool bits_allow(const struct stat *st, const struct acl_list *l, const struct rs_user *u,
+		       unsigned want)
+{
+	unsigned bits;
+
+	if (l)
+		return acl_eval(l, st, u, want);
+	if (st->st_uid == u->uid)
+		bits = (st->st_mode >> 6) & 7;
+	else if (rs_user_in_group(u, st->st_gid))
+		bits = (st->st_mode >> 3) & 7;
+	else
+		bits = st->st_mode & 7;
+	return (bits & want) == want;
+}
+
 bool rs_access_stat(const struct stat *st, const char *path, const struct rs_user *u, int mode)
 {
-	unsigned want = want_bits(mode), bits;
+	unsigned want = want_bits(mode);
 
 	if (u->uid == 0) {
 		/* CAP_DAC_OVERRIDE: execute needs one x bit on non-directories */
@@ -92,13 +147,7 @@ bool rs_access_stat(const struct stat *st, const char *path, const struct rs_use
 		if (a >= 0)
 			return a;
 	}
-	if (st->st_uid == u->uid)
-		bits = (st->st_mode >> 6) & 7;
-	else if (rs_user_in_group(u, st->st_gid))
-		bits = (st->st_mode >> 3) & 7;
-	else
-		bits = st->st_mode & 7;
-	return (bits & want) == want;
+	return bits_allow(st, NULL, u, want);
 }
 
 /* Mode and ACL of rel from one O_PATH fd opened through the root handle:
@@ -132,6 +181,85 @@ int rs_access_user(const struct rs_host *h, const struct rs_user *u, const char 
 			return r;
 	}
 	return access_one(h, canon, u, mode);
+}
+
+/* What rs_access_user reads of a host path, kept with the handle: each
+ * component from the root down (stat and ACL), or the error that ended
+ * the walk. */
+struct walked {
+	int err; /* -errno of component n (the walk stopped there), or 0 */
+	size_t n;
+	struct comp {
+		struct stat st;
+		struct acl_list *acl;
+	} c[];
+};
+
+static void walked_free(void *p)
+{
+	struct walked *w = p;
+	for (size_t i = 0; w && i < w->n; i++)
+		free(w->c[i].acl);
+	free(w);
+}
+
+static struct walked *walk_host(const struct rs_host *h, const char *rel)
+{
+	_cleanup_free_ char *canon = NULL;
+	size_t depth = 1;
+	struct walked *w;
+	int r = rs_host_canonical(h, rel, &canon);
+
+	if (r < 0) {
+		w = rs_xcalloc(1, sizeof(*w));
+		w->err = r;
+		return w;
+	}
+	for (const char *p = canon + 1; (p = strchr(p, '/')); p++)
+		depth++;
+	w = rs_xcalloc(1, sizeof(*w) + depth * sizeof(w->c[0]));
+	for (char *p = canon + 1;; p++) {
+		char *slash = strchr(p, '/');
+		if (slash)
+			*slash = '\0';
+		_cleanup_close_ int fd = rs_host_openat(h, canon, O_PATH | O_NOFOLLOW, NULL);
+		struct comp *c = &w->c[w->n];
+		char self[64];
+		if (fd < 0 || fstat(fd, &c->st) < 0) {
+			w->err = -errno;
+			return w;
+		}
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+		c->acl = S_ISLNK(c->st.st_mode) ? NULL : acl_load(self);
+		w->n++;
+		if (!slash)
+			return w;
+		*slash = '/';
+		p = slash;
+	}
+}
+
+int rs_access_user_host(const struct rs_host *h, const struct rs_user *u, const char *rel, int mode)
+{
+	_cleanup_free_ char *key = rs_xasprintf("access:%s", rs_host_rel(rel));
+	struct walked *w = rs_host_memo(h, key);
+
+	if (!w) {
+		w = walk_host(h, rel);
+		rs_host_memo_keep(h, key, w, walked_free);
+	}
+	for (size_t i = 0; i < w->n; i++) {
+		bool last = i + 1 == w->n && !w->err;
+		int m = last ? mode : X_OK;
+		const struct stat *st = &w->c[i].st;
+		/* root: as rs_access_stat (an x bit for execute on a file) */
+		bool ok = u->uid == 0 ? (!(want_bits(m) & 1) || S_ISDIR(st->st_mode) ||
+					 (st->st_mode & 0111))
+				      : bits_allow(st, w->c[i].acl, u, want_bits(m));
+		if (!ok)
+			return 0;
+	}
+	return w->err ? w->err : 1;
 }
 
 static const char *id_name(const struct rs_host *h, bool group, unsigned id, char *buf, size_t n)

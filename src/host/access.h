@@ -13,6 +13,13 @@
  * Return: 1 allowed, 0 denied, -errno when rel cannot be inspected.
  */
 int rs_access_user(const struct rs_host *h, const struct rs_user *u, const char *rel, int mode);
+/* The same for a path of the host that only root changes (a device, the
+ * engines' configuration): what is read of it (each component's stat and
+ * ACL) is kept with the handle, so a fleet asks the disk once, not once per
+ * user. Never for a path a user controls, nor where the caller changes
+ * modes itself (the fixers). */
+int rs_access_user_host(const struct rs_host *h, const struct rs_user *u, const char *rel,
+			int mode);
 /* Mode-bit check of one stat (and its ACL when path is non-NULL). */
 bool rs_access_stat(const struct stat *st, const char *path, const struct rs_user *u, int mode);
 /* "crw------- root:root" style summary of a stat, for messages; caller frees. */

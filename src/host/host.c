@@ -50,6 +50,7 @@ void rs_host_free(struct rs_host *h)
 		return;
 	if (h->root_fd >= 0)
 		close(h->root_fd);
+	rs_host_cache_free(h->cache);
 	free(h->root);
 	free(h);
 }

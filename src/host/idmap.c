@@ -7,6 +7,8 @@
 #include <unistd.h>
 #include "host/idmap.h"
 #include "host/parse.h"
+#include "host/subids.h"
+#include "lib/sig.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
 
@@ -27,16 +29,19 @@ static bool owner_matches(const struct rs_user *u, const char *owner)
 	       (rs_parse_u64(owner, UINT32_MAX, &n) == 0 && n == u->uid);
 }
 
-/* Sorted, merged, own id cut out. Returns the number of spans. */
-static size_t collect(const struct rs_subid_file *f, const struct rs_user *u, uint64_t own,
-		      struct span **out)
+/* Sorted, merged, own id cut out: the user's ranges of f, those at the
+ * positions pos (npos of them) when pos is given. Returns the number of
+ * spans. */
+static size_t collect(const struct rs_subid_file *f, const uint32_t *pos, size_t npos,
+		      const struct rs_user *u, uint64_t own, struct span **out)
 {
-	struct span *s = rs_xcalloc(f->n * 2 + 1, sizeof(*s));
+	size_t total = pos ? npos : f->n;
+	struct span *s = rs_xcalloc(total * 2 + 1, sizeof(*s));
 	size_t n = 0, m = 0;
 
-	for (size_t i = 0; i < f->n; i++) {
-		const struct rs_subid_range *r = &f->r[i];
-		if (!owner_matches(u, r->owner))
+	for (size_t k = 0; k < total; k++) {
+		const struct rs_subid_range *r = &f->r[pos ? pos[k] : k];
+		if (!pos && !owner_matches(u, r->owner))
 			continue;
 		if (own >= r->start && own < r->start + r->count) {
 			if (own > r->start)
@@ -69,17 +74,9 @@ void rs_idmap_single(struct rs_idmap *m, uint64_t id)
 	m->n = 1;
 }
 
-int rs_idmap_build_text(const char *buf, size_t len, const struct rs_user *u, bool gid,
-			struct rs_idmap *out)
+/* The map from the user's spans (sorted, merged). */
+static void map_fill(struct rs_idmap *out, const struct span *s, size_t n)
 {
-	uint64_t own = gid ? u->gid : u->uid;
-	_cleanup_free_ struct span *s = NULL;
-	struct rs_subid_file f;
-
-	rs_idmap_single(out, own);
-	rs_subid_parse(buf, len, &f);
-	size_t n = collect(&f, u, own, &s);
-	rs_subid_clear(&f);
 	uint64_t next = 1;
 	for (size_t i = 0; i < n && out->n < RS_IDMAP_MAX; i++) {
 		/* ids inside stay below 2^32 - 1 (the kernel's "no id") */
@@ -95,6 +92,20 @@ int rs_idmap_build_text(const char *buf, size_t len, const struct rs_user *u, bo
 		out->subordinate += count;
 		next += count;
 	}
+}
+
+int rs_idmap_build_text(const char *buf, size_t len, const struct rs_user *u, bool gid,
+			struct rs_idmap *out)
+{
+	uint64_t own = gid ? u->gid : u->uid;
+	_cleanup_free_ struct span *s = NULL;
+	struct rs_subid_file f;
+
+	rs_idmap_single(out, own);
+	rs_subid_parse(buf, len, &f);
+	size_t n = collect(&f, NULL, 0, u, own, &s);
+	rs_subid_clear(&f);
+	map_fill(out, s, n);
 	return 0;
 }
 
@@ -102,11 +113,13 @@ int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, s
 		   struct rs_error **err)
 {
 	const char *rel = gid ? "etc/subgid" : "etc/subuid";
-	_cleanup_free_ char *buf = NULL;
-	size_t len;
-	int r = rs_host_read(h, rel, 64u << 20, &buf, &len, err);
+	uint64_t own = gid ? u->gid : u->uid;
+	const struct rs_subids *si;
+	_cleanup_free_ struct span *s = NULL;
+	_cleanup_free_ uint32_t *pos = NULL;
+	int r = rs_subids_get(h, rel, &si, err);
 
-	rs_idmap_single(out, gid ? u->gid : u->uid);
+	rs_idmap_single(out, own);
 	if (r == -ENOENT) {
 		if (err) {
 			rs_error_free(*err);
@@ -116,7 +129,10 @@ int rs_idmap_build(const struct rs_host *h, const struct rs_user *u, bool gid, s
 	}
 	if (r < 0)
 		return r;
-	return rs_idmap_build_text(buf, len, u, gid, out);
+	size_t npos = rs_subids_of(si, u->name, (uint32_t)u->uid, &pos);
+	size_t n = collect(&si->f, pos, npos, u, own, &s);
+	map_fill(out, s, n);
+	return 0;
 }
 
 static int write_proc(pid_t pid, const char *file, const char *text)

@@ -159,6 +159,109 @@ void rs_subid_clear(struct rs_subid_file *f)
 	memset(f, 0, sizeof(*f));
 }
 
+/* ---- passwd(5), group(5) ---- */
+
+/* The next ':'-separated field of [*p, end); the last one runs to end. */
+static struct rs_span field(const char **p, const char *end, bool *more)
+{
+	const char *c = memchr(*p, ':', (size_t)(end - *p));
+	struct rs_span f = {*p, (size_t)((c ? c : end) - *p)};
+
+	*more = c != NULL;
+	*p = c ? c + 1 : end;
+	return f;
+}
+
+static bool span_id(struct rs_span f, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (f.n == 0 || f.n > 10)
+		return false;
+	for (size_t i = 0; i < f.n; i++) {
+		if (f.p[i] < '0' || f.p[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(f.p[i] - '0');
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/* The line without its leading blanks; false for a blank, comment or NUL line. */
+static bool entry_line(const char **line, size_t *len)
+{
+	const char *p = *line, *end = p + *len;
+
+	if (memchr(p, '\0', *len))
+		return false;
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\v' || *p == '\f'))
+		p++;
+	if (p == end || *p == '#')
+		return false;
+	*len = (size_t)(end - p);
+	*line = p;
+	return true;
+}
+
+int rs_passwd_line(const char *line, size_t len, struct rs_pwline *out)
+{
+	struct rs_span f[7];
+	bool more = true;
+	size_t n = 0;
+
+	if (!entry_line(&line, &len))
+		return -EINVAL;
+	const char *p = line, *end = line + len;
+	while (more && n < ARRAY_SIZE(f))
+		f[n++] = field(&p, end, &more);
+	/* glibc takes a missing gecos, home or shell as empty */
+	if (n < 4 || f[0].n == 0 || !span_id(f[2], &out->uid) || !span_id(f[3], &out->gid))
+		return -EINVAL;
+	out->name = f[0];
+	out->home = n > 5 ? f[5] : (struct rs_span){p, 0};
+	return 0;
+}
+
+int rs_group_line(const char *line, size_t len, struct rs_grline *out)
+{
+	struct rs_span f[4];
+	bool more = true;
+	size_t n = 0;
+
+	if (!entry_line(&line, &len))
+		return -EINVAL;
+	const char *p = line, *end = line + len;
+	while (more && n < ARRAY_SIZE(f) - 1)
+		f[n++] = field(&p, end, &more);
+	if (more) /* the member list runs to the end of the line */
+		f[n++] = (struct rs_span){p, (size_t)(end - p)};
+	if (n < 3 || f[0].n == 0 || !span_id(f[2], &out->gid))
+		return -EINVAL;
+	out->name = f[0];
+	out->members = n > 3 ? f[3] : (struct rs_span){p, 0};
+	return 0;
+}
+
+bool rs_group_member_next(struct rs_span *list, struct rs_span *member)
+{
+	while (list->n) {
+		while (list->n && (*list->p == ' ' || *list->p == '\t')) {
+			list->p++;
+			list->n--;
+		}
+		const char *c = memchr(list->p, ',', list->n);
+		size_t k = c ? (size_t)(c - list->p) : list->n;
+		*member = (struct rs_span){list->p, k};
+		list->p += k + (c != NULL);
+		list->n -= k + (c != NULL);
+		if (k)
+			return true;
+	}
+	return false;
+}
+
 /* ---- login.defs(5) ---- */
 
 static void ldefs_line(char *line, bool nul, unsigned no _unused_, void *ud)

@@ -46,6 +46,33 @@ struct rs_logindefs {
 /* Fills shadow's defaults first (100000 / 600100000 / 65536; UID_MIN 1000). */
 int rs_logindefs_parse(const char *buf, size_t len, struct rs_logindefs *out);
 
+/*
+ * One line of passwd(5) or group(5), split without copying: each field is
+ * a span of the line. What glibc's files backend skips is refused
+ * (-EINVAL): a blank or '#' line, fewer fields than the format has, a uid
+ * or gid that is not a decimal number below 2^32; and, stricter than
+ * glibc, an empty name, a NUL byte, or a sign or blank in a number (NIS
+ * "+" lines carry no number and are refused with them). Leading blanks of
+ * the line are skipped, as glibc does.
+ */
+struct rs_span {
+	const char *p;
+	size_t n;
+};
+struct rs_pwline {
+	struct rs_span name, home;
+	uint32_t uid, gid;
+};
+struct rs_grline {
+	struct rs_span name, members; /* members: "a,b,c" as written */
+	uint32_t gid;
+};
+int rs_passwd_line(const char *line, size_t len, struct rs_pwline *out);
+int rs_group_line(const char *line, size_t len, struct rs_grline *out);
+/* The next member of a group line's list, as glibc splits it (commas,
+ * leading blanks skipped, empty ones dropped): false at the end. */
+bool rs_group_member_next(struct rs_span *list, struct rs_span *member);
+
 /* A /proc/sys integer: "1\n", " 1 " are 1; "abc", "-1", overflow are -EINVAL
  * or -ERANGE (the caller reports "cannot parse", never guesses). */
 int rs_sysctl_parse_u64(const char *buf, size_t len, uint64_t *out);

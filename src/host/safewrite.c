@@ -240,12 +240,13 @@ struct target {
 	size_t oldlen;
 };
 
-static int write_new(const struct rs_host *h, int dfd, const char *name, const struct target *t,
-		     const void *data, size_t len, const struct rs_write_opts *o, const char *abs,
-		     const char **step)
+/* The temporary file beside name, with the label, owner and mode the
+ * result will have. Return: its fd (*tmp named) or -errno (*step says). */
+static int temp_prepare(const struct rs_host *h, int dfd, const char *name, const struct target *t,
+			const struct rs_write_opts *o, const char *abs, char **tmp,
+			const char **step)
 {
-	_cleanup_free_ char *tmp = NULL;
-	int fd = make_temp(dfd, name, &tmp), r;
+	int fd = make_temp(dfd, name, tmp);
 
 	*step = "create a temporary file beside";
 	if (fd < 0)
@@ -256,15 +257,22 @@ static int write_new(const struct rs_host *h, int dfd, const char *name, const s
 	gid_t gid = keep ? t->st.st_gid : o->gid;
 	mode_t mode = keep ? (t->st.st_mode & 07777) : o->mode;
 	*step = "set owner and mode of the temporary file for";
-	if ((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0 && errno != EPERM)
-		goto fail;
-	if (fchmod(fd, mode) < 0)
-		goto fail;
-	*step = "write";
-	if ((r = rs_write_full(fd, data, len)) < 0) {
-		errno = -r;
-		goto fail;
+	if (((uid != (uid_t)-1 || gid != (gid_t)-1) && fchown(fd, uid, gid) < 0 &&
+	     errno != EPERM) ||
+	    fchmod(fd, mode) < 0) {
+		int e = errno;
+		close(fd);
+		unlinkat(dfd, *tmp, 0);
+		return -e;
 	}
+	return fd;
+}
+
+/* fsync, close and rename the temporary file over name (fd is closed,
+ * tmp removed on failure). Return: 1 or -errno (*step says). */
+static int temp_finish(int dfd, int fd, const char *tmp, const char *name,
+		       const struct rs_write_opts *o, const char **step)
+{
 	*step = "sync";
 	if (!o->no_sync && fsync(fd) < 0)
 		goto fail;
@@ -280,12 +288,30 @@ static int write_new(const struct rs_host *h, int dfd, const char *name, const s
 	if (!o->no_sync)
 		fsync(dfd);
 	return 1;
-fail:
-	r = -errno;
+fail:;
+	int r = -errno;
 	if (fd >= 0)
 		close(fd);
 	unlinkat(dfd, tmp, 0);
 	return r;
+}
+
+static int write_new(const struct rs_host *h, int dfd, const char *name, const struct target *t,
+		     const void *data, size_t len, const struct rs_write_opts *o, const char *abs,
+		     const char **step)
+{
+	_cleanup_free_ char *tmp = NULL;
+	int fd = temp_prepare(h, dfd, name, t, o, abs, &tmp, step), r;
+
+	if (fd < 0)
+		return fd;
+	*step = "write";
+	if ((r = rs_write_full(fd, data, len)) < 0) {
+		close(fd);
+		unlinkat(dfd, tmp, 0);
+		return r;
+	}
+	return temp_finish(dfd, fd, tmp, name, o, step);
 }
 
 /* Whether only root and the caller can change directory dfd. Return: 0,
@@ -302,14 +328,12 @@ static int dir_private(int dfd)
 	return 0;
 }
 
-/* The write itself, in the directory dfd; shown names the file in messages.
- * h: for the SELinux label, or NULL. */
-static int write_in(const struct rs_host *h, int dfd, const char *name, const char *shown,
-		    const void *data, size_t len, const struct rs_write_opts *o,
-		    struct rs_error **err)
+/* What may be written at name in dfd: a directory only root and the
+ * caller change (own_dir), no target or a plain file (its bytes in t->old
+ * unless fresh). Return: 0 or -errno with *err. */
+static int target_check(int dfd, const char *name, const char *shown, const struct rs_write_opts *o,
+			struct target *t, struct rs_error **err)
 {
-	struct target t = {0};
-	const char *step = "write";
 	int r;
 
 	if (o->own_dir && (r = dir_private(dfd)) < 0)
@@ -321,17 +345,34 @@ static int write_in(const struct rs_host *h, int dfd, const char *name, const ch
 					       "bit)",
 					       shown)
 			       : rs_error_set(err, -r, "cannot stat the directory of '%s'", shown);
-	if (fstatat(dfd, name, &t.st, AT_SYMLINK_NOFOLLOW) == 0) {
-		t.exists = true;
-		r = plain_file(&t.st);
+	if (fstatat(dfd, name, &t->st, AT_SYMLINK_NOFOLLOW) == 0) {
+		t->exists = true;
+		r = plain_file(&t->st);
 		if (r == 0 && !o->fresh)
-			r = read_old(dfd, name, &t.st, o->max_old ? o->max_old : OLD_MAX, &t.old,
-				     &t.oldlen);
+			r = read_old(dfd, name, &t->st, o->max_old ? o->max_old : OLD_MAX, &t->old,
+				     &t->oldlen);
 		if (r < 0)
 			return rs_error_setx(err, -r, "refusing to write '%s': %s", shown,
 					     refusal(r));
 	} else if (errno != ENOENT) {
 		return rs_error_set(err, errno, "cannot stat '%s'", shown);
+	}
+	return 0;
+}
+
+/* The write itself, in the directory dfd; shown names the file in messages.
+ * h: for the SELinux label, or NULL. */
+static int write_in(const struct rs_host *h, int dfd, const char *name, const char *shown,
+		    const void *data, size_t len, const struct rs_write_opts *o,
+		    struct rs_error **err)
+{
+	struct target t = {0};
+	const char *step = "write";
+	int r = target_check(dfd, name, shown, o, &t, err);
+
+	if (r < 0) {
+		free(t.old);
+		return r;
 	}
 	if (t.exists && !o->fresh && t.oldlen == len && memcmp(t.old, data, len) == 0)
 		r = 0; /* identical bytes: no write, no new mtime */
@@ -355,6 +396,8 @@ int rs_safe_write(const struct rs_host *h, const char *rel, const void *data, si
 		return rs_error_set(err, -dfd, "cannot open the directory of '%s'", inhost);
 	int r = write_in(h, dfd, name, inhost, data, len, o, err);
 	close(dfd);
+	/* a later read through h sees what was written */
+	rs_host_forget(h);
 	return r;
 }
 
@@ -446,5 +489,81 @@ int rs_safe_unlink(const struct rs_host *h, const char *rel, bool dry_run)
 	else
 		r = dry_run || unlinkat(dfd, name, 0) == 0 ? 1 : -errno;
 	close(dfd);
+	rs_host_forget(h);
 	return r;
+}
+
+struct rs_safe_stream {
+	const struct rs_host *h;
+	int dfd, fd;
+	char *name, *tmp, *shown;
+	struct rs_write_opts o;
+};
+
+int rs_safe_stream_open(const struct rs_host *h, const char *rel, const struct rs_write_opts *o,
+			struct rs_safe_stream **out, struct rs_error **err)
+{
+	struct rs_safe_stream *s = rs_xcalloc(1, sizeof(*s));
+	struct target t = {0};
+	const char *step = "write";
+	int r;
+
+	s->h = h;
+	s->o = *o;
+	s->o.fresh = true; /* nothing to compare a stream with */
+	s->fd = -1;
+	s->shown = rs_xasprintf("/%s", rs_host_rel(rel));
+	s->dfd = open_parent(h, rel, &s->name);
+	if (s->dfd < 0) {
+		r = rs_error_set(err, -s->dfd, "cannot open the directory of '%s'", s->shown);
+		goto fail;
+	}
+	if ((r = target_check(s->dfd, s->name, s->shown, &s->o, &t, err)) < 0)
+		goto fail;
+	s->fd = temp_prepare(h, s->dfd, s->name, &t, &s->o, s->shown, &s->tmp, &step);
+	if (s->fd < 0) {
+		r = rs_error_set(err, -s->fd, "cannot %s '%s'", step, s->shown);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+fail:
+	rs_safe_stream_abort(s);
+	return r;
+}
+
+int rs_safe_stream_fd(const struct rs_safe_stream *s)
+{
+	return s->fd;
+}
+
+int rs_safe_stream_commit(struct rs_safe_stream *s, struct rs_error **err)
+{
+	const char *step;
+	int r = temp_finish(s->dfd, s->fd, s->tmp, s->name, &s->o, &step);
+
+	s->fd = -1;
+	free(s->tmp);
+	s->tmp = NULL;
+	if (r < 0)
+		rs_error_set(err, -r, "cannot %s '%s'", step, s->shown);
+	rs_host_forget(s->h);
+	rs_safe_stream_abort(s);
+	return r;
+}
+
+void rs_safe_stream_abort(struct rs_safe_stream *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->tmp)
+		unlinkat(s->dfd, s->tmp, 0);
+	if (s->dfd >= 0)
+		close(s->dfd);
+	free(s->tmp);
+	free(s->name);
+	free(s->shown);
+	free(s);
 }

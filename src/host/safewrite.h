@@ -63,3 +63,18 @@ int rs_remove_tree(int dirfd, const char *name, int depth);
 /* Removes the regular file rel (never through a symlink). Return: 1
  * removed, 0 absent, <0 -errno. Nothing is removed in a dry run. */
 int rs_safe_unlink(const struct rs_host *h, const char *rel, bool dry_run);
+
+/*
+ * A file written as it is produced (a fleet report of 10,000 users, too
+ * large to hold): the checks of rs_safe_write (the directory, a plain file
+ * or none at rel), then the content goes to a temporary file beside it
+ * (write to rs_safe_stream_fd), which commit syncs and renames over rel;
+ * abort (or a failed commit) removes it and leaves rel as it was. Always a
+ * new file (as .fresh). Return: 0 (commit: 1) or -errno with *err.
+ */
+struct rs_safe_stream;
+int rs_safe_stream_open(const struct rs_host *h, const char *rel, const struct rs_write_opts *o,
+			struct rs_safe_stream **out, struct rs_error **err);
+int rs_safe_stream_fd(const struct rs_safe_stream *s);
+int rs_safe_stream_commit(struct rs_safe_stream *s, struct rs_error **err);
+void rs_safe_stream_abort(struct rs_safe_stream *s);

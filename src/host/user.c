@@ -13,48 +13,7 @@
 #include "host/user.h"
 #include "lib/xalloc.h"
 
-static FILE *host_fopen(const struct rs_host *h, const char *rel)
-{
-	int fd = rs_host_openat(h, rel, O_RDONLY | O_NONBLOCK | O_NOCTTY, NULL);
-	if (fd < 0)
-		return NULL;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		errno = EINVAL;
-		return NULL;
-	}
-	FILE *f = fdopen(fd, "re");
-	if (!f)
-		close(fd);
-	return f;
-}
-
-/* fgetpwent_r/fgetgrent_r with a buffer that grows on ERANGE (glibc puts the
- * stream back at the start of the line), so one long line hides nothing. */
-static int next_pw(FILE *f, struct passwd *pw, char **buf, size_t *cap)
-{
-	struct passwd *res;
-	for (;;) {
-		int r = fgetpwent_r(f, pw, *buf, *cap, &res);
-		if (r != ERANGE || *cap >= (1u << 24))
-			return r;
-		*cap *= 2;
-		*buf = rs_xrealloc(*buf, *cap);
-	}
-}
-
-static int next_gr(FILE *f, struct group *gr, char **buf, size_t *cap)
-{
-	struct group *res;
-	for (;;) {
-		int r = fgetgrent_r(f, gr, *buf, *cap, &res);
-		if (r != ERANGE || *cap >= (1u << 24))
-			return r;
-		*cap *= 2;
-		*buf = rs_xrealloc(*buf, *cap);
-	}
-}
+#include "host/accounts.h"
 
 static bool name_is_valid(const char *s)
 {
@@ -73,23 +32,12 @@ static void user_fill(struct rs_user *u, const struct passwd *pw)
 	u->home = rs_xstrdup(pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/");
 }
 
-static int passwd_find(const struct rs_host *h, const char *name, bool by_uid, uid_t uid,
-		       struct rs_user *out)
+static void user_fill_line(struct rs_user *u, const struct rs_pwline *e)
 {
-	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
-	size_t cap = 4096;
-	_cleanup_free_ char *buf = rs_xmalloc(cap);
-	struct passwd pw;
-
-	if (!f)
-		return -errno;
-	while (next_pw(f, &pw, &buf, &cap) == 0) {
-		if (by_uid ? pw.pw_uid == uid : strcmp(pw.pw_name, name) == 0) {
-			user_fill(out, &pw);
-			return 0;
-		}
-	}
-	return -ENOENT;
+	u->name = rs_xstrndup(e->name.p, e->name.n);
+	u->uid = e->uid;
+	u->gid = e->gid;
+	u->home = e->home.n ? rs_xstrndup(e->home.p, e->home.n) : rs_xstrdup("/");
 }
 
 static void user_add_group(struct rs_user *u, gid_t g)
@@ -101,21 +49,44 @@ static void user_add_group(struct rs_user *u, gid_t g)
 	u->groups[u->ngroups++] = g;
 }
 
-static void user_load_groups(const struct rs_host *h, struct rs_user *u)
+/* The primary group, then every etc/group listing the user, in file order. */
+static void user_load_groups(const struct rs_accounts *a, struct rs_user *u)
 {
-	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
-	size_t cap = 16384;
-	_cleanup_free_ char *buf = rs_xmalloc(cap);
-	struct group gr;
+	size_t it = 0;
+	uint32_t gid;
 
 	user_add_group(u, u->gid);
-	if (!f)
-		return;
-	while (next_gr(f, &gr, &buf, &cap) == 0) {
-		for (char **m = gr.gr_mem; m && *m; m++)
-			if (strcmp(*m, u->name) == 0)
-				user_add_group(u, gr.gr_gid);
+	while (a && rs_accounts_member_of(a, u->name, &it, &gid))
+		user_add_group(u, gid);
+}
+
+/* The first "passwd:" line of nsswitch.conf names a source other than
+ * files: a name missing from etc/passwd may still be a user (LDAP, SSSD,
+ * systemd's dynamic users). Without one, asking NSS would only read
+ * etc/passwd again, once for every name a fleet run asks about. */
+static bool nss_passwd_beyond_files(const struct rs_host *h)
+{
+	const char *buf;
+	size_t len;
+
+	if (rs_host_read_cached(h, "etc/nsswitch.conf", 1u << 20, &buf, &len, NULL) < 0)
+		return false;
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		_cleanup_free_ char *line = rs_xstrndup(buf + pos, n);
+		char *l = rs_strstrip(line);
+		pos += n + 1;
+		if (!rs_startswith(l, "passwd:"))
+			continue;
+		char *save = NULL;
+		l[strcspn(l, "#")] = '\0';
+		for (char *w = strtok_r(l + 7, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+			if (strcmp(w, "files") != 0 && w[0] != '[')
+				return true;
+		return false;
 	}
+	return false;
 }
 
 int rs_user_resolve(const struct rs_host *h, const char *spec, struct rs_user *out,
@@ -123,24 +94,29 @@ int rs_user_resolve(const struct rs_host *h, const char *spec, struct rs_user *o
 {
 	uint64_t n;
 	bool by_uid = rs_parse_u64(spec, UINT32_MAX - 1, &n) == 0;
-	int r;
+	const struct rs_accounts *a = NULL;
+	const struct rs_pwline *e = NULL;
+	_cleanup_error_ struct rs_error *re = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (!by_uid && !name_is_valid(spec))
 		return rs_error_setx(err, EINVAL, "invalid user name '%s'", spec);
-	r = passwd_find(h, spec, by_uid, (uid_t)n, out);
-	if (r == -ENOENT && h->live) {
-		struct passwd *pw = by_uid ? getpwuid((uid_t)n) : getpwnam(spec);
-		if (pw) {
-			user_fill(out, pw);
-			r = 0;
-		}
+	int r = rs_accounts_get(h, &a, &re);
+	if (r == 0)
+		e = by_uid ? rs_accounts_uid(a, (uint32_t)n) : rs_accounts_user(a, spec);
+	if (e) {
+		user_fill_line(out, e);
+	} else if (r < 0 && r != -ENOENT) {
+		return rs_error_setx(err, -r, "%s", re->msg);
+	} else {
+		struct passwd *pw = NULL;
+		if (h->live && nss_passwd_beyond_files(h))
+			pw = by_uid ? getpwuid((uid_t)n) : getpwnam(spec);
+		if (!pw)
+			return rs_error_setx(err, ENOENT, "no user '%s' in '/etc/passwd'", spec);
+		user_fill(out, pw);
 	}
-	if (r == -ENOENT)
-		return rs_error_setx(err, ENOENT, "no user '%s' in '/etc/passwd'", spec);
-	if (r < 0)
-		return rs_error_set(err, -r, "cannot read '/etc/passwd'");
-	user_load_groups(h, out);
+	user_load_groups(a, out);
 	return 0;
 }
 
@@ -162,88 +138,78 @@ bool rs_user_in_group(const struct rs_user *u, gid_t gid)
 
 int rs_group_gid(const struct rs_host *h, const char *name, gid_t *out)
 {
-	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
-	size_t cap = 16384;
-	_cleanup_free_ char *buf = rs_xmalloc(cap);
-	struct group gr;
+	const struct rs_accounts *a;
+	uint32_t g;
 
-	if (!f)
+	if (rs_accounts_get(h, &a, NULL) < 0 || !rs_accounts_group(a, name, &g))
 		return -ENOENT;
-	while (next_gr(f, &gr, &buf, &cap) == 0) {
-		if (strcmp(gr.gr_name, name) == 0) {
-			*out = gr.gr_gid;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	*out = g;
+	return 0;
 }
 
 char *rs_user_name_of(const struct rs_host *h, uid_t uid)
 {
-	struct rs_user u = {0};
-	if (passwd_find(h, NULL, true, uid, &u) < 0)
+	const struct rs_accounts *a;
+	const struct rs_pwline *e;
+
+	if (rs_accounts_get(h, &a, NULL) < 0 || !(e = rs_accounts_uid(a, uid)))
 		return NULL;
-	free(u.home);
-	return u.name;
+	return rs_xstrndup(e->name.p, e->name.n);
 }
 
 char *rs_group_name_of(const struct rs_host *h, gid_t gid)
 {
-	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/group");
-	size_t cap = 16384;
-	_cleanup_free_ char *buf = rs_xmalloc(cap);
-	struct group gr;
+	const struct rs_accounts *a;
+	const struct rs_grline *e;
 
-	if (!f)
+	if (rs_accounts_get(h, &a, NULL) < 0 || !(e = rs_accounts_gid(a, gid)))
 		return NULL;
-	while (next_gr(f, &gr, &buf, &cap) == 0)
-		if (gr.gr_gid == gid)
-			return rs_xstrdup(gr.gr_name);
-	return NULL;
+	return rs_xstrndup(e->name.p, e->name.n);
 }
 
 void rs_passwd_names_of(const struct rs_host *h, uid_t uid, struct rs_strv *out)
 {
-	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
-	size_t cap = 16384;
-	_cleanup_free_ char *buf = rs_xmalloc(cap);
-	struct passwd pw;
+	const struct rs_accounts *a;
 
-	if (!f)
+	if (rs_accounts_get(h, &a, NULL) < 0)
 		return;
-	while (next_pw(f, &pw, &buf, &cap) == 0)
-		if (pw.pw_uid == uid && !rs_strv_contains(out, pw.pw_name))
-			rs_strv_push(out, pw.pw_name);
+	for (size_t i = 0; i < rs_accounts_count(a); i++) {
+		const struct rs_pwline *e = rs_accounts_at(a, i);
+		if (e->uid != uid)
+			continue;
+		_cleanup_free_ char *name = rs_xstrndup(e->name.p, e->name.n);
+		if (!rs_strv_contains(out, name))
+			rs_strv_push(out, name);
+	}
 }
 
 size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out)
 {
-	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/passwd");
-	size_t bcap = 4096;
-	_cleanup_free_ char *buf = rs_xmalloc(bcap);
-	struct passwd pw;
-	size_t n = 0, cap = 0;
+	const struct rs_accounts *a;
 
 	*out = NULL;
-	if (!f)
+	if (rs_accounts_get(h, &a, NULL) < 0 || !rs_accounts_count(a))
 		return 0;
-	while (next_pw(f, &pw, &buf, &bcap) == 0) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			*out = rs_xrealloc(*out, cap * sizeof(uint32_t));
-		}
-		(*out)[n++] = pw.pw_uid;
-	}
+	size_t n = rs_accounts_count(a);
+	*out = rs_xmalloc(n * sizeof(uint32_t));
+	for (size_t i = 0; i < n; i++)
+		(*out)[i] = rs_accounts_at(a, i)->uid;
 	return n;
 }
 
 char *rs_nss_subid_source(const struct rs_host *h)
 {
-	_cleanup_fclose_ FILE *f = host_fopen(h, "etc/nsswitch.conf");
-	char line[1024];
+	const char *buf;
+	size_t len;
 
-	while (f && fgets(line, sizeof(line), f)) {
+	if (rs_host_read_cached(h, "etc/nsswitch.conf", 1u << 20, &buf, &len, NULL) < 0)
+		return NULL;
+	for (size_t pos = 0; pos < len;) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+		_cleanup_free_ char *line = rs_xstrndup(buf + pos, n);
 		char *l = rs_strstrip(line);
+		pos += n + 1;
 		if (!rs_startswith(l, "subid:"))
 			continue;
 		char *v = rs_strstrip(l + 6);

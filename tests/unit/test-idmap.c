@@ -35,6 +35,9 @@ static void put(struct fx *f, const char *rel, const char *text)
 		fail_msg("cannot create %s: %s", rel, strerror(errno));
 	fputs(text, fp);
 	fclose(fp);
+	/* a handle reads the host's files once: this one changed them */
+	if (f->h)
+		rs_host_forget(f->h);
 }
 
 static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
