@@ -320,8 +320,12 @@ static int take_reply(const struct rs_spawn_result *res, size_t max, struct as_u
 	if (rep->len > max || res->out_len != sizeof(*rep) + rep->len)
 		return -ECHILD;
 	rep->msg[sizeof(rep->msg) - 1] = '\0';
-	if (data)
-		*data = rs_xstrndup(res->out + sizeof(*rep), rep->len);
+	/* the data may be binary (a struct ucred): copied whole, then a NUL */
+	if (data) {
+		*data = rs_xmalloc(rep->len + 1);
+		memcpy(*data, res->out + sizeof(*rep), rep->len);
+		(*data)[rep->len] = '\0';
+	}
 	return 0;
 }
 
