@@ -69,4 +69,18 @@ check "~/.config, ~/.local/share, ~/.local/state as before install" [ "$before" 
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") | head -10; sed 's/^/# /' "$W/uninstall.out"; } | sed 's/^/# /'
 tu_run "$RS" --engine containerd uninstall > "$W/again.out" 2>&1
 check "uninstall with nothing running says nothing of stopping" sh -c "! grep -q 'stop' '$W/again.out'"
+
+# A containerd that does not come up: install's detached start (no user
+# manager) reads the launch's log as the user and diagnoses it. The user
+# left a file where containerd makes its socket's directory.
+[ -n "$TU_XDG" ] && tu_run rm -rf "$TU_XDG/containerd" && tu_run touch "$TU_XDG/containerd"
+tu_run "$RS" --engine containerd install > "$W/fail.out" 2>&1
+rc=$?
+check "a containerd that exits at once: install fails (rc $rc)" [ "$rc" = 1 ]
+check "and quotes the launch's log" grep -q "before .* appeared; its log .*launch.log' ends: " "$W/fail.out"
+check "and diagnoses the log, read as the user" grep -q "install .*note .*diagnose: " "$W/fail.out"
+grep -q "diagnose:" "$W/fail.out" || sed 's/^/# /' "$W/fail.out"
+grep "diagnose:" "$W/fail.out" | head -2 | sed 's/^/# /'
+tu_run "$RS" --engine containerd uninstall --purge --yes > /dev/null 2>&1
+tu_run rm -f "$TU_XDG/containerd"
 done_testing

@@ -63,10 +63,14 @@ check "dpkg -P removes the report" [ ! -e /var/lib/rootless-setup ]
 # --- the .deb in a chroot ---------------------------------------------------------
 # A minimal bookworm from Debian's archive, made once and kept as a tarball
 # (debootstrap takes about two minutes; unpacking it a few seconds).
-CACHE="$TOP/build/debootstrap/bookworm-minbase.tar"
+# The package's run-time libraries beyond minbase (debian/control's
+# Depends: libjansson4; libslirp0 for launch --net=libslirp); the cache is
+# named by them, so a new dependency makes a new tree.
+DBS_INCLUDE=libjansson4,libslirp0,libseccomp2
+CACHE="$TOP/build/debootstrap/bookworm-minbase-${DBS_INCLUDE//,/-}.tar"
 if [ ! -f "$CACHE" ] && command -v debootstrap >/dev/null; then
 	mkdir -p "$(dirname "$CACHE")"; t0=$(now)
-	if debootstrap --variant=minbase --include=libjansson4 bookworm "$T/dbs" \
+	if debootstrap --variant=minbase --include="$DBS_INCLUDE" bookworm "$T/dbs" \
 		"${RS_DEBIAN_MIRROR:-http://deb.debian.org/debian}" > "$T/dbs.log" 2>&1; then
 		tar -C "$T/dbs" -cf "$CACHE.tmp" . && mv "$CACHE.tmp" "$CACHE"
 		diag "debootstrap: $(took "$t0") s (cached in $CACHE)"

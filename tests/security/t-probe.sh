@@ -57,7 +57,8 @@ ROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 # own processes of that name are tried too: their environ must stay closed.
 cat >"$W/watch.py" <<'EOF'
 import os, re, signal, subprocess, sys
-out, mode, stop = sys.argv[1:4]
+out, mode, stop, verb = sys.argv[1:5]
+verb = verb.encode()
 me = os.getuid()
 seen = set()
 tried = set()
@@ -100,6 +101,12 @@ while not os.path.exists(stop):
                 owner_after = owner
             if env and owner_after != me:
                 add("rootread", env.replace(b"\0", b"\n").decode("ascii", "replace"))
+            continue
+        # the probe child is an exec of our binary with its verb; root's
+        # other children acting as the user (lib/spawn forks reading the
+        # user's files) are no probe, and stopping one proves nothing here
+        # (looked at again: a fork not yet exec'd shows root's cmdline)
+        if verb not in (rd(d + "/cmdline") or b"").split(b"\0")[1:2]:
             continue
         seen.add(name)
         try:
@@ -153,7 +160,10 @@ while not os.path.exists(stop):
         # probe child, and what it shows then is the exec's, not ours
         still = rd(d + "/comm") == b"rootless-setup\n" and \
             ("Uid:\t%d\t" % me).encode() in (rd(d + "/status") or b"")
-        os.kill(pid, signal.SIGCONT)
+        try:
+            os.kill(pid, signal.SIGCONT)
+        except OSError:
+            continue  # gone meanwhile (root's deadline killed it)
         if ("Uid:\t%d\t" % me).encode() not in status or env is None or not still:
             continue
         if any(r.endswith(")") and "(" in r and r.startswith("cwd (") for r in rec):
@@ -164,7 +174,7 @@ EOF
 
 watch_start() { # MODE
 	rm -f "$W/stop"
-	tu_run python3 "$W/watch.py" "$OUT" "$1" "$W/stop" &
+	tu_run python3 "$W/watch.py" "$OUT" "$1" "$W/stop" __probe-child &
 	WATCHER=$!
 	sleep 0.3
 }
