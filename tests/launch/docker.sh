@@ -65,8 +65,12 @@ tar -C "$R" -cf "$W/busybox.tar" .
 chmod -R a+rX "$W"
 
 # a host-local server for the containers' traffic out: an address on lo
-A4=198.18.$(($$ % 200 + 20)).1
-ip addr add "$A4/32" dev lo && tu_on_exit ip addr del "$A4/32" dev lo
+# (one nobody holds: another test may have added its own meanwhile)
+for i in $(seq 0 199); do
+	A4=198.18.$((($$ + i) % 200 + 20)).1
+	ip -4 addr show | grep -qF " $A4/" && continue
+	ip addr add "$A4/32" dev lo 2> /dev/null && { tu_on_exit ip addr del "$A4/32" dev lo; break; }
+done
 mkdir -p "$W/hostwww" && echo "hello-from-the-host-$$" > "$W/hostwww/index.html"
 OPORT=18080
 while ss -Hltn "sport = :$OPORT" | grep -q .; do OPORT=$((OPORT + 1)); done
