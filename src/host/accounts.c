@@ -155,8 +155,7 @@ static void accounts_free(void *p)
 	free(a);
 }
 
-int rs_accounts_get(const struct rs_host *h, const struct rs_accounts **out,
-		    struct rs_error **err)
+int rs_accounts_get(const struct rs_host *h, const struct rs_accounts **out, struct rs_error **err)
 {
 	const char *pw, *gr;
 	size_t pwlen, grlen;
@@ -209,8 +208,7 @@ const struct rs_grline *rs_accounts_gid(const struct rs_accounts *a, uint32_t gi
 	return i < 0 ? NULL : &a->gr[i];
 }
 
-bool rs_accounts_member_of(const struct rs_accounts *a, const char *name, size_t *it,
-			   uint32_t *gid)
+bool rs_accounts_member_of(const struct rs_accounts *a, const char *name, size_t *it, uint32_t *gid)
 {
 	if (*it == SIZE_MAX)
 		return false;

@@ -18,8 +18,7 @@ struct rs_accounts;
 /* The handle's index. Return: 0, or -errno with *err when etc/passwd
  * cannot be read (-ENOENT when it does not exist). A missing or unreadable
  * etc/group leaves every user with its primary group only. */
-int rs_accounts_get(const struct rs_host *h, const struct rs_accounts **out,
-		    struct rs_error **err);
+int rs_accounts_get(const struct rs_host *h, const struct rs_accounts **out, struct rs_error **err);
 
 /* A passwd entry by name or uid, or NULL. */
 const struct rs_pwline *rs_accounts_user(const struct rs_accounts *a, const char *name);

@@ -178,8 +178,8 @@ struct stat_memo {
 
 int rs_host_stat_host(const struct rs_host *h, const char *rel, struct stat *st, bool nofollow)
 {
-	_cleanup_free_ char *key =
-		rs_xasprintf("stat%s:%s", nofollow ? "-l" : "", rs_host_rel(rel));
+	_cleanup_free_ char *key = rs_xasprintf("stat%s:%s", nofollow ? "-l" : "",
+						rs_host_rel(rel));
 	struct stat_memo *m = rs_host_memo(h, key);
 
 	if (!m) {

@@ -360,7 +360,8 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 		if (c->o->detach_netns && (np->holder = netns_holder(c)) < 0) {
 			int e = (int)-np->holder;
 			np->holder = 0;
-			return rs_error_set(err, e, "cannot start a process in '%s/netns' for pasta",
+			return rs_error_set(err, e,
+					    "cannot start a process in '%s/netns' for pasta",
 					    c->state_dir);
 		}
 		if ((ready[0] = pasta_fifo(c, err)) < 0)

@@ -16,7 +16,7 @@ struct rs_hidx {
 	struct rs_hslot {
 		uint32_t hash;
 		uint32_t pos1; /* position + 1; 0: empty */
-	} *slot;
+	} * slot;
 	size_t cap; /* a power of two */
 	size_t n;
 };
