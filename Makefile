@@ -34,12 +34,12 @@ ALL_CFLAGS := $(CPPFLAGS) -std=gnu11 -D_GNU_SOURCE -DRS_VERSION='"$(VERSION)"' -
 	$(WARNINGS) $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 
-CORE_SRCS := $(sort $(wildcard src/lib/*.c src/host/*.c src/core/*.c src/checks/*.c src/launch/*.c src/oci/*.c \
-	src/fixers/*.c src/templates/*.c))
+CORE_SRCS := $(sort $(wildcard src/lib/*.c src/host/*.c src/core/*.c src/checks/*.c src/launch/*.c src/ports/*.c src/oci/*.c \
+	src/fixers/*.c src/install/*.c))
 CLI_SRCS := $(sort $(wildcard src/main.c src/cmd-*.c))
 DISTRO_JSON := $(sort $(wildcard distro/*.json))
 GEN_DISTRO := $(BUILD)/gen/distro-data.c
-TEMPLATE_DATA := $(sort $(wildcard src/templates/data/*.in))
+TEMPLATE_DATA := $(sort $(wildcard src/install/data/*.in))
 GEN_TEMPLATES := $(BUILD)/gen/template-data.c
 ERRORS_JSON := $(sort $(wildcard data/errors/*.json))
 GEN_ERRORS := $(BUILD)/gen/errors-data.c
@@ -68,7 +68,7 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 # Data compiled into the program: distro profiles, the engines' file
-# templates (src/templates/data/NAME.in, filled by templates/data.c), and
+# templates (src/install/data/NAME.in, filled by install/data.c), and
 # the catalogue of known errors diagnose matches (data/errors/*.json).
 $(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
@@ -77,7 +77,7 @@ $(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-data.sh
 
 $(GEN_TEMPLATES): $(TEMPLATE_DATA) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-data.sh templates/data.h rs_template_blob rs_template_blobs .in \
+	sh scripts/embed-data.sh install/data.h rs_template_blob rs_template_blobs .in \
 		$(TEMPLATE_DATA) > $@.tmp && mv $@.tmp $@
 
 $(GEN_ERRORS): $(ERRORS_JSON) scripts/embed-data.sh

@@ -5,7 +5,7 @@
 # writes `const struct TYPE ARRAY[]` of { name, text, length } entries, the
 # name being the file's base name without SUFFIX, ended by { NULL, NULL, 0 }.
 # Used for distro/*.json (core/distro.h), data/errors/*.json (core/errcat.h)
-# and src/templates/data/*.in (templates/data.h).
+# and src/install/data/*.in (install/data.h).
 set -eu
 header=$1 type=$2 array=$3 suffix=$4
 shift 4

@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/engine.h"
-#include "launch/api.h"
+#include "ports/api.h"
 #include "launch/launch.h"
-#include "launch/portspec.h"
+#include "ports/portspec.h"
 #include "lib/xalloc.h"
 
 enum {

@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/toml-merge.h"
+#include "install/toml-merge.h"
 #include "../lib/storage-ours.h"
 
 #define FUZZ_MAX (1u << 20)

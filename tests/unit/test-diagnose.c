@@ -11,7 +11,7 @@
 #include <string.h>
 #include "core/diagnose.h"
 #include "lib/xalloc.h"
-#include "templates/record.h"
+#include "install/record.h"
 
 /* A context whose results say status for every rule, except those named
  * in over (id, status pairs). */

@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "launch/api-http.h"
-#include "launch/portspec.h"
+#include "ports/api-http.h"
+#include "ports/portspec.h"
 
 /* s parses to these fields and formats back to canon (NULL: to s). */
 static void ok_canon(const char *s, const char *canon, const char *proto, const char *pip,

@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/data.h"
+#include "install/data.h"
 
 /* the templates templates.c fills: each one is embedded */
 static const char *const used[] = {

@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/toml-merge.h"
+#include "install/toml-merge.h"
 #include "../lib/storage-ours.h"
 
 #define MP "mount_program = \"/usr/bin/fuse-overlayfs\""

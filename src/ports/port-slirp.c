@@ -10,7 +10,7 @@
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include "launch/port.h"
+#include "ports/port.h"
 #include "lib/macro.h"
 
 static int slirp_call(const char *path, json_t *req, json_t **rep, char *why, size_t n)

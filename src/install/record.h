@@ -11,7 +11,7 @@
  * in ~/.local/state/rootless-setup, and uninstall follows such a record
  * only with that user's credentials (docs/security.md).
  */
-#include "templates/templates.h"
+#include "install/templates.h"
 
 #define RS_RECORD_ROOT_DIR "/var/lib/rootless-setup/users"
 /* the largest record install and uninstall read back */

@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
-#include "launch/port.h"
+#include "ports/port.h"
 #include "lib/sig.h"
 #include "lib/xalloc.h"
 

@@ -2,7 +2,7 @@
 #pragma once
 
 #include "core/actions.h"
-#include "templates/templates.h"
+#include "install/templates.h"
 
 struct rs_install_opts {
 	struct rs_check_opts check;

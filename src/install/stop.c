@@ -26,7 +26,7 @@
 #include "lib/macro.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
-#include "templates/stop.h"
+#include "install/stop.h"
 
 #define TERM_WAIT_MS 10000
 #define KILL_WAIT_MS 3000

@@ -26,8 +26,8 @@
 #include "launch/launch.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
-#include "templates/install.h"
-#include "templates/record.h"
+#include "install/install.h"
+#include "install/record.h"
 
 #define READY_WAIT_MS 30000
 #define POLL_MS	      100

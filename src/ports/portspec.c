@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "launch/portspec.h"
+#include "ports/portspec.h"
 #include "lib/strutil.h"
 
 static const char *const protos[] = {"tcp", "tcp4", "tcp6", "udp", "udp4", "udp6"};

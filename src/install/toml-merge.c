@@ -10,8 +10,8 @@
 #include "lib/macro.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
-#include "templates/toml-doc.h"
-#include "templates/toml-merge.h"
+#include "install/toml-doc.h"
+#include "install/toml-merge.h"
 
 struct text {
 	char *s;

@@ -22,7 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include "launch/port.h"
+#include "ports/port.h"
 #include "lib/xalloc.h"
 
 /* Who sent: the key flows are counted by. */

@@ -10,8 +10,8 @@
 #include <unistd.h>
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
-#include "templates/install.h"
-#include "templates/record.h"
+#include "install/install.h"
+#include "install/record.h"
 
 int rs_inst_finish(struct rs_gen_ctx *f, struct rs_report *rep, struct rs_action_report **out)
 {

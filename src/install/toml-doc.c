@@ -7,7 +7,7 @@
 #include <string.h>
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
-#include "templates/toml-doc.h"
+#include "install/toml-doc.h"
 
 /* arrays and inline tables nested deeper are refused (the recursion's bound) */
 #define MAX_DEPTH 64

@@ -19,9 +19,9 @@
 #include "host/safewrite.h"
 #include "host/userfs.h"
 #include "lib/xalloc.h"
-#include "templates/install.h"
-#include "templates/record.h"
-#include "templates/stop.h"
+#include "install/install.h"
+#include "install/record.h"
+#include "install/stop.h"
 
 #define FILE_TIMEOUT_MS 30000u
 /* a file of ours read back (to hash it, or to take our keys out) */

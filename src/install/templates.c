@@ -8,8 +8,8 @@
 #include "host/access.h"
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
-#include "templates/data.h"
-#include "templates/templates.h"
+#include "install/data.h"
+#include "install/templates.h"
 
 /* A TOML basic string: quotes and backslashes escaped, no control bytes. */
 static char *toml_str(const char *s)

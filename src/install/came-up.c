@@ -17,7 +17,7 @@
 #include "host/userlog.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
-#include "templates/record.h"
+#include "install/record.h"
 
 #define UP_TIMEOUT_MS 30000
 #define UP_STEP_MS    250

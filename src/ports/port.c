@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <unistd.h>
-#include "launch/port.h"
+#include "ports/port.h"
 #include "lib/xalloc.h"
 
 int rs_port_driver_parse(const char *s, enum rs_port_driver *out)

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include "launch/api-http.h"
+#include "ports/api-http.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
 

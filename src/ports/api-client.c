@@ -19,8 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "host/userfs.h"
-#include "launch/api-http.h"
-#include "launch/api.h"
+#include "ports/api-http.h"
+#include "ports/api.h"
 #include "lib/io.h"
 #include "lib/xalloc.h"
 

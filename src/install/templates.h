@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include "core/actions.h"
 #include "core/check.h"
-#include "templates/toml-merge.h"
+#include "install/toml-merge.h"
 
 /* What generate, install and uninstall act on: the check's context, and the
  * actions they record (acts.dry_run: plan only). */

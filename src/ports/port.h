@@ -15,8 +15,8 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
-#include "launch/api.h"
-#include "launch/portspec.h"
+#include "ports/api.h"
+#include "ports/portspec.h"
 
 enum rs_ev_kind {
 	RS_EV_SIGNAL,

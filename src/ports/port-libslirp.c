@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "launch/netemb.h"
-#include "launch/port.h"
+#include "ports/port.h"
 
 /* The family of a forward: the proto's, else the addresses'. */
 static int fwd_family(const struct rs_portspec *s)

@@ -6,8 +6,8 @@
 #include <string.h>
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
-#include "templates/record.h"
-#include "templates/templates.h"
+#include "install/record.h"
+#include "install/templates.h"
 
 uint64_t rs_gen_hash(const char *s)
 {

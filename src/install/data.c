@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/xalloc.h"
-#include "templates/data.h"
+#include "install/data.h"
 
 const char *rs_template_text(const char *name)
 {

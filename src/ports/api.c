@@ -20,9 +20,9 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "launch/api-http.h"
+#include "ports/api-http.h"
 #include "launch/launch.h"
-#include "launch/port.h"
+#include "ports/port.h"
 #include "lib/xalloc.h"
 
 enum { API_CONNS_MAX = 32, API_TIMEOUT_SEC = 10 };

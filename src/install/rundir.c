@@ -18,7 +18,7 @@
 #include "host/safewrite.h"
 #include "host/userfs.h"
 #include "lib/xalloc.h"
-#include "templates/install.h"
+#include "install/install.h"
 
 #define MADE_FMT       "var/lib/rootless-setup/users/%u/runtime-dir"
 #define RUNDIR_DEPTH   16u
