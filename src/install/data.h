@@ -2,7 +2,7 @@
 #pragma once
 
 /*
- * The engines' file templates: src/templates/data/NAME.in, compiled in by
+ * The engines' file templates: src/install/data/NAME.in, compiled in by
  * scripts/embed-data.sh. A template is the file as written, with @NAME@
  * where a value goes; it holds no logic: C decides which templates and
  * fragments make a file, and quotes every value for the file's syntax.

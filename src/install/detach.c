@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include "host/userfs.h"
 #include "host/userlog.h"
-#include "launch/launch.h"
+#include "host/proc.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"
 #include "install/install.h"

@@ -23,5 +23,5 @@ int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **
 
 /* uninstall --purge, run by root: the /run/user/UID that fix made where no
  * logind runs, when nothing but empty directories is left in it
- * (templates/rundir.c). */
+ * (install/rundir.c). */
 void rs_uninstall_rundir(struct rs_gen_ctx *f, const struct rs_install_opts *o);

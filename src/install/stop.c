@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "host/userfs.h"
-#include "launch/launch.h"
+#include "host/proc.h"
 #include "lib/macro.h"
 #include "lib/spawn.h"
 #include "lib/xalloc.h"

@@ -7,7 +7,7 @@
  * daemon.json, BuildKit buildkitd.toml (DevKit devkitd.toml), Podman
  * containers.conf or libpod.conf, and a systemd user unit that starts the
  * daemon through `rootless-setup launch`. The files' text is template data
- * (templates/data.h); which templates and values, this module decides.
+ * (install/data.h); which templates and values, this module decides.
  */
 #include <stdbool.h>
 #include <stdint.h>

@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "host/proc.h"
 #include "launch/internal.h"
 #include "launch/nsenter.h"
 #include "lib/sig.h"

@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "ports/api-http.h"
-#include "launch/launch.h"
 #include "ports/port.h"
 #include "lib/xalloc.h"
 

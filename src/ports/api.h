@@ -7,6 +7,11 @@
 #include "lib/error.h"
 #include "lib/strutil.h"
 
+/* The RootlessKit release whose behaviour launch follows where the two
+ * differ (the child IP of a published port, the API's bodies):
+ * Debian 13's; --print-semver and the API's /v1/info name it. */
+#define RS_ROOTLESSKIT_VERSION "2.0.2"
+
 enum rs_port_driver {
 	RS_PORT_NONE,
 	RS_PORT_BUILTIN,

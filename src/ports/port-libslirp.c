@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include "launch/netemb.h"
+#include "ports/netemb.h"
 #include "ports/port.h"
 
 /* The family of a forward: the proto's, else the addresses'. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The merge of our keys into the user's storage.conf and back out: the
- * TOML subset reader (templates/toml-doc.c) on any input. */
+ * TOML subset reader (install/toml-doc.c) on any input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/launch/portspec.c (the -p grammar) and src/launch/api-http.c (the
+/* src/ports/portspec.c (the -p grammar) and src/ports/api-http.c (the
  * API's request parser). */
 #include <setjmp.h>
 #include <stdarg.h>

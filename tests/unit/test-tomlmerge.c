@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/templates/toml-merge.c: our keys into the user's storage.conf and
+/* src/install/toml-merge.c: our keys into the user's storage.conf and
  * out again, byte for byte. */
 #include <errno.h>
 #include <setjmp.h>
