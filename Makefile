@@ -55,7 +55,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
-.PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
+.PHONY: all check check-layers check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
 	check-diagnose \
 	check-e2e deps fuzz bench install clean man deb image format format-check lint vm check-vm check-vm-smoke
@@ -153,7 +153,11 @@ format-check:
 compile_commands.json: $(CORE_SRCS) $(CLI_SRCS) Makefile
 	bear --output $@ -- $(MAKE) -B BUILD=build-cc all >/dev/null
 
-lint: compile_commands.json
+# The include graph goes downward only (docs/architecture.md, "Layers").
+check-layers:
+	@sh scripts/check-layers.sh src
+
+lint: compile_commands.json check-layers
 	@echo "  TIDY    src (.clang-tidy)"
 	@printf '%s\n' $(CORE_SRCS) $(CLI_SRCS) | xargs -P "$$(nproc)" -n 8 clang-tidy -p . --quiet \
 		> build-cc/tidy.log 2>&1 || true
@@ -227,7 +231,7 @@ check-diagnose: $(BIN)
 
 # Suites that need no root, and those that create a throwaway user, install
 # packages or build trees with owners and device nodes (root only).
-USER_SUITES := check-unit check-fuzz check-man
+USER_SUITES := check-layers check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
 	check-security check-diagnose
 # Heavy end-to-end suites (real engines running containers, Docker under
