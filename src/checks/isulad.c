@@ -63,7 +63,7 @@ static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_, str
 					append(&bad, abs);
 			}
 		}
-		rs_strv_free(&names);
+		rs_strv_clear(&names);
 	}
 	if (nbad) {
 		rs_finding_set(out, RS_STATUS_FAIL,
@@ -372,7 +372,7 @@ void rs_isulad_v1_hierarchies(struct rs_ctx *ctx, struct rs_strv *out)
 		    rs_host_exists(ctx->host, tasks))
 			rs_strv_push(out, names.v[i]);
 	}
-	rs_strv_free(&names);
+	rs_strv_clear(&names);
 }
 
 /* Whether the user's group in hierarchy hier is ready: a directory owned
@@ -464,7 +464,7 @@ static int isulad_cgroups(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 			       "with their limits",
 			       ctx->user.name, (unsigned)ctx->user.uid, hier.n);
 	}
-	rs_strv_free(&hier);
+	rs_strv_clear(&hier);
 	return 0;
 }
 

@@ -65,7 +65,7 @@ static void system_runtime(struct rs_ctx *ctx, char **val, char **from)
 		if (rs_host_read(ctx->host, rel, CONF_MAX, &buf, &len, NULL) == 0)
 			take(val, from, conf_runtime(buf, len), abs);
 	}
-	rs_strv_free(&names);
+	rs_strv_clear(&names);
 }
 
 struct user_conf {
@@ -134,7 +134,7 @@ static int user_runtime_fn(void *arg, char **data, size_t *dlen, char *msg _unus
 		closedir(d);
 	else if (dfd >= 0)
 		close(dfd);
-	rs_strv_free(&names);
+	rs_strv_clear(&names);
 	if (!val)
 		return 0;
 	*data = rs_xasprintf("%s\n%s/%s", val, uc->home, from);

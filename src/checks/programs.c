@@ -103,7 +103,7 @@ static bool judge_list(struct rs_ctx *ctx, const char *const *list, const char *
 		judge(ctx, *b, pkg_key, v);
 		any = true;
 	}
-	rs_strv_free(&seen);
+	rs_strv_clear(&seen);
 	return any;
 }
 

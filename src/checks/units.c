@@ -197,9 +197,9 @@ static int find_dropins(struct rs_ctx *ctx, const char *name, const char *const 
 										     f),
 								 .mine = (*d)[0] == '~'};
 			}
-			rs_strv_free(&names);
+			rs_strv_clear(&names);
 		}
-	rs_strv_free(&dnames);
+	rs_strv_clear(&dnames);
 	if (*n)
 		qsort(*out, *n, sizeof(**out), by_file);
 	return ret;

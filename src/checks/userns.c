@@ -141,7 +141,7 @@ static char *apparmor_profile_for(struct rs_ctx *ctx, const char *path)
 		if (strstr(buf, path) && strstr(buf, "userns,"))
 			found = rs_xasprintf("/%s", rel);
 	}
-	rs_strv_free(&names);
+	rs_strv_clear(&names);
 	return found;
 }
 

@@ -213,7 +213,7 @@ static bool in_multiarch(const struct rs_ctx *ctx, const char *dir, const char *
 		hit = strstr(ents.v[i], "-linux-") &&
 		      snprintf(found, n, "%s/%s/%s", dir, ents.v[i], soname) < (int)n &&
 		      rs_host_exists(ctx->host, found);
-	rs_strv_free(&ents);
+	rs_strv_clear(&ents);
 	return hit;
 }
 

@@ -168,14 +168,14 @@ static ssize_t collect(struct rs_fix_ctx *f, const char *rule, struct copy_job *
 					      e ? e->msg : "too many files")
 					->failed = true;
 				rs_error_free(e);
-				rs_strv_free(&names);
+				rs_strv_clear(&names);
 				return -1;
 			}
 			if (!j[n].data)
 				j[n].data = rs_xstrdup("");
 			j[n++].rel = rel;
 		}
-		rs_strv_free(&names);
+		rs_strv_clear(&names);
 	}
 	return (ssize_t)n;
 }
@@ -226,7 +226,7 @@ static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
 	}
 	for (ssize_t i = 0; i < n; i++)
 		free(j[i].data);
-	rs_strv_free(&keep);
+	rs_strv_clear(&keep);
 	return 0;
 }
 
@@ -650,7 +650,7 @@ static int fix_cgroups(struct rs_fix_ctx *f, const struct rs_result *res)
 	rs_isulad_v1_hierarchies(ctx, &hier);
 	for (size_t i = 0; i < hier.n; i++)
 		make_group(f, res->rule->id, hier.v[i]);
-	rs_strv_free(&hier);
+	rs_strv_clear(&hier);
 	return 0;
 }
 

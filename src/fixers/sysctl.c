@@ -52,7 +52,7 @@ static char *last_setter(const struct rs_host *h, const char *key, char **value)
 				rs_strv_push(&seen, n.v[i]);
 				rs_strv_take(&files, rs_xasprintf("%s/%s", *d, n.v[i]));
 			}
-		rs_strv_free(&n);
+		rs_strv_clear(&n);
 	}
 	if (files.n)
 		qsort(files.v, files.n, sizeof(char *), cmp_base);
@@ -70,8 +70,8 @@ static char *last_setter(const struct rs_host *h, const char *key, char **value)
 		*value = v;
 		who = rs_xasprintf("/%s", files.v[i]);
 	}
-	rs_strv_free(&files);
-	rs_strv_free(&seen);
+	rs_strv_clear(&files);
+	rs_strv_clear(&seen);
 	return who;
 }
 

@@ -237,7 +237,7 @@ int rs_purge_in_userns(const struct rs_user *u, const struct rs_user_tree *t, si
 	char *argv[] = {"rootless-setup",    "launch", "--",   "/bin/rm", "-rf",
 			"--one-file-system", "--",     "NAME", NULL};
 	struct purge p = {.u = u, .host = *t->host, .t = *t, .base = base, .rel = rel, .argv = argv};
-	_cleanup_(rs_strv_free) struct rs_strv env = {0};
+	_cleanup_strv_ struct rs_strv env = {0};
 	_cleanup_error_ struct rs_error *e = NULL;
 	struct rs_spawn_result res;
 	int hostfd = t->host->root_fd;

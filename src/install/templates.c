@@ -117,9 +117,8 @@ static char *unit_text(const char *engine, const char *exec, const char *deps)
 /* A JSON string, for a value in a JSON template. */
 static char *json_str(const char *s)
 {
-	json_t *j = json_string(s);
+	_cleanup_json_ json_t *j = json_string(s);
 	char *out = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-	json_decref(j);
 	return out ? out : rs_xstrdup("\"\"");
 }
 
@@ -373,7 +372,7 @@ static void isulad_copies(const struct rs_report *rep, const struct paths *p, st
 			rs_strv_take(ovl, rs_xasprintf("--overlay-file=%s/%s/%s:/%s", p->home,
 						       RS_ISULAD_COPY_DIR, rel, rel));
 		}
-		rs_strv_free(&names);
+		rs_strv_clear(&names);
 	}
 }
 
@@ -444,8 +443,8 @@ static void render_isulad(const struct rs_report *rep, const struct paths *p, co
 	cmd[c++] = host;
 	cmd[c] = NULL;
 	launch_cmd(self, p, opts, cmd, g);
-	rs_strv_free(&copies);
-	rs_strv_free(&env);
+	rs_strv_clear(&copies);
+	rs_strv_clear(&env);
 	client_cmd(rep, p, self, g);
 }
 
@@ -691,18 +690,14 @@ void rs_gen_clear(struct rs_gen *g)
 char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts)
 {
 	json_error_t e;
-	json_t *o = json_loads(old, JSON_REJECT_DUPLICATES, &e);
-	json_t *n = json_loads(ours, 0, &e);
+	_cleanup_json_ json_t *o = json_loads(old, JSON_REJECT_DUPLICATES, &e);
+	_cleanup_json_ json_t *n = json_loads(ours, 0, &e);
 	const char *k;
 	json_t *v;
-	char *list = rs_xstrdup("");
 
-	if (!json_is_object(o) || !n) {
-		json_decref(o);
-		json_decref(n);
-		free(list);
+	if (!json_is_object(o) || !n)
 		return NULL;
-	}
+	char *list = rs_xstrdup("");
 	json_object_foreach (n, k, v) {
 		json_t *have = json_object_get(o, k);
 		if (have && !json_equal(have, v)) {
@@ -717,8 +712,6 @@ char *rs_gen_merge_json(const char *old, const char *ours, char **conflicts)
 	char *text = json_dumps(o, JSON_INDENT(4));
 	char *out = rs_xasprintf("%s\n", text);
 	free(text);
-	json_decref(o);
-	json_decref(n);
 	*conflicts = list;
 	return out;
 }

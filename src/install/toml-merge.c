@@ -272,10 +272,10 @@ int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_
 	r = our_keys(ours, &keys, out->msg, sizeof(out->msg));
 	for (size_t i = 0; r == 0 && i < keys.n; i++)
 		r = merge_one(&t, &keys.v[i], out);
-	rs_toml_keys_free(&keys);
+	rs_toml_keys_clear(&keys);
 	if (r < 0) {
 		free(t.s);
-		rs_toml_keys_free(&out->added);
+		rs_toml_keys_clear(&out->added);
 		free(out->conflicts);
 		out->conflicts = NULL;
 		return r;
@@ -435,7 +435,7 @@ void rs_toml_keys_push(struct rs_toml_keys *k, const char *table, const char *ke
 							     : NULL};
 }
 
-void rs_toml_keys_free(struct rs_toml_keys *k)
+void rs_toml_keys_clear(struct rs_toml_keys *k)
 {
 	for (size_t i = 0; i < k->n; i++) {
 		free(k->v[i].table);
@@ -452,7 +452,7 @@ void rs_toml_merge_clear(struct rs_toml_merge *m)
 {
 	free(m->text);
 	free(m->conflicts);
-	rs_toml_keys_free(&m->added);
+	rs_toml_keys_clear(&m->added);
 	m->text = m->conflicts = NULL;
 }
 

@@ -21,7 +21,7 @@ static void unmerge_any(const char *in, size_t size)
 	if (rs_toml_unmerge(in, size, &k, &u) == 0 && (u.len > size || strlen(u.text) != u.len))
 		abort();
 	rs_toml_unmerge_clear(&u);
-	rs_toml_keys_free(&k);
+	rs_toml_keys_clear(&k);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
