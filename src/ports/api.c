@@ -162,22 +162,19 @@ static void route_ports_post(struct rs_api_srv *s, struct api_conn *c, const cha
 	json_error_t je;
 	struct rs_portspec sp;
 	const char *why = NULL;
-	char whybuf[512];
+	_cleanup_error_ struct rs_error *err = NULL;
 	struct rs_port *p;
-	json_t *j = json_loadb(body, n, JSON_REJECT_DUPLICATES, &je);
+	_cleanup_json_ json_t *j = json_loadb(body, n, JSON_REJECT_DUPLICATES, &je);
 	if (!j || !json_is_object(j)) {
-		json_decref(j);
 		reply_error(c, 400, j ? "the body is not a JSON object" : je.text);
 		return;
 	}
-	int r = spec_from_json(j, &sp, &why);
-	json_decref(j);
-	if (r < 0) {
+	if (spec_from_json(j, &sp, &why) < 0) {
 		reply_error(c, 400, why);
 		return;
 	}
-	if (rs_portd_add(&s->d, &sp, &p, whybuf, sizeof(whybuf)) < 0) {
-		reply_error(c, 400, whybuf);
+	if (rs_portd_add(&s->d, &sp, &p, &err) < 0) {
+		reply_error(c, 400, err ? err->msg : "cannot add the port");
 		return;
 	}
 	reply_json(c, 201, spec_json(p));
@@ -186,14 +183,15 @@ static void route_ports_post(struct rs_api_srv *s, struct api_conn *c, const cha
 static void route_ports_delete(struct rs_api_srv *s, struct api_conn *c, const char *id)
 {
 	uint64_t v;
-	char whybuf[512];
+	_cleanup_error_ struct rs_error *err = NULL;
 	if (rs_parse_u64(id, INT32_MAX, &v) < 0) {
-		snprintf(whybuf, sizeof(whybuf), "bad id %.64s", id);
-		reply_error(c, 400, whybuf);
+		char why[128];
+		snprintf(why, sizeof(why), "bad id %.64s", id);
+		reply_error(c, 400, why);
 		return;
 	}
-	if (rs_portd_remove(&s->d, (int)v, whybuf, sizeof(whybuf)) < 0)
-		reply_error(c, 400, whybuf);
+	if (rs_portd_remove(&s->d, (int)v, &err) < 0)
+		reply_error(c, 400, err ? err->msg : "cannot remove the port");
 	else
 		c->out = rs_http_response(200, NULL, NULL, 0, &c->outlen);
 }
@@ -381,7 +379,7 @@ void rs_api_serve(struct rs_api_srv *s)
 		;
 }
 
-static int api_listen(struct rs_api_srv *s, char *why, size_t n)
+static int api_listen(struct rs_api_srv *s, struct rs_error **err)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int r = -1;
@@ -407,24 +405,21 @@ static int api_listen(struct rs_api_srv *s, char *why, size_t n)
 	s->listen_ev.kind = RS_EV_API_LISTEN;
 	if (r == 0 && rs_portd_epoll_add(&s->d, s->listen_fd, EPOLLIN, &s->listen_ev) == 0)
 		return 0;
-	snprintf(why, n, "cannot create '%s/api.sock': %s", s->d.cfg->state_dir, strerror(e));
+	rs_error_set(err, e, "cannot create '%s/api.sock'", s->d.cfg->state_dir);
 	return -EIO;
 }
 
-static int add_published(struct rs_api_srv *s, char *why, size_t n)
+static int add_published(struct rs_api_srv *s, struct rs_error **err)
 {
 	const struct rs_strv *pub = s->d.cfg->publish;
 	for (size_t i = 0; pub && i < pub->n; i++) {
 		struct rs_portspec sp;
 		struct rs_port *p;
 		const char *w;
-		if (rs_portspec_parse(pub->v[i], &sp, &w) < 0) {
-			snprintf(why, n, "bad -p '%s': %s", pub->v[i], w);
-			return -EINVAL;
-		}
-		char wb[400];
-		if (rs_portd_add(&s->d, &sp, &p, wb, sizeof(wb)) < 0) {
-			snprintf(why, n, "-p %s: %s", pub->v[i], wb);
+		if (rs_portspec_parse(pub->v[i], &sp, &w) < 0)
+			return rs_error_setx(err, EINVAL, "bad -p '%s': %s", pub->v[i], w);
+		if (rs_portd_add(&s->d, &sp, &p, err) < 0) {
+			rs_error_wrap(err, "-p %s", pub->v[i]);
 			return -EINVAL;
 		}
 	}
@@ -448,6 +443,7 @@ int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct r
 {
 	struct rs_api_srv *s = rs_xcalloc(1, sizeof(*s));
 	char why[512] = "";
+	_cleanup_error_ struct rs_error *e = NULL;
 
 	s->cfg = *cfg;
 	s->child_ip = cfg->child_ip ? rs_xstrdup(cfg->child_ip) : NULL;
@@ -465,8 +461,10 @@ int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct r
 	else if (cfg->port_driver == RS_PORT_BUILTIN &&
 		 rs_builtin_init(&s->d, why, sizeof(why)) < 0)
 		;
-	else if (api_listen(s, why, sizeof(why)) == 0)
-		add_published(s, why, sizeof(why));
+	else if (api_listen(s, &e) == 0)
+		add_published(s, &e);
+	if (e)
+		snprintf(why, sizeof(why), "%s", e->msg);
 	/* the caller's; the helper has joined what they name */
 	s->cfg.userns_fd = s->cfg.netns_fd = -1;
 	if (why[0]) {

@@ -112,60 +112,61 @@ static bool same_parent(const struct rs_portspec *a, const struct rs_portspec *b
 	       a->parent_port == b->parent_port;
 }
 
-static int check_new(struct rs_portd *d, const struct rs_portspec *spec, char *why, size_t n)
+static int check_new(struct rs_portd *d, const struct rs_portspec *spec, struct rs_error **err)
 {
 	const char *w = NULL;
 	if (rs_portspec_validate(spec, &w) < 0) {
-		snprintf(why, n, "%s", w);
-		return -EINVAL;
+		return rs_error_setx(err, EINVAL, "%s", w);
 	}
 	bool ok = false;
 	for (const char *const *p = rs_portd_protos(d); *p; p++)
 		ok |= strcmp(*p, spec->proto) == 0;
 	if (!ok) {
-		snprintf(why, n, "the %s port driver does not forward %s",
-			 rs_port_driver_name(d->cfg->port_driver), spec->proto);
-		return -EINVAL;
+		return rs_error_setx(err, EINVAL, "the %s port driver does not forward %s",
+				     rs_port_driver_name(d->cfg->port_driver), spec->proto);
 	}
 	for (struct rs_port *p = d->ports; p; p = p->next)
 		if (same_parent(&p->spec, spec)) {
-			snprintf(why, n, "conflict with ID %d", p->id);
-			return -EEXIST;
+			return rs_error_setx(err, EEXIST, "conflict with ID %d", p->id);
 		}
 	if (d->nports >= RS_PORTS_MAX) {
-		snprintf(why, n, "too many ports (at most %d)", RS_PORTS_MAX);
-		return -ENOSPC;
+		return rs_error_setx(err, ENOSPC, "too many ports (at most %d)", RS_PORTS_MAX);
 	}
 	unsigned start = unprivileged_port_start();
 	if (spec->parent_port < start) {
-		snprintf(
-			why, n,
+		return rs_error_setx(
+			err, EACCES,
 			"cannot expose privileged port %u: it is below "
 			"net.ipv4.ip_unprivileged_port_start (%u); set that sysctl to %u or choose "
 			"a port >= %u",
 			spec->parent_port, start, spec->parent_port, start);
-		return -EACCES;
 	}
 	return 0;
 }
 
+/* The builtin driver (port-builtin.c) still says why in a buffer. */
+static int builtin_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err)
+{
+	char why[512] = "";
+	int r = rs_builtin_add(d, p, why, sizeof(why));
+	return r < 0 ? rs_error_setx(err, -r, "%s", why[0] ? why : strerror(-r)) : r;
+}
+
 int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_port **out,
-		 char *why, size_t n)
+		 struct rs_error **err)
 {
 	int r;
-	if (d->cfg->port_driver == RS_PORT_NONE) {
-		snprintf(why, n, "no PortDriver is available");
-		return -EINVAL;
-	}
-	if ((r = check_new(d, spec, why, n)) < 0)
+	if (d->cfg->port_driver == RS_PORT_NONE)
+		return rs_error_setx(err, EINVAL, "no PortDriver is available");
+	if ((r = check_new(d, spec, err)) < 0)
 		return r;
 	struct rs_port *p = rs_xcalloc(1, sizeof(*p));
 	p->spec = *spec;
 	p->fd = -1;
 	/* implicit: recorded only; pasta forwards whatever listens inside */
-	r = d->cfg->port_driver == RS_PORT_BUILTIN	 ? rs_builtin_add(d, p, why, n)
-	    : d->cfg->port_driver == RS_PORT_SLIRP4NETNS ? rs_slirp_add(d, p, why, n)
-	    : d->cfg->port_driver == RS_PORT_LIBSLIRP	 ? rs_libslirp_add(d, p, why, n)
+	r = d->cfg->port_driver == RS_PORT_BUILTIN	 ? builtin_add(d, p, err)
+	    : d->cfg->port_driver == RS_PORT_SLIRP4NETNS ? rs_slirp_add(d, p, err)
+	    : d->cfg->port_driver == RS_PORT_LIBSLIRP	 ? rs_libslirp_add(d, p, err)
 							 : 0;
 	if (r < 0) {
 		free(p);
@@ -181,12 +182,10 @@ int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_p
 	return 0;
 }
 
-int rs_portd_remove(struct rs_portd *d, int id, char *why, size_t n)
+int rs_portd_remove(struct rs_portd *d, int id, struct rs_error **err)
 {
-	if (d->cfg->port_driver == RS_PORT_NONE) {
-		snprintf(why, n, "no PortDriver is available");
-		return -EINVAL;
-	}
+	if (d->cfg->port_driver == RS_PORT_NONE)
+		return rs_error_setx(err, EINVAL, "no PortDriver is available");
 	for (struct rs_port **pp = &d->ports; *pp; pp = &(*pp)->next) {
 		struct rs_port *p = *pp;
 		if (p->id != id)
@@ -194,8 +193,8 @@ int rs_portd_remove(struct rs_portd *d, int id, char *why, size_t n)
 		if (d->cfg->port_driver == RS_PORT_SLIRP4NETNS ||
 		    d->cfg->port_driver == RS_PORT_LIBSLIRP) {
 			int r = d->cfg->port_driver == RS_PORT_LIBSLIRP
-					? rs_libslirp_remove(d, p, why, n)
-					: rs_slirp_remove(d, p, why, n);
+					? rs_libslirp_remove(d, p, err)
+					: rs_slirp_remove(d, p, err);
 			if (r < 0)
 				return r;
 		} else if (d->cfg->port_driver == RS_PORT_BUILTIN) {
@@ -206,6 +205,5 @@ int rs_portd_remove(struct rs_portd *d, int id, char *why, size_t n)
 		rs_portd_defer_free(d, p);
 		return 0;
 	}
-	snprintf(why, n, "unknown id: %d", id);
-	return -ENOENT;
+	return rs_error_setx(err, ENOENT, "unknown id: %d", id);
 }

@@ -74,11 +74,11 @@ struct rs_portd {
 	size_t ngrave, capgrave;
 };
 
-/* port.c: the driver-independent part. why: a one-line reason (static or
- * written into whybuf). */
+/* port.c: the driver-independent part. Return: 0, or -errno with *err
+ * saying why in one line (the API's error body). */
 int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_port **out,
-		 char *whybuf, size_t n);
-int rs_portd_remove(struct rs_portd *d, int id, char *whybuf, size_t n);
+		 struct rs_error **err);
+int rs_portd_remove(struct rs_portd *d, int id, struct rs_error **err);
 const char *const *rs_portd_protos(const struct rs_portd *d);
 void rs_portd_defer_free(struct rs_portd *d, void *p);
 int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev *ev);
@@ -88,7 +88,9 @@ int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev
  * object that is freed. */
 void rs_portd_epoll_del(struct rs_portd *d, int fd);
 
-/* port-builtin.c */
+/* port-builtin.c (why: a one-line reason written into whybuf; to become
+ * struct rs_error like the other drivers once the driver's current work
+ * has landed) */
 int rs_builtin_init(struct rs_portd *d, char *whybuf, size_t n);
 int rs_builtin_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
 void rs_builtin_remove(struct rs_portd *d, struct rs_port *p);
@@ -112,9 +114,9 @@ void rs_udp_close_all(struct rs_portd *d, struct rs_port *p);
 
 /* port-libslirp.c: the embedded network's helper forwards (its control
  * socket, cfg->netemb_fd) */
-int rs_libslirp_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
-int rs_libslirp_remove(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
+int rs_libslirp_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
+int rs_libslirp_remove(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
 
 /* port-slirp.c */
-int rs_slirp_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
-int rs_slirp_remove(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
+int rs_slirp_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
+int rs_slirp_remove(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
