@@ -187,3 +187,23 @@ char *rs_http_response(int status, const char *ctype, const char *body, size_t b
 	*n = hl + body_len;
 	return out;
 }
+
+enum rs_api_route rs_api_route_of(const char *method, const char *path, const char **id)
+{
+	bool get = !strcmp(method, "GET"), post = !strcmp(method, "POST"),
+	     del = !strcmp(method, "DELETE");
+	*id = NULL;
+	if (!strcmp(path, "/v1/info"))
+		return get ? RS_API_ROUTE_INFO : RS_API_ROUTE_METHOD;
+	if (!strcmp(path, "/v1/ports"))
+		return get    ? RS_API_ROUTE_PORTS_LIST
+		       : post ? RS_API_ROUTE_PORTS_ADD
+			      : RS_API_ROUTE_METHOD;
+	if (!strncmp(path, "/v1/ports/", 10) && path[10] && !strchr(path + 10, '/')) {
+		if (!del)
+			return RS_API_ROUTE_METHOD;
+		*id = path + 10;
+		return RS_API_ROUTE_PORTS_DELETE;
+	}
+	return RS_API_ROUTE_NONE;
+}

@@ -32,3 +32,16 @@ long rs_http_parse_response(const char *buf, size_t len, int *status, size_t *he
 /* "HTTP/1.1 <status> <reason>\r\n" with Content-Type (when ctype),
  * Content-Length and Connection: close, then body. *n: its length. */
 char *rs_http_response(int status, const char *ctype, const char *body, size_t body_len, size_t *n);
+
+/* The API's routes (RootlessKit's v1): what a request's method and path
+ * ask for. RS_API_ROUTE_METHOD: a known path with another method (405);
+ * RS_API_ROUTE_NONE: no such path (404). */
+enum rs_api_route {
+	RS_API_ROUTE_NONE,
+	RS_API_ROUTE_METHOD,
+	RS_API_ROUTE_INFO,	   /* GET /v1/info */
+	RS_API_ROUTE_PORTS_LIST,   /* GET /v1/ports */
+	RS_API_ROUTE_PORTS_ADD,	   /* POST /v1/ports */
+	RS_API_ROUTE_PORTS_DELETE, /* DELETE /v1/ports/ID (*id: ID, not yet checked) */
+};
+enum rs_api_route rs_api_route_of(const char *method, const char *path, const char **id);

@@ -198,39 +198,42 @@ static void route_ports_delete(struct rs_api_srv *s, struct api_conn *c, const c
 
 static void route(struct rs_api_srv *s, struct api_conn *c, const struct rs_http_req *q)
 {
-	const char *body = c->in + q->head_len;
-	bool get = !strcmp(q->method, "GET"), post = !strcmp(q->method, "POST"),
-	     del = !strcmp(q->method, "DELETE");
-	if (!strcmp(q->path, "/v1/info")) {
-		if (get)
-			reply_json(c, 200, info_json(s));
-		else
-			reply_json(c, 405, NULL);
-	} else if (!strcmp(q->path, "/v1/ports")) {
-		if (!has_port_driver(s->d.cfg) && (get || post))
-			reply_error(c, 400, "no PortDriver is available");
-		else if (get) {
-			/* no port: null, Go's encoding of an empty slice */
-			json_t *a = s->d.ports ? json_array() : json_null();
-			for (struct rs_port *p = s->d.ports; p; p = p->next)
-				json_array_append_new(a, spec_json(p));
-			reply_json(c, 200, a);
-		} else if (post)
-			route_ports_post(s, c, body, q->body_len);
-		else
-			reply_json(c, 405, NULL);
-	} else if (!strncmp(q->path, "/v1/ports/", 10) && q->path[10] &&
-		   !strchr(q->path + 10, '/')) {
-		if (del && !has_port_driver(s->d.cfg))
-			reply_error(c, 400, "no PortDriver is available");
-		else if (del)
-			route_ports_delete(s, c, q->path + 10);
-		else
-			reply_json(c, 405, NULL);
-	} else {
+	const char *body = c->in + q->head_len, *id;
+	enum rs_api_route r = rs_api_route_of(q->method, q->path, &id);
+	bool ports = r == RS_API_ROUTE_PORTS_LIST || r == RS_API_ROUTE_PORTS_ADD ||
+		     r == RS_API_ROUTE_PORTS_DELETE;
+
+	if (ports && !has_port_driver(s->d.cfg)) {
+		reply_error(c, 400, "no PortDriver is available");
+		return;
+	}
+	switch (r) {
+	case RS_API_ROUTE_INFO:
+		reply_json(c, 200, info_json(s));
+		break;
+	case RS_API_ROUTE_PORTS_LIST: {
+		/* no port: null, Go's encoding of an empty slice */
+		json_t *a = s->d.ports ? json_array() : json_null();
+		for (struct rs_port *p = s->d.ports; p; p = p->next)
+			json_array_append_new(a, spec_json(p));
+		reply_json(c, 200, a);
+		break;
+	}
+	case RS_API_ROUTE_PORTS_ADD:
+		route_ports_post(s, c, body, q->body_len);
+		break;
+	case RS_API_ROUTE_PORTS_DELETE:
+		route_ports_delete(s, c, id);
+		break;
+	case RS_API_ROUTE_METHOD:
+		reply_json(c, 405, NULL);
+		break;
+	case RS_API_ROUTE_NONE: {
 		const char *nf = "404 page not found\n";
 		c->out = rs_http_response(404, "text/plain; charset=utf-8", nf, strlen(nf),
 					  &c->outlen);
+		break;
+	}
 	}
 }
 
