@@ -14,12 +14,12 @@ echo '#include <stddef.h>'
 echo "#include \"$header\""
 i=0
 for f in "$@"; do
-	echo "static const unsigned char d$i[] = {"
+	echo "static const unsigned char d${i}[] = {"
 	od -An -v -tx1 "$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'
 	echo "0x00 };"
 	i=$((i + 1))
 done
-echo "const struct $type $array[] = {"
+echo "const struct $type ${array}[] = {"
 i=0
 for f in "$@"; do
 	echo "	{ \"$(basename "$f" "$suffix")\", (const char *)d$i, sizeof(d$i) - 1 },"
