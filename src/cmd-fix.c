@@ -82,7 +82,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct rs_fix_opts o = {0};
-	struct rs_strv only = {0};
+	_cleanup_strv_ struct rs_strv only = {0};
 	bool yes = false;
 	int c;
 
@@ -138,7 +138,6 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		r = NULL;
 		ret = rs_fix_run(&o, &r, &err);
 	}
-	rs_strv_clear(&only);
 	if (ret < 0)
 		return rs_cli_fail(ret, err);
 	return rs_cli_emit_actions(cli, r, o.dry_run);

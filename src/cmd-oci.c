@@ -202,7 +202,7 @@ static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 	struct rs_oci_opts o = {0};
 	struct rs_idmap *um = rs_xcalloc(1, sizeof(*um)), *gm = rs_xcalloc(1, sizeof(*gm));
 	_cleanup_free_ char *delegated = NULL;
-	struct rs_strv notes = {0};
+	_cleanup_strv_ struct rs_strv notes = {0};
 	int c, code = RS_EXIT_FAIL;
 
 	if (argc < 2 || strcmp(argv[1], "rootless") != 0) {
@@ -249,7 +249,6 @@ static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 out:
 	json_decref(spec);
 out_early:
-	rs_strv_clear(&notes);
 	free(um);
 	free(gm);
 	return code;

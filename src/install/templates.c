@@ -359,7 +359,7 @@ static void isulad_copies(const struct rs_report *rep, const struct paths *p, st
 	const struct rs_ctx *ctx = &rep->ctx;
 
 	for (const char *const *d = rs_isulad_dirs; *d; d++) {
-		struct rs_strv names = {0};
+		_cleanup_strv_ struct rs_strv names = {0};
 		if (rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
 			continue;
 		for (size_t i = 0; i < names.n && ovl->n < 16; i++) {
@@ -372,7 +372,6 @@ static void isulad_copies(const struct rs_report *rep, const struct paths *p, st
 			rs_strv_take(ovl, rs_xasprintf("--overlay-file=%s/%s/%s:/%s", p->home,
 						       RS_ISULAD_COPY_DIR, rel, rel));
 		}
-		rs_strv_clear(&names);
 	}
 }
 
