@@ -34,12 +34,12 @@ ALL_CFLAGS := $(CPPFLAGS) -std=gnu11 -D_GNU_SOURCE -DRS_VERSION='"$(VERSION)"' -
 	$(WARNINGS) $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 ALL_LDFLAGS := $(SANFLAGS) $(LDFLAGS)
 
-CORE_SRCS := $(sort $(wildcard src/lib/*.c src/host/*.c src/core/*.c src/checks/*.c src/launch/*.c src/oci/*.c \
-	src/fixers/*.c src/templates/*.c))
+CORE_SRCS := $(sort $(wildcard src/lib/*.c src/host/*.c src/core/*.c src/checks/*.c src/launch/*.c src/ports/*.c src/oci/*.c \
+	src/fixers/*.c src/install/*.c))
 CLI_SRCS := $(sort $(wildcard src/main.c src/cmd-*.c))
 DISTRO_JSON := $(sort $(wildcard distro/*.json))
 GEN_DISTRO := $(BUILD)/gen/distro-data.c
-TEMPLATE_DATA := $(sort $(wildcard src/templates/data/*.in))
+TEMPLATE_DATA := $(sort $(wildcard src/install/data/*.in))
 GEN_TEMPLATES := $(BUILD)/gen/template-data.c
 ERRORS_JSON := $(sort $(wildcard data/errors/*.json))
 GEN_ERRORS := $(BUILD)/gen/errors-data.c
@@ -55,7 +55,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz-*.c))
 FUZZ_REPLAY := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%-replay)
 
-.PHONY: all check check-unit check-fuzz check-cli check-live check-man check-san \
+.PHONY: all check check-layers lint-shell check-unit check-fuzz check-cli check-live check-man check-san \
 	check-launch check-oci check-fix check-generate check-engines check-package check-deploy check-security \
 	check-diagnose \
 	check-e2e deps fuzz bench install clean man deb image format format-check lint vm check-vm check-vm-smoke
@@ -68,7 +68,7 @@ $(BUILD)/%.o: %.c
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 # Data compiled into the program: distro profiles, the engines' file
-# templates (src/templates/data/NAME.in, filled by templates/data.c), and
+# templates (src/install/data/NAME.in, filled by install/data.c), and
 # the catalogue of known errors diagnose matches (data/errors/*.json).
 $(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
@@ -77,7 +77,7 @@ $(GEN_DISTRO): $(DISTRO_JSON) scripts/embed-data.sh
 
 $(GEN_TEMPLATES): $(TEMPLATE_DATA) scripts/embed-data.sh
 	@mkdir -p $(dir $@)
-	sh scripts/embed-data.sh templates/data.h rs_template_blob rs_template_blobs .in \
+	sh scripts/embed-data.sh install/data.h rs_template_blob rs_template_blobs .in \
 		$(TEMPLATE_DATA) > $@.tmp && mv $@.tmp $@
 
 $(GEN_ERRORS): $(ERRORS_JSON) scripts/embed-data.sh
@@ -153,7 +153,22 @@ format-check:
 compile_commands.json: $(CORE_SRCS) $(CLI_SRCS) Makefile
 	bear --output $@ -- $(MAKE) -B BUILD=build-cc all >/dev/null
 
-lint: compile_commands.json
+# The include graph goes downward only (docs/architecture.md, "Layers").
+check-layers:
+	@sh scripts/check-layers.sh src
+
+# shellcheck over the shell of the tests, scripts, the lab and deploy/.
+# Warnings and errors fail; its notes (info and style: SC2086 on the
+# deliberate word splitting of option and id lists, SC1091 on sources
+# whose path is computed from $0, SC2016 on code meant to expand in the
+# shell it is handed to) are advice. Each remaining exception is a
+# `# shellcheck disable=SCxxxx # why` on its line.
+SHELL_SRCS = $(shell git ls-files 'tests/*.sh' 'scripts/*.sh' 'lab/*.sh' 'deploy/*.sh' 2>/dev/null)
+lint-shell:
+	@echo "  SHELLCHECK $(words $(SHELL_SRCS)) files"
+	@shellcheck -S warning -x $(SHELL_SRCS)
+
+lint: compile_commands.json check-layers lint-shell
 	@echo "  TIDY    src (.clang-tidy)"
 	@printf '%s\n' $(CORE_SRCS) $(CLI_SRCS) | xargs -P "$$(nproc)" -n 8 clang-tidy -p . --quiet \
 		> build-cc/tidy.log 2>&1 || true
@@ -227,7 +242,7 @@ check-diagnose: $(BIN)
 
 # Suites that need no root, and those that create a throwaway user, install
 # packages or build trees with owners and device nodes (root only).
-USER_SUITES := check-unit check-fuzz check-man
+USER_SUITES := check-layers check-unit check-fuzz check-man
 ROOT_SUITES := check-cli check-live check-launch check-oci check-fix check-generate \
 	check-security check-diagnose
 # Heavy end-to-end suites (real engines running containers, Docker under

@@ -95,11 +95,11 @@ build_tree() {
 build_variant_tree() {
 	local t0 base
 	rm -rf "$TREE" "$DIR/tree.ok"
-	base=$(RS_LAB_VARIANT= RS_LAB_PRINT_KEY=1 bash "$0" "$SUITE")
+	base=$(RS_LAB_VARIANT="" RS_LAB_PRINT_KEY=1 bash "$0" "$SUITE")
 	base=$TOP/build/lab/$SUITE-$base
 	if [ ! -f "$base/tree.ok" ]; then
 		say "the $VARIANT variant starts from the plain $SUITE tree: building it"
-		RS_LAB_VARIANT= bash "$0" "$SUITE" || die "the plain $SUITE tree failed"
+		RS_LAB_VARIANT="" bash "$0" "$SUITE" || die "the plain $SUITE tree failed"
 	fi
 	t0=$(now)
 	cp -a "$base/tree" "$TREE"

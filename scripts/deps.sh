@@ -21,7 +21,7 @@ iproute2 procps jq xxd proot crun time
 strace gdb systemd python3 bsdutils
 docker.io curl
 debhelper dpkg-dev fakeroot rpm gpg python3-yaml lintian
-clang-format clang-tidy cppcheck bear
+clang-format clang-tidy cppcheck bear shellcheck
 ansible-core ansible-lint rpmlint debootstrap qemu-system-x86 e2fsprogs
 $EXT_PKGS"
 

@@ -5,7 +5,7 @@
 # writes `const struct TYPE ARRAY[]` of { name, text, length } entries, the
 # name being the file's base name without SUFFIX, ended by { NULL, NULL, 0 }.
 # Used for distro/*.json (core/distro.h), data/errors/*.json (core/errcat.h)
-# and src/templates/data/*.in (templates/data.h).
+# and src/install/data/*.in (install/data.h).
 set -eu
 header=$1 type=$2 array=$3 suffix=$4
 shift 4
@@ -14,12 +14,12 @@ echo '#include <stddef.h>'
 echo "#include \"$header\""
 i=0
 for f in "$@"; do
-	echo "static const unsigned char d$i[] = {"
+	echo "static const unsigned char d${i}[] = {"
 	od -An -v -tx1 "$f" | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'
 	echo "0x00 };"
 	i=$((i + 1))
 done
-echo "const struct $type $array[] = {"
+echo "const struct $type ${array}[] = {"
 i=0
 for f in "$@"; do
 	echo "	{ \"$(basename "$f" "$suffix")\", (const char *)d$i, sizeof(d$i) - 1 },"

@@ -82,7 +82,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	struct rs_fix_opts o = {0};
-	struct rs_strv only = {0};
+	_cleanup_strv_ struct rs_strv only = {0};
 	bool yes = false;
 	int c;
 
@@ -119,7 +119,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		rs_cli_msg(
 			"fix changes the system and needs root: rerun with sudo (nothing changed)");
 		rs_action_report_free(r);
-		rs_strv_free(&only);
+		rs_strv_clear(&only);
 		return RS_EXIT_FAIL;
 	}
 	if (ret == 0 && !o.dry_run && r->changed) {
@@ -130,7 +130,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 			rs_cli_print_actions(r, true);
 		if (!confirmed(yes)) {
 			rs_action_report_free(r);
-			rs_strv_free(&only);
+			rs_strv_clear(&only);
 			rs_cli_msg("nothing changed");
 			return RS_EXIT_FAIL;
 		}
@@ -138,7 +138,6 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 		r = NULL;
 		ret = rs_fix_run(&o, &r, &err);
 	}
-	rs_strv_free(&only);
 	if (ret < 0)
 		return rs_cli_fail(ret, err);
 	return rs_cli_emit_actions(cli, r, o.dry_run);

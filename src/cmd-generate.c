@@ -7,7 +7,7 @@
 #include "cli.h"
 #include "fixers/fixer.h" /* install --fix runs fix first */
 #include "lib/xalloc.h"
-#include "templates/install.h"
+#include "install/install.h"
 
 enum {
 	OPT_OUTPUT = OPT_VERB_BASE,

@@ -8,9 +8,9 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/engine.h"
-#include "launch/api.h"
+#include "ports/api.h"
 #include "launch/launch.h"
-#include "launch/portspec.h"
+#include "ports/portspec.h"
 #include "lib/xalloc.h"
 
 enum {
@@ -404,18 +404,19 @@ static void check_combination(struct rs_launch_opts *o)
 		    o->propagation_name);
 	if (o->publish.n && (!o->port_driver || !strcmp(o->port_driver, "none")))
 		bad("-p/--publish needs a --port-driver");
-	/* from here on they are ours to free (or NULL) */
-	if (o->net != RS_NET_SLIRP4NETNS)
-		o->slirp4netns_binary = NULL;
-	if (o->net != RS_NET_PASTA)
-		o->pasta_binary = NULL;
+}
+
+/* The network helper's program as found (*found: the caller's to free),
+ * in place of the name given; the other helper's option is dropped. */
+static void find_helper(struct rs_launch_opts *o, char **found)
+{
+	const char *slirp = o->slirp4netns_binary, *pasta = o->pasta_binary;
+	o->slirp4netns_binary = o->pasta_binary = NULL;
 	if (o->net == RS_NET_SLIRP4NETNS)
-		o->slirp4netns_binary = find_binary("--slirp4netns-binary",
-						    o->slirp4netns_binary ? o->slirp4netns_binary
-									  : "slirp4netns");
+		o->slirp4netns_binary = *found = find_binary("--slirp4netns-binary",
+							     slirp ? slirp : "slirp4netns");
 	if (o->net == RS_NET_PASTA)
-		o->pasta_binary = find_binary("--pasta-binary",
-					      o->pasta_binary ? o->pasta_binary : "pasta");
+		o->pasta_binary = *found = find_binary("--pasta-binary", pasta ? pasta : "pasta");
 }
 
 static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
@@ -477,6 +478,8 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 	if (optind >= argc)
 		bad("launch needs a command: rootless-setup launch [options] -- CMD");
 	check_combination(&o);
+	_cleanup_free_ char *helper = NULL;
+	find_helper(&o, &helper);
 	port_opts_check(&o);
 	o.argv = argv + optind;
 	o.xdg_runtime_dir = getenv("XDG_RUNTIME_DIR");
@@ -498,8 +501,6 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 	rs_strv_free(&o.copy_up);
 	rs_strv_free(&o.overlay_files);
 	rs_strv_free(&o.publish);
-	free((char *)o.slirp4netns_binary);
-	free((char *)o.pasta_binary);
 	return r;
 }
 

@@ -119,8 +119,8 @@ static int write_atomic(const char *path, const char *data, size_t len)
 	_cleanup_free_ char *dir = rs_xstrdup(path);
 	char *slash = strrchr(dir, '/');
 	const char *base = slash ? slash + 1 : path;
-	struct rs_host *h = NULL;
-	struct rs_error *err = NULL;
+	_cleanup_host_ struct rs_host *h = NULL;
+	_cleanup_error_ struct rs_error *err = NULL;
 	struct rs_write_opts wo = {.mode = 0644, .uid = (uid_t)-1, .gid = (gid_t)-1};
 
 	if (slash)
@@ -130,16 +130,14 @@ static int write_atomic(const char *path, const char *data, size_t len)
 		r = rs_safe_write(h, base, data, len, &wo, &err);
 	if (r < 0)
 		rs_cli_msg("%s", err ? err->msg : strerror(-r));
-	rs_error_free(err);
-	rs_host_free(h);
 	return r < 0 ? -1 : 0;
 }
 
 static int build_maps(struct rs_cli *cli, bool subids, struct rs_idmap *um, struct rs_idmap *gm)
 {
-	struct rs_host *h = NULL;
+	_cleanup_host_ struct rs_host *h = NULL;
 	struct rs_user u;
-	struct rs_error *err = NULL;
+	_cleanup_error_ struct rs_error *err = NULL;
 	char uid[16];
 
 	rs_idmap_single(um, geteuid());
@@ -150,8 +148,6 @@ static int build_maps(struct rs_cli *cli, bool subids, struct rs_idmap *um, stru
 	if (rs_host_open(cli->root, &h, &err) < 0 ||
 	    rs_user_resolve(h, cli->user ? cli->user : uid, &u, &err) < 0) {
 		rs_cli_msg("%s", err ? err->msg : "cannot resolve the user");
-		rs_error_free(err);
-		rs_host_free(h);
 		return -1;
 	}
 	int r = rs_idmap_build(h, &u, false, um, &err);
@@ -161,9 +157,7 @@ static int build_maps(struct rs_cli *cli, bool subids, struct rs_idmap *um, stru
 		rs_cli_msg("warning: '%s' has no subordinate ids: single-id map", u.name);
 	if (r < 0)
 		rs_cli_msg("%s", err->msg);
-	rs_error_free(err);
 	rs_user_clear(&u);
-	rs_host_free(h);
 	return r < 0 ? -1 : 0;
 }
 
@@ -208,7 +202,7 @@ static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 	struct rs_oci_opts o = {0};
 	struct rs_idmap *um = rs_xcalloc(1, sizeof(*um)), *gm = rs_xcalloc(1, sizeof(*gm));
 	_cleanup_free_ char *delegated = NULL;
-	struct rs_strv notes = {0};
+	_cleanup_strv_ struct rs_strv notes = {0};
 	int c, code = RS_EXIT_FAIL;
 
 	if (argc < 2 || strcmp(argv[1], "rootless") != 0) {
@@ -255,7 +249,6 @@ static int cmd_oci(struct rs_cli *cli, int argc, char **argv)
 out:
 	json_decref(spec);
 out_early:
-	rs_strv_free(&notes);
 	free(um);
 	free(gm);
 	return code;

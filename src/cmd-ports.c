@@ -11,8 +11,8 @@
 #include "core/check.h"
 #include "core/engine.h"
 #include "host/user.h"
-#include "launch/api.h"
-#include "launch/portspec.h"
+#include "ports/api.h"
+#include "ports/portspec.h"
 #include "lib/xalloc.h"
 
 enum { OPT_STATE_DIR = OPT_VERB_BASE };

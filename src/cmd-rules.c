@@ -42,7 +42,7 @@ static int cmd_rules(struct rs_cli *cli, int argc, char **argv)
 	parse_noargs(cli, argc, argv, rules_help);
 	if (optind < argc)
 		rs_cli_usage_error("rules takes no arguments: '%s'", argv[optind]);
-	json_t *arr = json_array();
+	_cleanup_json_ json_t *arr = json_array();
 	for (size_t i = 0; i < rs_rules_count; i++) {
 		const struct rs_rule *r = rs_rules[i];
 		_cleanup_free_ char *eng = engines_text(r->engines);
@@ -57,7 +57,6 @@ static int cmd_rules(struct rs_cli *cli, int argc, char **argv)
 		json_dumpf(arr, stdout, JSON_INDENT(2));
 		fputc('\n', stdout);
 	}
-	json_decref(arr);
 	return RS_EXIT_OK;
 }
 
@@ -79,7 +78,7 @@ static void print_distro_hints(const char *id)
 {
 	bool header = false;
 	for (const struct rs_distro_blob *b = rs_distro_blobs; b->id; b++) {
-		json_t *doc = json_loadb(b->json, b->len, 0, NULL);
+		_cleanup_json_ json_t *doc = json_loadb(b->json, b->len, 0, NULL);
 		const char *h = json_string_value(
 			json_object_get(json_object_get(doc, "hints"), id));
 		if (h) {
@@ -88,7 +87,6 @@ static void print_distro_hints(const char *id)
 			header = true;
 			printf("  %s: %s\n", b->id, h);
 		}
-		json_decref(doc);
 	}
 }
 
@@ -97,7 +95,7 @@ static void print_distro_hints(const char *id)
 static void print_docs(const char *id)
 {
 	const char *generic = NULL;
-	json_t *gdoc = NULL;
+	_cleanup_json_ json_t *gdoc = NULL;
 
 	for (const struct rs_distro_blob *b = rs_distro_blobs; b->id; b++)
 		if (strcmp(b->id, "generic") == 0) {
@@ -108,14 +106,12 @@ static void print_docs(const char *id)
 	if (generic)
 		printf("\nDocs: %s\n", generic);
 	for (const struct rs_distro_blob *b = rs_distro_blobs; b->id; b++) {
-		json_t *doc = json_loadb(b->json, b->len, 0, NULL);
+		_cleanup_json_ json_t *doc = json_loadb(b->json, b->len, 0, NULL);
 		const char *u = json_string_value(
 			json_object_get(json_object_get(doc, "docs"), id));
 		if (u && strcmp(b->id, "generic") && !rs_streq(u, generic))
 			printf("%s  %s: %s\n", generic ? "" : "\nDocs:\n", b->id, u);
-		json_decref(doc);
 	}
-	json_decref(gdoc);
 }
 
 static int cmd_explain(struct rs_cli *cli, int argc, char **argv)

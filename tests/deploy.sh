@@ -14,7 +14,6 @@ CTR=""
 trap '[ -n "$CTR" ] && podman rm -f "$CTR" >/dev/null 2>&1; rm -rf "$T"' EXIT
 ds="$TOP/deploy/kubernetes/daemonset.yaml"
 pb="$TOP/deploy/ansible/rootless-setup.yml"
-role="$TOP/deploy/ansible/roles/rootless_setup"
 now() { date +%s.%N; }
 jqe() { jq -e "$@" > /dev/null; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }

@@ -550,7 +550,7 @@ scenario_diagnose_unit() {
 # for the user) persists and applies the value, check and podman work again
 scenario_userns_off() {
 	diag "scenario 3: unprivileged user namespaces turned off by sysctl"
-	local old_max old_clone= rep out f
+	local old_max old_clone='' rep out f
 	old_max=$(sysctl -n user.max_user_namespaces)
 	podman_reset
 	sysctl -qw user.max_user_namespaces=0

@@ -42,7 +42,7 @@ static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_, str
 	unsigned nfiles = 0, nbad = 0, ncopies = 0;
 
 	for (const char *const *d = rs_isulad_dirs; *d; d++) {
-		struct rs_strv names = {0};
+		_cleanup_strv_ struct rs_strv names = {0};
 		if (!rs_host_exists_host(ctx->host, *d) ||
 		    rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
 			continue;
@@ -63,7 +63,6 @@ static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_, str
 					append(&bad, abs);
 			}
 		}
-		rs_strv_free(&names);
 	}
 	if (nbad) {
 		rs_finding_set(out, RS_STATUS_FAIL,
@@ -347,7 +346,7 @@ void rs_isulad_v1_hierarchies(struct rs_ctx *ctx, struct rs_strv *out)
 {
 	struct libmnt_table *tb = rs_ctx_mounts(ctx);
 	struct libmnt_iter *it = tb ? mnt_new_iter(MNT_ITER_FORWARD) : NULL;
-	struct rs_strv names = {0};
+	_cleanup_strv_ struct rs_strv names = {0};
 	struct libmnt_fs *fs;
 
 	while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
@@ -372,7 +371,6 @@ void rs_isulad_v1_hierarchies(struct rs_ctx *ctx, struct rs_strv *out)
 		    rs_host_exists(ctx->host, tasks))
 			rs_strv_push(out, names.v[i]);
 	}
-	rs_strv_free(&names);
 }
 
 /* Whether the user's group in hierarchy hier is ready: a directory owned
@@ -420,7 +418,7 @@ static void cgroups_v2(struct rs_ctx *ctx, struct rs_finding *out)
 static int isulad_cgroups(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
 			  struct rs_error **err)
 {
-	struct rs_strv hier = {0};
+	_cleanup_strv_ struct rs_strv hier = {0};
 	_cleanup_free_ char *bad = rs_xstrdup("");
 	unsigned nbad = 0;
 
@@ -464,7 +462,6 @@ static int isulad_cgroups(struct rs_ctx *ctx, enum rs_engine e _unused_, struct 
 			       "with their limits",
 			       ctx->user.name, (unsigned)ctx->user.uid, hier.n);
 	}
-	rs_strv_free(&hier);
 	return 0;
 }
 

@@ -46,7 +46,7 @@ static void system_runtime(struct rs_ctx *ctx, char **val, char **from)
 	static const char *const files[] = {"usr/share/containers/containers.conf",
 					    "etc/containers/containers.conf", NULL};
 	static const char *const dir = "etc/containers/containers.conf.d";
-	struct rs_strv names = {0};
+	_cleanup_strv_ struct rs_strv names = {0};
 
 	for (const char *const *f = files; *f; f++) {
 		_cleanup_free_ char *buf = NULL, *abs = rs_xasprintf("/%s", *f);
@@ -65,7 +65,6 @@ static void system_runtime(struct rs_ctx *ctx, char **val, char **from)
 		if (rs_host_read(ctx->host, rel, CONF_MAX, &buf, &len, NULL) == 0)
 			take(val, from, conf_runtime(buf, len), abs);
 	}
-	rs_strv_free(&names);
 }
 
 struct user_conf {
@@ -120,7 +119,7 @@ static int user_runtime_fn(void *arg, char **data, size_t *dlen, char *msg _unus
 	take(&val, &from, user_file(home, main_rel, getuid()), main_rel);
 	int dfd = rs_beneath_open(home, dir_rel, O_RDONLY | O_DIRECTORY, 0);
 	DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-	struct rs_strv names = {0};
+	_cleanup_strv_ struct rs_strv names = {0};
 	for (struct dirent *de; d && (de = readdir(d)) && names.n < CONF_DROPINS_MAX;)
 		if (ends_conf(de->d_name))
 			rs_strv_push(&names, de->d_name);
@@ -134,7 +133,6 @@ static int user_runtime_fn(void *arg, char **data, size_t *dlen, char *msg _unus
 		closedir(d);
 	else if (dfd >= 0)
 		close(dfd);
-	rs_strv_free(&names);
 	if (!val)
 		return 0;
 	*data = rs_xasprintf("%s\n%s/%s", val, uc->home, from);

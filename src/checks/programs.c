@@ -93,7 +93,7 @@ static void judge(struct rs_ctx *ctx, const char *rel, const char *pkg_key, stru
 static bool judge_list(struct rs_ctx *ctx, const char *const *list, const char *pkg_key,
 		       struct verdict *v)
 {
-	struct rs_strv seen = {0};
+	_cleanup_strv_ struct rs_strv seen = {0};
 	bool any = false;
 
 	for (const char *const *b = list; *b; b++) {
@@ -103,7 +103,6 @@ static bool judge_list(struct rs_ctx *ctx, const char *const *list, const char *
 		judge(ctx, *b, pkg_key, v);
 		any = true;
 	}
-	rs_strv_free(&seen);
 	return any;
 }
 

@@ -233,7 +233,7 @@ struct keys {
 
 static int keys_scan(struct rs_ctx *ctx, struct keys *k, struct rs_error **err)
 {
-	struct rs_strv names = {0};
+	_cleanup_strv_ struct rs_strv names = {0};
 	static const char *const files[] = {"etc/subuid", "etc/subgid"};
 
 	rs_passwd_names_of(ctx->host, ctx->user.uid, &names);
@@ -248,7 +248,7 @@ static int keys_scan(struct rs_ctx *ctx, struct keys *k, struct rs_error **err)
 			continue;
 		}
 		if (r < 0) {
-			rs_strv_free(&names);
+			rs_strv_clear(&names);
 			return r;
 		}
 		rs_subid_parse(buf, len, &sf);
@@ -270,7 +270,6 @@ static int keys_scan(struct rs_ctx *ctx, struct keys *k, struct rs_error **err)
 		}
 		rs_subid_clear(&sf);
 	}
-	rs_strv_free(&names);
 	return 0;
 }
 

@@ -169,7 +169,7 @@ static int by_file(const void *a, const void *b)
 static int find_dropins(struct rs_ctx *ctx, const char *name, const char *const *dirs,
 			struct dropin **out, size_t *n)
 {
-	struct rs_strv dnames = {0};
+	_cleanup_strv_ struct rs_strv dnames = {0};
 	int ret = 0;
 
 	*out = NULL;
@@ -197,9 +197,8 @@ static int find_dropins(struct rs_ctx *ctx, const char *name, const char *const 
 										     f),
 								 .mine = (*d)[0] == '~'};
 			}
-			rs_strv_free(&names);
+			rs_strv_clear(&names);
 		}
-	rs_strv_free(&dnames);
 	if (*n)
 		qsort(*out, *n, sizeof(**out), by_file);
 	return ret;

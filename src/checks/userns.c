@@ -127,7 +127,7 @@ const struct rs_rule rs_rule_userns_clone = {
 /* A profile in etc/apparmor.d naming path with a "userns," rule. */
 static char *apparmor_profile_for(struct rs_ctx *ctx, const char *path)
 {
-	struct rs_strv names = {0};
+	_cleanup_strv_ struct rs_strv names = {0};
 
 	if (rs_host_listdir(ctx->host, "etc/apparmor.d", &names, NULL) < 0)
 		return NULL;
@@ -141,7 +141,6 @@ static char *apparmor_profile_for(struct rs_ctx *ctx, const char *path)
 		if (strstr(buf, path) && strstr(buf, "userns,"))
 			found = rs_xasprintf("/%s", rel);
 	}
-	rs_strv_free(&names);
 	return found;
 }
 

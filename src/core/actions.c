@@ -98,7 +98,7 @@ static void exec_env(const struct rs_user *as, const char *const *env, struct rs
 static int exec_run(struct rs_action *a, const char *line, char *const argv[],
 		    const char *const *env, const struct rs_user *as)
 {
-	_cleanup_(rs_strv_free) struct rs_strv envp = {0};
+	_cleanup_strv_ struct rs_strv envp = {0};
 	_cleanup_error_ struct rs_error *e = NULL;
 	struct rs_spawn_result res;
 

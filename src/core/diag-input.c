@@ -67,7 +67,7 @@ int rs_diag_read_log(const struct rs_check_opts *o, const char *path, char **tex
 int rs_diag_read_unit(const struct rs_check_opts *o, enum rs_engine e, char **text, size_t *len,
 		      bool *truncated, struct rs_error **err)
 {
-	struct rs_host *h = NULL;
+	_cleanup_host_ struct rs_host *h = NULL;
 	struct rs_user u = {0};
 	_cleanup_free_ char *unit = rs_diag_unit_name(e);
 	int r = rs_host_open(NULL, &h, err);
@@ -84,6 +84,5 @@ int rs_diag_read_unit(const struct rs_check_opts *o, enum rs_engine e, char **te
 				    JOURNAL_TIMEOUT_MS, text, len, truncated, err);
 	}
 	rs_user_clear(&u);
-	rs_host_free(h);
 	return r;
 }

@@ -297,9 +297,9 @@ int rs_diagnose(const struct rs_check_opts *o, const char *text, size_t len,
 
 void rs_diag_judge_clear(struct rs_diagnosis *d)
 {
-	rs_strv_free(&d->rules);
-	rs_strv_free(&d->missing);
-	rs_strv_free(&d->unchecked);
+	rs_strv_clear(&d->rules);
+	rs_strv_clear(&d->missing);
+	rs_strv_clear(&d->unchecked);
 }
 
 void rs_diagnosis_free(struct rs_diagnosis *d)

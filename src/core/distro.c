@@ -221,17 +221,15 @@ int rs_distro_validate(const json_t *doc, const char *name, struct rs_error **er
 static json_t *blob_load(const struct rs_distro_blob *b, struct rs_error **err)
 {
 	json_error_t jerr;
-	json_t *doc = json_loadb(b->json, b->len, JSON_REJECT_DUPLICATES, &jerr);
+	_cleanup_json_ json_t *doc = json_loadb(b->json, b->len, JSON_REJECT_DUPLICATES, &jerr);
 
 	if (!doc) {
 		rs_error_setx(err, EINVAL, "distro '%s': line %d: %s", b->id, jerr.line, jerr.text);
 		return NULL;
 	}
-	if (rs_distro_validate(doc, b->id, err) < 0) {
-		json_decref(doc);
+	if (rs_distro_validate(doc, b->id, err) < 0)
 		return NULL;
-	}
-	return doc;
+	return TAKE_PTR(doc);
 }
 
 static bool list_has(const json_t *list, const char *id)
@@ -280,11 +278,11 @@ static const json_t *pick(json_t *const *docs, size_t n, const struct rs_osrelea
 
 static void overlay(json_t *data, const json_t *src, const char *version_id)
 {
-	json_t *copy = json_deep_copy(src), *versions;
+	_cleanup_json_ json_t *copy = json_deep_copy(src);
 	size_t i;
 	json_t *v;
 
-	versions = json_incref(json_object_get(copy, "versions"));
+	_cleanup_json_ json_t *versions = json_incref(json_object_get(copy, "versions"));
 	json_object_del(copy, "versions");
 	json_object_del(copy, "match");
 	json_object_update_recursive(data, copy);
@@ -292,13 +290,10 @@ static void overlay(json_t *data, const json_t *src, const char *version_id)
 		if (!version_matches(json_string_value(json_object_get(v, "version_id")),
 				     version_id))
 			continue;
-		json_t *vc = json_deep_copy(v);
+		_cleanup_json_ json_t *vc = json_deep_copy(v);
 		json_object_del(vc, "version_id");
 		json_object_update_recursive(data, vc);
-		json_decref(vc);
 	}
-	json_decref(versions);
-	json_decref(copy);
 }
 
 int rs_distro_load(const struct rs_osrelease *os, const char *force_id, struct rs_distro *out,

@@ -10,7 +10,7 @@
  * caller's own PATH when the caller is the user: the user's directories
  * below the home (Debian's, Ubuntu's and Fedora's shell profiles put
  * ~/.local/bin and ~/bin first in PATH), then the system's in the order
- * of the user unit's PATH (templates/data/user.service.in), then the
+ * of the user unit's PATH (install/data/user.service.in), then the
  * engine's own opt_dir. */
 const char *const rs_engine_home_dirs[] = {".local/bin", "bin", NULL};
 const char *const rs_engine_system_dirs[] =

@@ -167,6 +167,6 @@ int rs_find_program(const struct rs_host *h, const struct rs_user *u, const char
 		out->on_unit_path = unit_runs(&s, out->path);
 	if (s.home >= 0)
 		close(s.home);
-	rs_strv_free(&s.seen);
+	rs_strv_clear(&s.seen);
 	return found ? 1 : 0;
 }

@@ -205,7 +205,7 @@ int rs_ctx_find_engine(const struct rs_ctx *ctx, enum rs_engine e, const char *n
 static bool in_multiarch(const struct rs_ctx *ctx, const char *dir, const char *soname, char *found,
 			 size_t n)
 {
-	struct rs_strv ents = {0};
+	_cleanup_strv_ struct rs_strv ents = {0};
 	bool hit = false;
 	if (rs_host_listdir(ctx->host, dir, &ents, NULL) < 0)
 		return false;
@@ -213,7 +213,6 @@ static bool in_multiarch(const struct rs_ctx *ctx, const char *dir, const char *
 		hit = strstr(ents.v[i], "-linux-") &&
 		      snprintf(found, n, "%s/%s/%s", dir, ents.v[i], soname) < (int)n &&
 		      rs_host_exists(ctx->host, found);
-	rs_strv_free(&ents);
 	return hit;
 }
 

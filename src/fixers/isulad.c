@@ -151,7 +151,7 @@ static ssize_t collect(struct rs_fix_ctx *f, const char *rule, struct copy_job *
 	size_t n = 0;
 
 	for (const char *const *d = rs_isulad_dirs; *d; d++) {
-		struct rs_strv names = {0};
+		_cleanup_strv_ struct rs_strv names = {0};
 		if (rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
 			continue;
 		for (size_t i = 0; i < names.n; i++) {
@@ -168,14 +168,13 @@ static ssize_t collect(struct rs_fix_ctx *f, const char *rule, struct copy_job *
 					      e ? e->msg : "too many files")
 					->failed = true;
 				rs_error_free(e);
-				rs_strv_free(&names);
+				rs_strv_clear(&names);
 				return -1;
 			}
 			if (!j[n].data)
 				j[n].data = rs_xstrdup("");
 			j[n++].rel = rel;
 		}
-		rs_strv_free(&names);
 	}
 	return (ssize_t)n;
 }
@@ -190,7 +189,7 @@ static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
 	struct rs_ctx *ctx = f->ctx;
 	const char *rule = res->rule->id;
 	struct copy_job j[MAX_COPIES] = {{0}};
-	struct rs_strv keep = {0};
+	_cleanup_strv_ struct rs_strv keep = {0};
 	_cleanup_close_ int home = -1;
 	char msg[512] = {0};
 	int r = 0;
@@ -226,7 +225,6 @@ static int fix_permissions(struct rs_fix_ctx *f, const struct rs_result *res)
 	}
 	for (ssize_t i = 0; i < n; i++)
 		free(j[i].data);
-	rs_strv_free(&keep);
 	return 0;
 }
 
@@ -632,7 +630,7 @@ static void make_group(struct rs_fix_ctx *f, const char *rule, const char *hier)
 static int fix_cgroups(struct rs_fix_ctx *f, const struct rs_result *res)
 {
 	struct rs_ctx *ctx = f->ctx;
-	struct rs_strv hier = {0};
+	_cleanup_strv_ struct rs_strv hier = {0};
 
 	if (ctx->cgroup_mode != RS_CGROUP_V1 && ctx->cgroup_mode != RS_CGROUP_HYBRID) {
 		rs_fix_action(f, res->rule->id, "note", NULL,
@@ -650,7 +648,6 @@ static int fix_cgroups(struct rs_fix_ctx *f, const struct rs_result *res)
 	rs_isulad_v1_hierarchies(ctx, &hier);
 	for (size_t i = 0; i < hier.n; i++)
 		make_group(f, res->rule->id, hier.v[i]);
-	rs_strv_free(&hier);
 	return 0;
 }
 

@@ -37,12 +37,12 @@ static int cmp_base(const void *a, const void *b)
 
 static char *last_setter(const struct rs_host *h, const char *key, char **value)
 {
-	struct rs_strv files = {0}, seen = {0};
+	_cleanup_strv_ struct rs_strv files = {0}, seen = {0};
 	char *who = NULL;
 
 	*value = NULL;
 	for (const char *const *d = sysctl_dirs; *d; d++) {
-		struct rs_strv n = {0};
+		_cleanup_strv_ struct rs_strv n = {0};
 		if (rs_host_listdir(h, *d, &n, NULL) == 0)
 			for (size_t i = 0; i < n.n; i++) {
 				size_t l = strlen(n.v[i]);
@@ -52,7 +52,6 @@ static char *last_setter(const struct rs_host *h, const char *key, char **value)
 				rs_strv_push(&seen, n.v[i]);
 				rs_strv_take(&files, rs_xasprintf("%s/%s", *d, n.v[i]));
 			}
-		rs_strv_free(&n);
 	}
 	if (files.n)
 		qsort(files.v, files.n, sizeof(char *), cmp_base);
@@ -70,8 +69,6 @@ static char *last_setter(const struct rs_host *h, const char *key, char **value)
 		*value = v;
 		who = rs_xasprintf("/%s", files.v[i]);
 	}
-	rs_strv_free(&files);
-	rs_strv_free(&seen);
 	return who;
 }
 

@@ -144,11 +144,11 @@ static void accounts_free(void *p)
 	struct rs_accounts *a = p;
 	if (!a)
 		return;
-	rs_hidx_free(&a->pw_name);
-	rs_hidx_free(&a->pw_uid);
-	rs_hidx_free(&a->gr_name);
-	rs_hidx_free(&a->gr_gid);
-	rs_hidx_free(&a->mem_name);
+	rs_hidx_clear(&a->pw_name);
+	rs_hidx_clear(&a->pw_uid);
+	rs_hidx_clear(&a->gr_name);
+	rs_hidx_clear(&a->gr_gid);
+	rs_hidx_clear(&a->mem_name);
 	free(a->pw);
 	free(a->gr);
 	free(a->mem);

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include "lib/error.h"
+#include "lib/macro.h"
 #include "lib/strutil.h"
 
 /*
@@ -28,6 +29,11 @@ struct rs_host {
 
 int rs_host_open(const char *root, struct rs_host **out, struct rs_error **err);
 void rs_host_free(struct rs_host *h);
+static inline void rs_host_freep(struct rs_host **h)
+{
+	rs_host_free(*h);
+}
+#define _cleanup_host_ _cleanup_(rs_host_freep)
 
 /* Tests only: resolve as on a kernel without openat2 (the in-root walk). */
 extern bool rs_host_test_no_openat2;

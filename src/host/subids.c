@@ -113,8 +113,8 @@ static void subids_free(void *p)
 	if (!s)
 		return;
 	if (x) {
-		rs_hidx_free(&x->by_owner);
-		rs_hidx_free(&x->by_id);
+		rs_hidx_clear(&x->by_owner);
+		rs_hidx_clear(&x->by_id);
 		free(x->next_owner);
 		free(x->next_id);
 		free(x->id);

@@ -69,6 +69,19 @@ struct rs_netproc {
  * Return: 0 or -errno (a switch set to true that cannot be had). */
 int rs_net_prepare(const struct rs_launch_opts *o, struct rs_net_plan *p, rs_launch_warn_fn warn,
 		   struct rs_error **err);
+/* A helper's argv, built in place: no allocation between fork and exec. */
+struct rs_net_argv {
+	char *v[48];
+	int n;
+	char s[24][320];
+	int ns;
+};
+/* slirp4netns' and pasta's command lines from the options and the plan
+ * (pure: exposed for tests/unit/test-launch.c). ready_w, exit_r:
+ * slirp4netns' --ready-fd and --exit-fd; holder: pasta's netns holder with
+ * --detach-netns, else 0. */
+void rs_net_slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, struct rs_net_argv *b);
+void rs_net_pasta_argv(const struct rs_net_ctx *c, struct rs_net_argv *b, pid_t holder);
 int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err);
 /* Waits (10 s at most) until the helper has configured the namespace. */
 int rs_net_wait(struct rs_netproc *np, struct rs_error **err);

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <libmount/libmount.h>
 #include "host/idmap.h"
-#include "launch/api.h"
+#include "ports/api.h"
 #include "launch/internal.h"
 #include "lib/sig.h"
 #include "lib/xalloc.h"

@@ -19,11 +19,6 @@
  * 125 setup failed, 126 the command cannot run, 127 it was not found. */
 enum { RS_LAUNCH_EXIT_SETUP = 125, RS_LAUNCH_EXIT_NOEXEC = 126, RS_LAUNCH_EXIT_NOTFOUND = 127 };
 
-/* The RootlessKit release whose behaviour launch follows where the two
- * differ (the child IP of a published port, the API's bodies):
- * Debian 13's; --print-semver and the API's /v1/info name it. */
-#define RS_ROOTLESSKIT_VERSION "2.0.2"
-
 /* RS_NET_LIBSLIRP: the embedded network (net-embedded.c), no external
  * program; RootlessKit v3's gvisor-tap-vsock maps to it */
 enum rs_net { RS_NET_HOST, RS_NET_NONE, RS_NET_SLIRP4NETNS, RS_NET_PASTA, RS_NET_LIBSLIRP };
@@ -46,7 +41,7 @@ struct rs_launch_opts {
 	const char *slirp4netns_binary; /* NULL: slirp4netns from PATH */
 	enum rs_launch_tri slirp4netns_sandbox, slirp4netns_seccomp;
 	const char *pasta_binary; /* NULL: pasta from PATH */
-	/* the port driver (src/launch/port*.c): "none", "builtin",
+	/* the port driver (src/ports/port*.c): "none", "builtin",
 	 * "slirp4netns", "implicit" or "libslirp" (NULL: none); -p specs,
 	 * added before the command runs */
 	const char *port_driver;
@@ -114,11 +109,6 @@ int rs_state_read_child(int dfd, const char *dir, bool strict, uid_t owner, pid_
  * file must be shorter). Return: 0, -ENOENT absent, or -errno with *err. */
 int rs_state_read_line(int dfd, const char *dir, const char *name, bool strict, uid_t owner,
 		       char *buf, size_t size, struct rs_error **err);
-/* Start time of pid (clock ticks since boot), or 0. */
-unsigned long long rs_proc_starttime(pid_t pid);
-/* State letter ('Z' for a zombie) and start time from /proc/PID/stat, read
- * through procfd, an open /proc/PID directory. Return: 0 or -errno. */
-int rs_proc_stat_at(int procfd, char *state, unsigned long long *start);
 
 /* ---- nsenter (nsenter.c, nsenter-user.c) ---- */
 struct rs_nsenter_opts {

@@ -147,21 +147,14 @@ static void host_addr(const unsigned char net[4], unsigned n, char *buf, size_t 
 	snprintf(buf, len, "%u.%u.%u.%u", h >> 24, (h >> 16) & 255, (h >> 8) & 255, h & 255);
 }
 
-struct argv_buf {
-	char *v[48];
-	int n;
-	char s[24][320];
-	int ns;
-};
-
-static void arg(struct argv_buf *b, const char *s)
+static void arg(struct rs_net_argv *b, const char *s)
 {
 	if (b->n < (int)ARRAY_SIZE(b->v) - 1)
 		b->v[b->n++] = (char *)s;
 	b->v[b->n] = NULL;
 }
 
-_printf_(2, 3) static void argf(struct argv_buf *b, const char *fmt, ...)
+_printf_(2, 3) static void argf(struct rs_net_argv *b, const char *fmt, ...)
 {
 	va_list ap;
 	if (b->ns >= (int)ARRAY_SIZE(b->s))
@@ -203,7 +196,7 @@ int rs_net_child_netns(const struct rs_launch_opts *o, pid_t child, const char *
  * --detach-netns pasta's holder), or for slirp4netns with --detach-netns
  * the bind mount the child made in its mount namespace, as an fd it
  * inherits. */
-static void target(struct argv_buf *b, const struct rs_net_ctx *c, bool slirp, pid_t holder)
+static void target(struct rs_net_argv *b, const struct rs_net_ctx *c, bool slirp, pid_t holder)
 {
 	if (!c->o->detach_netns || !slirp) {
 		argf(b, "%d", (int)(holder > 0 ? holder : c->child));
@@ -248,7 +241,7 @@ static pid_t netns_holder(const struct rs_net_ctx *c)
 	return p < 0 ? -e : p;
 }
 
-static void slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, struct argv_buf *b)
+void rs_net_slirp_argv(const struct rs_net_ctx *c, int ready_w, int exit_r, struct rs_net_argv *b)
 {
 	const struct rs_launch_opts *o = c->o;
 	arg(b, o->slirp4netns_binary);
@@ -296,7 +289,7 @@ static int pasta_fifo(const struct rs_net_ctx *c, struct rs_error **err)
 	return fd;
 }
 
-static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b, pid_t holder)
+void rs_net_pasta_argv(const struct rs_net_ctx *c, struct rs_net_argv *b, pid_t holder)
 {
 	const struct rs_launch_opts *o = c->o;
 	char a[32];
@@ -346,7 +339,7 @@ static void pasta_argv(const struct rs_net_ctx *c, struct argv_buf *b, pid_t hol
 int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_error **err)
 {
 	int ready[2], ex[2] = {-1, -1};
-	struct argv_buf b = {0};
+	struct rs_net_argv b = {0};
 	bool slirp = c->o->net == RS_NET_SLIRP4NETNS;
 
 	if (c->o->net == RS_NET_LIBSLIRP)
@@ -355,7 +348,7 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 	if (slirp) {
 		if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(ex, O_CLOEXEC) < 0)
 			return rs_error_set(err, errno, "cannot create pipes for %s", np->name);
-		slirp_argv(c, ready[1], ex[0], &b);
+		rs_net_slirp_argv(c, ready[1], ex[0], &b);
 	} else {
 		if (c->o->detach_netns && (np->holder = netns_holder(c)) < 0) {
 			int e = (int)-np->holder;
@@ -368,7 +361,7 @@ int rs_net_start(const struct rs_net_ctx *c, struct rs_netproc *np, struct rs_er
 			return ready[0];
 		ready[1] = -1;
 		np->fifo_dir = c->state_dir_fd;
-		pasta_argv(c, &b, np->holder);
+		rs_net_pasta_argv(c, &b, np->holder);
 	}
 	if (c->warn && c->o->debug) {
 		char line[1024] = "debug: running";

@@ -292,7 +292,7 @@ static int start(const struct rs_nsenter_opts *o, const struct rs_ns_target *t, 
 int rs_nsenter_as_owner(const struct rs_nsenter_opts *o, struct rs_ns_target *t,
 			struct rs_error **err)
 {
-	_cleanup_(rs_strv_free) struct rs_strv env = {0};
+	_cleanup_strv_ struct rs_strv env = {0};
 	struct enter e = {0};
 	struct rs_user u;
 	struct rs_pty pty;

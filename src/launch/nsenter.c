@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "host/proc.h"
 #include "launch/internal.h"
 #include "launch/nsenter.h"
 #include "lib/sig.h"
@@ -321,7 +322,7 @@ void rs_nsenter_env_extra(const struct rs_nsenter_opts *o, const char *snap, str
  * variables where it has none. */
 static int run_here(const struct rs_nsenter_opts *o, struct rs_ns_target *t, struct rs_error **err)
 {
-	_cleanup_(rs_strv_free) struct rs_strv env = {0};
+	_cleanup_strv_ struct rs_strv env = {0};
 	bool joined_pid = t->flags & CLONE_NEWPID;
 	char cwd[4096];
 

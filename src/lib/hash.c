@@ -51,7 +51,7 @@ void rs_hidx_add(struct rs_hidx *t, uint32_t hash, uint32_t pos)
 	t->n++;
 }
 
-void rs_hidx_free(struct rs_hidx *t)
+void rs_hidx_clear(struct rs_hidx *t)
 {
 	free(t->slot);
 	memset(t, 0, sizeof(*t));

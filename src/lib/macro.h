@@ -39,6 +39,16 @@ static inline void closedirp(DIR **d)
 #define _cleanup_close_	   _cleanup_(closep)
 #define _cleanup_fclose_   _cleanup_(fclosep)
 #define _cleanup_closedir_ _cleanup_(closedirp)
+/* jansson's own json_decrefp (jansson.h, 2.9+, GCC and clang): the
+ * including file has jansson.h. */
+#define _cleanup_json_ _cleanup_(json_decrefp)
+
+/* Typed cleanups live beside their types: _cleanup_strv_ (lib/strutil.h, a
+ * struct rs_strv cleared), _cleanup_host_ (host/host.h, a struct rs_host *
+ * freed), _cleanup_child_ (lib/spawn.h, a child killed and reaped).
+ * Names say what is done: X_free(p) frees the object p points to, X_clear(p)
+ * frees what an object the caller owns (often on the stack) holds and
+ * leaves it empty, ready to be used again. */
 
 /* Ownership transfer: returns the value and clears the variable so that its
  * cleanup attribute does nothing. */

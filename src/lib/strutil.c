@@ -132,7 +132,7 @@ bool rs_strv_contains(const struct rs_strv *sv, const char *s)
 	return false;
 }
 
-void rs_strv_free(struct rs_strv *sv)
+void rs_strv_clear(struct rs_strv *sv)
 {
 	for (size_t i = 0; i < sv->n; i++)
 		free(sv->v[i]);

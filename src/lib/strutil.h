@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "lib/macro.h"
 
 /* Strict decimal parse of a whole string: no sign, no spaces, no hex or octal
  * prefixes, no overflow past max (CVE-2016-6252 is what lax id parsing costs).
@@ -55,7 +56,18 @@ struct rs_strv {
 void rs_strv_push(struct rs_strv *sv, const char *s);
 void rs_strv_take(struct rs_strv *sv, char *s);
 bool rs_strv_contains(const struct rs_strv *sv, const char *s);
-void rs_strv_free(struct rs_strv *sv);
+/* Frees the strings and the array, leaving sv empty (and reusable). */
+void rs_strv_clear(struct rs_strv *sv);
+/* The name it had: branches in flight still call it (issue 24). */
+static inline void rs_strv_free(struct rs_strv *sv)
+{
+	rs_strv_clear(sv);
+}
+static inline void rs_strv_clearp(struct rs_strv *sv)
+{
+	rs_strv_clear(sv);
+}
+#define _cleanup_strv_ _cleanup_(rs_strv_clearp)
 /* The relative path's components are plain names: no "", "." or ".." (a
  * lexical check cannot know where ".." leads once a symlink is involved). */
 bool rs_path_plain(const char *rel);

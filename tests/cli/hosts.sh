@@ -17,7 +17,8 @@ fi
 # run SCENARIO ENGINES... : check as alice, JSON in $T/SCENARIO-ENGINES.json, exit code in RC
 run() {
 	local s=$1; shift
-	local key="$s-$(echo "$*" | tr ' ' '_')" args=()
+	local key args=()
+	key="$s-$(echo "$*" | tr ' ' '_')"
 	[ -d "$T/$s" ] || { mkdir "$T/$s"; bash "$MK" "$s" "$T/$s"; }
 	for e in "$@"; do args+=(--engine "$e"); done
 	"$RS_BIN" --root "$T/$s" --user alice check "${args[@]}" --format json > "$T/$key.json" 2> "$T/$key.err"
@@ -130,7 +131,7 @@ check "--postinstall as root without a user: user rules skip 'no target user'" g
 check "--strict: a host without warnings exits 0" [ $rc -eq 0 ]
 "$RS_BIN" --root "$T/subuid-overlap" --user alice check --engine containerd --strict > /dev/null; rc=$?
 check "--strict: a warning exits 1" [ $rc -eq 1 ]
-out=$(NO_COLOR= "$RS_BIN" --root "$T/debian10" --user alice check --engine containerd --color never)
+out=$(NO_COLOR="" "$RS_BIN" --root "$T/debian10" --user alice check --engine containerd --color never)
 check "text: PASS/FAIL lines" grep -q "^FAIL  userns.clone" <<<"$out"
 check "text: no colour when not a terminal" [ -z "$(printf '%s' "$out" | grep -c $'\033' | grep -v '^0$')" ]
 out=$("$RS_BIN" --root "$T/debian10" --user alice check --engine containerd --color always)

@@ -143,6 +143,7 @@ check "--engine leaves out the entries of other engines" jqe '(.matches | length
 usage() { # NAME ARGS...: exit 2 with one line on stderr
 	local name=$1 err
 	shift
+	# shellcheck disable=SC2034 # err is read by the check string checkx evaluates
 	err=$("$RS_BIN" "$@" 2>&1 >/dev/null </dev/null)
 	local rc=$?
 	checkx "usage: $name (exit $rc)" '[ "$rc" = 2 ] && [ "$(grep -c . <<<"$err")" -le 2 ]'

@@ -65,6 +65,7 @@ check "uninstall stopped the running launch" grep -q 'the running launch: stoppe
 left=$(pgrep -u "$TU_UID" -f containerd | while read -r p; do tu_dead "$p" || echo "$p"; done)
 check "no containerd process left" [ -z "$left" ]
 after=$(en_digest)
+# shellcheck disable=SC2088 # a test's name, not a path
 check "~/.config, ~/.local/share, ~/.local/state as before install" [ "$before" = "$after" ]
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") | head -10; sed 's/^/# /' "$W/uninstall.out"; } | sed 's/^/# /'
 tu_run "$RS" --engine containerd uninstall > "$W/again.out" 2>&1

@@ -81,6 +81,7 @@ tu_run "$RS" --engine podman uninstall --purge --yes > "$W/un.out" 2>&1
 check "podman uninstall --purge --yes succeeds" [ $? -eq 0 ]
 pkill -KILL -u "$TU_UID" 2>/dev/null
 after=$(en_digest)
+# shellcheck disable=SC2088 # a test's name, not a path
 check "~/.config, ~/.local/share, ~/.local/state as before" [ "$before" = "$after" ]
 [ "$before" = "$after" ] || { diff <(echo "$before") <(echo "$after") | head; sed 's/^/# /' "$W/un.out"; } | sed 's/^/# /'
 done_testing

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tests/engines/*.sh (sourced, bash): the throwaway user, the
 # digest of its XDG trees, a busybox image, and the truth table's lines.
 . "$(dirname "$0")/../lib/tap.sh"
@@ -7,6 +8,7 @@
 en_setup() {
 	tu_setup || return 1
 	tu_bin || return 1
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	RS=$TU_BIN
 	W=$TU_WORK
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The merge of our keys into the user's storage.conf and back out: the
- * TOML subset reader (templates/toml-doc.c) on any input. */
+ * TOML subset reader (install/toml-doc.c) on any input. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/toml-merge.h"
+#include "install/toml-merge.h"
 #include "../lib/storage-ours.h"
 
 #define FUZZ_MAX (1u << 20)
@@ -21,7 +21,7 @@ static void unmerge_any(const char *in, size_t size)
 	if (rs_toml_unmerge(in, size, &k, &u) == 0 && (u.len > size || strlen(u.text) != u.len))
 		abort();
 	rs_toml_unmerge_clear(&u);
-	rs_toml_keys_free(&k);
+	rs_toml_keys_clear(&k);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

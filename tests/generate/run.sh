@@ -84,7 +84,7 @@ check "iSulad under /opt without its libraries there: no LD_LIBRARY_PATH" sh -c 
 check "iSulad: its tmpdir in the data dir, a pid namespace" sh -c "grep -q -- '--pidns ' '$T/out/centos7/isulad/rootless-setup-isulad.service' && grep -q -- '-- /usr/bin/env ISULAD_TMPDIR=/home/alice/.local/share/isulad/tmp isulad -H ' '$T/out/centos7/isulad/rootless-setup-isulad.service'"
 if python3 -c 'import tomllib' 2>/dev/null; then
 	for f in "$T"/out/*/containerd/config.toml "$T"/out/*/buildkit/buildkitd.toml "$T"/out/*/devkit/devkitd.toml "$T"/out/*/*/*rootless-setup*.conf "$T"/out/*/podman/storage.conf "$T/worker/buildkitd.toml" "$T/dworker/devkitd.toml"; do
-		check "TOML parses: ${f#$T/out/}" python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$f"
+		check "TOML parses: ${f#"$T"/out/}" python3 -c 'import sys, tomllib; tomllib.load(open(sys.argv[1], "rb"))' "$f"
 	done
 else
 	skip "TOML parse" "python3 has no tomllib"

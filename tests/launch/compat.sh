@@ -251,7 +251,7 @@ if [ $HAVE_TUN = 1 ]; then
 			sh -c 'nsenter --net="$ROOTLESSKIT_STATE_DIR/netns" cat /proc/net/fib_trie | grep -c 10.0.2.100' 2>&1)
 		check "--net=$net --detach-netns, state dir under --copy-up=/run: the helper finds STATE/netns" \
 			[ "$out" = 1 -o "$out" = 2 ]
-		[ "$out" = 1 -o "$out" = 2 ] || echo "$out" | head -3 | sed 's/^/# /'
+		{ [ "$out" = 1 ] || [ "$out" = 2 ]; } || echo "$out" | head -3 | sed 's/^/# /'
 		# the helper dies with a SIGKILLed launcher: no orphan
 		S="$TU_XDG/rs-compat-net"
 		tu_run "$RS" launch --state-dir="$S" --net=$net -- sleep 30 &

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Engines no package archive ships (BuildKit, iSulad), run for real from
 # ../shared/ext beside the repository (sourced, bash, after tap.sh).
 #

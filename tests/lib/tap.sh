@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared test helpers for the shell test suites (sourced, POSIX sh + bash).
 # Output is TAP-like; the last line is "N passed, N failed, N skipped".
 # RS_TESTS_MUST_WORK=1 (set by .ci/run) turns every skip into a failure:

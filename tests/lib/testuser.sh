@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Throwaway unprivileged test user for the live tests and the benchmarks (sourced, bash).
 #
 #   . tests/lib/testuser.sh
@@ -218,6 +219,7 @@ tu_bin() {
 	TU_WORK=$(mktemp -d /tmp/rs-test.XXXXXX) || return 1
 	chmod 755 "$TU_WORK"
 	cp "$RS_BIN" "$TU_WORK/rootless-setup" && chmod 755 "$TU_WORK/rootless-setup" || return 1
+	# shellcheck disable=SC2034 # for the scripts that source this file
 	TU_BIN="$TU_WORK/rootless-setup"
 	tu_on_exit rm -rf "$TU_WORK"
 }

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The man pages document every rule and every long option the program
 # accepts: a missing one fails this test. Rules are documented by
 # rootless-setup-rules(7), which mkrules.sh writes from the binary's own

@@ -130,7 +130,7 @@ if command -v rpmbuild >/dev/null; then
 		# keyring and rpm database (rpmlint's signature check reads rpm's
 		# database: ~/.rpmmacros points it at ours, the host's is not touched)
 		S="$T/sign"
-		mkdir -p -m 0700 "$S/gnupg" && mkdir -p "$S/home" "$S/rpmdb"
+		install -d -m 0700 "$S/gnupg" && mkdir -p "$S/home" "$S/rpmdb"
 		printf '%%_dbpath %s\n' "$S/rpmdb" >"$S/home/.rpmmacros"
 		export GNUPGHOME="$S/gnupg"
 		gpg --batch --passphrase '' --quick-gen-key \

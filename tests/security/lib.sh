@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for the attack scripts (sourced after tests/lib/tap.sh and
 # tests/lib/testuser.sh).
 
@@ -32,9 +33,13 @@ sec_begin() {
 	fi
 	tu_setup || { echo "Bail out! cannot set up the test user"; exit 1; }
 	tu_bin || { echo "Bail out! cannot copy the binary"; exit 1; }
-	RS=$TU_BIN
-	U=$TU_NAME
-	H=$TU_HOME
+	# RS, U, H: for the attack scripts that source this file
+	# shellcheck disable=SC2034
+	{
+		RS=$TU_BIN
+		U=$TU_NAME
+		H=$TU_HOME
+	}
 }
 
 # sec_records: root's records for the user go again at exit, and so do the

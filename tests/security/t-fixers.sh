@@ -110,6 +110,7 @@ check "root-owned ~/.config: nothing written in it" [ "$d_before" = "$(digest "$
 # ---- 2. isulad.stale-state -------------------------------------------------
 mkstale() { mkroot "$1" openEuler; isulad_files "$1"; mkdir -p "$1/var/run/isulad/x" "$1/var/run/lxc"; echo s > "$1/var/run/lxc/file"; echo s > "$1/var/run/isulad/x/f"; }
 R="$T/stale-open"; mkstale "$R"
+# shellcheck disable=SC2217 # sleep holds the file open as its stdin (an open file the fixer meets)
 sleep 1000 < "$R/var/run/lxc/file" & HOLDERS+=($!); p_open=$!
 (cd "$R/var/run/isulad/x" && exec sleep 1000) & HOLDERS+=($!); p_cwd=$!
 sleep 0.2

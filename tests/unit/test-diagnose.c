@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* src/core/diagnose.c's verdict (rs_diag_judge) against a set of results,
  * and install's notes on a unit that did not come up
- * (src/templates/came-up.c, rs_inst_diagnose_log): which rule is the cause
+ * (src/install/came-up.c, rs_inst_diagnose_log): which rule is the cause
  * now, when the known cause does not apply, when nothing could be checked. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 #include <string.h>
 #include "core/diagnose.h"
 #include "lib/xalloc.h"
-#include "templates/record.h"
+#include "install/record.h"
 
 /* A context whose results say status for every rule, except those named
  * in over (id, status pairs). */

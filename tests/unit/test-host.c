@@ -395,7 +395,7 @@ static void test_host_listdir_sorted_without_dots(void **state)
 	for (size_t i = 0; i < 8; i++)
 		assert_string_equal(v.v[i], want[i]);
 	assert_null(v.v[8]);
-	rs_strv_free(&v);
+	rs_strv_clear(&v);
 }
 
 static void test_host_listdir_empty_missing_and_file(void **state)
@@ -411,7 +411,7 @@ static void test_host_listdir_empty_missing_and_file(void **state)
 	rs_error_free(e);
 	assert_int_equal(rs_host_listdir(f->h, "etc/passwd", &v, NULL), -ENOTDIR);
 	assert_int_equal(v.n, 0);
-	rs_strv_free(&v);
+	rs_strv_clear(&v);
 }
 
 static void test_host_openat_missing_enoent_with_error(void **state)

@@ -266,7 +266,7 @@ static void test_oci_input_mappings_and_userns_path_replaced(void **state)
 	assert_null(json_object_get(user, "path"));
 	/* and it says so: the namespace and both maps */
 	assert_int_equal(notes.n, 3);
-	rs_strv_free(&notes);
+	rs_strv_clear(&notes);
 	/* a second run: same document, nothing to say */
 	json_t *once = json_deep_copy(s);
 	assert_int_equal(rs_oci_rootless(s, &o, NULL), 0);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/launch/portspec.c (the -p grammar) and src/launch/api-http.c (the
+/* src/ports/portspec.c (the -p grammar) and src/ports/api-http.c (the
  * API's request parser). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,8 +9,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include "launch/api-http.h"
-#include "launch/portspec.h"
+#include "ports/api-http.h"
+#include "ports/portspec.h"
 
 /* s parses to these fields and formats back to canon (NULL: to s). */
 static void ok_canon(const char *s, const char *canon, const char *proto, const char *pip,

@@ -259,7 +259,7 @@ static void test_strv_push_copies_and_null_terminates(void **state)
 	assert_null(v.v[2]);
 	assert_true(rs_strv_contains(&v, "z"));
 	assert_false(rs_strv_contains(&v, "y"));
-	rs_strv_free(&v);
+	rs_strv_clear(&v);
 	assert_null(v.v);
 	assert_int_equal(v.n, 0);
 	assert_int_equal(v.cap, 0);
@@ -285,8 +285,8 @@ static void test_strv_growth_keeps_every_entry(void **state)
 	}
 	assert_true(rs_strv_contains(&v, "s99"));
 	assert_false(rs_strv_contains(&v, "s100"));
-	rs_strv_free(&v);
-	rs_strv_free(&v); /* twice is harmless */
+	rs_strv_clear(&v);
+	rs_strv_clear(&v); /* twice is harmless */
 	assert_int_equal(v.n, 0);
 }
 
@@ -295,7 +295,7 @@ static void test_strv_empty_contains_nothing(void **state)
 	(void)state;
 	struct rs_strv v = {0};
 	assert_false(rs_strv_contains(&v, ""));
-	rs_strv_free(&v);
+	rs_strv_clear(&v);
 }
 
 /* ---- rs_escape / rs_json_str ---- */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/templates/data.c: the embedded templates and their @KEY@ filling. */
+/* src/install/data.c: the embedded templates and their @KEY@ filling. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/data.h"
+#include "install/data.h"
 
 /* the templates templates.c fills: each one is embedded */
 static const char *const used[] = {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/templates/toml-merge.c: our keys into the user's storage.conf and
+/* src/install/toml-merge.c: our keys into the user's storage.conf and
  * out again, byte for byte. */
 #include <errno.h>
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 #include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
-#include "templates/toml-merge.h"
+#include "install/toml-merge.h"
 #include "../lib/storage-ours.h"
 
 #define MP "mount_program = \"/usr/bin/fuse-overlayfs\""
@@ -190,7 +190,7 @@ static void test_unmerge_changed_key_kept(void **state)
 	/* refused when the file became unreadable */
 	assert_int_equal(rs_toml_unmerge("[x\n", 3, &k, &u), -EINVAL);
 	assert_null(u.text);
-	rs_toml_keys_free(&k);
+	rs_toml_keys_clear(&k);
 }
 
 static void test_bare_path(void **state)

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/*
+ * The launcher's port server, run by the launch's parent in its own loop
+ * once the child is up: RootlessKit's REST API on STATE_DIR/api.sock
+ * (api.c) and the port drivers: builtin (port-builtin.c: listens here,
+ * connects in the child's network namespace through a helper that joined it,
+ * copies with splice(2) in the same epoll loop), slirp4netns (port-slirp.c:
+ * its add_hostfwd/remove_hostfwd API), libslirp (port-libslirp.c: the
+ * embedded network's helper), implicit (pasta forwards by itself) and none. Shared by those files only.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include "ports/api.h"
+#include "ports/portspec.h"
+
+enum rs_ev_kind {
+	RS_EV_SIGNAL,
+	RS_EV_API_LISTEN,
+	RS_EV_API_CONN,
+	RS_EV_TCP_LISTEN,
+	RS_EV_TCP_CONN,
+	RS_EV_UDP_LISTEN,
+	RS_EV_UDP_FLOW,
+};
+
+/* What an epoll event points at. */
+struct rs_ev {
+	enum rs_ev_kind kind;
+	void *obj;
+};
+
+enum {
+	RS_PORTS_MAX = 256,
+	RS_UDP_FLOWS_MAX = 256,	      /* per port */
+	RS_UDP_FLOWS_PER_SOURCE = 32, /* per source (port-udp.c) */
+	RS_UDP_IDLE_SEC = 60,
+	RS_PORT_HELPER_TIMEOUT_SEC = 2,
+};
+
+struct rs_udp_flow;
+struct rs_udp_src;
+struct tcp_conn;
+
+struct rs_port {
+	int id;
+	struct rs_portspec spec;
+	int fd; /* builtin: the listening socket */
+	struct rs_ev ev;
+	int slirp_id;			    /* slirp4netns: its hostfwd id */
+	struct rs_udp_flow *flows, *oldest; /* UDP: by last use, newest first */
+	struct rs_udp_src *srcs;	    /* UDP: who holds them */
+	unsigned nflows;
+	struct rs_port *next;
+};
+
+struct rs_portd {
+	const struct rs_api_cfg *cfg;
+	int epfd;
+	int helper_fd;	  /* builtin: SOCK_SEQPACKET to the helper in the child */
+	int diag_fd;	  /* builtin: NETLINK_SOCK_DIAG (UDP senders' uids); -1 not yet */
+	pid_t helper_pid; /* 0 once reaped (by the launch's loop or rs_builtin_stop) */
+	struct rs_port *ports;
+	struct tcp_conn *tcp; /* builtin: the open TCP connections */
+	unsigned nports;
+	int next_id;
+	unsigned conns, conns_max; /* TCP connections and UDP flows */
+	unsigned pipe_size;
+	void **grave; /* freed after each batch of events */
+	size_t ngrave, capgrave;
+};
+
+/* port.c: the driver-independent part. Return: 0, or -errno with *err
+ * saying why in one line (the API's error body). */
+int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_port **out,
+		 struct rs_error **err);
+int rs_portd_remove(struct rs_portd *d, int id, struct rs_error **err);
+const char *const *rs_portd_protos(const struct rs_portd *d);
+void rs_portd_defer_free(struct rs_portd *d, void *p);
+int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev *ev);
+/* Before closing fd: epoll drops a registration only when the last fd of
+ * its file is closed, and a socket received over SCM_RIGHTS may still be
+ * open in the sender, so a closed one could still report events for the
+ * object that is freed. */
+void rs_portd_epoll_del(struct rs_portd *d, int fd);
+
+/* port-builtin.c (why: a one-line reason written into whybuf; to become
+ * struct rs_error like the other drivers once the driver's current work
+ * has landed) */
+int rs_builtin_init(struct rs_portd *d, char *whybuf, size_t n);
+int rs_builtin_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
+void rs_builtin_remove(struct rs_portd *d, struct rs_port *p);
+void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events);
+void rs_builtin_sweep(struct rs_portd *d, time_t now);
+/* Closes every connection, flow and port, and ends the helper. */
+void rs_builtin_stop(struct rs_portd *d);
+/* A socket connected (or connecting) inside the child, made by the helper;
+ * the address p forwards to there. Return: fd or -errno. */
+int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
+			    socklen_t len);
+void rs_builtin_child_addr(const struct rs_port *p, struct sockaddr_storage *sa, socklen_t *len);
+
+/* port-udp.c: the builtin driver's UDP flows */
+void rs_udp_from_host(struct rs_portd *d, struct rs_port *p);
+void rs_udp_from_child(struct rs_portd *d, struct rs_udp_flow *f);
+bool rs_udp_flow_open(const struct rs_udp_flow *f);
+/* Closes p's flows idle for more than RS_UDP_IDLE_SEC. */
+void rs_udp_sweep(struct rs_portd *d, struct rs_port *p, time_t now);
+void rs_udp_close_all(struct rs_portd *d, struct rs_port *p);
+
+/* port-libslirp.c: the embedded network's helper forwards (its control
+ * socket, cfg->netemb_fd) */
+int rs_libslirp_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
+int rs_libslirp_remove(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
+
+/* port-slirp.c */
+int rs_slirp_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
+int rs_slirp_remove(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
