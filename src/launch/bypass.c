@@ -188,7 +188,8 @@ static int recv_hello(int sock, struct hello *h, int *fd)
 static void *supervise(void *arg)
 {
 	struct rs_bypass *b = arg;
-	struct pollfd p[2] = {{.fd = b->listener, .events = POLLIN}, {.fd = b->stop, .events = POLLIN}};
+	struct pollfd p[2] = {{.fd = b->listener, .events = POLLIN},
+			      {.fd = b->stop, .events = POLLIN}};
 
 	for (;;) {
 		if (poll(p, 2, -1) < 0)

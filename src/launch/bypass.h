@@ -67,8 +67,8 @@ int rs_bypass_child(void *filter, int sock, char *why, size_t whylen);
 
 /* The supervisor's state (bypass.c starts it, bypass-notify.c answers). */
 struct rs_bypass {
-	int listener;		     /* the filter's notification fd */
-	int stop;		     /* an eventfd: the thread leaves when it is readable */
+	int listener;		      /* the filter's notification fd */
+	int stop;		      /* an eventfd: the thread leaves when it is readable */
 	struct rs_bypass_rules allow; /* --net-bypass */
 	struct rs_bypass_rules never; /* rs_bypass_never_defaults and the namespace's */
 	unsigned long long netns_dev, netns_ino; /* the launch's network namespace */
