@@ -14,6 +14,7 @@
 #include <netinet/tcp.h>
 #include <netinet/udp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -30,6 +31,8 @@
 #ifndef SYS_pidfd_getfd
 #define SYS_pidfd_getfd 438
 #endif
+/* pidfd_open's flag for a thread's id (Linux 6.9): O_EXCL */
+#define RS_PIDFD_THREAD O_EXCL
 #ifndef UDP_SEGMENT
 #define UDP_SEGMENT 103
 #endif
@@ -294,12 +297,37 @@ static bool replace(struct rs_bypass *b, struct call *c, struct seccomp_notif_re
 	return true;
 }
 
+/* A pidfd for the caller's fd table. The caller may be any thread (Go
+ * connects from many): PIDFD_THREAD (Linux 6.9) takes a thread's id;
+ * before it, the thread group's leader, named by /proc/TID/status. */
+static int caller_pidfd(pid_t tid)
+{
+	char path[64], buf[1024];
+	int fd = (int)syscall(SYS_pidfd_open, tid, RS_PIDFD_THREAD);
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	fd = (int)syscall(SYS_pidfd_open, tid, 0);
+	if (fd >= 0 || errno != EINVAL)
+		return fd;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	int sfd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = sfd < 0 ? -1 : read(sfd, buf, sizeof(buf) - 1);
+	if (sfd >= 0)
+		close(sfd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	const char *t = strstr(buf, "\nTgid:");
+	long tgid = t ? strtol(t + 6, NULL, 10) : 0;
+	return tgid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)tgid, 0) : -1;
+}
+
 static void handle_call(struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
 {
 	socklen_t l = sizeof(int);
 	int where;
 
-	c->pidfd = (int)syscall(SYS_pidfd_open, (pid_t)c->req->pid, 0);
+	c->pidfd = caller_pidfd((pid_t)c->req->pid);
 	/* the pidfd is the caller's: its pid was not reused meanwhile */
 	if (c->pidfd < 0 || !id_valid(b, c->req->id))
 		return;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # launch --net-bypass, as a real unprivileged throwaway user with real
-# traffic: TCP (blocking, asyncio's nonblocking connect, curl) and UDP
+# traffic: TCP (blocking, asyncio's nonblocking connect, curl, from a
+# second thread) and UDP
 # connects to a host address (one added to lo for the run) go out from the
 # host's network namespace (the client's own address is the one the server
 # sees, not slirp's 10.0.2.100 behind a second connection), over slirp4netns
@@ -72,6 +73,13 @@ try:
     elif kind == "tcp6":
         s = socket.socket(socket.AF_INET6); s.settimeout(5); s.connect((addr, port))
         r = s.recv(200)
+    elif kind == "thread":
+        import threading
+        out = []
+        def go():
+            t = socket.socket(); t.settimeout(5); t.connect((addr, port)); out.append(t)
+        th = threading.Thread(target=go); th.start(); th.join()
+        s = out[0]; r = s.recv(200)
     elif kind == "mark":
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, 7)
         s.settimeout(5); s.connect((addr, port)); r = s.recv(200)
@@ -137,6 +145,8 @@ c=$(line 4)
 check "curl: bypassed (its local address is the one the server saw)" \
 	[ "$(sed 's/^peer \([^ ]*\) .*| me \(.*\)$/\1/' <<<"$c")" = "$(sed 's/^peer \([^ ]*\) .*| me \(.*\)$/\2/' <<<"$c")" ]
 check "the bypassed socket is the user's own on the host (uid $TU_UID)" grep -q " uid $TU_UID\$" <<<"$(line 1)"
+out=$(L --net=slirp4netns --net-bypass=0.0.0.0/0 -- $CLI thread "$A" "$TA")
+check "a connect from a thread other than the leader (as Go makes them): bypassed" bypassed "$out"
 
 # 2. what stays in the namespace
 out=$(L --net=slirp4netns --net-bypass="$A/32" -- sh -c "$CLI tcp $B $TB; $CLI tcp $A $TA")

@@ -54,10 +54,19 @@ static void test_rules_parsed(void **state)
 static void test_bad_rules_refused(void **state)
 {
 	(void)state;
-	static const char *const bad[] = {"",	      ",",	    "10.0.0.0/8,",  ",10.0.0.0/8",
-					  "10.0.0.0/8,,::/0", "10.1.2.3/8", "10.0.0.0/33",
-					  "::/129",   "example.com", "10.0.0.0/",   "10.0.0.0/-1",
-					  "2001:db8::1/64", "10.0.0.0/8 "};
+	static const char *const bad[] = {"",
+					  ",",
+					  "10.0.0.0/8,",
+					  ",10.0.0.0/8",
+					  "10.0.0.0/8,,::/0",
+					  "10.1.2.3/8",
+					  "10.0.0.0/33",
+					  "::/129",
+					  "example.com",
+					  "10.0.0.0/",
+					  "10.0.0.0/-1",
+					  "2001:db8::1/64",
+					  "10.0.0.0/8 "};
 	struct rs_bypass_rules r = {0};
 	assert_int_equal(rs_bypass_rules_add(&r, "192.0.2.0/24"), 0);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -72,10 +81,20 @@ static void test_never_defaults(void **state)
 	(void)state;
 	struct rs_bypass_rules n = {0};
 	rs_bypass_never_defaults(&n, (const unsigned char[4]){10, 0, 2, 0}, 24);
-	static const char *const never[] = {"127.0.0.1",   "127.5.6.7",	 "::1",	       "0.0.0.0",
-					    "::",	   "169.254.1.1", "fe80::1",   "224.0.0.251",
-					    "ff02::1",	   "255.255.255.255", "10.0.2.2", "10.0.2.100",
-					    "::ffff:127.0.0.1", "::ffff:10.0.2.3"};
+	static const char *const never[] = {"127.0.0.1",
+					    "127.5.6.7",
+					    "::1",
+					    "0.0.0.0",
+					    "::",
+					    "169.254.1.1",
+					    "fe80::1",
+					    "224.0.0.251",
+					    "ff02::1",
+					    "255.255.255.255",
+					    "10.0.2.2",
+					    "10.0.2.100",
+					    "::ffff:127.0.0.1",
+					    "::ffff:10.0.2.3"};
 	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
 		assert_true(match(&n, never[i]));
 	assert_false(match(&n, "10.0.3.1"));
