@@ -1,15 +1,16 @@
 #!/bin/bash
 # launch --net-bypass, as a real unprivileged throwaway user with real
 # traffic: TCP (blocking, asyncio's nonblocking connect, curl, from a
-# second thread) and UDP
-# connects to a host address (one added to lo for the run) go out from the
+# second thread) and UDP connects to a host address (one added to lo for
+# the run) go out from the
 # host's network namespace (the client's own address is the one the server
 # sees, not slirp's 10.0.2.100 behind a second connection), over slirp4netns
 # and pasta, with --pidns; a destination outside the rules, loopback (also
 # as ::ffff:127.0.0.1) and the launch's own network stay in the namespace;
 # the bypassed socket is the user's (its uid on the host), a host firewall
 # rule for the user still refuses it, a socket with SO_MARK (a privilege
-# the user lacks outside) is not bypassed; bad input is one line and 125.
+# the user lacks outside) is not bypassed; a process that outlives the
+# launcher gets ENOSYS from connect; bad input is one line and 125.
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/testuser.sh"
@@ -182,7 +183,35 @@ else
 	skip "pasta" "pasta is not installed"
 fi
 
-# 5. bad input: one line, 125, nothing started
+# 5. the launcher gone: a process of the launch that outlives it (the
+# parent-death signal ends only the launch's first process) gets ENOSYS
+# from connect, never an unchecked connect
+cat > "$W/late.py" <<'PY'
+import errno, socket, sys, time
+time.sleep(3)
+s = socket.socket(); s.settimeout(5)
+try:
+    s.connect((sys.argv[1], int(sys.argv[2]))); print("connected")
+except OSError as e:
+    print("error %s" % errno.errorcode.get(e.errno, e.errno))
+PY
+chmod a+r "$W/late.py"
+S="$TU_XDG/rs-bypass-late"
+: > "$W/late.out"; chmod 666 "$W/late.out"
+L --state-dir="$S" --net=slirp4netns --net-bypass=0.0.0.0/0 -- \
+	sh -c "$PY $W/late.py $A $TA > $W/late.out 2>&1 & exec sleep 60" 2>/dev/null &
+for _ in $(seq 100); do [ -s "$S/child_pid" ] && break; sleep 0.05; done
+lp=$(pgrep -u "$TU_UID" -f -- "launch --state-dir=$S " | head -1)
+[ -n "$lp" ] && kill -9 "$lp"
+for _ in $(seq 100); do [ -s "$W/late.out" ] && break; sleep 0.1; done
+check "a connect after the launcher died fails with ENOSYS" grep -qx "error ENOSYS" "$W/late.out"
+[ -s "$W/late.out" ] || diag "late.out: $(cat "$W/late.out")"
+# late.py leaves after its answer: nothing of the launch stays
+for _ in $(seq 50); do [ -z "$(ps -u "$TU_UID" -o pid=)" ] && break; sleep 0.1; done
+check "nothing of the launch is left" [ -z "$(ps -u "$TU_UID" -o pid=)" ]
+rm -rf "$S"
+
+# 6. bad input: one line, 125, nothing started
 out=$(L --net-bypass=0.0.0.0/0 -- true 2>&1); rc=$?
 check "--net-bypass with --net=host: 125 and one line" eval '[ $rc = 125 ] && [ $(wc -l <<<"$out") = 1 ] && grep -q "needs the command in a network of its own" <<<"$out"'
 out=$(L --net=slirp4netns --net-bypass=10.1.2.3/8 -- true 2>&1); rc=$?
