@@ -200,6 +200,7 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-integration.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-scripts.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/libslirp.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/bypass.sh
 
 # The programs people run, unmodified, with our launcher standing in for
 # RootlessKit: Docker's dockerd-rootless.sh and rootlesskit-docker-proxy,

@@ -595,6 +595,77 @@ bench_net() {
 	} | tee "$OUT/net.md"
 }
 
+# ---------------------------------------------------------------- --net-bypass
+
+# iperf3 from inside the launch (the client sends) to a server on a host
+# address (one added to lo for the run, not loopback: the bypass never
+# takes loopback): through --net-bypass (the client's sockets made in the
+# host's namespace), through slirp4netns and pasta alone, and the same
+# client run on the host by the user with no launch at all (to that
+# address, and to 127.0.0.1) as the ceiling. Alternating rounds.
+bypass_once() { # NAME ADDR PORT -> Gbit/s
+	local name=$1 a=$2 port=$3 state="$TU_XDG/bench-bypass-state" sp bps
+	[ "$name" = host-loopback ] && a=127.0.0.1
+	local cl=(iperf3 -c "$a" -p "$port" -t "$PORT_SECS" -J)
+	rm -rf "$state"
+	iperf3 -s -B "$a" -p "$port" -1 >/dev/null 2>&1 &
+	sp=$!
+	sleep 0.3
+	case $name in
+	host | host-loopback) tu_run "${cl[@]}" ;;
+	bypass-slirp4netns) tu_run "$RS_BIN" launch --state-dir="$state" --net=slirp4netns --mtu=65520 \
+		--net-bypass="$a/32" -- "${cl[@]}" ;;
+	bypass-pasta) tu_run "$RS_BIN" launch --state-dir="$state" --net=pasta --mtu=65520 \
+		--net-bypass="$a/32" -- "${cl[@]}" ;;
+	slirp4netns) tu_run "$RS_BIN" launch --state-dir="$state" --net=slirp4netns --mtu=65520 -- "${cl[@]}" ;;
+	pasta) tu_run "$RS_BIN" launch --state-dir="$state" --net=pasta --mtu=65520 -- "${cl[@]}" ;;
+	esac >"$W/out/bypass.json" 2>/dev/null
+	kill "$sp" 2>/dev/null
+	wait "$sp" 2>/dev/null
+	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$W/out/bypass.json" 2>/dev/null)
+	awk -v b="${bps:-0}" 'BEGIN { printf "%.3f\n", b / 1e9 }'
+}
+
+BYPASS_NAMES=${RS_BENCH_BYPASS_NAMES:-host-loopback host bypass-slirp4netns bypass-pasta slirp4netns pasta}
+
+bench_bypass() {
+	local rounds=${RS_BENCH_NET_RUNS:-5} port=$((33000 + $$ % 1000)) n r a
+	PORT_SECS=${RS_BENCH_PORT_SECS:-4}
+	command -v iperf3 >/dev/null || { say "iperf3 is missing (make deps)"; return 1; }
+	a=198.18.$(($$ % 200 + 20)).1
+	ip addr add "$a/32" dev lo || { say "cannot add $a to lo"; return 1; }
+	tu_on_exit ip addr del "$a/32" dev lo
+	setfacl -m "u:$TU_NAME:rw" /dev/net/tun || { say "cannot grant /dev/net/tun"; return 1; }
+	tu_on_exit setfacl -x "u:$TU_NAME" /dev/net/tun
+	: >"$W/bypass.txt"
+	for ((r = 0; r < rounds; r++)); do
+		for n in $BYPASS_NAMES; do
+			port=$((port + 2))
+			echo "$n $(bypass_once "$n" "$a" "$port")" >>"$W/bypass.txt"
+		done
+	done
+	setfacl -x "u:$TU_NAME" /dev/net/tun
+	cp "$W/bypass.txt" "$OUT/bypass-runs.txt"
+	local base
+	base=$(awk '$1 == "host" {print $2}' "$W/bypass.txt" | median)
+	{
+		echo "## --net-bypass: iperf3 from the launch to a host address ($a on lo), $rounds alternating runs of $PORT_SECS s"
+		echo
+		echo "| client | median Gbit/s | × the host's own (no launch) |"
+		echo "|---|---:|---:|"
+		for n in $BYPASS_NAMES; do
+			local g
+			g=$(awk -v n="$n" '$1 == n {print $2}' "$W/bypass.txt" | median)
+			printf '| %s | %s | %s |\n' "$n" "$g" \
+				"$(awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+		done
+		echo
+		g=$(awk '$1 == "bypass-slirp4netns" {print $2}' "$W/bypass.txt" | median)
+		awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "target: the bypass at %.2f× the host'"'"'s own (at least 0.9×): %s\n", a / b, (a >= 0.9 * b ? "met" : "MISSED") }'
+		echo
+	} | tee "$OUT/bypass.md"
+}
+
 # ---------------------------------------------------------------- network start-up
 
 # A launch with each user-mode network, `launch --net=X -- true`: the
@@ -697,19 +768,20 @@ bench_lab() {
 	} | tee "$OUT/lab.md"
 }
 
-# RS_BENCH_ONLY=ports,net,netstart,launch: those parts alone
+# RS_BENCH_ONLY=ports,net,bypass,netstart,launch: those parts alone
 if [ -n "${RS_BENCH_ONLY:-}" ]; then
 	rc=0
 	for part in ${RS_BENCH_ONLY//,/ }; do
 		case $part in
 		ports) bench_ports || rc=1 ;;
 		net) bench_net || rc=1 ;;
+		bypass) bench_bypass || rc=1 ;;
 		netstart) bench_netstart || rc=1 ;;
 		launch) bench_launch || rc=1 ;;
 		check) bench_check || rc=1 ;;
 		lab) bench_lab || rc=1 ;;
 		toml) bench_toml || rc=1 ;;
-		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, netstart, launch, check, lab, toml)" ;;
+		*) die "RS_BENCH_ONLY: unknown part '$part' (ports, net, bypass, netstart, launch, check, lab, toml)" ;;
 		esac
 	done
 	exit $rc
@@ -724,6 +796,7 @@ bench_fix_group || STATUS=1
 bench_toml || STATUS=1
 bench_ports || STATUS=1
 bench_net || STATUS=1
+bench_bypass || STATUS=1
 bench_netstart || STATUS=1
 bench_lab || STATUS=1
 say "done in $(($(date +%s) - start)) s; JSON and tables in $OUT"

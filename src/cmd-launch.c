@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "core/engine.h"
+#include "launch/bypass.h"
 #include "ports/api.h"
 #include "launch/launch.h"
 #include "ports/portspec.h"
@@ -28,6 +29,7 @@ enum {
 	OPT_SLIRP_SECCOMP,
 	OPT_PASTA_BINARY,
 	OPT_PORT_DRIVER,
+	OPT_NET_BYPASS,
 	OPT_PUBLISH = 'p',
 	OPT_CGROUPNS = OPT_VERB_BASE + 64,
 	OPT_PIDNS,
@@ -70,6 +72,9 @@ static void launch_help(void)
 	       "     --slirp4netns-sandbox <auto|true|false>  slirp4netns sandbox (default auto)\n"
 	       "     --slirp4netns-seccomp <auto|true|false>  slirp4netns seccomp (default auto)\n"
 	       "     --pasta-binary <p>       default pasta (from PATH)\n"
+	       "     --net-bypass <cidr,...>  connect(2) to these destinations from the host's\n"
+	       "                              network namespace (TCP, UDP; repeatable; never\n"
+	       "                              loopback or the launch's own networks)\n"
 	       "     --detach-netns           the command keeps this network namespace; the new\n"
 	       "                              one is $ROOTLESSKIT_STATE_DIR/netns\n"
 	       "     --port-driver <driver>   none (default), builtin, slirp4netns, implicit "
@@ -244,6 +249,17 @@ static void parse_net_opt(struct rs_launch_opts *o, int c, const char *arg)
 	case OPT_PASTA_BINARY:
 		o->pasta_binary = nonempty("pasta-binary", arg);
 		break;
+	case OPT_NET_BYPASS: {
+		struct rs_bypass_rules r = {0};
+		int bad_spec = rs_bypass_rules_add(&r, arg);
+		rs_bypass_rules_free(&r);
+		if (bad_spec < 0)
+			bad("bad --net-bypass '%s' (networks such as 0.0.0.0/0,::/0 or "
+			    "192.0.2.0/24)",
+			    arg);
+		rs_strv_push(&o->net_bypass, arg);
+		break;
+	}
 	default:
 		bad("bad option");
 	}
@@ -402,6 +418,9 @@ static void check_combination(struct rs_launch_opts *o)
 		bad("--propagation=%s cannot be combined with --copy-up (its tmpfs would "
 		    "propagate to the host)",
 		    o->propagation_name);
+	if (o->net_bypass.n && (!netdrv || o->detach_netns))
+		bad("--net-bypass needs the command in a network of its own (--net=slirp4netns, "
+		    "--net=pasta or --net=libslirp, without --detach-netns)");
 	if (o->publish.n && (!o->port_driver || !strcmp(o->port_driver, "none")))
 		bad("-p/--publish needs a --port-driver");
 }
@@ -439,6 +458,7 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 		{"pasta-binary", required_argument, NULL, OPT_PASTA_BINARY},
 		{"detach-netns", optional_argument, NULL, OPT_DETACH_NETNS},
 		{"port-driver", required_argument, NULL, OPT_PORT_DRIVER},
+		{"net-bypass", required_argument, NULL, OPT_NET_BYPASS},
 		{"publish", required_argument, NULL, OPT_PUBLISH},
 		{"pidns", optional_argument, NULL, OPT_PIDNS},
 		{"reaper", required_argument, NULL, OPT_REAPER},
@@ -501,6 +521,7 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 	rs_strv_free(&o.copy_up);
 	rs_strv_free(&o.overlay_files);
 	rs_strv_free(&o.publish);
+	rs_strv_free(&o.net_bypass);
 	return r;
 }
 

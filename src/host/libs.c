@@ -70,7 +70,7 @@ static struct lib lib_mount = {SO_MOUNT}, lib_blkid = {SO_BLKID}, lib_selinux = 
 	DLOPEN_ENTRY("acl", "POSIX ACLs", "required", SO_ACL) ","                       \
 	DLOPEN_ENTRY("slirp", "the launcher's embedded network (--net=libslirp)",      \
 		     "recommended", SO_SLIRP) ","                                       \
-	DLOPEN_ENTRY("seccomp", "the embedded network's seccomp filter",               \
+	DLOPEN_ENTRY("seccomp", "seccomp filters (--net=libslirp, --net-bypass)",      \
 		     "recommended", SO_SECCOMP) "]"
 /* clang-format on */
 
@@ -218,3 +218,6 @@ LAZY(seccomp, int, -ENOSYS, seccomp_attr_set,
 /* seccomp.h's own signature, const typedef and all */
 // NOLINTNEXTLINE(misc-misplaced-const)
 LAZY(seccomp, int, -ENOSYS, seccomp_load, (const scmp_filter_ctx ctx), (ctx))
+/* launch --net-bypass's listener (src/launch/bypass.c) */
+// NOLINTNEXTLINE(misc-misplaced-const)
+LAZY(seccomp, int, -ENOSYS, seccomp_notify_fd, (const scmp_filter_ctx ctx), (ctx))

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "launch/bypass.h"
 #include "launch/internal.h"
 #include "lib/sig.h"
 #include "lib/xalloc.h"
@@ -583,6 +584,14 @@ void rs_launch_child(const struct rs_child_args *a)
 			_exit(RS_LAUNCH_EXIT_SETUP);
 		/* the network helper is ready now */
 		tap_multicast(a);
+	}
+	/* last, so every process of the command inherits it and nothing of
+	 * ours connects after it */
+	if (a->bypass_filter) {
+		char why[256];
+		if (rs_bypass_child(a->bypass_filter, a->bypass_sock, why, sizeof(why)) < 0)
+			child_fail(RS_LAUNCH_EXIT_SETUP, 0, "%s", why);
+		close(a->bypass_sock);
 	}
 	close(a->from_parent);
 	if (a->o->pidns)

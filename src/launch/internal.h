@@ -28,6 +28,8 @@ struct rs_child_args {
 	int lock_fd;   /* the parent's state dir lock: closed at once, so the
 			* lock is the launcher's alone (PID 1 never execs) */
 	bool single_map;
+	void *bypass_filter; /* --net-bypass: loaded before exec (bypass.h) */
+	int bypass_sock;     /* its listener goes to the launcher here */
 	unsigned char dns[4];
 	uid_t parent_euid; /* for ROOTLESSKIT_PARENT_EUID/EGID */
 	gid_t parent_egid;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <libmount/libmount.h>
 #include "host/idmap.h"
+#include "launch/bypass.h"
 #include "ports/api.h"
 #include "launch/internal.h"
 #include "lib/sig.h"
@@ -203,6 +204,9 @@ struct run {
 	pid_t child;
 	int p2c[2], c2p[2];
 	int status[2]; /* --pidns: the command's wait status from PID 1 */
+	int bp[2];     /* --net-bypass: the filter's listener from the child */
+	void *bypass_filter;
+	struct rs_bypass *bypass;
 	int sfd;
 	sigset_t oldmask;
 	bool quick; /* the child publishes and runs the command on its own */
@@ -448,6 +452,35 @@ static int bring_up(struct run *r, struct rs_net_ctx *nc, rs_launch_warn_fn warn
 	return 0;
 }
 
+/* --net-bypass: the filter, built here (libseccomp is opened in the
+ * launcher, before the clone), and the socket its listener comes back on */
+static int bypass_prepare(struct run *r, struct rs_child_args *a, struct rs_error **err)
+{
+	r->bypass_filter = rs_bypass_prepare(r->o, err);
+	if (!r->bypass_filter)
+		return -EINVAL;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->bp) < 0)
+		return rs_error_set(err, errno, "cannot create a socket pair");
+	a->bypass_filter = r->bypass_filter;
+	a->bypass_sock = r->bp[1];
+	return 0;
+}
+
+/* After the child's go: its listener, the supervisor, and the child's
+ * own go to exec. */
+static int bypass_start(struct run *r, const struct rs_net_ctx *nc, struct rs_error **err)
+{
+	int ret = rs_bypass_start(r->o, r->bp[0], nc->net, nc->prefix, &r->bypass, err);
+	if (ret == -EPIPE) {
+		/* the child died first: its own report says why */
+		ret = child_answer(r, 0, err);
+		if (!ret)
+			rs_error_setx(err, EIO, "the launch child died during setup");
+		return ret ? ret : RS_LAUNCH_EXIT_SETUP;
+	}
+	return ret < 0 ? RS_LAUNCH_EXIT_SETUP : 0;
+}
+
 static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
@@ -472,6 +505,8 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 		rs_error_set(err, errno, "cannot create pipes");
 		return RS_LAUNCH_EXIT_SETUP;
 	}
+	if (o->net_bypass.n && bypass_prepare(r, &a, err) < 0)
+		return RS_LAUNCH_EXIT_SETUP;
 	a.from_parent = r->p2c[0];
 	a.to_parent = r->c2p[1];
 	a.status_fd = r->status[1];
@@ -493,6 +528,9 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	close(r->c2p[1]);
 	close(r->status[1]);
 	r->p2c[0] = r->c2p[1] = r->status[1] = -1;
+	if (r->bp[1] >= 0)
+		close(r->bp[1]);
+	r->bp[1] = -1;
 	/* a quick launch's API needs nothing of the child: it is set up while
 	 * the child makes its mounts, and is there before child_pid */
 	if (r->quick && api_start(r, nc.net, err) < 0)
@@ -517,6 +555,8 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 	if (rs_state_publish(&r->st, r->child, err) < 0)
 		return RS_LAUNCH_EXIT_SETUP;
 	rs_write_full(r->p2c[1], "g", 1);
+	if (r->bypass_filter && (ret = bypass_start(r, &nc, err)) != 0)
+		return ret;
 	return child_answer(r, 0, err);
 }
 
@@ -533,6 +573,7 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 			.p2c = {-1, -1},
 			.c2p = {-1, -1},
 			.status = {-1, -1},
+			.bp = {-1, -1},
 			.sfd = -1,
 			.net = {.pidfd = -1, .exit_w = -1, .ready_r = -1, .fifo_dir = -1}};
 	sigset_t set;
@@ -564,6 +605,9 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 	}
 	/* at exit: the API server, the network helper, our pipes, the state files */
 	rs_api_stop(r.api);
+	rs_bypass_stop(r.bypass);
+	rs_bypass_filter_free(r.bypass_filter);
+	close_pair(r.bp);
 	rs_net_stop(&r.net);
 	if (r.slirp_api)
 		unlinkat(r.st.dir_fd, ".s4n.sock", 0);

@@ -54,8 +54,11 @@ struct rs_launch_opts {
 	bool debug;		      /* network helpers keep their stderr */
 	unsigned long propagation;    /* MS_PRIVATE|MS_REC etc.; 0: rprivate */
 	const char *propagation_name; /* as given, for the warning; NULL: rprivate */
-	bool rootlesskit_exit;	      /* a command killed by a signal gives 255 */
-	char **argv;		      /* the command */
+	/* --net-bypass: CIDR lists whose destinations a connect reaches from
+	 * the host's namespace (bypass.h) */
+	struct rs_strv net_bypass;
+	bool rootlesskit_exit; /* a command killed by a signal gives 255 */
+	char **argv;	       /* the command */
 	const char *xdg_runtime_dir;
 };
 
