@@ -86,6 +86,18 @@ void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o);
 /* Prints err (or strerror(-r)), frees it, and returns the exit code of its
  * class: 2 for what the caller named, 3 for the host. */
 int rs_cli_fail(int r, struct rs_error *err);
+/* The uid root acts for: --user, else SUDO_USER or PKEXEC_UID; (uid_t)-1
+ * when the caller is not root or names nobody. Exits (rs_cli_fail) when
+ * the name resolves to no user. */
+unsigned rs_cli_target_uid(const struct rs_cli *cli);
+/* The runtime dir holding a launch's state for target (rs_cli_target_uid):
+ * that user's /run/user/UID, which root then walks without following the
+ * user's links; for (uid_t)-1 the caller's own ($XDG_RUNTIME_DIR, else
+ * /run/user/UID). Caller frees. */
+char *rs_cli_runtime_dir(unsigned target);
+/* The one engine --engine named; exits 2 ("VERB takes exactly one
+ * --engine") otherwise. Return: an enum rs_engine. */
+unsigned rs_cli_one_engine(const struct rs_cli *cli, const char *verb);
 
 struct rs_ctx;
 struct rs_result;

@@ -40,6 +40,16 @@ void rs_cli_print_actions(const struct rs_action_report *r, bool dry)
 	}
 	printf("summary: %u %s, %u failed, %zu actions\n", r->changed,
 	       dry ? "to change" : "changed", r->failed, r->acts.n);
+	/* what to type next, last, where the eye ends (install) */
+	for (size_t i = 0; i < r->acts.n_next; i++) {
+		const struct rs_next *x = &r->acts.next[i];
+		const char *what = !strcmp(x->step, "start")	 ? x->done ? "started" : "start it"
+				   : !strcmp(x->step, "prepare") ? "prepare"
+				   : !strcmp(x->step, "pull")	 ? "pull an image"
+				   : !strcmp(x->step, "build")	 ? "a first build"
+								 : "a first container";
+		printf("next: %s: %s\n", what, rs_cli_esc(x->command));
+	}
 }
 
 int rs_cli_emit_actions(const struct rs_cli *cli, struct rs_action_report *r, bool dry)

@@ -23,7 +23,9 @@ static void nsenter_help(void)
 	       "     --state-dir <dir>   the launch's state dir\n"
 	       "     --engine <engine>   that engine's launch "
 	       "($XDG_RUNTIME_DIR/rootless-setup/ENGINE)\n"
-	       "                         and its client environment (CONTAINERD_ADDRESS, ...)\n\n"
+	       "                         and its client environment (CONTAINERD_ADDRESS, ...);\n"
+	       "                         for root with --user (or sudo), that user's\n"
+	       "                         /run/user/UID\n\n"
 	       " -h, --help              display this help\n\n");
 	/* the client flags no configuration file can give (the engine table),
 	 * for the engine named: `--engine containerd nsenter --help` */
@@ -59,7 +61,10 @@ static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
 	};
 	const char *dir = NULL;
 	_cleanup_free_ char *engine_dir = NULL, *run = NULL, *client = NULL;
-	struct rs_nsenter_opts o = {.env = environ, .term = getenv("TERM"), .lang = getenv("LANG")};
+	struct rs_nsenter_opts o = {.env = environ,
+				    .term = getenv("TERM"),
+				    .lang = getenv("LANG"),
+				    .owner = (uid_t)-1};
 	int c;
 
 	help_engines = cli->engines_given ? cli->engines : 0;
@@ -74,17 +79,14 @@ static int cmd_nsenter(struct rs_cli *cli, int argc, char **argv)
 			"nsenter needs a command: rootless-setup nsenter [options] -- CMD");
 	if (!dir && !cli->engines_given)
 		rs_cli_usage_error("nsenter needs --state-dir or --engine");
+	/* --user with --state-dir: the dir must be that user's */
+	if (dir && cli->user)
+		o.owner = rs_cli_target_uid(cli);
 	if (!dir) {
-		unsigned m = cli->engines;
-		enum rs_engine e = RS_ENGINE_COUNT;
-		for (unsigned i = 0; i < RS_ENGINE_COUNT; i++)
-			if (m == RS_ENGINE_BIT(i))
-				e = i;
-		if (e == RS_ENGINE_COUNT)
-			rs_cli_usage_error("nsenter takes exactly one --engine");
-		const char *xdg = getenv("XDG_RUNTIME_DIR");
-		run = xdg && *xdg == '/' ? rs_xstrdup(xdg)
-					 : rs_xasprintf("/run/user/%u", (unsigned)getuid());
+		enum rs_engine e = rs_cli_one_engine(cli, "nsenter");
+		/* root for a user (--user, sudo, pkexec): the user's runtime
+		 * dir, whose launch must then be that user's */
+		run = rs_cli_runtime_dir(o.owner = rs_cli_target_uid(cli));
 		dir = engine_dir = rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
 		client = engine_env(e, run);
 		/* the snapshotter install chose, when it left one, unless the

@@ -8,9 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
-#include "core/check.h"
 #include "core/engine.h"
-#include "host/user.h"
 #include "ports/api.h"
 #include "ports/portspec.h"
 #include "lib/xalloc.h"
@@ -149,49 +147,6 @@ static int do_remove(const struct target *t, const char *id)
 	return r;
 }
 
-/* The uid root acts for: --user, else SUDO_USER or PKEXEC_UID; (uid_t)-1
- * when the caller is not root or names nobody. */
-static uid_t target_uid(const struct rs_cli *cli)
-{
-	struct rs_check_opts o = {0};
-	rs_cli_check_opts(cli, &o);
-	const char *spec = o.user ? o.user : o.sudo_user ? o.sudo_user : o.pkexec_uid;
-	struct rs_host *h = NULL;
-	struct rs_user u = {0};
-	struct rs_error *err = NULL;
-
-	if (geteuid() != 0 || !spec)
-		return (uid_t)-1;
-	int r = rs_host_open("/", &h, &err);
-	if (r == 0)
-		r = rs_user_resolve(h, spec, &u, &err);
-	rs_host_free(h);
-	if (r < 0)
-		exit(rs_cli_fail(r, err));
-	uid_t uid = u.uid;
-	rs_user_clear(&u);
-	return uid;
-}
-
-/* --engine: that engine's state dir in the runtime dir of the user root
- * acts for (/run/user/UID), else in the caller's own. */
-static char *engine_state_dir(const struct rs_cli *cli, uid_t target)
-{
-	enum rs_engine e = RS_ENGINE_COUNT;
-	for (unsigned i = 0; i < RS_ENGINE_COUNT; i++)
-		if (cli->engines == RS_ENGINE_BIT(i))
-			e = i;
-	if (e == RS_ENGINE_COUNT)
-		rs_cli_usage_error("ports takes exactly one --engine");
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	_cleanup_free_ char *run = target != (uid_t)-1
-					   ? rs_xasprintf("/run/user/%u", (unsigned)target)
-				   : xdg && *xdg == '/'
-					   ? rs_xstrdup(xdg)
-					   : rs_xasprintf("/run/user/%u", (unsigned)getuid());
-	return rs_xasprintf("%s/rootless-setup/%s", run, rs_engine_name(e));
-}
-
 static int cmd_ports(struct rs_cli *cli, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -211,8 +166,12 @@ static int cmd_ports(struct rs_cli *cli, int argc, char **argv)
 		rs_cli_usage_error("ports needs --state-dir or --engine");
 	/* the user root acts for names the state dir (--engine) or is
 	 * checked against its owner (--user) */
-	uid_t target = !dir || cli->user ? target_uid(cli) : (uid_t)-1;
-	_cleanup_free_ char *edir = dir ? NULL : engine_state_dir(cli, target);
+	uid_t target = !dir || cli->user ? rs_cli_target_uid(cli) : (uid_t)-1;
+	_cleanup_free_ char *run = dir ? NULL : rs_cli_runtime_dir(target);
+	_cleanup_free_ char *edir = dir ? NULL
+					: rs_xasprintf("%s/rootless-setup/%s", run,
+						       rs_engine_name(
+							       rs_cli_one_engine(cli, "ports")));
 	_cleanup_free_ char *sock = rs_xasprintf("%s/api.sock", dir ? dir : edir);
 	struct target t = {.dir = dir ? dir : edir, .sock = sock, .expect = target};
 	const char *verb = argv[optind++];

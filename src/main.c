@@ -12,6 +12,8 @@
 #include "checks/probe.h"
 #include "core/check.h"
 #include "core/engine.h"
+#include "host/host.h"
+#include "host/user.h"
 #include "launch/netemb.h"
 #include "lib/strutil.h"
 #include "lib/xalloc.h"
@@ -88,6 +90,47 @@ int rs_cli_fail(int r, struct rs_error *err)
 	rs_cli_msg("%s", err ? err->msg : strerror(-r));
 	rs_error_free(err);
 	return code;
+}
+
+unsigned rs_cli_target_uid(const struct rs_cli *cli)
+{
+	struct rs_check_opts o = {0};
+	rs_cli_check_opts(cli, &o);
+	const char *spec = o.user ? o.user : o.sudo_user ? o.sudo_user : o.pkexec_uid;
+	struct rs_host *h = NULL;
+	struct rs_user u = {0};
+	struct rs_error *err = NULL;
+
+	if (geteuid() != 0 || !spec)
+		return (uid_t)-1;
+	int r = rs_host_open("/", &h, &err);
+	if (r == 0)
+		r = rs_user_resolve(h, spec, &u, &err);
+	rs_host_free(h);
+	if (r < 0)
+		exit(rs_cli_fail(r, err));
+	uid_t uid = u.uid;
+	rs_user_clear(&u);
+	return uid;
+}
+
+char *rs_cli_runtime_dir(unsigned target)
+{
+	/* root for a user: never root's own XDG_RUNTIME_DIR; the user's
+	 * /run/user/UID as the core resolves it (rs_ctx_runtime_dir) */
+	if (target != (uid_t)-1)
+		return rs_xasprintf("/run/user/%u", target);
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	return xdg && *xdg == '/' ? rs_xstrdup(xdg)
+				  : rs_xasprintf("/run/user/%u", (unsigned)getuid());
+}
+
+unsigned rs_cli_one_engine(const struct rs_cli *cli, const char *verb)
+{
+	for (unsigned i = 0; i < RS_ENGINE_COUNT; i++)
+		if (cli->engines == RS_ENGINE_BIT(i))
+			return i;
+	rs_cli_usage_error("%s takes exactly one --engine", verb);
 }
 
 void rs_cli_usage_error(const char *fmt, ...)

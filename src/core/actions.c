@@ -29,6 +29,12 @@ struct rs_action *rs_action_add(struct rs_actions *l, const char *rule, const ch
 	return a;
 }
 
+void rs_action_next(struct rs_actions *l, const char *step, const char *command, bool done)
+{
+	l->next = rs_xrealloc(l->next, (l->n_next + 1) * sizeof(*l->next));
+	l->next[l->n_next++] = (struct rs_next){step, rs_xstrdup(command), done};
+}
+
 void rs_action_detail(struct rs_action *a, const char *fmt, ...)
 {
 	va_list ap;
@@ -53,6 +59,11 @@ void rs_actions_clear(struct rs_actions *l)
 	free(l->a);
 	l->a = NULL;
 	l->n = 0;
+	for (size_t i = 0; i < l->n_next; i++)
+		free(l->next[i].command);
+	free(l->next);
+	l->next = NULL;
+	l->n_next = 0;
 }
 
 int rs_action_exec(struct rs_actions *l, const char *rule, char *const argv[])
@@ -193,7 +204,14 @@ json_t *rs_action_report_json(const struct rs_action_report *r)
 						"failed", a->failed, "detail",
 						rs_json_str(a->detail)));
 	}
-	return json_pack("{s:s, s:s, s:o, s:{s:I, s:I}}", "schema", "rootless-setup/actions/v1",
-			 "version", RS_VERSION, "actions", arr, "summary", "changed",
-			 (json_int_t)r->changed, "failed", (json_int_t)r->failed);
+	json_t *next = json_array();
+	for (size_t i = 0; i < r->acts.n_next; i++) {
+		const struct rs_next *x = &r->acts.next[i];
+		json_array_append_new(next, json_pack("{s:s, s:o, s:b}", "step", x->step, "command",
+						      rs_json_str(x->command), "done", x->done));
+	}
+	return json_pack("{s:s, s:s, s:o, s:o, s:{s:I, s:I}}", "schema",
+			 "rootless-setup/actions/v1", "version", RS_VERSION, "actions", arr, "next",
+			 next, "summary", "changed", (json_int_t)r->changed, "failed",
+			 (json_int_t)r->failed);
 }

@@ -24,16 +24,28 @@ struct rs_action {
 	bool failed;
 };
 
+/* A command for the user to type next (install: how to start the engine,
+ * a first container or build), in the order to type them. */
+struct rs_next {
+	const char *step; /* start, prepare, pull, run, build: static */
+	char *command;	  /* for a shell, as the user */
+	bool done;	  /* install did it already (started the engine) */
+};
+
 struct rs_actions {
 	struct rs_action *a;
 	size_t n;
 	bool dry_run; /* plan only: nothing is changed or run */
+	struct rs_next *next;
+	size_t n_next;
 };
 
 /* One more action (printf-style detail); the pointer stays valid until the
  * next rs_action_add on the same list. */
 struct rs_action *rs_action_add(struct rs_actions *l, const char *rule, const char *kind,
 				const char *path, const char *fmt, ...) _printf_(5, 6);
+/* One more next command (step static, command copied). */
+void rs_action_next(struct rs_actions *l, const char *step, const char *command, bool done);
 /* Replaces a's detail (printf-style). */
 void rs_action_detail(struct rs_action *a, const char *fmt, ...) _printf_(2, 3);
 /* Whether the last action recorded failed (false for an empty list). */

@@ -33,6 +33,8 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.client_url = true,
 			.client_run = "isula run --rm",
 			.client_args = "IMAGE [COMMAND]",
+			.first_pull = "isula pull docker.io/library/alpine:latest",
+			.first_args = "docker.io/library/alpine:latest echo hello",
 		},
 	[RS_ENGINE_CONTAINERD] =
 		{
@@ -53,6 +55,9 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.client_run = "ctr run --rm",
 			.client_args = "IMAGE ID [COMMAND]",
 			.no_cgroup_flags = "--cgroup \"\" --cpu-shares 0",
+			/* ctr run never pulls */
+			.first_pull = "ctr image pull docker.io/library/alpine:latest",
+			.first_args = "docker.io/library/alpine:latest first echo hello",
 		},
 	[RS_ENGINE_BUILDKIT] =
 		{
@@ -73,6 +78,13 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 				       "dockerfile=DIR [--output type=local,dest=DIR]",
 			.client_what = "a build",
 			.client_direct = true,
+			/* FROM scratch: a first build needs no registry */
+			.first_prep = "mkdir -p first-build && echo 'FROM scratch' > "
+				      "first-build/Dockerfile && echo 'COPY Dockerfile /' >> "
+				      "first-build/Dockerfile",
+			.first_args = "--frontend dockerfile.v0 --local context=first-build "
+				      "--local dockerfile=first-build --output "
+				      "type=local,dest=first-build/out",
 		},
 	/* DevKit mirrors BuildKit's layout under its own names; its clients
 	 * speak BuildKit's API and read BUILDKIT_HOST */
@@ -94,6 +106,13 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 				       "dockerfile=DIR [--output type=local,dest=DIR]",
 			.client_what = "a build",
 			.client_direct = true,
+			/* FROM scratch: a first build needs no registry */
+			.first_prep = "mkdir -p first-build && echo 'FROM scratch' > "
+				      "first-build/Dockerfile && echo 'COPY Dockerfile /' >> "
+				      "first-build/Dockerfile",
+			.first_args = "--frontend dockerfile.v0 --local context=first-build "
+				      "--local dockerfile=first-build --output "
+				      "type=local,dest=first-build/out",
 		},
 	[RS_ENGINE_PODMAN] =
 		{
@@ -110,6 +129,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.run_dir = "libpod",
 			.client_run = "podman run --rm",
 			.client_args = "IMAGE [COMMAND]",
+			.first_args = "docker.io/library/alpine:latest echo hello",
 		},
 	[RS_ENGINE_KATA] =
 		{
@@ -123,6 +143,8 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.run_dir = "libpod",
 			.client_run = "podman run --rm --runtime kata",
 			.client_args = "IMAGE [COMMAND]",
+			/* the guest's kernel, not the host's */
+			.first_args = "docker.io/library/alpine:latest uname -r",
 		},
 	[RS_ENGINE_OCI] =
 		{

@@ -57,6 +57,15 @@ struct rs_engine_info {
 	 * buildctl), not inside the launch (nsenter --engine NAME) */
 	bool client_direct;
 	const char *no_cgroup_flags;
+	/* The first container (or build) install prints as the next command
+	 * (rootless-setup(8) JSON OUTPUT: "next"), each step after the
+	 * client's prefix as for client_run: first_prep a plain shell
+	 * command that readies it (BuildKit: a Dockerfile), first_pull the
+	 * client's pull (NULL: the run pulls), first_args what follows
+	 * client_run and the no-cgroup flags. */
+	const char *first_prep;
+	const char *first_pull;
+	const char *first_args;
 };
 
 /* Where programs are looked for besides the caller's PATH and opt_dir

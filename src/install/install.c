@@ -413,6 +413,39 @@ static void prior_dirs(const struct rs_ctx *ctx, json_t *prior, struct rs_strv *
 	}
 }
 
+/* Whether the engine runs now that start() is done: it was started, or
+ * found running, and nothing start recorded (from action before) failed. */
+static bool started(const struct rs_gen_ctx *f, const struct rs_install_opts *o,
+		    const struct rs_gen *g, size_t before)
+{
+	if (!g->launch_cmd || o->dry_run || o->no_start || !f->ctx->host->live)
+		return false;
+	for (size_t i = before; i < f->acts.n; i++)
+		if (f->acts.a[i].failed)
+			return false;
+	return true;
+}
+
+/* The commands the user types next, in order (rootless-setup(8) JSON
+ * OUTPUT "next"): start the engine (or that install did), then a first
+ * container or build, from the engine table. None after a failure. */
+static void next_steps(struct rs_gen_ctx *f, const struct rs_install_opts *o,
+		       const struct rs_gen *g, bool running)
+{
+	const struct rs_engine_info *ei = rs_engine_info(o->engine);
+	for (size_t i = 0; i < f->acts.n; i++)
+		if (f->acts.a[i].failed)
+			return;
+	if (g->launch_cmd)
+		rs_action_next(&f->acts, "start", g->launch_cmd, running);
+	if (g->first_prep)
+		rs_action_next(&f->acts, "prepare", g->first_prep, false);
+	if (g->first_pull)
+		rs_action_next(&f->acts, "pull", g->first_pull, false);
+	if (g->first_run)
+		rs_action_next(&f->acts, ei->client_what ? "build" : "run", g->first_run, false);
+}
+
 int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **out,
 		   struct rs_error **err)
 {
@@ -461,6 +494,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		json_decref(files);
 	rs_strv_free(&dirs);
 	rs_strv_free(&rdirs);
+	size_t before = f.acts.n;
 	if (!o->dry_run)
 		start(&f, o, &g);
 	else if (g.launch_cmd)
@@ -472,6 +506,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 				      ? rs_engine_info(o->engine)->client_what
 				      : "a container",
 			      g.client_cmd, rs_engine_info(o->engine)->client_args);
+	next_steps(&f, o, &g, started(&f, o, &g, before));
 	rs_gen_clear(&g);
 	return rs_inst_finish(&f, rep, out);
 }

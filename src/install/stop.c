@@ -188,6 +188,62 @@ int rs_stop_launch_at(int sdfd, char *msg, size_t len)
 	return 1;
 }
 
+/* The names Podman's pause process goes by: its own re-exec ("podman
+ * pause", pkg/rootless) and catatonit -P, which Podman 3 and 4 ran. */
+static bool pause_comm(int procfd)
+{
+	char buf[32];
+	_cleanup_close_ int fd = openat(procfd, "comm", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return !strcmp(buf, "podman pause") || !strcmp(buf, "catatonit");
+}
+
+int rs_stop_pause_at(int dfd, const char *name, char *msg, size_t len)
+{
+	unsigned long long pid = 0;
+	char path[64], state = 0;
+	unsigned long long start;
+	struct stat a, b;
+	uid_t owner = (uid_t)-1;
+
+	/* the file is the user's (we are the user): it only names a pid, the
+	 * process itself decides */
+	if (read_num_at(dfd, name, &pid) < 0 || pid < 2 || pid > 1u << 22)
+		return 0;
+	_cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+	if (pfd < 0)
+		return 0; /* gone: Podman makes a new one when it next runs */
+	snprintf(path, sizeof(path), "/proc/%llu", pid);
+	_cleanup_close_ int procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	_cleanup_close_ int ns = procfd >= 0 ? openat(procfd, "ns/user", O_RDONLY | O_CLOEXEC) : -1;
+	if (procfd < 0 || rs_proc_stat_at(procfd, &state, &start) < 0 || state == 'Z')
+		return 0;
+	/* ours by every uid, named as Podman names it, holding a user
+	 * namespace we own other than ours: anything else is left alone */
+	if (!proc_is_mine(procfd) || !pause_comm(procfd) || ns < 0 || fstat(ns, &a) < 0 ||
+	    stat("/proc/self/ns/user", &b) < 0 || (a.st_ino == b.st_ino && a.st_dev == b.st_dev) ||
+	    ioctl(ns, NS_GET_OWNER_UID, &owner) < 0 || owner != geteuid()) {
+		snprintf(msg, len,
+			 "pid %llu named by %s is not Podman's pause process of uid %u: "
+			 "left alone",
+			 pid, name, (unsigned)geteuid());
+		return -EPERM;
+	}
+	/* what `podman system migrate` does to it: KILL (it holds nothing
+	 * but the namespaces) */
+	send_sig(pfd, SIGKILL);
+	if (!wait_exit(pfd, KILL_WAIT_MS)) {
+		snprintf(msg, len, "Podman's pause process (pid %llu) did not stop on KILL", pid);
+		return -ETIMEDOUT;
+	}
+	snprintf(msg, len, "Podman's pause process (pid %llu): stopped", pid);
+	return 1;
+}
+
 /* The purge's child: the user, in the parent directory it opened by fd.
  * Everything it opens is opened as the user, relative to the host's root
  * fd handed on as fd 3 (lib/spawn closed every other one). */

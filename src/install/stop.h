@@ -12,6 +12,15 @@
  * Return: 1 stopped, 0 none running, -errno with msg. */
 int rs_stop_launch_at(int sdfd, char *msg, size_t len);
 
+/* Stops Podman's pause process, which keeps the user's namespace between
+ * podman commands and outlives an uninstall: the pid in file name of dfd
+ * (RUN/libpod/tmp/pause.pid), only when that process is the user's by
+ * every uid, is called "podman pause" or "catatonit", and holds a user
+ * namespace the user owns; KILL, as podman system migrate does. Call as
+ * the user (rs_as_user). Return: 1 stopped, 0 none running, -errno with
+ * msg (msg also says what was stopped). */
+int rs_stop_pause_at(int dfd, const char *name, char *msg, size_t len);
+
 /* The bound of a purge's wait: container storage can hold a great many
  * files. */
 #define RS_PURGE_TIMEOUT_MS (30u * 60u * 1000u)

@@ -181,24 +181,33 @@ bool rs_gen_cgroups_usable(const struct rs_report *rep)
 
 /* The client command that runs a container here, as install prints it:
  * through nsenter when the engine has a launch, with the flags no
- * configuration file can give (the engine table). */
+ * configuration file can give (the engine table); and the first container
+ * or build with it. */
 static void client_cmd(const struct rs_report *rep, const struct paths *p, const char *self,
 		       struct rs_gen *g)
 {
-	const char *flags = rs_gen_cgroups_usable(rep) ? NULL : p->ei->no_cgroup_flags;
-	_cleanup_free_ char *pre = p->ei->daemon ? rs_xasprintf("%s nsenter --engine %s -- ", self,
-								p->ei->name)
-						 : rs_xstrdup("");
-	if (!p->ei->client_run)
+	const struct rs_engine_info *ei = p->ei;
+	const char *flags = rs_gen_cgroups_usable(rep) ? NULL : ei->no_cgroup_flags;
+	_cleanup_free_ char *pre = NULL;
+	if (!ei->client_run)
 		return;
-	if (p->ei->client_direct) {
+	if (ei->client_direct) {
 		_cleanup_free_ char *v = rs_engine_client_value(p->e, p->run);
 		_cleanup_free_ char *qv = shell_word(v);
-		g->client_cmd = rs_xasprintf("%s=%s %s", p->ei->client_var, qv, p->ei->client_run);
-		return;
+		pre = rs_xasprintf("%s=%s ", ei->client_var, qv);
+		flags = NULL;
+	} else {
+		pre = ei->daemon ? rs_xasprintf("%s nsenter --engine %s -- ", self, ei->name)
+				 : rs_xstrdup("");
 	}
-	g->client_cmd = rs_xasprintf("%s%s%s%s", pre, p->ei->client_run, flags ? " " : "",
+	g->client_cmd = rs_xasprintf("%s%s%s%s", pre, ei->client_run, flags ? " " : "",
 				     flags ? flags : "");
+	if (ei->first_prep)
+		g->first_prep = rs_xstrdup(ei->first_prep);
+	if (ei->first_pull)
+		g->first_pull = rs_xasprintf("%s%s", pre, ei->first_pull);
+	if (ei->first_args)
+		g->first_run = rs_xasprintf("%s %s", g->client_cmd, ei->first_args);
 }
 
 /* The launch command, quoted for the unit (g->unit_exec) and for a shell
@@ -561,6 +570,7 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 {
 	_cleanup_free_ char *tmp = rs_xasprintf("%s/%s/tmp", p->run, p->ei->run_dir);
 	_cleanup_free_ char *qt = toml_str(tmp), *keys = NULL;
+	client_cmd(rep, p, self, g);
 	/* Podman before 2.0 reads libpod.conf: the podman.config rule's finding */
 	if (rep->ctx.podman_libpod_conf) {
 		render_podman_legacy(p, kata, qt, g);
@@ -591,7 +601,6 @@ static void render_podman(const struct rs_report *rep, const struct paths *p, bo
 				    keys, NULL};
 	add(g, config_path(p), rs_template_fill("containers.conf", vars), false, false);
 	render_storage(rep, p, g);
-	client_cmd(rep, p, self, g);
 }
 
 /* The daemon as the unit's PATH finds it by name; one found elsewhere
@@ -683,6 +692,9 @@ void rs_gen_clear(struct rs_gen *g)
 	free(g->launch_argv);
 	free(g->state_dir);
 	free(g->client_cmd);
+	free(g->first_prep);
+	free(g->first_pull);
+	free(g->first_run);
 	memset(g, 0, sizeof(*g));
 }
 

@@ -53,6 +53,9 @@ struct rs_gen {
 	char *state_dir;    /* the launch's state dir (absolute) */
 	const char *socket; /* the engine's socket below the runtime dir, or NULL */
 	char *client_cmd;   /* how to run a container: "... ctr run --rm FLAGS" */
+	/* the first container or build, as shell commands (the engine
+	 * table's first_*), each NULL when the engine has none */
+	char *first_prep, *first_pull, *first_run;
 };
 
 /* Whether the user's containers can have cgroups here (v2, delegated). */

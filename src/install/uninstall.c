@@ -52,7 +52,7 @@ static void tree_init(struct tree *tr, const struct rs_ctx *ctx)
 		t->base[t->n++] = (struct rs_user_base){.path = ctx->xdg_data_home};
 }
 
-enum op_kind { OP_FILE, OP_DIR, OP_PURGE, OP_READ, OP_STOP, OP_UNMERGE };
+enum op_kind { OP_FILE, OP_DIR, OP_PURGE, OP_READ, OP_STOP, OP_UNMERGE, OP_PAUSE };
 
 /* One piece of work done as the user. */
 struct user_op {
@@ -292,6 +292,9 @@ static int user_op_fn(void *arg, char *msg, size_t len)
 	}
 	if (op->kind == OP_STOP)
 		return op_stop(op, pfd, name, &st, msg, len);
+	if (op->kind == OP_PAUSE)
+		return S_ISREG(st.st_mode) && !op->dry_run ? rs_stop_pause_at(pfd, name, msg, len)
+							   : 0;
 	if (op->kind == OP_FILE)
 		return op_file(op, pfd, name, &st, msg, len);
 	if (op->kind == OP_UNMERGE)
@@ -577,6 +580,31 @@ static void stop_launch(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 			->failed = true;
 }
 
+/* Podman's pause process (podman, kata: Podman's libpod state) outlives
+ * the engine's files; stopped as the user (stop.c decides on the
+ * process, not on the pid file the user writes). */
+static void stop_pause(struct rs_gen_ctx *f, const struct rs_install_opts *o, const struct tree *tr)
+{
+	const struct rs_engine_info *ei = rs_engine_info(o->engine);
+	if (!ei->run_dir || strcmp(ei->run_dir, "libpod"))
+		return;
+	_cleanup_free_ char *pp = rs_xasprintf("%s/libpod/tmp/pause.pid", tr->run);
+	struct user_op op = {.kind = OP_PAUSE, .t = &tr->t, .dry_run = f->acts.dry_run};
+	char msg[512] = "";
+	if (rs_user_tree_locate(&tr->t, pp, &op.base, &op.rel) < 0)
+		return;
+	if (f->acts.dry_run) {
+		rs_action_add(&f->acts, "uninstall", "note", pp,
+			      "would stop Podman's pause process, if it runs");
+		return;
+	}
+	int r = rs_as_user(&f->ctx->user, user_op_fn, &op, msg, sizeof(msg), 30000);
+	if (r > 0)
+		rs_action_add(&f->acts, "uninstall", "stop", pp, "%s", msg)->changed = true;
+	else if (r < 0)
+		rs_action_add(&f->acts, "uninstall", "note", pp, "%s", *msg ? msg : strerror(-r));
+}
+
 static void no_record(struct rs_gen_ctx *f, const struct rs_install_opts *o, const char *upath,
 		      const char *rpath)
 {
@@ -618,9 +646,11 @@ int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **
 	if (!m) {
 		no_record(&f, o, upath, rpath);
 		stop_launch(&f, o, &tr);
+		stop_pause(&f, o, &tr);
 		purge(&f, o, &tr);
 	} else {
 		stop_launch(&f, o, &tr);
+		stop_pause(&f, o, &tr);
 		remove_recorded(&f, &tr, json_object_get(m, "files"));
 		struct user_op op = {.kind = OP_FILE};
 		as_user(&f, &tr, &op, upath, "the install record");

@@ -123,6 +123,9 @@ struct rs_nsenter_opts {
 	const char *const *client_env;
 	bool snapshotter;    /* CONTAINERD_SNAPSHOTTER from STATE/snapshotter */
 	const char *run_dir; /* the runtime dir the state dir is in, or NULL */
+	/* the uid whose launch root means to enter (--user), or (uid_t)-1:
+	 * a state dir of anyone else is refused */
+	uid_t owner;
 	/* the caller's TERM and LANG: all of the caller's environment that
 	 * reaches the command when root enters a user's launch */
 	const char *term, *lang;

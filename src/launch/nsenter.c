@@ -75,6 +75,10 @@ static int read_state(const struct rs_nsenter_opts *o, bool strict, struct rs_ns
 	_cleanup_close_ int dfd = rs_state_dir_open(o->dir, strict, &t->dir_owner, err);
 	if (dfd < 0)
 		return dfd;
+	if (o->owner != (uid_t)-1 && t->dir_owner != o->owner)
+		return rs_error_setx(err, EPERM,
+				     "refusing state dir '%s': it belongs to uid %u, not %u",
+				     o->dir, (unsigned)t->dir_owner, (unsigned)o->owner);
 	int r = rs_state_read_child(dfd, o->dir, strict, t->dir_owner, &t->pid, &t->start, err);
 	if (r < 0 || !o->snapshotter)
 		return r;

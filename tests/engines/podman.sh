@@ -69,7 +69,9 @@ run_once() {
 	check "$label: the image's files of subordinate ids were removed inside the user's namespace" \
 		grep -q 'removed inside its user namespace' "$W/uninstall-$label.out"
 	[ "$before" = "$after" ] || sed 's/^/# /' "$W/uninstall-$label.out"
-	# podman's pause process keeps the old user namespace
+	# podman's pause process (it keeps the user namespace) is stopped
+	check "$label: uninstall stopped Podman's pause process" \
+		grep -q "pause process (pid [0-9]*): stopped" "$W/uninstall-$label.out"
 	pkill -KILL -u "$TU_UID" 2>/dev/null
 	sleep 0.3
 }

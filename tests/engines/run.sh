@@ -3,7 +3,7 @@
 set -u
 here=$(dirname "$0")
 p=0 f=0 s=0
-for t in podman podman-storage containerd buildkit isulad kata oci; do
+for t in podman podman-storage containerd buildkit isulad kata oci first-hour; do
 	echo "# ---- engines/$t"
 	out=$(bash "$here/$t.sh" 2>&1)
 	echo "$out"

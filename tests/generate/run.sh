@@ -139,6 +139,73 @@ check "--root: uninstall removes the files, the record and the dirs install made
 	[ ! -e "$A/.config/containerd" -a ! -e "$A/.config/systemd" -a ! -e "$(dirname "$REC")" ]
 check "--root: done as the tree's user" grep -q "config.toml: installed by rootless-setup" "$T/ru"
 
+# ---- install's next commands: every engine, under fixture trees ----
+# JSON "next" and the text's "next:" lines say the same, in order: start
+# (a daemon's launch; not done under --root), then a first container or
+# build with the engine's own client, through nsenter where it has a launch
+for s in debian12-healthy debian10; do
+	for e in containerd isulad buildkit devkit podman kata; do
+		N="$T/next-$s-$e"; rm -rf "$N"; mkdir -p "$N"; bash "$MK" "$s" "$N/h"
+		"$RS_BIN" --root "$N/h" --user alice --engine "$e" --format json install --no-start --force > "$N/j" 2>/dev/null
+		rm -rf "$N/h"; mkdir -p "$N/h"; bash "$MK" "$s" "$N/h"
+		"$RS_BIN" --root "$N/h" --user alice --engine "$e" install --no-start --force > "$N/t" 2>/dev/null
+		J=$N/j
+		steps=$(jq -r '[.next[].step] | join(",")' "$J" 2>/dev/null)
+		case $e in
+		containerd|isulad) want=start,pull,run ;;
+		buildkit|devkit) want=start,prepare,build ;;
+		podman|kata) want=run ;;
+		esac
+		check "$s/$e: install's next steps are $want ($steps)" [ "$steps" = "$want" ]
+		check "$s/$e: nothing is done under --root" jq -e '[.next[].done] | any | not' "$J" > /dev/null
+		check "$s/$e: the text's next: lines are the JSON's commands" \
+			[ "$(sed -n 's/^next: [a-z ]*: //p' "$N/t")" = "$(jq -r '.next[].command' "$J")" ]
+		run=$(jq -r '.next[] | select(.step == "run" or .step == "build") | .command' "$J")
+		case $e in
+		containerd|isulad)
+			check "$s/$e: start is the unit's launch" \
+				bash -c '[[ $1 == "$2 launch --state-dir=/run/user/1000/rootless-setup/$3 "* ]]' _ \
+				"$(jq -r '.next[0].command' "$J")" "$RS_BIN" "$e"
+			pull=$(jq -r '.next[1].command' "$J")
+			check "$s/$e: pull and run go through nsenter --engine $e" \
+				bash -c '[[ $1 == "$3 nsenter --engine $4 -- "*" pull "* && $2 == "$3 nsenter --engine $4 -- "*" run --rm "* ]]' _ \
+				"$pull" "$run" "$RS_BIN" "$e"
+			img=${pull##* }
+			check "$s/$e: the run uses the image pulled ($img)" grep -qF " $img " <<<"$run " ;;
+		buildkit|devkit)
+			check "$s/$e: the build reaches the daemon through BUILDKIT_HOST" \
+				bash -c '[[ $1 == "BUILDKIT_HOST=unix:///run/user/1000/$2/$2d.sock buildctl build "* ]]' _ "$run" "$e"
+			check "$s/$e: the build's context is the Dockerfile prepared" \
+				bash -c '[[ $1 == *"> first-build/Dockerfile"* && $2 == *"--local context=first-build"* ]]' _ \
+				"$(jq -r '.next[1].command' "$J")" "$run" ;;
+		podman) check "$s/$e: a plain podman run" bash -c '[[ $1 == "podman run --rm "*" echo hello" ]]' _ "$run" ;;
+		kata) check "$s/$e: podman run with the kata runtime" bash -c '[[ $1 == "podman run --rm --runtime kata "* ]]' _ "$run" ;;
+		esac
+		rm -rf "$N"
+	done
+done
+# where the user has no cgroups (cgroup v1 or hybrid), ctr's run carries
+# the flags no configuration file gives; where it has them, it does not
+N="$T/next-cg"; mkdir -p "$N"
+for s in debian12-healthy debian10; do
+	rm -rf "$N/h"; mkdir -p "$N/h"; bash "$MK" "$s" "$N/h"
+	"$RS_BIN" --root "$N/h" --user alice --engine containerd --format json install --no-start --force > "$N/$s" 2>/dev/null
+	"$RS_BIN" --root "$N/h" --user alice --engine containerd --format json check > "$N/$s.rep" 2>/dev/null
+	run=$(jq -r '.next[] | select(.step == "run") | .command' "$N/$s")
+	if [ "$(jq -r .decisions.cgroup_manager "$N/$s.rep")" = none ]; then
+		check "$s: no cgroups: ctr run --rm --cgroup \"\" (as install's note)" grep -qF 'ctr run --rm --cgroup "" --cpu-shares 0 ' <<<"$run"
+	else
+		check "$s: cgroups: a plain ctr run --rm" grep -qF 'ctr run --rm docker.io' <<<"$run"
+	fi
+done
+rm -rf "$N"
+# no next command after a failure (install refusing past failing rules)
+N="$T/next-fail"; mkdir -p "$N/h"; bash "$MK" debian12-healthy "$N/h"
+: > "$N/h/etc/subuid"
+"$RS_BIN" --root "$N/h" --user alice --engine podman --format json install --no-start > "$N/j" 2>/dev/null
+check "install refused past failing rules: no next command" jq -e '(.summary.failed > 0) and (.next == [])' "$N/j" > /dev/null
+rm -rf "$N"
+
 # ---- on this machine, as a throwaway user ----
 . "$HERE/../lib/testuser.sh"
 tu_setup || { done_testing; exit; }

@@ -42,6 +42,24 @@ check "ctr version answers through nsenter" grep -q "Server:" <<<"$out"
 out=$(tu_run "$RS" --engine containerd nsenter -- sh -c 'echo "$CONTAINERD_ADDRESS"; ctr version >/dev/null && echo ok')
 check "nsenter --engine containerd finds the launch and sets CONTAINERD_ADDRESS" [ "$out" = "$(printf '%s\nok' "$SOCK")" ]
 
+# root acting for the user (--user): the user's /run/user/UID, never
+# root's own; the command runs as the user (a file it makes is the
+# user's on the host), with the client's variable
+probe="$TU_HOME/.nsenter-probe"
+out=$(env XDG_RUNTIME_DIR=/run/user/0 "$RS" --user "$TU_NAME" --engine containerd nsenter -- \
+	sh -c 'touch "$1"; echo "$CONTAINERD_ADDRESS"; ctr version >/dev/null && echo ok' _ "$probe" 2>&1 </dev/null)
+check "root: --user NAME nsenter --engine containerd runs in the user's launch with its address" \
+	[ "$out" = "$(printf '%s\nok' "$SOCK")" ]
+[ "$out" = "$(printf '%s\nok' "$SOCK")" ] || echo "$out" | tail -3 | sed 's/^/# /'
+check "root: --user NAME nsenter --engine: the command ran as the user" [ "$(stat -c %u "$probe" 2>/dev/null)" = "$TU_UID" ]
+rm -f "$probe"
+# ports: root's answer for the user is the user's own (this launch has no
+# port driver: the API says so, to both)
+mine=$(tu_run "$RS" --engine containerd ports list 2>&1)
+out=$(XDG_RUNTIME_DIR=/run/user/0 "$RS" --user "$TU_NAME" --engine containerd ports list 2>&1)
+check "root: --user NAME ports --engine containerd list reaches the user's launch ($out)" \
+	[ -n "$mine" ] && [ "$out" = "$mine" ]
+
 # a busybox bundle; the spec is made inside the namespace, rootless
 B="$W/bundle"
 mkdir -p "$B/rootfs/bin" "$B/rootfs/proc" "$B/rootfs/dev" "$B/rootfs/sys" "$B/rootfs/tmp"

@@ -131,6 +131,21 @@ check "own launch: root's command is the user's (file owner)" \
 	[ "$(stat -c %u:%g "$OUT/made-by-root" 2>/dev/null)" = "$TU_UID:$TU_GID" ]
 check "own launch: with the user's HOME" [ "$(sed -n 2p <<<"$out")" = "$TU_HOME" ]
 
+# 3b. root for the user (--user NAME --engine): the user's runtime dir,
+# walked without its links: the engine's state dir a symlink (to the
+# user's own launch, or anywhere) is refused, and nothing runs
+tu_run mkdir -p "$TU_XDG/rootless-setup"
+tu_run ln -sfn "$S" "$TU_XDG/rootless-setup/containerd"
+out=$("$RS" --user "$TU_NAME" --engine containerd nsenter -- touch "$OUT/made-via-link" 2>&1); rc=$?
+check "--user --engine: a symlinked engine state dir is refused (rc $rc): $out" \
+	bash -c '[ "$1" -ne 0 ] && grep -q symlink <<<"$2"' _ "$rc" "$out"
+check "--user --engine: and nothing ran" [ ! -e "$OUT/made-via-link" ]
+tu_run rm -f "$TU_XDG/rootless-setup/containerd"
+out=$("$RS" --user root nsenter --state-dir="$S" -- touch "$OUT/made-for-root" 2>&1); rc=$?
+check "--user root with the user's state dir: refused, not root's (rc $rc): $out" \
+	bash -c '[ "$1" -ne 0 ] && grep -q "belongs to uid" <<<"$2"' _ "$rc" "$out"
+check "--user root: and nothing ran" [ ! -e "$OUT/made-for-root" ]
+
 # 4. a second user cannot enter the first user's launch
 U2=${RS_TEST_USER:-rstest}2
 U2MARK="rootless-setup test user (throwaway)"

@@ -191,4 +191,45 @@ check "root's uninstall: root's record followed, not the one the user planted" \
 	sh -c "! grep -q '$D/etc' '$O/5b'"
 check "root's uninstall: the planted record removed as the user" \
 	[ ! -e "$H/.local/state/rootless-setup/containerd.json" ]
+
+# ---- 6. Podman's pause process: uninstall stops it as the user, deciding
+# on the process, never on pause.pid (a file the user writes) ----
+PP=$TU_XDG/libpod/tmp/pause.pid
+tu_run mkdir -p "$TU_XDG/libpod/tmp"
+# a process of the user's that is not a pause process
+tu_run setsid sleep 1000 < /dev/null > /dev/null 2>&1 &
+sleep 0.3
+victim=$(pgrep -u "$TU_UID" -x sleep | head -1)
+echo "$victim" | tu_run sh -c "cat > '$PP'"
+"$RS" --user "$U" --engine podman uninstall > "$O/6a" 2>&1
+check "pause.pid naming another process of the user's: it still runs" \
+	[ -n "$victim" ] && kill -0 "$victim" 2>/dev/null
+check "and uninstall says it left it alone" grep -q "not Podman's pause process.*left alone" "$O/6a"
+# a process of root's: never signalled
+setsid sleep 1000 < /dev/null > /dev/null 2>&1 &
+rootp=$!
+echo "$rootp" | tu_run sh -c "cat > '$PP'"
+"$RS" --user "$U" --engine podman uninstall > "$O/6b" 2>&1
+check "pause.pid naming a process of root's: left alone" \
+	sh -c "grep -q 'pid $rootp named by pause.pid is not' '$O/6b' && kill -0 $rootp"
+kill "$rootp" 2>/dev/null
+# a symlink in place of pause.pid: not followed
+tu_run rm -f "$PP"; tu_run ln -s /proc/self/stat "$PP"
+"$RS" --user "$U" --engine podman uninstall > "$O/6c" 2>&1
+check "a symlinked pause.pid: refused (rc $?)" grep -q "pause.pid' is a symbolic link" "$O/6c"
+# the real thing: podman's own pause process is stopped
+if command -v podman > /dev/null; then
+	tu_run rm -f "$PP"
+	tu_run podman unshare true > /dev/null 2>&1
+	pause=$(cat "$PP" 2>/dev/null)
+	if [ -n "$pause" ] && kill -0 "$pause" 2>/dev/null; then
+		"$RS" --user "$U" --engine podman uninstall > "$O/6d" 2>&1
+		check "podman's pause process ($(cat /proc/$pause/comm 2>/dev/null)): stopped by uninstall" \
+			sh -c "grep -q \"pause process (pid $pause): stopped\" '$O/6d'" && tu_dead "$pause"
+	else
+		skip "podman's pause process stopped" "podman unshare left no pause process here"
+	fi
+fi
+kill "$victim" 2>/dev/null
+tu_run rm -rf "$TU_XDG/libpod"
 done_testing
