@@ -197,6 +197,7 @@ check-launch: $(BIN)
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/containerd.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/compat.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/ports.sh
+	RS_BIN=$(abspath $(BIN)) bash tests/launch/source-ip.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-integration.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/rk-scripts.sh
 	RS_BIN=$(abspath $(BIN)) bash tests/launch/libslirp.sh

@@ -35,7 +35,7 @@ _rootless_setup()
 	"") COMPREPLY=($(compgen -W "$verbs $global" -- "$cur")); return ;;
 	check) opts="--strict --postinstall --rule --all-users --interval --report-file --ready-file --ready-test" ;;
 	fix) opts="--dry-run --rule --yes --force" ;;
-	launch) opts="--state-dir --copy-up --copy-up-mode --overlay-file --propagation --net --mtu --cidr --ifname --disable-host-loopback --ipv6 --slirp4netns-binary --slirp4netns-sandbox --slirp4netns-seccomp --pasta-binary --detach-netns --net-bypass --port-driver --publish --cgroupns --pidns --reaper --evacuate-cgroup2 --ipcns --utsns --subid-source --debug --rootlesskit-compat --print-semver" ;;
+	launch) opts="--state-dir --copy-up --copy-up-mode --overlay-file --propagation --net --mtu --cidr --ifname --disable-host-loopback --ipv6 --slirp4netns-binary --slirp4netns-sandbox --slirp4netns-seccomp --pasta-binary --detach-netns --net-bypass --port-driver --publish --source-ip-transparent --cgroupns --pidns --reaper --evacuate-cgroup2 --ipcns --utsns --subid-source --debug --rootlesskit-compat --print-semver" ;;
 	nsenter) opts="--state-dir" ;;
 	ports) opts="--state-dir list add remove" ;;
 	generate) opts="--output --force --default-runtime --worker" ;;

@@ -43,6 +43,7 @@ enum {
 	OPT_PROPAGATION,
 	OPT_OVERLAY_FILE,
 	OPT_RK_COMPAT,
+	OPT_SOURCE_IP_TRANSPARENT,
 	OPT_PRINT_SEMVER,
 };
 
@@ -82,6 +83,8 @@ static void launch_help(void)
 	       "                              libslirp\n"
 	       " -p, --publish <spec>         publish a port, e.g. 127.0.0.1:8080:80/tcp "
 	       "(repeatable)\n"
+	       "     --source-ip-transparent[=false]  builtin: TCP services see the client's\n"
+	       "                              address (default true)\n"
 	       "     --pidns                  new pid namespace (PID 1 forwards signals)\n"
 	       "     --reaper <auto|true|false>  PID 1 reaps orphans (default auto: with --pidns)\n"
 	       "     --cgroupns               new cgroup namespace\n"
@@ -331,6 +334,9 @@ static void parse_opt(struct rs_launch_opts *o, int c, const char *arg)
 	case OPT_DEBUG:
 		o->debug = flag("debug", arg);
 		break;
+	case OPT_SOURCE_IP_TRANSPARENT:
+		o->source_ip_transparent = flag("source-ip-transparent", arg);
+		break;
 	case OPT_RK_COMPAT:
 		o->rootlesskit_exit = flag("rootlesskit-compat", arg);
 		break;
@@ -469,11 +475,13 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 		{"subid-source", required_argument, NULL, OPT_SUBID_SOURCE},
 		{"debug", optional_argument, NULL, OPT_DEBUG},
 		{"rootlesskit-compat", optional_argument, NULL, OPT_RK_COMPAT},
+		{"source-ip-transparent", optional_argument, NULL, OPT_SOURCE_IP_TRANSPARENT},
 		{"print-semver", required_argument, NULL, OPT_PRINT_SEMVER},
 		RS_GLOBAL_LONGOPTS,
 		{NULL, 0, NULL, 0},
 	};
-	struct rs_launch_opts o = {.rootlesskit_exit = cli->as_rootlesskit};
+	struct rs_launch_opts o = {.rootlesskit_exit = cli->as_rootlesskit,
+				   .source_ip_transparent = true};
 	int c;
 
 	/* "+": the command's own options are not ours; ":" so that a missing

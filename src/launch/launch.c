@@ -210,6 +210,7 @@ struct run {
 	int sfd;
 	sigset_t oldmask;
 	bool quick; /* the child publishes and runs the command on its own */
+	rs_launch_warn_fn warn;
 };
 
 /* Reads the child's answer: 'r' ready, or a failure report. */
@@ -320,7 +321,9 @@ static int api_start(struct run *r, const unsigned char net[4], struct rs_error 
 			       .userns_fd = -1,
 			       .netns_fd = -1,
 			       .publish = &o->publish,
-			       .slirp_api = r->slirp_api};
+			       .slirp_api = r->slirp_api,
+			       .source_ip_transparent = o->source_ip_transparent,
+			       .warn = r->warn};
 	snprintf(ip, sizeof(ip), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 100);
 	snprintf(dns, sizeof(dns), "%u.%u.%u.%u", net[0], net[1], net[2], net[3] + 3);
 	c.net_driver = o->net == RS_NET_SLIRP4NETNS ? "slirp4netns"
@@ -570,6 +573,7 @@ static void close_pair(int p[2])
 int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct rs_error **err)
 {
 	struct run r = {.o = o,
+			.warn = warn,
 			.p2c = {-1, -1},
 			.c2p = {-1, -1},
 			.status = {-1, -1},

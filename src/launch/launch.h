@@ -46,6 +46,9 @@ struct rs_launch_opts {
 	 * added before the command runs */
 	const char *port_driver;
 	struct rs_strv publish;
+	/* builtin: TCP services in the launch see the client's address
+	 * (RootlessKit v3's --source-ip-transparent, on by default there) */
+	bool source_ip_transparent;
 	bool cgroupns, pidns, ipcns, utsns;
 	enum rs_launch_tri reaper;    /* auto: with --pidns */
 	bool detach_netns;	      /* the command keeps our netns; the new one is STATE/netns */

@@ -454,6 +454,7 @@ int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct r
 	s->cfg.child_ip = s->child_ip;
 	s->cfg.dns = s->dns;
 	s->d.cfg = &s->cfg;
+	s->d.transparent = cfg->source_ip_transparent;
 	s->d.helper_fd = -1;
 	s->listen_fd = -1;
 	server_limits(s);

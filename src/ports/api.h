@@ -40,6 +40,8 @@ struct rs_api_cfg {
 	const char *slirp_api;	       /* slirp4netns --api-socket path */
 	int netemb_fd;		       /* libslirp: the helper's control socket, or -1 */
 	bool ipv6;		       /* libslirp: it forwards tcp6/udp6 too */
+	bool source_ip_transparent;    /* builtin: TCP services see the client's address */
+	void (*warn)(const char *msg); /* one line, for what falls back */
 };
 
 struct rs_api_srv;

@@ -25,11 +25,63 @@
 #include "lib/sig.h"
 #include "lib/xalloc.h"
 
-struct helper_req {
-	int type; /* SOCK_STREAM or SOCK_DGRAM */
-	socklen_t len;
-	struct sockaddr_storage addr;
+enum helper_op {
+	HELPER_CONNECT,	    /* a socket connecting to addr */
+	HELPER_TRANSPARENT, /* the same from src (port-transparent.c), else plain */
+	HELPER_SETUP,	    /* set source-address propagation up: rep.ok */
 };
+
+struct helper_req {
+	int op;
+	int type; /* SOCK_STREAM or SOCK_DGRAM */
+	socklen_t len, srclen;
+	struct sockaddr_storage addr, src;
+};
+
+struct helper_rep {
+	int e;
+	unsigned ok;
+};
+
+static int helper_socket(const struct helper_req *q)
+{
+	/* non-blocking: the helper never waits for a slow peer */
+	if (q->op == HELPER_TRANSPARENT && q->type == SOCK_STREAM && q->srclen <= sizeof(q->src) &&
+	    q->src.ss_family == q->addr.ss_family && rs_transparent_local(&q->addr, q->len)) {
+		int s = rs_transparent_socket(&q->addr, q->len, &q->src, q->srclen, false);
+		if (s >= 0)
+			return s;
+		/* the client's port in use here, say: not propagated */
+	}
+	int s = socket(q->addr.ss_family, q->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0 ||
+	    (connect(s, (const struct sockaddr *)&q->addr, q->len) < 0 && errno != EINPROGRESS)) {
+		int e = errno;
+		if (s >= 0)
+			close(s);
+		return -e;
+	}
+	return s;
+}
+
+static void helper_reply(int fd, struct helper_rep *r, int s)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = {0};
+	struct iovec iov = {.iov_base = r, .iov_len = sizeof(*r)};
+	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
+	if (s >= 0) {
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &s, sizeof(int));
+	}
+	sendmsg(fd, &m, MSG_NOSIGNAL);
+	if (s >= 0)
+		close(s);
+}
 
 _noreturn_ static void helper_main(int fd, int userns, int netns)
 {
@@ -51,27 +103,13 @@ _noreturn_ static void helper_main(int fd, int userns, int netns)
 			_exit(0);
 		if (n != sizeof(q) || q.len > sizeof(q.addr))
 			continue;
-		int e = 0;
-		int s = socket(q.addr.ss_family, q.type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		/* non-blocking: the helper never waits for a slow peer */
-		if (s < 0 ||
-		    (connect(s, (struct sockaddr *)&q.addr, q.len) < 0 && errno != EINPROGRESS))
-			e = errno;
-		char cbuf[CMSG_SPACE(sizeof(int))] = {0};
-		struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
-		struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1};
-		if (!e) {
-			m.msg_control = cbuf;
-			m.msg_controllen = sizeof(cbuf);
-			struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-			c->cmsg_level = SOL_SOCKET;
-			c->cmsg_type = SCM_RIGHTS;
-			c->cmsg_len = CMSG_LEN(sizeof(int));
-			memcpy(CMSG_DATA(c), &s, sizeof(int));
-		}
-		sendmsg(fd, &m, MSG_NOSIGNAL);
-		if (s >= 0)
-			close(s);
+		struct helper_rep r = {0};
+		int s = -1;
+		if (q.op == HELPER_SETUP)
+			r.ok = rs_transparent_setup(&r.e);
+		else if ((s = helper_socket(&q)) < 0)
+			r.e = -s;
+		helper_reply(fd, &r, s);
 	}
 }
 
@@ -107,13 +145,13 @@ int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 	setsockopt(d->helper_fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(d->helper_fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	/* one round trip: did it join the namespaces? */
-	struct helper_req q = {.type = SOCK_DGRAM};
+	struct helper_req q = {.op = HELPER_CONNECT, .type = SOCK_DGRAM};
 	socklen_t l;
 	rs_ip_to_sockaddr("127.0.0.1", 9, &q.addr, &l);
 	q.len = l;
-	int e = 0;
+	struct helper_rep r;
 	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
-	    recv(d->helper_fd, &e, sizeof(e), 0) != sizeof(e)) {
+	    recv(d->helper_fd, &r, sizeof(r), 0) != sizeof(r)) {
 		snprintf(why, n,
 			 "the port helper cannot join the child's user and network namespaces");
 		return -EIO;
@@ -134,30 +172,69 @@ static void helper_end(struct rs_portd *d)
 	d->helper_pid = 0;
 }
 
-int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
-			    socklen_t len)
+/* One round trip. Return: the socket it sent, or -errno (-EIO: the helper
+ * is gone); *ok: its rep.ok. */
+static int helper_call(struct rs_portd *d, const struct helper_req *q, unsigned *ok)
 {
-	struct helper_req q = {.type = type, .len = len, .addr = *addr};
-	int e = 0, fd = -1;
+	struct helper_rep r = {0};
+	int fd = -1;
 	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {.iov_base = &e, .iov_len = sizeof(e)};
+	struct iovec iov = {.iov_base = &r, .iov_len = sizeof(r)};
 	struct msghdr m = {.msg_iov = &iov,
 			   .msg_iovlen = 1,
 			   .msg_control = cbuf,
 			   .msg_controllen = sizeof(cbuf)};
 	if (d->helper_fd < 0)
 		return -EIO;
-	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
-	    recvmsg(d->helper_fd, &m, MSG_CMSG_CLOEXEC) != sizeof(e)) {
+	if (send(d->helper_fd, q, sizeof(*q), MSG_NOSIGNAL) != sizeof(*q) ||
+	    recvmsg(d->helper_fd, &m, MSG_CMSG_CLOEXEC) != sizeof(r)) {
 		helper_end(d);
 		return -EIO;
 	}
 	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
 	if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
 		memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	if (e)
-		return fd >= 0 ? (close(fd), -e) : -e;
-	return fd >= 0 ? fd : -EIO;
+	if (ok)
+		*ok = r.ok;
+	if (r.e)
+		return fd >= 0 ? (close(fd), -r.e) : -r.e;
+	return fd;
+}
+
+int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
+			    socklen_t len)
+{
+	struct helper_req q = {.op = HELPER_CONNECT, .type = type, .len = len, .addr = *addr};
+	int fd = helper_call(d, &q, NULL);
+	return fd == -1 ? -EIO : fd;
+}
+
+/* Source-address propagation, set up on the first client it applies to;
+ * a family it fails for is said once, and its clients are seen as
+ * loopback as before. */
+static bool transparent_ready(struct rs_portd *d, int family)
+{
+	unsigned bit = family == AF_INET ? 1U : 2U;
+	if (!d->transparent_tried) {
+		struct helper_req q = {.op = HELPER_SETUP};
+		int e = helper_call(d, &q, &d->transparent_ok);
+		d->transparent_tried = true;
+		d->transparent_err = e < 0 ? -e : 0;
+	}
+	if (d->transparent_ok & bit)
+		return true;
+	if (!(d->transparent_warned & bit) && d->cfg->warn) {
+		char m[256];
+		snprintf(m, sizeof(m),
+			 "warning: cannot propagate %s client addresses into the launch "
+			 "(--source-ip-transparent)%s%s; its services see %s",
+			 family == AF_INET ? "IPv4" : "IPv6", d->transparent_err ? ": " : "",
+			 d->transparent_err ? strerror(d->transparent_err) : "",
+			 family == AF_INET ? "127.0.0.1" : "::1");
+		d->cfg->warn(m);
+	}
+	d->transparent_warned |= bit;
+	return false;
 }
 
 /* The child's side: its IP, or 127.0.0.1 whatever the proto (RootlessKit
@@ -348,20 +425,37 @@ static struct tcp_conn *tcp_new(struct rs_portd *d, int client, int child)
 	return c;
 }
 
+/* The child's side of a connection from peer: from peer's own address
+ * where that is on (port-transparent.c). */
+static int tcp_child_socket(struct rs_portd *d, struct rs_port *p, struct sockaddr_storage *peer,
+			    socklen_t plen)
+{
+	struct helper_req q = {.op = HELPER_CONNECT, .type = SOCK_STREAM};
+	rs_builtin_child_addr(p, &q.addr, &q.len);
+	if (d->transparent && rs_transparent_source(peer, &plen, q.addr.ss_family) &&
+	    transparent_ready(d, q.addr.ss_family)) {
+		q.op = HELPER_TRANSPARENT;
+		q.src = *peer;
+		q.srclen = plen;
+	}
+	int fd = helper_call(d, &q, NULL);
+	return fd == -1 ? -EIO : fd;
+}
+
 static void tcp_accept(struct rs_portd *d, struct rs_port *p)
 {
-	struct sockaddr_storage sa;
-	socklen_t len;
+	struct sockaddr_storage peer;
 	for (;;) {
-		int fd = accept4(p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		socklen_t plen = sizeof(peer);
+		int fd = accept4(p->fd, (struct sockaddr *)&peer, &plen,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		if (d->conns >= d->conns_max) {
 			close(fd); /* bounded: a flood costs the flood, not the launch */
 			continue;
 		}
-		rs_builtin_child_addr(p, &sa, &len);
-		int cfd = rs_builtin_child_socket(d, SOCK_STREAM, &sa, len);
+		int cfd = tcp_child_socket(d, p, &peer, plen);
 		if (cfd < 0) {
 			close(fd);
 			continue;

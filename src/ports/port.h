@@ -40,6 +40,12 @@ enum {
 	RS_UDP_FLOWS_PER_SOURCE = 32, /* per source (port-udp.c) */
 	RS_UDP_IDLE_SEC = 60,
 	RS_PORT_HELPER_TIMEOUT_SEC = 2,
+	/* source-address propagation (port-transparent.c): the mark of its
+	 * connections, the routing table delivering them locally, the rule's
+	 * priority (before "main", 32766) */
+	RS_TRANSPARENT_MARK = 0x7273,
+	RS_TRANSPARENT_TABLE = 0x7273,
+	RS_TRANSPARENT_PRIORITY = 100,
 };
 
 struct rs_udp_flow;
@@ -70,7 +76,13 @@ struct rs_portd {
 	int next_id;
 	unsigned conns, conns_max; /* TCP connections and UDP flows */
 	unsigned pipe_size;
-	void **grave; /* freed after each batch of events */
+	/* builtin, source-address propagation: wanted (cfg), set up in the
+	 * helper (on the first connection from a non-loopback client), the
+	 * families it works for (bit 0 IPv4, bit 1 IPv6) */
+	bool transparent, transparent_tried;
+	unsigned transparent_ok, transparent_warned;
+	int transparent_err; /* why a family failed (errno), or 0 */
+	void **grave;	     /* freed after each batch of events */
 	size_t ngrave, capgrave;
 };
 
@@ -103,6 +115,22 @@ void rs_builtin_stop(struct rs_portd *d);
 int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_storage *addr,
 			    socklen_t len);
 void rs_builtin_child_addr(const struct rs_port *p, struct sockaddr_storage *sa, socklen_t *len);
+
+/* port-transparent.c: source-address propagation. In the helper: sets up
+ * the namespace's rule, table and tcp_fwmark_accept and tries the path
+ * once per family; Return: the families that work (bit 0 IPv4, bit 1
+ * IPv6), *err the first errno of one that does not. */
+unsigned rs_transparent_setup(int *err);
+/* In the helper: a TCP socket bound with IP(V6)_TRANSPARENT to src,
+ * connecting to dst. Return: fd or -errno. */
+int rs_transparent_socket(const struct sockaddr_storage *dst, socklen_t dlen,
+			  const struct sockaddr_storage *src, socklen_t slen, bool blocking);
+/* In the helper: dst is an address of its network namespace. */
+bool rs_transparent_local(const struct sockaddr_storage *dst, socklen_t dlen);
+/* In the launcher: peer (an accepted client; an IPv4-mapped address made
+ * IPv4) is an address to propagate to a service of family: the same
+ * family, not loopback, unspecified or link-local. */
+bool rs_transparent_source(struct sockaddr_storage *peer, socklen_t *plen, int family);
 
 /* port-udp.c: the builtin driver's UDP flows */
 void rs_udp_from_host(struct rs_portd *d, struct rs_port *p);
