@@ -6,7 +6,8 @@
  * user and network namespaces (the server is outside the child's user
  * namespace, so it cannot setns(CLONE_NEWNET) there itself) and hands the
  * socket back over SCM_RIGHTS. TCP bytes move with splice(2) through a pipe
- * per direction, all in the launch's one epoll loop.
+ * per direction: by a reader and a writer thread each (port-splice.c), or,
+ * past RS_SPLICE_THREADED_MAX connections, in the launch's one epoll loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -451,7 +452,7 @@ static void tcp_accept(struct rs_portd *d, struct rs_port *p)
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (d->conns >= d->conns_max) {
+		if (d->conns + rs_splice_count(d->splice) >= d->conns_max) {
 			close(fd); /* bounded: a flood costs the flood, not the launch */
 			continue;
 		}
@@ -460,6 +461,10 @@ static void tcp_accept(struct rs_portd *d, struct rs_port *p)
 			close(fd);
 			continue;
 		}
+		if (!d->splice)
+			d->splice = rs_splice_new();
+		if (rs_splice_start(d->splice, fd, cfd, d->pipe_size) == 0)
+			continue;
 		struct tcp_conn *c = tcp_new(d, fd, cfd);
 		if (c)
 			tcp_event(d, c);
@@ -486,6 +491,8 @@ void rs_builtin_stop(struct rs_portd *d)
 {
 	while (d->tcp)
 		tcp_free(d, d->tcp);
+	rs_splice_stop(d->splice);
+	d->splice = NULL;
 	for (struct rs_port *p = d->ports; p; p = p->next)
 		rs_builtin_remove(d, p);
 	helper_end(d);

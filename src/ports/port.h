@@ -6,7 +6,8 @@
  * once the child is up: RootlessKit's REST API on STATE_DIR/api.sock
  * (api.c) and the port drivers: builtin (port-builtin.c: listens here,
  * connects in the child's network namespace through a helper that joined it,
- * copies with splice(2) in the same epoll loop), slirp4netns (port-slirp.c:
+ * copies with splice(2): TCP in threads, port-splice.c, past 64
+ * connections and UDP in the same epoll loop), slirp4netns (port-slirp.c:
  * its add_hostfwd/remove_hostfwd API), libslirp (port-libslirp.c: the
  * embedded network's helper), implicit (pasta forwards by itself) and none. Shared by those files only.
  */
@@ -46,11 +47,16 @@ enum {
 	RS_TRANSPARENT_MARK = 0x7273,
 	RS_TRANSPARENT_TABLE = 0x7273,
 	RS_TRANSPARENT_PRIORITY = 100,
+	/* TCP connections moved by threads (port-splice.c); past that, by the
+	 * event loop */
+	RS_SPLICE_THREADED_MAX = 64,
+	RS_SPLICE_CHUNK = 1024 * 1024,
 };
 
 struct rs_udp_flow;
 struct rs_udp_src;
 struct tcp_conn;
+struct rs_splice;
 
 struct rs_port {
 	int id;
@@ -71,7 +77,8 @@ struct rs_portd {
 	int diag_fd;	  /* builtin: NETLINK_SOCK_DIAG (UDP senders' uids); -1 not yet */
 	pid_t helper_pid; /* 0 once reaped (by the launch's loop or rs_builtin_stop) */
 	struct rs_port *ports;
-	struct tcp_conn *tcp; /* builtin: the open TCP connections */
+	struct tcp_conn *tcp;	  /* builtin: the open TCP connections */
+	struct rs_splice *splice; /* builtin: those moved by threads; NULL: none yet */
 	unsigned nports;
 	int next_id;
 	unsigned conns, conns_max; /* TCP connections and UDP flows */
@@ -131,6 +138,17 @@ bool rs_transparent_local(const struct sockaddr_storage *dst, socklen_t dlen);
  * IPv4) is an address to propagate to a service of family: the same
  * family, not loopback, unspecified or link-local. */
 bool rs_transparent_source(struct sockaddr_storage *peer, socklen_t *plen, int family);
+
+/* port-splice.c: a TCP connection's bytes moved by four threads (a reader
+ * and a writer per direction); it owns both sockets then. Return: 0, or
+ * -EAGAIN (too many, or no pipes: the sockets are the caller's, as
+ * they were). */
+struct rs_splice *rs_splice_new(void);
+int rs_splice_start(struct rs_splice *s, int client, int child, unsigned pipe_size);
+unsigned rs_splice_count(const struct rs_splice *s);
+/* Ends every connection (shut both ways) and waits for the threads (at
+ * most 2 s), then frees s (NULL: nothing). */
+void rs_splice_stop(struct rs_splice *s);
 
 /* port-udp.c: the builtin driver's UDP flows */
 void rs_udp_from_host(struct rs_portd *d, struct rs_port *p);
