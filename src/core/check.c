@@ -467,6 +467,7 @@ int rs_fleet_check(struct rs_fleet *f, const char *user, struct rs_report **out,
 	memset(&ctx->probe, 0, sizeof(ctx->probe));
 	memset(&ctx->user, 0, sizeof(ctx->user));
 	ctx->has_user = ctx->user_is_caller = false;
+	ctx->home_units_known = ctx->home_units = 0;
 	ctx->postinstall = f->o.postinstall;
 	uo.user = user;
 	uo.sudo_user = uo.pkexec_uid = NULL;

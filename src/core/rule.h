@@ -103,6 +103,9 @@ struct rs_ctx {
 	 * ("pasta", "slirp4netns", or NULL), once known */
 	const char *net_helper;
 	bool net_helper_known;
+	/* the user's own unit directories (~/.config/systemd/user 1,
+	 * ~/.local/share/systemd/user 2): looked at, and present; per user */
+	unsigned home_units_known, home_units;
 	struct rs_result *results; /* one per rule, in rs_rules order */
 };
 
