@@ -39,13 +39,28 @@ static int dev_open_fn(void *arg, char *msg _unused_, size_t msglen _unused_)
 	return 0;
 }
 
+struct dev_answer {
+	int r;
+	char why[256];
+};
+
 int rs_dev_open_as_user(struct rs_ctx *ctx, const char *rel, char *why, size_t whylen)
 {
 	struct dev_open d = {.host = ctx->host, .rel = rel};
+	_cleanup_free_ char *key = rs_xasprintf("dev-open:%s", rel);
 
 	if (!rs_live_for_user(ctx))
 		return -ENOSYS;
-	return rs_as_user(&ctx->user, dev_open_fn, &d, why, whylen, AS_USER_MS);
+	/* one process acting as the user per device, not one per engine */
+	struct dev_answer *a = rs_ctx_user_memo(ctx, key);
+	if (!a) {
+		a = rs_xcalloc(1, sizeof(*a));
+		a->r = rs_as_user(&ctx->user, dev_open_fn, &d, a->why, sizeof(a->why), AS_USER_MS);
+		rs_ctx_user_memo_keep(ctx, key, a);
+	}
+	if (whylen)
+		snprintf(why, whylen, "%s", a->why);
+	return a->r;
 }
 
 /* abs split into the user's base dir it lies below and the rest. */

@@ -468,6 +468,7 @@ int rs_fleet_check(struct rs_fleet *f, const char *user, struct rs_report **out,
 	memset(&ctx->user, 0, sizeof(ctx->user));
 	ctx->has_user = ctx->user_is_caller = false;
 	ctx->home_units_known = ctx->home_units = 0;
+	ctx->user_memo = NULL;
 	ctx->postinstall = f->o.postinstall;
 	uo.user = user;
 	uo.sudo_user = uo.pkexec_uid = NULL;
@@ -570,6 +571,7 @@ void rs_report_free(struct rs_report *rep)
 	free(ctx->probe.detail);
 	free(ctx->probe.scratch);
 	free(ctx->delegated);
+	rs_ctx_user_memo_free(ctx);
 	rs_user_clear(&ctx->user);
 	rs_strv_free(&rep->notes);
 	if (ctx->shared) {
