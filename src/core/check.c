@@ -431,6 +431,19 @@ int rs_fleet_open(const struct rs_check_opts *o, struct rs_fleet **out,
 	int r = rs_check_run(&ho, &rep, err);
 	if (r < 0)
 		return r;
+	/* etc/passwd answers for every user: one that cannot be read (too
+	 * large, unreadable) is the host's error, said once, not each
+	 * user's; absent, each user is unknown and says so */
+	const struct rs_accounts *a;
+	r = rs_accounts_get(rep->ctx.host, &a, err);
+	if (r < 0 && r != -ENOENT) {
+		rs_report_free(rep);
+		return r;
+	}
+	if (r == -ENOENT) {
+		rs_error_free(*err);
+		*err = NULL;
+	}
 	/* what every user's run reads, loaded now so that all share it */
 	rs_ctx_mounts(&rep->ctx);
 	rs_cgroup_detect(&rep->ctx);
