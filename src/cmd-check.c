@@ -45,7 +45,8 @@ static void check_help(void)
 	       "     --postinstall       for package scripts: summary on stderr, always exit 0\n"
 	       "     --rule <id>         only this rule (repeatable); see 'rootless-setup rules'\n"
 	       "     --all-users[=<a,b>] the host once, then every user with subordinate ids\n"
-	       "                         (or the named users): one fleet-report/v1 document\n"
+	       "                         (or the named users): a fleet-report/v1 document,\n"
+	       "                         or v2 lines with --format jsonl\n"
 	       "     --interval <secs>   run again every <secs> seconds, forever\n"
 	       "     --report-file <p>   also write each run's JSON report to <p> (atomically)\n"
 	       "     --ready-file <p>    create <p> after a run without failures (of the host,\n"
@@ -243,8 +244,9 @@ struct fleet_tally {
 struct fleet_out {
 	const struct rs_cli *cli;
 	bool strict;
-	bool lines;   /* stdout takes v2 lines */
-	FILE *report; /* the report file's v2 lines, or NULL */
+	bool lines;		     /* stdout takes v2 lines */
+	FILE *report;		     /* the report file's v2 lines, or NULL */
+	struct rs_host *report_host; /* the stream's handle: held until commit or abort */
 	bool report_bad;
 	json_t *doc; /* the v1 document, or NULL */
 	struct fleet_tally t;
@@ -433,11 +435,12 @@ static int report_open(const struct check_args *a, struct fleet_out *fo, struct 
 	int r = open_here(&h, &err);
 	if (r >= 0)
 		r = rs_safe_stream_open(h, rel, &ro, st, &err);
-	rs_host_free(h);
 	if (r < 0) {
+		rs_host_free(h);
 		rs_cli_fail(r, err);
 		return RS_EXIT_HOST;
 	}
+	fo->report_host = h; /* the stream uses it until commit or abort */
 	int fd = fcntl(rs_safe_stream_fd(*st), F_DUPFD_CLOEXEC, 3);
 	fo->report = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!fo->report) {
@@ -521,6 +524,7 @@ static int run_fleet_once(const struct rs_cli *cli, const struct rs_check_opts *
 			rep_code = report_close(a, &fo, st);
 		}
 	}
+	rs_host_free(fo.report_host);
 	return code ? code : rep_code;
 }
 

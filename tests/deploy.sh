@@ -103,8 +103,10 @@ if [ -n "$DS_ARGS" ]; then
 	mkdir -p "$T/report" "$T/run"
 	run=${DS_ARGS//\/host/$H}; run=${run//\/report/$T/report}; run=${run//\/run\/rootless-setup/$T/run}
 	timeout -s TERM 2 "$RS_BIN" $run > "$T/ds.jsonl" 2>/dev/null
-	check "the DaemonSet's command: a fleet report per run on stdout and in the hostPath file" \
-		sh -c "tail -1 '$T/ds.jsonl' | jq -e --arg r '$H' '.host.root == \$r and (.users | length) > 0' >/dev/null && jq -e .summary '$T/report/fleet-report.json' >/dev/null"
+	check "the DaemonSet's command: fleet-report/v2 lines per run on stdout (host, users, summary)" \
+		sh -c "jq -se --arg r '$H' '(.[0].type == \"host\" and .[0].host.root == \$r) and ([.[] | select(.type == \"user\")] | length) > 0 and .[-1].type == \"summary\"' '$T/ds.jsonl' >/dev/null"
+	check "and the same lines in the hostPath file, summary last" \
+		sh -c "jq -se '.[0].schema == \"rootless-setup/fleet-report/v2\" and .[-1].type == \"summary\"' '$T/report/fleet-report.jsonl' >/dev/null"
 fi
 
 # --- Ansible --------------------------------------------------------------------
@@ -172,16 +174,17 @@ if command -v podman >/dev/null; then
 	[ "$img" = "$live" ] || { diag "image: $img"; diag "live:  $live"; }
 	mkdir -p "$T/ireport"
 	CTR=$($P run -d $RUN --tmpfs /run/rootless-setup -v "$T/ireport:/report" "$IMG" $DS_ARGS 2>"$T/ctr.err")
-	for _ in $(seq 50); do [ -s "$T/ireport/fleet-report.json" ] && break; sleep 0.2; done
-	check "the DaemonSet's command in the image writes the hostPath report" jqe '.schema == "rootless-setup/fleet-report/v1"' "$T/ireport/fleet-report.json"
-	want=$(jq -r 'if ([.results[] | select(.status == "fail")] | length) == 0 then 0 else 1 end' "$T/ireport/fleet-report.json")
+	for _ in $(seq 50); do [ -s "$T/ireport/fleet-report.jsonl" ] && break; sleep 0.2; done
+	check "the DaemonSet's command in the image writes the hostPath report" \
+		sh -c "head -1 '$T/ireport/fleet-report.jsonl' | jq -e '.schema == \"rootless-setup/fleet-report/v2\"' >/dev/null"
+	want=$(head -1 "$T/ireport/fleet-report.jsonl" | jq -r 'if ([.results[] | select(.status == "fail")] | length) == 0 then 0 else 1 end')
 	$P exec "$CTR" /usr/bin/rootless-setup check --ready-test /run/rootless-setup/ready; got=$?
 	check "the readiness probe (exec of the binary) reflects the failing host-wide rules (want $want, got $got)" [ "$got" = "$want" ]
 	# conmon writes the log a moment after the process does
 	for _ in $(seq 25); do $P logs "$CTR" 2>/dev/null | grep -q . && break; sleep 0.2; done
 	# (podman 4.3's logs --tail counts the 8 KiB pieces conmon splits a long
 	# line into, so the whole log is read and its last line taken)
-	check "the log's last line is the report" sh -c "$P logs '$CTR' 2>/dev/null | tail -1 | jq -e .summary >/dev/null"
+	check "the log's last line is the run's summary" sh -c "$P logs '$CTR' 2>/dev/null | tail -1 | jq -e '.type == \"summary\"' >/dev/null"
 	t0=$(now); $P stop -t 10 "$CTR" > /dev/null 2>&1
 	check "SIGTERM ends the loop at once ($(took "$t0") s)" [ "$($P inspect -f '{{.State.ExitCode}}' "$CTR")" != 137 ]
 	$P rm -f "$CTR" > /dev/null 2>&1; CTR=""

@@ -73,8 +73,6 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 	_cleanup_free_ char *data = rs_ctx_data_dir(ctx, e), *canon = NULL, *existing = NULL;
 	struct libmnt_table *tb = rs_ctx_mounts(ctx);
 
-	if (rs_host_canonical(ctx->host, data, &canon) < 0)
-		canon = rs_xstrdup(data);
 	if (!tb && ctx->no_proc) {
 		/* a warning, not a skip: an NFS or noexec home would go unseen */
 		rs_finding_set(out, RS_STATUS_WARN,
@@ -99,6 +97,8 @@ static int storage_fs(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *o
 		rs_finding_hint(out, "inside a container /proc may be hidden: check on the host");
 		return 0;
 	}
+	if (rs_host_canonical(ctx->host, data, &canon) < 0)
+		canon = rs_xstrdup(data);
 	struct libmnt_fs *fs = rs_mount_for(tb, canon);
 	if (!fs) {
 		rs_finding_set(out, RS_STATUS_WARN, "no mount in /proc/self/mountinfo holds '%s'",

@@ -236,12 +236,12 @@ static int keys_scan(struct rs_ctx *ctx, struct keys *k, struct rs_error **err)
 	_cleanup_strv_ struct rs_strv names = {0};
 	static const char *const files[] = {"etc/subuid", "etc/subgid"};
 
+	rs_strv_push(&names, ctx->user.name);
 	rs_passwd_names_of(ctx->host, ctx->user.uid, &names);
 	for (int f = 0; f < 2; f++) {
-		_cleanup_free_ char *buf = NULL;
-		struct rs_subid_file sf;
-		size_t len;
-		int r = rs_host_read(ctx->host, files[f], 64u << 20, &buf, &len, err);
+		const struct rs_subids *s;
+		_cleanup_free_ uint32_t *pos = NULL;
+		int r = rs_subids_get(ctx->host, files[f], &s, err);
 		if (r == -ENOENT || r == -EINVAL || r == -EISDIR) {
 			rs_error_free(*err);
 			*err = NULL;
@@ -251,13 +251,15 @@ static int keys_scan(struct rs_ctx *ctx, struct keys *k, struct rs_error **err)
 			rs_strv_clear(&names);
 			return r;
 		}
-		rs_subid_parse(buf, len, &sf);
-		for (size_t i = 0; i < sf.n; i++) {
-			const struct rs_subid_range *a = &sf.r[i];
-			uint64_t n;
+		/* the lines of the user's names and uid, from the index, in
+		 * file order (a fleet asks for every user and engine) */
+		size_t n = rs_subids_of_any(s, &names, (uint32_t)ctx->user.uid, &pos);
+		for (size_t i = 0; i < n; i++) {
+			const struct rs_subid_range *a = &s->f.r[pos[i]];
+			uint64_t id;
 			int kind = rs_streq(a->owner, ctx->user.name) ? KEY_NAME
-				   : rs_parse_u64(a->owner, UINT32_MAX, &n) == 0
-					   ? (n == ctx->user.uid ? KEY_UID : -1)
+				   : rs_parse_u64(a->owner, UINT32_MAX, &id) == 0
+					   ? (id == ctx->user.uid ? KEY_UID : -1)
 				   : rs_strv_contains(&names, a->owner) ? KEY_ALIAS
 									: -1;
 			if (kind < 0)
@@ -268,7 +270,6 @@ static int keys_scan(struct rs_ctx *ctx, struct keys *k, struct rs_error **err)
 			if (kind == KEY_ALIAS && !k->alias)
 				k->alias = rs_xstrdup(a->owner);
 		}
-		rs_subid_clear(&sf);
 	}
 	return 0;
 }

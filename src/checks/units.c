@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include "checks/internal.h"
 #include "host/userfs.h"
@@ -65,6 +66,52 @@ static int list_fn(void *arg, char **data, size_t *len, char *msg _unused_, size
 	return 0;
 }
 
+/* The names in a system directory of the load path, or in one of its
+ * drop-in directories, listed once per host handle: a check asks for a
+ * unit and its drop-ins for every engine, and a fleet for every user,
+ * and nearly every name asked is absent (user@UID.service.d). */
+struct dir_memo {
+	struct rs_strv names; /* sorted */
+	bool ok;	      /* listed, or absent: else open each name */
+};
+
+static void dir_memo_free(void *p)
+{
+	struct dir_memo *m = p;
+	rs_strv_free(&m->names);
+	free(m);
+}
+
+static int cmp_name(const void *key, const void *elem)
+{
+	return strcmp(key, *(char *const *)elem);
+}
+
+static const struct dir_memo *sys_dir(const struct rs_ctx *ctx, const char *rel)
+{
+	_cleanup_free_ char *key = rs_xasprintf("unitdir:%s", rel);
+	struct dir_memo *m = rs_host_memo(ctx->host, key);
+
+	if (!m) {
+		m = rs_xcalloc(1, sizeof(*m));
+		int r = rs_host_listdir(ctx->host, rel, &m->names, NULL);
+		m->ok = r == 0 || r == -ENOENT || r == -ENOTDIR;
+		if (r < 0)
+			rs_strv_free(&m->names);
+		rs_host_memo_keep(ctx->host, key, m, dir_memo_free);
+	}
+	return m;
+}
+
+/* Whether system directory dir may hold name: false only when its
+ * listing says it does not. */
+static bool sys_may_have(const struct rs_ctx *ctx, const char *dir, const char *name)
+{
+	const struct dir_memo *m = sys_dir(ctx, rs_host_rel(dir));
+	return !m->ok ||
+	       (m->names.n && bsearch(name, m->names.v, m->names.n, sizeof(char *), cmp_name));
+}
+
 /* Whether rel below the user's home exists, looked at as root through an
  * O_PATH walk that follows no link (nothing is read): most homes have no
  * such directory, and then no process acting as the user is started. */
@@ -87,8 +134,15 @@ static bool in_home(const struct rs_ctx *ctx, const char *rel)
 static int list_dir(struct rs_ctx *ctx, const char *dir, const char *sub, struct rs_strv *out)
 {
 	if (dir[0] != '~') {
+		if (!sys_may_have(ctx, dir, sub))
+			return -ENOENT;
 		_cleanup_free_ char *rel = rs_xasprintf("%s/%s", rs_host_rel(dir), sub);
-		return rs_host_listdir(ctx->host, rel, out, NULL);
+		const struct dir_memo *m = sys_dir(ctx, rel);
+		if (!m->ok)
+			return rs_host_listdir(ctx->host, rel, out, NULL);
+		for (size_t i = 0; i < m->names.n; i++)
+			rs_strv_push(out, m->names.v[i]);
+		return 0;
 	}
 	_cleanup_free_ char *rel = rs_xasprintf("%s/%s", dir + 2, sub), *data = NULL;
 	if (!in_home(ctx, rel))
@@ -115,13 +169,37 @@ static char *expand(const struct rs_ctx *ctx, const char *dir, const char *name)
 	return rs_xasprintf("%s/%s", dir, name);
 }
 
-/* Reads abs (below the home as the user). Return: 0, -ENOENT, -errno. */
+/* Reads abs (below the home as the user; a system unit once per handle).
+ * Return: 0, -ENOENT, -errno. */
 static int read_unit(struct rs_ctx *ctx, bool mine, const char *abs, char **text)
 {
+	const char *buf;
 	size_t len;
 	if (mine)
 		return rs_user_read(ctx, abs, UNIT_MAX, text, &len);
-	return rs_host_read(ctx->host, rs_host_rel(abs), UNIT_MAX, text, &len, NULL);
+	int r = rs_host_read_cached(ctx->host, rs_host_rel(abs), UNIT_MAX, &buf, &len, NULL);
+	if (r == 0)
+		*text = rs_xstrndup(buf, len);
+	return r;
+}
+
+/* Whether directory dir of the load path may hold anything: a system
+ * directory is listed once per handle; the user's own two ("~/...") are
+ * looked at once per user (ctx->home_units), as root without following a
+ * link (in_home), and most homes have neither. */
+static bool dir_present(struct rs_ctx *ctx, const char *dir)
+{
+	if (dir[0] != '~') {
+		const struct dir_memo *m = sys_dir(ctx, rs_host_rel(dir));
+		return !m->ok || m->names.n;
+	}
+	unsigned bit = strcmp(dir, user_dirs[0]) == 0 ? 1u : 2u;
+	if (!(ctx->home_units_known & bit)) {
+		ctx->home_units_known |= bit;
+		if (in_home(ctx, dir + 2))
+			ctx->home_units |= bit;
+	}
+	return ctx->home_units & bit;
 }
 
 static void add_file(struct rs_unit_files *u, char *path, char *text)
@@ -176,7 +254,7 @@ static int find_dropins(struct rs_ctx *ctx, const char *name, const char *const 
 	*n = 0;
 	dropin_names(name, &dnames);
 	for (const char *const *d = dirs; *d; d++)
-		for (size_t i = 0; i < dnames.n; i++) {
+		for (size_t i = 0; i < dnames.n && dir_present(ctx, *d); i++) {
 			struct rs_strv names = {0};
 			int r = list_dir(ctx, *d, dnames.v[i], &names);
 			if (r < 0 && r != -ENOENT && r != -ENOTDIR)
@@ -217,7 +295,7 @@ static int find_unit(struct rs_ctx *ctx, const char *name, const char *const *di
 
 	for (const char *const *c = cands; *c; c++)
 		for (const char *const *d = dirs; *d; d++) {
-			if ((*d)[0] == '~' && !in_home(ctx, *d + 2))
+			if (!dir_present(ctx, *d) || ((*d)[0] != '~' && !sys_may_have(ctx, *d, *c)))
 				continue;
 			char *abs = expand(ctx, *d, *c), *text = NULL;
 			int r = read_unit(ctx, (*d)[0] == '~', abs, &text);

@@ -39,13 +39,28 @@ static int dev_open_fn(void *arg, char *msg _unused_, size_t msglen _unused_)
 	return 0;
 }
 
+struct dev_answer {
+	int r;
+	char why[256];
+};
+
 int rs_dev_open_as_user(struct rs_ctx *ctx, const char *rel, char *why, size_t whylen)
 {
 	struct dev_open d = {.host = ctx->host, .rel = rel};
+	_cleanup_free_ char *key = rs_xasprintf("dev-open:%s", rel);
 
 	if (!rs_live_for_user(ctx))
 		return -ENOSYS;
-	return rs_as_user(&ctx->user, dev_open_fn, &d, why, whylen, AS_USER_MS);
+	/* one process acting as the user per device, not one per engine */
+	struct dev_answer *a = rs_ctx_user_memo(ctx, key);
+	if (!a) {
+		a = rs_xcalloc(1, sizeof(*a));
+		a->r = rs_as_user(&ctx->user, dev_open_fn, &d, a->why, sizeof(a->why), AS_USER_MS);
+		rs_ctx_user_memo_keep(ctx, key, a);
+	}
+	if (whylen)
+		snprintf(why, whylen, "%s", a->why);
+	return a->r;
 }
 
 /* abs split into the user's base dir it lies below and the rest. */
@@ -272,7 +287,8 @@ char *rs_proc_describe(struct rs_ctx *ctx, pid_t pid)
 
 int rs_module_loadable(struct rs_ctx *ctx, const char *name)
 {
-	_cleanup_free_ char *rel = NULL, *buf = NULL, *want = rs_xasprintf("/%s.ko", name);
+	_cleanup_free_ char *rel = NULL, *want = rs_xasprintf("/%s.ko", name);
+	const char *buf;
 	uint64_t off;
 	size_t len;
 
@@ -284,10 +300,9 @@ int rs_module_loadable(struct rs_ctx *ctx, const char *name)
 	static const char *const lists[] = {"modules.dep", "modules.builtin", NULL};
 	for (const char *const *l = lists; *l; l++) {
 		free(rel);
-		free(buf);
-		buf = NULL;
 		rel = rs_xasprintf("lib/modules/%s/%s", ctx->kernel_release, *l);
-		if (rs_host_read(ctx->host, rel, 16u << 20, &buf, &len, NULL) < 0)
+		/* read once per handle: asked for every engine and user */
+		if (rs_host_read_cached(ctx->host, rel, 16u << 20, &buf, &len, NULL) < 0)
 			continue;
 		/* "kernel/drivers/net/tun.ko[.xz]:" at a line's start */
 		for (const char *p = buf; (p = strstr(p, want)); p++) {
@@ -304,9 +319,10 @@ int rs_misc_registered(struct rs_ctx *ctx, const char *name)
 	_cleanup_free_ char *rel = rs_xasprintf("sys/class/misc/%s", name);
 	struct stat st;
 
-	if (ctx->no_sys || rs_host_stat(ctx->host, "sys/class/misc", &st, false) < 0)
+	/* host facts, asked for every engine and, in a fleet, every user */
+	if (ctx->no_sys || rs_host_stat_host(ctx->host, "sys/class/misc", &st, false) < 0)
 		return -ENOENT;
-	return rs_host_exists(ctx->host, rel);
+	return rs_host_exists_host(ctx->host, rel);
 }
 
 int rs_dev_usable(struct rs_ctx *ctx, const char *rel, const char *misc, char **how)

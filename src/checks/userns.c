@@ -296,6 +296,10 @@ static char *manager_pid(struct rs_ctx *ctx)
 	unsigned uid = (unsigned)ctx->user.uid;
 
 	for (const char *const *r = roots; *r; r++) {
+		_cleanup_free_ char *slice = rs_xasprintf("%s/user.slice", *r);
+		/* a host fact: no user.slice, no user's manager under it */
+		if (!rs_host_exists_host(ctx->host, slice))
+			continue;
 		_cleanup_free_ char *rel = rs_xasprintf(
 			"%s/user.slice/user-%u.slice/user@%u.service/init.scope/cgroup.procs", *r,
 			uid, uid);

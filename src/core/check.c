@@ -431,6 +431,19 @@ int rs_fleet_open(const struct rs_check_opts *o, struct rs_fleet **out,
 	int r = rs_check_run(&ho, &rep, err);
 	if (r < 0)
 		return r;
+	/* etc/passwd answers for every user: one that cannot be read (too
+	 * large, unreadable) is the host's error, said once, not each
+	 * user's; absent, each user is unknown and says so */
+	const struct rs_accounts *a;
+	r = rs_accounts_get(rep->ctx.host, &a, err);
+	if (r < 0 && r != -ENOENT) {
+		rs_report_free(rep);
+		return r;
+	}
+	if (r == -ENOENT) {
+		rs_error_free(*err);
+		*err = NULL;
+	}
 	/* what every user's run reads, loaded now so that all share it */
 	rs_ctx_mounts(&rep->ctx);
 	rs_cgroup_detect(&rep->ctx);
@@ -467,6 +480,8 @@ int rs_fleet_check(struct rs_fleet *f, const char *user, struct rs_report **out,
 	memset(&ctx->probe, 0, sizeof(ctx->probe));
 	memset(&ctx->user, 0, sizeof(ctx->user));
 	ctx->has_user = ctx->user_is_caller = false;
+	ctx->home_units_known = ctx->home_units = 0;
+	ctx->user_memo = NULL;
 	ctx->postinstall = f->o.postinstall;
 	uo.user = user;
 	uo.sudo_user = uo.pkexec_uid = NULL;
@@ -569,6 +584,7 @@ void rs_report_free(struct rs_report *rep)
 	free(ctx->probe.detail);
 	free(ctx->probe.scratch);
 	free(ctx->delegated);
+	rs_ctx_user_memo_free(ctx);
 	rs_user_clear(&ctx->user);
 	rs_strv_free(&rep->notes);
 	if (ctx->shared) {

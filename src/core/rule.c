@@ -306,6 +306,40 @@ char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const cha
 	return NULL;
 }
 
+/* A few keys per user (the devices of network.tun and storage.fuse):
+ * a list. */
+struct rs_user_memo {
+	char *key;
+	void *obj;
+	struct rs_user_memo *next;
+};
+
+void *rs_ctx_user_memo(const struct rs_ctx *ctx, const char *key)
+{
+	for (const struct rs_user_memo *m = ctx->user_memo; m; m = m->next)
+		if (strcmp(m->key, key) == 0)
+			return m->obj;
+	return NULL;
+}
+
+void rs_ctx_user_memo_keep(struct rs_ctx *ctx, const char *key, void *obj)
+{
+	struct rs_user_memo *m = rs_xmalloc(sizeof(*m));
+	*m = (struct rs_user_memo){.key = rs_xstrdup(key), .obj = obj, .next = ctx->user_memo};
+	ctx->user_memo = m;
+}
+
+void rs_ctx_user_memo_free(struct rs_ctx *ctx)
+{
+	while (ctx->user_memo) {
+		struct rs_user_memo *m = ctx->user_memo;
+		ctx->user_memo = m->next;
+		free(m->key);
+		free(m->obj);
+		free(m);
+	}
+}
+
 char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key)
 {
 	_cleanup_free_ char *key = rs_xasprintf("packages.%s", pkg_key);

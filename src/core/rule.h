@@ -103,6 +103,12 @@ struct rs_ctx {
 	 * ("pasta", "slirp4netns", or NULL), once known */
 	const char *net_helper;
 	bool net_helper_known;
+	/* the user's own unit directories (~/.config/systemd/user 1,
+	 * ~/.local/share/systemd/user 2): looked at, and present; per user */
+	unsigned home_units_known, home_units;
+	/* answers about this user asked again for each engine (a device
+	 * opened as the user): kept for this user's run, never shared */
+	struct rs_user_memo *user_memo;
 	struct rs_result *results; /* one per rule, in rs_rules order */
 };
 
@@ -128,6 +134,11 @@ const char *rs_status_name(enum rs_status st);
 
 /* The result of an earlier rule (rules run in rs_rules order). */
 const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id);
+/* An answer about the target user kept under key for this context (the
+ * user's run), freed with it; NULL when none. */
+void *rs_ctx_user_memo(const struct rs_ctx *ctx, const char *key);
+void rs_ctx_user_memo_keep(struct rs_ctx *ctx, const char *key, void *obj);
+void rs_ctx_user_memo_free(struct rs_ctx *ctx);
 /* The cgroup layout (and whether systemd is init) into ctx, once. */
 void rs_cgroup_detect(struct rs_ctx *ctx);
 /* The parsed proc/self/mountinfo (libmount), or NULL. */

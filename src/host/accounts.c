@@ -14,6 +14,8 @@ struct member {
 
 struct rs_accounts {
 	struct rs_pwline *pw;
+	uint32_t *pw_next; /* index + 1 of the next line of the same uid; 0: none */
+	uint32_t *pw_last; /* on a uid's first line: index + 1 of its last */
 	size_t npw, pwcap;
 	struct rs_hidx pw_name, pw_uid;
 	struct rs_grline *gr;
@@ -84,12 +86,27 @@ static void index_first(struct rs_hidx *idx, uint32_t h, rs_hidx_eq eq, const st
 
 static void add_user(struct rs_accounts *a, const struct rs_pwline *e)
 {
-	uint32_t pos = (uint32_t)a->npw;
+	uint32_t pos = (uint32_t)a->npw, h = rs_hash_u32(e->uid);
+	size_t cap = a->pwcap;
+
 	a->pw = grow(a->pw, a->npw, &a->pwcap, sizeof(*a->pw));
+	if (a->pwcap != cap) {
+		a->pw_next = rs_xrealloc(a->pw_next, a->pwcap * sizeof(uint32_t));
+		a->pw_last = rs_xrealloc(a->pw_last, a->pwcap * sizeof(uint32_t));
+	}
 	a->pw[a->npw++] = *e;
+	a->pw_next[pos] = 0;
+	a->pw_last[pos] = pos + 1;
 	struct key k = {a, e->name.p, e->name.n, e->uid};
 	index_first(&a->pw_name, rs_hash_bytes(e->name.p, e->name.n), eq_pw_name, &k, pos);
-	index_first(&a->pw_uid, rs_hash_u32(e->uid), eq_pw_uid, &k, pos);
+	/* the uid's lines chained in file order: its other names (aliases) */
+	int64_t first = rs_hidx_find(&a->pw_uid, h, eq_pw_uid, &k);
+	if (first < 0) {
+		rs_hidx_add(&a->pw_uid, h, pos);
+		return;
+	}
+	a->pw_next[a->pw_last[first] - 1] = pos + 1;
+	a->pw_last[first] = pos + 1;
 }
 
 static void add_member(struct rs_accounts *a, struct rs_span name, uint32_t gid)
@@ -150,6 +167,8 @@ static void accounts_free(void *p)
 	rs_hidx_clear(&a->gr_gid);
 	rs_hidx_clear(&a->mem_name);
 	free(a->pw);
+	free(a->pw_next);
+	free(a->pw_last);
 	free(a->gr);
 	free(a->mem);
 	free(a);
@@ -227,6 +246,12 @@ bool rs_accounts_member_of(const struct rs_accounts *a, const char *name, size_t
 	}
 	*gid = a->mem[*it - 1].gid;
 	return true;
+}
+
+const struct rs_pwline *rs_accounts_uid_next(const struct rs_accounts *a, const struct rs_pwline *e)
+{
+	size_t i = (size_t)(e - a->pw);
+	return i < a->npw && a->pw_next[i] ? &a->pw[a->pw_next[i] - 1] : NULL;
 }
 
 size_t rs_accounts_count(const struct rs_accounts *a)

@@ -23,6 +23,11 @@ int rs_accounts_get(const struct rs_host *h, const struct rs_accounts **out, str
 /* A passwd entry by name or uid, or NULL. */
 const struct rs_pwline *rs_accounts_user(const struct rs_accounts *a, const char *name);
 const struct rs_pwline *rs_accounts_uid(const struct rs_accounts *a, uint32_t uid);
+/* The next line of e's uid in file order (another name of the same uid),
+ * or NULL: from rs_accounts_uid, a uid's lines without a pass over the
+ * file. */
+const struct rs_pwline *rs_accounts_uid_next(const struct rs_accounts *a,
+					     const struct rs_pwline *e);
 /* A group's gid by name, a gid's name: false when absent. */
 bool rs_accounts_group(const struct rs_accounts *a, const char *name, uint32_t *gid);
 const struct rs_grline *rs_accounts_gid(const struct rs_accounts *a, uint32_t gid);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <string.h>
 #include "host/host.h"
+#include "lib/hash.h"
 #include "lib/xalloc.h"
 
 /*
@@ -39,9 +40,33 @@ struct memo {
 struct rs_host_cache {
 	struct cached *e;
 	size_t n, cap;
-	struct memo *m; /* answers about host paths (rs_host_memo) */
+	struct rs_hidx e_idx; /* by rel: a fleet's keys grow with its users */
+	struct memo *m;	      /* answers about host paths (rs_host_memo) */
 	size_t nm, mcap;
+	struct rs_hidx m_idx; /* by key */
 };
+
+struct find_key {
+	const struct rs_host_cache *k;
+	const char *s;
+};
+
+static bool eq_entry(const void *c, uint32_t pos)
+{
+	const struct find_key *f = c;
+	return strcmp(f->k->e[pos].rel, f->s) == 0;
+}
+
+static bool eq_memo(const void *c, uint32_t pos)
+{
+	const struct find_key *f = c;
+	return strcmp(f->k->m[pos].key, f->s) == 0;
+}
+
+static uint32_t hash_str(const char *s)
+{
+	return rs_hash_bytes(s, strlen(s));
+}
 
 static void memo_clear(struct rs_host_cache *k)
 {
@@ -51,6 +76,7 @@ static void memo_clear(struct rs_host_cache *k)
 		free(k->m[i].key);
 	}
 	k->nm = 0;
+	rs_hidx_free(&k->m_idx);
 }
 
 static void entry_clear(struct cached *c)
@@ -73,6 +99,7 @@ void rs_host_forget(const struct rs_host *h)
 	for (size_t i = 0; i < k->n; i++)
 		entry_clear(&k->e[i]);
 	k->n = 0;
+	rs_hidx_free(&k->e_idx);
 	memo_clear(k);
 }
 
@@ -82,6 +109,7 @@ void rs_host_cache_free(struct rs_host_cache *k)
 		return;
 	for (size_t i = 0; i < k->n; i++)
 		entry_clear(&k->e[i]);
+	rs_hidx_free(&k->e_idx);
 	memo_clear(k);
 	free(k->e);
 	free(k->m);
@@ -91,11 +119,12 @@ void rs_host_cache_free(struct rs_host_cache *k)
 static struct cached *entry_find(const struct rs_host *h, const char *rel)
 {
 	struct rs_host_cache *k = h->cache;
+	struct find_key f = {k, rel};
 
-	for (size_t i = 0; k && i < k->n; i++)
-		if (strcmp(k->e[i].rel, rel) == 0)
-			return &k->e[i];
-	return NULL;
+	if (!k)
+		return NULL;
+	int64_t i = rs_hidx_find(&k->e_idx, hash_str(rel), eq_entry, &f);
+	return i < 0 ? NULL : &k->e[i];
 }
 
 /* (Re)reads rel into its entry, made when absent. */
@@ -110,13 +139,13 @@ static struct cached *entry_load(const struct rs_host *h, struct cached *c, cons
 		if (!mh->cache)
 			mh->cache = rs_xcalloc(1, sizeof(*mh->cache));
 		struct rs_host_cache *k = mh->cache;
-		if (k->n == k->cap) {
+		if (k->n == k->cap || !k->e) {
 			k->cap = k->cap ? 2 * k->cap : 16;
 			k->e = rs_xrealloc(k->e, k->cap * sizeof(*k->e));
 		}
+		k->e[k->n] = (struct cached){.rel = rs_xstrdup(rel)};
+		rs_hidx_add(&k->e_idx, hash_str(rel), (uint32_t)k->n);
 		c = &k->e[k->n++];
-		memset(c, 0, sizeof(*c));
-		c->rel = rs_xstrdup(rel);
 	}
 	free(c->buf);
 	free(c->msg);
@@ -201,11 +230,12 @@ bool rs_host_exists_host(const struct rs_host *h, const char *rel)
 void *rs_host_memo(const struct rs_host *h, const char *key)
 {
 	struct rs_host_cache *k = h->cache;
+	struct find_key f = {k, key};
 
-	for (size_t i = 0; k && i < k->nm; i++)
-		if (strcmp(k->m[i].key, key) == 0)
-			return k->m[i].obj;
-	return NULL;
+	if (!k)
+		return NULL;
+	int64_t i = rs_hidx_find(&k->m_idx, hash_str(key), eq_memo, &f);
+	return i < 0 ? NULL : k->m[i].obj;
 }
 
 void rs_host_memo_keep(const struct rs_host *h, const char *key, void *obj, void (*drop)(void *))
@@ -219,5 +249,6 @@ void rs_host_memo_keep(const struct rs_host *h, const char *key, void *obj, void
 		k->mcap = k->mcap ? 2 * k->mcap : 16;
 		k->m = rs_xrealloc(k->m, k->mcap * sizeof(*k->m));
 	}
-	k->m[k->nm++] = (struct memo){.key = rs_xstrdup(key), .obj = obj, .drop = drop};
+	k->m[k->nm] = (struct memo){.key = rs_xstrdup(key), .obj = obj, .drop = drop};
+	rs_hidx_add(&k->m_idx, hash_str(key), (uint32_t)k->nm++);
 }

@@ -188,6 +188,25 @@ size_t rs_subids_of(const struct rs_subids *s, const char *name, uint32_t id, ui
 	return sort_unique(v, n);
 }
 
+size_t rs_subids_of_any(const struct rs_subids *s, const struct rs_strv *names, uint32_t id,
+			uint32_t **pos)
+{
+	uint32_t *v = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < names->n; i++) {
+		_cleanup_free_ uint32_t *p = NULL;
+		size_t m = rs_subids_of(s, names->v[i], id, &p);
+		v = rs_xrealloc(v, (n + m + 1) * sizeof(uint32_t));
+		memcpy(v + n, p, m * sizeof(uint32_t));
+		n += m;
+	}
+	if (!v)
+		v = rs_xmalloc(sizeof(uint32_t));
+	*pos = v;
+	return sort_unique(v, n);
+}
+
 size_t rs_subids_overlapping(const struct rs_subids *s, size_t i, uint32_t **pos)
 {
 	const struct index *x = ix(s);

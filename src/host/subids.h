@@ -24,6 +24,10 @@ int rs_subids_get(const struct rs_host *h, const char *rel, const struct rs_subi
  * uid id (newuidmap matches both, as numbers: CVE-2021-3995), ascending.
  * Return: the count; *pos is the caller's to free. */
 size_t rs_subids_of(const struct rs_subids *s, const char *name, uint32_t id, uint32_t **pos);
+/* The same for several names (a uid's names in etc/passwd) and id, each
+ * range once. */
+size_t rs_subids_of_any(const struct rs_subids *s, const struct rs_strv *names, uint32_t id,
+			uint32_t **pos);
 /* The positions of the ranges overlapping f.r[i] (i itself left out),
  * ascending. Return: the count; *pos is the caller's to free. */
 size_t rs_subids_overlapping(const struct rs_subids *s, size_t i, uint32_t **pos);

@@ -173,10 +173,8 @@ void rs_passwd_names_of(const struct rs_host *h, uid_t uid, struct rs_strv *out)
 
 	if (rs_accounts_get(h, &a, NULL) < 0)
 		return;
-	for (size_t i = 0; i < rs_accounts_count(a); i++) {
-		const struct rs_pwline *e = rs_accounts_at(a, i);
-		if (e->uid != uid)
-			continue;
+	for (const struct rs_pwline *e = rs_accounts_uid(a, (uint32_t)uid); e;
+	     e = rs_accounts_uid_next(a, e)) {
 		_cleanup_free_ char *name = rs_xstrndup(e->name.p, e->name.n);
 		if (!rs_strv_contains(out, name))
 			rs_strv_push(out, name);

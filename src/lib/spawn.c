@@ -174,7 +174,16 @@ _noreturn_ static void child_run(const struct rs_spawn *o, const struct plan *p,
 	struct rs_spawn_ctx ctx = {.step = STEP_EXEC, .report_fd = p->report_w, .parent = parent};
 	char *argv0[] = {(char *)o->path, NULL};
 
-	rs_signals_reset();
+	/* dispositions only where the child execs (ignored ones survive
+	 * exec: 64 calls); one that runs fn is our code, written for them,
+	 * and _exits. The mask is emptied for both. */
+	if (!o->fn) {
+		rs_signals_reset();
+	} else {
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 	if (setsid() < 0)
 		child_fail(ctx.report_fd, STEP_SESSION, errno);
 	ctx.report_fd = place_fds(p, o->fn && (o->flags & RS_SPAWN_KEEP_FDS));

@@ -189,7 +189,9 @@ static int check_child(void *arg)
 		bad |= 1;
 	if (open("/dev/tty", O_RDONLY) >= 0)
 		bad |= 2; /* no controlling terminal */
-	if (sigaction(SIGPIPE, NULL, &sa) < 0 || sa.sa_handler != SIG_DFL)
+	/* fn is ours: the caller's dispositions stay (only an exec'd child
+	 * gets them reset: exec_child_gets_default_signals) */
+	if (sigaction(SIGPIPE, NULL, &sa) < 0 || sa.sa_handler != SIG_IGN)
 		bad |= 4;
 	if (sigprocmask(SIG_SETMASK, NULL, &mask) < 0 || sigismember(&mask, SIGUSR1))
 		bad |= 8;
@@ -239,6 +241,34 @@ static void child_holds_nothing_of_ours(void **state)
 	rs_spawn_result_clear(&res);
 	close(leak);
 	close(handed);
+}
+
+/* An exec'd child: SIGPIPE back at its default (bit 13 of SigIgn clear),
+ * nothing blocked, whatever the caller had. */
+static void exec_child_gets_default_signals(void **state)
+{
+	(void)state;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old;
+	sigset_t block, was;
+	struct rs_spawn_result res;
+	struct rs_error *err = NULL;
+
+	sigaction(SIGPIPE, &ign, &old);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &was);
+	int r = run_sh("awk '/^SigIgn:|^SigBlk:/ {print $2}' /proc/self/status", RS_SPAWN_STDOUT,
+		       5000, &res, &err);
+	sigprocmask(SIG_SETMASK, &was, NULL);
+	sigaction(SIGPIPE, &old, NULL);
+	assert_int_equal(r, 0);
+	assert_non_null(res.out);
+	unsigned long long ign_mask = 0, blk = 1;
+	/* status lists SigBlk before SigIgn */
+	assert_int_equal(sscanf(res.out, "%llx %llx", &blk, &ign_mask), 2);
+	assert_false(ign_mask & (1ull << (SIGPIPE - 1)));
+	assert_true(blk == 0);
+	rs_spawn_result_clear(&res);
 }
 
 /* fn: fd 3 is still the file the caller opened there (its inode in arg) */
@@ -360,6 +390,7 @@ int main(void)
 		cmocka_unit_test(search_uses_envp_path),
 		cmocka_unit_test(deadline_kills_the_group),
 		cmocka_unit_test(child_holds_nothing_of_ours),
+		cmocka_unit_test(exec_child_gets_default_signals),
 		cmocka_unit_test(keep_fds_leaves_ours_in_place),
 		cmocka_unit_test(cleanup_kills_and_reaps),
 		cmocka_unit_test(child_dies_with_its_parent),
