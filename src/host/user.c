@@ -60,32 +60,46 @@ static void user_load_groups(const struct rs_accounts *a, struct rs_user *u)
 		user_add_group(u, gid);
 }
 
+/* The value of the next line of nsswitch.conf at or after *pos that
+ * starts with key ("passwd:"), its comment cut and blanks stripped; *pos
+ * moves past it. Return: a copy (caller frees), or NULL when no line is
+ * left or the file cannot be read. */
+static char *nss_next(const struct rs_host *h, const char *key, size_t *pos)
+{
+	const char *buf;
+	size_t len, klen = strlen(key);
+
+	if (rs_host_read_cached(h, "etc/nsswitch.conf", 1u << 20, &buf, &len, NULL) < 0)
+		return NULL;
+	while (*pos < len) {
+		const char *nl = memchr(buf + *pos, '\n', len - *pos);
+		size_t n = nl ? (size_t)(nl - (buf + *pos)) : len - *pos;
+		_cleanup_free_ char *line = rs_xstrndup(buf + *pos, n);
+		char *l = rs_strstrip(line);
+		*pos += n + 1;
+		if (!rs_startswith(l, key))
+			continue;
+		l[strcspn(l, "#")] = '\0';
+		return rs_xstrdup(rs_strstrip(l + klen));
+	}
+	return NULL;
+}
+
 /* The first "passwd:" line of nsswitch.conf names a source other than
  * files: a name missing from etc/passwd may still be a user (LDAP, SSSD,
  * systemd's dynamic users). Without one, asking NSS would only read
  * etc/passwd again, once for every name a fleet run asks about. */
 static bool nss_passwd_beyond_files(const struct rs_host *h)
 {
-	const char *buf;
-	size_t len;
+	size_t pos = 0;
+	_cleanup_free_ char *v = nss_next(h, "passwd:", &pos);
+	char *save = NULL;
 
-	if (rs_host_read_cached(h, "etc/nsswitch.conf", 1u << 20, &buf, &len, NULL) < 0)
+	if (!v)
 		return false;
-	for (size_t pos = 0; pos < len;) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
-		_cleanup_free_ char *line = rs_xstrndup(buf + pos, n);
-		char *l = rs_strstrip(line);
-		pos += n + 1;
-		if (!rs_startswith(l, "passwd:"))
-			continue;
-		char *save = NULL;
-		l[strcspn(l, "#")] = '\0';
-		for (char *w = strtok_r(l + 7, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
-			if (strcmp(w, "files") != 0 && w[0] != '[')
-				return true;
-		return false;
-	}
+	for (char *w = strtok_r(v, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		if (strcmp(w, "files") != 0 && w[0] != '[')
+			return true;
 	return false;
 }
 
@@ -197,24 +211,12 @@ size_t rs_passwd_uids(const struct rs_host *h, uint32_t **out)
 
 char *rs_nss_subid_source(const struct rs_host *h)
 {
-	const char *buf;
-	size_t len;
+	size_t pos = 0;
 
-	if (rs_host_read_cached(h, "etc/nsswitch.conf", 1u << 20, &buf, &len, NULL) < 0)
-		return NULL;
-	for (size_t pos = 0; pos < len;) {
-		const char *nl = memchr(buf + pos, '\n', len - pos);
-		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
-		_cleanup_free_ char *line = rs_xstrndup(buf + pos, n);
-		char *l = rs_strstrip(line);
-		pos += n + 1;
-		if (!rs_startswith(l, "subid:"))
-			continue;
-		char *v = rs_strstrip(l + 6);
-		v[strcspn(v, "#")] = '\0';
-		v = rs_strstrip(v);
+	for (char *v; (v = nss_next(h, "subid:", &pos));) {
 		if (*v && strcmp(v, "files") != 0)
-			return rs_xstrdup(v);
+			return v;
+		free(v);
 	}
 	return NULL;
 }
