@@ -6,6 +6,19 @@
 
 #define BINS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* BuildKit's client, which DevKit's daemon serves too: buildctl reads
+ * BUILDKIT_HOST; a first build FROM scratch needs no registry */
+#define BUILDCTL_CLIENT                                                                    \
+	.client_var = "BUILDKIT_HOST", .client_url = true, .client_run = "buildctl build", \
+	.client_args = "--frontend dockerfile.v0 --local context=DIR --local "             \
+		       "dockerfile=DIR [--output type=local,dest=DIR]",                    \
+	.client_what = "a build", .client_direct = true,                                   \
+	.first_prep = "mkdir -p first-build && echo 'FROM scratch' > "                     \
+		      "first-build/Dockerfile && echo 'COPY Dockerfile /' >> "             \
+		      "first-build/Dockerfile",                                            \
+	.first_args = "--frontend dockerfile.v0 --local context=first-build "              \
+		      "--local dockerfile=first-build --output type=local,dest=first-build/out"
+
 /* Where an engine's programs are looked for (core/find.c), after the
  * caller's own PATH when the caller is the user: the user's directories
  * below the home (Debian's, Ubuntu's and Fedora's shell profiles put
@@ -71,20 +84,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.run_dir = "buildkit",
 			.socket = "buildkit/buildkitd.sock",
 			.rootful_socket = "run/buildkit/buildkitd.sock",
-			.client_var = "BUILDKIT_HOST",
-			.client_url = true,
-			.client_run = "buildctl build",
-			.client_args = "--frontend dockerfile.v0 --local context=DIR --local "
-				       "dockerfile=DIR [--output type=local,dest=DIR]",
-			.client_what = "a build",
-			.client_direct = true,
-			/* FROM scratch: a first build needs no registry */
-			.first_prep = "mkdir -p first-build && echo 'FROM scratch' > "
-				      "first-build/Dockerfile && echo 'COPY Dockerfile /' >> "
-				      "first-build/Dockerfile",
-			.first_args = "--frontend dockerfile.v0 --local context=first-build "
-				      "--local dockerfile=first-build --output "
-				      "type=local,dest=first-build/out",
+			BUILDCTL_CLIENT,
 		},
 	/* DevKit mirrors BuildKit's layout under its own names; its clients
 	 * speak BuildKit's API and read BUILDKIT_HOST */
@@ -99,20 +99,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.config = "devkit/devkitd.toml",
 			.run_dir = "devkit",
 			.socket = "devkit/devkitd.sock",
-			.client_var = "BUILDKIT_HOST",
-			.client_url = true,
-			.client_run = "buildctl build",
-			.client_args = "--frontend dockerfile.v0 --local context=DIR --local "
-				       "dockerfile=DIR [--output type=local,dest=DIR]",
-			.client_what = "a build",
-			.client_direct = true,
-			/* FROM scratch: a first build needs no registry */
-			.first_prep = "mkdir -p first-build && echo 'FROM scratch' > "
-				      "first-build/Dockerfile && echo 'COPY Dockerfile /' >> "
-				      "first-build/Dockerfile",
-			.first_args = "--frontend dockerfile.v0 --local context=first-build "
-				      "--local dockerfile=first-build --output "
-				      "type=local,dest=first-build/out",
+			BUILDCTL_CLIENT,
 		},
 	[RS_ENGINE_PODMAN] =
 		{
