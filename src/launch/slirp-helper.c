@@ -330,16 +330,21 @@ _noreturn_ static void serve(struct helper *h)
 		int n = poll(h->pfd, h->npfd, timeout > INT_MAX ? -1 : (int)timeout);
 		if (n < 0 && errno != EINTR)
 			_exit(1);
+		/* libslirp first: slirp_pollfds_poll sets its clock, which a
+		 * frame's new socket takes its expiry from. Before the first
+		 * call the clock reads 0 (libslirp 4.7), and an ICMP echo in
+		 * the first frames got a socket already expired, closed before
+		 * the reply came back. */
+		slirp_pollfds_poll(h->slirp, n < 0, get_revents, h);
+		timers_run(h);
+		/* new sockets (tap_input, a port added) are not in the poll
+		 * array yet: libslirp polls them next time */
 		if (n > 0 && h->pfd[0].revents)
 			tap_input(h);
 		if (n > 0 && h->pfd[1].revents && !ctl_input(h)) {
 			say("the launcher is gone");
 			_exit(0);
 		}
-		/* new sockets (tap_input, a port added) are not in the poll
-		 * array yet: libslirp polls them next time */
-		slirp_pollfds_poll(h->slirp, n < 0, get_revents, h);
-		timers_run(h);
 	}
 }
 

@@ -127,7 +127,8 @@ check "--cidr: the default route is via 10.0.3.2 and traffic flows" \
 	eval 'has "default via 10.0.3.2" && has "^tcp-ok"'
 
 # 2. ping: libslirp answers for its own addresses; ping out needs ICMP
-# sockets (net.ipv4.ping_group_range) for the user, given for this test
+# sockets (net.ipv4.ping_group_range) for the user, given for this test.
+# The echo is the launch's first traffic: its socket must outlive the reply
 out=$(L --net=libslirp -- sh -c 'busybox ping -c1 -W3 10.0.2.2 >/dev/null && echo gw; busybox ping -c1 -W3 10.0.2.3 >/dev/null && echo dns')
 check "ping 10.0.2.2 (the host) and 10.0.2.3 (DNS)" [ "$(echo $out)" = "gw dns" ]
 pgr=$(cat /proc/sys/net/ipv4/ping_group_range)
@@ -135,6 +136,7 @@ echo "$TU_GID $TU_GID" > /proc/sys/net/ipv4/ping_group_range
 out=$(L --net=libslirp -- busybox ping -c1 -W3 "$A4" 2>&1)
 echo "$pgr" > /proc/sys/net/ipv4/ping_group_range
 check "ping out to a host address ($A4)" grep -q "1 packets received" <<<"$out"
+grep -q "1 packets received" <<<"$out" || diag "$out"
 check "ping_group_range is restored" [ "$(cat /proc/sys/net/ipv4/ping_group_range)" = "$pgr" ]
 
 # 3. TCP and UDP out
