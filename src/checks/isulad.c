@@ -7,9 +7,6 @@
 #include "host/parse.h"
 #include "host/userfs.h"
 
-const char *const rs_isulad_dirs[] = {"etc/isulad", "etc/default/isulad",
-				      "etc/default/isulad/hooks", NULL};
-
 bool rs_isulad_copy_ok(const struct rs_host *h, const struct rs_user *u, const char *rel)
 {
 	_cleanup_free_ char *sub = rs_xasprintf("%s/%s", RS_ISULAD_COPY_DIR, rel);

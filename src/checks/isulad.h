@@ -10,12 +10,14 @@
  * that copy at the system path inside its mount namespace.
  */
 #include <stdbool.h>
+#include "core/engine.h"
 #include "host/host.h"
 #include "host/user.h"
 #include "lib/strutil.h"
 
-/* The copy of root-relative rel is RS_ISULAD_COPY_DIR/rel below the home. */
-#define RS_ISULAD_COPY_DIR ".config/isulad/system"
+/* The copy of root-relative rel is RS_ISULAD_COPY_DIR/rel below the home
+ * (the engine table's copies_dir; rs_isulad_dirs, its copied_dirs, are
+ * the directories of the files copied). */
 
 /* On cgroup v1 (and the v1 part of a hybrid layout) runc, run by iSulad
  * with an explicit cgroups path (cgroup-parent/ID), creates the
@@ -29,9 +31,6 @@
  * root one) would want that port, so each user gets its own there. */
 #define RS_ISULAD_CRI_PORT_BASE 20000u
 #define RS_ISULAD_CRI_PORT(uid) (RS_ISULAD_CRI_PORT_BASE + (unsigned)(uid) % 10000u)
-
-/* The directories whose files rootless iSulad reads (NULL-terminated). */
-extern const char *const rs_isulad_dirs[];
 
 /* The user's copy of rel is there: reached from the home with no symlink,
  * a regular file owned by the user and readable by it. */

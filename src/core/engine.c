@@ -29,6 +29,9 @@ const char *const rs_engine_home_dirs[] = {".local/bin", "bin", NULL};
 const char *const rs_engine_system_dirs[] =
 	{"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin", NULL};
 
+const char *const rs_isulad_dirs[] = {"etc/isulad", "etc/default/isulad",
+				      "etc/default/isulad/hooks", NULL};
+
 static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 	[RS_ENGINE_ISULAD] =
 		{
@@ -48,6 +51,8 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.client_args = "IMAGE [COMMAND]",
 			.first_pull = "isula pull docker.io/library/alpine:latest",
 			.first_args = "docker.io/library/alpine:latest echo hello",
+			.copied_dirs = rs_isulad_dirs,
+			.copies_dir = RS_ISULAD_COPY_DIR,
 		},
 	[RS_ENGINE_CONTAINERD] =
 		{

@@ -66,7 +66,19 @@ struct rs_engine_info {
 	const char *first_prep;
 	const char *first_pull;
 	const char *first_args;
+	/* Root's files the engine reads that a user may not be allowed to
+	 * (iSulad's: they stay root's, checks/isulad.h): root-relative
+	 * directories whose files fix copies for the user, below the home
+	 * in copies_dir (copies_dir/ROOT-RELATIVE-PATH). uninstall removes
+	 * a copy while it is byte-identical to root's file. */
+	const char *const *copied_dirs;
+	const char *copies_dir;
 };
+
+/* iSulad's: the directories whose files rootless iSulad reads
+ * (NULL-terminated), and where below the home the user's copies go. */
+extern const char *const rs_isulad_dirs[];
+#define RS_ISULAD_COPY_DIR ".config/isulad/system"
 
 /* Where programs are looked for besides the caller's PATH and opt_dir
  * (core/find.h): below the user's home, then root-relative system

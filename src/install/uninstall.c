@@ -60,6 +60,7 @@ struct user_op {
 	size_t base;
 	const char *rel;		 /* below the base */
 	const char *hash;		 /* OP_FILE: remove only while the content hashes to it */
+	const char *stale;		 /* OP_FILE: what is said when it does not */
 	const struct rs_toml_keys *keys; /* OP_UNMERGE: our keys in the user's file */
 	enum op_kind kind;
 	bool dry_run;
@@ -153,7 +154,8 @@ static int op_file(const struct user_op *op, int pfd, const char *name, const st
 			return r;
 		}
 		if (strcmp(rs_record_hash(now), op->hash)) {
-			snprintf(msg, len, "changed since install: kept");
+			snprintf(msg, len, "%s",
+				 op->stale ? op->stale : "changed since install: kept");
 			return -ESTALE;
 		}
 	}
@@ -414,6 +416,94 @@ static void remove_dirs(struct rs_gen_ctx *f, const struct tree *tr, json_t *dir
 	}
 }
 
+static int deeper_first(const void *a, const void *b)
+{
+	size_t da = 0, db = 0;
+	for (const char *p = *(char *const *)a; *p; p++)
+		da += *p == '/';
+	for (const char *p = *(char *const *)b; *p; p++)
+		db += *p == '/';
+	return da > db ? -1 : da < db;
+}
+
+/* One copy fix made of root's file rel (fixers/isulad.c): removed while
+ * byte-identical to root's file. Return: 1 removed, 0 none, <0 kept. */
+static int remove_copy(struct rs_gen_ctx *f, const struct tree *tr, const char *top,
+		       const char *rel)
+{
+	_cleanup_free_ char *data = NULL, *path = rs_xasprintf("%s/%s", top, rel);
+	_cleanup_free_ char *stale = NULL;
+	struct rs_error *e = NULL;
+	size_t len;
+	/* a digest no content has: the copy is compared by root alone; a
+	 * copy of rs_record_hash's static buffer, which op_file reuses */
+	_cleanup_free_ char *hash = rs_xstrdup("-");
+
+	if (rs_safe_read(f->ctx->host, rel, 4u << 20, &data, &len, &e) == 0) {
+		free(hash);
+		hash = rs_xstrdup(rs_record_hash(data ? data : ""));
+	}
+	if (e)
+		stale = rs_xasprintf("a copy of '/%s', which %s: kept%s", rel,
+				     e->code == EACCES ? "only root can read to compare"
+						       : "cannot be read to compare",
+				     e->code == EACCES ? " (uninstall as root removes it)" : "");
+	else
+		stale = rs_xasprintf("differs from '/%s' (changed since fix copied it): kept", rel);
+	rs_error_free(e);
+	struct user_op op = {.kind = OP_FILE, .hash = hash, .stale = stale};
+	_cleanup_free_ char *what = rs_xasprintf("the copy fix made of '/%s', unchanged", rel);
+	return as_user(f, tr, &op, path, what);
+}
+
+/* The copies of root's files fix made for the user (the engine table's
+ * copied_dirs): each goes while it is root's file byte for byte; then
+ * their directories, while empty. A copy the user changed, or whose
+ * original root changed since, stays and is named. */
+static void remove_copies(struct rs_gen_ctx *f, const struct rs_install_opts *o,
+			  const struct tree *tr)
+{
+	const struct rs_engine_info *ei = rs_engine_info(o->engine);
+	const char *home = f->ctx->user.home;
+	bool any = false;
+
+	if (!ei->copied_dirs || !home || home[0] != '/' || !strcmp(home, "/"))
+		return;
+	_cleanup_free_ char *top = rs_xasprintf("%s/%s", home, ei->copies_dir);
+	for (const char *const *d = ei->copied_dirs; *d; d++) {
+		_cleanup_strv_ struct rs_strv names = {0};
+		if (rs_host_listdir(f->ctx->host, *d, &names, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < names.n; i++) {
+			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
+			struct stat st;
+			if (rs_host_stat(f->ctx->host, rel, &st, false) == 0 &&
+			    !S_ISDIR(st.st_mode))
+				any |= remove_copy(f, tr, top, rel) != 0;
+		}
+	}
+	/* their directories, deepest first: each copied dir and its parents */
+	_cleanup_strv_ struct rs_strv dirs = {0};
+	for (const char *const *d = ei->copied_dirs; *d; d++) {
+		_cleanup_free_ char *p = rs_xstrdup(*d);
+		for (char *s = p + strlen(p); s; s = strrchr(p, '/')) {
+			*s = '\0';
+			_cleanup_free_ char *full = rs_xasprintf("%s/%s", top, p);
+			if (!rs_strv_contains(&dirs, full))
+				rs_strv_take(&dirs, TAKE_PTR(full));
+		}
+	}
+	if (dirs.n)
+		qsort(dirs.v, dirs.n, sizeof(*dirs.v), deeper_first);
+	for (size_t i = 0; i < dirs.n; i++) {
+		struct user_op op = {.kind = OP_DIR};
+		as_user(f, tr, &op, dirs.v[i], "made by fix for the copies, empty");
+	}
+	struct user_op op = {.kind = OP_DIR};
+	if (!as_user(f, tr, &op, top, "made by fix for the copies, empty") && any)
+		rs_action_add(&f->acts, "uninstall", "note", top, "kept: it holds more");
+}
+
 /* Files of the user's subordinate ids (podman's layers) are removed from
  * inside a user namespace with the user's id map: our own launcher, run
  * as the user, in the parent directory it entered by fd. */
@@ -647,11 +737,13 @@ int rs_uninstall_run(const struct rs_install_opts *o, struct rs_action_report **
 		no_record(&f, o, upath, rpath);
 		stop_launch(&f, o, &tr);
 		stop_pause(&f, o, &tr);
+		remove_copies(&f, o, &tr);
 		purge(&f, o, &tr);
 	} else {
 		stop_launch(&f, o, &tr);
 		stop_pause(&f, o, &tr);
 		remove_recorded(&f, &tr, json_object_get(m, "files"));
+		remove_copies(&f, o, &tr);
 		struct user_op op = {.kind = OP_FILE};
 		as_user(&f, &tr, &op, upath, "the install record");
 		if (by_root)

@@ -132,6 +132,14 @@ round() {
 	"${AS[@]}" "${INST[@]}" uninstall --purge --yes > "$W/uninstall-$who.out" 2>&1
 	check "$who: uninstall --purge --yes succeeds" [ $? -eq 0 ]
 	check "$who: uninstall stopped the running launch" grep -q 'the running launch: stopped' "$W/uninstall-$who.out"
+	if [ "$who" = root ]; then
+		check "root: uninstall removed the copies fix made" [ ! -e "$TU_HOME/.config/isulad/system" ]
+		# the user's round needs them again
+		"$RS" --user "$TU_NAME" --engine isulad fix --yes --rule isulad.permissions > /dev/null 2>&1
+	else
+		check "user: uninstall keeps the copies it cannot compare, saying so" \
+			grep -q "only root can read to compare" "$W/uninstall-$who.out"
+	fi
 	sleep 0.5
 	left=$(pgrep -u "$TU_UID" | while read -r p; do tu_dead "$p" || echo "$p"; done)
 	check "$who: no process of the user left (isulad, isulad-shim, the container)" [ -z "$left" ]

@@ -330,6 +330,22 @@ if [ "$(id -u)" = 0 ] && command -v unshare > /dev/null; then
 else
 	skip "isulad stale-state with a live /proc" "needs root and unshare"
 fi
+# uninstall takes the copies fix made while each is root's file byte for
+# byte; one alice changed stays, named, with the directories holding it
+printf '# hers\n' >> "$C/etc/default/isulad/hooks/default.json"
+etc_before=$(digest "$R/etc")
+rs --user alice --engine isulad uninstall > "$T/iu1" 2>&1
+check "isulad uninstall: exits 0" [ $? -eq 0 ]
+check "isulad uninstall: the unchanged copy is gone" [ ! -e "$C/etc/isulad/daemon.json" ]
+check "isulad uninstall: so is its empty directory" [ ! -e "$C/etc/isulad" ]
+check "isulad uninstall: the copy alice changed is kept" grep -q '# hers' "$C/etc/default/isulad/hooks/default.json"
+check "isulad uninstall: and named" grep -q "differs from '/etc/default/isulad/hooks/default.json'.*kept" "$T/iu1"
+check "isulad uninstall: root's files unchanged" [ "$etc_before" = "$(digest "$R/etc")" ]
+rm "$C/etc/default/isulad/hooks/default.json"
+rs --user alice --engine isulad fix --yes --rule isulad.permissions > /dev/null
+rs --user alice --engine isulad uninstall > "$T/iu2" 2>&1
+check "isulad uninstall: fresh copies all go, with the directories fix made" [ ! -e "$C" ]
+check "isulad uninstall: ~/.config/isulad itself stays" [ -d "$R/home/alice/.config/isulad" ]
 
 # ---- isulad.locale, isulad.cgroups (fixture: en_US commented out, cgroup v1) ----
 MK="$(dirname "$0")/../fixtures/mkhost.sh"
