@@ -271,23 +271,34 @@ static int op_stop(const struct user_op *op, int pfd, const char *name, const st
 	return r;
 }
 
+/* op's target: *pfd its directory, *name its name there, st its lstat.
+ * Return: 1, 0 when it (or a directory on the way) is absent, or -errno
+ * with msg set. */
+static int open_target(const struct user_op *op, int *pfd, char **name, struct stat *st, char *msg,
+		       size_t len)
+{
+	*pfd = open_parent(op, name, msg, len);
+	if (*pfd < 0)
+		return *pfd == -ENOENT ? 0 : *pfd;
+	if (fstatat(*pfd, *name, st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	int e = errno;
+	if (e != ENOENT)
+		snprintf(msg, len, "cannot stat '%s/%s': %s", base_of(op), op->rel, strerror(e));
+	return e == ENOENT ? 0 : -e;
+}
+
 /* Runs as the user: one op. Return: 1 done (or would be), 0 absent, -errno. */
 static int user_op_fn(void *arg, char *msg, size_t len)
 {
 	const struct user_op *op = arg;
 	_cleanup_free_ char *name = NULL;
-	_cleanup_close_ int pfd = open_parent(op, &name, msg, len);
+	_cleanup_close_ int pfd = -1;
 	struct stat st;
 
-	if (pfd < 0)
-		return pfd == -ENOENT ? 0 : pfd;
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(msg, len, "cannot stat '%s/%s': %s", base_of(op), op->rel,
-			 strerror(errno));
-		return -errno;
-	}
+	int r = open_target(op, &pfd, &name, &st, msg, len);
+	if (r <= 0)
+		return r;
 	if (S_ISLNK(st.st_mode)) {
 		snprintf(msg, len, "refused: '%s/%s' is a symbolic link", base_of(op), op->rel);
 		return -ELOOP;
@@ -316,18 +327,17 @@ static int read_record_fn(void *arg, char **data, size_t *dlen, char *msg, size_
 {
 	const struct user_op *op = arg;
 	_cleanup_free_ char *name = NULL;
-	_cleanup_close_ int pfd = open_parent(op, &name, msg, len);
+	_cleanup_close_ int pfd = -1;
 	struct stat st;
 
-	if (pfd < 0)
-		return pfd == -ENOENT ? 0 : pfd;
-	if (fstatat(pfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return errno == ENOENT ? 0 : -errno;
+	int r = open_target(op, &pfd, &name, &st, msg, len);
+	if (r <= 0)
+		return r;
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(msg, len, "refused: '%s/%s' is not a regular file", base_of(op), op->rel);
 		return -EINVAL;
 	}
-	int r = read_plain(pfd, name, &st, RS_RECORD_MAX, data);
+	r = read_plain(pfd, name, &st, RS_RECORD_MAX, data);
 	if (r < 0) {
 		snprintf(msg, len, "cannot read '%s/%s': %s", base_of(op), op->rel, strerror(-r));
 		return r;
