@@ -12,12 +12,9 @@ set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../lib/ext.sh"
 
-for b in busybox jq runc containerd; do
-	command -v $b >/dev/null || { skip "buildkit end to end" "$b is not installed"; done_testing; exit; }
-done
-[ "$(id -u)" = 0 ] || { skip "buildkit end to end" "needs root for a throwaway user"; done_testing; exit; }
+en_need "buildkit end to end" busybox jq runc containerd
 ext_need buildkit || { done_testing; exit; }
-en_setup || { skip "buildkit end to end" "no test user"; done_testing; exit; }
+en_start "buildkit end to end"
 
 # the binaries, put where a user puts what it installs for itself
 cp "$EXT_BUILDKIT/buildkitd" "$EXT_BUILDKIT/buildctl" "$W/" && chmod 755 "$W/buildkitd" "$W/buildctl"

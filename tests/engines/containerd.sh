@@ -8,19 +8,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-for b in containerd ctr runc busybox jq podman; do
-	command -v $b >/dev/null || { skip "containerd end to end" "$b is not installed"; done_testing; exit; }
-done
-[ "$(id -u)" = 0 ] || { skip "containerd end to end" "needs root for a throwaway user"; done_testing; exit; }
-en_setup || { skip "containerd end to end" "no test user"; done_testing; exit; }
-en_rootfs_tar "$W/bb.tar"
-# an OCI archive of it, made by root in scratch storage
-P=(podman --root "$W/ps" --runroot "$W/pr" --storage-driver vfs)
-"${P[@]}" import "$W/bb.tar" localhost/bb > /dev/null 2>&1 &&
-	"${P[@]}" save --format oci-archive -o "$W/bb-oci.tar" localhost/bb > /dev/null 2>&1
-chmod 644 "$W/bb-oci.tar" 2>/dev/null
-"${P[@]}" rmi -a > /dev/null 2>&1; rm -rf "$W/ps" "$W/pr"
-[ -s "$W/bb-oci.tar" ] || { skip "containerd end to end" "cannot build an OCI archive"; done_testing; exit; }
+en_need "containerd end to end" containerd ctr runc busybox jq podman
+en_start "containerd end to end"
+en_oci_busybox "$W/bb-oci.tar" || { skip "containerd end to end" "cannot build an OCI archive"; done_testing; exit; }
 
 before=$(en_digest)
 tu_run "$RS" --engine containerd --format json check > "$W/report.json" 2>/dev/null

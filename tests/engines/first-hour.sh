@@ -12,17 +12,9 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-for b in podman containerd ctr runc busybox jq; do
-	command -v $b >/dev/null || { skip "the first hour" "$b is not installed"; done_testing; exit; }
-done
-[ "$(id -u)" = 0 ] || { skip "the first hour" "needs root for a throwaway user"; done_testing; exit; }
-en_setup || { skip "the first hour" "no test user"; done_testing; exit; }
-en_rootfs_tar "$W/bb.tar"
-P=(podman --root "$W/ps" --runroot "$W/pr" --storage-driver vfs)
-"${P[@]}" import "$W/bb.tar" localhost/bb > /dev/null 2>&1 &&
-	"${P[@]}" save --format oci-archive -o "$W/bb-oci.tar" localhost/bb > /dev/null 2>&1
-chmod 644 "$W/bb-oci.tar" 2>/dev/null
-"${P[@]}" rmi -a > /dev/null 2>&1; rm -rf "$W/ps" "$W/pr"
+en_need "the first hour" podman containerd ctr runc busybox jq
+en_start "the first hour"
+en_oci_busybox "$W/bb-oci.tar"
 
 # from nothing: the throwaway user without its subordinate ids and without
 # a runtime dir (tu_setup gives it both; a new account has neither)

@@ -15,17 +15,14 @@ set -u
 . "$(dirname "$0")/../lib/ext.sh"
 
 SKIPNAME="iSulad end to end"
-[ "$(id -u)" = 0 ] || { skip "$SKIPNAME" "needs root for a throwaway user"; done_testing; exit; }
+en_need "$SKIPNAME" runc jq xz
 ext_need isulad || { done_testing; exit; }
 E=$EXT_ISULAD/isulad
-for b in runc jq xz; do
-	command -v $b >/dev/null || { skip "$SKIPNAME" "$b is not installed"; done_testing; exit; }
-done
 # an iSulad of the host's own is never touched
 for p in /opt/isulad /etc/isulad /etc/default/isulad /usr/bin/isulad /usr/local/bin/isulad; do
 	[ -e "$p" ] && { skip "$SKIPNAME" "'$p' exists: this host has an iSulad of its own"; done_testing; exit; }
 done
-en_setup || { skip "$SKIPNAME" "no test user"; done_testing; exit; }
+en_start "$SKIPNAME"
 
 # ---- iSulad placed as an administrator would, and taken away after ----
 GEN_SAVE=$W/locale.gen.saved ARCH_SAVE=$W/locale-archive.saved CG_BEFORE=

@@ -9,11 +9,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-for b in podman runc busybox jq; do
-	command -v $b >/dev/null || { skip "kata after podman" "$b is not installed"; done_testing; exit; }
-done
-[ "$(id -u)" = 0 ] || { skip "kata after podman" "needs root for a throwaway user"; done_testing; exit; }
-en_setup || { skip "kata after podman" "no test user"; done_testing; exit; }
+en_need "kata after podman" podman runc busybox jq
+en_start "kata after podman"
 en_rootfs_tar "$W/bb.tar"
 
 before=$(en_digest)

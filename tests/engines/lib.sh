@@ -34,6 +34,21 @@ en_home_digest() {
 		-o \( -type l -printf '%p l %l\n' \) -o \( -printf '%p %y %m %U:%G\n' \) 2>/dev/null | LC_ALL=C sort
 }
 
+# en_need WHAT BIN...: the suite WHAT is skipped (and the script ends)
+# unless it runs as root (it makes a throwaway user) and each BIN is
+# installed. en_start WHAT: the throwaway user, or the same skip.
+en_need() {
+	local what=$1 b
+	shift
+	[ "$(id -u)" = 0 ] || { skip "$what" "needs root for a throwaway user"; done_testing; exit; }
+	for b in "$@"; do
+		command -v "$b" >/dev/null || { skip "$what" "$b is not installed"; done_testing; exit; }
+	done
+}
+en_start() {
+	en_setup || { skip "$1" "no test user"; done_testing; exit; }
+}
+
 # en_rootfs_tar FILE: a root file system of Debian's busybox-static, as a tar.
 en_rootfs_tar() {
 	local d
@@ -48,6 +63,19 @@ en_rootfs_tar() {
 	chown -R 1000:1000 "$d/home/app" && chmod 0555 "$d/home/app/data" "$d/home/app"
 	tar -C "$d" -cf "$1" . && chmod 644 "$1"
 	chmod -R u+w "$d"; rm -rf "$d"
+}
+
+# en_oci_busybox FILE: en_rootfs_tar's file system as an OCI archive,
+# made by root in scratch storage below $W. Return: whether it was made.
+en_oci_busybox() {
+	local -a P=(podman --root "$W/ps" --runroot "$W/pr" --storage-driver vfs)
+	en_rootfs_tar "$W/bb.tar"
+	"${P[@]}" import "$W/bb.tar" localhost/bb > /dev/null 2>&1 &&
+		"${P[@]}" save --format oci-archive -o "$1" localhost/bb > /dev/null 2>&1
+	chmod 644 "$1" 2>/dev/null
+	"${P[@]}" rmi -a > /dev/null 2>&1
+	rm -rf "$W/ps" "$W/pr"
+	[ -s "$1" ]
 }
 
 # en_truth ENGINE ASPECT PREDICTED SHOWN: one line of the truth table (the

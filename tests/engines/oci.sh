@@ -5,11 +5,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-for b in runc busybox jq; do
-	command -v $b >/dev/null || { skip "oci end to end" "$b is not installed"; done_testing; exit; }
-done
-[ "$(id -u)" = 0 ] || { skip "oci end to end" "needs root for a throwaway user"; done_testing; exit; }
-en_setup || { skip "oci end to end" "no test user"; done_testing; exit; }
+en_need "oci end to end" runc busybox jq
+en_start "oci end to end"
 B="$W/bundle"
 mkdir -p "$B/rootfs"
 en_rootfs_tar "$W/bb.tar"

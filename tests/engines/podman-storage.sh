@@ -7,11 +7,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-for b in podman jq; do
-	command -v $b >/dev/null || { skip "podman storage.conf merge" "$b is not installed"; done_testing; exit; }
-done
-[ "$(id -u)" = 0 ] || { skip "podman storage.conf merge" "needs root for a throwaway user"; done_testing; exit; }
-en_setup || { skip "podman storage.conf merge" "no test user"; done_testing; exit; }
+en_need "podman storage.conf merge" podman jq
+en_start "podman storage.conf merge"
 [ -d /var/lib/rootless-setup ] || tu_on_exit rmdir /var/lib/rootless-setup
 [ -d /var/lib/rootless-setup/users ] || tu_on_exit rmdir /var/lib/rootless-setup/users
 tu_on_exit rm -rf "/var/lib/rootless-setup/users/$TU_UID"

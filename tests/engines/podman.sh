@@ -7,11 +7,8 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 
-for b in podman busybox jq; do
-	command -v $b >/dev/null || { skip "podman end to end" "$b is not installed"; done_testing; exit; }
-done
-[ "$(id -u)" = 0 ] || { skip "podman end to end" "needs root for a throwaway user"; done_testing; exit; }
-en_setup || { skip "podman end to end" "no test user"; done_testing; exit; }
+en_need "podman end to end" podman busybox jq
+en_start "podman end to end"
 en_rootfs_tar "$W/bb.tar"
 
 # run_once LABEL: one full round; the caller sets up /dev/net/tun
