@@ -232,37 +232,9 @@ const char *rs_ctx_find_library(const struct rs_ctx *ctx, const char *soname)
 	return NULL;
 }
 
-/* The part of dpkg's status holding pkg's stanzas (one per architecture,
- * adjacent: dpkg writes the file sorted by name), found by one search that
- * stops at the package's first stanza; the line parser then reads a few
- * lines, never the whole file. */
-static char *dpkg_stanzas(const char *buf, size_t len, const char *pkg)
+static void dpkg_index_drop(void *x)
 {
-	_cleanup_free_ char *key = rs_xasprintf("\nPackage: %s\n", pkg);
-	const char *end = buf + len, *first = NULL;
-	size_t klen = strlen(key);
-
-	if (len > klen - 1 && !strncmp(buf, key + 1, klen - 1))
-		first = buf;
-	else if ((first = memmem(buf, len, key, klen)))
-		first++;
-	if (!first)
-		return NULL;
-	/* the stanzas that follow for the same package (other architectures) */
-	const char *stop = first;
-	for (;;) {
-		const char *blank = memmem(stop, (size_t)(end - stop), "\n\n", 2);
-		if (!blank) {
-			stop = end;
-			break;
-		}
-		stop = blank + 2;
-		if ((size_t)(end - stop) < klen - 1 || strncmp(stop, key + 1, klen - 1)) {
-			stop = blank + 1;
-			break;
-		}
-	}
-	return rs_xstrndup(first, (size_t)(stop - first));
+	rs_dpkg_index_free(x);
 }
 
 /* The list file of pkg names rel (dpkg owns it): read up to the match. */
@@ -290,15 +262,26 @@ char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const cha
 	const char *status;
 	size_t len;
 
-	/* read once per host handle (host/cache.c), searched per package */
+	/* read and indexed once per host handle (host/cache.c) */
 	if (rs_host_read_cached(ctx->host, "var/lib/dpkg/status", 64u << 20, &status, &len, NULL) <
 	    0)
 		return NULL;
+	struct rs_dpkg_index *x = rs_host_cached_obj(ctx->host, "var/lib/dpkg/status",
+						     "dpkg-index");
+	if (!x) {
+		rs_host_cached_keep(ctx->host, "var/lib/dpkg/status", "dpkg-index",
+				    rs_dpkg_index_new(status, len), dpkg_index_drop);
+		x = rs_host_cached_obj(ctx->host, "var/lib/dpkg/status", "dpkg-index");
+	}
+	/* the cache had no room for it (it dropped it): this call's own */
+	_cleanup_(rs_dpkg_index_freep) struct rs_dpkg_index *own = NULL;
+	if (!x)
+		x = own = rs_dpkg_index_new(status, len);
 	for (; *pkgs; pkgs++) {
 		/* the version is trusted only when dpkg owns this very file */
 		if (!dpkg_owns(ctx->host, *pkgs, rel))
 			continue;
-		_cleanup_free_ char *part = dpkg_stanzas(status, len, *pkgs);
+		_cleanup_free_ char *part = rs_dpkg_stanzas(x, *pkgs);
 		char *v = part ? rs_dpkg_version(part, strlen(part), *pkgs) : NULL;
 		if (v)
 			return v;

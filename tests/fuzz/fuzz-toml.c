@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The TOML key scan for the keys the Kata check reads, and the dpkg status
- * reader (same line splitter). */
+ * reader (same line splitter) and its index. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,5 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (v && (!*v || strchr(v, '\n')))
 		abort();
 	free(v);
+	/* the index over the same bytes: a stanza found is the package's */
+	struct rs_dpkg_index *x = rs_dpkg_index_new((const char *)data, size);
+	char *st = rs_dpkg_stanzas(x, "podman");
+	if (st && strncmp(st, "Package: podman", 15))
+		abort();
+	free(st);
+	rs_dpkg_index_free(x);
 	return 0;
 }

@@ -540,6 +540,32 @@ static void test_dpkg_version_removed_package_null(void **state _unused_)
 				    "podman"));
 }
 
+static void test_dpkg_index_finds_each_package_and_its_arches(void **state _unused_)
+{
+	static const char in[] = "Package: libc6\nArchitecture: amd64\nVersion: 2.36\n\n"
+				 "Package: libc6\nArchitecture: i386\nVersion: 2.36\n\n"
+				 "Package: podman\nStatus: install ok installed\n"
+				 "Version: 4.3.1+ds1-8\n\n"
+				 "Package: podmanx\nVersion: 9";
+	struct rs_dpkg_index *x = rs_dpkg_index_new(in, sizeof(in) - 1);
+	char *a = rs_dpkg_stanzas(x, "libc6");
+	char *b = rs_dpkg_stanzas(x, "podman");
+	char *c = rs_dpkg_stanzas(x, "podmanx");
+
+	assert_non_null(a);
+	assert_non_null(strstr(a, "i386")); /* both architectures */
+	assert_null(strstr(a, "podman"));   /* and nothing after them */
+	assert_string_equal(b, "Package: podman\nStatus: install ok installed\n"
+			       "Version: 4.3.1+ds1-8\n");
+	assert_string_equal(c, "Package: podmanx\nVersion: 9"); /* no newline at the end */
+	assert_null(rs_dpkg_stanzas(x, "podma"));
+	assert_null(rs_dpkg_stanzas(x, "crun"));
+	free(a);
+	free(b);
+	free(c);
+	rs_dpkg_index_free(x);
+}
+
 static void test_sysctl_conf_get_last_assignment_wins(void **state _unused_)
 {
 	char *s = rs_sysctl_conf_get(S("kernel.x = 1\n-kernel/x=0\n; kernel.x = 5\n# kernel.x=6\n"
@@ -762,6 +788,7 @@ int main(void)
 		cmocka_unit_test(test_toml_get_unterminated_quote_null),
 		cmocka_unit_test(test_dpkg_version_installed_upstream_without_epoch),
 		cmocka_unit_test(test_dpkg_version_removed_package_null),
+		cmocka_unit_test(test_dpkg_index_finds_each_package_and_its_arches),
 		cmocka_unit_test(test_locale_archive_name_found_only_whole),
 		cmocka_unit_test(test_locale_archive_short_buffer_asks_for_more),
 		cmocka_unit_test(test_locale_archive_bad_magic_or_bounds_einval),
