@@ -19,7 +19,6 @@ enum rs_selinux {
 };
 /* Live: libselinux; under --root: sys/fs/selinux/enforce. */
 enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx);
-/* rs_cgroup_detect (core/rule.h) is defined in registry.c. */
 /* Threshold from distro data as a kernel version; false when absent. */
 bool rs_threshold(const struct rs_ctx *ctx, const char *key, struct rs_kver *out);
 /* "5.11" back as text for messages. */

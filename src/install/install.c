@@ -456,7 +456,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		return r;
 	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	if (rep->counts[RS_STATUS_FAIL] && !o->force) {
-		for (size_t i = 0; i < rs_rules_count; i++)
+		for (size_t i = 0; i < rep->ctx.rules->n; i++)
 			if (rep->ctx.results[i].selected &&
 			    rep->ctx.results[i].f.status == RS_STATUS_FAIL)
 				rs_action_add(&f.acts, rep->ctx.results[i].rule->id, "note", NULL,
