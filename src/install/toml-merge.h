@@ -14,6 +14,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include "lib/error.h"
 
 /* One key we added. */
 struct rs_toml_key {
@@ -34,13 +35,13 @@ struct rs_toml_merge {
 	size_t len;
 	struct rs_toml_keys added; /* in the order added */
 	char *conflicts;	   /* "storage.driver, ...": the user's value kept; "" */
-	char msg[160];		   /* refused: why (one line) */
 };
 
 /* old[len] with every key of ours (a TOML document of our own: tables and
- * simple keys) that old lacks. Return: 0, or -EINVAL (refused: out->msg,
- * out->text NULL). */
-int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_merge *out);
+ * simple keys) that old lacks. Return: 0, or -EINVAL (refused: *err says
+ * why on one line, out->text NULL). */
+int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_merge *out,
+		  struct rs_error **err);
 
 struct rs_toml_unmerge {
 	char *text; /* the new file */
@@ -48,6 +49,8 @@ struct rs_toml_unmerge {
 	bool changed;
 	char *removed; /* "storage.driver, ..." or "" */
 	char *kept;    /* keys changed since: kept */
+	/* refused: why (one line); a buffer, not an rs_error, because
+	 * uninstall unmerges in a child acting as the user (rs_as_user) */
 	char msg[160];
 };
 
