@@ -368,7 +368,7 @@ static int run_fleet(const struct rs_check_opts *o, const struct check_args *a,
 	fleet_host(fo, host);
 	for (size_t i = 0; i < users.n; i++)
 		fleet_user(fl, fo, users.v[i]);
-	rs_strv_free(&users);
+	rs_strv_clear(&users);
 	rs_fleet_free(fl);
 	const struct fleet_tally *t = &fo->t;
 	json_t *sum = summary_json(t->n);
@@ -649,7 +649,7 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 	o.only = (const char *const *)only.v;
 
 	int code = a.interval ? run_forever(cli, &o, &a) : run_once(cli, &o, &a, NULL);
-	rs_strv_free(&only);
+	rs_strv_clear(&only);
 	return o.postinstall ? RS_EXIT_OK : code;
 }
 

@@ -562,8 +562,8 @@ int rs_fleet_users(struct rs_fleet *f, struct rs_strv *out, struct rs_error **er
 			rs_strv_push(out, owner);
 		}
 	}
-	rs_hidx_free(&seen);
-	rs_strv_free(&keys);
+	rs_hidx_clear(&seen);
+	rs_strv_clear(&keys);
 	return r < 0 ? r : 0;
 }
 
@@ -589,7 +589,7 @@ void rs_report_free(struct rs_report *rep)
 	free(ctx->delegated);
 	rs_ctx_user_memo_free(ctx);
 	rs_user_clear(&ctx->user);
-	rs_strv_free(&rep->notes);
+	rs_strv_clear(&rep->notes);
 	if (ctx->shared) {
 		free(rep);
 		return;

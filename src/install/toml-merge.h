@@ -66,10 +66,5 @@ bool rs_toml_bare_path(const char *s);
 void rs_toml_keys_push(struct rs_toml_keys *k, const char *table, const char *key,
 		       const char *value, bool header, const char *before);
 void rs_toml_keys_clear(struct rs_toml_keys *k);
-/* The name it had: branches in flight still call it (issue 24). */
-static inline void rs_toml_keys_free(struct rs_toml_keys *k)
-{
-	rs_toml_keys_clear(k);
-}
 void rs_toml_merge_clear(struct rs_toml_merge *m);
 void rs_toml_unmerge_clear(struct rs_toml_unmerge *u);
