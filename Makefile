@@ -154,8 +154,8 @@ compile_commands.json: $(CORE_SRCS) $(CLI_SRCS) Makefile
 	bear --output $@ -- $(MAKE) -B BUILD=build-cc all >/dev/null
 
 # The include graph goes downward only (docs/architecture.md, "Layers").
-check-layers:
-	@sh scripts/check-layers.sh src
+check-layers: $(CORE_OBJS) $(CLI_OBJS)
+	@sh scripts/check-layers.sh src $(BUILD)/src
 
 # shellcheck over the shell of the tests, scripts, the lab and deploy/.
 # Warnings and errors fail; its notes (info and style: SC2086 on the

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "checks/registry.h"
 #include "cli.h"
 #include "core/check.h"
 #include "host/parse.h"
@@ -106,10 +107,10 @@ static void print_rules(const struct rs_cli *cli, const struct rs_report *rep, e
 	const struct rs_ctx *ctx = &rep->ctx;
 	size_t w = 0;
 
-	for (size_t i = 0; i < rs_rules_count; i++)
-		if (strlen(rs_rules[i]->id) > w)
-			w = strlen(rs_rules[i]->id);
-	for (size_t i = 0; i < rs_rules_count; i++) {
+	for (size_t i = 0; i < rs_rules.n; i++)
+		if (strlen(rs_rules.v[i]->id) > w)
+			w = strlen(rs_rules.v[i]->id);
+	for (size_t i = 0; i < rs_rules.n; i++) {
 		const struct rs_result *r = &ctx->results[i];
 		bool bad = r->f.status >= RS_STATUS_WARN;
 		if (!r->selected || !in_scope(r->rule, sc) || (cli->verbosity < 0 && !bad))
@@ -139,7 +140,7 @@ static void print_text(const struct rs_cli *cli, const struct rs_report *rep, en
 	if (sc != SCOPE_HOST)
 		printf("decisions: snapshotter=%s network=%s cgroup-manager=%s\n", rep->snapshotter,
 		       rep->network, rep->cgroup_manager);
-	for (size_t i = 0; i < rs_rules_count; i++)
+	for (size_t i = 0; i < rs_rules.n; i++)
 		if (ctx->results[i].selected && in_scope(ctx->results[i].rule, sc))
 			n[ctx->results[i].f.status]++;
 	printf("summary: %u pass, %u warn, %u fail, %u skip\n", n[RS_STATUS_PASS],
@@ -151,7 +152,7 @@ static void print_postinstall(const struct rs_report *rep)
 	const struct rs_ctx *ctx = &rep->ctx;
 	_cleanup_free_ char *ids = rs_xstrdup("");
 
-	for (size_t i = 0; i < rs_rules_count; i++) {
+	for (size_t i = 0; i < rs_rules.n; i++) {
 		const struct rs_result *r = &ctx->results[i];
 		if (!r->selected || r->f.status != RS_STATUS_FAIL)
 			continue;
@@ -215,7 +216,7 @@ static json_t *scoped_results(const struct rs_report *rep, enum scope sc, unsign
 {
 	json_t *out = json_array();
 
-	for (size_t i = 0; i < rs_rules_count; i++) {
+	for (size_t i = 0; i < rs_rules.n; i++) {
 		const struct rs_result *r = &rep->ctx.results[i];
 		if (!r->selected || !in_scope(r->rule, sc))
 			continue;
@@ -367,7 +368,7 @@ static int run_fleet(const struct rs_check_opts *o, const struct check_args *a,
 	fleet_host(fo, host);
 	for (size_t i = 0; i < users.n; i++)
 		fleet_user(fl, fo, users.v[i]);
-	rs_strv_free(&users);
+	rs_strv_clear(&users);
 	rs_fleet_free(fl);
 	const struct fleet_tally *t = &fo->t;
 	json_t *sum = summary_json(t->n);
@@ -614,7 +615,7 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 			a.strict = true;
 		else if (c == OPT_POSTINSTALL)
 			o.postinstall = true;
-		else if (c == OPT_RULE && rs_rule_find(optarg))
+		else if (c == OPT_RULE && rs_rule_find(&rs_rules, optarg))
 			rs_strv_push(&only, optarg);
 		else if (c == OPT_RULE)
 			rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')",
@@ -648,7 +649,7 @@ static int cmd_check(struct rs_cli *cli, int argc, char **argv)
 	o.only = (const char *const *)only.v;
 
 	int code = a.interval ? run_forever(cli, &o, &a) : run_once(cli, &o, &a, NULL);
-	rs_strv_free(&only);
+	rs_strv_clear(&only);
 	return o.postinstall ? RS_EXIT_OK : code;
 }
 

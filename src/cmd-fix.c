@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "checks/registry.h"
 #include "cli.h"
 #include "fixers/fixer.h"
 #include "lib/xalloc.h"
@@ -105,7 +106,7 @@ static int cmd_fix(struct rs_cli *cli, int argc, char **argv)
 			yes = true;
 		else if (c == OPT_FORCE)
 			o.force = true;
-		else if (c == OPT_RULE && rs_rule_find(optarg))
+		else if (c == OPT_RULE && rs_rule_find(&rs_rules, optarg))
 			rs_strv_push(&only, optarg);
 		else if (c == OPT_RULE)
 			rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')",

@@ -526,10 +526,10 @@ static int cmd_launch(struct rs_cli *cli, int argc, char **argv)
 		rs_cli_msg("%s", err->msg);
 		rs_error_free(err);
 	}
-	rs_strv_free(&o.copy_up);
-	rs_strv_free(&o.overlay_files);
-	rs_strv_free(&o.publish);
-	rs_strv_free(&o.net_bypass);
+	rs_strv_clear(&o.copy_up);
+	rs_strv_clear(&o.overlay_files);
+	rs_strv_clear(&o.publish);
+	rs_strv_clear(&o.net_bypass);
 	return r;
 }
 

@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include "checks/registry.h"
 #include "cli.h"
 #include "core/distro.h"
 #include "core/rule.h"
@@ -43,8 +44,8 @@ static int cmd_rules(struct rs_cli *cli, int argc, char **argv)
 	if (optind < argc)
 		rs_cli_usage_error("rules takes no arguments: '%s'", argv[optind]);
 	_cleanup_json_ json_t *arr = json_array();
-	for (size_t i = 0; i < rs_rules_count; i++) {
-		const struct rs_rule *r = rs_rules[i];
+	for (size_t i = 0; i < rs_rules.n; i++) {
+		const struct rs_rule *r = rs_rules.v[i];
 		_cleanup_free_ char *eng = engines_text(r->engines);
 		if (cli->format == RS_FORMAT_JSON)
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:b}", "id", r->id,
@@ -119,7 +120,7 @@ static int cmd_explain(struct rs_cli *cli, int argc, char **argv)
 	parse_noargs(cli, argc, argv, explain_help);
 	if (optind + 1 != argc)
 		rs_cli_usage_error("explain takes one rule id");
-	const struct rs_rule *r = rs_rule_find(argv[optind]);
+	const struct rs_rule *r = rs_rule_find(&rs_rules, argv[optind]);
 	if (!r)
 		rs_cli_usage_error("unknown rule '%s' (see 'rootless-setup rules')", argv[optind]);
 	_cleanup_free_ char *eng = engines_text(r->engines);

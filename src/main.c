@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "checks/registry.h"
 #include "cli.h"
 #include "cmd-net-helper.h"
 #include "cmd-probe-child.h"
@@ -82,6 +83,7 @@ void rs_cli_check_opts(const struct rs_cli *cli, struct rs_check_opts *o)
 	o->xdg_data_home = getenv("XDG_DATA_HOME");
 	o->xdg_config_home = getenv("XDG_CONFIG_HOME");
 	o->path = getenv("PATH");
+	o->rules = &rs_rules;
 }
 
 int rs_cli_fail(int r, struct rs_error *err)

@@ -19,7 +19,6 @@ enum rs_selinux {
 };
 /* Live: libselinux; under --root: sys/fs/selinux/enforce. */
 enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx);
-/* rs_cgroup_detect (core/rule.h) is defined in registry.c. */
 /* Threshold from distro data as a kernel version; false when absent. */
 bool rs_threshold(const struct rs_ctx *ctx, const char *key, struct rs_kver *out);
 /* "5.11" back as text for messages. */
@@ -44,10 +43,10 @@ char *rs_podman_conf_runtime(struct rs_ctx *ctx, char **from);
  * a process acting as the user is then the user's answer. */
 bool rs_live_for_user(const struct rs_ctx *ctx);
 /* Opens the device node rel read-write as the user (rs_as_user). Return:
- * 0, the -errno of open(2), -ENOSYS when not asked (!rs_live_for_user), or
- * -ECHILD / -ETIMEDOUT (why says) when the process acting as the user
- * failed. */
-int rs_dev_open_as_user(struct rs_ctx *ctx, const char *rel, char *why, size_t whylen);
+ * 0; -ENOSYS when not asked (!rs_live_for_user), *err untouched; else
+ * <0 with *err: the -errno of open(2), or -ECHILD / -ETIMEDOUT when the
+ * process acting as the user failed. */
+int rs_dev_open_as_user(struct rs_ctx *ctx, const char *rel, struct rs_error **err);
 /* Reads the regular file at abs, an absolute in-host path below the user's
  * home or runtime dir, as the user and refusing every symlink on the way.
  * Return: 0 (*buf NUL-terminated, caller frees), -ENOENT, -ELOOP, -EINVAL

@@ -2,19 +2,20 @@
 #include <selinux/selinux.h>
 #include <stdlib.h>
 #include "checks/internal.h"
+#include "checks/registry.h"
 
 #define RS_RULE(name) extern const struct rs_rule rs_rule_##name;
 #include "checks/rules.def"
 #undef RS_RULE
 
 /* The one list of rules: checks/rules.def, in its order. */
-const struct rs_rule *const rs_rules[] = {
+static const struct rs_rule *const rules[] = {
 #define RS_RULE(name) &rs_rule_##name,
 #include "checks/rules.def"
 #undef RS_RULE
 	NULL,
 };
-const size_t rs_rules_count = ARRAY_SIZE(rs_rules) - 1;
+const struct rs_ruleset rs_rules = {rules, ARRAY_SIZE(rules) - 1};
 
 enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx)
 {
@@ -37,50 +38,6 @@ enum rs_selinux rs_selinux_mode(struct rs_ctx *ctx)
 	if (r < 0 || rs_sysctl_parse_u64(buf, len, &v) < 0)
 		return RS_SELINUX_UNKNOWN;
 	return v ? RS_SELINUX_ENFORCING : RS_SELINUX_PERMISSIVE;
-}
-
-void rs_cgroup_detect(struct rs_ctx *ctx)
-{
-	struct libmnt_table *tb;
-	struct libmnt_fs *fs;
-
-	if (ctx->cgroup_mode != RS_CGROUP_UNKNOWN)
-		return;
-	ctx->systemd_init = rs_host_exists(ctx->host, "run/systemd/system");
-	tb = rs_ctx_mounts(ctx);
-	if (!tb && (ctx->no_sys || ctx->mounts_nolib))
-		return; /* stays unknown: an offline tree shows no layout, and
-			 * without libmount the file below would be a guess */
-	if (!tb) {
-		/* no mountinfo: fall back to the unified hierarchy's marker files
-		 * (systemd's hybrid layout mounts it at .../unified) */
-		ctx->cgroup_mode = rs_host_exists(ctx->host, "sys/fs/cgroup/cgroup.controllers")
-					   ? RS_CGROUP_V2
-				   : rs_host_exists(ctx->host,
-						    "sys/fs/cgroup/unified/cgroup.controllers")
-					   ? RS_CGROUP_HYBRID
-					   : RS_CGROUP_V1;
-		return;
-	}
-	fs = mnt_table_find_target(tb, "/sys/fs/cgroup", MNT_ITER_BACKWARD);
-	if (fs && rs_streq(mnt_fs_get_fstype(fs), "cgroup2")) {
-		ctx->cgroup_mode = RS_CGROUP_V2;
-		return;
-	}
-	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-	bool v1 = false, v2 = false;
-	while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
-		const char *t = mnt_fs_get_target(fs), *type = mnt_fs_get_fstype(fs);
-		if (!t || !rs_startswith(t, "/sys/fs/cgroup/"))
-			continue;
-		v1 |= rs_streq(type, "cgroup");
-		v2 |= rs_streq(type, "cgroup2");
-	}
-	mnt_free_iter(it);
-	ctx->cgroup_mode = v1 && v2 ? RS_CGROUP_HYBRID
-			   : v1	    ? RS_CGROUP_V1
-			   : v2	    ? RS_CGROUP_HYBRID
-				    : RS_CGROUP_V1;
 }
 
 bool rs_offline_skip(const struct rs_ctx *ctx, struct rs_finding *out, bool proc, bool sys,

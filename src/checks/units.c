@@ -78,7 +78,7 @@ struct dir_memo {
 static void dir_memo_free(void *p)
 {
 	struct dir_memo *m = p;
-	rs_strv_free(&m->names);
+	rs_strv_clear(&m->names);
 	free(m);
 }
 
@@ -97,7 +97,7 @@ static const struct dir_memo *sys_dir(const struct rs_ctx *ctx, const char *rel)
 		int r = rs_host_listdir(ctx->host, rel, &m->names, NULL);
 		m->ok = r == 0 || r == -ENOENT || r == -ENOTDIR;
 		if (r < 0)
-			rs_strv_free(&m->names);
+			rs_strv_clear(&m->names);
 		rs_host_memo_keep(ctx->host, key, m, dir_memo_free);
 	}
 	return m;

@@ -44,7 +44,7 @@ struct dev_answer {
 	char why[256];
 };
 
-int rs_dev_open_as_user(struct rs_ctx *ctx, const char *rel, char *why, size_t whylen)
+int rs_dev_open_as_user(struct rs_ctx *ctx, const char *rel, struct rs_error **err)
 {
 	struct dev_open d = {.host = ctx->host, .rel = rel};
 	_cleanup_free_ char *key = rs_xasprintf("dev-open:%s", rel);
@@ -58,9 +58,12 @@ int rs_dev_open_as_user(struct rs_ctx *ctx, const char *rel, char *why, size_t w
 		a->r = rs_as_user(&ctx->user, dev_open_fn, &d, a->why, sizeof(a->why), AS_USER_MS);
 		rs_ctx_user_memo_keep(ctx, key, a);
 	}
-	if (whylen)
-		snprintf(why, whylen, "%s", a->why);
-	return a->r;
+	if (a->r == -ECHILD || a->r == -ETIMEDOUT) /* the child's reason, across the fork */
+		return rs_error_setx(err, -a->r, "%s", a->why[0] ? a->why : strerror(-a->r));
+	if (a->r < 0)
+		return rs_error_setx(err, -a->r, "opening '/%s' as '%s' fails: %s", rel,
+				     ctx->user.name, strerror(-a->r));
+	return 0;
 }
 
 /* abs split into the user's base dir it lies below and the rest. */
@@ -327,18 +330,13 @@ int rs_misc_registered(struct rs_ctx *ctx, const char *name)
 
 int rs_dev_usable(struct rs_ctx *ctx, const char *rel, const char *misc, char **how)
 {
-	char why[256] = "";
-	int r = rs_dev_open_as_user(ctx, rel, why, sizeof(why));
+	_cleanup_error_ struct rs_error *e = NULL;
+	int r = rs_dev_open_as_user(ctx, rel, &e);
 
 	*how = NULL;
-	if (r == -ECHILD || r == -ETIMEDOUT) {
-		*how = rs_xstrdup(*why ? why : strerror(-r));
-		return r;
-	}
 	if (r != -ENOSYS) {
 		if (r < 0)
-			*how = rs_xasprintf("opening '/%s' as '%s' fails: %s", rel, ctx->user.name,
-					    strerror(-r));
+			*how = rs_xstrdup(e->msg);
 		return r;
 	}
 	/* not live: the driver is registered, or a module would load at the

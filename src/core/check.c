@@ -380,7 +380,7 @@ static void finish(struct rs_report *rep)
 
 	reconcile_probe(ctx);
 	decide(rep);
-	for (size_t i = 0; i < rs_rules_count; i++)
+	for (size_t i = 0; i < ctx->rules->n; i++)
 		if (ctx->results[i].selected)
 			rep->counts[ctx->results[i].f.status]++;
 }
@@ -389,16 +389,19 @@ int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct r
 {
 	struct rs_report *rep = rs_xcalloc(1, sizeof(*rep));
 	struct rs_ctx *ctx = &rep->ctx;
-	int r = ctx_init(rep, o, err);
+	int r;
+
+	ctx->rules = o->rules;
+	r = ctx_init(rep, o, err);
 
 	if (r < 0) {
 		rs_report_free(rep);
 		return r;
 	}
-	ctx->results = rs_xcalloc(rs_rules_count, sizeof(struct rs_result));
-	for (size_t i = 0; i < rs_rules_count; i++) {
-		run_rule(ctx, rs_rules[i], &ctx->results[i]);
-		ctx->results[i].selected = is_selected(o, rs_rules[i]->id);
+	ctx->results = rs_xcalloc(ctx->rules->n, sizeof(struct rs_result));
+	for (size_t i = 0; i < ctx->rules->n; i++) {
+		run_rule(ctx, ctx->rules->v[i], &ctx->results[i]);
+		ctx->results[i].selected = is_selected(o, ctx->rules->v[i]->id);
 	}
 	/* a real procfs at --root/proc without init's view: the pod's own */
 	if (ctx->proc_mounted && ctx->mounts_source &&
@@ -492,9 +495,9 @@ int rs_fleet_check(struct rs_fleet *f, const char *user, struct rs_report **out,
 		rs_report_free(rep);
 		return r;
 	}
-	ctx->results = rs_xcalloc(rs_rules_count, sizeof(struct rs_result));
-	for (size_t i = 0; i < rs_rules_count; i++) {
-		const struct rs_rule *rule = rs_rules[i];
+	ctx->results = rs_xcalloc(ctx->rules->n, sizeof(struct rs_result));
+	for (size_t i = 0; i < ctx->rules->n; i++) {
+		const struct rs_rule *rule = ctx->rules->v[i];
 		if (rule->needs_user || rule->reads_user)
 			run_rule(ctx, rule, &ctx->results[i]);
 		else
@@ -559,8 +562,8 @@ int rs_fleet_users(struct rs_fleet *f, struct rs_strv *out, struct rs_error **er
 			rs_strv_push(out, owner);
 		}
 	}
-	rs_hidx_free(&seen);
-	rs_strv_free(&keys);
+	rs_hidx_clear(&seen);
+	rs_strv_clear(&keys);
 	return r < 0 ? r : 0;
 }
 
@@ -578,7 +581,7 @@ void rs_report_free(struct rs_report *rep)
 		return;
 	struct rs_ctx *ctx = &rep->ctx;
 	if (ctx->results)
-		for (size_t i = 0; i < rs_rules_count; i++)
+		for (size_t i = 0; i < ctx->rules->n; i++)
 			rs_finding_clear(&ctx->results[i].f);
 	free(ctx->results);
 	free(ctx->probe.detail);
@@ -586,7 +589,7 @@ void rs_report_free(struct rs_report *rep)
 	free(ctx->delegated);
 	rs_ctx_user_memo_free(ctx);
 	rs_user_clear(&ctx->user);
-	rs_strv_free(&rep->notes);
+	rs_strv_clear(&rep->notes);
 	if (ctx->shared) {
 		free(rep);
 		return;

@@ -25,6 +25,9 @@ struct rs_check_opts {
 	const char *path;	 /* the caller's PATH; searched only when the caller is the user */
 	const char *const *only; /* --rule ids (validated by the verb), NULL-terminated */
 	bool no_probe;		 /* skip the live probe (static facts only) */
+	/* the rules to run, in report order: the verbs pass checks/registry.h's
+	 * rs_rules (the core sees no layer above it) */
+	const struct rs_ruleset *rules;
 };
 
 struct rs_report {

@@ -205,12 +205,13 @@ void rs_diag_scan_free(struct rs_diag_scan *s)
 }
 
 /* The rules the matches implicate, best match's first, each once. */
-static void implicated(struct rs_diagnosis *d)
+static void implicated(struct rs_diagnosis *d, const struct rs_ruleset *set)
 {
 	for (size_t i = 0; i < d->scan->n; i++) {
 		const struct rs_errcat_entry *e = d->scan->m[i].entry;
 		for (size_t k = 0; k < e->nrules; k++) {
-			struct rs_strv *to = rs_rule_find(e->rules[k]) ? &d->rules : &d->missing;
+			struct rs_strv *to = rs_rule_find(set, e->rules[k]) ? &d->rules
+									    : &d->missing;
 			if (!rs_strv_contains(to, e->rules[k]))
 				rs_strv_push(to, e->rules[k]);
 		}
@@ -231,8 +232,8 @@ void rs_diag_judge(struct rs_diagnosis *d, const struct rs_ctx *ctx)
 	d->verdict = RS_DIAG_UNRECOGNISED;
 	if (!d->scan || !d->scan->n)
 		return;
-	if (!d->rules.n && !d->missing.n)
-		implicated(d);
+	if (!d->rules.n && !d->missing.n && ctx)
+		implicated(d, ctx->rules);
 	for (size_t i = 0; ctx && i < d->rules.n; i++) {
 		const struct rs_result *r = rs_ctx_result(ctx, d->rules.v[i]);
 		if (!r)
@@ -276,7 +277,7 @@ int rs_diagnose(const struct rs_check_opts *o, const char *text, size_t len,
 		rs_diagnosis_free(d);
 		return r;
 	}
-	implicated(d);
+	implicated(d, o->rules);
 	if (d->rules.n) {
 		unsigned m = match_engines(d->scan);
 		if (!co.engines_given && m) {

@@ -24,11 +24,11 @@ const char *const rs_errcat_pending_rules[] = {
 #define MAX_TEXT   400 /* cause, fix, next: one line a person reads */
 #define MAX_ID	   48
 
-bool rs_errcat_rule_known(const char *id)
+bool rs_errcat_rule_known(const struct rs_ruleset *set, const char *id)
 {
 	if (!id)
 		return false;
-	if (rs_rule_find(id))
+	if (rs_rule_find(set, id))
 		return true;
 	for (const char *const *p = rs_errcat_pending_rules; *p; p++)
 		if (strcmp(*p, id) == 0)
@@ -164,9 +164,20 @@ static int engines_of(struct rs_errcat_entry *e, const json_t *a, const struct w
 	return 0;
 }
 
+/* The shape of a rule id ("subid.ranges", "userns.nnp"): the catalogue
+ * names rules by id, the table that knows them is the checks layer's
+ * (rs_errcat_rule_known; check-unit holds the embedded catalogue to it)
+ * and a diagnosis reports an id it does not know as missing. */
 static bool rule_ok(const char *s)
 {
-	return rs_errcat_rule_known(s);
+	const char *dot = strchr(s, '.');
+	if (!dot || dot == s || !dot[1] || strlen(s) > MAX_ID)
+		return false;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' ||
+		      *c == '.'))
+			return false;
+	return true;
 }
 
 static bool url_ok(const char *s)

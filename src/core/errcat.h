@@ -15,6 +15,8 @@
 #include "lib/error.h"
 #include "lib/pattern.h"
 
+struct rs_ruleset; /* core/rule.h */
+
 struct rs_errcat_blob {
 	const char *id; /* "subid" for data/errors/subid.json */
 	const char *json;
@@ -59,7 +61,9 @@ int rs_errcat_get(const struct rs_errcat **out, struct rs_error **err);
  * unique over cat. Return: 0 or -EINVAL with *err. */
 int rs_errcat_add(struct rs_errcat *cat, json_t *doc, const char *name, struct rs_error **err);
 void rs_errcat_clear(struct rs_errcat *cat);
-/* A rule id an entry may name: one of the rule table, or one of
- * rs_errcat_pending_rules (rules another change adds; listed once, here). */
-bool rs_errcat_rule_known(const char *id);
+/* A rule id an entry may name: one of set (checks/registry.h's rs_rules),
+ * or one of rs_errcat_pending_rules (rules another change adds; listed
+ * once, here). Loading checks an id's shape only: the core sees no rule
+ * table; check-unit holds the embedded catalogue to this. */
+bool rs_errcat_rule_known(const struct rs_ruleset *set, const char *id);
 extern const char *const rs_errcat_pending_rules[];

@@ -52,7 +52,7 @@ json_t *rs_report_results_json(const struct rs_report *rep)
 	const struct rs_ctx *ctx = &rep->ctx;
 	json_t *results = json_array();
 
-	for (size_t i = 0; i < rs_rules_count; i++)
+	for (size_t i = 0; i < ctx->rules->n; i++)
 		if (ctx->results[i].selected)
 			json_array_append_new(results, rs_result_json(ctx, &ctx->results[i]));
 	return results;

@@ -54,18 +54,18 @@ const char *rs_status_name(enum rs_status st)
 	return "skip";
 }
 
-const struct rs_rule *rs_rule_find(const char *id)
+const struct rs_rule *rs_rule_find(const struct rs_ruleset *set, const char *id)
 {
-	for (size_t i = 0; i < rs_rules_count; i++)
-		if (strcmp(rs_rules[i]->id, id) == 0)
-			return rs_rules[i];
+	for (size_t i = 0; i < set->n; i++)
+		if (strcmp(set->v[i]->id, id) == 0)
+			return set->v[i];
 	return NULL;
 }
 
 const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id)
 {
-	for (size_t i = 0; i < rs_rules_count; i++)
-		if (ctx->results && ctx->results[i].rule && strcmp(rs_rules[i]->id, id) == 0)
+	for (size_t i = 0; ctx->results && i < ctx->rules->n; i++)
+		if (ctx->results[i].rule && strcmp(ctx->rules->v[i]->id, id) == 0)
 			return &ctx->results[i];
 	return NULL;
 }
@@ -113,6 +113,50 @@ struct libmnt_table *rs_ctx_mounts(struct rs_ctx *ctx)
 	fclose(f);
 	ctx->mounts = tb;
 	return tb;
+}
+
+void rs_cgroup_detect(struct rs_ctx *ctx)
+{
+	struct libmnt_table *tb;
+	struct libmnt_fs *fs;
+
+	if (ctx->cgroup_mode != RS_CGROUP_UNKNOWN)
+		return;
+	ctx->systemd_init = rs_host_exists(ctx->host, "run/systemd/system");
+	tb = rs_ctx_mounts(ctx);
+	if (!tb && (ctx->no_sys || ctx->mounts_nolib))
+		return; /* stays unknown: an offline tree shows no layout, and
+			 * without libmount the file below would be a guess */
+	if (!tb) {
+		/* no mountinfo: fall back to the unified hierarchy's marker files
+		 * (systemd's hybrid layout mounts it at .../unified) */
+		ctx->cgroup_mode = rs_host_exists(ctx->host, "sys/fs/cgroup/cgroup.controllers")
+					   ? RS_CGROUP_V2
+				   : rs_host_exists(ctx->host,
+						    "sys/fs/cgroup/unified/cgroup.controllers")
+					   ? RS_CGROUP_HYBRID
+					   : RS_CGROUP_V1;
+		return;
+	}
+	fs = mnt_table_find_target(tb, "/sys/fs/cgroup", MNT_ITER_BACKWARD);
+	if (fs && rs_streq(mnt_fs_get_fstype(fs), "cgroup2")) {
+		ctx->cgroup_mode = RS_CGROUP_V2;
+		return;
+	}
+	struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
+	bool v1 = false, v2 = false;
+	while (it && mnt_table_next_fs(tb, it, &fs) == 0) {
+		const char *t = mnt_fs_get_target(fs), *type = mnt_fs_get_fstype(fs);
+		if (!t || !rs_startswith(t, "/sys/fs/cgroup/"))
+			continue;
+		v1 |= rs_streq(type, "cgroup");
+		v2 |= rs_streq(type, "cgroup2");
+	}
+	mnt_free_iter(it);
+	ctx->cgroup_mode = v1 && v2 ? RS_CGROUP_HYBRID
+			   : v1	    ? RS_CGROUP_V1
+			   : v2	    ? RS_CGROUP_HYBRID
+				    : RS_CGROUP_V1;
 }
 
 static bool result_passes(const struct rs_ctx *ctx, const char *id)

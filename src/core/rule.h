@@ -109,7 +109,8 @@ struct rs_ctx {
 	/* answers about this user asked again for each engine (a device
 	 * opened as the user): kept for this user's run, never shared */
 	struct rs_user_memo *user_memo;
-	struct rs_result *results; /* one per rule, in rs_rules order */
+	const struct rs_ruleset *rules; /* the rules run, from rs_check_opts */
+	struct rs_result *results;	/* one per rule, in rules order */
 };
 
 struct rs_result {
@@ -119,10 +120,16 @@ struct rs_result {
 	bool selected;	       /* named by --rule (or no --rule given) */
 };
 
-/* Every rule, in report order. */
-extern const struct rs_rule *const rs_rules[];
-extern const size_t rs_rules_count;
-const struct rs_rule *rs_rule_find(const char *id);
+/* A table of rules in report order. The core owns none: the one the
+ * program runs is the checks layer's (checks/registry.h, rs_rules), which
+ * the verbs hand in (rs_check_opts.rules), so that core/ depends on no
+ * layer above it. */
+struct rs_ruleset {
+	const struct rs_rule *const *v; /* NULL-terminated */
+	size_t n;
+};
+
+const struct rs_rule *rs_rule_find(const struct rs_ruleset *set, const char *id);
 
 void rs_finding_set(struct rs_finding *f, enum rs_status st, const char *fmt, ...) _printf_(3, 4);
 void rs_finding_hint(struct rs_finding *f, const char *fmt, ...) _printf_(2, 3);
@@ -132,7 +139,7 @@ void rs_finding_clear(struct rs_finding *f);
 char *rs_result_fix_cmd(const struct rs_result *res);
 const char *rs_status_name(enum rs_status st);
 
-/* The result of an earlier rule (rules run in rs_rules order). */
+/* The result of an earlier rule (rules run in ctx->rules order). */
 const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id);
 /* An answer about the target user kept under key for this context (the
  * user's run), freed with it; NULL when none. */

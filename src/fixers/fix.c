@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "checks/registry.h"
 #include "fixers/fixer.h"
 #include "host/safewrite.h"
 #include "lib/xalloc.h"
@@ -31,9 +32,9 @@ int rs_fix_run(const struct rs_fix_opts *o, struct rs_action_report **out, struc
 	 * order, which puts what others need first */
 	/* an array of pointers: sizeof(*todo) is a pointer's size on purpose */
 	_cleanup_free_ const struct rs_result **todo =
-		rs_xcalloc(rs_rules_count, sizeof(*todo)); // NOLINT(bugprone-sizeof-expression)
+		rs_xcalloc(rep->ctx.rules->n, sizeof(*todo)); // NOLINT(bugprone-sizeof-expression)
 	size_t n = 0;
-	for (size_t i = 0; i < rs_rules_count; i++) {
+	for (size_t i = 0; i < rep->ctx.rules->n; i++) {
 		const struct rs_result *res = &rep->ctx.results[i];
 		if (res->selected && res->rule->fixer && res->f.status >= RS_STATUS_WARN)
 			todo[n++] = res;
@@ -99,8 +100,9 @@ bool rs_fix_live(struct rs_fix_ctx *f, const char **why)
 bool rs_fix_user_may(const struct rs_action_report *r)
 {
 	for (size_t i = 0; i < r->acts.n; i++) {
-		const struct rs_rule *rule = r->acts.a[i].changed ? rs_rule_find(r->acts.a[i].rule)
-								  : NULL;
+		const struct rs_rule *rule = r->acts.a[i].changed
+						     ? rs_rule_find(&rs_rules, r->acts.a[i].rule)
+						     : NULL;
 		if (r->acts.a[i].changed && (!rule || !rule->fixer || !rule->fixer->user_may))
 			return false;
 	}

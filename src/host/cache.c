@@ -76,7 +76,7 @@ static void memo_clear(struct rs_host_cache *k)
 		free(k->m[i].key);
 	}
 	k->nm = 0;
-	rs_hidx_free(&k->m_idx);
+	rs_hidx_clear(&k->m_idx);
 }
 
 static void entry_clear(struct cached *c)
@@ -99,7 +99,7 @@ void rs_host_forget(const struct rs_host *h)
 	for (size_t i = 0; i < k->n; i++)
 		entry_clear(&k->e[i]);
 	k->n = 0;
-	rs_hidx_free(&k->e_idx);
+	rs_hidx_clear(&k->e_idx);
 	memo_clear(k);
 }
 
@@ -109,7 +109,7 @@ void rs_host_cache_free(struct rs_host_cache *k)
 		return;
 	for (size_t i = 0; i < k->n; i++)
 		entry_clear(&k->e[i]);
-	rs_hidx_free(&k->e_idx);
+	rs_hidx_clear(&k->e_idx);
 	memo_clear(k);
 	free(k->e);
 	free(k->m);

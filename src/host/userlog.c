@@ -76,41 +76,36 @@ int rs_read_tail(int fd, size_t max, size_t hard, char **buf, size_t *len, bool 
 }
 
 /* The tail of the regular file path, with the rights of the calling
- * process; returns 1 for a truncated read, or -errno with msg. */
-static int read_regular(const char *path, size_t max, char **data, size_t *len, char *msg,
-			size_t msglen)
+ * process; returns 1 for a truncated read, or -errno with *err. */
+static int read_regular(const char *path, size_t max, char **data, size_t *len,
+			struct rs_error **err)
 {
 	struct stat st;
 	bool trunc = false;
 	int fd = open(path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 
 	*data = NULL;
-	if (fd < 0) {
-		int e = errno;
-		snprintf(msg, msglen, "cannot open '%s': %s", path, strerror(e));
-		return -e;
-	}
+	if (fd < 0)
+		return rs_error_set(err, errno, "cannot open '%s'", path);
 	/* a FIFO or a device would block or never end */
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		snprintf(msg, msglen, "'%s' is not a regular file", path);
 		close(fd);
-		return -EINVAL;
+		return rs_error_setx(err, EINVAL, "'%s' is not a regular file", path);
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	int r = rs_read_tail(fd, max, (size_t)-1, data, len, &trunc);
 	close(fd);
 	if (r < 0)
-		snprintf(msg, msglen, "cannot read '%s': %s", path, strerror(-r));
-	return r < 0 ? r : trunc;
+		return rs_error_set(err, -r, "cannot read '%s'", path);
+	return trunc;
 }
 
 int rs_read_file(const char *path, size_t max, char **buf, size_t *len, bool *truncated,
 		 struct rs_error **err)
 {
-	char msg[512] = "";
-	int r = read_regular(path, max, buf, len, msg, sizeof(msg));
+	int r = read_regular(path, max, buf, len, err);
 	if (r < 0)
-		return rs_error_setx(err, -r, "%s", msg);
+		return r;
 	*truncated = r == 1;
 	return 0;
 }

@@ -207,8 +207,8 @@ static void write_files(struct rs_gen_ctx *f, const struct rs_install_opts *o, s
 				     gid, &mg);
 		if (r >= 0 && manifest && (entry = record_entry(&g->f[i], &mg)))
 			json_array_append_new(manifest, entry);
-		rs_toml_keys_free(&keys);
-		rs_toml_keys_free(&mg.added);
+		rs_toml_keys_clear(&keys);
+		rs_toml_keys_clear(&mg.added);
 	}
 	rs_host_free(out);
 }
@@ -456,7 +456,7 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		return r;
 	struct rs_gen_ctx f = {.ctx = &rep->ctx, .acts.dry_run = o->dry_run};
 	if (rep->counts[RS_STATUS_FAIL] && !o->force) {
-		for (size_t i = 0; i < rs_rules_count; i++)
+		for (size_t i = 0; i < rep->ctx.rules->n; i++)
 			if (rep->ctx.results[i].selected &&
 			    rep->ctx.results[i].f.status == RS_STATUS_FAIL)
 				rs_action_add(&f.acts, rep->ctx.results[i].rule->id, "note", NULL,
@@ -492,8 +492,8 @@ int rs_install_run(const struct rs_install_opts *o, struct rs_action_report **ou
 		write_record(&f, o, files, created_dirs(&rep->ctx, &dirs, &rdirs), mpath);
 	else
 		json_decref(files);
-	rs_strv_free(&dirs);
-	rs_strv_free(&rdirs);
+	rs_strv_clear(&dirs);
+	rs_strv_clear(&rdirs);
 	size_t before = f.acts.n;
 	if (!o->dry_run)
 		start(&f, o, &g);

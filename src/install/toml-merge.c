@@ -164,18 +164,18 @@ static void place_item(void *arg, const struct rs_toml_item *it)
 /* Whether the user's file decides the key (set, or made impossible: an
  * ancestor is a value or an array of tables, or the key is a table), and
  * else where it goes (SIZE_MAX: a new table; *prefix as struct place).
- * Return: 0, or -EINVAL with m->msg. */
+ * Return: 0, or -EINVAL with *err. */
 static int survey(const struct text *t, const char *tsep, const char *full,
 		  const struct rs_toml_key *k, bool *decided, size_t *pos, const char **prefix,
-		  bool *crlf, struct rs_toml_merge *m)
+		  bool *crlf, struct rs_toml_merge *m, struct rs_error **err)
 {
 	struct rs_toml_scan sc;
 	struct decide dx = {.text = t->s, .full = full, .value = k->value};
 	struct place px = {.tsep = tsep};
 
 	if (rs_toml_scan(t->s, t->len, decide_item, &dx, &sc) < 0) {
-		snprintf(m->msg, sizeof(m->msg), "%s", sc.msg);
-		return -EINVAL;
+		rs_error_setx(err, EINVAL, "%s", sc.msg);
+		return -EINVAL; /* a literal: the compiler sees the outputs unset only then */
 	}
 	*crlf = sc.crlf;
 	*decided = dx.done;
@@ -196,13 +196,14 @@ static int survey(const struct text *t, const char *tsep, const char *full,
 	return 0;
 }
 
-static int merge_one(struct text *t, const struct rs_toml_key *k, struct rs_toml_merge *m)
+static int merge_one(struct text *t, const struct rs_toml_key *k, struct rs_toml_merge *m,
+		     struct rs_error **err)
 {
 	_cleanup_free_ char *tsep = sep_of(k->table), *full = full_of(tsep, k->key);
 	const char *prefix;
 	bool decided, crlf;
 	size_t pos;
-	int r = survey(t, tsep, full, k, &decided, &pos, &prefix, &crlf, m);
+	int r = survey(t, tsep, full, k, &decided, &pos, &prefix, &crlf, m, err);
 
 	if (r < 0 || decided)
 		return r;
@@ -251,27 +252,26 @@ static void our_key(void *arg, const struct rs_toml_item *it)
 	rs_toml_keys_push(x->out, full, last + 1, value, false, NULL);
 }
 
-static int our_keys(const char *ours, struct rs_toml_keys *out, char *msg, size_t msglen)
+static int our_keys(const char *ours, struct rs_toml_keys *out, struct rs_error **err)
 {
 	struct rs_toml_scan sc;
 	struct ours x = {.text = ours, .out = out};
 	int r = rs_toml_scan(ours, strlen(ours), our_key, &x, &sc);
 
-	if (r < 0)
-		snprintf(msg, msglen, "our own file: %.120s", sc.msg);
-	return r;
+	return r < 0 ? rs_error_setx(err, -r, "our own file: %.120s", sc.msg) : r;
 }
 
-int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_merge *out)
+int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_merge *out,
+		  struct rs_error **err)
 {
 	struct rs_toml_keys keys = {0};
 	struct text t = {.s = dup_bytes(old, len), .len = len};
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = our_keys(ours, &keys, out->msg, sizeof(out->msg));
+	r = our_keys(ours, &keys, err);
 	for (size_t i = 0; r == 0 && i < keys.n; i++)
-		r = merge_one(&t, &keys.v[i], out);
+		r = merge_one(&t, &keys.v[i], out, err);
 	rs_toml_keys_clear(&keys);
 	if (r < 0) {
 		free(t.s);

@@ -14,6 +14,7 @@
  */
 #include <stdbool.h>
 #include <stddef.h>
+#include "lib/error.h"
 
 /* One key we added. */
 struct rs_toml_key {
@@ -34,13 +35,13 @@ struct rs_toml_merge {
 	size_t len;
 	struct rs_toml_keys added; /* in the order added */
 	char *conflicts;	   /* "storage.driver, ...": the user's value kept; "" */
-	char msg[160];		   /* refused: why (one line) */
 };
 
 /* old[len] with every key of ours (a TOML document of our own: tables and
- * simple keys) that old lacks. Return: 0, or -EINVAL (refused: out->msg,
- * out->text NULL). */
-int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_merge *out);
+ * simple keys) that old lacks. Return: 0, or -EINVAL (refused: *err says
+ * why on one line, out->text NULL). */
+int rs_toml_merge(const char *old, size_t len, const char *ours, struct rs_toml_merge *out,
+		  struct rs_error **err);
 
 struct rs_toml_unmerge {
 	char *text; /* the new file */
@@ -48,6 +49,8 @@ struct rs_toml_unmerge {
 	bool changed;
 	char *removed; /* "storage.driver, ..." or "" */
 	char *kept;    /* keys changed since: kept */
+	/* refused: why (one line); a buffer, not an rs_error, because
+	 * uninstall unmerges in a child acting as the user (rs_as_user) */
 	char msg[160];
 };
 
@@ -63,10 +66,5 @@ bool rs_toml_bare_path(const char *s);
 void rs_toml_keys_push(struct rs_toml_keys *k, const char *table, const char *key,
 		       const char *value, bool header, const char *before);
 void rs_toml_keys_clear(struct rs_toml_keys *k);
-/* The name it had: branches in flight still call it (issue 24). */
-static inline void rs_toml_keys_free(struct rs_toml_keys *k)
-{
-	rs_toml_keys_clear(k);
-}
 void rs_toml_merge_clear(struct rs_toml_merge *m);
 void rs_toml_unmerge_clear(struct rs_toml_unmerge *u);

@@ -385,7 +385,7 @@ static void unmerge_recorded(struct rs_gen_ctx *f, const struct tree *tr, const 
 	rs_record_keys(merged, &keys);
 	if (keys.n)
 		as_user(f, tr, &op, path, "our keys taken out");
-	rs_toml_keys_free(&keys);
+	rs_toml_keys_clear(&keys);
 }
 
 static void remove_recorded(struct rs_gen_ctx *f, const struct tree *tr, json_t *files)

@@ -32,13 +32,14 @@ static int merge_toml(struct rs_gen_ctx *f, const char *shown, const char *old, 
 		old = u.text;
 		len = u.len;
 	}
-	int r = rs_toml_merge(old, len, ours, &m);
+	_cleanup_error_ struct rs_error *e = NULL;
+	int r = rs_toml_merge(old, len, ours, &m, &e);
 	rs_toml_unmerge_clear(&u);
 	if (r < 0) {
 		rs_action_add(&f->acts, "generate", "note", shown,
 			      "not TOML this tool can follow (%s): left alone "
 			      "(--force replaces it)",
-			      m.msg)
+			      e->msg)
 			->failed = true;
 		return r;
 	}

@@ -37,8 +37,3 @@ int64_t rs_hidx_find(const struct rs_hidx *t, uint32_t hash, rs_hidx_eq eq, cons
 /* Adds pos under hash (no duplicate check). */
 void rs_hidx_add(struct rs_hidx *t, uint32_t hash, uint32_t pos);
 void rs_hidx_clear(struct rs_hidx *t);
-/* The name it had: branches in flight still call it (issue 24). */
-static inline void rs_hidx_free(struct rs_hidx *t)
-{
-	rs_hidx_clear(t);
-}

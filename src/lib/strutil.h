@@ -58,11 +58,6 @@ void rs_strv_take(struct rs_strv *sv, char *s);
 bool rs_strv_contains(const struct rs_strv *sv, const char *s);
 /* Frees the strings and the array, leaving sv empty (and reusable). */
 void rs_strv_clear(struct rs_strv *sv);
-/* The name it had: branches in flight still call it (issue 24). */
-static inline void rs_strv_free(struct rs_strv *sv)
-{
-	rs_strv_clear(sv);
-}
 static inline void rs_strv_clearp(struct rs_strv *sv)
 {
 	rs_strv_clear(sv);

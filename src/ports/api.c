@@ -445,8 +445,7 @@ static void server_limits(struct rs_api_srv *s)
 int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct rs_error **err)
 {
 	struct rs_api_srv *s = rs_xcalloc(1, sizeof(*s));
-	char why[512] = "";
-	_cleanup_error_ struct rs_error *e = NULL;
+	int r;
 
 	s->cfg = *cfg;
 	s->child_ip = cfg->child_ip ? rs_xstrdup(cfg->child_ip) : NULL;
@@ -461,19 +460,18 @@ int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct r
 	s->d.epfd = epoll_create1(EPOLL_CLOEXEC);
 	s->wake_ev.kind = RS_EV_SIGNAL;
 	if (s->d.epfd < 0 || rs_portd_epoll_add(&s->d, cfg->wake_fd, EPOLLIN, &s->wake_ev) < 0)
-		snprintf(why, sizeof(why), "cannot set up the API server: %s", strerror(errno));
-	else if (cfg->port_driver == RS_PORT_BUILTIN &&
-		 rs_builtin_init(&s->d, why, sizeof(why)) < 0)
-		;
-	else if (api_listen(s, &e) == 0)
-		add_published(s, &e);
-	if (e)
-		snprintf(why, sizeof(why), "%s", e->msg);
+		r = rs_error_set(err, errno, "cannot set up the API server");
+	else if (cfg->port_driver == RS_PORT_BUILTIN)
+		r = rs_builtin_init(&s->d, err);
+	else
+		r = 0;
+	if (r == 0 && (r = api_listen(s, err)) == 0)
+		r = add_published(s, err);
 	/* the caller's; the helper has joined what they name */
 	s->cfg.userns_fd = s->cfg.netns_fd = -1;
-	if (why[0]) {
+	if (r < 0) {
 		rs_api_stop(s);
-		return rs_error_setx(err, EINVAL, "%s", why);
+		return r;
 	}
 	*out = s;
 	return 0;

@@ -114,24 +114,22 @@ _noreturn_ static void helper_main(int fd, int userns, int netns)
 	}
 }
 
-int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
+int rs_builtin_init(struct rs_portd *d, struct rs_error **err)
 {
 	int sp[2];
 	d->diag_fd = -1;
-	if (d->cfg->userns_fd < 0 || d->cfg->netns_fd < 0) {
-		snprintf(why, n,
-			 "the builtin port driver needs the child's own network namespace "
-			 "(--net=slirp4netns or --net=none)");
-		return -EINVAL;
-	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
-		snprintf(why, n, "cannot create a socket pair: %s", strerror(errno));
-		return -errno;
-	}
+	if (d->cfg->userns_fd < 0 || d->cfg->netns_fd < 0)
+		return rs_error_setx(err, EINVAL,
+				     "the builtin port driver needs the child's own network "
+				     "namespace (--net=slirp4netns or --net=none)");
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+		return rs_error_set(err, errno, "cannot create a socket pair");
 	d->helper_pid = fork();
 	if (d->helper_pid < 0) {
-		snprintf(why, n, "cannot fork the port helper: %s", strerror(errno));
-		return -errno;
+		int e = errno;
+		close(sp[0]);
+		close(sp[1]);
+		return rs_error_set(err, e, "cannot fork the port helper");
 	}
 	if (d->helper_pid == 0) {
 		close(sp[0]);
@@ -152,11 +150,10 @@ int rs_builtin_init(struct rs_portd *d, char *why, size_t n)
 	q.len = l;
 	struct helper_rep r;
 	if (send(d->helper_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
-	    recv(d->helper_fd, &r, sizeof(r), 0) != sizeof(r)) {
-		snprintf(why, n,
-			 "the port helper cannot join the child's user and network namespaces");
-		return -EIO;
-	}
+	    recv(d->helper_fd, &r, sizeof(r), 0) != sizeof(r))
+		return rs_error_setx(err, EIO,
+				     "the port helper cannot join the child's user and network "
+				     "namespaces");
 	return 0;
 }
 
@@ -255,7 +252,7 @@ static bool unspecified(const char *ip)
  * on an unspecified address (none, 0.0.0.0 or ::) is every address of
  * both families, one IPv6 socket that is not v6-only (IPv4 alone where the
  * host has no IPv6); tcp4/udp4 and tcp6/udp6 only their own family. */
-static int listen_socket(const struct rs_port *p, char *why, size_t n)
+static int listen_socket(const struct rs_port *p, struct rs_error **err)
 {
 	struct sockaddr_storage sa;
 	socklen_t len;
@@ -284,24 +281,23 @@ fail:;
 	int e = errno;
 	char spec[128];
 	rs_portspec_format(&p->spec, spec, sizeof(spec));
-	snprintf(why, n, "cannot listen for %s: %s", spec, strerror(e));
 	if (fd >= 0)
 		close(fd);
-	return -e;
+	return rs_error_set(err, e, "cannot listen for %s", spec);
 }
 
-int rs_builtin_add(struct rs_portd *d, struct rs_port *p, char *why, size_t n)
+int rs_builtin_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err)
 {
-	int fd = listen_socket(p, why, n);
+	int fd = listen_socket(p, err);
 	if (fd < 0)
 		return fd;
 	p->fd = fd;
 	p->ev.kind = rs_portspec_is_udp(&p->spec) ? RS_EV_UDP_LISTEN : RS_EV_TCP_LISTEN;
 	p->ev.obj = p;
 	if (rs_portd_epoll_add(d, fd, EPOLLIN, &p->ev) < 0) {
-		snprintf(why, n, "cannot watch the port: %s", strerror(errno));
+		int e = errno;
 		close(fd);
-		return -EIO;
+		return rs_error_setx(err, EIO, "cannot watch the port: %s", strerror(e));
 	}
 	return 0;
 }

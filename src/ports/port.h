@@ -107,11 +107,11 @@ int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev
  * object that is freed. */
 void rs_portd_epoll_del(struct rs_portd *d, int fd);
 
-/* port-builtin.c (why: a one-line reason written into whybuf; to become
- * struct rs_error like the other drivers once the driver's current work
- * has landed) */
-int rs_builtin_init(struct rs_portd *d, char *whybuf, size_t n);
-int rs_builtin_add(struct rs_portd *d, struct rs_port *p, char *whybuf, size_t n);
+/* port-builtin.c: init forks the helper that joins the child's user and
+ * network namespaces, add listens for a port; both return -errno with
+ * *err set */
+int rs_builtin_init(struct rs_portd *d, struct rs_error **err);
+int rs_builtin_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err);
 void rs_builtin_remove(struct rs_portd *d, struct rs_port *p);
 void rs_builtin_event(struct rs_portd *d, struct rs_ev *ev, uint32_t events);
 void rs_builtin_sweep(struct rs_portd *d, time_t now);

@@ -34,17 +34,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size > FUZZ_MAX)
 		return 0;
 	unmerge_any(in, size);
-	if (rs_toml_merge(in, size, storage_ours, &m) < 0) {
+	struct rs_error *e = NULL;
+	if (rs_toml_merge(in, size, storage_ours, &m, &e) < 0) {
 		/* a refusal says why on one line, and leaves nothing */
-		if (m.text || !m.msg[0] || strchr(m.msg, '\n'))
+		if (m.text || !e || !e->msg[0] || strchr(e->msg, '\n'))
 			abort();
+		rs_error_free(e);
 		return 0;
 	}
 	/* the input's bytes stay, in order: the merge only inserts */
 	if (m.len < size || strlen(m.text) != m.len)
 		abort();
 	/* a second merge adds nothing */
-	if (rs_toml_merge(m.text, m.len, storage_ours, &again) < 0 || again.added.n ||
+	if (rs_toml_merge(m.text, m.len, storage_ours, &again, NULL) < 0 || again.added.n ||
 	    again.len != m.len || memcmp(again.text, m.text, m.len))
 		abort();
 	rs_toml_merge_clear(&again);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "checks/registry.h"
 #include "core/check.h"
 
 #define ENG(x) RS_ENGINE_BIT(RS_ENGINE_##x)
@@ -111,6 +112,7 @@ static struct rs_report *run(struct fx *f, struct rs_check_opts o)
 {
 	struct rs_error *e = NULL;
 	o.root = f->root;
+	o.rules = &rs_rules;
 	rs_report_free(f->rep);
 	f->rep = NULL;
 	int r = rs_check_run(&o, &f->rep, &e);
@@ -144,24 +146,24 @@ static void test_check_every_rule_reported_exactly_once(void **state)
 	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice",
 							    .engines_given = true,
 							    .engines = RS_ENGINES_ALL});
-	assert_int_equal(total(r), rs_rules_count);
-	for (size_t i = 0; i < rs_rules_count; i++) {
+	assert_int_equal(total(r), rs_rules.n);
+	for (size_t i = 0; i < rs_rules.n; i++) {
 		const struct rs_result *x = &r->ctx.results[i];
-		assert_ptr_equal(x->rule, rs_rules[i]);
+		assert_ptr_equal(x->rule, rs_rules.v[i]);
 		assert_true(x->selected);
 		assert_non_null(x->f.message);
 		assert_true(x->f.status <= RS_STATUS_FAIL);
 		for (size_t j = 0; j < i; j++)
-			assert_string_not_equal(rs_rules[j]->id, rs_rules[i]->id);
+			assert_string_not_equal(rs_rules.v[j]->id, rs_rules.v[i]->id);
 	}
 	/* the JSON report carries each id once, too */
 	json_t *doc = rs_report_json(r);
 	json_t *results = json_object_get(doc, "results");
-	assert_int_equal(json_array_size(results), rs_rules_count);
-	for (size_t i = 0; i < rs_rules_count; i++)
+	assert_int_equal(json_array_size(results), rs_rules.n);
+	for (size_t i = 0; i < rs_rules.n; i++)
 		assert_string_equal(json_string_value(
 					    json_object_get(json_array_get(results, i), "id")),
-				    rs_rules[i]->id);
+				    rs_rules.v[i]->id);
 	assert_string_equal(json_string_value(json_object_get(doc, "schema")),
 			    "rootless-setup/report/v1");
 	json_decref(doc);
@@ -185,7 +187,7 @@ static void test_check_unselected_engine_rules_skip(void **state)
 	}
 	assert_int_equal(res(r, "kernel.version")->f.status, RS_STATUS_PASS);
 	assert_int_equal(res(r, "subid.ranges")->f.status, RS_STATUS_PASS);
-	assert_int_equal(total(r), rs_rules_count);
+	assert_int_equal(total(r), rs_rules.n);
 }
 
 static void test_check_no_engine_installed_common_rules_only(void **state)
@@ -221,9 +223,9 @@ static void test_check_rule_selection_limits_counts(void **state)
 	struct rs_report *r = run(f, (struct rs_check_opts){.user = "alice", .only = only});
 	assert_int_equal(total(r), 2);
 	assert_int_equal(r->counts[RS_STATUS_PASS], 2);
-	for (size_t i = 0; i < rs_rules_count; i++) {
-		bool want = !strcmp(rs_rules[i]->id, "kernel.version") ||
-			    !strcmp(rs_rules[i]->id, "userns.max");
+	for (size_t i = 0; i < rs_rules.n; i++) {
+		bool want = !strcmp(rs_rules.v[i]->id, "kernel.version") ||
+			    !strcmp(rs_rules.v[i]->id, "userns.max");
 		assert_int_equal(r->ctx.results[i].selected, want);
 	}
 	json_t *doc = rs_report_json(r);
@@ -234,7 +236,7 @@ static void test_check_rule_selection_limits_counts(void **state)
 static void test_check_unknown_user_enoent(void **state)
 {
 	struct fx *f = *state;
-	struct rs_check_opts o = {.root = f->root, .user = "carol"};
+	struct rs_check_opts o = {.rules = &rs_rules, .root = f->root, .user = "carol"};
 	struct rs_error *e = NULL;
 	struct rs_report *r = NULL;
 	assert_int_equal(rs_check_run(&o, &r, &e), -ENOENT);
@@ -251,7 +253,7 @@ static void test_check_unknown_user_enoent(void **state)
 static void test_check_invalid_user_name_einval(void **state)
 {
 	struct fx *f = *state;
-	struct rs_check_opts o = {.root = f->root, .user = "a:b"};
+	struct rs_check_opts o = {.rules = &rs_rules, .root = f->root, .user = "a:b"};
 	struct rs_error *e = NULL;
 	struct rs_report *r = NULL;
 	assert_int_equal(rs_check_run(&o, &r, &e), -EINVAL);
@@ -264,7 +266,10 @@ static void test_check_invalid_user_name_einval(void **state)
 static void test_check_unknown_distro_override_enoent(void **state)
 {
 	struct fx *f = *state;
-	struct rs_check_opts o = {.root = f->root, .user = "alice", .distro = "plan9"};
+	struct rs_check_opts o = {.rules = &rs_rules,
+				  .root = f->root,
+				  .user = "alice",
+				  .distro = "plan9"};
 	struct rs_error *e = NULL;
 	struct rs_report *r = NULL;
 	assert_int_equal(rs_check_run(&o, &r, &e), -ENOENT);
@@ -283,7 +288,9 @@ static void test_check_unknown_distro_override_enoent(void **state)
 static void test_check_missing_root_host_error(void **state)
 {
 	struct fx *f = *state;
-	struct rs_check_opts o = {.root = at(f, "nonexistent"), .user = "alice"};
+	struct rs_check_opts o = {.rules = &rs_rules,
+				  .root = at(f, "nonexistent"),
+				  .user = "alice"};
 	struct rs_error *e = NULL;
 	struct rs_report *r = NULL;
 	int ret = rs_check_run(&o, &r, &e);
@@ -302,17 +309,17 @@ static void test_check_postinstall_root_no_user_skips_needs_user(void **state)
 							    .engines = RS_ENGINES_ALL});
 	assert_false(r->ctx.has_user);
 	size_t n = 0;
-	for (size_t i = 0; i < rs_rules_count; i++) {
+	for (size_t i = 0; i < rs_rules.n; i++) {
 		const struct rs_result *x = &r->ctx.results[i];
-		if (!rs_rules[i]->needs_user) {
+		if (!rs_rules.v[i]->needs_user) {
 			if (x->f.message && !strncmp(x->f.message, "no target user", 14))
-				fail_msg("%s does not need a user but says so", rs_rules[i]->id);
+				fail_msg("%s does not need a user but says so", rs_rules.v[i]->id);
 			continue;
 		}
 		n++;
 		if (x->f.status != RS_STATUS_SKIP ||
 		    strcmp(x->f.message, "no target user: name one with --user") != 0)
-			fail_msg("%s: %s '%s', want skip 'no target user: ...'", rs_rules[i]->id,
+			fail_msg("%s: %s '%s', want skip 'no target user: ...'", rs_rules.v[i]->id,
 				 rs_status_name(x->f.status), x->f.message);
 	}
 	assert_true(n >= 5);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include "checks/registry.h"
 #include "core/diagnose.h"
 #include "lib/xalloc.h"
 #include "install/record.h"
@@ -18,22 +19,23 @@
 static void fake_ctx(struct rs_ctx *ctx, enum rs_status status, const char *const *over)
 {
 	memset(ctx, 0, sizeof(*ctx));
-	ctx->results = rs_xcalloc(rs_rules_count, sizeof(struct rs_result));
-	for (size_t i = 0; i < rs_rules_count; i++) {
+	ctx->rules = &rs_rules;
+	ctx->results = rs_xcalloc(rs_rules.n, sizeof(struct rs_result));
+	for (size_t i = 0; i < rs_rules.n; i++) {
 		struct rs_result *r = &ctx->results[i];
-		r->rule = rs_rules[i];
+		r->rule = rs_rules.v[i];
 		r->selected = true;
-		rs_finding_set(&r->f, status, "%s is as it is", rs_rules[i]->id);
+		rs_finding_set(&r->f, status, "%s is as it is", rs_rules.v[i]->id);
 		for (const char *const *o = over; o && *o; o += 2)
-			if (strcmp(*o, rs_rules[i]->id) == 0)
+			if (strcmp(*o, rs_rules.v[i]->id) == 0)
 				rs_finding_set(&r->f, (enum rs_status)(o[1][0] - '0'),
-					       "%s: overridden", rs_rules[i]->id);
+					       "%s: overridden", rs_rules.v[i]->id);
 	}
 }
 
 static void fake_clear(struct rs_ctx *ctx)
 {
-	for (size_t i = 0; i < rs_rules_count; i++)
+	for (size_t i = 0; i < rs_rules.n; i++)
 		rs_finding_clear(&ctx->results[i].f);
 	free(ctx->results);
 }

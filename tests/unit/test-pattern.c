@@ -9,6 +9,7 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <string.h>
+#include "checks/registry.h"
 #include "core/diagnose.h"
 #include "core/errcat.h"
 #include "lib/pattern.h"
@@ -187,7 +188,7 @@ static void embedded_catalogue_valid_and_rules_known(void **state)
 	assert_true(cat->n >= 40);
 	for (size_t i = 0; i < cat->n; i++)
 		for (size_t k = 0; k < cat->e[i].nrules; k++)
-			assert_true(rs_errcat_rule_known(cat->e[i].rules[k]));
+			assert_true(rs_errcat_rule_known(&rs_rules, cat->e[i].rules[k]));
 }
 
 static void scan_ranks_specific_first(void **state)

@@ -7,37 +7,38 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
+#include "checks/registry.h"
 #include "fixers/fixer.h"
 
 static void ids_unique_and_well_formed(void **state)
 {
 	(void)state;
-	assert_true(rs_rules_count > 0);
-	assert_null(rs_rules[rs_rules_count]);
-	for (size_t i = 0; i < rs_rules_count; i++) {
-		const struct rs_rule *r = rs_rules[i];
+	assert_true(rs_rules.n > 0);
+	assert_null(rs_rules.v[rs_rules.n]);
+	for (size_t i = 0; i < rs_rules.n; i++) {
+		const struct rs_rule *r = rs_rules.v[i];
 		const char *dot = strchr(r->id, '.');
 		assert_non_null(dot);
 		assert_true(dot > r->id && dot[1] != '\0');
 		assert_non_null(r->summary);
 		assert_non_null(r->explain);
 		assert_non_null(r->run);
-		assert_ptr_equal(rs_rule_find(r->id), r);
-		for (size_t j = i + 1; j < rs_rules_count; j++)
-			assert_string_not_equal(r->id, rs_rules[j]->id);
+		assert_ptr_equal(rs_rule_find(&rs_rules, r->id), r);
+		for (size_t j = i + 1; j < rs_rules.n; j++)
+			assert_string_not_equal(r->id, rs_rules.v[j]->id);
 	}
 }
 
 static void fixers_are_complete_and_ordered(void **state)
 {
 	(void)state;
-	const struct rs_rule *group = rs_rule_find("kvm.group");
-	const struct rs_rule *device = rs_rule_find("kvm.device");
+	const struct rs_rule *group = rs_rule_find(&rs_rules, "kvm.group");
+	const struct rs_rule *device = rs_rule_find(&rs_rules, "kvm.device");
 	size_t with = 0;
 
-	for (size_t i = 0; i < rs_rules_count; i++)
-		if (rs_rules[i]->fixer) {
-			assert_non_null(rs_rules[i]->fixer->run);
+	for (size_t i = 0; i < rs_rules.n; i++)
+		if (rs_rules.v[i]->fixer) {
+			assert_non_null(rs_rules.v[i]->fixer->run);
 			with++;
 		}
 	assert_true(with > 0);
@@ -48,7 +49,7 @@ static void fixers_are_complete_and_ordered(void **state)
 	assert_non_null(device->fixer);
 	assert_true(group->fixer->order < device->fixer->order);
 	/* a rule without a fixer says so (report.c prints no fix: line) */
-	assert_null(rs_rule_find("kernel.version")->fixer);
+	assert_null(rs_rule_find(&rs_rules, "kernel.version")->fixer);
 }
 
 int main(void)

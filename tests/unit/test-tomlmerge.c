@@ -20,7 +20,7 @@ static void round_trip(const char *old, const char *want, const char *conflicts,
 	struct rs_toml_merge m;
 	struct rs_toml_unmerge u;
 
-	assert_int_equal(rs_toml_merge(old, strlen(old), storage_ours, &m), 0);
+	assert_int_equal(rs_toml_merge(old, strlen(old), storage_ours, &m, NULL), 0);
 	assert_string_equal(m.text, want);
 	assert_int_equal(m.len, strlen(want));
 	assert_string_equal(m.conflicts, conflicts);
@@ -141,14 +141,16 @@ static void test_merge_garbage_refused(void **state)
 	};
 	struct rs_toml_merge m;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		if (rs_toml_merge(bad[i], strlen(bad[i]), storage_ours, &m) != -EINVAL)
+		_cleanup_error_ struct rs_error *e = NULL;
+		if (rs_toml_merge(bad[i], strlen(bad[i]), storage_ours, &m, &e) != -EINVAL)
 			fail_msg("accepted: %s", bad[i]);
 		assert_null(m.text);
-		assert_non_null(strstr(m.msg, "line "));
-		assert_null(strchr(m.msg, '\n'));
+		assert_non_null(e);
+		assert_non_null(strstr(e->msg, "line "));
+		assert_null(strchr(e->msg, '\n'));
 	}
-	assert_int_equal(rs_toml_merge("a = 1\n\0b", 9, storage_ours, &m), -EINVAL);
-	assert_int_equal(rs_toml_merge("[storage]\n", 10, storage_ours, &m), 0);
+	assert_int_equal(rs_toml_merge("a = 1\n\0b", 9, storage_ours, &m, NULL), -EINVAL);
+	assert_int_equal(rs_toml_merge("[storage]\n", 10, storage_ours, &m, NULL), 0);
 	assert_string_equal(m.text,
 			    "[storage]\ndriver = \"overlay\"\n\n[storage.options.overlay]\n" MP
 			    "\n");
@@ -163,7 +165,7 @@ static void test_unmerge_changed_key_kept(void **state)
 	struct rs_toml_unmerge u;
 	const char *old = "[storage]\nrunroot = \"/r\"\n";
 
-	assert_int_equal(rs_toml_merge(old, strlen(old), storage_ours, &m), 0);
+	assert_int_equal(rs_toml_merge(old, strlen(old), storage_ours, &m, NULL), 0);
 	char *edited = strdup(m.text);
 	char *q = strstr(edited, "/usr/bin/fuse-overlayfs");
 	memcpy(q, "/usr/bin/fuse-overlayfX", 23);
