@@ -52,6 +52,8 @@ void *rs_bypass_prepare(const struct rs_launch_opts *o, struct rs_error **err)
 	int r1 = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	int r2 = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
 	int r3 = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0, NULL);
+	if (r3 == 0)
+		r3 = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(bind), 0, NULL);
 	if (r1 < 0 || r2 < 0 || r3 < 0) {
 		int e = r3 < 0 ? -r3 : r2 < 0 ? -r2 : -r1;
 		seccomp_release(ctx);
@@ -241,13 +243,14 @@ static int start_thread(struct rs_bypass *b, const struct hello *h, struct rs_er
 }
 
 int rs_bypass_start(const struct rs_launch_opts *o, int sock, const unsigned char net[4],
-		    unsigned prefix, struct rs_bypass **out, struct rs_error **err)
+		    unsigned prefix, struct rs_api_srv *ports, struct rs_bypass **out,
+		    struct rs_error **err)
 {
 	_cleanup_free_ struct hello *h = rs_xmalloc(sizeof(*h));
 	struct rs_bypass *b = rs_xmalloc(sizeof(*b));
 	int r;
 
-	*b = (struct rs_bypass){.listener = -1, .stop = -1};
+	*b = (struct rs_bypass){.listener = -1, .stop = -1, .ports = ports};
 	*out = b;
 	if ((r = recv_hello(sock, h, &b->listener)) < 0) {
 		if (r != -EPIPE)

@@ -145,7 +145,7 @@ static int check_new(struct rs_portd *d, const struct rs_portspec *spec, struct 
 }
 
 /* The builtin driver (port-builtin.c) still says why in a buffer. */
-static int builtin_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err)
+int rs_portd_builtin_add(struct rs_portd *d, struct rs_port *p, struct rs_error **err)
 {
 	char why[512] = "";
 	int r = rs_builtin_add(d, p, why, sizeof(why));
@@ -164,7 +164,7 @@ int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_p
 	p->spec = *spec;
 	p->fd = -1;
 	/* implicit: recorded only; pasta forwards whatever listens inside */
-	r = d->cfg->port_driver == RS_PORT_BUILTIN	 ? builtin_add(d, p, err)
+	r = d->cfg->port_driver == RS_PORT_BUILTIN	 ? rs_portd_builtin_add(d, p, err)
 	    : d->cfg->port_driver == RS_PORT_SLIRP4NETNS ? rs_slirp_add(d, p, err)
 	    : d->cfg->port_driver == RS_PORT_LIBSLIRP	 ? rs_libslirp_add(d, p, err)
 							 : 0;
