@@ -323,10 +323,10 @@ static int caller_pidfd(pid_t tid)
 	return tgid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)tgid, 0) : -1;
 }
 
-/* The caller's socket and address (c). Return: where the socket is
- * (socket_netns), or -1 when it is not an IP socket of the caller's (the
- * kernel answers). */
-static int open_call(struct rs_bypass *b, struct call *c)
+/* The caller's socket and, with addr, the address it passed (c). Return:
+ * where the socket is (socket_netns), or -1 when it is not an IP socket
+ * of the caller's (the kernel answers). */
+static int open_call(struct rs_bypass *b, struct call *c, bool addr)
 {
 	socklen_t l = sizeof(int);
 
@@ -340,13 +340,13 @@ static int open_call(struct rs_bypass *b, struct call *c)
 		return -1;
 	c->type = sockopt_int(c->sfd, SOL_SOCKET, SO_TYPE);
 	c->proto = sockopt_int(c->sfd, SOL_SOCKET, SO_PROTOCOL);
-	c->have_addr = read_addr(b, c);
+	c->have_addr = addr && read_addr(b, c);
 	return socket_netns(b, c->sfd);
 }
 
 static void handle_call(struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
 {
-	int where = open_call(b, c);
+	int where = open_call(b, c, true);
 	if (where < 0)
 		return;
 	if (where == 1) {
@@ -372,7 +372,8 @@ static void handle_bind(struct rs_bypass *b, struct call *c, struct seccomp_noti
 	struct rs_bypass_net bound;
 	uint16_t port = 0;
 
-	if (open_call(b, c) != 0 || !b->ports || !c->have_addr || c->dst.family != c->domain ||
+	if (open_call(b, c, true) != 0 || !b->ports || !c->have_addr ||
+	    c->dst.family != c->domain ||
 	    !((c->type == SOCK_STREAM && c->proto == IPPROTO_TCP) ||
 	      (c->type == SOCK_DGRAM && c->proto == IPPROTO_UDP)))
 		return;
@@ -407,6 +408,18 @@ static void handle_bind(struct rs_bypass *b, struct call *c, struct seccomp_noti
 	b->bypassed++;
 }
 
+/* A send with MSG_FASTOPEN (the filter sends no other): on a TCP socket of
+ * the host's not connected yet (bound to a published port, or a bypassed
+ * connect undone with AF_UNSPEC, or a listener shut down) the kernel
+ * would connect it to the address in the call, which the supervisor
+ * cannot read for sendmsg and could not hold still for sendto: refused as
+ * a host without TCP Fast Open would (EOPNOTSUPP). Elsewhere it goes on. */
+static void handle_fastopen(struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
+{
+	if (open_call(b, c, false) == 1 && c->type == SOCK_STREAM)
+		*resp = (struct seccomp_notif_resp){.id = c->req->id, .error = -EOPNOTSUPP};
+}
+
 void rs_bypass_handle(struct rs_bypass *b, const struct seccomp_notif *req)
 {
 	struct call c = {.req = req, .pidfd = -1, .sfd = -1};
@@ -417,6 +430,9 @@ void rs_bypass_handle(struct rs_bypass *b, const struct seccomp_notif *req)
 		handle_call(b, &c, &resp);
 	else if (req->data.nr == __NR_bind)
 		handle_bind(b, &c, &resp);
+	else if (req->data.nr == __NR_sendto || req->data.nr == __NR_sendmsg ||
+		 req->data.nr == __NR_sendmmsg)
+		handle_fastopen(b, &c, &resp);
 	if (c.sfd >= 0)
 		close(c.sfd);
 	if (c.pidfd >= 0)

@@ -40,7 +40,12 @@ while True:
     if kind == "udp":
         d, a = s.recvfrom(100); s.sendto(b"ok", a)
     else:
-        c, a = s.accept(); c.sendall(b"ok"); c.close()
+        c, a = s.accept()
+        try:
+            c.sendall(b"ok")
+        except OSError:
+            pass
+        c.close()
     with open(log, "a") as f:
         f.write("%d\n" % a[1])
 PY
@@ -153,7 +158,27 @@ def where(s):
 def sin(p):
     return struct.pack("=H", socket.AF_INET) + struct.pack("!H4s8x", p, socket.inet_aton("0.0.0.0"))
 lines = []
-if mode == "plain":
+if mode == "tfo":
+    # a bypassed socket not connected (bound to the published port, or a
+    # bypassed connect undone with AF_UNSPEC) asks the kernel to connect
+    # it with sendto(MSG_FASTOPEN): that address the supervisor never saw
+    LP = int(sys.argv[5]); A, TA = sys.argv[6], int(sys.argv[7])
+    s = socket.socket(); s.bind(("0.0.0.0", 80))
+    w = where(s)
+    try:
+        s.sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", LP)); r = "sent"
+    except OSError as e:
+        r = errno.errorcode.get(e.errno, str(e.errno))
+    lines.append("bound %s %s" % (w, r))
+    s = socket.socket(); s.settimeout(3); s.connect((A, TA)); w = where(s)
+    unspec = ctypes.create_string_buffer(struct.pack("=H14x", socket.AF_UNSPEC), 16)
+    libc.connect(s.fileno(), unspec, 16)
+    try:
+        s.sendto(b"x", socket.MSG_FASTOPEN, ("127.0.0.1", LP)); r = "sent"
+    except OSError as e:
+        r = errno.errorcode.get(e.errno, str(e.errno))
+    lines.append("disconnected %s %s" % (w, r))
+elif mode == "plain":
     for port in (other, 81, 80):
         s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind(("0.0.0.0", port)); s.listen(1)
@@ -182,7 +207,7 @@ chmod a+r "$W/bnd.py"
 PP=$(free_port); OP=$(free_port)
 bnd() { : > "$W/bnd.out"; chmod 666 "$W/bnd.out"
 	tu_run "$RS" launch --net=slirp4netns --port-driver=builtin -p "$PP:80/tcp4" --net-bypass="$A/32" -- \
-		$PY "$W/bnd.py" "$1" "$PP" "$OP" "$W/bnd.out" 2>/dev/null; }
+		$PY "$W/bnd.py" "$1" "$PP" "$OP" "$W/bnd.out" "$LP" "$A" "$TA" 2>/dev/null; }
 bnd plain
 diag "$(tr '\n' ';' < "$W/bnd.out")"
 check "a bind to a port not published ($OP) stays inside" grep -qx "$OP inside" "$W/bnd.out"
@@ -195,6 +220,13 @@ check "race: some were bypassed to the published port" grep -qx "$PP host" "$W/b
 check "race: every host socket is at the published port $PP, none at the rewritten $OP" \
 	eval '! grep " host$" "$W/bnd.out" | grep -qvx "$PP host"'
 check "race: no socket of another namespace" eval '! grep -Eq " (other|\?)$" "$W/bnd.out"'
+: > "$W/lo.log"
+bnd tfo
+diag "$(tr '\n' ';' < "$W/bnd.out")"
+check "sendto(MSG_FASTOPEN) on a bypassed bound socket is refused" grep -Eqx "bound host (EOPNOTSUPP|ENOTSUP)" "$W/bnd.out"
+check "so is it on a bypassed connect undone with AF_UNSPEC" grep -Eqx "disconnected host (EOPNOTSUPP|ENOTSUP)" "$W/bnd.out"
+sleep 0.5
+check "no TCP Fast Open connect reached the host's 127.0.0.1" [ ! -s "$W/lo.log" ]
 
 # another user's port: root listens on it (SO_REUSEPORT too); the launch
 # cannot publish it, so no bind of the launch can reach it
