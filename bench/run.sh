@@ -690,6 +690,75 @@ bypass_once() { # NAME ADDR PORT -> Gbit/s
 	awk -v b="${bps:-0}" 'BEGIN { printf "%.3f\n", b / 1e9 }'
 }
 
+# A published port, host -> service inside (iperf3 -s in the launch, the
+# client on the host sends to the host address): through the builtin port
+# driver's proxy, and with --net-bypass, where the service's bind of the
+# published port gets the host's listener itself; the same server run on
+# the host by the user, the client to 127.0.0.1, as the ceiling.
+pub_once() { # NAME ADDR PORT -> Gbit/s
+	local name=$1 a=$2 port=$3 state="$TU_XDG/bench-pub-state" lp bps i
+	local srv=(iperf3 -s -1 -p 5201) bp=()
+	rm -rf "$state"
+	[ "$name" = pub-bypass ] && bp=(--net-bypass="$a/32")
+	case $name in
+	pub-loopback) tu_run iperf3 -s -1 -B 127.0.0.1 -p "$port" >/dev/null 2>&1 & lp=$! ;;
+	*) tu_run "$RS_BIN" launch --state-dir="$state" --net=slirp4netns --mtu=65520 \
+		--port-driver=builtin -p "$port:5201/tcp" "${bp[@]}" -- "${srv[@]}" >/dev/null 2>&1 &
+		lp=$! ;;
+	esac
+	# the server is up: the bypassed listener is iperf3's own on the host
+	# (the driver's is there from the start); else a fixed wait
+	for i in $(seq 100); do
+		case $name in
+		pub-bypass) ss -Hltnp "sport = :$port" | grep -q iperf3 && break ;;
+		*) [ "$i" -ge 10 ] && break ;;
+		esac
+		sleep 0.1
+	done
+	[ "$name" = pub-loopback ] && a=127.0.0.1
+	: >"$W/out/pub.json"
+	# a bypass that did not take the port measures nothing (0), not the proxy
+	if [ "$name" != pub-bypass ] || ss -Hltnp "sport = :$port" | grep -q iperf3; then
+		tu_run iperf3 -c "$a" -p "$port" -t "$PORT_SECS" -J >"$W/out/pub.json" 2>/dev/null
+	fi
+	# iperf3 -s -1 ends after one test, and the launch with it
+	for i in $(seq 50); do tu_dead "$lp" && break; sleep 0.1; done
+	kill "$lp" 2>/dev/null
+	wait "$lp" 2>/dev/null
+	bps=$(jq -r '.end.sum_received.bits_per_second // 0' "$W/out/pub.json" 2>/dev/null)
+	awk -v b="${bps:-0}" 'BEGIN { printf "%.3f\n", b / 1e9 }'
+}
+
+PUB_NAMES=${RS_BENCH_PUB_NAMES:-pub-loopback pub-builtin pub-bypass}
+
+bench_pub() { # ADDR ROUNDS
+	local a=$1 rounds=$2 port=$((36000 + $$ % 1000)) n r base g
+	: >"$W/pub.txt"
+	for ((r = 0; r < rounds; r++)); do
+		for n in $PUB_NAMES; do
+			port=$((port + 1))
+			echo "$n $(pub_once "$n" "$a" "$port")" >>"$W/pub.txt"
+		done
+	done
+	cp "$W/pub.txt" "$OUT/pub-runs.txt"
+	base=$(awk '$1 == "pub-loopback" {print $2}' "$W/pub.txt" | median)
+	{
+		echo "## published port, host -> service inside: iperf3 to $a:PORT (-p PORT:5201/tcp), $rounds alternating runs of $PORT_SECS s"
+		echo
+		echo "| path | median Gbit/s | × host loopback (no launch) |"
+		echo "|---|---:|---:|"
+		for n in $PUB_NAMES; do
+			g=$(awk -v n="$n" '$1 == n {print $2}' "$W/pub.txt" | median)
+			printf '| %s | %s | %s |\n' "$n" "$g" \
+				"$(awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
+		done
+		echo
+		g=$(awk '$1 == "pub-bypass" {print $2}' "$W/pub.txt" | median)
+		awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "target: the bypassed published port at %.2f× host loopback (at least 0.9×): %s\n", a / b, (a >= 0.9 * b ? "met" : "MISSED") }'
+		echo
+	} | tee "$OUT/pub.md"
+}
+
 BYPASS_NAMES=${RS_BENCH_BYPASS_NAMES:-host-loopback host bypass-slirp4netns bypass-pasta slirp4netns pasta}
 
 bench_bypass() {
@@ -708,6 +777,7 @@ bench_bypass() {
 			echo "$n $(bypass_once "$n" "$a" "$port")" >>"$W/bypass.txt"
 		done
 	done
+	[ -z "$PUB_NAMES" ] || bench_pub "$a" "$rounds"
 	setfacl -x "u:$TU_NAME" /dev/net/tun
 	cp "$W/bypass.txt" "$OUT/bypass-runs.txt"
 	local base

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* --net-bypass: the answer to one connect(2) of the launch (bypass.h).
+/* --net-bypass: the answer to one connect(2) or bind(2) of the launch
+ * (bypass.h).
  *
  * Everything read from the caller (its address, its socket's options) is
  * the user's; the socket handed back is made here, by the launcher, which
@@ -322,23 +323,32 @@ static int caller_pidfd(pid_t tid)
 	return tgid > 0 ? (int)syscall(SYS_pidfd_open, (pid_t)tgid, 0) : -1;
 }
 
-static void handle_call(struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
+/* The caller's socket and, with addr, the address it passed (c). Return:
+ * where the socket is (socket_netns), or -1 when it is not an IP socket
+ * of the caller's (the kernel answers). */
+static int open_call(struct rs_bypass *b, struct call *c, bool addr)
 {
 	socklen_t l = sizeof(int);
-	int where;
 
 	c->pidfd = caller_pidfd((pid_t)c->req->pid);
 	/* the pidfd is the caller's: its pid was not reused meanwhile */
 	if (c->pidfd < 0 || !id_valid(b, c->req->id))
-		return;
+		return -1;
 	c->sfd = (int)syscall(SYS_pidfd_getfd, c->pidfd, (int)c->req->data.args[0], 0);
 	if (c->sfd < 0 || getsockopt(c->sfd, SOL_SOCKET, SO_DOMAIN, &c->domain, &l) < 0 ||
 	    (c->domain != AF_INET && c->domain != AF_INET6))
-		return; /* not an IP socket: the kernel answers */
+		return -1;
 	c->type = sockopt_int(c->sfd, SOL_SOCKET, SO_TYPE);
 	c->proto = sockopt_int(c->sfd, SOL_SOCKET, SO_PROTOCOL);
-	c->have_addr = read_addr(b, c);
-	where = socket_netns(b, c->sfd);
+	c->have_addr = addr && read_addr(b, c);
+	return socket_netns(b, c->sfd);
+}
+
+static void handle_call(struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
+{
+	int where = open_call(b, c, true);
+	if (where < 0)
+		return;
 	if (where == 1) {
 		host_socket(b, c, resp);
 		return;
@@ -346,6 +356,68 @@ static void handle_call(struct rs_bypass *b, struct call *c, struct seccomp_noti
 	if (allowed(b, c, where) && replace(b, c, resp))
 		return;
 	b->passed++;
+}
+
+/* A bind of a TCP or UDP socket of the launch's own network namespace,
+ * not bound yet, to the child side of a published port: a socket of the
+ * host's, made here with the caller's options and bound where the port
+ * driver listened (rs_api_bypass_bind decides which binds those are), in
+ * its place. Any other bind goes on as asked: in the namespace, or on a
+ * socket of the host's already, where the kernel checks it as the user's
+ * (no privileged port, no other user's address). */
+static void handle_bind(struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
+{
+	struct sockaddr_storage me;
+	socklen_t ml = sizeof(me);
+	struct rs_bypass_net bound;
+	uint16_t port = 0;
+
+	if (open_call(b, c, true) != 0 || !b->ports || !c->have_addr ||
+	    c->dst.family != c->domain ||
+	    !((c->type == SOCK_STREAM && c->proto == IPPROTO_TCP) ||
+	      (c->type == SOCK_DGRAM && c->proto == IPPROTO_UDP)))
+		return;
+	if (getsockname(c->sfd, (struct sockaddr *)&me, &ml) < 0 ||
+	    rs_bypass_sockaddr(&me, ml, &bound, &port) < 0 || port != 0)
+		return; /* bound already: the kernel says EINVAL */
+	int fl = fcntl(c->sfd, F_GETFL);
+	_cleanup_close_ int s = socket(c->domain, c->type | SOCK_CLOEXEC, c->proto);
+	if (fl < 0 || s < 0 || copy_options(c->sfd, s, c->domain) < 0)
+		return;
+	int r = rs_api_bypass_bind(b->ports, s, c->type, (const struct sockaddr *)c->sa,
+				   (socklen_t)c->salen);
+	if (r == -ENOENT) {
+		b->passed++;
+		return;
+	}
+	if (r < 0) {
+		*resp = (struct seccomp_notif_resp){.id = c->req->id, .error = r};
+		return;
+	}
+	fcntl(s, F_SETFL, fl);
+	struct seccomp_notif_addfd add = {.id = c->req->id,
+					  .flags = SECCOMP_ADDFD_FLAG_SETFD,
+					  .srcfd = (__u32)s,
+					  .newfd = (__u32)c->req->data.args[0],
+					  .newfd_flags = (__u32)caller_fd_flags(c)};
+	/* not installed (the caller is gone): ours closes, the port driver
+	 * comes back when it finds the address free */
+	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+		return;
+	*resp = (struct seccomp_notif_resp){.id = c->req->id};
+	b->bypassed++;
+}
+
+/* A send with MSG_FASTOPEN (the filter sends no other): on a TCP socket of
+ * the host's not connected yet (bound to a published port, or a bypassed
+ * connect undone with AF_UNSPEC, or a listener shut down) the kernel
+ * would connect it to the address in the call, which the supervisor
+ * cannot read for sendmsg and could not hold still for sendto: refused as
+ * a host without TCP Fast Open would (EOPNOTSUPP). Elsewhere it goes on. */
+static void handle_fastopen(struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
+{
+	if (open_call(b, c, false) == 1 && c->type == SOCK_STREAM)
+		*resp = (struct seccomp_notif_resp){.id = c->req->id, .error = -EOPNOTSUPP};
 }
 
 void rs_bypass_handle(struct rs_bypass *b, const struct seccomp_notif *req)
@@ -356,6 +428,11 @@ void rs_bypass_handle(struct rs_bypass *b, const struct seccomp_notif *req)
 
 	if (req->data.nr == __NR_connect)
 		handle_call(b, &c, &resp);
+	else if (req->data.nr == __NR_bind)
+		handle_bind(b, &c, &resp);
+	else if (req->data.nr == __NR_sendto || req->data.nr == __NR_sendmsg ||
+		 req->data.nr == __NR_sendmmsg)
+		handle_fastopen(b, &c, &resp);
 	if (c.sfd >= 0)
 		close(c.sfd);
 	if (c.pidfd >= 0)

@@ -29,6 +29,26 @@ struct hello {
 	struct rs_bypass_net nets[NETS_MAX];
 };
 
+/* connect(2) and bind(2), and a send with MSG_FASTOPEN (rare: TCP Fast
+ * Open), which the kernel would turn into a connect of a socket not
+ * connected yet to an address the supervisor never saw. Return: 0 or
+ * -errno. */
+static int add_rules(scmp_filter_ctx ctx)
+{
+	const struct scmp_arg_cmp fo2 = SCMP_A2(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN);
+	const struct scmp_arg_cmp fo3 = SCMP_A3(SCMP_CMP_MASKED_EQ, MSG_FASTOPEN, MSG_FASTOPEN);
+	int r = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0, NULL);
+	if (r == 0)
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(bind), 0, NULL);
+	if (r == 0)
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendto), 1, &fo3);
+	if (r == 0)
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendmsg), 1, &fo2);
+	if (r == 0)
+		r = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(sendmmsg), 1, &fo3);
+	return r;
+}
+
 void *rs_bypass_prepare(const struct rs_launch_opts *o, struct rs_error **err)
 {
 	struct rs_bypass_rules r = {0};
@@ -51,7 +71,7 @@ void *rs_bypass_prepare(const struct rs_launch_opts *o, struct rs_error **err)
 	 * Another ABI's calls (i386, x32) are let through: not bypassed. */
 	int r1 = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	int r2 = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_ALLOW);
-	int r3 = seccomp_rule_add_array(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(connect), 0, NULL);
+	int r3 = add_rules(ctx);
 	if (r1 < 0 || r2 < 0 || r3 < 0) {
 		int e = r3 < 0 ? -r3 : r2 < 0 ? -r2 : -r1;
 		seccomp_release(ctx);
@@ -241,13 +261,14 @@ static int start_thread(struct rs_bypass *b, const struct hello *h, struct rs_er
 }
 
 int rs_bypass_start(const struct rs_launch_opts *o, int sock, const unsigned char net[4],
-		    unsigned prefix, struct rs_bypass **out, struct rs_error **err)
+		    unsigned prefix, struct rs_api_srv *ports, struct rs_bypass **out,
+		    struct rs_error **err)
 {
 	_cleanup_free_ struct hello *h = rs_xmalloc(sizeof(*h));
 	struct rs_bypass *b = rs_xmalloc(sizeof(*b));
 	int r;
 
-	*b = (struct rs_bypass){.listener = -1, .stop = -1};
+	*b = (struct rs_bypass){.listener = -1, .stop = -1, .ports = ports};
 	*out = b;
 	if ((r = recv_hello(sock, h, &b->listener)) < 0) {
 		if (r != -EPIPE)

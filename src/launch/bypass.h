@@ -8,8 +8,12 @@
  * user: traffic at the host's speed instead of through slirp4netns, pasta
  * or libslirp, and never more than the user could open outside.
  *
- * The child installs a seccomp filter before exec that sends connect(2) to
- * the launcher (SECCOMP_RET_USER_NOTIF, Linux 5.0); the launcher's
+ * The same for bind(2) to the child side of a published port: the socket
+ * handed back is bound to the port's host address, where the port
+ * driver listened (ports/api.h, rs_api_bypass_bind).
+ *
+ * The child installs a seccomp filter before exec that sends connect(2)
+ * and bind(2) to the launcher (SECCOMP_RET_USER_NOTIF, Linux 5.0); the launcher's
  * supervisor thread reads the address from the caller's memory, decides
  * by the rules below, makes and connects the host socket and installs it
  * at the caller's fd number (SECCOMP_IOCTL_NOTIF_ADDFD with
@@ -23,6 +27,7 @@
 #include <sys/socket.h>
 #include <linux/seccomp.h>
 #include "launch/launch.h"
+#include "ports/api.h"
 
 /* One network: family AF_INET (addr[0..3]) or AF_INET6, prefix in bits. */
 struct rs_bypass_net {
@@ -73,6 +78,7 @@ struct rs_bypass {
 	struct rs_bypass_rules never; /* rs_bypass_never_defaults and the namespace's */
 	unsigned long long netns_dev, netns_ino; /* the launch's network namespace */
 	unsigned long long host_dev, host_ino;	 /* ours, the host's */
+	struct rs_api_srv *ports;		 /* published ports (bind), or NULL */
 	unsigned long bypassed, passed;		 /* counts, for --debug */
 	bool started;
 	pthread_t thread;
@@ -81,9 +87,13 @@ struct rs_bypass {
 void rs_bypass_handle(struct rs_bypass *b, const struct seccomp_notif *req);
 /* In the launcher: receives the listener from the child over sock, checks
  * the kernel has SECCOMP_IOCTL_NOTIF_ADDFD, starts the supervisor and
- * tells the child to go on. Return: 0, -EPIPE (the child died before
- * sending: its own report says why), or -errno with *err. */
+ * tells the child to go on. ports: the launch's API server, whose
+ * published ports a bind may take over (rs_api_bypass_bind), or NULL;
+ * it must outlive the supervisor (rs_bypass_stop first). Return: 0,
+ * -EPIPE (the child died before sending: its own report says why), or
+ * -errno with *err. */
 int rs_bypass_start(const struct rs_launch_opts *o, int sock, const unsigned char net[4],
-		    unsigned prefix, struct rs_bypass **out, struct rs_error **err);
+		    unsigned prefix, struct rs_api_srv *ports, struct rs_bypass **out,
+		    struct rs_error **err);
 /* Stops the supervisor; calls still waiting for it fail with ENOSYS. */
 void rs_bypass_stop(struct rs_bypass *b);

@@ -473,7 +473,7 @@ static int bypass_prepare(struct run *r, struct rs_child_args *a, struct rs_erro
  * own go to exec. */
 static int bypass_start(struct run *r, const struct rs_net_ctx *nc, struct rs_error **err)
 {
-	int ret = rs_bypass_start(r->o, r->bp[0], nc->net, nc->prefix, &r->bypass, err);
+	int ret = rs_bypass_start(r->o, r->bp[0], nc->net, nc->prefix, r->api, &r->bypass, err);
 	if (ret == -EPIPE) {
 		/* the child died first: its own report says why */
 		ret = child_answer(r, 0, err);
@@ -608,8 +608,9 @@ int rs_launch_run(const struct rs_launch_opts *o, rs_launch_warn_fn warn, struct
 		ret = forward_and_wait(&r, warn, err);
 	}
 	/* at exit: the API server, the network helper, our pipes, the state files */
-	rs_api_stop(r.api);
+	/* the supervisor first: it may still take a published port (api) */
 	rs_bypass_stop(r.bypass);
+	rs_api_stop(r.api);
 	rs_bypass_filter_free(r.bypass_filter);
 	close_pair(r.bp);
 	rs_net_stop(&r.net);

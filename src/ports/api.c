@@ -333,8 +333,10 @@ static void sweep(struct rs_api_srv *s)
 	for (int i = 0; i < API_CONNS_MAX; i++)
 		if (s->conns[i] && now > s->conns[i]->deadline)
 			conn_close(s, s->conns[i]);
-	if (s->d.cfg->port_driver == RS_PORT_BUILTIN)
+	if (s->d.cfg->port_driver == RS_PORT_BUILTIN) {
 		rs_builtin_sweep(&s->d, now);
+		rs_portd_bypass_sweep(&s->d, now);
+	}
 	for (size_t i = 0; i < s->d.ngrave; i++)
 		free(s->d.grave[i]);
 	s->d.ngrave = 0;
@@ -346,6 +348,7 @@ static bool serve_batch(struct rs_api_srv *s)
 	struct epoll_event evs[64];
 	bool wake = false;
 	int n = epoll_wait(s->d.epfd, evs, 64, 1000);
+	pthread_mutex_lock(&s->d.lock);
 	for (int i = 0; i < n; i++) {
 		struct rs_ev *ev = evs[i].data.ptr;
 		struct api_conn *c = ev->obj;
@@ -373,6 +376,7 @@ static bool serve_batch(struct rs_api_srv *s)
 		}
 	}
 	sweep(s);
+	pthread_mutex_unlock(&s->d.lock);
 	return wake;
 }
 
@@ -453,6 +457,7 @@ int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct r
 	s->cfg.child_ip = s->child_ip;
 	s->cfg.dns = s->dns;
 	s->d.cfg = &s->cfg;
+	pthread_mutex_init(&s->d.lock, NULL);
 	s->d.transparent = cfg->source_ip_transparent;
 	s->d.helper_fd = -1;
 	s->listen_fd = -1;
@@ -507,7 +512,19 @@ void rs_api_stop(struct rs_api_srv *s)
 	}
 	if (s->d.epfd >= 0)
 		close(s->d.epfd);
+	pthread_mutex_destroy(&s->d.lock);
 	free(s->child_ip);
 	free(s->dns);
 	free(s);
+}
+
+int rs_api_bypass_bind(struct rs_api_srv *s, int fd, int type, const struct sockaddr *addr,
+		       socklen_t len)
+{
+	if (!s)
+		return -ENOENT;
+	pthread_mutex_lock(&s->d.lock);
+	int r = rs_portd_bypass_bind(&s->d, fd, type, addr, len);
+	pthread_mutex_unlock(&s->d.lock);
+	return r;
 }

@@ -3,6 +3,7 @@
 
 /* The launch's API server and port drivers, as the launch sees them. */
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include "lib/error.h"
 #include "lib/strutil.h"
@@ -56,6 +57,21 @@ int rs_api_start(const struct rs_api_cfg *cfg, struct rs_api_srv **out, struct r
 void rs_api_serve(struct rs_api_srv *s);
 /* The launch reaped pid (it waits for any child): the server's helper? */
 void rs_api_reaped(struct rs_api_srv *s, pid_t pid);
+/* launch --net-bypass: fd is a TCP (type SOCK_STREAM) or UDP socket the
+ * launcher made in the host's network namespace, as the user, with the
+ * options of a socket of the launch that binds to addr (len bytes, the
+ * launcher's copy). When addr is the child side of a port the builtin
+ * driver publishes (the port, and an unspecified address or the spec's
+ * own child IP; a loopback address only when the spec names it), of the
+ * family and V6ONLY the driver's listener has, that listener steps aside
+ * and fd is bound to its address instead; the driver listens again once
+ * that address is free (fd and every copy of it closed). Called from the
+ * supervisor's thread. Return: 0 fd is bound; -ENOENT not such a port
+ * (the bind goes on inside the namespace); another -errno: the host's
+ * bind of fd failed with the port bypassed already (the caller's answer,
+ * such as -EADDRINUSE). */
+int rs_api_bypass_bind(struct rs_api_srv *s, int fd, int type, const struct sockaddr *addr,
+		       socklen_t len);
 /* Closes every connection and port, ends the helper, removes api.sock and
  * frees s (NULL: nothing). */
 void rs_api_stop(struct rs_api_srv *s);

@@ -11,6 +11,7 @@
  * its add_hostfwd/remove_hostfwd API), libslirp (port-libslirp.c: the
  * embedded network's helper), implicit (pasta forwards by itself) and none. Shared by those files only.
  */
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -58,10 +59,22 @@ struct rs_udp_src;
 struct tcp_conn;
 struct rs_splice;
 
+/* launch --net-bypass: a listener of the launch's, made in the host's
+ * namespace, holds the published address in place of the forwarder
+ * (port-bypass.c, rs_api_bypass_bind) */
+struct rs_port_bypass {
+	bool on;		      /* the forwarder has stepped aside */
+	time_t retry;		      /* when the forwarder next tries to come back */
+	struct sockaddr_storage addr; /* the forwarder's address, family, V6ONLY */
+	socklen_t len;
+	int v6only;
+};
+
 struct rs_port {
 	int id;
 	struct rs_portspec spec;
 	int fd; /* builtin: the listening socket */
+	struct rs_port_bypass bypass;
 	struct rs_ev ev;
 	int slirp_id;			    /* slirp4netns: its hostfwd id */
 	struct rs_udp_flow *flows, *oldest; /* UDP: by last use, newest first */
@@ -72,6 +85,9 @@ struct rs_port {
 
 struct rs_portd {
 	const struct rs_api_cfg *cfg;
+	/* held while a batch of events is served and by the --net-bypass
+	 * supervisor's thread (rs_api_bypass_bind) */
+	pthread_mutex_t lock;
 	int epfd;
 	int helper_fd;	  /* builtin: SOCK_SEQPACKET to the helper in the child */
 	int diag_fd;	  /* builtin: NETLINK_SOCK_DIAG (UDP senders' uids); -1 not yet */
@@ -100,6 +116,12 @@ int rs_portd_add(struct rs_portd *d, const struct rs_portspec *spec, struct rs_p
 int rs_portd_remove(struct rs_portd *d, int id, struct rs_error **err);
 const char *const *rs_portd_protos(const struct rs_portd *d);
 void rs_portd_defer_free(struct rs_portd *d, void *p);
+/* port-bypass.c. --net-bypass: forwarders whose bypassed listener is gone come back
+ * (called with d->lock held, once a batch). */
+void rs_portd_bypass_sweep(struct rs_portd *d, time_t now);
+/* rs_api_bypass_bind's work, with d->lock held. */
+int rs_portd_bypass_bind(struct rs_portd *d, int fd, int type, const struct sockaddr *addr,
+			 socklen_t len);
 int rs_portd_epoll_add(struct rs_portd *d, int fd, uint32_t events, struct rs_ev *ev);
 /* Before closing fd: epoll drops a registration only when the last fd of
  * its file is closed, and a socket received over SCM_RIGHTS may still be

@@ -211,6 +211,130 @@ for _ in $(seq 50); do [ -z "$(ps -u "$TU_UID" -o pid=)" ] && break; sleep 0.1; 
 check "nothing of the launch is left" [ -z "$(ps -u "$TU_UID" -o pid=)" ]
 rm -rf "$S"
 
+# 7. bind(2) of a published port (the builtin port driver): the service's
+# listener is made in the host's namespace at the published address, so a
+# host client reaches it without the driver's proxy and the service sees
+# the client's own address and the host's port as its own; the driver's
+# listener steps aside while it lives and comes back after; a bind to a
+# port not published, or to loopback inside, stays in the namespace
+cat > "$W/lsrv.py" <<'PY'
+import os, socket, sys, time
+proto, fam, addr, port, ready, rounds = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6])
+def fmt(a):
+    h = a[0][7:] if a[0].startswith("::ffff:") else a[0]
+    return "%s:%d" % (h, a[1])
+for i in range(rounds):
+    s = socket.socket(socket.AF_INET6 if fam == "6" else socket.AF_INET,
+                      socket.SOCK_DGRAM if proto == "udp" else socket.SOCK_STREAM)
+    if fam == "6":
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    if proto == "tcp":
+        s.listen(8)
+    with open(ready, "a") as f:
+        f.write("ready %d %s\n" % (i, fmt(s.getsockname())))
+    if proto == "tcp":
+        c, a = s.accept()
+        c.sendall(("peer %s me %s" % (fmt(a), fmt(c.getsockname()))).encode()); c.close()
+    else:
+        d, a = s.recvfrom(100)
+        s.sendto(("peer %s me %s" % (fmt(a), fmt(s.getsockname()))).encode(), a)
+    s.close()
+    while i + 1 < rounds and not os.path.exists("%s.go%d" % (ready, i)):
+        time.sleep(0.05)
+PY
+cat > "$W/lcli.py" <<'PY'
+import socket, sys
+proto, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+try:
+    if proto == "tcp":
+        s = socket.socket(); s.settimeout(5); s.connect((addr, port)); r = s.recv(200)
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+        s.connect((addr, port)); s.send(b"hi"); r = s.recv(200)
+    print("me %s:%d | %s" % (s.getsockname() + (r.decode(),)))
+except OSError as e:
+    print("error %s" % e.__class__.__name__)
+PY
+chmod a+r "$W/lsrv.py" "$W/lcli.py"
+# the listener of PORT (TCP or UDP): "users:((NAME" of its owner, or nothing
+holder() { ss -Hlnp -A "$1" "sport = :$2" | grep -o 'users:(("[^"]*"' | head -1; }
+wait_ready() { # FILE N: the service's Nth "ready" line
+	for _ in $(seq 200); do
+		[ "$(grep -c '^ready' "$1" 2>/dev/null)" -ge "$2" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+# "me X | peer X me Y": the service saw the client's own address, and
+# the client's destination is the service's own address
+direct() { # OUT ADDR:PORT
+	[ "$(sed -n 's/^me \([^ ]*\) | peer \([^ ]*\) me .*/\1/p' <<<"$1")" = "$(sed -n 's/^me \([^ ]*\) | peer \([^ ]*\) me .*/\2/p' <<<"$1")" ] &&
+		grep -q " me $2\$" <<<"$1"
+}
+bind_case() { # NAME PROTO FAM INSIDE-ADDR SPEC-SUFFIX: one service, one client
+	local name=$1 proto=$2 fam=$3 in=$4 pp cp=80 rf="$W/ready-$1" S="$TU_XDG/rs-bypass-$1"
+	pp=$(free_port)
+	: > "$rf"; chmod 666 "$rf"
+	L --state-dir="$S" --net=slirp4netns --port-driver=builtin -p "$pp:$cp/$proto$5" \
+		--net-bypass="$A/32" -- $PY "$W/lsrv.py" "$proto" "$fam" "$in" "$cp" "$rf" 1 \
+		>"$W/launch-$name.out" 2>&1 &
+	local lp=$!
+	wait_ready "$rf" 1 || diag "$name: the service did not start: $(cat "$W/launch-$name.out")"
+	own=$(holder "${proto/udp/udp}" "$pp")
+	out=$($PY "$W/lcli.py" "$proto" "$A" "$pp")
+	wait "$lp"
+	PP=$pp
+}
+bind_case tcp4 tcp 4 0.0.0.0 4
+diag "tcp4: $out ($own)"
+check "TCP -p PORT:80/tcp4, the service binds 0.0.0.0:80: its listener is the host's port" grep -q python3 <<<"$own"
+check "a host client reaches it directly (the service sees the client's address, $A:$PP its own)" direct "$out" "$A:$PP"
+check "the host port is released when the launch ends" [ -z "$(holder tcp "$PP")" ]
+bind_case tcp6 tcp 6 :: ""
+diag "tcp: $out ($own)"
+check "TCP -p PORT:80/tcp (dual-stack), the service binds [::]:80 dual-stack: bypassed" grep -q python3 <<<"$own"
+check "and reached directly over IPv4" direct "$out" "$A:$PP"
+bind_case udp4 udp 4 0.0.0.0 4
+diag "udp4: $out ($own)"
+check "UDP -p PORT:80/udp4: the service's socket is the host's port" grep -q python3 <<<"$own"
+check "a datagram reaches it directly and the reply comes back" direct "$out" "0.0.0.0:$PP"
+check "the host UDP port is released when the launch ends" [ -z "$(holder udp "$PP")" ]
+bind_case lo tcp 4 127.0.0.1 4
+diag "loopback: $out ($own)"
+check "a bind to 127.0.0.1 inside (the namespace's loopback) is not bypassed: the driver keeps the port" grep -q rootless-setup <<<"$own"
+check "and forwards to it as before" grep -q " me 127.0.0.1:80\$" <<<"$out"
+bind_case v4on6 tcp 4 0.0.0.0 ""
+diag "IPv4 service, dual-stack port: $out ($own)"
+check "an IPv4-only service on a dual-stack port is not bypassed (it would lose IPv6 clients)" grep -q rootless-setup <<<"$own"
+
+# a port not published stays inside; the same service binding again after
+# closing its listener is bypassed again (the driver came back between)
+pp=$(free_port); up=$(free_port); rf="$W/ready-again"; S="$TU_XDG/rs-bypass-again"
+: > "$rf"; : > "$rf.un"; chmod 666 "$rf" "$rf.un"
+L --state-dir="$S" --net=slirp4netns --port-driver=builtin -p "$pp:80/tcp4" --net-bypass="$A/32" -- sh -c \
+	"$PY $W/lsrv.py tcp 4 0.0.0.0 $up $rf.un 1 & u=\$!; $PY $W/lsrv.py tcp 4 0.0.0.0 80 $rf 2; kill \$u; wait \$u" \
+	>"$W/launch-again.out" 2>&1 &
+lp=$!
+wait_ready "$rf.un" 1
+check "a bind to a port not published ($up) stays inside: no host listener" [ -z "$(holder tcp "$up")" ]
+wait_ready "$rf" 1
+out=$($PY "$W/lcli.py" tcp "$A" "$pp")
+check "first listener: bypassed" direct "$out" "$A:$pp"
+back=
+for _ in $(seq 100); do
+	grep -q rootless-setup <<<"$(holder tcp "$pp")" && { back=1; break; }
+	sleep 0.1
+done
+check "its listener closed, the port driver listens again" [ -n "$back" ]
+touch "$rf.go0"
+wait_ready "$rf" 2
+out=$($PY "$W/lcli.py" tcp "$A" "$pp")
+check "a second bind takes the port from the driver again: bypassed" direct "$out" "$A:$pp"
+wait "$lp"
+rm -rf "$S" "$TU_XDG"/rs-bypass-{tcp4,tcp6,udp4,lo,v4on6}
+
 # 6. bad input: one line, 125, nothing started
 out=$(L --net-bypass=0.0.0.0/0 -- true 2>&1); rc=$?
 check "--net-bypass with --net=host: 125 and one line" eval '[ $rc = 125 ] && [ $(wc -l <<<"$out") = 1 ] && grep -q "needs the command in a network of its own" <<<"$out"'
