@@ -8,7 +8,6 @@
 #include "lib/hash.h"
 #include "lib/xalloc.h"
 
-
 #define DPKG_PACKAGE "Package: "
 
 struct rs_dpkg_index {

@@ -245,6 +245,19 @@ static void answer_connect(int fd, int fl, const struct call *c, struct seccomp_
  * outside): never continued, as the kernel would connect it with an
  * address read again from the caller's memory. An allowed destination
  * (or AF_UNSPEC, a disconnect) is connected here; any other is refused. */
+/* Host socket s in place of the caller's fd (same number, its
+ * O_CLOEXEC kept), answering its call. Return: false when the caller
+ * is gone. */
+static bool install(const struct rs_bypass *b, const struct call *c, int s)
+{
+	struct seccomp_notif_addfd add = {.id = c->req->id,
+					  .flags = SECCOMP_ADDFD_FLAG_SETFD,
+					  .srcfd = (__u32)s,
+					  .newfd = (__u32)c->req->data.args[0],
+					  .newfd_flags = (__u32)caller_fd_flags(c)};
+	return ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) >= 0;
+}
+
 static void host_socket(const struct rs_bypass *b, struct call *c, struct seccomp_notif_resp *resp)
 {
 	resp->flags = 0;
@@ -286,12 +299,7 @@ static bool replace(struct rs_bypass *b, struct call *c, struct seccomp_notif_re
 		*resp = r;
 		return true;
 	}
-	struct seccomp_notif_addfd add = {.id = c->req->id,
-					  .flags = SECCOMP_ADDFD_FLAG_SETFD,
-					  .srcfd = (__u32)s,
-					  .newfd = (__u32)c->req->data.args[0],
-					  .newfd_flags = (__u32)caller_fd_flags(c)};
-	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+	if (!install(b, c, s))
 		return false;
 	*resp = r;
 	b->bypassed++;
@@ -395,14 +403,9 @@ static void handle_bind(struct rs_bypass *b, struct call *c, struct seccomp_noti
 		return;
 	}
 	fcntl(s, F_SETFL, fl);
-	struct seccomp_notif_addfd add = {.id = c->req->id,
-					  .flags = SECCOMP_ADDFD_FLAG_SETFD,
-					  .srcfd = (__u32)s,
-					  .newfd = (__u32)c->req->data.args[0],
-					  .newfd_flags = (__u32)caller_fd_flags(c)};
 	/* not installed (the caller is gone): ours closes, the port driver
 	 * comes back when it finds the address free */
-	if (ioctl(b->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &add) < 0)
+	if (!install(b, c, s))
 		return;
 	*resp = (struct seccomp_notif_resp){.id = c->req->id};
 	b->bypassed++;
