@@ -271,6 +271,42 @@ static void exec_child_gets_default_signals(void **state)
 	rs_spawn_result_clear(&res);
 }
 
+static volatile sig_atomic_t usr1_seen;
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_seen = 1;
+}
+
+/* An exec-only child shares our memory until it execs (CLONE_VM): it
+ * must not run our handlers, and our mask is ours again after the start.
+ * The child signals its own process group, which is itself (setsid), and
+ * waits for the signal to be delivered before it execs away. */
+static void exec_child_runs_no_handler_of_ours(void **state)
+{
+	(void)state;
+	struct sigaction sa = {.sa_handler = on_usr1}, old;
+	sigset_t before, after;
+	struct rs_spawn_result res;
+	struct rs_error *err = NULL;
+
+	sigemptyset(&before);
+	sigemptyset(&after);
+	sigaction(SIGUSR1, &sa, &old);
+	sigprocmask(SIG_SETMASK, NULL, &before);
+	usr1_seen = 0;
+	int r = run_sh("trap 'echo caught' USR1; kill -USR1 $$; echo done", RS_SPAWN_STDOUT, 5000,
+		       &res, &err);
+	sigprocmask(SIG_SETMASK, NULL, &after);
+	sigaction(SIGUSR1, &old, NULL);
+	assert_int_equal(r, 0);
+	assert_string_equal(res.out, "caught\ndone\n");
+	assert_int_equal(usr1_seen, 0);
+	for (int sig = 1; sig < SIGRTMIN; sig++)
+		assert_int_equal(sigismember(&before, sig), sigismember(&after, sig));
+	rs_spawn_result_clear(&res);
+}
+
 /* fn: fd 3 is still the file the caller opened there (its inode in arg) */
 static int check_kept(void *arg)
 {
@@ -391,6 +427,7 @@ int main(void)
 		cmocka_unit_test(deadline_kills_the_group),
 		cmocka_unit_test(child_holds_nothing_of_ours),
 		cmocka_unit_test(exec_child_gets_default_signals),
+		cmocka_unit_test(exec_child_runs_no_handler_of_ours),
 		cmocka_unit_test(keep_fds_leaves_ours_in_place),
 		cmocka_unit_test(cleanup_kills_and_reaps),
 		cmocka_unit_test(child_dies_with_its_parent),
