@@ -329,6 +329,41 @@ static int take_reply(const struct rs_spawn_result *res, size_t max, struct as_u
 	return 0;
 }
 
+/* The caller is the user already and holds no privilege (a user's own
+ * check): a child would run with these same credentials (rs_user_become
+ * changes nothing without root), so it would keep nothing from the user
+ * that the caller does not already give away. */
+static bool caller_is(const struct rs_user *u)
+{
+	uid_t r, e, s;
+	gid_t rg, eg, sg;
+
+	return getresuid(&r, &e, &s) == 0 && getresgid(&rg, &eg, &sg) == 0 && e != 0 &&
+	       r == u->uid && e == u->uid && s == u->uid && rg == u->gid && eg == u->gid &&
+	       sg == u->gid;
+}
+
+/* fn run here, its answer shaped as take_reply shapes the child's: a fork
+ * of us costs more than most fns (two were a tenth of a user's check). */
+static int as_self_run(struct as_user_call *c, char **data, size_t *len, char *msg, size_t msglen)
+{
+	char *d = NULL;
+	size_t n = 0;
+	int r = c->fn ? c->fn(c->arg, msg, msglen) : c->dfn(c->arg, &d, &n, msg, msglen);
+
+	if (!d || n > c->max)
+		n = 0;
+	if (data) {
+		*data = rs_xmalloc(n + 1);
+		memcpy(*data, d ? d : "", n);
+		(*data)[n] = '\0';
+	}
+	free(d);
+	if (len)
+		*len = n;
+	return r;
+}
+
 static int as_user_run(const struct rs_user *u, struct as_user_call *c, char **data, size_t *len,
 		       char *msg, size_t msglen, unsigned timeout_ms)
 {
@@ -339,6 +374,8 @@ static int as_user_run(const struct rs_user *u, struct as_user_call *c, char **d
 	c->u = u;
 	if (msglen)
 		msg[0] = '\0';
+	if (caller_is(u))
+		return as_self_run(c, data, len, msg, msglen);
 	/* fn is ours, it execs nothing, and its args hold fds (a tree's
 	 * host, a home): they stay; the terminal and stdio of root's do not */
 	struct rs_spawn o = {.path = "rootless-setup",
