@@ -301,12 +301,13 @@ static bool dpkg_owns(const struct rs_host *h, const char *pkg, const char *rel)
 	return false;
 }
 
-char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const char *rel)
+/* dpkg's status, read and indexed once per host handle (host/cache.c);
+ * *own when the cache had no room for the index. NULL: no status. */
+static const struct rs_dpkg_index *dpkg_index(struct rs_ctx *ctx, struct rs_dpkg_index **own)
 {
 	const char *status;
 	size_t len;
 
-	/* read and indexed once per host handle (host/cache.c) */
 	if (rs_host_read_cached(ctx->host, "var/lib/dpkg/status", 64u << 20, &status, &len, NULL) <
 	    0)
 		return NULL;
@@ -317,14 +318,23 @@ char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const cha
 				    rs_dpkg_index_new(status, len), dpkg_index_drop);
 		x = rs_host_cached_obj(ctx->host, "var/lib/dpkg/status", "dpkg-index");
 	}
-	/* the cache had no room for it (it dropped it): this call's own */
-	_cleanup_(rs_dpkg_index_freep) struct rs_dpkg_index *own = NULL;
 	if (!x)
-		x = own = rs_dpkg_index_new(status, len);
+		x = *own = rs_dpkg_index_new(status, len);
+	return x;
+}
+
+char *rs_ctx_dpkg_version(struct rs_ctx *ctx, const char *const *pkgs, const char *rel)
+{
+	_cleanup_(rs_dpkg_index_freep) struct rs_dpkg_index *own = NULL;
+	const struct rs_dpkg_index *x = NULL;
+
 	for (; *pkgs; pkgs++) {
-		/* the version is trusted only when dpkg owns this very file */
+		/* the version is trusted only when dpkg owns this very file;
+		 * its list (KiBs) is asked before the status (a MB) is read */
 		if (!dpkg_owns(ctx->host, *pkgs, rel))
 			continue;
+		if (!x && !(x = dpkg_index(ctx, &own)))
+			return NULL;
 		_cleanup_free_ char *part = rs_dpkg_stanzas(x, *pkgs);
 		char *v = part ? rs_dpkg_version(part, strlen(part), *pkgs) : NULL;
 		if (v)
