@@ -20,14 +20,26 @@ static const char *const stage_names[] = {
 	[RS_PROBE_TIMEOUT] = "waiting for the probe",
 };
 
+const struct rs_rule rs_rule_userns_probe; /* below: its start and run name it */
+
 /* What root learned from the probe child. */
 enum outcome { OUT_RESULT, OUT_SPAWN, OUT_TIMEOUT, OUT_MALFORMED };
 
 struct probe_run {
 	enum outcome outcome;
 	struct rs_probe_result res;
-	struct rs_idmap um, gm; /* built by root, passed in argv */
+	struct rs_idmap um, gm;	  /* built by root, passed in argv */
+	struct rs_error *map_err; /* why they could not be built, or NULL */
+	struct rs_child child;	  /* started, not yet collected (pid 0: none) */
 };
+
+static void probe_run_free(void *obj)
+{
+	struct probe_run *pr = obj;
+	rs_child_kill(&pr->child);
+	rs_error_free(pr->map_err);
+	free(pr);
+}
 
 static char *groups_word(const struct rs_user *u)
 {
@@ -58,10 +70,26 @@ static void spawn_child(char **argv, struct probe_run *pr)
 			     .exe_fd = exe,
 			     .out_max = RS_PROBE_RESULT_MAX,
 			     .timeout_ms = RS_PROBE_DEADLINE_S * 1000};
+	_cleanup_error_ struct rs_error *e = NULL;
+
+	int r = exe < 0 ? -errno : rs_spawn_start(&o, &pr->child, &e);
+	if (r < 0) {
+		pr->outcome = OUT_SPAWN;
+		pr->res.stage = RS_PROBE_FORK;
+		pr->res.err = -r;
+	}
+}
+
+/* Its result, once it is done or the deadline (counted from its start)
+ * has passed. */
+static void collect_child(struct probe_run *pr)
+{
 	struct rs_spawn_result res = {0};
 	_cleanup_error_ struct rs_error *e = NULL;
 
-	int r = exe < 0 ? -errno : rs_spawn_run(&o, &res, &e);
+	if (pr->child.pid <= 0)
+		return; /* it did not start: spawn_child said why */
+	int r = rs_spawn_wait(&pr->child, &res, &e);
 	if (r == -ETIMEDOUT) {
 		pr->outcome = OUT_TIMEOUT;
 	} else if (r < 0) {
@@ -76,41 +104,15 @@ static void spawn_child(char **argv, struct probe_run *pr)
 				      : OUT_RESULT;
 	}
 	rs_spawn_result_clear(&res);
-}
-
-/* Builds the maps as root (the child checks them again and newuidmap
- * checks them against the files as the user); a failure to read the
- * ranges is reported by root at the step that needs them. data: the
- * engine's data dir, which the child resolves as the user. */
-static void run_child(struct rs_ctx *ctx, const char *data, struct probe_run *pr)
-{
-	struct rs_error *e = NULL;
-	bool map_ok = rs_idmap_build(ctx->host, &ctx->user, false, &pr->um, &e) >= 0 &&
-		      rs_idmap_build(ctx->host, &ctx->user, true, &pr->gm, &e) >= 0;
-	_cleanup_free_ char *uid = rs_xasprintf("%u", (unsigned)ctx->user.uid);
-	_cleanup_free_ char *gid = rs_xasprintf("%u", (unsigned)ctx->user.gid);
-	_cleanup_free_ char *groups = groups_word(&ctx->user);
-	_cleanup_free_ char *um = map_ok ? rs_probe_map_format(&pr->um) : rs_xstrdup("-");
-	_cleanup_free_ char *gm = map_ok ? rs_probe_map_format(&pr->gm) : rs_xstrdup("-");
-	char *argv[] = {"rootless-setup",
-			RS_PROBE_CHILD_VERB,
-			uid,
-			gid,
-			groups,
-			(char *)data,
-			um,
-			gm,
-			NULL};
-
-	memset(&pr->res, 0, sizeof(pr->res));
-	spawn_child(argv, pr);
-	if (pr->outcome == OUT_RESULT && !map_ok &&
+	/* a failure to read the ranges is root's, reported at the step that
+	 * needed them */
+	if (pr->outcome == OUT_RESULT && pr->map_err &&
 	    (pr->res.stage == RS_PROBE_UIDMAP || pr->res.stage == RS_PROBE_GIDMAP)) {
-		pr->res.stage = e && strstr(e->msg, "gidmap") ? RS_PROBE_GIDMAP : RS_PROBE_UIDMAP;
-		pr->res.err = e ? e->code : EIO;
-		snprintf(pr->res.detail, sizeof(pr->res.detail), "%s", e ? e->msg : "");
+		struct rs_error *me = pr->map_err;
+		pr->res.stage = strstr(me->msg, "gidmap") ? RS_PROBE_GIDMAP : RS_PROBE_UIDMAP;
+		pr->res.err = me->code;
+		snprintf(pr->res.detail, sizeof(pr->res.detail), "%s", me->msg);
 	}
-	rs_error_free(e);
 }
 
 /* The engine's data dir, as a path: the child resolves it as the user and
@@ -127,6 +129,40 @@ static char *probe_data(struct rs_ctx *ctx)
 			break;
 		}
 	return rs_ctx_data_dir(ctx, e);
+}
+
+/* Builds the maps as root (the child checks them again and newuidmap
+ * checks them against the files as the user) and starts the child. */
+static struct probe_run *probe_begin(struct rs_ctx *ctx)
+{
+	struct probe_run *pr = rs_xcalloc(1, sizeof(*pr));
+	bool map_ok = rs_idmap_build(ctx->host, &ctx->user, false, &pr->um, &pr->map_err) >= 0 &&
+		      rs_idmap_build(ctx->host, &ctx->user, true, &pr->gm, &pr->map_err) >= 0;
+	_cleanup_free_ char *data = probe_data(ctx);
+	_cleanup_free_ char *uid = rs_xasprintf("%u", (unsigned)ctx->user.uid);
+	_cleanup_free_ char *gid = rs_xasprintf("%u", (unsigned)ctx->user.gid);
+	_cleanup_free_ char *groups = groups_word(&ctx->user);
+	_cleanup_free_ char *um = map_ok ? rs_probe_map_format(&pr->um) : rs_xstrdup("-");
+	_cleanup_free_ char *gm = map_ok ? rs_probe_map_format(&pr->gm) : rs_xstrdup("-");
+	char *argv[] =
+		{"rootless-setup", RS_PROBE_CHILD_VERB, uid, gid, groups, data, um, gm, NULL};
+
+	spawn_child(argv, pr);
+	return pr;
+}
+
+static bool probe_wanted(const struct rs_ctx *ctx)
+{
+	return ctx->host->live && !ctx->no_probe;
+}
+
+/* Started before the other rules: the child waits on two setuid helpers
+ * and a namespace of its own, which takes as long as the rest of a check
+ * (the floor: `unshare --map-auto`); collected by userns_probe. */
+static void probe_start(struct rs_ctx *ctx)
+{
+	if (probe_wanted(ctx))
+		rs_ctx_started_keep(ctx, &rs_rule_userns_probe, probe_begin(ctx), probe_run_free);
 }
 
 static const char *likely_cause(int err)
@@ -148,12 +184,6 @@ static const char *likely_cause(int err)
 	default:
 		return "see the message";
 	}
-}
-
-static void probe_collect(struct rs_ctx *ctx, struct probe_run *pr)
-{
-	_cleanup_free_ char *data = probe_data(ctx);
-	run_child(ctx, data, pr);
 }
 
 /* The probe could not give a verdict: a warning, never a pass or fail.
@@ -236,8 +266,10 @@ static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 		rs_finding_set(out, RS_STATUS_SKIP, "not run (static facts only)");
 		return 0;
 	}
-	pr = rs_xcalloc(1, sizeof(*pr));
-	probe_collect(ctx, pr);
+	pr = rs_ctx_started_take(ctx, &rs_rule_userns_probe);
+	if (!pr)
+		pr = probe_begin(ctx);
+	collect_child(pr);
 	p->ran = true;
 	if (pr->outcome == OUT_TIMEOUT || pr->outcome == OUT_MALFORMED ||
 	    (pr->outcome == OUT_RESULT && pr->res.stage == RS_PROBE_TIMEOUT)) {
@@ -247,7 +279,7 @@ static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 			     pr->outcome == OUT_TIMEOUT	    ? RS_PROBE_DEADLINE_S
 			     : pr->outcome == OUT_MALFORMED ? 0
 							    : RS_PROBE_CHILD_BUDGET_MS / 1000);
-		free(pr);
+		probe_run_free(pr);
 		return 0;
 	}
 	const struct rs_probe_result *msg = &pr->res;
@@ -261,7 +293,7 @@ static int userns_probe(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs
 	p->overlay_err = msg->overlay_err;
 	p->scratch = rs_xstrdup(msg->scratch[0] ? msg->scratch : "(none)");
 	report(ctx, pr, out);
-	free(pr);
+	probe_run_free(pr);
 	return 0;
 }
 
@@ -272,7 +304,8 @@ const struct rs_rule rs_rule_userns_probe = {
 		   "unshare(CLONE_NEWUSER), map the user's subordinate ranges through "
 		   "newuidmap/newgidmap, unshare a mount namespace, mount a tmpfs, and try an "
 		   "overlay mount with userxattr in a scratch dir beside the engine's data dir. "
-		   "Everything it creates is removed. Its overlay result decides the snapshotter; "
+		   "Everything it creates is removed; the child starts before the other rules, "
+		   "which run while it works. Its overlay result decides the snapshotter; "
 		   "where it disagrees with the static rules, the probe wins. The child is a fresh "
 		   "image of the program with a minimal environment and no fds of root's (the user "
 		   "can trace it); a probe that does not finish within 20 s, or whose result is "
@@ -280,4 +313,5 @@ const struct rs_rule rs_rule_userns_probe = {
 	.engines = RS_ENGINES_ALL,
 	.needs_user = true,
 	.run = userns_probe,
+	.start = probe_start,
 };

@@ -245,6 +245,20 @@ static void run_one(struct rs_ctx *ctx, const struct rs_rule *rule, enum rs_engi
 	rs_error_free(err);
 }
 
+static bool rule_applies(const struct rs_ctx *ctx, const struct rs_rule *rule)
+{
+	return (rule->engines == RS_ENGINES_ALL || (rule->engines & ctx->engines)) &&
+	       (!rule->needs_user || ctx->has_user);
+}
+
+/* Each rule's start, where it will run: their waits overlap the rules. */
+static void start_rules(struct rs_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->rules->n; i++)
+		if (ctx->rules->v[i]->start && rule_applies(ctx, ctx->rules->v[i]))
+			ctx->rules->v[i]->start(ctx);
+}
+
 static void run_rule(struct rs_ctx *ctx, const struct rs_rule *rule, struct rs_result *res)
 {
 	unsigned per = engines_for(ctx, rule);
@@ -399,6 +413,7 @@ int rs_check_run(const struct rs_check_opts *o, struct rs_report **out, struct r
 		return r;
 	}
 	ctx->results = rs_xcalloc(ctx->rules->n, sizeof(struct rs_result));
+	start_rules(ctx);
 	for (size_t i = 0; i < ctx->rules->n; i++) {
 		run_rule(ctx, ctx->rules->v[i], &ctx->results[i]);
 		ctx->results[i].selected = is_selected(o, ctx->rules->v[i]->id);
@@ -584,6 +599,7 @@ void rs_report_free(struct rs_report *rep)
 		for (size_t i = 0; i < ctx->rules->n; i++)
 			rs_finding_clear(&ctx->results[i].f);
 	free(ctx->results);
+	rs_ctx_started_drop(ctx);
 	free(ctx->probe.detail);
 	free(ctx->probe.scratch);
 	free(ctx->delegated);

@@ -377,6 +377,39 @@ void rs_ctx_user_memo_free(struct rs_ctx *ctx)
 	}
 }
 
+void rs_ctx_started_keep(struct rs_ctx *ctx, const struct rs_rule *rule, void *obj,
+			 void (*drop)(void *obj))
+{
+	for (size_t i = 0; i < RS_STARTED_MAX; i++)
+		if (!ctx->started[i].rule) {
+			ctx->started[i] = (struct rs_started){.rule = rule,
+							      .obj = obj,
+							      .drop = drop};
+			return;
+		}
+	drop(obj); /* no room: the run does the work itself */
+}
+
+void *rs_ctx_started_take(struct rs_ctx *ctx, const struct rs_rule *rule)
+{
+	for (size_t i = 0; i < RS_STARTED_MAX; i++)
+		if (ctx->started[i].rule == rule) {
+			void *obj = ctx->started[i].obj;
+			ctx->started[i] = (struct rs_started){0};
+			return obj;
+		}
+	return NULL;
+}
+
+void rs_ctx_started_drop(struct rs_ctx *ctx)
+{
+	for (size_t i = 0; i < RS_STARTED_MAX; i++)
+		if (ctx->started[i].rule) {
+			ctx->started[i].drop(ctx->started[i].obj);
+			ctx->started[i] = (struct rs_started){0};
+		}
+}
+
 char *rs_ctx_install_cmd(const struct rs_ctx *ctx, const char *pkg_key)
 {
 	_cleanup_free_ char *key = rs_xasprintf("packages.%s", pkg_key);

@@ -49,7 +49,22 @@ struct rs_rule {
 	/* Return 0 with *out filled, or <0 when the rule could not decide. */
 	int (*run)(struct rs_ctx *ctx, enum rs_engine e, struct rs_finding *out,
 		   struct rs_error **err);
+	/* Begins, before any rule runs, work that waits on something else
+	 * (the probe's child and its setuid helpers), so that the other
+	 * rules run meanwhile; run collects it (rs_ctx_started). Called only
+	 * where run will be. NULL: none. */
+	void (*start)(struct rs_ctx *ctx);
 };
+
+/* What a rule's start began, until its run collects it: dropped (a child
+ * killed and reaped) with the context when it never is. */
+struct rs_started {
+	const struct rs_rule *rule;
+	void *obj;
+	void (*drop)(void *obj);
+};
+
+#define RS_STARTED_MAX 2
 
 struct rs_probe {
 	bool ran;
@@ -109,8 +124,9 @@ struct rs_ctx {
 	/* answers about this user asked again for each engine (a device
 	 * opened as the user): kept for this user's run, never shared */
 	struct rs_user_memo *user_memo;
-	const struct rs_ruleset *rules; /* the rules run, from rs_check_opts */
-	struct rs_result *results;	/* one per rule, in rules order */
+	struct rs_started started[RS_STARTED_MAX]; /* rule->start's work, not yet collected */
+	const struct rs_ruleset *rules;		   /* the rules run, from rs_check_opts */
+	struct rs_result *results;		   /* one per rule, in rules order */
 };
 
 struct rs_result {
@@ -146,6 +162,13 @@ const struct rs_result *rs_ctx_result(const struct rs_ctx *ctx, const char *id);
 void *rs_ctx_user_memo(const struct rs_ctx *ctx, const char *key);
 void rs_ctx_user_memo_keep(struct rs_ctx *ctx, const char *key, void *obj);
 void rs_ctx_user_memo_free(struct rs_ctx *ctx);
+/* rule's start keeps what it began (obj, dropped with drop when never
+ * taken); its run takes it back, or gets NULL (nothing was begun: the
+ * run does the work itself). */
+void rs_ctx_started_keep(struct rs_ctx *ctx, const struct rs_rule *rule, void *obj,
+			 void (*drop)(void *obj));
+void *rs_ctx_started_take(struct rs_ctx *ctx, const struct rs_rule *rule);
+void rs_ctx_started_drop(struct rs_ctx *ctx);
 /* The cgroup layout (and whether systemd is init) into ctx, once. */
 void rs_cgroup_detect(struct rs_ctx *ctx);
 /* The parsed proc/self/mountinfo (libmount), or NULL. */

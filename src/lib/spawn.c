@@ -567,7 +567,11 @@ int rs_spawn_wait(struct rs_child *c, struct rs_spawn_result *res, struct rs_err
 			break;
 		if (gone)
 			break; /* what it wrote before it left is read above */
+		/* one started early (the probe) may have finished long before
+		 * its caller came to wait: it is only late if still running */
 		if (c->deadline && rs_now_ms() >= c->deadline) {
+			if ((gone = exited(c)))
+				continue;
 			late = true;
 			break;
 		}
