@@ -491,6 +491,36 @@ static void test_check_fixture_tree_left_unchanged(void **state)
 	assert_string_equal(listing, before);
 }
 
+static int drops;
+static void count_drop(void *obj)
+{
+	drops++;
+	free(obj);
+}
+
+/* What a rule's start began: taken back by that rule only, once; what is
+ * never taken, or has no room, is dropped (the probe's child killed). */
+static void test_check_started_work_taken_or_dropped(void **state)
+{
+	(void)state;
+	struct rs_ctx ctx = {0};
+	const struct rs_rule a = {.id = "a"}, b = {.id = "b"}, c = {.id = "c"};
+	void *pa = malloc(1), *pb = malloc(1);
+
+	drops = 0;
+	rs_ctx_started_keep(&ctx, &a, pa, count_drop);
+	rs_ctx_started_keep(&ctx, &b, pb, count_drop);
+	for (int i = RS_STARTED_MAX; i < 3; i++) /* no room: dropped at once */
+		rs_ctx_started_keep(&ctx, &c, malloc(1), count_drop);
+	assert_int_equal(drops, 3 - RS_STARTED_MAX);
+	assert_ptr_equal(rs_ctx_started_take(&ctx, &a), pa);
+	assert_null(rs_ctx_started_take(&ctx, &a));
+	free(pa);
+	rs_ctx_started_drop(&ctx);
+	assert_int_equal(drops, 3 - RS_STARTED_MAX + 1);
+	assert_null(rs_ctx_started_take(&ctx, &b));
+}
+
 #define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
 
 int main(void)
@@ -515,6 +545,7 @@ int main(void)
 		T(test_check_userns_max_zero_fails),
 		T(test_check_probe_skipped_under_root),
 		T(test_check_fixture_tree_left_unchanged),
+		T(test_check_started_work_taken_or_dropped),
 	};
 	return cmocka_run_group_tests_name("check", tests, NULL, NULL);
 }
