@@ -78,10 +78,78 @@ static const struct key_schema threshold_keys[] = {
 static int check_object(const json_t *obj, const struct key_schema *schema, const char *where,
 			bool in_version, struct rs_error **err);
 
+static int wrong_type(const struct key_schema *k, const char *where, struct rs_error **err)
+{
+	return rs_error_setx(err, EINVAL, "%s.%s: wrong type", where, k->key);
+}
+
+/* An object of strings, https URLs or kernel versions, by key. */
+static int check_map(const json_t *v, const struct key_schema *k, const char *where,
+		     struct rs_error **err)
+{
+	const char *key;
+	json_t *x;
+	struct rs_kver kv;
+
+	if (!json_is_object(v))
+		return wrong_type(k, where, err);
+	json_object_foreach ((json_t *)v, key, x) {
+		const char *s = json_string_value(x);
+		if (k->type == V_STRMAP && !s && !json_is_null(x))
+			return rs_error_setx(err, EINVAL, "%s.%s.%s: not a string", where, k->key,
+					     key);
+		if (k->type == V_URLMAP &&
+		    (!s || !rs_startswith(s, "https://") || strpbrk(s, " \t\n\"'<>\\")))
+			return rs_error_setx(err, EINVAL, "%s.%s.%s: not an https URL", where,
+					     k->key, key);
+		if (k->type == V_KVERMAP && (!s || rs_kver_parse(s, &kv) < 0))
+			return rs_error_setx(err, EINVAL, "%s.%s.%s: not a kernel version", where,
+					     k->key, key);
+	}
+	return 0;
+}
+
+/* programs: an object of program entries; versions: a list of overrides. */
+static int check_nested(const json_t *v, const struct key_schema *k, const char *where,
+			struct rs_error **err)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+	int r;
+
+	if (k->type == V_PROGRAMS) {
+		if (!json_is_object(v))
+			return wrong_type(k, where, err);
+		json_object_foreach ((json_t *)v, key, x) {
+			if (!json_is_object(x))
+				return rs_error_setx(err, EINVAL, "%s.programs.%s: not an object",
+						     where, key);
+			if (json_object_get(x, "min") && !json_object_get(x, "source"))
+				return rs_error_setx(err, EINVAL,
+						     "%s.programs.%s: a 'min' needs its 'source'",
+						     where, key);
+			if ((r = check_object(x, program_keys, where, false, err)) < 0)
+				return r;
+		}
+		return 0;
+	}
+	if (!json_is_array(v))
+		return wrong_type(k, where, err);
+	json_array_foreach (v, i, x) {
+		if (!json_is_object(x) || !json_is_string(json_object_get(x, "version_id")))
+			return rs_error_setx(err, EINVAL,
+					     "%s.versions[%zu]: needs a string 'version_id'", where,
+					     i);
+		if ((r = check_object(x, top_keys, where, true, err)) < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int check_value(const json_t *v, const struct key_schema *k, const char *where,
 		       struct rs_error **err)
 {
-	const char *key;
 	json_t *x;
 	size_t i;
 	struct rs_kver kv;
@@ -110,33 +178,9 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 			return 0;
 		break;
 	case V_STRMAP:
-		if (!json_is_object(v))
-			break;
-		json_object_foreach ((json_t *)v, key, x) {
-			if (!json_is_string(x) && !(json_is_null(x)))
-				return rs_error_setx(err, EINVAL, "%s.%s.%s: not a string", where,
-						     k->key, key);
-		}
-		return 0;
 	case V_URLMAP:
-		if (!json_is_object(v))
-			break;
-		json_object_foreach ((json_t *)v, key, x) {
-			const char *u = json_string_value(x);
-			if (!u || !rs_startswith(u, "https://") || strpbrk(u, " \t\n\"'<>\\"))
-				return rs_error_setx(err, EINVAL, "%s.%s.%s: not an https URL",
-						     where, k->key, key);
-		}
-		return 0;
 	case V_KVERMAP:
-		if (!json_is_object(v))
-			break;
-		json_object_foreach ((json_t *)v, key, x) {
-			if (!json_is_string(x) || rs_kver_parse(json_string_value(x), &kv) < 0)
-				return rs_error_setx(err, EINVAL, "%s.%s.%s: not a kernel version",
-						     where, k->key, key);
-		}
-		return 0;
+		return check_map(v, k, where, err);
 	case V_STRLIST:
 		if (!json_is_array(v))
 			break;
@@ -153,38 +197,10 @@ static int check_value(const json_t *v, const struct key_schema *k, const char *
 			return check_object(v, match_keys, where, false, err);
 		return check_object(v, threshold_keys, where, false, err);
 	case V_PROGRAMS:
-		if (!json_is_object(v))
-			break;
-		json_object_foreach ((json_t *)v, key, x) {
-			if (!json_is_object(x))
-				return rs_error_setx(err, EINVAL, "%s.programs.%s: not an object",
-						     where, key);
-			if (json_object_get(x, "min") && !json_object_get(x, "source"))
-				return rs_error_setx(err, EINVAL,
-						     "%s.programs.%s: a 'min' needs its "
-						     "'source'",
-						     where, key);
-			int r = check_object(x, program_keys, where, false, err);
-			if (r < 0)
-				return r;
-		}
-		return 0;
 	case V_VERSIONS:
-		if (!json_is_array(v))
-			break;
-		json_array_foreach (v, i, x) {
-			if (!json_is_object(x) || !json_is_string(json_object_get(x, "version_id")))
-				return rs_error_setx(err, EINVAL,
-						     "%s.versions[%zu]: needs a string "
-						     "'version_id'",
-						     where, i);
-			int r = check_object(x, top_keys, where, true, err);
-			if (r < 0)
-				return r;
-		}
-		return 0;
+		return check_nested(v, k, where, err);
 	}
-	return rs_error_setx(err, EINVAL, "%s.%s: wrong type", where, k->key);
+	return wrong_type(k, where, err);
 }
 
 static int check_object(const json_t *obj, const struct key_schema *schema, const char *where,
