@@ -153,9 +153,21 @@ RKNS() {
 		exec nsenter -t "$NSP" -m -- setpriv --reuid="$TU_UID" --regid="$TU_GID" --init-groups \
 			--inh-caps=-all env -i "${envv[@]}" PATH="$UPATH" rootlesskit "$@")
 }
+# where the host's later mount is made: a directory on the mount of "/",
+# since a non-recursive "private" changes only that mount (a /tmp of its
+# own, as Debian 13 boots with, stays shared and rightly shows the mount)
+PROP_BASE=""
+for b in "$W" /var/tmp /root; do
+	[ "$(findmnt -n -o TARGET -T "$b" 2>/dev/null)" = / ] && { PROP_BASE=$b; break; }
+done
 if mntns_up && IN mount --make-rshared /; then
 	for prop in private rprivate slave rslave shared rshared; do
-		d=$(mktemp -d "$W/prop.XXXXXX")
+		if [ -z "$PROP_BASE" ] && [ "$prop" = private ]; then
+			skip "propagation private" "no directory of ours on the mount of / ($W is on $(findmnt -n -o TARGET -T "$W"))"
+			continue
+		fi
+		d=$(mktemp -d "${PROP_BASE:-$W}/rs-prop.XXXXXX")
+		tu_on_exit rm -rf "$d"
 		chmod 755 "$d"
 		S="$TU_XDG/rk-prop"
 		RKNS --state-dir="$S" --propagation=$prop -- sleep infinity 2> "$W/prop.err" &
