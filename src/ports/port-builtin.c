@@ -6,8 +6,8 @@
  * user and network namespaces (the server is outside the child's user
  * namespace, so it cannot setns(CLONE_NEWNET) there itself) and hands the
  * socket back over SCM_RIGHTS. TCP bytes move with splice(2) through a pipe
- * per direction: by a reader and a writer thread each (port-splice.c), or,
- * past RS_SPLICE_THREADED_MAX connections, in the launch's one epoll loop.
+ * per direction: by a thread each (port-splice.c), or, past
+ * RS_SPLICE_THREADED_MAX connections, in the launch's one epoll loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -204,6 +204,8 @@ int rs_builtin_child_socket(struct rs_portd *d, int type, const struct sockaddr_
 {
 	struct helper_req q = {.op = HELPER_CONNECT, .type = type, .len = len, .addr = *addr};
 	int fd = helper_call(d, &q, NULL);
+	if (fd >= 0)
+		rs_splice_local_cc(fd, &q.addr);
 	return fd == -1 ? -EIO : fd;
 }
 
@@ -436,6 +438,8 @@ static int tcp_child_socket(struct rs_portd *d, struct rs_port *p, struct sockad
 		q.srclen = plen;
 	}
 	int fd = helper_call(d, &q, NULL);
+	if (fd >= 0)
+		rs_splice_local_cc(fd, &q.addr);
 	return fd == -1 ? -EIO : fd;
 }
 
@@ -452,6 +456,7 @@ static void tcp_accept(struct rs_portd *d, struct rs_port *p)
 			close(fd); /* bounded: a flood costs the flood, not the launch */
 			continue;
 		}
+		rs_splice_local_cc(fd, &peer);
 		int cfd = tcp_child_socket(d, p, &peer, plen);
 		if (cfd < 0) {
 			close(fd);

@@ -1,27 +1,35 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The builtin driver's TCP bytes, moved by threads: each direction of a
- * connection has a reader (socket -> pipe) and a writer (pipe -> socket),
- * both blocking splice(2), so the two legs run at once on two CPUs with the
- * pipe between them as the buffer (non-blocking, waiting in poll(2)). In one event loop (port-builtin.c, still
- * used past RS_SPLICE_THREADED_MAX connections or when a thread cannot be
- * made) a leg waits while the other runs: with iperf3 and the two TCP
- * stacks on a 2-core machine that loop, though it takes 0.4x RootlessKit's
- * CPU per byte, moved less than RootlessKit's goroutines (issue 25).
+ * The builtin driver's TCP bytes, moved by threads: one per direction of a
+ * connection, as Go's io.Copy does for RootlessKit, splicing socket ->
+ * pipe, then pipe -> socket until the pipe is empty, both blocking. The pipe
+ * is the thread's own, so a blocking splice cannot hold it from the other
+ * leg; each wait is in the kernel (no poll(2)), each read is written out
+ * whole (one large send, not a trickle). Four threads per connection (a
+ * reader and a writer per direction, waiting in poll) moved less and cost
+ * more: with iperf3 and both TCP stacks on a 2-core machine, the writer
+ * sent what the reader had just put in the pipe, small segments, and the
+ * extra threads took turns on the CPUs (issue 25, bench/README.md). The
+ * launch's one event loop (port-builtin.c) still moves connections past
+ * RS_SPLICE_THREADED_MAX or when a thread cannot be made.
  *
- * Ends: a reader's EOF closes its pipe's write end; the writer then sees 0
- * and shuts its socket for writing, as the event loop does. A writer's
- * error shuts the reader's socket for reading (a blocked read returns 0).
- * The last of the four threads closes the sockets and frees the
- * connection. rs_splice_stop shuts every socket both ways and waits.
+ * Ends: a read's EOF or error shuts the other socket for writing (the peer
+ * sees EOF, the other direction flows on: half-close); a failed write shuts
+ * the source for reading. The second thread to end closes the sockets and
+ * frees the connection. rs_splice_stop shuts every socket both ways (a
+ * blocked splice returns) and waits.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,7 +45,7 @@ struct leg {
 
 struct sconn {
 	int fd[2];		   /* 0: the host's client, 1: the child's side */
-	int pipe[2][2];		   /* per direction */
+	int pipe[2][2];		   /* per direction, its thread's own */
 	atomic_int refs;	   /* threads still running */
 	struct rs_splice *owner;   /* its list */
 	struct sconn *prev, *next; /* owner->conns, under owner->lock */
@@ -69,66 +77,56 @@ static void sconn_put(struct sconn *c)
 	atomic_fetch_sub(&s->n, 1);
 }
 
-/* Waits until a is ready for ea and b for eb (an error or hang-up counts):
- * the splice that said EAGAIN needs both, and poll(2) on both at once
- * would spin on the one that is ready. */
-static void wait2(int a, short ea, int b, short eb)
+/* The sockets are blocking once the threads have them; EAGAIN all the same
+ * (a socket still non-blocking) waits here rather than ending the
+ * connection. */
+static void wait_for(int fd, short events)
 {
-	struct pollfd p[2] = {{.fd = a, .events = ea}, {.fd = b, .events = eb}};
-	if (poll(p, 2, -1) <= 0)
-		return;
-	if (p[0].revents && !p[1].revents)
-		poll(&p[1], 1, -1);
-	else if (p[1].revents && !p[0].revents)
-		poll(&p[0], 1, -1);
+	poll(&(struct pollfd){.fd = fd, .events = events}, 1, -1);
 }
 
-/* Non-blocking splices with the waits in poll(2): a blocking splice holds
- * the pipe's lock while it waits (for the socket's data, or its room), so
- * the other leg could not move what the pipe already has (iperf3's
- * control connection, a ping-pong, stopped dead). */
-static void *reader(void *arg)
+/* Writes all n bytes in the pipe to dst. Return: 0, or -1 dst failed. */
+static int drain(int pr, int dst, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = splice(pr, NULL, dst, NULL, n, SPLICE_F_MOVE);
+		if (w > 0)
+			n -= (size_t)w;
+		else if (w < 0 && errno == EAGAIN)
+			wait_for(dst, POLLOUT);
+		else if (w == 0 || errno != EINTR)
+			return -1;
+	}
+	return 0;
+}
+
+static void *pump(void *arg)
 {
 	const struct leg *l = arg;
 	struct sconn *c = l->c;
-	int src = c->fd[l->dir], pw = c->pipe[l->dir][1];
+	int src = c->fd[l->dir], dst = c->fd[1 - l->dir];
+	int pr = c->pipe[l->dir][0], pw = c->pipe[l->dir][1];
+	bool failed = false;
 	for (;;) {
-		ssize_t r = splice(src, NULL, pw, NULL, RS_SPLICE_CHUNK,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (r > 0 || (r < 0 && errno == EINTR))
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			wait2(src, POLLIN | POLLRDHUP, pw, POLLOUT);
-			continue;
+		/* the pipe is empty here: only the socket can make it wait */
+		ssize_t r = splice(src, NULL, pw, NULL, RS_SPLICE_CHUNK, SPLICE_F_MOVE);
+		if (r > 0) {
+			if (drain(pr, dst, (size_t)r) < 0) {
+				failed = true;
+				break;
+			}
+		} else if (r < 0 && errno == EAGAIN) {
+			wait_for(src, POLLIN | POLLRDHUP);
+		} else if (r == 0 || errno != EINTR) {
+			break; /* EOF, or an error: EOF to the other side */
 		}
-		break; /* EOF, or an error (the writer gone: EPIPE) */
 	}
-	close(pw);
-	sconn_put(c);
-	return NULL;
-}
-
-static void *writer(void *arg)
-{
-	const struct leg *l = arg;
-	struct sconn *c = l->c;
-	int dst = c->fd[1 - l->dir], pr = c->pipe[l->dir][0];
-	for (;;) {
-		ssize_t r = splice(pr, NULL, dst, NULL, RS_SPLICE_CHUNK,
-				   SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-		if (r > 0 || (r < 0 && errno == EINTR))
-			continue;
-		if (r < 0 && errno == EAGAIN) {
-			wait2(pr, POLLIN, dst, POLLOUT);
-			continue;
-		}
-		if (r == 0) /* the reader's EOF, all of it written */
-			shutdown(dst, SHUT_WR);
-		else /* dst failed: stop reading what nobody will take */
-			shutdown(c->fd[l->dir], SHUT_RD);
-		break;
-	}
+	if (failed) /* stop reading what nobody will take */
+		shutdown(src, SHUT_RD);
+	else
+		shutdown(dst, SHUT_WR);
 	close(pr);
+	close(pw);
 	sconn_put(c);
 	return NULL;
 }
@@ -148,7 +146,7 @@ unsigned rs_splice_count(const struct rs_splice *s)
 static int pipes(struct sconn *c, unsigned size)
 {
 	for (int i = 0; i < 2; i++) {
-		if (pipe2(c->pipe[i], O_CLOEXEC | O_NONBLOCK) < 0) {
+		if (pipe2(c->pipe[i], O_CLOEXEC) < 0) {
 			if (i) {
 				close(c->pipe[0][0]);
 				close(c->pipe[0][1]);
@@ -173,12 +171,18 @@ int rs_splice_start(struct rs_splice *s, int client, int child, unsigned pipe_si
 		free(c);
 		return -EAGAIN;
 	}
+	/* blocking from here on: each thread waits in its own splice */
+	for (int i = 0; i < 2; i++) {
+		int fl = fcntl(c->fd[i], F_GETFL);
+		if (fl >= 0)
+			fcntl(c->fd[i], F_SETFL, fl & ~O_NONBLOCK);
+	}
 	pthread_attr_t at;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
 	pthread_attr_setstacksize(&at, 64 * 1024); /* they call splice, little else */
 	/* the launch's signals stay blocked in them (inherited mask) */
-	atomic_store(&c->refs, 5); /* the four threads, and ours until they are made */
+	atomic_store(&c->refs, 3); /* the two threads, and ours until they are made */
 	atomic_fetch_add(&s->n, 1);
 	pthread_mutex_lock(&s->lock);
 	c->next = s->conns;
@@ -193,17 +197,13 @@ int rs_splice_start(struct rs_splice *s, int client, int child, unsigned pipe_si
 	for (int d = 0; d < 2; d++) {
 		pthread_t t;
 		c->legs[d] = (struct leg){.c = c, .dir = d};
-		if (pthread_create(&t, &at, writer, &c->legs[d]) == 0)
-			made++;
-		else /* no writer: the pipe's reader end closes, the reader ends */
-			close(c->pipe[d][0]), sconn_put(c);
-		if (pthread_create(&t, &at, reader, &c->legs[d]) == 0)
+		if (pthread_create(&t, &at, pump, &c->legs[d]) == 0)
 			made++;
 		else
-			close(c->pipe[d][1]), sconn_put(c);
+			close(c->pipe[d][0]), close(c->pipe[d][1]), sconn_put(c);
 	}
 	pthread_attr_destroy(&at);
-	if (made < 4) /* what was made ends on the shut sockets */
+	if (made < 2) /* what was made ends on the shut sockets */
 		shutdown(client, SHUT_RDWR), shutdown(child, SHUT_RDWR);
 	sconn_put(c);
 	/* NOLINTEND(clang-analyzer-unix.Malloc) */
@@ -227,4 +227,34 @@ void rs_splice_stop(struct rs_splice *s)
 		return; /* still running: leak rather than free under them */
 	pthread_mutex_destroy(&s->lock);
 	free(s);
+}
+
+/* Both ends on this machine: a loopback peer, or the socket's own address
+ * (a client of one of the host's addresses, from the host). */
+static bool same_host(const struct sockaddr_storage *peer, const struct sockaddr_storage *self)
+{
+	if (peer->ss_family != self->ss_family)
+		return false;
+	if (peer->ss_family == AF_INET) {
+		const struct in_addr *p = &((const struct sockaddr_in *)peer)->sin_addr;
+		const struct in_addr *s = &((const struct sockaddr_in *)self)->sin_addr;
+		return (ntohl(p->s_addr) >> 24) == 127 || p->s_addr == s->s_addr;
+	}
+	if (peer->ss_family != AF_INET6)
+		return false;
+	const struct in6_addr *p = &((const struct sockaddr_in6 *)peer)->sin6_addr;
+	const struct in6_addr *s = &((const struct sockaddr_in6 *)self)->sin6_addr;
+	return IN6_IS_ADDR_LOOPBACK(p) || (IN6_IS_ADDR_V4MAPPED(p) && p->s6_addr[12] == 127) ||
+	       !memcmp(p, s, sizeof(*p));
+}
+
+void rs_splice_local_cc(int fd, const struct sockaddr_storage *peer)
+{
+	struct sockaddr_storage self = {0};
+	socklen_t len = sizeof(self);
+	if (getsockname(fd, (struct sockaddr *)&self, &len) < 0 || !same_host(peer, &self))
+		return;
+	/* best effort: reno is built in and open to every user unless the
+	 * admin narrowed net.ipv4.tcp_allowed_congestion_control */
+	setsockopt(fd, IPPROTO_TCP, TCP_CONGESTION, "reno", sizeof("reno") - 1);
 }

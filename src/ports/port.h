@@ -6,7 +6,7 @@
  * once the child is up: RootlessKit's REST API on STATE_DIR/api.sock
  * (api.c) and the port drivers: builtin (port-builtin.c: listens here,
  * connects in the child's network namespace through a helper that joined it,
- * copies with splice(2): TCP in threads, port-splice.c, past 64
+ * copies with splice(2): TCP in two threads a connection, port-splice.c, past 64
  * connections and UDP in the same epoll loop), slirp4netns (port-slirp.c:
  * its add_hostfwd/remove_hostfwd API), libslirp (port-libslirp.c: the
  * embedded network's helper), implicit (pasta forwards by itself) and none. Shared by those files only.
@@ -161,8 +161,8 @@ bool rs_transparent_local(const struct sockaddr_storage *dst, socklen_t dlen);
  * family, not loopback, unspecified or link-local. */
 bool rs_transparent_source(struct sockaddr_storage *peer, socklen_t *plen, int family);
 
-/* port-splice.c: a TCP connection's bytes moved by four threads (a reader
- * and a writer per direction); it owns both sockets then. Return: 0, or
+/* port-splice.c: a TCP connection's bytes moved by two threads (one per
+ * direction); it owns both sockets then (made blocking). Return: 0, or
  * -EAGAIN (too many, or no pipes: the sockets are the caller's, as
  * they were). */
 struct rs_splice *rs_splice_new(void);
@@ -171,6 +171,12 @@ unsigned rs_splice_count(const struct rs_splice *s);
 /* Ends every connection (shut both ways) and waits for the threads (at
  * most 2 s), then frees s (NULL: nothing). */
 void rs_splice_stop(struct rs_splice *s);
+/* A leg of a forwarded connection whose peer is on this machine (loopback,
+ * or fd's own address) gets reno: nothing to pace or probe there, and a
+ * paced congestion control (BBR: with no fq qdisc the kernel paces with a
+ * timer) held the builtin driver to half its speed (issue 25). A leg to
+ * another machine keeps the admin's choice. */
+void rs_splice_local_cc(int fd, const struct sockaddr_storage *peer);
 
 /* port-udp.c: the builtin driver's UDP flows */
 void rs_udp_from_host(struct rs_portd *d, struct rs_port *p);

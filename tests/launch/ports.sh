@@ -196,6 +196,67 @@ check "with the port helper stopped, the API still answers" grep -q ' 200$' <<<"
 check "and the stopped helper was ended" [ ! -e "/proc/$helper" ]
 term_ends "and SIGTERM still ends the launch"
 
+# 4c. TCP's ends through the builtin driver: a client's EOF reaches the
+# server while the other direction still flows (half-close); more
+# connections at once than get threads (RS_SPLICE_THREADED_MAX, 64: the rest
+# move in the event loop), all whole; afterwards the launcher holds the fds
+# and threads it held before
+cat > "$W/count.py" <<'PY'
+import hashlib, socket, threading
+def serve(c):
+    h, n = hashlib.sha1(), 0
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        h.update(d); n += len(d)
+    c.sendall(f"{n} {h.hexdigest()}".encode()); c.close()
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9001)); s.listen(512)
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+PY
+chmod a+r "$W/count.py"
+count() { # N SIZE: N connections at once, each sends SIZE bytes, shuts its
+	# write side and reads the server's answer; prints how many were right
+	$PY - "$P1" "$1" "$2" <<'PY'
+import hashlib, os, socket, sys
+port, n, size = (int(a) for a in sys.argv[1:])
+data = os.urandom(size)
+want = f"{size} {hashlib.sha1(data).hexdigest()}"
+socks = [socket.create_connection(("127.0.0.1", port), timeout=20) for _ in range(n)]
+for s in socks:
+    s.sendall(data); s.shutdown(socket.SHUT_WR)
+ok = 0
+for s in socks:
+    got = b""
+    while d := s.recv(4096):
+        got += d
+    ok += got.decode() == want
+    s.close()
+print(ok)
+PY
+}
+rm -rf "$S"
+tu_run "$RS" launch --state-dir="$S" --net=none --port-driver=builtin \
+	-p "127.0.0.1:$P1:9001/tcp" -- $PY "$W/count.py" &
+lp=$!
+wait_sock "$S"
+lpid=$(launcher_of "$S")
+# before its first connection (whose threads the server's start may race)
+fds0=$(ls /proc/"$lpid"/fd | wc -l) tasks0=$(ls /proc/"$lpid"/task | wc -l)
+for _ in $(seq 50); do [ "$(count 1 1 2>/dev/null)" = 1 ] && break; sleep 0.1; done
+check "tcp half-close: 3 MB, then EOF, and the answer comes back" [ "$(count 1 3000000)" = 1 ]
+check "tcp: 100 connections at once, past the threaded 64, all whole" [ "$(count 100 100000)" = 100 ]
+for _ in $(seq 50); do
+	fds=$(ls /proc/"$lpid"/fd | wc -l) tasks=$(ls /proc/"$lpid"/task | wc -l)
+	[ "$fds $tasks" = "$fds0 $tasks0" ] && break
+	sleep 0.1
+done
+check "and the launcher is back to its fds ($fds0: $fds) and threads ($tasks0: $tasks)" \
+	[ "$fds $tasks" = "$fds0 $tasks0" ]
+term_ends "and SIGTERM ends the launch"
+
 # 5. refusals: one line, non-zero, no hang, nothing left behind
 one_line() { # EXPECTED-RC PATTERN ARGS...: launch as the user and judge
 	local want=$1 pat=$2; shift 2
