@@ -32,54 +32,54 @@ static void append(char **list, const char *item)
 	*list = n;
 }
 
+struct perm_tally {
+	struct rs_ctx *ctx;
+	char *bad; /* the first four the user can read neither way, quoted */
+	unsigned nfiles, nbad, ncopies;
+};
+
+static int tally_file(const char *rel, const struct stat *st _unused_, void *arg)
+{
+	struct perm_tally *t = arg;
+
+	t->nfiles++;
+	if (rs_access_user_host(t->ctx->host, &t->ctx->user, rel, R_OK) == 1)
+		return 0;
+	if (rs_isulad_copy_ok(t->ctx->host, &t->ctx->user, rel)) {
+		t->ncopies++;
+	} else if (t->nbad++ < 4) {
+		_cleanup_free_ char *abs = rs_xasprintf("/%s", rel);
+		append(&t->bad, abs);
+	}
+	return 0;
+}
+
 static int isulad_permissions(struct rs_ctx *ctx, enum rs_engine e _unused_, struct rs_finding *out,
 			      struct rs_error **err _unused_)
 {
-	_cleanup_free_ char *bad = rs_xstrdup("");
-	unsigned nfiles = 0, nbad = 0, ncopies = 0;
+	struct perm_tally t = {.ctx = ctx, .bad = rs_xstrdup("")};
 
-	for (const char *const *d = rs_isulad_dirs; *d; d++) {
-		_cleanup_strv_ struct rs_strv names = {0};
-		if (!rs_host_exists_host(ctx->host, *d) ||
-		    rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
-			continue;
-		for (size_t i = 0; i < names.n; i++) {
-			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
-			struct stat st;
-			if (rs_host_stat_host(ctx->host, rel, &st, false) < 0 ||
-			    S_ISDIR(st.st_mode))
-				continue;
-			nfiles++;
-			if (rs_access_user_host(ctx->host, &ctx->user, rel, R_OK) == 1)
-				continue;
-			if (rs_isulad_copy_ok(ctx->host, &ctx->user, rel)) {
-				ncopies++;
-			} else {
-				_cleanup_free_ char *abs = rs_xasprintf("/%s", rel);
-				if (nbad++ < 4)
-					append(&bad, abs);
-			}
-		}
-	}
-	if (nbad) {
+	rs_engine_each_copied(ctx->host, RS_ENGINE_ISULAD, true, tally_file, &t);
+	_cleanup_free_ char *bad = t.bad;
+	if (t.nbad) {
 		rs_finding_set(out, RS_STATUS_FAIL,
 			       "%u of %u iSulad files are not readable by "
 			       "'%s': %s%s",
-			       nbad, nfiles, ctx->user.name, bad, nbad > 4 ? ", ..." : "");
+			       t.nbad, t.nfiles, ctx->user.name, bad, t.nbad > 4 ? ", ..." : "");
 		rs_finding_hint(out,
 				"rootless-setup fix --rule isulad.permissions copies them, as "
 				"the user, to ~/" RS_ISULAD_COPY_DIR "/ (root's files and group "
 				"'isula' stay as they are; no blanket chmod +r)");
 		return 0;
 	}
-	if (ncopies)
+	if (t.ncopies)
 		rs_finding_set(out, RS_STATUS_PASS,
 			       "%u iSulad files readable by '%s', %u of them "
 			       "through its copy in ~/" RS_ISULAD_COPY_DIR,
-			       nfiles, ctx->user.name, ncopies);
+			       t.nfiles, ctx->user.name, t.ncopies);
 	else
-		rs_finding_set(out, RS_STATUS_PASS, "%u iSulad files, all readable by '%s'", nfiles,
-			       ctx->user.name);
+		rs_finding_set(out, RS_STATUS_PASS, "%u iSulad files, all readable by '%s'",
+			       t.nfiles, ctx->user.name);
 	return 0;
 }
 

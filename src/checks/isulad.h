@@ -16,8 +16,8 @@
 #include "lib/strutil.h"
 
 /* The copy of root-relative rel is RS_ISULAD_COPY_DIR/rel below the home
- * (the engine table's copies_dir; rs_isulad_dirs, its copied_dirs, are
- * the directories of the files copied). */
+ * (the engine table's copies_dir); the files copied are those
+ * rs_engine_each_copied walks (core/engine.h). */
 
 /* On cgroup v1 (and the v1 part of a hybrid layout) runc, run by iSulad
  * with an explicit cgroups path (cgroup-parent/ID), creates the

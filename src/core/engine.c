@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "core/engine.h"
+#include "host/host.h"
+#include "lib/macro.h"
+#include "lib/strutil.h"
 #include "lib/xalloc.h"
 
 #define BINS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -29,8 +33,9 @@ const char *const rs_engine_home_dirs[] = {".local/bin", "bin", NULL};
 const char *const rs_engine_system_dirs[] =
 	{"usr/local/sbin", "usr/local/bin", "usr/sbin", "usr/bin", "sbin", "bin", NULL};
 
-const char *const rs_isulad_dirs[] = {"etc/isulad", "etc/default/isulad",
-				      "etc/default/isulad/hooks", NULL};
+/* the directories whose files rootless iSulad reads */
+static const char *const isulad_dirs[] = {"etc/isulad", "etc/default/isulad",
+					  "etc/default/isulad/hooks", NULL};
 
 static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 	[RS_ENGINE_ISULAD] =
@@ -51,7 +56,7 @@ static const struct rs_engine_info engines[RS_ENGINE_COUNT] = {
 			.client_args = "IMAGE [COMMAND]",
 			.first_pull = "isula pull docker.io/library/alpine:latest",
 			.first_args = "docker.io/library/alpine:latest echo hello",
-			.copied_dirs = rs_isulad_dirs,
+			.copied_dirs = isulad_dirs,
 			.copies_dir = RS_ISULAD_COPY_DIR,
 		},
 	[RS_ENGINE_CONTAINERD] =
@@ -177,4 +182,29 @@ char *rs_engine_client_value(enum rs_engine e, const char *run)
 	if (!ei || !ei->client_var || !ei->socket)
 		return NULL;
 	return rs_xasprintf("%s%s/%s", ei->client_url ? "unix://" : "", run, ei->socket);
+}
+
+int rs_engine_each_copied(const struct rs_host *h, enum rs_engine e, bool cached, rs_copied_fn *fn,
+			  void *arg)
+{
+	const struct rs_engine_info *ei = rs_engine_info(e);
+
+	for (const char *const *d = ei ? ei->copied_dirs : NULL; d && *d; d++) {
+		_cleanup_strv_ struct rs_strv names = {0};
+		if ((cached && !rs_host_exists_host(h, *d)) ||
+		    rs_host_listdir(h, *d, &names, NULL) < 0)
+			continue;
+		for (size_t i = 0; i < names.n; i++) {
+			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
+			struct stat st;
+			int r = cached ? rs_host_stat_host(h, rel, &st, false)
+				       : rs_host_stat(h, rel, &st, false);
+			if (r < 0 || S_ISDIR(st.st_mode))
+				continue;
+			r = fn(rel, &st, arg);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
 }

@@ -75,10 +75,27 @@ struct rs_engine_info {
 	const char *copies_dir;
 };
 
-/* iSulad's: the directories whose files rootless iSulad reads
- * (NULL-terminated), and where below the home the user's copies go. */
-extern const char *const rs_isulad_dirs[];
+/* iSulad's: where below the home the user's copies go (its copies_dir;
+ * its copied_dirs are in the table, walked by rs_engine_each_copied). */
 #define RS_ISULAD_COPY_DIR ".config/isulad/system"
+
+/* The files of engine e's copied_dirs on host h, for the rule that checks
+ * them, the fixer that copies them, the launch that shows the copies and
+ * the uninstall that removes them: one walk, so the four agree on which
+ * files there are. Each directory's own files (no recursion: a copied
+ * directory below another is listed in copied_dirs itself), in table
+ * order and then by name; a subdirectory, and a name that cannot be
+ * stat'ed (following a symlink, as root's read of the file does), is
+ * passed over. cached: the directories are asked through the handle's
+ * cache of paths only root changes (rs_host_stat_host: the rule, asked
+ * once per user of a fleet). fn gets the root-relative "DIR/NAME" (valid
+ * during the call) and its stat; it returns 0 to go on, anything else
+ * ends the walk. Return: 0, or fn's value that ended it. */
+struct rs_host;
+struct stat;
+typedef int rs_copied_fn(const char *rel, const struct stat *st, void *arg);
+int rs_engine_each_copied(const struct rs_host *h, enum rs_engine e, bool cached, rs_copied_fn *fn,
+			  void *arg);
 
 /* Where programs are looked for besides the caller's PATH and opt_dir
  * (core/find.h): below the user's home, then root-relative system

@@ -142,41 +142,53 @@ static int write_copies(void *arg, char *msg, size_t msglen)
 	return 0;
 }
 
+struct collect_arg {
+	struct rs_fix_ctx *f;
+	const char *rule;
+	struct copy_job *j;
+	size_t n;
+	struct rs_strv *keep; /* owns each job's rel */
+};
+
+/* rs_engine_each_copied's function: root's bytes of a file the user
+ * cannot read. Return: 0, or -1 (recorded) on a file root cannot read. */
+static int collect_one(const char *rel, const struct stat *st _unused_, void *arg)
+{
+	struct collect_arg *c = arg;
+	struct rs_ctx *ctx = c->f->ctx;
+	struct copy_job *j = &c->j[c->n];
+	struct rs_error *e = NULL;
+
+	if (rs_access_user(ctx->host, &ctx->user, rel, R_OK) == 1)
+		return 0;
+	if (c->n == MAX_COPIES ||
+	    rs_safe_read(ctx->host, rel, 4u << 20, &j->data, &j->len, &e) < 0) {
+		rs_fix_action(c->f, c->rule, "note", NULL, "%s", e ? e->msg : "too many files")
+			->failed = true;
+		rs_error_free(e);
+		return -1;
+	}
+	if (!j->data)
+		j->data = rs_xstrdup("");
+	rs_strv_push(c->keep, rel);
+	j->rel = c->keep->v[c->keep->n - 1];
+	c->n++;
+	return 0;
+}
+
 /* The files of iSulad's directories that the user cannot read, with root's
  * bytes. Return: the number, or -1 (recorded) on a file root cannot read. */
 static ssize_t collect(struct rs_fix_ctx *f, const char *rule, struct copy_job *j,
 		       struct rs_strv *keep)
 {
-	struct rs_ctx *ctx = f->ctx;
-	size_t n = 0;
+	struct collect_arg c = {.f = f, .rule = rule, .j = j, .keep = keep};
 
-	for (const char *const *d = rs_isulad_dirs; *d; d++) {
-		_cleanup_strv_ struct rs_strv names = {0};
-		if (rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
-			continue;
-		for (size_t i = 0; i < names.n; i++) {
-			char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
-			struct stat st;
-			struct rs_error *e = NULL;
-			rs_strv_take(keep, rel);
-			if (rs_host_stat(ctx->host, rel, &st, false) < 0 || S_ISDIR(st.st_mode) ||
-			    rs_access_user(ctx->host, &ctx->user, rel, R_OK) == 1)
-				continue;
-			if (n == MAX_COPIES ||
-			    rs_safe_read(ctx->host, rel, 4u << 20, &j[n].data, &j[n].len, &e) < 0) {
-				rs_fix_action(f, rule, "note", NULL, "%s",
-					      e ? e->msg : "too many files")
-					->failed = true;
-				rs_error_free(e);
-				rs_strv_clear(&names);
-				return -1;
-			}
-			if (!j[n].data)
-				j[n].data = rs_xstrdup("");
-			j[n++].rel = rel;
-		}
+	if (rs_engine_each_copied(f->ctx->host, RS_ENGINE_ISULAD, false, collect_one, &c) < 0) {
+		for (size_t i = 0; i < c.n; i++)
+			free(j[i].data);
+		return -1;
 	}
-	return (ssize_t)n;
+	return (ssize_t)c.n;
 }
 
 /* Root's files stay root's: no group isula (the group of the root daemon's

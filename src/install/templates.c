@@ -360,28 +360,35 @@ static char *isulad_json(const struct rs_report *rep, const struct paths *p)
 	return out;
 }
 
+struct copies_arg {
+	const struct rs_ctx *ctx;
+	const char *home;
+	struct rs_strv *ovl;
+};
+
+static int overlay_copy(const char *rel, const struct stat *st, void *arg)
+{
+	struct copies_arg *c = arg;
+
+	if (c->ovl->n >= 16)
+		return 1;
+	if (!strcmp(rel, "etc/isulad/daemon.json") || !S_ISREG(st->st_mode) ||
+	    rs_access_user(c->ctx->host, &c->ctx->user, rel, R_OK) == 1)
+		return 0;
+	rs_strv_take(c->ovl, rs_xasprintf("--overlay-file=%s/%s/%s:/%s", c->home,
+					  RS_ISULAD_COPY_DIR, rel, rel));
+	return 0;
+}
+
 /* --overlay-file for each of root's iSulad files the user cannot read: the
  * user's copy (fix --rule isulad.permissions makes it, as the user) shown
- * at the system path. daemon.json is the generated one instead. */
+ * at the system path, 16 at the most. daemon.json is the generated one
+ * instead. */
 static void isulad_copies(const struct rs_report *rep, const struct paths *p, struct rs_strv *ovl)
 {
-	const struct rs_ctx *ctx = &rep->ctx;
+	struct copies_arg c = {.ctx = &rep->ctx, .home = p->home, .ovl = ovl};
 
-	for (const char *const *d = rs_isulad_dirs; *d; d++) {
-		_cleanup_strv_ struct rs_strv names = {0};
-		if (rs_host_listdir(ctx->host, *d, &names, NULL) < 0)
-			continue;
-		for (size_t i = 0; i < names.n && ovl->n < 16; i++) {
-			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
-			struct stat st;
-			if (!strcmp(rel, "etc/isulad/daemon.json") ||
-			    rs_host_stat(ctx->host, rel, &st, false) < 0 || !S_ISREG(st.st_mode) ||
-			    rs_access_user(ctx->host, &ctx->user, rel, R_OK) == 1)
-				continue;
-			rs_strv_take(ovl, rs_xasprintf("--overlay-file=%s/%s/%s:/%s", p->home,
-						       RS_ISULAD_COPY_DIR, rel, rel));
-		}
-	}
+	rs_engine_each_copied(rep->ctx.host, RS_ENGINE_ISULAD, false, overlay_copy, &c);
 }
 
 /* What iSulad needs in its environment that its guide does not say, as

@@ -466,6 +466,21 @@ static int remove_copy(struct rs_gen_ctx *f, const struct tree *tr, const char *
 	return as_user(f, tr, &op, path, what);
 }
 
+struct copies_arg {
+	struct rs_gen_ctx *f;
+	const struct tree *tr;
+	const char *top;
+	bool any; /* a copy was there (removed or kept) */
+};
+
+static int remove_one(const char *rel, const struct stat *st _unused_, void *arg)
+{
+	struct copies_arg *c = arg;
+
+	c->any |= remove_copy(c->f, c->tr, c->top, rel) != 0;
+	return 0;
+}
+
 /* The copies of root's files fix made for the user (the engine table's
  * copied_dirs): each goes while it is root's file byte for byte; then
  * their directories, while empty. A copy the user changed, or whose
@@ -475,23 +490,12 @@ static void remove_copies(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 {
 	const struct rs_engine_info *ei = rs_engine_info(o->engine);
 	const char *home = f->ctx->user.home;
-	bool any = false;
 
 	if (!ei->copied_dirs || !home || home[0] != '/' || !strcmp(home, "/"))
 		return;
 	_cleanup_free_ char *top = rs_xasprintf("%s/%s", home, ei->copies_dir);
-	for (const char *const *d = ei->copied_dirs; *d; d++) {
-		_cleanup_strv_ struct rs_strv names = {0};
-		if (rs_host_listdir(f->ctx->host, *d, &names, NULL) < 0)
-			continue;
-		for (size_t i = 0; i < names.n; i++) {
-			_cleanup_free_ char *rel = rs_xasprintf("%s/%s", *d, names.v[i]);
-			struct stat st;
-			if (rs_host_stat(f->ctx->host, rel, &st, false) == 0 &&
-			    !S_ISDIR(st.st_mode))
-				any |= remove_copy(f, tr, top, rel) != 0;
-		}
-	}
+	struct copies_arg c = {.f = f, .tr = tr, .top = top};
+	rs_engine_each_copied(f->ctx->host, o->engine, false, remove_one, &c);
 	/* their directories, deepest first: each copied dir and its parents */
 	_cleanup_strv_ struct rs_strv dirs = {0};
 	for (const char *const *d = ei->copied_dirs; *d; d++) {
@@ -510,7 +514,7 @@ static void remove_copies(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 		as_user(f, tr, &op, dirs.v[i], "made by fix for the copies, empty");
 	}
 	struct user_op op = {.kind = OP_DIR};
-	if (!as_user(f, tr, &op, top, "made by fix for the copies, empty") && any)
+	if (!as_user(f, tr, &op, top, "made by fix for the copies, empty") && c.any)
 		rs_action_add(&f->acts, "uninstall", "note", top, "kept: it holds more");
 }
 

@@ -1,14 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* src/core/engine.c: engine names, DevKit as its own engine, and the engine table. */
+/* src/core/engine.c: engine names, DevKit as its own engine, the engine
+ * table, and the walk of an engine's copied files. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "core/engine.h"
+#include "host/host.h"
+#include "lib/strutil.h"
 
 static void test_engine_parse_each_name_single_bit(void **state)
 {
@@ -129,6 +136,85 @@ static void test_engine_info_every_engine_has_programs(void **state)
 	assert_string_equal(rs_engine_home_dirs[0], ".local/bin");
 }
 
+static int rm_one(const char *p, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+static void put(const char *root, const char *rel)
+{
+	char p[512];
+	snprintf(p, sizeof(p), "%s/%s", root, rel);
+	FILE *fp = fopen(p, "w");
+	assert_non_null(fp);
+	fclose(fp);
+}
+
+static int seen_file(const char *rel, const struct stat *st, void *arg)
+{
+	struct rs_strv *seen = arg;
+	assert_false(S_ISDIR(st->st_mode));
+	rs_strv_push(seen, rel);
+	return 0;
+}
+
+static int stop_at_second(const char *rel, const struct stat *st, void *arg)
+{
+	(void)st;
+	struct rs_strv *seen = arg;
+	rs_strv_push(seen, rel);
+	return seen->n == 2 ? 42 : 0;
+}
+
+/* iSulad's copied files: each directory's own files, table order then by
+ * name, both ways of asking; a subdirectory, a dangling symlink and a
+ * missing directory are passed over; fn's non-zero value ends the walk. */
+static void test_engine_each_copied_files_in_order(void **state)
+{
+	(void)state;
+	char root[] = "/tmp/rs-engine.XXXXXX", p[512];
+	struct rs_host *h = NULL;
+
+	assert_non_null(mkdtemp(root));
+	static const char *const dirs[] = {"etc", "etc/isulad", "etc/isulad/sub", "etc/default",
+					   "etc/default/isulad"};
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", root, dirs[i]);
+		assert_int_equal(mkdir(p, 0755), 0);
+	}
+	put(root, "etc/isulad/daemon.json");
+	put(root, "etc/isulad/b.json");
+	put(root, "etc/isulad/sub/deeper.json");
+	put(root, "etc/default/isulad/config.json");
+	snprintf(p, sizeof(p), "%s/etc/isulad/dangling", root);
+	assert_int_equal(symlink("nowhere", p), 0);
+	/* etc/default/isulad/hooks is absent */
+	assert_int_equal(rs_host_open(root, &h, NULL), 0);
+	for (int cached = 0; cached < 2; cached++) {
+		struct rs_strv seen = {0};
+		assert_int_equal(rs_engine_each_copied(h, RS_ENGINE_ISULAD, cached, seen_file,
+						       &seen),
+				 0);
+		assert_int_equal(seen.n, 3);
+		assert_string_equal(seen.v[0], "etc/isulad/b.json");
+		assert_string_equal(seen.v[1], "etc/isulad/daemon.json");
+		assert_string_equal(seen.v[2], "etc/default/isulad/config.json");
+		rs_strv_clear(&seen);
+	}
+	struct rs_strv seen = {0};
+	assert_int_equal(rs_engine_each_copied(h, RS_ENGINE_ISULAD, false, stop_at_second, &seen),
+			 42);
+	assert_int_equal(seen.n, 2);
+	rs_strv_clear(&seen);
+	/* an engine with no copied_dirs: nothing */
+	assert_int_equal(rs_engine_each_copied(h, RS_ENGINE_PODMAN, false, seen_file, &seen), 0);
+	assert_int_equal(seen.n, 0);
+	rs_host_free(h);
+	assert_int_equal(nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -139,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_engine_parse_unknown_einval),
 		cmocka_unit_test(test_engine_name_round_trips_and_none_is_common),
 		cmocka_unit_test(test_engine_info_every_engine_has_programs),
+		cmocka_unit_test(test_engine_each_copied_files_in_order),
 	};
 	return cmocka_run_group_tests_name("engine", tests, NULL, NULL);
 }
