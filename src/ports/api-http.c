@@ -69,8 +69,35 @@ static int header_lines(const char *p, const char *end, long *cl, bool *te)
 	return 0;
 }
 
-static int request_line(const char *b, const char *e, struct rs_http_req *r)
+/* The framing requests and responses share: the head up to the blank
+ * line (within RS_HTTP_HEAD_MAX), its first line judged by first, then
+ * the header lines (one Content-Length, no Transfer-Encoding). The first
+ * line is judged before the headers, so its error wins. Return: the
+ * head's length with *cl set (-1: no Content-Length); 0 while the head
+ * has not all arrived; first's error; -EINVAL, -E2BIG or -ENOSYS. */
+static long parse_head(const char *buf, size_t len,
+		       int (*first)(const char *b, const char *e, void *arg), void *arg, long *cl)
 {
+	size_t he = head_end(buf, len);
+	if (!he)
+		return len >= RS_HTTP_HEAD_MAX ? -E2BIG : 0;
+	const char *le = memmem(buf, he, "\r\n", 2);
+	int ret = first(buf, le, arg);
+	if (ret < 0)
+		return ret;
+	bool te = false;
+	*cl = -1;
+	if (header_lines(le + 2, buf + he - 2, cl, &te) < 0)
+		return -EINVAL;
+	if (te)
+		return -ENOSYS;
+	return (long)he;
+}
+
+/* "METHOD /path[?query] HTTP/1.x" into the struct rs_http_req arg. */
+static int request_line(const char *b, const char *e, void *arg)
+{
+	struct rs_http_req *r = arg;
 	const char *sp = b;
 	while (sp < e && *sp >= 'A' && *sp <= 'Z')
 		sp++;
@@ -95,54 +122,44 @@ static int request_line(const char *b, const char *e, struct rs_http_req *r)
 	return 0;
 }
 
+/* "HTTP/1.x NNN[ reason]", the code (100-999) into the uint64_t arg. */
+static int status_line(const char *b, const char *e, void *arg)
+{
+	uint64_t *code = arg;
+	if (e - b < 12 || (memcmp(b, "HTTP/1.1 ", 9) != 0 && memcmp(b, "HTTP/1.0 ", 9) != 0) ||
+	    rs_parse_u64n(b + 9, 3, 999, code) < 0 || *code < 100 || (e - b > 12 && b[12] != ' '))
+		return -EINVAL;
+	return 0;
+}
+
 long rs_http_parse(const char *buf, size_t len, struct rs_http_req *r)
 {
+	long cl;
 	memset(r, 0, sizeof(*r));
-	size_t he = head_end(buf, len);
-	if (!he)
-		return len >= RS_HTTP_HEAD_MAX ? -E2BIG : 0;
-	const char *le = memmem(buf, he, "\r\n", 2);
-	int ret = request_line(buf, le, r);
-	if (ret < 0)
-		return ret;
-	long cl = -1;
-	bool te = false;
-	if (header_lines(le + 2, buf + he - 2, &cl, &te) < 0)
-		return -EINVAL;
-	if (te)
-		return -ENOSYS;
-	r->head_len = he;
+	long he = parse_head(buf, len, request_line, r, &cl);
+	if (he <= 0)
+		return he;
+	r->head_len = (size_t)he;
 	r->body_len = cl < 0 ? 0 : (size_t)cl;
 	if (r->body_len > RS_HTTP_BODY_MAX)
 		return -E2BIG;
-	if (len - he < r->body_len)
+	if (len - (size_t)he < r->body_len)
 		return 0;
-	return (long)(he + r->body_len);
+	return (long)(r->head_len + r->body_len);
 }
 
 long rs_http_parse_response(const char *buf, size_t len, int *status, size_t *head_len,
 			    long *content_length)
 {
-	size_t he = head_end(buf, len);
-	if (!he)
-		return len >= RS_HTTP_HEAD_MAX ? -E2BIG : 0;
-	const char *le = memmem(buf, he, "\r\n", 2);
 	uint64_t code;
-	if (le - buf < 12 ||
-	    (memcmp(buf, "HTTP/1.1 ", 9) != 0 && memcmp(buf, "HTTP/1.0 ", 9) != 0) ||
-	    rs_parse_u64n(buf + 9, 3, 999, &code) < 0 || code < 100 ||
-	    (le - buf > 12 && buf[12] != ' '))
-		return -EINVAL;
-	long cl = -1;
-	bool te = false;
-	if (header_lines(le + 2, buf + he - 2, &cl, &te) < 0)
-		return -EINVAL;
-	if (te)
-		return -ENOSYS;
+	long cl;
+	long he = parse_head(buf, len, status_line, &code, &cl);
+	if (he <= 0)
+		return he;
 	*status = (int)code;
-	*head_len = he;
+	*head_len = (size_t)he;
 	*content_length = cl;
-	return (long)he;
+	return he;
 }
 
 static const char *reason(int status)
