@@ -14,6 +14,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/testuser.sh"
+. "$(dirname "$0")/../lib/net.sh"
 
 PY=/usr/bin/python3
 for b in $PY slirp4netns ip ss curl; do
@@ -109,26 +110,12 @@ PY
 chmod -R a+rX "$W"
 CLI="$PY $W/cli.py"
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htanu "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-serve() { # KIND ADDR PORT: up when this returns
-	$PY "$W/srv.py" "$@" &
-	tu_on_exit kill "$!"
-	for _ in $(seq 50); do
-		ss -Hltun "sport = :$3" | grep -q . && return 0
-		sleep 0.05
-	done
-}
-TA=$(free_port); serve tcp "$A" "$TA"
-TB=$(free_port); serve tcp "$B" "$TB"
-HA=$(free_port); serve http "$A" "$HA"
-UA=$(free_port); serve udp "$A" "$UA"
-LP=$(free_port); serve tcp 127.0.0.1 "$LP"
+serve() { net_serve "$3" "$PY" "$W/srv.py" "$@"; } # KIND ADDR PORT: up when this returns
+TA=$(net_free_port); serve tcp "$A" "$TA"
+TB=$(net_free_port); serve tcp "$B" "$TB"
+HA=$(net_free_port); serve http "$A" "$HA"
+UA=$(net_free_port); serve udp "$A" "$UA"
+LP=$(net_free_port); serve tcp 127.0.0.1 "$LP"
 
 # "me X | peer X ...": the server saw the client's own socket
 bypassed() { [ "${1#me }" != "$1" ] && [ "$(sed 's/^me \([^ ]*\) | peer \([^ ]*\).*/\1/' <<<"$1")" = "$(sed 's/^me \([^ ]*\) | peer \([^ ]*\).*/\2/' <<<"$1")" ]; }
@@ -275,7 +262,7 @@ direct() { # OUT ADDR:PORT
 }
 bind_case() { # NAME PROTO FAM INSIDE-ADDR SPEC-SUFFIX: one service, one client
 	local name=$1 proto=$2 fam=$3 in=$4 pp cp=80 rf="$W/ready-$1" S="$TU_XDG/rs-bypass-$1"
-	pp=$(free_port)
+	pp=$(net_free_port)
 	: > "$rf"; chmod 666 "$rf"
 	L --state-dir="$S" --net=slirp4netns --port-driver=builtin -p "$pp:$cp/$proto$5" \
 		--net-bypass="$A/32" -- $PY "$W/lsrv.py" "$proto" "$fam" "$in" "$cp" "$rf" 1 \
@@ -311,7 +298,7 @@ check "an IPv4-only service on a dual-stack port is not bypassed (it would lose 
 
 # a port not published stays inside; the same service binding again after
 # closing its listener is bypassed again (the driver came back between)
-pp=$(free_port); up=$(free_port); rf="$W/ready-again"; S="$TU_XDG/rs-bypass-again"
+pp=$(net_free_port); up=$(net_free_port); rf="$W/ready-again"; S="$TU_XDG/rs-bypass-again"
 : > "$rf"; : > "$rf.un"; chmod 666 "$rf" "$rf.un"
 L --state-dir="$S" --net=slirp4netns --port-driver=builtin -p "$pp:80/tcp4" --net-bypass="$A/32" -- sh -c \
 	"$PY $W/lsrv.py tcp 4 0.0.0.0 $up $rf.un 1 & u=\$!; $PY $W/lsrv.py tcp 4 0.0.0.0 80 $rf 2; kill \$u; wait \$u" \

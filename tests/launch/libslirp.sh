@@ -12,6 +12,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/testuser.sh"
+. "$(dirname "$0")/../lib/net.sh"
 
 PY=/usr/bin/python3
 for b in $PY setfacl busybox ip ss curl unshare; do
@@ -89,28 +90,12 @@ PY
 chmod -R a+rX "$W"
 CLI="$PY $W/cli.py"
 
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htanu "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-SERVERS=()
-serve() { # KIND ADDR PORT: a server of srv.py, up when this returns
-	$PY "$W/srv.py" "$@" &
-	SERVERS+=($!)
-	tu_on_exit kill "$!"
-	for _ in $(seq 50); do
-		ss -Hltun "sport = :$3" | grep -q . && return 0
-		sleep 0.05
-	done
-}
-TP=$(free_port); serve tcp "$A4" "$TP"
-LP=$(free_port); serve tcp 127.0.0.1 "$LP"
-UP=$(free_port); serve udp "$A4" "$UP"
-TP6=$(free_port); serve tcp "$A6" "$TP6"
-LP6=$(free_port); serve tcp ::1 "$LP6"
+serve() { net_serve "$3" "$PY" "$W/srv.py" "$@"; } # KIND ADDR PORT: a server of srv.py, up when this returns
+TP=$(net_free_port); serve tcp "$A4" "$TP"
+LP=$(net_free_port); serve tcp 127.0.0.1 "$LP"
+UP=$(net_free_port); serve udp "$A4" "$UP"
+TP6=$(net_free_port); serve tcp "$A6" "$TP6"
+LP6=$(net_free_port); serve tcp ::1 "$LP6"
 
 # 1. the interface
 out=$(L --net=libslirp --copy-up=/etc -- sh -c 'ip -o link show tap0; ip -o -4 addr show dev tap0; ip route show default; cat /etc/resolv.conf')
@@ -184,7 +169,7 @@ check "--disable-host-loopback: other host addresses still work" grep -q "^tcp-o
 
 # 7. ports in: the libslirp driver (TCP, UDP, IPv6), the API, the sandbox
 S="$TU_XDG/rs-slirp-ports"
-HP=$(free_port); HU=$(free_port); H6=$(free_port); HA=$(free_port)
+HP=$(net_free_port); HU=$(net_free_port); H6=$(net_free_port); HA=$(net_free_port)
 L --state-dir="$S" --pidns --net=libslirp --ipv6 --port-driver=libslirp \
 	-p "127.0.0.1:$HP:80/tcp" -p "127.0.0.1:$HU:5353/udp" -p "[::1]:$H6:81/tcp6" -- \
 	sh -c "$PY $W/srv.py tcp 0.0.0.0 80 & $PY $W/srv.py udp 0.0.0.0 5353 & $PY $W/srv.py tcp :: 81 & $PY $W/srv.py tcp 0.0.0.0 82 & sleep 60" 2>"$W/ports.err" &
@@ -238,7 +223,7 @@ check "its forwarded port is closed" grep -q "^error" <<<"$($CLI tcp 127.0.0.1 "
 
 # 8. the builtin port driver on the embedded network
 S2="$TU_XDG/rs-slirp-builtin"
-HB=$(free_port)
+HB=$(net_free_port)
 L --state-dir="$S2" --pidns --net=libslirp --port-driver=builtin -p "127.0.0.1:$HB:80/tcp" -- \
 	sh -c "$PY $W/srv.py tcp 0.0.0.0 80 & sleep 60" 2>/dev/null &
 LPID=$!

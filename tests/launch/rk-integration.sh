@@ -31,6 +31,7 @@
 set -u
 . "$(dirname "$0")/../lib/tap.sh"
 . "$(dirname "$0")/../lib/testuser.sh"
+. "$(dirname "$0")/../lib/net.sh"
 
 for b in busybox curl python3 rootlessctl unshare nsenter setfacl; do
 	command -v $b >/dev/null || { skip "RootlessKit's integration tests" "$b is not installed"; done_testing; exit; }
@@ -66,12 +67,6 @@ have() { command -v "$1" >/dev/null; }
 ref_lacks() { [ -n "$REF" ] && ! "$REF" --help 2>&1 | grep -q -- "$1"; }
 HAVE_V6=0
 grep -q '^0\{31\}1 ' /proc/net/if_inet6 2>/dev/null && HAVE_V6=1
-# a TCP port free on 127.0.0.1 and ::1
-free_port() {
-	local p=$1
-	while ss -Hltun "sport = :$p" | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
 
 # ------------------------------------------------------------ exit-code
 for args in "--pidns=false" "--pidns=true --reaper=auto" "--pidns=true --reaper=true" "--pidns=true --reaper=false"; do
@@ -225,7 +220,7 @@ fi
 # test_port DRIVER URL EXPECTATION PROBE ARGS...: busybox httpd on port 80
 # inside; PROBE (a URL that must work first, so a "should fail" is not
 # judged before the server is up) and URL as curl sees them.
-P=$(free_port 18080)
+P=$(net_free_port 18080)
 mkdir -p "$W/html"
 chmod -R a+rX "$W/html"
 test_port() {
@@ -333,7 +328,7 @@ fi
 
 # ------------------------------------------------------------ ipv6
 if [ $HAVE_TUN = 1 ] && have slirp4netns && [ $HAVE_V6 = 1 ]; then
-	P6=$(free_port $((P + 100)))
+	P6=$(net_free_port $((P + 100)))
 	mkdir -p "$W/html6" && echo "hello ipv6" > "$W/html6/index.html" && chmod -R a+rX "$W/html6"
 	busybox httpd -f -p "[::1]:$P6" -h "$W/html6" &
 	hp=$!

@@ -15,6 +15,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/../lib/tap.sh"
 . "$HERE/../lib/testuser.sh"
+. "$HERE/../lib/net.sh"
 . "$HERE/lib.sh"
 
 sec_begin "--net-bypass attacks" "needs root (a throwaway user, an address on lo)"
@@ -93,26 +94,11 @@ else:
     print("me %s:%d" % s.getsockname())
 PY
 chmod -R a+rX "$W"
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		ss -Htanu "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
-serve() { # KIND ADDR PORT LOG
-	: > "$4"
-	$PY "$W/srv.py" "$@" &
-	tu_on_exit kill "$!"
-	for _ in $(seq 50); do
-		ss -Hltun "sport = :$3" | grep -q . && return 0
-		sleep 0.05
-	done
-}
-TA=$(free_port); serve tcp "$A" "$TA" "$W/a.log"
-LP=$(free_port); serve tcp 127.0.0.1 "$LP" "$W/lo.log"
-UA=$(free_port); serve udp "$A" "$UA" "$W/ua.log"
-ULP=$(free_port); serve udp 127.0.0.1 "$ULP" "$W/ulo.log"
+serve() { : > "$4"; net_serve "$3" "$PY" "$W/srv.py" "$@"; } # KIND ADDR PORT LOG
+TA=$(net_free_port); serve tcp "$A" "$TA" "$W/a.log"
+LP=$(net_free_port); serve tcp 127.0.0.1 "$LP" "$W/lo.log"
+UA=$(net_free_port); serve udp "$A" "$UA" "$W/ua.log"
+ULP=$(net_free_port); serve udp 127.0.0.1 "$ULP" "$W/ulo.log"
 atk() { local m=$1; shift; tu_run "$RS" launch --net=slirp4netns --net-bypass=0.0.0.0/0 -- \
 	$PY "$W/atk.py" "$m" "$A" "$TA" "$LP" "$UA" "$ULP" "$@" 2>/dev/null; }
 
@@ -204,7 +190,7 @@ else:
 open(out, "w").write("\n".join(lines) + "\n")
 PY
 chmod a+r "$W/bnd.py"
-PP=$(free_port); OP=$(free_port)
+PP=$(net_free_port); OP=$(net_free_port)
 bnd() { : > "$W/bnd.out"; chmod 666 "$W/bnd.out"
 	tu_run "$RS" launch --net=slirp4netns --port-driver=builtin -p "$PP:80/tcp4" --net-bypass="$A/32" -- \
 		$PY "$W/bnd.py" "$1" "$PP" "$OP" "$W/bnd.out" "$LP" "$A" "$TA" 2>/dev/null; }
