@@ -165,6 +165,50 @@ median_ratio() {
 	jq -r --argjson i "$2" --argjson f "$3" '.results[$i].median / .results[$f].median' "$OUT/$1.json"
 }
 
+# The throughput sections measure alternating rounds (every way once per
+# round, so a machine slowing down mid-run weighs on each alike), one
+# "NAME VALUE..." line a run, and report medians.
+
+# alternate FILE ROUNDS "NAMES" PORT STEP ONCE [ARG]...: ROUNDS rounds of
+# `ONCE NAME ARG... PORT` for each name, PORT growing by STEP each run (a
+# port of its own: the last run's may still be closing); "NAME OUTPUT"
+# lines into FILE.
+alternate() {
+	local file=$1 rounds=$2 names=$3 port=$4 step=$5 r n
+	shift 5
+	: >"$file"
+	for ((r = 0; r < rounds; r++)); do
+		for n in $names; do
+			port=$((port + step))
+			echo "$n $("$1" "$n" "${@:2}" "$port")" >>"$file"
+		done
+	done
+}
+
+# col_median FILE NAME COL: the median of column COL of NAME's lines
+col_median() { awk -v n="$2" -v c="$3" '$1 == n { print $c }' "$1" | median; }
+
+# ratio A B: A / B to two places, "-" without a B
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# gbit_table FILE "NAMES" COLUMN BASE WHAT TARGET TEXT: each name's median
+# Gbit/s (column 2) and its ratio to BASE's (WHAT, for people, run with
+# no launch); then the target, TARGET at least 0.9× BASE, said as TEXT.
+gbit_table() {
+	local file=$1 names=$2 base n g
+	base=$(col_median "$file" "$4" 2)
+	echo "| $3 | median Gbit/s | × $5 (no launch) |"
+	echo "|---|---:|---:|"
+	for n in $names; do
+		g=$(col_median "$file" "$n" 2)
+		printf '| %s | %s | %s |\n' "$n" "$g" "$(ratio "$g" "$base")"
+	done
+	echo
+	g=$(col_median "$file" "$6" 2)
+	awk -v a="$g" -v b="$base" -v t="$7" -v w="$5" 'BEGIN { if (b > 0) printf "target: %s at %.2f× %s (at least 0.9×): %s\n", t, a / b, w, (a >= 0.9 * b ? "met" : "MISSED") }'
+	echo
+}
+
 STATUS=0
 
 # ---------------------------------------------------------------- 1. check
@@ -667,6 +711,7 @@ bench_net() {
 # host's namespace), through slirp4netns and pasta alone, and the same
 # client run on the host by the user with no launch at all (to that
 # address, and to 127.0.0.1) as the ceiling. Alternating rounds.
+# shellcheck disable=SC2317 # run by alternate(), by name
 bypass_once() { # NAME ADDR PORT -> Gbit/s
 	local name=$1 a=$2 port=$3 state="$TU_XDG/bench-bypass-state" sp bps
 	[ "$name" = host-loopback ] && a=127.0.0.1
@@ -695,6 +740,7 @@ bypass_once() { # NAME ADDR PORT -> Gbit/s
 # driver's proxy, and with --net-bypass, where the service's bind of the
 # published port gets the host's listener itself; the same server run on
 # the host by the user, the client to 127.0.0.1, as the ceiling.
+# shellcheck disable=SC2317 # run by alternate(), by name
 pub_once() { # NAME ADDR PORT -> Gbit/s
 	local name=$1 a=$2 port=$3 state="$TU_XDG/bench-pub-state" lp bps i
 	local srv=(iperf3 -s -1 -p 5201) bp=()
@@ -732,37 +778,21 @@ pub_once() { # NAME ADDR PORT -> Gbit/s
 PUB_NAMES=${RS_BENCH_PUB_NAMES:-pub-loopback pub-builtin pub-bypass}
 
 bench_pub() { # ADDR ROUNDS
-	local a=$1 rounds=$2 port=$((36000 + $$ % 1000)) n r base g
-	: >"$W/pub.txt"
-	for ((r = 0; r < rounds; r++)); do
-		for n in $PUB_NAMES; do
-			port=$((port + 1))
-			echo "$n $(pub_once "$n" "$a" "$port")" >>"$W/pub.txt"
-		done
-	done
+	local a=$1 rounds=$2
+	alternate "$W/pub.txt" "$rounds" "$PUB_NAMES" $((36000 + $$ % 1000)) 1 pub_once "$a"
 	cp "$W/pub.txt" "$OUT/pub-runs.txt"
-	base=$(awk '$1 == "pub-loopback" {print $2}' "$W/pub.txt" | median)
 	{
 		echo "## published port, host -> service inside: iperf3 to $a:PORT (-p PORT:5201/tcp), $rounds alternating runs of $PORT_SECS s"
 		echo
-		echo "| path | median Gbit/s | × host loopback (no launch) |"
-		echo "|---|---:|---:|"
-		for n in $PUB_NAMES; do
-			g=$(awk -v n="$n" '$1 == n {print $2}' "$W/pub.txt" | median)
-			printf '| %s | %s | %s |\n' "$n" "$g" \
-				"$(awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
-		done
-		echo
-		g=$(awk '$1 == "pub-bypass" {print $2}' "$W/pub.txt" | median)
-		awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "target: the bypassed published port at %.2f× host loopback (at least 0.9×): %s\n", a / b, (a >= 0.9 * b ? "met" : "MISSED") }'
-		echo
+		gbit_table "$W/pub.txt" "$PUB_NAMES" path pub-loopback "host loopback" pub-bypass \
+			"the bypassed published port"
 	} | tee "$OUT/pub.md"
 }
 
 BYPASS_NAMES=${RS_BENCH_BYPASS_NAMES:-host-loopback host bypass-slirp4netns bypass-pasta slirp4netns pasta}
 
 bench_bypass() {
-	local rounds=${RS_BENCH_NET_RUNS:-5} port=$((33000 + $$ % 1000)) n r a
+	local rounds=${RS_BENCH_NET_RUNS:-5} a
 	PORT_SECS=${RS_BENCH_PORT_SECS:-4}
 	command -v iperf3 >/dev/null || { say "iperf3 is missing (make deps)"; return 1; }
 	a=198.18.$(($$ % 200 + 20)).1
@@ -770,33 +800,15 @@ bench_bypass() {
 	tu_on_exit ip addr del "$a/32" dev lo
 	setfacl -m "u:$TU_NAME:rw" /dev/net/tun || { say "cannot grant /dev/net/tun"; return 1; }
 	tu_on_exit setfacl -x "u:$TU_NAME" /dev/net/tun
-	: >"$W/bypass.txt"
-	for ((r = 0; r < rounds; r++)); do
-		for n in $BYPASS_NAMES; do
-			port=$((port + 2))
-			echo "$n $(bypass_once "$n" "$a" "$port")" >>"$W/bypass.txt"
-		done
-	done
+	alternate "$W/bypass.txt" "$rounds" "$BYPASS_NAMES" $((33000 + $$ % 1000)) 2 bypass_once "$a"
 	[ -z "$PUB_NAMES" ] || bench_pub "$a" "$rounds"
 	setfacl -x "u:$TU_NAME" /dev/net/tun
 	cp "$W/bypass.txt" "$OUT/bypass-runs.txt"
-	local base
-	base=$(awk '$1 == "host" {print $2}' "$W/bypass.txt" | median)
 	{
 		echo "## --net-bypass: iperf3 from the launch to a host address ($a on lo), $rounds alternating runs of $PORT_SECS s"
 		echo
-		echo "| client | median Gbit/s | × the host's own (no launch) |"
-		echo "|---|---:|---:|"
-		for n in $BYPASS_NAMES; do
-			local g
-			g=$(awk -v n="$n" '$1 == n {print $2}' "$W/bypass.txt" | median)
-			printf '| %s | %s | %s |\n' "$n" "$g" \
-				"$(awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')"
-		done
-		echo
-		g=$(awk '$1 == "bypass-slirp4netns" {print $2}' "$W/bypass.txt" | median)
-		awk -v a="$g" -v b="$base" 'BEGIN { if (b > 0) printf "target: the bypass at %.2f× the host'"'"'s own (at least 0.9×): %s\n", a / b, (a >= 0.9 * b ? "met" : "MISSED") }'
-		echo
+		gbit_table "$W/bypass.txt" "$BYPASS_NAMES" client host "the host's own" bypass-slirp4netns \
+			"the bypass"
 	} | tee "$OUT/bypass.md"
 }
 
