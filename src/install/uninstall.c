@@ -481,6 +481,24 @@ static int remove_one(const char *rel, const struct stat *st _unused_, void *arg
 	return 0;
 }
 
+/* The parents of the copies dir below its first component: fix made
+ * ~/.config/isulad for ~/.config/isulad/system where it was absent (it
+ * keeps no record of that); each goes while empty, as the user, so an
+ * empty engine directory is not left behind. ~/.config itself stays. */
+static void remove_copies_parents(struct rs_gen_ctx *f, const struct tree *tr, const char *home,
+				  const char *copies_dir)
+{
+	_cleanup_free_ char *p = rs_xstrdup(copies_dir);
+	for (char *s = strrchr(p, '/'); s && s != p; s = strrchr(p, '/')) {
+		*s = '\0';
+		if (!strchr(p, '/'))
+			break;
+		_cleanup_free_ char *full = rs_xasprintf("%s/%s", home, p);
+		struct user_op op = {.kind = OP_DIR};
+		as_user(f, tr, &op, full, "made by fix for the copies, empty");
+	}
+}
+
 /* The copies of root's files fix made for the user (the engine table's
  * copied_dirs): each goes while it is root's file byte for byte; then
  * their directories, while empty. A copy the user changed, or whose
@@ -516,6 +534,7 @@ static void remove_copies(struct rs_gen_ctx *f, const struct rs_install_opts *o,
 	struct user_op op = {.kind = OP_DIR};
 	if (!as_user(f, tr, &op, top, "made by fix for the copies, empty") && c.any)
 		rs_action_add(&f->acts, "uninstall", "note", top, "kept: it holds more");
+	remove_copies_parents(f, tr, home, ei->copies_dir);
 }
 
 /* Files of the user's subordinate ids (podman's layers) are removed from

@@ -345,7 +345,13 @@ rm "$C/etc/default/isulad/hooks/default.json"
 rs --user alice --engine isulad fix --yes --rule isulad.permissions > /dev/null
 rs --user alice --engine isulad uninstall > "$T/iu2" 2>&1
 check "isulad uninstall: fresh copies all go, with the directories fix made" [ ! -e "$C" ]
-check "isulad uninstall: ~/.config/isulad itself stays" [ -d "$R/home/alice/.config/isulad" ]
+check "isulad uninstall: so does the empty ~/.config/isulad fix made" [ ! -e "$R/home/alice/.config/isulad" ]
+check "isulad uninstall: ~/.config itself stays" [ -d "$R/home/alice/.config" ]
+rs --user alice --engine isulad fix --yes --rule isulad.permissions > /dev/null
+echo '{}' > "$R/home/alice/.config/isulad/hers.json"; chown 1000:1000 "$R/home/alice/.config/isulad/hers.json"
+rs --user alice --engine isulad uninstall > "$T/iu3" 2>&1
+check "isulad uninstall: a ~/.config/isulad holding a file of alice's stays, with it" [ -f "$R/home/alice/.config/isulad/hers.json" ]
+check "isulad uninstall: the copies went all the same" [ ! -e "$C" ]
 
 # ---- isulad.locale, isulad.cgroups (fixture: en_US commented out, cgroup v1) ----
 MK="$(dirname "$0")/../fixtures/mkhost.sh"
