@@ -235,17 +235,14 @@ static bool same_host(const struct sockaddr_storage *peer, const struct sockaddr
 {
 	if (peer->ss_family != self->ss_family)
 		return false;
-	if (peer->ss_family == AF_INET) {
-		const struct in_addr *p = &((const struct sockaddr_in *)peer)->sin_addr;
-		const struct in_addr *s = &((const struct sockaddr_in *)self)->sin_addr;
-		return (ntohl(p->s_addr) >> 24) == 127 || p->s_addr == s->s_addr;
-	}
-	if (peer->ss_family != AF_INET6)
-		return false;
-	const struct in6_addr *p = &((const struct sockaddr_in6 *)peer)->sin6_addr;
-	const struct in6_addr *s = &((const struct sockaddr_in6 *)self)->sin6_addr;
-	return IN6_IS_ADDR_LOOPBACK(p) || (IN6_IS_ADDR_V4MAPPED(p) && p->s6_addr[12] == 127) ||
-	       !memcmp(p, s, sizeof(*p));
+	if (rs_sockaddr_loopback(peer))
+		return true;
+	if (peer->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)peer)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)self)->sin_addr.s_addr;
+	return peer->ss_family == AF_INET6 &&
+	       !memcmp(&((const struct sockaddr_in6 *)peer)->sin6_addr,
+		       &((const struct sockaddr_in6 *)self)->sin6_addr, sizeof(struct in6_addr));
 }
 
 void rs_splice_local_cc(int fd, const struct sockaddr_storage *peer)

@@ -227,12 +227,12 @@ bool rs_transparent_source(struct sockaddr_storage *peer, socklen_t *plen, int f
 	unmap(peer, plen);
 	if (peer->ss_family != family)
 		return false; /* an IPv6 client of an IPv4 service: nothing to bind */
-	if (family == AF_INET) {
-		const struct sockaddr_in *s = (const struct sockaddr_in *)peer;
-		/* loopback is loopback in the namespace too: as RootlessKit */
-		return (ntohl(s->sin_addr.s_addr) >> 24) != 127 && s->sin_addr.s_addr != 0;
-	}
+	/* loopback is loopback in the namespace too: as RootlessKit */
+	if (rs_sockaddr_loopback(peer))
+		return false;
+	if (family == AF_INET)
+		return ((const struct sockaddr_in *)peer)->sin_addr.s_addr != 0;
 	const struct sockaddr_in6 *s = (const struct sockaddr_in6 *)peer;
-	return family == AF_INET6 && !IN6_IS_ADDR_LOOPBACK(&s->sin6_addr) &&
-	       !IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr) && !IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr);
+	return family == AF_INET6 && !IN6_IS_ADDR_UNSPECIFIED(&s->sin6_addr) &&
+	       !IN6_IS_ADDR_LINKLOCAL(&s->sin6_addr);
 }

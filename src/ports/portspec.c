@@ -58,6 +58,16 @@ int rs_ip_to_sockaddr(const char *ip, unsigned port, struct sockaddr_storage *sa
 	return -EINVAL;
 }
 
+bool rs_sockaddr_loopback(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->ss_family != AF_INET6)
+		return false;
+	const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+	return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
 static int check_ip(const char *ip, int fam, const char **why, const char *what)
 {
 	if (!ip[0])

@@ -37,3 +37,7 @@ bool rs_portspec_is_udp(const struct rs_portspec *p);
 int rs_portspec_family(const struct rs_portspec *p);
 /* Parses a literal IPv4 or IPv6 address into sa with port. Return: 0 or -EINVAL. */
 int rs_ip_to_sockaddr(const char *ip, unsigned port, struct sockaddr_storage *sa, socklen_t *len);
+/* true for a loopback address: 127.0.0.0/8, ::1, or 127.0.0.0/8 mapped
+ * into IPv6 (a dual-stack socket's IPv4 peer). The one test of it the port
+ * drivers make, so "on this host" means the same to each. */
+bool rs_sockaddr_loopback(const struct sockaddr_storage *sa);

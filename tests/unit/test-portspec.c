@@ -109,6 +109,31 @@ static void test_portspec_malformed_refused(void **state)
 	bad("/");
 }
 
+static bool loopback(const char *ip)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	assert_int_equal(rs_ip_to_sockaddr(ip, 80, &sa, &len), 0);
+	return rs_sockaddr_loopback(&sa);
+}
+
+/* The whole of 127/8, in either family's form, and nothing else. */
+static void test_sockaddr_loopback(void **state)
+{
+	(void)state;
+	const char *const yes[] = {"127.0.0.1", "127.255.0.9", "::1", "::ffff:127.0.0.1",
+				   "::ffff:127.1.2.3"};
+	const char *const no[] =
+		{"128.0.0.1", "126.255.255.255", "0.0.0.0",	"10.0.2.100", "::",
+		 "::2",	      "::ffff:10.0.0.1", "::127.0.0.1", "fe80::1",    "2001:db8::1"};
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		assert_true(loopback(yes[i]));
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		assert_false(loopback(no[i]));
+	struct sockaddr_storage un = {.ss_family = AF_UNIX};
+	assert_false(rs_sockaddr_loopback(&un));
+}
+
 static void test_http_request_parsed(void **state)
 {
 	(void)state;
@@ -171,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_portspec_forms_parsed),
 		cmocka_unit_test(test_portspec_rootlesskit_forms_parsed),
 		cmocka_unit_test(test_portspec_malformed_refused),
+		cmocka_unit_test(test_sockaddr_loopback),
 		cmocka_unit_test(test_http_request_parsed),
 		cmocka_unit_test(test_http_bad_requests_refused),
 		cmocka_unit_test(test_http_response_parsed),
