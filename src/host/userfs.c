@@ -288,6 +288,24 @@ static int as_user_setup(void *arg, struct rs_spawn_ctx *ctx)
 	return rs_user_spawn_drop((void *)c->u, ctx);
 }
 
+/* What of fn's data is sent back: all of it, or none when there is none
+ * or more than the caller allowed. */
+static size_t reply_len(const char *data, size_t len, size_t max)
+{
+	return !data || len > max ? 0 : len;
+}
+
+/* The caller's copy of fn's data (when it asked for one): it may be
+ * binary (a struct ucred), so copied whole, then a NUL. */
+static void reply_copy(char **data, const char *src, size_t len)
+{
+	if (!data)
+		return;
+	*data = rs_xmalloc(len + 1);
+	memcpy(*data, src ? src : "", len);
+	(*data)[len] = '\0';
+}
+
 /* The child, as the user (lib/spawn dropped it: uid, gid, groups, no
  * capability, no_new_privs; a new session, no terminal, stdin /dev/null). */
 static int as_user_child(void *arg)
@@ -300,8 +318,7 @@ static int as_user_child(void *arg)
 	rep.rc = c->fn ? c->fn(c->arg, rep.msg, sizeof(rep.msg))
 		       : c->dfn(c->arg, &data, &len, rep.msg, sizeof(rep.msg));
 	rep.msg[sizeof(rep.msg) - 1] = '\0';
-	if (!data || len > c->max)
-		len = 0;
+	len = reply_len(data, len, c->max);
 	rep.len = (uint32_t)len;
 	if (rs_write_full(STDOUT_FILENO, &rep, sizeof(rep)) < 0 ||
 	    rs_write_full(STDOUT_FILENO, data, len) < 0)
@@ -320,12 +337,7 @@ static int take_reply(const struct rs_spawn_result *res, size_t max, struct as_u
 	if (rep->len > max || res->out_len != sizeof(*rep) + rep->len)
 		return -ECHILD;
 	rep->msg[sizeof(rep->msg) - 1] = '\0';
-	/* the data may be binary (a struct ucred): copied whole, then a NUL */
-	if (data) {
-		*data = rs_xmalloc(rep->len + 1);
-		memcpy(*data, res->out + sizeof(*rep), rep->len);
-		(*data)[rep->len] = '\0';
-	}
+	reply_copy(data, res->out + sizeof(*rep), rep->len);
 	return 0;
 }
 
@@ -351,13 +363,8 @@ static int as_self_run(struct as_user_call *c, char **data, size_t *len, char *m
 	size_t n = 0;
 	int r = c->fn ? c->fn(c->arg, msg, msglen) : c->dfn(c->arg, &d, &n, msg, msglen);
 
-	if (!d || n > c->max)
-		n = 0;
-	if (data) {
-		*data = rs_xmalloc(n + 1);
-		memcpy(*data, d ? d : "", n);
-		(*data)[n] = '\0';
-	}
+	n = reply_len(d, n, c->max);
+	reply_copy(data, d, n);
 	free(d);
 	if (len)
 		*len = n;
