@@ -245,10 +245,26 @@ static void run_one(struct rs_ctx *ctx, const struct rs_rule *rule, enum rs_engi
 	rs_error_free(err);
 }
 
+static bool rule_engines_apply(const struct rs_ctx *ctx, const struct rs_rule *rule)
+{
+	return rule->engines == RS_ENGINES_ALL || (rule->engines & ctx->engines);
+}
+
 static bool rule_applies(const struct rs_ctx *ctx, const struct rs_rule *rule)
 {
-	return (rule->engines == RS_ENGINES_ALL || (rule->engines & ctx->engines)) &&
-	       (!rule->needs_user || ctx->has_user);
+	return rule_engines_apply(ctx, rule) && (!rule->needs_user || ctx->has_user);
+}
+
+/* Why a rule that does not apply is skipped: not for these engines, else
+ * no user to check it for. */
+static void rule_skip(const struct rs_ctx *ctx, const struct rs_rule *rule, struct rs_finding *f)
+{
+	if (!rule_engines_apply(ctx, rule)) {
+		_cleanup_free_ char *l = engine_list(rule->engines);
+		rs_finding_set(f, RS_STATUS_SKIP, "only for %s (not checked)", l);
+	} else {
+		rs_finding_set(f, RS_STATUS_SKIP, "no target user: name one with --user");
+	}
 }
 
 /* Each rule's start, where it will run: their waits overlap the rules. */
@@ -266,13 +282,8 @@ static void run_rule(struct rs_ctx *ctx, const struct rs_rule *rule, struct rs_r
 
 	res->rule = rule;
 	res->engine = RS_ENGINE_NONE;
-	if (rule->engines != RS_ENGINES_ALL && !(rule->engines & ctx->engines)) {
-		_cleanup_free_ char *l = engine_list(rule->engines);
-		rs_finding_set(&res->f, RS_STATUS_SKIP, "only for %s (not checked)", l);
-		return;
-	}
-	if (rule->needs_user && !ctx->has_user) {
-		rs_finding_set(&res->f, RS_STATUS_SKIP, "no target user: name one with --user");
+	if (!rule_applies(ctx, rule)) {
+		rule_skip(ctx, rule, &res->f);
 		return;
 	}
 	if (!per) {
