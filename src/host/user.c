@@ -267,14 +267,7 @@ int rs_user_spawn_become(void *u, struct rs_spawn_ctx *ctx)
 /* "de_DE.UTF-8", "C", "sr_RS@latin": what a locale name holds */
 static bool locale_plain(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 64)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("_.@-", *p)))
-			return false;
-	return true;
+	return rs_str_plain(s, 64, "_.@-");
 }
 
 void rs_user_env(const struct rs_user *u, const char *run, const char *lang, struct rs_strv *env)

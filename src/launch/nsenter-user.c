@@ -114,17 +114,11 @@ static char *user_run(const char *given, uid_t uid)
 	return NULL;
 }
 
-/* TERM names root's terminal type, which the pty relays to */
+/* TERM names root's terminal type, which the pty relays to:
+ * "xterm-256color", "screen.xterm-256color", "vt100" */
 static bool term_plain(const char *s)
 {
-	size_t n = s ? strlen(s) : 0;
-	if (n == 0 || n > 64)
-		return false;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("+-._", *p)))
-			return false;
-	return true;
+	return rs_str_plain(s, 64, "+-._");
 }
 
 /* The allow-list: nothing else of root's environment reaches the user. */

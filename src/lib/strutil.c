@@ -262,6 +262,18 @@ void rs_list_add(char **list, const char *sep, const char *item)
 	*list = n;
 }
 
+bool rs_str_plain(const char *s, size_t max, const char *extra)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n == 0 || n > max)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr(extra, *p)))
+			return false;
+	return true;
+}
+
 bool rs_path_plain(const char *rel)
 {
 	for (const char *p = rel; *p;) {

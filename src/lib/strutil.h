@@ -66,6 +66,10 @@ static inline void rs_strv_clearp(struct rs_strv *sv)
 /* The relative path's components are plain names: no "", "." or ".." (a
  * lexical check cannot know where ".." leads once a symlink is involved). */
 bool rs_path_plain(const char *rel);
+/* s (NULL allowed) is 1 to max bytes of ASCII letters, digits and the
+ * characters of extra: a value root passes on into a user's environment
+ * (LANG, TERM) names a thing and carries no space, escape or path. */
+bool rs_str_plain(const char *s, size_t max, const char *extra);
 /* *list (NULL or a heap string, freed) + sep + item; sep only between
  * items. For the short lists messages name. */
 void rs_list_add(char **list, const char *sep, const char *item);

@@ -390,6 +390,43 @@ static void test_json_str_never_null(void **state)
 	json_decref(o);
 }
 
+/* ---- rs_str_plain ---- */
+
+static void test_str_plain_names_accepted(void **state)
+{
+	(void)state;
+	assert_true(rs_str_plain("C", 64, "_.@-"));
+	assert_true(rs_str_plain("de_DE.UTF-8", 64, "_.@-"));
+	assert_true(rs_str_plain("sr_RS@latin", 64, "_.@-"));
+	assert_true(rs_str_plain("xterm-256color", 64, "+-._"));
+	assert_true(rs_str_plain("screen.xterm-256color", 64, "+-._"));
+	char full[65];
+	memset(full, 'a', 64);
+	full[64] = '\0';
+	assert_true(rs_str_plain(full, 64, ""));
+}
+
+/* empty, NULL, past max, and every byte outside the set: a space, a
+ * slash, a shell or terminal metacharacter, a control, a UTF-8 byte */
+static void test_str_plain_others_refused(void **state)
+{
+	(void)state;
+	assert_false(rs_str_plain(NULL, 64, "_.@-"));
+	assert_false(rs_str_plain("", 64, "_.@-"));
+	char big[66];
+	memset(big, 'a', 65);
+	big[65] = '\0';
+	assert_false(rs_str_plain(big, 64, "_.@-"));
+	const char *const bad[] = {"de DE",	    "../../etc/x", "C;id",	  "$(id)",
+				   "a\x1b]0;t\x07", "a\nb",	   "caf\xc3\xa9", "x\x7f"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_false(rs_str_plain(bad[i], 64, "_.@-"));
+	/* the extra set is the caller's: '@' is a locale's, '+' a TERM's */
+	assert_false(rs_str_plain("sr_RS@latin", 64, "+-._"));
+	assert_false(rs_str_plain("a+b", 64, "_.@-"));
+	assert_true(rs_str_plain("a+b", 64, "+-._"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +457,8 @@ int main(void)
 		cmocka_unit_test(test_escape_invalid_utf8_bytes_become_hex),
 		cmocka_unit_test(test_escape_c1_and_bidi_code_points_become_hex),
 		cmocka_unit_test(test_json_str_never_null),
+		cmocka_unit_test(test_str_plain_names_accepted),
+		cmocka_unit_test(test_str_plain_others_refused),
 	};
 	return cmocka_run_group_tests_name("strutil", tests, NULL, NULL);
 }
