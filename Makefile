@@ -157,13 +157,13 @@ compile_commands.json: $(CORE_SRCS) $(CLI_SRCS) Makefile
 check-layers: $(CORE_OBJS) $(CLI_OBJS)
 	@sh scripts/check-layers.sh src $(BUILD)/src
 
-# shellcheck over the shell of the tests, scripts, the lab and deploy/.
+# shellcheck over the shell of the tests, scripts, the lab, deploy/ and bench/.
 # Warnings and errors fail; its notes (info and style: SC2086 on the
 # deliberate word splitting of option and id lists, SC1091 on sources
 # whose path is computed from $0, SC2016 on code meant to expand in the
 # shell it is handed to) are advice. Each remaining exception is a
 # `# shellcheck disable=SCxxxx # why` on its line.
-SHELL_SRCS = $(shell git ls-files 'tests/*.sh' 'scripts/*.sh' 'lab/*.sh' 'deploy/*.sh' 2>/dev/null)
+SHELL_SRCS = $(shell git ls-files 'tests/*.sh' 'scripts/*.sh' 'lab/*.sh' 'deploy/*.sh' 'bench/*.sh' 2>/dev/null)
 lint-shell:
 	@echo "  SHELLCHECK $(words $(SHELL_SRCS)) files"
 	@shellcheck -S warning -x $(SHELL_SRCS)
