@@ -123,7 +123,7 @@ static void map_child(const struct rs_probe_child_args *a, pid_t q, struct rs_pr
 		r->stage = RS_PROBE_UIDMAP;
 		return;
 	}
-	if (rs_host_open("/", &h, &e) < 0 || rs_idmap_apply_pair(h, q, a->um, a->gm, &e) < 0)
+	if (rs_host_open("/", &h, &e) < 0 || rs_idmap_apply_pair(h, q, a->um, a->gm, NULL, &e) < 0)
 		r->stage = e && strstr(e->msg, "gidmap") ? RS_PROBE_GIDMAP : RS_PROBE_UIDMAP;
 	if (e) {
 		r->err = e->code;

@@ -258,7 +258,8 @@ static int helper_finish(struct helper *hp, struct rs_error **err)
 }
 
 int rs_idmap_apply_pair(const struct rs_host *h, pid_t pid, const struct rs_idmap *um,
-			const struct rs_idmap *gm, struct rs_error **err)
+			const struct rs_idmap *gm, const struct rs_idmap_meanwhile *meanwhile,
+			struct rs_error **err)
 {
 	struct helper hu = {0}, hg = {0};
 	int r = 0;
@@ -273,6 +274,8 @@ int rs_idmap_apply_pair(const struct rs_host *h, pid_t pid, const struct rs_idma
 	if (!gm->subordinate && (r = apply_single(pid, true, gm, err)) < 0)
 		goto out;
 out:
+	if (meanwhile)
+		meanwhile->fn(meanwhile->arg);
 	for (struct helper *hp = &hu; hp; hp = hp == &hu ? &hg : NULL) {
 		if (hp->c.pid > 0) {
 			int x = helper_finish(hp, r == 0 ? err : NULL);

@@ -39,8 +39,16 @@ int rs_idmap_build_text(const char *buf, size_t len, const struct rs_user *u, bo
  * in setgroups, CVE-2014-8989).
  * Return: 0 or -errno with *err carrying the helper's own message.
  */
+struct rs_idmap_meanwhile {
+	void (*fn)(void *arg); /* its outcome is the caller's, in arg */
+	void *arg;
+};
+/* meanwhile, when given: fn runs once, after the helpers start (or fail
+ * to) and before they are waited for; a setuid helper runs for some
+ * milliseconds, in which the caller's own set-up costs nothing. */
 int rs_idmap_apply_pair(const struct rs_host *h, pid_t pid, const struct rs_idmap *um,
-			const struct rs_idmap *gm, struct rs_error **err);
+			const struct rs_idmap *gm, const struct rs_idmap_meanwhile *meanwhile,
+			struct rs_error **err);
 /* A single-id map of id -> 0. */
 void rs_idmap_single(struct rs_idmap *m, uint64_t id);
 

@@ -484,6 +484,19 @@ static int bypass_start(struct run *r, const struct rs_net_ctx *nc, struct rs_er
 	return ret < 0 ? RS_LAUNCH_EXIT_SETUP : 0;
 }
 
+struct quick_api {
+	struct run *r;
+	const unsigned char *net;
+	struct rs_error *err;
+	int ret;
+};
+
+static void quick_api_start(void *arg)
+{
+	struct quick_api *q = arg;
+	q->ret = api_start(q->r, q->net, &q->err);
+}
+
 static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 {
 	const struct rs_launch_opts *o = r->o;
@@ -535,13 +548,18 @@ static int setup(struct run *r, rs_launch_warn_fn warn, struct rs_error **err)
 		close(r->bp[1]);
 	r->bp[1] = -1;
 	/* a quick launch's API needs nothing of the child: it is set up while
-	 * the child makes its mounts, and is there before child_pid */
-	if (r->quick && api_start(r, nc.net, err) < 0)
-		return RS_LAUNCH_EXIT_SETUP;
-	if (rs_idmap_apply_pair(r->host, r->child, &um, &gm, err) < 0) {
+	 * newuidmap and newgidmap run, and is there before child_pid */
+	struct quick_api qa = {.r = r, .net = nc.net};
+	struct rs_idmap_meanwhile mw = {.fn = quick_api_start, .arg = &qa};
+	if (rs_idmap_apply_pair(r->host, r->child, &um, &gm, r->quick ? &mw : NULL, err) < 0) {
+		rs_error_free(qa.err);
 		rs_error_wrap(err,
 			      "cannot map ids (AppArmor, an LSM or a seccomp filter may forbid "
 			      "newuidmap)");
+		return RS_LAUNCH_EXIT_SETUP;
+	}
+	if (qa.ret < 0) {
+		*err = TAKE_PTR(qa.err);
 		return RS_LAUNCH_EXIT_SETUP;
 	}
 	rs_write_full(r->p2c[1], "m", 1);
